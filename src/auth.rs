@@ -1,0 +1,275 @@
+//! Who is asking: the typed staff session, the `CurrentUser` / `Supervisor` extractors that
+//! make a handler unable to forget its access check, and the CSRF guard.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_session::{Session, SessionExt};
+use actix_web::body::MessageBody;
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
+use actix_web::http::header::CONTENT_TYPE;
+use actix_web::middleware::Next;
+use actix_web::{FromRequest, HttpRequest, web};
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+
+use crate::db::{self, types::UserId, users::User};
+use crate::domain::Role;
+use crate::domain::password::random_hex;
+use crate::error::AppError;
+use crate::startup::AppState;
+
+const USER_ID: &str = "uid";
+const EPOCH: &str = "epoch";
+const SEEN_AT: &str = "seen";
+const CSRF: &str = "csrf";
+const FLASH: &str = "flash";
+
+/// The name of the hidden form field (and query parameter) carrying the CSRF token.
+pub const CSRF_FIELD: &str = "csrf_token";
+
+/// How often the idle timer is written back to the cookie.
+const SEEN_REFRESH_SECS: i64 = 60;
+
+/// A message shown once on the next page.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Flash {
+    /// `success`, `info` or `error`: the CSS class.
+    pub kind: String,
+    /// What to say.
+    pub text: String,
+}
+
+/// The staff session, hiding the cookie's key names.
+pub struct TypedSession(Session);
+
+impl TypedSession {
+    /// Wraps actix-session's handle.
+    pub fn new(session: Session) -> Self {
+        Self(session)
+    }
+
+    /// Starts a signed-in session: a fresh cookie, a fresh CSRF token.
+    pub fn sign_in(&self, user: &User) -> Result<(), AppError> {
+        self.0.renew();
+        self.0.clear();
+        self.insert(USER_ID, user.id.0)?;
+        self.insert(EPOCH, user.session_epoch)?;
+        self.insert(SEEN_AT, Utc::now().timestamp())?;
+        self.insert(CSRF, random_hex(32))?;
+        Ok(())
+    }
+
+    /// Ends the session entirely.
+    pub fn sign_out(&self) {
+        self.0.purge();
+    }
+
+    /// The session's CSRF token, created on first use.
+    pub fn csrf_token(&self) -> Result<String, AppError> {
+        if let Ok(Some(token)) = self.0.get::<String>(CSRF) {
+            return Ok(token);
+        }
+        let token = random_hex(32);
+        self.insert(CSRF, &token)?;
+        Ok(token)
+    }
+
+    /// Queues a message for the next page.
+    pub fn flash(&self, kind: &str, text: impl Into<String>) {
+        let mut flashes: Vec<Flash> = self.0.get(FLASH).ok().flatten().unwrap_or_default();
+        flashes.push(Flash {
+            kind: kind.to_owned(),
+            text: text.into(),
+        });
+        // A flash that cannot be stored is only a lost notice, never a failed action.
+        let _ = self.0.insert(FLASH, flashes);
+    }
+
+    /// Takes the queued messages.
+    pub fn take_flashes(&self) -> Vec<Flash> {
+        match self.0.remove_as::<Vec<Flash>>(FLASH) {
+            Some(Ok(flashes)) => flashes,
+            _ => Vec::new(),
+        }
+    }
+
+    fn insert<T: Serialize>(&self, key: &str, value: T) -> Result<(), AppError> {
+        self.0
+            .insert(key, value)
+            .map_err(|e| AppError::Unexpected(anyhow::anyhow!("session write failed: {e}")))
+    }
+
+    fn user_id(&self) -> Option<UserId> {
+        self.0.get::<i64>(USER_ID).ok().flatten().map(UserId)
+    }
+}
+
+impl FromRequest for TypedSession {
+    type Error = actix_web::Error;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        std::future::ready(Ok(TypedSession(req.get_session())))
+    }
+}
+
+/// A signed-in, active staff member, whatever their password state. Only the password
+/// change page uses this directly; everything else uses [`CurrentUser`].
+pub struct SignedIn {
+    /// The account, as loaded for this request.
+    pub user: User,
+    /// The session, for flashes and the CSRF token.
+    pub session: TypedSession,
+}
+
+impl SignedIn {
+    async fn load(req: HttpRequest) -> Result<Self, AppError> {
+        let session = TypedSession(req.get_session());
+        let next = || {
+            (req.method() == Method::GET).then(|| match req.query_string() {
+                "" => req.path().to_owned(),
+                query => format!("{}?{query}", req.path()),
+            })
+        };
+        let Some(user_id) = session.user_id() else {
+            return Err(AppError::Unauthorized { next: next() });
+        };
+        let state = req
+            .app_data::<web::Data<AppState>>()
+            .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("application state missing")))?;
+        let now = Utc::now().timestamp();
+        let seen_at = session.0.get::<i64>(SEEN_AT).ok().flatten().unwrap_or(0);
+        if now - seen_at > state.settings.idle_timeout_minutes * 60 {
+            session.sign_out();
+            session.flash(
+                "info",
+                "Your session ended after a period of inactivity. Please sign in again.",
+            );
+            return Err(AppError::Unauthorized { next: next() });
+        }
+        let user = db::run(&state.pool, move |conn| {
+            Ok(db::users::find_user(conn, user_id)?)
+        })
+        .await?;
+        let epoch = session.0.get::<i64>(EPOCH).ok().flatten();
+        let user = match user {
+            Some(user) if user.active && Some(user.session_epoch) == epoch => user,
+            _ => {
+                session.sign_out();
+                return Err(AppError::Unauthorized { next: None });
+            }
+        };
+        if now - seen_at > SEEN_REFRESH_SECS {
+            session.insert(SEEN_AT, now)?;
+        }
+        Ok(SignedIn { user, session })
+    }
+}
+
+impl FromRequest for SignedIn {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        Box::pin(SignedIn::load(req.clone()))
+    }
+}
+
+/// A signed-in staff member of any role whose password is in order.
+pub struct CurrentUser {
+    /// The account, as loaded for this request.
+    pub user: User,
+    /// The session, for flashes and the CSRF token.
+    pub session: TypedSession,
+}
+
+impl CurrentUser {
+    /// The account's role.
+    pub fn role(&self) -> Role {
+        self.user.role()
+    }
+}
+
+impl FromRequest for CurrentUser {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let SignedIn { user, session } = SignedIn::load(req).await?;
+            if user.must_change_password {
+                return Err(AppError::PasswordChangeRequired);
+            }
+            Ok(CurrentUser { user, session })
+        })
+    }
+}
+
+/// A signed-in supervisor. Any other role gets 403, whatever URL or form it crafts.
+pub struct Supervisor(pub CurrentUser);
+
+impl FromRequest for Supervisor {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let current = CurrentUser::from_request(req, payload);
+        Box::pin(async move {
+            let current = current.await?;
+            if current.role() >= Role::Supervisor {
+                Ok(Supervisor(current))
+            } else {
+                Err(AppError::Forbidden)
+            }
+        })
+    }
+}
+
+/// Refuses every state-changing request outside `/api` whose CSRF token does not match the
+/// session's. The token comes from the `csrf_token` query parameter or form field; a
+/// URL-encoded body is read here and handed on untouched.
+pub async fn csrf_guard(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if safe || req.path().starts_with("/api/") {
+        return next.call(req).await;
+    }
+    let expected: Option<String> = req.get_session().get(CSRF).ok().flatten();
+    let mut supplied = token_in_query(req.query_string());
+    if supplied.is_none() {
+        let is_form = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        if is_form {
+            let body = req.extract::<web::Bytes>().await?;
+            supplied = token_in_query(&String::from_utf8_lossy(&body));
+            req.set_payload(Payload::from(body));
+        }
+    }
+    match (expected, supplied) {
+        (Some(expected), Some(supplied))
+            if constant_time_eq(expected.as_bytes(), supplied.as_bytes()) =>
+        {
+            next.call(req).await
+        }
+        _ => Err(AppError::CsrfRejected.into()),
+    }
+}
+
+fn token_in_query(encoded: &str) -> Option<String> {
+    web::Query::<std::collections::HashMap<String, String>>::from_query(encoded)
+        .ok()
+        .and_then(|q| q.get(CSRF_FIELD).cloned())
+}
+
+/// Compares secrets without leaking where they first differ.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

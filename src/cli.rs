@@ -1,0 +1,131 @@
+//! The subcommands: serve, migrate, users.
+
+use std::io::BufRead;
+
+use crate::accounts::{self, AccountInput};
+use crate::config::{Cli, Command, Settings, UsersCommand};
+use crate::db::{self, DatabaseUrl, DbConnection};
+use crate::domain::password::hash_password;
+use crate::domain::user::{NewPassword, Username};
+use crate::error::AppError;
+use crate::startup::Application;
+
+/// Runs one command to completion.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    let url: DatabaseUrl = cli.database_url.parse()?;
+    match cli.command {
+        Command::Serve(args) => serve(Settings::from_args(url, &args), args.demo),
+        Command::Migrate => {
+            let pool = db::connect(&url, 1)?;
+            db::run_migrations(&mut *pool.get()?)?;
+            println!("Database {url} is up to date.");
+            Ok(())
+        }
+        Command::Users(command) => {
+            let pool = db::connect(&url, 1)?;
+            let mut conn = pool.get()?;
+            db::run_migrations(&mut conn)?;
+            users(&mut conn, command)
+        }
+    }
+}
+
+fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
+    actix_web::rt::System::new().block_on(async move {
+        let bind = settings.bind.clone();
+        let url = settings.database_url.clone();
+        let app = Application::build(settings)?;
+        {
+            let mut conn = app.pool().get()?;
+            if let Some(password) = accounts::bootstrap_admin(&mut conn).map_err(anyhow_of)? {
+                println!("Created the supervisor account.\n  username: admin\n  password: {password}\n  (shown once; you will be asked to change it at first sign-in)");
+            }
+            if demo && let Some(password) = accounts::ensure_demo_agent(&mut conn).map_err(anyhow_of)? {
+                println!("Created the demo agent account.\n  username: agent\n  password: {password}");
+            }
+        }
+        tracing::info!(%url, "database ready");
+        let shown = bind.replace("0.0.0.0", "127.0.0.1");
+        let port = app.port();
+        let host = shown.rsplit_once(':').map_or(shown.as_str(), |(h, _)| h);
+        println!("Clientele is listening on http://{host}:{port}");
+        app.run_until_stopped().await?;
+        Ok(())
+    })
+}
+
+fn users(conn: &mut DbConnection, command: UsersCommand) -> anyhow::Result<()> {
+    match command {
+        UsersCommand::Create {
+            username,
+            role,
+            display_name,
+        } => {
+            let input = AccountInput {
+                username,
+                display_name: display_name.unwrap_or_default(),
+                role,
+                time_zone: String::new(),
+                password: read_password()?,
+            };
+            let account = input.parse().map_err(|e| invalid(AppError::Invalid(e)))?;
+            let user = accounts::create_account(conn, &account, false).map_err(invalid)?;
+            println!("Created {} ({}).", user.username, user.role().as_str());
+        }
+        UsersCommand::List => {
+            println!(
+                "{:<24} {:<12} {:<8} DISPLAY NAME",
+                "USERNAME", "ROLE", "ACTIVE"
+            );
+            for user in db::users::list_users(conn)? {
+                println!(
+                    "{:<24} {:<12} {:<8} {}",
+                    user.username,
+                    user.role().as_str(),
+                    if user.active { "yes" } else { "no" },
+                    user.display_name
+                );
+            }
+        }
+        UsersCommand::SetPassword { username } => {
+            let name = Username::parse(&username).map_err(anyhow::Error::msg)?;
+            let user = db::users::find_user_by_username(conn, name.as_str())?
+                .ok_or_else(|| anyhow::anyhow!("no account named {}", name))?;
+            let password = NewPassword::parse(&read_password()?).map_err(anyhow::Error::msg)?;
+            db::users::update_password(conn, user.id, &hash_password(&password)?, false, true)?;
+            println!(
+                "Password of {} changed; its sessions have ended.",
+                user.username
+            );
+        }
+    }
+    Ok(())
+}
+
+fn read_password() -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+fn invalid(error: AppError) -> anyhow::Error {
+    match error {
+        AppError::Invalid(errors) => anyhow::anyhow!(
+            "{}",
+            errors
+                .0
+                .iter()
+                .map(|e| format!("{}: {}", e.field, e.message))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        other => anyhow_of(other),
+    }
+}
+
+fn anyhow_of(error: AppError) -> anyhow::Error {
+    match error {
+        AppError::Unexpected(inner) => inner,
+        other => anyhow::anyhow!("{other}"),
+    }
+}

@@ -1,0 +1,195 @@
+//! Command line and environment: every setting in one place. Secrets are never printed.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::db::DatabaseUrl;
+
+/// Clientele: customer profiles for contact centers.
+#[derive(Debug, Parser)]
+#[command(name = "clientele", version, about)]
+pub struct Cli {
+    /// Where the data lives: sqlite://PATH (embedded, the default) or postgres://USER@HOST/DB.
+    #[arg(
+        long,
+        global = true,
+        env = "DATABASE_URL",
+        default_value = "sqlite://clientele.db",
+        hide_env_values = true
+    )]
+    pub database_url: String,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the web server (migrates the database first).
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage staff accounts from scripts.
+    #[command(subcommand)]
+    Users(UsersCommand),
+}
+
+/// Staff account commands.
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Create an account; the password is read from the first line of standard input.
+    Create {
+        /// Sign-in name (3–40 of a–z, 0–9, dot, dash, underscore; case-insensitive).
+        #[arg(long)]
+        username: String,
+        /// agent or supervisor.
+        #[arg(long)]
+        role: String,
+        /// The name colleagues see (defaults to the username).
+        #[arg(long)]
+        display_name: Option<String>,
+    },
+    /// List every account.
+    List,
+    /// Set an account's password, read from the first line of standard input.
+    SetPassword {
+        /// The account's username.
+        username: String,
+    },
+}
+
+/// Flags of `serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "CLIENTELE_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: String,
+
+    /// Also create demo data (an agent account, and more in later releases).
+    #[arg(long, env = "CLIENTELE_DEMO")]
+    pub demo: bool,
+
+    /// Key that signs session cookies (at least 32 characters). Without it a key is
+    /// generated once and kept in the database, shared by every instance.
+    #[arg(long, env = "CLIENTELE_SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<Secret>,
+
+    /// Mark cookies Secure (serve behind HTTPS). Off for plain http://127.0.0.1.
+    #[arg(long, env = "CLIENTELE_COOKIE_SECURE")]
+    pub cookie_secure: bool,
+
+    /// Minutes of inactivity after which a staff session ends.
+    #[arg(long, env = "CLIENTELE_IDLE_TIMEOUT_MINUTES", default_value_t = 480)]
+    pub idle_timeout_minutes: i64,
+
+    /// Folder of static assets (CSS, JS, images).
+    #[arg(long, env = "CLIENTELE_STATIC_DIR", default_value = default_static_dir())]
+    pub static_dir: PathBuf,
+
+    /// HTTP worker threads (default: one per core).
+    #[arg(long, env = "CLIENTELE_WORKERS")]
+    pub workers: Option<usize>,
+
+    /// Database connections in the pool.
+    #[arg(long, env = "CLIENTELE_POOL_SIZE", default_value_t = 10)]
+    pub pool_size: u32,
+
+    /// Take the client address from X-Forwarded-For (only behind a proxy you control).
+    #[arg(long, env = "CLIENTELE_TRUST_PROXY")]
+    pub trust_proxy: bool,
+}
+
+fn default_static_dir() -> &'static str {
+    if std::path::Path::new("static").is_dir() {
+        "static"
+    } else {
+        concat!(env!("CARGO_MANIFEST_DIR"), "/static")
+    }
+}
+
+/// A secret string whose `Debug` and `Display` never show it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The value, for the one place that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = String;
+
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        if raw.len() < 32 {
+            return Err("the secret key needs at least 32 characters".to_owned());
+        }
+        Ok(Secret(raw.to_owned()))
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// What the running server needs, resolved from the flags.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Address to listen on; port 0 picks a free port (tests).
+    pub bind: String,
+    /// Which database.
+    pub database_url: DatabaseUrl,
+    /// Cookie-signing secret, if given.
+    pub secret_key: Option<Secret>,
+    /// Secure cookies and HSTS.
+    pub cookie_secure: bool,
+    /// Idle timeout of staff sessions, in minutes.
+    pub idle_timeout_minutes: i64,
+    /// Static assets folder.
+    pub static_dir: PathBuf,
+    /// HTTP worker threads.
+    pub workers: Option<usize>,
+    /// Pool size.
+    pub pool_size: u32,
+    /// Trust X-Forwarded-For.
+    pub trust_proxy: bool,
+}
+
+impl Settings {
+    /// Resolves the flags of `serve`.
+    pub fn from_args(database_url: DatabaseUrl, args: &ServeArgs) -> Self {
+        Settings {
+            bind: args.bind.clone(),
+            database_url,
+            secret_key: args.secret_key.clone(),
+            cookie_secure: args.cookie_secure,
+            idle_timeout_minutes: args.idle_timeout_minutes.max(1),
+            static_dir: args.static_dir.clone(),
+            workers: args.workers,
+            pool_size: args.pool_size.max(2),
+            trust_proxy: args.trust_proxy,
+        }
+    }
+
+    /// Settings for a server on 127.0.0.1 with a free port, used by the tests.
+    pub fn for_tests(database_url: DatabaseUrl) -> Self {
+        Settings {
+            bind: "127.0.0.1:0".to_owned(),
+            database_url,
+            secret_key: None,
+            cookie_secure: false,
+            idle_timeout_minutes: 480,
+            static_dir: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/static")),
+            workers: Some(1),
+            pool_size: 4,
+            trust_proxy: false,
+        }
+    }
+}

@@ -1,0 +1,282 @@
+//! Database access: the connection enum over both backends, the pool, migrations, and one
+//! query module per table group. Backend-specific SQL lives here and nowhere else.
+
+pub mod schema;
+pub mod settings;
+pub mod sign_in;
+pub mod types;
+pub mod users;
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{self, ManageConnection, Pool, PooledConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::error::AppError;
+
+/// One connection type for both backends; queries written once run on either.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    /// The production backend.
+    Postgresql(diesel::PgConnection),
+    /// The embedded default.
+    Sqlite(diesel::SqliteConnection),
+}
+
+/// The connection pool every handler draws from.
+pub type DbPool = Pool<DbManager>;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// Where the data lives, parsed from the URL scheme so a typo is an error instead of a new,
+/// empty SQLite file.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// `sqlite://relative/path.db` or `sqlite:///absolute/path.db`.
+    Sqlite(PathBuf),
+    /// `postgres://…` or `postgresql://…`, passed to libpq as written.
+    Postgres(String),
+}
+
+/// Why a database URL was refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum DatabaseUrlError {
+    /// No scheme we know.
+    #[error(
+        "unsupported database URL {0:?}: use sqlite://PATH for the embedded database or postgres://USER@HOST/DB for PostgreSQL"
+    )]
+    UnknownScheme(String),
+    /// `sqlite://` with nothing after it, or an in-memory database behind a pool.
+    #[error("the SQLite URL needs a file path, e.g. sqlite://clientele.db")]
+    MissingPath,
+    /// `postgres://` with nothing after it.
+    #[error("the PostgreSQL URL needs a host, e.g. postgres://clientele@127.0.0.1/clientele")]
+    MissingHost,
+}
+
+impl std::str::FromStr for DatabaseUrl {
+    type Err = DatabaseUrlError;
+
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        let raw = raw.trim();
+        if let Some(path) = raw.strip_prefix("sqlite://") {
+            if path.is_empty() || path == ":memory:" || path.starts_with("file:") {
+                return Err(DatabaseUrlError::MissingPath);
+            }
+            return Ok(DatabaseUrl::Sqlite(PathBuf::from(path)));
+        }
+        for scheme in ["postgres://", "postgresql://"] {
+            if let Some(rest) = raw.strip_prefix(scheme) {
+                if rest.is_empty() {
+                    return Err(DatabaseUrlError::MissingHost);
+                }
+                return Ok(DatabaseUrl::Postgres(raw.to_owned()));
+            }
+        }
+        // Only the scheme is echoed: the rest may hold a password.
+        let scheme = raw.split("://").next().unwrap_or_default();
+        Err(DatabaseUrlError::UnknownScheme(format!("{scheme}://…")))
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    /// Never prints a PostgreSQL password.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DatabaseUrl::Sqlite(path) => write!(f, "sqlite://{}", path.display()),
+            DatabaseUrl::Postgres(url) => write!(f, "{}", redact_password(url)),
+        }
+    }
+}
+
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}
+
+fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    match rest.split_once('@') {
+        Some((credentials, host)) => match credentials.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+/// An r2d2 manager that opens the backend named by the URL scheme, and sets the SQLite
+/// pragmas every connection needs.
+#[derive(Debug, Clone)]
+pub struct DbManager {
+    url: DatabaseUrl,
+}
+
+impl DbManager {
+    /// A manager for `url`; [`connect`] is the usual way to get a pool.
+    pub fn new(url: DatabaseUrl) -> Self {
+        Self { url }
+    }
+}
+
+impl ManageConnection for DbManager {
+    type Connection = DbConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
+        match &self.url {
+            DatabaseUrl::Sqlite(path) => {
+                let mut conn = diesel::SqliteConnection::establish(&path.to_string_lossy())
+                    .map_err(r2d2::Error::ConnectionError)?;
+                conn.batch_execute(
+                    "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;",
+                )
+                .map_err(r2d2::Error::QueryError)?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+            DatabaseUrl::Postgres(url) => diesel::PgConnection::establish(url)
+                .map(DbConnection::Postgresql)
+                .map_err(r2d2::Error::ConnectionError),
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
+        conn.batch_execute("SELECT 1")
+            .map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
+        false
+    }
+}
+
+/// Builds the pool and checks one connection out, so a wrong URL or a database that is
+/// down fails at start with the backend's own message.
+pub fn connect(url: &DatabaseUrl, max_size: u32) -> anyhow::Result<DbPool> {
+    if let DatabaseUrl::Sqlite(path) = url
+        && let Some(parent) = path.parent()
+        && !parent.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(parent)?;
+    }
+    let manager = DbManager { url: url.clone() };
+    // Fail fast with the real error instead of r2d2's generic time-out.
+    manager
+        .connect()
+        .map_err(|e| anyhow::anyhow!("cannot open the database {url}: {e}"))?;
+    let pool = Pool::builder()
+        .max_size(max_size)
+        .connection_timeout(Duration::from_secs(5))
+        .build(manager)?;
+    Ok(pool)
+}
+
+/// Applies pending migrations for whichever backend the connection is. On PostgreSQL an
+/// advisory lock keeps instances that start together from migrating twice.
+pub fn run_migrations(conn: &mut DbConnection) -> anyhow::Result<()> {
+    match conn {
+        DbConnection::Sqlite(c) => {
+            c.batch_execute("PRAGMA journal_mode = WAL;")?;
+            c.run_pending_migrations(SQLITE_MIGRATIONS)
+                .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
+        }
+        DbConnection::Postgresql(c) => {
+            c.batch_execute("SELECT pg_advisory_lock(7714200001);")?;
+            let result = c
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|_| ())
+                .map_err(|e| anyhow::anyhow!("migration failed: {e}"));
+            c.batch_execute("SELECT pg_advisory_unlock(7714200001);")?;
+            result?;
+        }
+    }
+    Ok(())
+}
+
+/// Runs blocking Diesel work on the thread pool; the connection is checked out inside the
+/// closure so an async worker never waits on the pool.
+pub async fn run<F, T>(pool: &DbPool, work: F) -> Result<T, AppError>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+    T: Send + 'static,
+{
+    let pool = pool.clone();
+    actix_web::web::block(move || {
+        let mut conn: PooledConnection<DbManager> = pool.get()?;
+        work(&mut conn)
+    })
+    .await?
+}
+
+/// The current time as stored: UTC without offset, to the microsecond (PostgreSQL's
+/// precision, so a value reads back equal on both backends).
+pub fn now() -> chrono::NaiveDateTime {
+    let now = chrono::Utc::now().naive_utc();
+    chrono::DurationRound::duration_trunc(now, chrono::TimeDelta::microseconds(1)).unwrap_or(now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_scheme_picks_the_backend() {
+        assert_eq!(
+            "sqlite://data/c.db".parse::<DatabaseUrl>(),
+            Ok(DatabaseUrl::Sqlite(PathBuf::from("data/c.db")))
+        );
+        assert_eq!(
+            "sqlite:///var/lib/c.db".parse::<DatabaseUrl>(),
+            Ok(DatabaseUrl::Sqlite(PathBuf::from("/var/lib/c.db")))
+        );
+        assert!(matches!(
+            "postgresql://u@h/db".parse::<DatabaseUrl>(),
+            Ok(DatabaseUrl::Postgres(_))
+        ));
+    }
+
+    #[test]
+    fn typos_and_unknown_schemes_are_refused() {
+        for bad in [
+            "postgress://u@h/db",
+            "host=localhost port=5432",
+            "clientele.db",
+            "mysql://x",
+            "sqlite:/x.db",
+        ] {
+            assert!(
+                matches!(
+                    bad.parse::<DatabaseUrl>(),
+                    Err(DatabaseUrlError::UnknownScheme(_))
+                ),
+                "{bad} should be refused"
+            );
+        }
+        assert_eq!(
+            "sqlite://".parse::<DatabaseUrl>(),
+            Err(DatabaseUrlError::MissingPath)
+        );
+        assert_eq!(
+            "sqlite://:memory:".parse::<DatabaseUrl>(),
+            Err(DatabaseUrlError::MissingPath)
+        );
+    }
+
+    #[test]
+    fn a_postgres_password_is_never_displayed() {
+        let url: DatabaseUrl = "postgres://app:s3cret@db:5432/c"
+            .parse()
+            .unwrap_or_else(|_| DatabaseUrl::Sqlite(PathBuf::from("unreachable")));
+        assert_eq!(url.to_string(), "postgres://app:***@db:5432/c");
+        let err = "postgress://app:s3cret@db/c".parse::<DatabaseUrl>();
+        assert!(!format!("{err:?}").contains("s3cret"));
+    }
+}

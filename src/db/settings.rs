@@ -1,0 +1,71 @@
+//! Installation-wide key/value settings.
+
+use diesel::prelude::*;
+
+use super::schema::app_settings;
+use super::{DbConnection, now};
+
+/// The value stored under `key`, if any.
+pub fn find_setting(conn: &mut DbConnection, key: &str) -> QueryResult<Option<String>> {
+    app_settings::table
+        .find(key)
+        .select(app_settings::value)
+        .first(conn)
+        .optional()
+}
+
+/// Stores `value` under `key` unless a value is already there, and returns the value that
+/// won. Instances starting at once on one database all end up with the same value.
+pub fn insert_setting_if_absent(
+    conn: &mut DbConnection,
+    key: &str,
+    value: &str,
+) -> QueryResult<String> {
+    let row = (
+        app_settings::key.eq(key),
+        app_settings::value.eq(value),
+        app_settings::updated_at.eq(now()),
+    );
+    match conn {
+        DbConnection::Sqlite(c) => diesel::insert_into(app_settings::table)
+            .values(row)
+            .on_conflict_do_nothing()
+            .execute(c)?,
+        DbConnection::Postgresql(c) => diesel::insert_into(app_settings::table)
+            .values(row)
+            .on_conflict_do_nothing()
+            .execute(c)?,
+    };
+    app_settings::table
+        .find(key)
+        .select(app_settings::value)
+        .first(conn)
+}
+
+/// Stores `value` under `key`, replacing any earlier value.
+pub fn upsert_setting(conn: &mut DbConnection, key: &str, value: &str) -> QueryResult<()> {
+    let row = (
+        app_settings::key.eq(key),
+        app_settings::value.eq(value),
+        app_settings::updated_at.eq(now()),
+    );
+    let changes = (
+        app_settings::value.eq(value),
+        app_settings::updated_at.eq(now()),
+    );
+    match conn {
+        DbConnection::Sqlite(c) => diesel::insert_into(app_settings::table)
+            .values(row)
+            .on_conflict(app_settings::key)
+            .do_update()
+            .set(changes)
+            .execute(c)?,
+        DbConnection::Postgresql(c) => diesel::insert_into(app_settings::table)
+            .values(row)
+            .on_conflict(app_settings::key)
+            .do_update()
+            .set(changes)
+            .execute(c)?,
+    };
+    Ok(())
+}

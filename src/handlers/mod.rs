@@ -1,0 +1,8 @@
+//! One module per screen area. The only layer that sees requests, sessions and templates.
+
+pub mod account;
+pub mod health;
+pub mod home;
+pub mod page;
+pub mod session;
+pub mod users;

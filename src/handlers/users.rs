@@ -1,0 +1,333 @@
+//! Settings → Users: supervisors list, create and manage staff accounts.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use diesel::Connection;
+use serde::Deserialize;
+
+use super::page::{PageContext, render, render_status};
+use crate::accounts::{self, AccountInput, parse_time_zone};
+use crate::auth::Supervisor;
+use crate::db::users::{User, UserChanges};
+use crate::db::{self, now, types::UserId};
+use crate::domain::password::hash_password;
+use crate::domain::user::{DisplayName, NewPassword};
+use crate::domain::{FieldErrors, Role};
+use crate::error::{AppError, see_other};
+use crate::startup::AppState;
+
+#[derive(Template)]
+#[template(path = "users/list.html")]
+struct UsersPage {
+    ctx: PageContext,
+    users: Vec<User>,
+}
+
+/// `GET /settings/users`.
+pub async fn list(
+    Supervisor(current): Supervisor,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let users = db::run(&state.pool, |conn| Ok(db::users::list_users(conn)?)).await?;
+    render(&UsersPage {
+        ctx: PageContext::new(&current, "users")?,
+        users,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "users/new.html")]
+struct NewUserPage {
+    ctx: PageContext,
+    form: AccountInput,
+    errors: FieldErrors,
+    roles: [Role; 2],
+}
+
+/// `GET /settings/users/new`.
+pub async fn new_form(Supervisor(current): Supervisor) -> Result<HttpResponse, AppError> {
+    render(&NewUserPage {
+        ctx: PageContext::new(&current, "users")?,
+        form: AccountInput {
+            role: Role::Agent.as_str().to_owned(),
+            time_zone: "UTC".to_owned(),
+            ..AccountInput::default()
+        },
+        errors: FieldErrors::default(),
+        roles: Role::ALL,
+    })
+}
+
+/// `POST /settings/users`: the new account must change its password at first sign-in.
+pub async fn create(
+    Supervisor(current): Supervisor,
+    state: web::Data<AppState>,
+    form: web::Form<AccountInput>,
+) -> Result<HttpResponse, AppError> {
+    let mut form = form.into_inner();
+    let result = match form.parse() {
+        Ok(account) => {
+            db::run(&state.pool, move |conn| {
+                accounts::create_account(conn, &account, true)
+            })
+            .await
+        }
+        Err(errors) => Err(AppError::Invalid(errors)),
+    };
+    match result {
+        Ok(user) => {
+            current.session.flash(
+                "success",
+                format!(
+                    "Created {} ({}). They choose their own password at first sign-in.",
+                    user.username,
+                    user.role().label()
+                ),
+            );
+            Ok(see_other("/settings/users"))
+        }
+        Err(AppError::Invalid(errors)) => {
+            form.password.clear();
+            render_status(
+                &NewUserPage {
+                    ctx: PageContext::new(&current, "users")?,
+                    form,
+                    errors,
+                    roles: Role::ALL,
+                },
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+        }
+        Err(other) => Err(other),
+    }
+}
+
+/// The editable profile of an account, as typed.
+#[derive(Debug, Default, Clone, Deserialize)]
+pub struct ProfileForm {
+    display_name: String,
+    role: String,
+    #[serde(default)]
+    time_zone: String,
+}
+
+#[derive(Template)]
+#[template(path = "users/edit.html")]
+struct EditUserPage {
+    ctx: PageContext,
+    user: User,
+    form: ProfileForm,
+    errors: FieldErrors,
+    password_errors: FieldErrors,
+    roles: [Role; 2],
+    is_self: bool,
+}
+
+impl EditUserPage {
+    fn new(ctx: PageContext, user: User, is_self: bool) -> Self {
+        let form = ProfileForm {
+            display_name: user.display_name.clone(),
+            role: user.role().as_str().to_owned(),
+            time_zone: user.time_zone.clone(),
+        };
+        EditUserPage {
+            ctx,
+            user,
+            form,
+            errors: FieldErrors::default(),
+            password_errors: FieldErrors::default(),
+            roles: Role::ALL,
+            is_self,
+        }
+    }
+}
+
+async fn load_user(state: &AppState, id: i64) -> Result<User, AppError> {
+    db::run(&state.pool, move |conn| {
+        Ok(db::users::get_user(conn, UserId(id))?)
+    })
+    .await
+}
+
+/// `GET /settings/users/{id}`.
+pub async fn edit_form(
+    Supervisor(current): Supervisor,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let user = load_user(&state, path.into_inner()).await?;
+    let is_self = user.id == current.user.id;
+    render(&EditUserPage::new(
+        PageContext::new(&current, "users")?,
+        user,
+        is_self,
+    ))
+}
+
+/// `POST /settings/users/{id}`: display name, role, time zone. A supervisor cannot change
+/// their own role, and the last active supervisor cannot be demoted.
+pub async fn update(
+    Supervisor(current): Supervisor,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    form: web::Form<ProfileForm>,
+) -> Result<HttpResponse, AppError> {
+    let user = load_user(&state, path.into_inner()).await?;
+    let is_self = user.id == current.user.id;
+    let form = form.into_inner();
+    let mut errors = FieldErrors::default();
+    let display_name = errors.check("display_name", DisplayName::parse(&form.display_name));
+    let role = errors.check("role", form.role.parse::<Role>());
+    let time_zone = errors.check("time_zone", parse_time_zone(&form.time_zone));
+    if is_self && role.is_some_and(|r| r != user.role()) {
+        errors.push(
+            "role",
+            "You cannot change your own role; ask another supervisor.",
+        );
+    }
+    if let (Some(display_name), Some(role), Some(time_zone), true) =
+        (display_name, role, time_zone, errors.is_empty())
+    {
+        let id = user.id;
+        let demotes_supervisor =
+            user.role() == Role::Supervisor && role < Role::Supervisor && user.active;
+        let outcome = db::run(&state.pool, move |conn| {
+            conn.transaction(|conn| {
+                if demotes_supervisor && db::users::count_active_supervisors(conn)? <= 1 {
+                    return Ok(None);
+                }
+                let changes = UserChanges {
+                    display_name: display_name.as_str(),
+                    role: role.as_str(),
+                    time_zone: time_zone.name(),
+                    updated_at: now(),
+                };
+                db::users::update_user(conn, id, &changes).map(Some)
+            })
+            .map_err(AppError::from)
+        })
+        .await?;
+        match outcome {
+            Some(updated) => {
+                current
+                    .session
+                    .flash("success", format!("Saved {}.", updated.username));
+                return Ok(see_other(&format!("/settings/users/{}", updated.id)));
+            }
+            None => errors.push(
+                "role",
+                "This is the last active supervisor; make someone else a supervisor first.",
+            ),
+        }
+    }
+    let mut page = EditUserPage::new(PageContext::new(&current, "users")?, user, is_self);
+    page.form = form;
+    page.errors = errors;
+    render_status(&page, StatusCode::UNPROCESSABLE_ENTITY)
+}
+
+/// The reset-password form.
+#[derive(Deserialize)]
+pub struct ResetPasswordForm {
+    password: String,
+}
+
+/// `POST /settings/users/{id}/password`: sets a temporary password the user must change;
+/// their sessions end.
+pub async fn reset_password(
+    Supervisor(current): Supervisor,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    form: web::Form<ResetPasswordForm>,
+) -> Result<HttpResponse, AppError> {
+    let user = load_user(&state, path.into_inner()).await?;
+    match NewPassword::parse(&form.password) {
+        Ok(password) => {
+            let id = user.id;
+            db::run(&state.pool, move |conn| {
+                let hash = hash_password(&password)?;
+                Ok(db::users::update_password(conn, id, &hash, true, true)?)
+            })
+            .await?;
+            current.session.flash(
+                "success",
+                format!(
+                    "Password of {} reset. They must choose a new one at their next sign-in.",
+                    user.username
+                ),
+            );
+            Ok(see_other(&format!("/settings/users/{id}")))
+        }
+        Err(message) => {
+            let is_self = user.id == current.user.id;
+            let mut page = EditUserPage::new(PageContext::new(&current, "users")?, user, is_self);
+            page.password_errors.push("password", message);
+            render_status(&page, StatusCode::UNPROCESSABLE_ENTITY)
+        }
+    }
+}
+
+/// `POST /settings/users/{id}/deactivate`: ends the user's sessions at their next request.
+pub async fn deactivate(
+    Supervisor(current): Supervisor,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    set_active(current, state, path.into_inner(), false).await
+}
+
+/// `POST /settings/users/{id}/activate`.
+pub async fn activate(
+    Supervisor(current): Supervisor,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    set_active(current, state, path.into_inner(), true).await
+}
+
+async fn set_active(
+    current: crate::auth::CurrentUser,
+    state: web::Data<AppState>,
+    id: i64,
+    active: bool,
+) -> Result<HttpResponse, AppError> {
+    let id = UserId(id);
+    if id == current.user.id && !active {
+        current
+            .session
+            .flash("error", "You cannot deactivate your own account.");
+        return Ok(see_other(&format!("/settings/users/{id}")));
+    }
+    let updated = db::run(&state.pool, move |conn| {
+        conn.transaction(|conn| {
+            let user = db::users::get_user(conn, id)?;
+            let last_supervisor = !active
+                && user.active
+                && user.role() == Role::Supervisor
+                && db::users::count_active_supervisors(conn)? <= 1;
+            if last_supervisor {
+                return Ok(None);
+            }
+            db::users::update_active(conn, id, active).map(Some)
+        })
+        .map_err(AppError::from)
+    })
+    .await?;
+    match updated {
+        Some(user) if active => current
+            .session
+            .flash("success", format!("{} can sign in again.", user.username)),
+        Some(user) => current.session.flash(
+            "success",
+            format!(
+                "{} is deactivated and signed out everywhere.",
+                user.username
+            ),
+        ),
+        None => current
+            .session
+            .flash("error", "The last active supervisor cannot be deactivated."),
+    }
+    Ok(see_other(&format!("/settings/users/{id}")))
+}

@@ -1,0 +1,13 @@
+//! Clientele: a self-hosted customer profile service for contact centers.
+
+pub mod accounts;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod handlers;
+pub mod middleware;
+pub mod routes;
+pub mod startup;

@@ -1,0 +1,73 @@
+//! The whole route table, in one place, grouped by who may use it. Access is enforced by
+//! each handler's extractor (`CurrentUser`, `Supervisor`), never by hiding links.
+
+use std::path::Path;
+
+use actix_files::Files;
+use actix_web::middleware::DefaultHeaders;
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+
+use crate::error::{ApiError, AppError};
+use crate::handlers::{account, health, home, session, users};
+
+/// Registers every route.
+pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &Path) {
+    cfg
+        // Public.
+        .route("/healthz", web::get().to(health::healthz))
+        .route("/login", web::get().to(session::login_form))
+        .route("/login", web::post().to(session::login))
+        .route("/logout", web::post().to(session::logout))
+        .service(
+            web::scope("/static")
+                .wrap(DefaultHeaders::new().add(("Cache-Control", "public, max-age=86400")))
+                .service(
+                    Files::new("", static_dir)
+                        .use_etag(true)
+                        .use_last_modified(true),
+                ),
+        )
+        // Any signed-in staff member.
+        .route("/", web::get().to(home::index))
+        .route("/account/password", web::get().to(account::password_form))
+        .route(
+            "/account/password",
+            web::post().to(account::change_password),
+        )
+        // Supervisors.
+        .service(
+            web::scope("/settings/users")
+                .route("", web::get().to(users::list))
+                .route("", web::post().to(users::create))
+                .route("/new", web::get().to(users::new_form))
+                .route("/{id}", web::get().to(users::edit_form))
+                .route("/{id}", web::post().to(users::update))
+                .route("/{id}/password", web::post().to(users::reset_password))
+                .route("/{id}/deactivate", web::post().to(users::deactivate))
+                .route("/{id}/activate", web::post().to(users::activate)),
+        )
+        // Integrations (bearer tokens); JSON errors only.
+        .service(
+            web::scope("/api/v1")
+                .app_data(
+                    web::JsonConfig::default()
+                        .limit(256 * 1024)
+                        .error_handler(|err, _| {
+                            let mut errors = crate::domain::FieldErrors::default();
+                            errors.push("body", err.to_string());
+                            ApiError(AppError::Invalid(errors)).into()
+                        }),
+                )
+                .default_service(web::to(not_found)),
+        )
+        .default_service(web::to(not_found));
+}
+
+/// 404 in the right shape: JSON under `/api`, the HTML page elsewhere.
+async fn not_found(req: HttpRequest) -> HttpResponse {
+    if req.path().starts_with("/api/") {
+        ApiError(AppError::NotFound).error_response()
+    } else {
+        AppError::NotFound.error_response()
+    }
+}

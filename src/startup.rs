@@ -1,0 +1,118 @@
+//! Builds the running server from settings. `main` and the tests both go through here, so
+//! the tests exercise exactly what production runs.
+
+use std::net::TcpListener;
+
+use actix_session::SessionMiddleware;
+use actix_session::config::{CookieContentSecurity, PersistentSession};
+use actix_session::storage::CookieSessionStore;
+use actix_web::cookie::{Key, SameSite, time::Duration as CookieDuration};
+use actix_web::dev::Server;
+use actix_web::middleware::{Compress, from_fn};
+use actix_web::{App, HttpServer, web};
+use sha2::{Digest, Sha512};
+
+use crate::config::Settings;
+use crate::db::{self, DbPool};
+use crate::domain::password::random_hex;
+use crate::{auth, middleware, routes};
+
+/// Shared by every request handler.
+pub struct AppState {
+    /// Database connections.
+    pub pool: DbPool,
+    /// The resolved settings.
+    pub settings: Settings,
+}
+
+/// A bound, not yet running server.
+pub struct Application {
+    port: u16,
+    server: Server,
+    pool: DbPool,
+}
+
+/// The name of the staff session cookie.
+pub const SESSION_COOKIE: &str = "clientele_session";
+
+const SESSION_KEY_SETTING: &str = "session_signing_key";
+
+impl Application {
+    /// Connects, migrates, and binds. Port 0 picks a free port.
+    pub fn build(settings: Settings) -> anyhow::Result<Self> {
+        let pool = db::connect(&settings.database_url, settings.pool_size)?;
+        {
+            let mut conn = pool.get()?;
+            db::run_migrations(&mut conn)?;
+        }
+        let key = session_key(&pool, &settings)?;
+        let listener = TcpListener::bind(&settings.bind)
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind))?;
+        let port = listener.local_addr()?.port();
+        let workers = settings.workers;
+        let state = web::Data::new(AppState {
+            pool: pool.clone(),
+            settings,
+        });
+        let mut server = HttpServer::new(move || {
+            let cookie_secure = state.settings.cookie_secure;
+            let sessions = SessionMiddleware::builder(CookieSessionStore::default(), key.clone())
+                .cookie_name(SESSION_COOKIE.to_owned())
+                .cookie_secure(cookie_secure)
+                .cookie_http_only(true)
+                .cookie_same_site(SameSite::Lax)
+                .cookie_content_security(CookieContentSecurity::Signed)
+                .session_lifecycle(
+                    PersistentSession::default().session_ttl(CookieDuration::days(14)),
+                )
+                .build();
+            App::new()
+                .app_data(state.clone())
+                .configure(|cfg| routes::configure(cfg, &state.settings.static_dir))
+                .wrap(from_fn(auth::csrf_guard))
+                .wrap(sessions)
+                .wrap(Compress::default())
+                .wrap(middleware::security_headers(cookie_secure))
+                .wrap(from_fn(middleware::log_requests))
+        })
+        .tcp_nodelay(true)
+        .listen(listener)?;
+        if let Some(workers) = workers {
+            server = server.workers(workers);
+        }
+        Ok(Application {
+            port,
+            server: server.run(),
+            pool,
+        })
+    }
+
+    /// The port actually bound.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The pool the server uses (tests inspect the database through it).
+    pub fn pool(&self) -> DbPool {
+        self.pool.clone()
+    }
+
+    /// Serves until stopped.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// The cookie-signing key: derived from `CLIENTELE_SECRET_KEY` when given, otherwise
+/// generated once and kept in the database so restarts and sibling instances agree.
+fn session_key(pool: &DbPool, settings: &Settings) -> anyhow::Result<Key> {
+    let material = match &settings.secret_key {
+        Some(secret) => secret.expose().to_owned(),
+        None => {
+            let mut conn = pool.get()?;
+            db::settings::insert_setting_if_absent(&mut conn, SESSION_KEY_SETTING, &random_hex(64))?
+        }
+    };
+    let digest = Sha512::digest(material.as_bytes());
+    Ok(Key::from(digest.as_slice()))
+}

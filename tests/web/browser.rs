@@ -1,0 +1,192 @@
+//! Browser tests in headless Chromium, driven through chromedriver on the loopback.
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use clientele::domain::Role;
+use thirtyfour::prelude::*;
+
+use crate::helpers::{PASSWORD, spawn_app};
+
+/// A headless Chromium with its own profile, and the chromedriver that drives it.
+pub struct Chrome {
+    /// The WebDriver session.
+    pub driver: WebDriver,
+    chromedriver: Child,
+    _profile: tempfile::TempDir,
+}
+
+impl Chrome {
+    /// Starts chromedriver on a free loopback port and opens a browser session.
+    pub async fn start() -> Chrome {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let chromedriver = Command::new(
+            std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".to_owned()),
+        )
+        .arg(format!("--port={port}"))
+        .arg("--allowed-ips=127.0.0.1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver must be installed (scripts/test installs chromium-driver)");
+        let profile = tempfile::tempdir().expect("profile dir");
+        let mut caps = DesiredCapabilities::chrome();
+        caps.set_binary(
+            &std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned()),
+        )
+        .expect("binary");
+        for arg in [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-dev-shm-usage",
+            "--window-size=1280,900",
+        ] {
+            caps.add_arg(arg).expect("arg");
+        }
+        caps.add_arg(&format!("--user-data-dir={}", profile.path().display()))
+            .expect("arg");
+        let url = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let driver = loop {
+            match WebDriver::new(&url, caps.clone()).await {
+                Ok(driver) => break driver,
+                Err(error) if Instant::now() > deadline => {
+                    panic!("chromedriver did not start: {error}")
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        };
+        Chrome {
+            driver,
+            chromedriver,
+            _profile: profile,
+        }
+    }
+
+    /// Fills a field by its id.
+    pub async fn fill(&self, id: &str, value: &str) {
+        let field = self.driver.query(By::Id(id)).first().await.expect(id);
+        field.clear().await.expect("clear");
+        field.send_keys(value).await.expect("type");
+    }
+
+    /// Clicks the first element matching a CSS selector.
+    pub async fn click(&self, css: &str) {
+        self.driver
+            .query(By::Css(css))
+            .first()
+            .await
+            .expect(css)
+            .click()
+            .await
+            .expect("click");
+    }
+
+    /// Waits until the page's text contains `text`, and returns the page source.
+    pub async fn wait_for_text(&self, text: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let source = self.driver.source().await.expect("page source");
+            if source.contains(text) {
+                return source;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {text:?} in:\n{source}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Signs in through the form.
+    pub async fn sign_in(&self, base: &str, username: &str, password: &str) {
+        self.driver
+            .goto(format!("{base}/login"))
+            .await
+            .expect("open sign-in");
+        self.fill("username", username).await;
+        self.fill("password", password).await;
+        self.click("form[action='/login'] button[type=submit]")
+            .await;
+    }
+
+    /// Ends the session and the driver.
+    pub async fn quit(mut self) {
+        let _ = self.driver.clone().quit().await;
+        let _ = self.chromedriver.kill();
+        let _ = self.chromedriver.wait();
+    }
+}
+
+#[tokio::test]
+async fn a_supervisor_creates_an_agent_who_then_sees_only_agent_navigation() {
+    let app = spawn_app().await;
+    app.create_user("sam.supervisor", Role::Supervisor);
+
+    let supervisor = Chrome::start().await;
+    supervisor
+        .sign_in(&app.address, "sam.supervisor", PASSWORD)
+        .await;
+    supervisor.wait_for_text("Sign out").await;
+    supervisor.click("nav a[href='/settings/users']").await;
+    supervisor.click("a[href='/settings/users/new']").await;
+    supervisor.fill("username", "lea.novak").await;
+    supervisor.fill("display_name", "Lea Novak").await;
+    supervisor.fill("time_zone", "Europe/Zagreb").await;
+    supervisor.fill("password", "first-day-pass").await;
+    supervisor
+        .click("form[action='/settings/users'] button[type=submit]")
+        .await;
+    let list = supervisor.wait_for_text("Created lea.novak (Agent).").await;
+    assert!(list.contains("Lea Novak"));
+
+    // A second, independent browser session for the agent.
+    let agent = Chrome::start().await;
+    agent
+        .sign_in(&app.address, "lea.novak", "first-day-pass")
+        .await;
+    agent.wait_for_text("Choose your own password").await;
+    agent.fill("current_password", "first-day-pass").await;
+    agent.fill("new_password", "lea's own passphrase").await;
+    agent.fill("confirm_password", "lea's own passphrase").await;
+    agent
+        .click("form[action='/account/password'] button[type=submit]")
+        .await;
+    agent.wait_for_text("Your password was changed.").await;
+
+    let nav = agent
+        .driver
+        .find_all(By::Css("nav.mainnav a"))
+        .await
+        .expect("navigation links");
+    let mut labels = Vec::new();
+    for link in nav {
+        labels.push(link.text().await.expect("link text"));
+    }
+    assert_eq!(
+        labels,
+        vec!["Conversations".to_owned()],
+        "an agent sees the agent navigation only"
+    );
+
+    // And a crafted visit to a supervisor page is refused.
+    agent
+        .driver
+        .goto(format!("{}/settings/users", app.address))
+        .await
+        .expect("navigate");
+    agent.wait_for_text("Not allowed").await;
+
+    agent.quit().await;
+    supervisor.quit().await;
+}

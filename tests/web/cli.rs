@@ -1,0 +1,143 @@
+//! The `clientele` binary: database URL checks and the `users` commands scripts rely on.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use crate::helpers::fresh_database;
+
+fn clientele(database_url: &str, args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_clientele"))
+        .args(args)
+        .env("DATABASE_URL", database_url)
+        .env("CLIENTELE_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
+    child.wait_with_output().expect("the binary exits")
+}
+
+#[test]
+fn a_mistyped_database_url_is_refused_without_creating_anything() {
+    let dir = tempfile::tempdir().unwrap();
+    for bad in [
+        "postgress://app:hunter22@db/clientele",
+        "host=localhost port=5432",
+        "clientele.db",
+        "sqlite://",
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_clientele"))
+            .arg("migrate")
+            .env("DATABASE_URL", bad)
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(!output.status.success(), "{bad} must fail");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("database URL") || stderr.contains("SQLite URL"),
+            "{bad}: {stderr}"
+        );
+        assert!(!stderr.contains("hunter22"), "the password is never echoed");
+    }
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "no file was created"
+    );
+}
+
+#[test]
+fn an_unreachable_postgres_is_a_clear_error() {
+    let output = Command::new(env!("CARGO_BIN_EXE_clientele"))
+        .arg("migrate")
+        .env(
+            "DATABASE_URL",
+            "postgres://nobody:pw@127.0.0.1:9/none?connect_timeout=2",
+        )
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("cannot open the database"), "{stderr}");
+    assert!(!stderr.contains(":pw@"), "{stderr}");
+}
+
+#[test]
+fn users_are_created_listed_and_given_passwords_from_scripts() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database(&dir).to_string();
+
+    let output = clientele(&url, &["migrate"], "");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    let output = clientele(
+        &url,
+        &[
+            "users",
+            "create",
+            "--username",
+            "Script.Sup",
+            "--role",
+            "supervisor",
+            "--display-name",
+            "Script Sup",
+        ],
+        "a long script password\n",
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    let output = clientele(
+        &url,
+        &["users", "create", "--username", "x y", "--role", "boss"],
+        "short\n",
+    );
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("username") && stderr.contains("role") && stderr.contains("password"),
+        "{stderr}"
+    );
+
+    let output = clientele(&url, &["users", "list"], "");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("script.sup") && stdout.contains("supervisor"),
+        "{stdout}"
+    );
+
+    let output = clientele(
+        &url,
+        &["users", "set-password", "script.sup"],
+        "another long password\n",
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    let pool = crate::helpers::connect(&url.parse().unwrap());
+    let user = clientele::db::users::find_user_by_username(&mut pool.get().unwrap(), "script.sup")
+        .unwrap()
+        .unwrap();
+    assert!(clientele::domain::password::verify_password(
+        "another long password",
+        &user.password_hash
+    ));
+}

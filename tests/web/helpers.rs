@@ -1,0 +1,199 @@
+//! Starts the real server on port 0 with a fresh database per test, and drives it like a
+//! browser would: cookies kept, redirects not followed, forms posted with their CSRF token.
+
+use clientele::config::Settings;
+use clientele::db::{self, DatabaseUrl, DbConnection, DbPool};
+use clientele::domain::Role;
+use clientele::startup::Application;
+use diesel::Connection;
+use diesel::connection::SimpleConnection;
+use reqwest::{Response, StatusCode, redirect};
+
+/// The environment variable naming the PostgreSQL server to test against (a maintenance
+/// database URL such as `postgres://postgres@127.0.0.1:5544/postgres`). Unset: SQLite.
+pub const PG_ENV: &str = "CLIENTELE_TEST_DATABASE_URL";
+
+/// The password every test account gets.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// A running server and what the test needs to inspect it.
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`.
+    pub address: String,
+    /// The server's own pool, for direct checks of the database.
+    pub pool: DbPool,
+    _dir: tempfile::TempDir,
+}
+
+/// A fresh database URL: a temp SQLite file, or a new PostgreSQL database.
+pub fn fresh_database(dir: &tempfile::TempDir) -> DatabaseUrl {
+    match std::env::var(PG_ENV) {
+        Ok(admin_url) if !admin_url.is_empty() => {
+            let name = format!(
+                "clientele_test_{}",
+                clientele::domain::password::random_hex(8)
+            );
+            let mut admin = diesel::PgConnection::establish(&admin_url)
+                .expect("connect to the test PostgreSQL");
+            admin
+                .batch_execute(&format!("CREATE DATABASE {name}"))
+                .expect("create a test database");
+            let base = admin_url
+                .rsplit_once('/')
+                .map(|(b, _)| b)
+                .expect("a database URL with a path");
+            format!("{base}/{name}").parse().expect("a PostgreSQL URL")
+        }
+        _ => format!("sqlite://{}", dir.path().join("test.db").display())
+            .parse()
+            .expect("a SQLite URL"),
+    }
+}
+
+/// Starts a server on a fresh database.
+pub async fn spawn_app() -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database_url = fresh_database(&dir);
+    let settings = Settings::for_tests(database_url);
+    let app = Application::build(settings).expect("the application builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let pool = app.pool();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        pool,
+        _dir: dir,
+    }
+}
+
+impl TestApp {
+    /// A new browser: its own cookie jar, no redirects followed.
+    pub fn browser(&self) -> Browser {
+        let http = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(redirect::Policy::none())
+            .build()
+            .expect("http client");
+        Browser {
+            http,
+            base: self.address.clone(),
+        }
+    }
+
+    /// Runs `f` on a pooled connection.
+    pub fn with_db<T>(&self, f: impl FnOnce(&mut DbConnection) -> T) -> T {
+        let mut conn = self.pool.get().expect("a pooled connection");
+        f(&mut conn)
+    }
+
+    /// Creates an account (no forced password change) and returns its id.
+    pub fn create_user(&self, username: &str, role: Role) -> i64 {
+        let input = clientele::accounts::AccountInput {
+            username: username.to_owned(),
+            display_name: format!("{username} display"),
+            role: role.as_str().to_owned(),
+            time_zone: String::new(),
+            password: PASSWORD.to_owned(),
+        };
+        let account = input.parse().expect("valid account");
+        self.with_db(|conn| clientele::accounts::create_account(conn, &account, false))
+            .expect("account created")
+            .id
+            .0
+    }
+
+    /// A browser signed in as a new supervisor.
+    pub async fn supervisor(&self) -> Browser {
+        self.create_user("sam.supervisor", Role::Supervisor);
+        let browser = self.browser();
+        let response = browser.sign_in("sam.supervisor", PASSWORD).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        browser
+    }
+
+    /// A browser signed in as a new agent.
+    pub async fn agent(&self) -> Browser {
+        self.create_user("ana.agent", Role::Agent);
+        let browser = self.browser();
+        let response = browser.sign_in("ana.agent", PASSWORD).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        browser
+    }
+}
+
+/// One browser session against the test server.
+pub struct Browser {
+    http: reqwest::Client,
+    base: String,
+}
+
+impl Browser {
+    /// GET a path.
+    pub async fn get(&self, path: &str) -> Response {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("GET request")
+    }
+
+    /// GET a path and return its body, asserting 200.
+    pub async fn page(&self, path: &str) -> String {
+        let response = self.get(path).await;
+        assert_eq!(response.status(), StatusCode::OK, "GET {path}");
+        response.text().await.expect("body")
+    }
+
+    /// The CSRF token of this browser's session (taken from the sign-in page's form).
+    pub async fn csrf_token(&self) -> String {
+        let html = self.get("/login").await.text().await.expect("body");
+        extract_csrf(&html).expect("a csrf_token field")
+    }
+
+    /// POST a form the way the page would: with this session's CSRF token.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Response {
+        let token = self.csrf_token().await;
+        let mut body: Vec<(&str, &str)> = fields.to_vec();
+        body.push(("csrf_token", &token));
+        self.post_raw(path, &body).await
+    }
+
+    /// POST a form exactly as given (no token added).
+    pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> Response {
+        self.http
+            .post(format!("{}{path}", self.base))
+            .form(fields)
+            .send()
+            .await
+            .expect("POST request")
+    }
+
+    /// Signs in through the form.
+    pub async fn sign_in(&self, username: &str, password: &str) -> Response {
+        self.post_form("/login", &[("username", username), ("password", password)])
+            .await
+    }
+}
+
+/// The value of the first `csrf_token` hidden field in a page.
+pub fn extract_csrf(html: &str) -> Option<String> {
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = html.find(marker)? + marker.len();
+    let end = html[start..].find('"')? + start;
+    Some(html[start..end].to_owned())
+}
+
+/// Where a redirect points.
+pub fn location(response: &Response) -> String {
+    response
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Opens the test database directly (for tests that must not use the server's pool).
+pub fn connect(url: &DatabaseUrl) -> DbPool {
+    db::connect(url, 2).expect("database")
+}

@@ -1,0 +1,14 @@
+//! The integration tests: the real server, a fresh database per test, SQLite by default
+//! and PostgreSQL when `CLIENTELE_TEST_DATABASE_URL` is set (scripts/test runs both).
+#![expect(
+    clippy::expect_used,
+    reason = "test helpers fail loudly, naming what they expected"
+)]
+
+mod auth;
+mod browser;
+mod cli;
+mod health;
+mod helpers;
+mod security;
+mod users;
