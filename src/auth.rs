@@ -122,6 +122,9 @@ pub struct SignedIn {
     pub user: User,
     /// The session, for flashes and the CSRF token.
     pub session: TypedSession,
+    /// Whether this user may use the Customers page (supervisors always; agents when the
+    /// feature "Customers page in agent mode" is on).
+    pub customers_page: bool,
 }
 
 impl SignedIn {
@@ -149,8 +152,15 @@ impl SignedIn {
             );
             return Err(AppError::Unauthorized { next: next() });
         }
-        let user = db::run(&state.pool, move |conn| {
-            Ok(db::users::find_user(conn, user_id)?)
+        let (user, customers_toggle) = db::run(&state.pool, move |conn| {
+            let user = db::users::find_user(conn, user_id)?;
+            let toggle = match &user {
+                Some(u) if u.role() < Role::Supervisor => {
+                    db::settings::is_enabled(conn, db::settings::CUSTOMERS_PAGE_FOR_AGENTS)?
+                }
+                _ => false,
+            };
+            Ok((user, toggle))
         })
         .await?;
         let epoch = session.0.get::<i64>(EPOCH).ok().flatten();
@@ -164,7 +174,12 @@ impl SignedIn {
         if now - seen_at > SEEN_REFRESH_SECS {
             session.insert(SEEN_AT, now)?;
         }
-        Ok(SignedIn { user, session })
+        let customers_page = customers_toggle || user.role() >= Role::Supervisor;
+        Ok(SignedIn {
+            user,
+            session,
+            customers_page,
+        })
     }
 }
 
@@ -183,6 +198,8 @@ pub struct CurrentUser {
     pub user: User,
     /// The session, for flashes and the CSRF token.
     pub session: TypedSession,
+    /// Whether this user may use the Customers page and profiles.
+    pub customers_page: bool,
 }
 
 impl CurrentUser {
@@ -199,11 +216,19 @@ impl FromRequest for CurrentUser {
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            let SignedIn { user, session } = SignedIn::load(req).await?;
+            let SignedIn {
+                user,
+                session,
+                customers_page,
+            } = SignedIn::load(req).await?;
             if user.must_change_password {
                 return Err(AppError::PasswordChangeRequired);
             }
-            Ok(CurrentUser { user, session })
+            Ok(CurrentUser {
+                user,
+                session,
+                customers_page,
+            })
         })
     }
 }
@@ -221,6 +246,34 @@ impl FromRequest for Supervisor {
             let current = current.await?;
             if current.role() >= Role::Supervisor {
                 Ok(Supervisor(current))
+            } else {
+                Err(AppError::Forbidden)
+            }
+        })
+    }
+}
+
+/// A staff member allowed on the Customers page and customer profiles: supervisors always,
+/// agents only while "Customers page in agent mode" is on. Anyone else gets 403.
+pub struct CustomersUser(pub CurrentUser);
+
+impl CustomersUser {
+    /// The account's role.
+    pub fn role(&self) -> Role {
+        self.0.role()
+    }
+}
+
+impl FromRequest for CustomersUser {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let current = CurrentUser::from_request(req, payload);
+        Box::pin(async move {
+            let current = current.await?;
+            if current.customers_page {
+                Ok(CustomersUser(current))
             } else {
                 Err(AppError::Forbidden)
             }

@@ -2,12 +2,12 @@
 
 use std::io::BufRead;
 
-use crate::accounts::{self, AccountInput};
 use crate::config::{Cli, Command, Settings, UsersCommand};
 use crate::db::{self, DatabaseUrl, DbConnection};
 use crate::domain::password::hash_password;
 use crate::domain::user::{NewPassword, Username};
 use crate::error::AppError;
+use crate::services::accounts::{self, AccountInput};
 use crate::startup::Application;
 
 /// Runs one command to completion.

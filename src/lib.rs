@@ -1,6 +1,5 @@
 //! Clientele: a self-hosted customer profile service for contact centers.
 
-pub mod accounts;
 pub mod auth;
 pub mod cli;
 pub mod config;
@@ -10,4 +9,5 @@ pub mod error;
 pub mod handlers;
 pub mod middleware;
 pub mod routes;
+pub mod services;
 pub mod startup;

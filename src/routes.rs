@@ -8,7 +8,9 @@ use actix_web::middleware::DefaultHeaders;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 
 use crate::error::{ApiError, AppError};
-use crate::handlers::{account, health, home, session, users};
+use crate::handlers::customers::{history, list, profile};
+use crate::handlers::settings::{features, properties, tags, users};
+use crate::handlers::{account, health, home, session};
 
 /// Registers every route.
 pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &Path) {
@@ -34,7 +36,48 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &Path) {
             "/account/password",
             web::post().to(account::change_password),
         )
+        // Staff allowed on the Customers page (supervisors; agents when the feature is on).
+        .service(
+            web::scope("/customers")
+                .route("", web::get().to(list::list))
+                .route("", web::post().to(list::create))
+                .route("/new", web::get().to(list::new_form))
+                .route("/{id}", web::get().to(profile::summary))
+                .route("/{id}/notes", web::post().to(profile::add_note))
+                .route("/{id}/profile", web::get().to(profile::profile))
+                .route("/{id}/profile", web::post().to(profile::save_profile))
+                .route("/{id}/tags", web::get().to(profile::tags_tab))
+                .route("/{id}/tags", web::post().to(profile::add_tag))
+                .route(
+                    "/{id}/tags/{tag}/remove",
+                    web::post().to(profile::remove_tag),
+                )
+                .route("/{id}/history", web::get().to(history::history))
+                .route(
+                    "/{id}/history/{event}/revert",
+                    web::post().to(history::revert),
+                ),
+        )
         // Supervisors.
+        .service(
+            web::scope("/settings/properties")
+                .route("", web::get().to(properties::list))
+                .route("", web::post().to(properties::create))
+                .route("/new", web::get().to(properties::new_form))
+                .route("/{id}", web::get().to(properties::edit_form))
+                .route("/{id}", web::post().to(properties::update))
+                .route("/{id}/delete", web::get().to(properties::confirm_delete))
+                .route("/{id}/delete", web::post().to(properties::delete)),
+        )
+        .service(
+            web::scope("/settings/tags")
+                .route("", web::get().to(tags::list))
+                .route("", web::post().to(tags::create))
+                .route("/{id}", web::post().to(tags::update))
+                .route("/{id}/delete", web::post().to(tags::delete)),
+        )
+        .route("/settings/features", web::get().to(features::show))
+        .route("/settings/features", web::post().to(features::save))
         .service(
             web::scope("/settings/users")
                 .route("", web::get().to(users::list))

@@ -37,6 +37,9 @@ pub const SESSION_COOKIE: &str = "clientele_session";
 
 const SESSION_KEY_SETTING: &str = "session_signing_key";
 
+/// The largest form body accepted (a profile with many long text values fits easily).
+const FORM_LIMIT: usize = 1024 * 1024;
+
 impl Application {
     /// Connects, migrates, and binds. Port 0 picks a free port.
     pub fn build(settings: Settings) -> anyhow::Result<Self> {
@@ -68,6 +71,16 @@ impl Application {
                 .build();
             App::new()
                 .app_data(state.clone())
+                .app_data(web::PayloadConfig::new(FORM_LIMIT))
+                .app_data(
+                    web::FormConfig::default()
+                        .limit(FORM_LIMIT)
+                        .error_handler(|error, _| {
+                            let mut errors = crate::domain::FieldErrors::default();
+                            errors.push("form", format!("The form could not be read ({error})."));
+                            crate::error::AppError::Invalid(errors).into()
+                        }),
+                )
                 .configure(|cfg| routes::configure(cfg, &state.settings.static_dir))
                 .wrap(from_fn(auth::csrf_guard))
                 .wrap(sessions)

@@ -1,9 +1,15 @@
 //! Database access: the connection enum over both backends, the pool, migrations, and one
 //! query module per table group. Backend-specific SQL lives here and nowhere else.
 
+pub mod audit;
+pub mod customers;
+pub mod events;
+pub mod notes;
+pub mod properties;
 pub mod schema;
 pub mod settings;
 pub mod sign_in;
+pub mod tags;
 pub mod types;
 pub mod users;
 

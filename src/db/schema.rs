@@ -33,4 +33,136 @@ diesel::table! {
     }
 }
 
-diesel::allow_tables_to_appear_in_same_query!(users, app_settings, sign_in_failures);
+diesel::table! {
+    customers (id) {
+        id -> BigInt,
+        public_id -> Text,
+        name -> Nullable<Text>,
+        email -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        gender -> Nullable<Text>,
+        city -> Nullable<Text>,
+        country -> Nullable<Text>,
+        language -> Nullable<Text>,
+        company -> Nullable<Text>,
+        nickname -> Nullable<Text>,
+        lifecycle -> Text,
+        conversations_count -> BigInt,
+        messages_count -> BigInt,
+        last_contact_at -> Nullable<Timestamp>,
+        csat_sum -> BigInt,
+        csat_count -> BigInt,
+        csat_average -> Nullable<Double>,
+        orders_count -> BigInt,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    properties (id) {
+        id -> BigInt,
+        key -> Text,
+        label -> Text,
+        kind -> Text,
+        value_type -> Text,
+        choices -> Text,
+        agent_access -> Text,
+        customer_access -> Text,
+        position -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    customer_values (id) {
+        id -> BigInt,
+        customer_id -> BigInt,
+        property_id -> BigInt,
+        value_text -> Nullable<Text>,
+        value_number -> Nullable<Double>,
+        value_number2 -> Nullable<Double>,
+    }
+}
+
+diesel::table! {
+    tags (id) {
+        id -> BigInt,
+        name -> Text,
+        name_key -> Text,
+        color -> Text,
+        customers_count -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    customer_tags (customer_id, tag_id) {
+        customer_id -> BigInt,
+        tag_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    customer_notes (id) {
+        id -> BigInt,
+        customer_id -> BigInt,
+        author_id -> Nullable<BigInt>,
+        author_name -> Text,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    customer_events (id) {
+        id -> BigInt,
+        customer_id -> BigInt,
+        actor_kind -> Text,
+        actor_id -> Nullable<BigInt>,
+        actor_name -> Text,
+        action -> Text,
+        property_key -> Nullable<Text>,
+        old_value -> Nullable<Text>,
+        new_value -> Nullable<Text>,
+        reverts_event_id -> Nullable<BigInt>,
+        customer_version -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        actor_id -> Nullable<BigInt>,
+        actor_name -> Text,
+        action -> Text,
+        subject -> Text,
+        detail -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(customer_values -> customers (customer_id));
+diesel::joinable!(customer_values -> properties (property_id));
+diesel::joinable!(customer_tags -> customers (customer_id));
+diesel::joinable!(customer_tags -> tags (tag_id));
+diesel::joinable!(customer_notes -> customers (customer_id));
+diesel::joinable!(customer_events -> customers (customer_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    app_settings,
+    sign_in_failures,
+    customers,
+    properties,
+    customer_values,
+    tags,
+    customer_tags,
+    customer_notes,
+    customer_events,
+    audit_log,
+);

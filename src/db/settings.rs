@@ -69,3 +69,11 @@ pub fn upsert_setting(conn: &mut DbConnection, key: &str, value: &str) -> QueryR
     };
     Ok(())
 }
+
+/// The feature toggle "Customers page in agent mode" (off by default).
+pub const CUSTOMERS_PAGE_FOR_AGENTS: &str = "feature.customers_page_for_agents";
+
+/// Whether a boolean setting is on.
+pub fn is_enabled(conn: &mut DbConnection, key: &str) -> QueryResult<bool> {
+    Ok(find_setting(conn, key)?.as_deref() == Some("on"))
+}

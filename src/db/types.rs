@@ -49,3 +49,23 @@ id_type!(
     /// A staff account's internal id.
     UserId
 );
+
+id_type!(
+    /// A customer's internal row id (the public customer ID is separate).
+    CustomerId
+);
+
+id_type!(
+    /// A property's internal id.
+    PropertyId
+);
+
+id_type!(
+    /// A tag's internal id.
+    TagId
+);
+
+id_type!(
+    /// A history entry's id.
+    EventId
+);

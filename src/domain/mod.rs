@@ -1,7 +1,9 @@
 //! Plain Rust: the product's value types and rules, parsed from user text into types that
 //! cannot hold a bad value. No web framework and no database here.
 
+pub mod customer;
 pub mod password;
+pub mod property;
 pub mod role;
 pub mod throttle;
 pub mod user;

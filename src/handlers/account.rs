@@ -33,7 +33,8 @@ pub async fn password_form(signed_in: SignedIn) -> Result<HttpResponse, AppError
 }
 
 /// The password change form. Passwords are never echoed back into the form.
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
+#[serde(default)]
 pub struct PasswordForm {
     current_password: String,
     new_password: String,

@@ -1,8 +1,9 @@
 //! One module per screen area. The only layer that sees requests, sessions and templates.
 
 pub mod account;
+pub mod customers;
 pub mod health;
 pub mod home;
 pub mod page;
 pub mod session;
-pub mod users;
+pub mod settings;

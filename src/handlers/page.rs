@@ -18,6 +18,10 @@ pub struct NavUser {
     pub role_label: &'static str,
     /// Whether supervisor navigation is shown.
     pub is_supervisor: bool,
+    /// Whether the Customers entry is shown.
+    pub customers_page: bool,
+    /// The user's IANA time zone, for showing times.
+    pub time_zone: String,
 }
 
 /// The layout's data: who is signed in, the CSRF token for forms, one-time messages, and
@@ -36,7 +40,12 @@ pub struct PageContext {
 impl PageContext {
     /// For a signed-in page.
     pub fn new(current: &CurrentUser, section: &'static str) -> Result<Self, AppError> {
-        Self::for_user(&current.user, &current.session, section)
+        Self::build(
+            &current.user,
+            &current.session,
+            current.customers_page,
+            section,
+        )
     }
 
     /// For a page of a signed-in user reached before the password check.
@@ -45,12 +54,23 @@ impl PageContext {
         session: &TypedSession,
         section: &'static str,
     ) -> Result<Self, AppError> {
+        Self::build(user, session, false, section)
+    }
+
+    fn build(
+        user: &User,
+        session: &TypedSession,
+        customers_page: bool,
+        section: &'static str,
+    ) -> Result<Self, AppError> {
         let role = user.role();
         Ok(PageContext {
             user: Some(NavUser {
                 display_name: user.display_name.clone(),
                 role_label: role.label(),
                 is_supervisor: role >= Role::Supervisor,
+                customers_page,
+                time_zone: user.time_zone.clone(),
             }),
             csrf_token: session.csrf_token()?,
             flashes: session.take_flashes(),
@@ -76,6 +96,25 @@ impl PageContext {
             flashes: Vec::new(),
             section: "",
         }
+    }
+}
+
+/// A stored UTC time in an IANA time zone, as `YYYY-MM-DD HH:MM`.
+pub fn local_time(at: chrono::NaiveDateTime, time_zone: &str) -> String {
+    let tz: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::UTC);
+    at.and_utc()
+        .with_timezone(&tz)
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
+impl PageContext {
+    /// A stored UTC time in the signed-in user's time zone.
+    pub fn time(&self, at: chrono::NaiveDateTime) -> String {
+        local_time(
+            at,
+            self.user.as_ref().map_or("UTC", |u| u.time_zone.as_str()),
+        )
     }
 }
 

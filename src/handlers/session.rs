@@ -43,11 +43,11 @@ pub async fn login_form(
 }
 
 /// The sign-in form.
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
+#[serde(default)]
 pub struct LoginForm {
     username: String,
     password: String,
-    #[serde(default)]
     next: Option<String>,
 }
 

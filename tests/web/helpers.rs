@@ -88,7 +88,7 @@ impl TestApp {
 
     /// Creates an account (no forced password change) and returns its id.
     pub fn create_user(&self, username: &str, role: Role) -> i64 {
-        let input = clientele::accounts::AccountInput {
+        let input = clientele::services::accounts::AccountInput {
             username: username.to_owned(),
             display_name: format!("{username} display"),
             role: role.as_str().to_owned(),
@@ -96,7 +96,7 @@ impl TestApp {
             password: PASSWORD.to_owned(),
         };
         let account = input.parse().expect("valid account");
-        self.with_db(|conn| clientele::accounts::create_account(conn, &account, false))
+        self.with_db(|conn| clientele::services::accounts::create_account(conn, &account, false))
             .expect("account created")
             .id
             .0
@@ -196,4 +196,105 @@ pub fn location(response: &Response) -> String {
 /// Opens the test database directly (for tests that must not use the server's pool).
 pub fn connect(url: &DatabaseUrl) -> DbPool {
     db::connect(url, 2).expect("database")
+}
+
+impl TestApp {
+    /// Creates a custom property directly (as the Settings form would).
+    pub fn create_property(
+        &self,
+        key: &str,
+        ty: &str,
+        choices: &[&str],
+        agent_access: &str,
+    ) -> i64 {
+        use clientele::db::properties::{self, NewProperty};
+        let at = clientele::db::now();
+        let choices = serde_json::to_string(choices).expect("json");
+        self.with_db(|conn| {
+            properties::insert_property(
+                conn,
+                &NewProperty {
+                    key,
+                    label: &format!("{key} label"),
+                    kind: "custom",
+                    value_type: ty,
+                    choices,
+                    agent_access,
+                    customer_access: "hidden",
+                    position: 200,
+                    created_at: at,
+                    updated_at: at,
+                },
+            )
+        })
+        .expect("property created")
+        .0
+    }
+
+    /// Creates a customer with values (technical name → text) through the profile service,
+    /// and returns its public ID.
+    pub fn create_customer(&self, values: &[(&str, &str)]) -> String {
+        use clientele::domain::customer::Actor;
+        use clientele::domain::property::RawValue;
+        use clientele::services::profiles::{self, Editor, ProfileEdit};
+        self.with_db(|conn| {
+            let properties = clientele::db::properties::list_properties(conn).expect("registry");
+            let edit = ProfileEdit {
+                values: values
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), RawValue::One((*v).to_owned())))
+                    .collect(),
+                lifecycle: None,
+            };
+            profiles::create_customer(
+                conn,
+                &properties,
+                &Actor::System,
+                Editor::Staff(Role::Supervisor),
+                &edit,
+            )
+            .expect("customer created")
+            .public_id
+        })
+    }
+
+    /// Turns "Customers page in agent mode" on or off.
+    pub fn set_customers_page_for_agents(&self, on: bool) {
+        use clientele::db::settings;
+        self.with_db(|conn| {
+            settings::upsert_setting(
+                conn,
+                settings::CUSTOMERS_PAGE_FOR_AGENTS,
+                if on { "on" } else { "off" },
+            )
+        })
+        .expect("setting saved");
+    }
+
+    /// The stored text of one property of a customer, as the profile service reads it.
+    pub fn value_of(&self, public_id: &str, key: &str) -> Option<String> {
+        self.with_db(|conn| {
+            let customer = clientele::db::customers::find_customer_by_public_id(conn, public_id)
+                .expect("query")
+                .expect("customer exists");
+            let properties = clientele::db::properties::list_properties(conn).expect("registry");
+            let values =
+                clientele::services::profiles::current_values(conn, &customer, &properties)
+                    .expect("values");
+            values
+                .get(key)
+                .map(clientele::domain::property::Value::form_text)
+        })
+    }
+
+    /// The current version of a customer, as its edit form carries it.
+    pub fn version_of(&self, public_id: &str) -> String {
+        self.with_db(|conn| {
+            clientele::db::customers::find_customer_by_public_id(conn, public_id)
+                .expect("query")
+                .expect("customer exists")
+                .version
+                .to_string()
+        })
+    }
 }

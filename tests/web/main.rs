@@ -8,7 +8,10 @@
 mod auth;
 mod browser;
 mod cli;
+mod customers;
 mod health;
 mod helpers;
+mod history;
+mod properties;
 mod security;
 mod users;

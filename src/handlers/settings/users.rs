@@ -6,8 +6,6 @@ use askama::Template;
 use diesel::Connection;
 use serde::Deserialize;
 
-use super::page::{PageContext, render, render_status};
-use crate::accounts::{self, AccountInput, parse_time_zone};
 use crate::auth::Supervisor;
 use crate::db::users::{User, UserChanges};
 use crate::db::{self, now, types::UserId};
@@ -15,6 +13,8 @@ use crate::domain::password::hash_password;
 use crate::domain::user::{DisplayName, NewPassword};
 use crate::domain::{FieldErrors, Role};
 use crate::error::{AppError, see_other};
+use crate::handlers::page::{PageContext, render, render_status};
+use crate::services::accounts::{self, AccountInput, parse_time_zone};
 use crate::startup::AppState;
 
 #[derive(Template)]
@@ -105,10 +105,10 @@ pub async fn create(
 
 /// The editable profile of an account, as typed.
 #[derive(Debug, Default, Clone, Deserialize)]
+#[serde(default)]
 pub struct ProfileForm {
     display_name: String,
     role: String,
-    #[serde(default)]
     time_zone: String,
 }
 
@@ -228,7 +228,8 @@ pub async fn update(
 }
 
 /// The reset-password form.
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
+#[serde(default)]
 pub struct ResetPasswordForm {
     password: String,
 }

@@ -11,19 +11,17 @@ use crate::error::AppError;
 
 /// What a new account is made of, as typed.
 #[derive(Debug, Default, Clone, serde::Deserialize)]
+#[serde(default)]
 pub struct AccountInput {
     /// Sign-in name.
     pub username: String,
     /// Name shown to colleagues (the username when empty).
-    #[serde(default)]
     pub display_name: String,
     /// `agent` or `supervisor`.
     pub role: String,
     /// IANA time zone (UTC when empty).
-    #[serde(default)]
     pub time_zone: String,
     /// The first password.
-    #[serde(default)]
     pub password: String,
 }
 

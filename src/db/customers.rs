@@ -1,0 +1,344 @@
+//! Customers, their standard columns, and their custom property values.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::properties::Property;
+use super::schema::{customer_values, customers};
+use super::types::{CustomerId, PropertyId};
+use super::{DbConnection, now};
+use crate::domain::customer::public_id_for;
+use crate::domain::property::{PropertyType, Value};
+
+/// A customer as stored. Field order is the table's column order.
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = customers)]
+pub struct Customer {
+    pub id: CustomerId,
+    pub public_id: String,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub gender: Option<String>,
+    pub city: Option<String>,
+    pub country: Option<String>,
+    pub language: Option<String>,
+    pub company: Option<String>,
+    pub nickname: Option<String>,
+    pub lifecycle: String,
+    pub conversations_count: i64,
+    pub messages_count: i64,
+    pub last_contact_at: Option<NaiveDateTime>,
+    pub csat_sum: i64,
+    pub csat_count: i64,
+    pub csat_average: Option<f64>,
+    pub orders_count: i64,
+    pub version: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// Applies `$body` to the column of a standard property, by key; `$default` for others.
+macro_rules! with_standard_column {
+    ($key:expr, $col:ident => $body:expr, _ => $default:expr) => {
+        match $key {
+            "name" => {
+                let $col = customers::name;
+                $body
+            }
+            "email" => {
+                let $col = customers::email;
+                $body
+            }
+            "phone" => {
+                let $col = customers::phone;
+                $body
+            }
+            "gender" => {
+                let $col = customers::gender;
+                $body
+            }
+            "city" => {
+                let $col = customers::city;
+                $body
+            }
+            "country" => {
+                let $col = customers::country;
+                $body
+            }
+            "language" => {
+                let $col = customers::language;
+                $body
+            }
+            "company" => {
+                let $col = customers::company;
+                $body
+            }
+            "nickname" => {
+                let $col = customers::nickname;
+                $body
+            }
+            _ => $default,
+        }
+    };
+}
+
+impl Customer {
+    /// The stored text of a standard property.
+    pub fn standard_text(&self, key: &str) -> Option<&str> {
+        let value = match key {
+            "name" => &self.name,
+            "email" => &self.email,
+            "phone" => &self.phone,
+            "gender" => &self.gender,
+            "city" => &self.city,
+            "country" => &self.country,
+            "language" => &self.language,
+            "company" => &self.company,
+            "nickname" => &self.nickname,
+            _ => return None,
+        };
+        value.as_deref()
+    }
+
+    /// The name to show: the name, else the nickname, else the e-mail or phone, else the ID.
+    pub fn display_name(&self) -> String {
+        self.name
+            .as_deref()
+            .or(self.nickname.as_deref())
+            .or(self.email.as_deref())
+            .or(self.phone.as_deref())
+            .map_or_else(|| format!("Customer {}", self.public_id), str::to_owned)
+    }
+}
+
+/// Creates a customer with no properties yet and gives it its public ID.
+pub fn insert_customer(conn: &mut DbConnection, lifecycle: &str) -> QueryResult<Customer> {
+    let at = now();
+    let placeholder = format!("new-{}", crate::domain::password::random_hex(12));
+    diesel::insert_into(customers::table)
+        .values((
+            customers::public_id.eq(&placeholder),
+            customers::lifecycle.eq(lifecycle),
+            customers::created_at.eq(at),
+            customers::updated_at.eq(at),
+        ))
+        .execute(conn)?;
+    let id: CustomerId = customers::table
+        .filter(customers::public_id.eq(&placeholder))
+        .select(customers::id)
+        .first(conn)?;
+    diesel::update(customers::table.find(id))
+        .set(customers::public_id.eq(public_id_for(id.0)))
+        .get_result(conn)
+}
+
+/// The customer with this public ID, if any.
+pub fn find_customer_by_public_id(
+    conn: &mut DbConnection,
+    public_id: &str,
+) -> QueryResult<Option<Customer>> {
+    customers::table
+        .filter(customers::public_id.eq(public_id))
+        .select(Customer::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The customer with this id, or NotFound.
+pub fn get_customer(conn: &mut DbConnection, id: CustomerId) -> QueryResult<Customer> {
+    customers::table
+        .find(id)
+        .select(Customer::as_select())
+        .first(conn)
+}
+
+/// A page of customers, newest first, after the keyset cursor `(created_at, id)`.
+pub fn list_customers(
+    conn: &mut DbConnection,
+    after: Option<(NaiveDateTime, CustomerId)>,
+    limit: i64,
+) -> QueryResult<Vec<Customer>> {
+    let mut query = customers::table
+        .select(Customer::as_select())
+        .order((customers::created_at.desc(), customers::id.desc()))
+        .limit(limit)
+        .into_boxed();
+    if let Some((at, id)) = after {
+        query = query.filter(
+            customers::created_at
+                .lt(at)
+                .or(customers::created_at.eq(at).and(customers::id.lt(id))),
+        );
+    }
+    query.load(conn)
+}
+
+/// Claims the next version of a customer if it is still at `expected`. `Ok(None)` means
+/// somebody else saved in between.
+pub fn bump_version(
+    conn: &mut DbConnection,
+    id: CustomerId,
+    expected: Option<i64>,
+) -> QueryResult<Option<i64>> {
+    let target = customers::table.find(id);
+    let changed = match expected {
+        Some(version) => diesel::update(target.filter(customers::version.eq(version)))
+            .set((
+                customers::version.eq(customers::version + 1),
+                customers::updated_at.eq(now()),
+            ))
+            .execute(conn)?,
+        None => diesel::update(target)
+            .set((
+                customers::version.eq(customers::version + 1),
+                customers::updated_at.eq(now()),
+            ))
+            .execute(conn)?,
+    };
+    if changed == 0 {
+        return Ok(None);
+    }
+    customers::table
+        .find(id)
+        .select(customers::version)
+        .first(conn)
+        .map(Some)
+}
+
+/// Sets a standard property's column.
+pub fn update_standard(
+    conn: &mut DbConnection,
+    id: CustomerId,
+    key: &str,
+    text: Option<&str>,
+) -> QueryResult<usize> {
+    with_standard_column!(key, column => diesel::update(customers::table.find(id)).set(column.eq(text)).execute(conn),
+        _ => Err(diesel::result::Error::NotFound))
+}
+
+/// How many customers have a value in a standard property's column.
+pub fn count_standard_set(conn: &mut DbConnection, key: &str) -> QueryResult<i64> {
+    with_standard_column!(key, column => customers::table.filter(column.is_not_null()).count().get_result(conn),
+        _ => Ok(0))
+}
+
+/// Sets the lifecycle stage.
+pub fn update_lifecycle(
+    conn: &mut DbConnection,
+    id: CustomerId,
+    lifecycle: &str,
+) -> QueryResult<usize> {
+    diesel::update(customers::table.find(id))
+        .set(customers::lifecycle.eq(lifecycle))
+        .execute(conn)
+}
+
+#[derive(Queryable)]
+struct ValueRow {
+    property_id: PropertyId,
+    text: Option<String>,
+    number: Option<f64>,
+    number2: Option<f64>,
+}
+
+/// The custom property values of one customer, typed by their properties.
+pub fn list_custom_values(
+    conn: &mut DbConnection,
+    id: CustomerId,
+    properties: &[Property],
+) -> QueryResult<HashMap<PropertyId, Value>> {
+    let rows: Vec<ValueRow> = customer_values::table
+        .filter(customer_values::customer_id.eq(id))
+        .order(customer_values::id.asc())
+        .select((
+            customer_values::property_id,
+            customer_values::value_text,
+            customer_values::value_number,
+            customer_values::value_number2,
+        ))
+        .load(conn)?;
+    let mut values = HashMap::new();
+    for property in properties {
+        let mine: Vec<&ValueRow> = rows
+            .iter()
+            .filter(|r| r.property_id == property.id)
+            .collect();
+        if let Some(value) = value_from_rows(property, &mine) {
+            values.insert(property.id, value);
+        }
+    }
+    Ok(values)
+}
+
+fn value_from_rows(property: &Property, rows: &[&ValueRow]) -> Option<Value> {
+    let first = rows.first()?;
+    Some(match property.ty {
+        PropertyType::Number => Value::Number {
+            text: first.text.clone()?,
+            number: first.number?,
+        },
+        PropertyType::MultipleChoice => {
+            let held: Vec<&str> = rows.iter().filter_map(|r| r.text.as_deref()).collect();
+            Value::Choices {
+                choices: property
+                    .choices
+                    .iter()
+                    .filter(|c| held.contains(&c.as_str()))
+                    .cloned()
+                    .collect(),
+            }
+        }
+        PropertyType::Location => Value::Location {
+            address: first.text.clone().unwrap_or_default(),
+            latitude: first.number,
+            longitude: first.number2,
+        },
+        _ => Value::Text {
+            text: first.text.clone()?,
+        },
+    })
+}
+
+/// Replaces one custom property's value of a customer (`None` clears it).
+pub fn replace_custom_value(
+    conn: &mut DbConnection,
+    id: CustomerId,
+    property: PropertyId,
+    value: Option<&Value>,
+) -> QueryResult<()> {
+    diesel::delete(
+        customer_values::table
+            .filter(customer_values::customer_id.eq(id))
+            .filter(customer_values::property_id.eq(property)),
+    )
+    .execute(conn)?;
+    let rows: Vec<(Option<String>, Option<f64>, Option<f64>)> = match value {
+        None => Vec::new(),
+        Some(Value::Text { text }) => vec![(Some(text.clone()), None, None)],
+        Some(Value::Number { text, number }) => vec![(Some(text.clone()), Some(*number), None)],
+        Some(Value::Choices { choices }) => choices
+            .iter()
+            .map(|c| (Some(c.clone()), None, None))
+            .collect(),
+        Some(Value::Location {
+            address,
+            latitude,
+            longitude,
+        }) => vec![(Some(address.clone()), *latitude, *longitude)],
+    };
+    for (text, number, number2) in rows {
+        diesel::insert_into(customer_values::table)
+            .values((
+                customer_values::customer_id.eq(id),
+                customer_values::property_id.eq(property),
+                customer_values::value_text.eq(text),
+                customer_values::value_number.eq(number),
+                customer_values::value_number2.eq(number2),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}

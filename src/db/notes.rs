@@ -1,0 +1,53 @@
+//! Staff notes on a customer.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::customer_notes;
+use super::types::CustomerId;
+use super::{DbConnection, now};
+
+/// A note as stored.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = customer_notes)]
+pub struct Note {
+    pub id: i64,
+    pub customer_id: CustomerId,
+    pub author_id: Option<i64>,
+    pub author_name: String,
+    pub body: String,
+    pub created_at: NaiveDateTime,
+}
+
+/// Adds a note.
+pub fn insert_note(
+    conn: &mut DbConnection,
+    customer: CustomerId,
+    author_id: Option<i64>,
+    author_name: &str,
+    body: &str,
+) -> QueryResult<usize> {
+    diesel::insert_into(customer_notes::table)
+        .values((
+            customer_notes::customer_id.eq(customer),
+            customer_notes::author_id.eq(author_id),
+            customer_notes::author_name.eq(author_name),
+            customer_notes::body.eq(body),
+            customer_notes::created_at.eq(now()),
+        ))
+        .execute(conn)
+}
+
+/// The newest notes of a customer.
+pub fn list_notes(
+    conn: &mut DbConnection,
+    customer: CustomerId,
+    limit: i64,
+) -> QueryResult<Vec<Note>> {
+    customer_notes::table
+        .filter(customer_notes::customer_id.eq(customer))
+        .order((customer_notes::created_at.desc(), customer_notes::id.desc()))
+        .limit(limit)
+        .select(Note::as_select())
+        .load(conn)
+}

@@ -1,0 +1,161 @@
+//! Tags and which customers carry them. `tags.customers_count` is kept with every change.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::{customer_tags, tags};
+use super::types::{CustomerId, TagId};
+use super::{DbConnection, now};
+
+/// A tag as stored.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = tags)]
+pub struct Tag {
+    pub id: TagId,
+    pub name: String,
+    pub name_key: String,
+    pub color: String,
+    pub customers_count: i64,
+    pub created_at: NaiveDateTime,
+}
+
+impl Tag {
+    /// The CSS class of the tag's colour.
+    pub fn css_class(&self) -> &'static str {
+        crate::domain::customer::tag_class(&self.color)
+    }
+}
+
+/// Every tag, by name.
+pub fn list_tags(conn: &mut DbConnection) -> QueryResult<Vec<Tag>> {
+    tags::table
+        .select(Tag::as_select())
+        .order(tags::name_key.asc())
+        .load(conn)
+}
+
+/// The tag with this id, or NotFound.
+pub fn get_tag(conn: &mut DbConnection, id: TagId) -> QueryResult<Tag> {
+    tags::table.find(id).select(Tag::as_select()).first(conn)
+}
+
+/// Whether another tag already has this name (in any case).
+pub fn name_taken(conn: &mut DbConnection, name: &str, except: Option<TagId>) -> QueryResult<bool> {
+    let mut query = tags::table
+        .filter(tags::name_key.eq(name.to_lowercase()))
+        .into_boxed();
+    if let Some(id) = except {
+        query = query.filter(tags::id.ne(id));
+    }
+    Ok(query.count().get_result::<i64>(conn)? > 0)
+}
+
+/// Creates a tag.
+pub fn insert_tag(conn: &mut DbConnection, name: &str, color: &str) -> QueryResult<usize> {
+    diesel::insert_into(tags::table)
+        .values((
+            tags::name.eq(name),
+            tags::name_key.eq(name.to_lowercase()),
+            tags::color.eq(color),
+            tags::created_at.eq(now()),
+        ))
+        .execute(conn)
+}
+
+/// Renames or recolours a tag.
+pub fn update_tag(
+    conn: &mut DbConnection,
+    id: TagId,
+    name: &str,
+    color: &str,
+) -> QueryResult<usize> {
+    diesel::update(tags::table.find(id))
+        .set((
+            tags::name.eq(name),
+            tags::name_key.eq(name.to_lowercase()),
+            tags::color.eq(color),
+        ))
+        .execute(conn)
+}
+
+/// Deletes a tag (and, by cascade, its assignments).
+pub fn delete_tag(conn: &mut DbConnection, id: TagId) -> QueryResult<usize> {
+    diesel::delete(tags::table.find(id)).execute(conn)
+}
+
+/// The tags of one customer, by name.
+pub fn list_customer_tags(conn: &mut DbConnection, customer: CustomerId) -> QueryResult<Vec<Tag>> {
+    customer_tags::table
+        .inner_join(tags::table)
+        .filter(customer_tags::customer_id.eq(customer))
+        .order(tags::name_key.asc())
+        .select(Tag::as_select())
+        .load(conn)
+}
+
+/// Tags a customer; `false` when the tag was already there.
+pub fn add_customer_tag(
+    conn: &mut DbConnection,
+    customer: CustomerId,
+    tag: TagId,
+) -> QueryResult<bool> {
+    let exists: i64 = customer_tags::table
+        .filter(customer_tags::customer_id.eq(customer))
+        .filter(customer_tags::tag_id.eq(tag))
+        .count()
+        .get_result(conn)?;
+    if exists > 0 {
+        return Ok(false);
+    }
+    diesel::insert_into(customer_tags::table)
+        .values((
+            customer_tags::customer_id.eq(customer),
+            customer_tags::tag_id.eq(tag),
+            customer_tags::created_at.eq(now()),
+        ))
+        .execute(conn)?;
+    diesel::update(tags::table.find(tag))
+        .set(tags::customers_count.eq(tags::customers_count + 1))
+        .execute(conn)?;
+    Ok(true)
+}
+
+/// Untags a customer; `false` when the tag was not there.
+pub fn remove_customer_tag(
+    conn: &mut DbConnection,
+    customer: CustomerId,
+    tag: TagId,
+) -> QueryResult<bool> {
+    let removed = diesel::delete(
+        customer_tags::table
+            .filter(customer_tags::customer_id.eq(customer))
+            .filter(customer_tags::tag_id.eq(tag)),
+    )
+    .execute(conn)?;
+    if removed == 0 {
+        return Ok(false);
+    }
+    diesel::update(tags::table.find(tag))
+        .set(tags::customers_count.eq(tags::customers_count - 1))
+        .execute(conn)?;
+    Ok(true)
+}
+
+/// The tags of several customers at once (for list pages: one query, not one per row).
+pub fn list_tags_for_customers(
+    conn: &mut DbConnection,
+    customers: &[CustomerId],
+) -> QueryResult<std::collections::HashMap<CustomerId, Vec<Tag>>> {
+    let rows: Vec<(CustomerId, Tag)> = customer_tags::table
+        .inner_join(tags::table)
+        .filter(customer_tags::customer_id.eq_any(customers))
+        .order(tags::name_key.asc())
+        .select((customer_tags::customer_id, Tag::as_select()))
+        .load(conn)?;
+    let mut by_customer: std::collections::HashMap<CustomerId, Vec<Tag>> =
+        std::collections::HashMap::new();
+    for (customer, tag) in rows {
+        by_customer.entry(customer).or_default().push(tag);
+    }
+    Ok(by_customer)
+}

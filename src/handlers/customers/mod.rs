@@ -1,0 +1,90 @@
+//! The Customers area: the list, creating a customer, and the profile with its tabs.
+
+pub mod fields;
+pub mod history;
+pub mod list;
+pub mod profile;
+
+use std::collections::HashMap;
+
+use crate::auth::CustomersUser;
+use crate::db::customers::{self, Customer};
+use crate::db::properties::{self, Property};
+use crate::db::tags::{self, Tag};
+use crate::db::{self, DbConnection};
+use crate::domain::customer::{Actor, Lifecycle};
+use crate::domain::property::Value;
+use crate::error::AppError;
+use crate::services::profiles::{self, Editor};
+use crate::startup::AppState;
+
+/// Everything a profile tab shows about one customer, loaded in one go.
+pub struct Loaded {
+    pub customer: Customer,
+    pub properties: Vec<Property>,
+    pub values: HashMap<String, Value>,
+    pub tags: Vec<Tag>,
+}
+
+/// Loads a customer by public ID with the registry, its values and tags (four queries,
+/// whatever the number of properties).
+pub async fn load(state: &AppState, public_id: String) -> Result<Loaded, AppError> {
+    db::run(&state.pool, move |conn| load_with(conn, &public_id)).await
+}
+
+/// [`load`] on a connection the caller holds.
+pub fn load_with(conn: &mut DbConnection, public_id: &str) -> Result<Loaded, AppError> {
+    let customer =
+        customers::find_customer_by_public_id(conn, public_id)?.ok_or(AppError::NotFound)?;
+    let properties = properties::list_properties(conn)?;
+    let values = profiles::current_values(conn, &customer, &properties)?;
+    let tags = tags::list_customer_tags(conn, customer.id)?;
+    Ok(Loaded {
+        customer,
+        properties,
+        values,
+        tags,
+    })
+}
+
+/// The staff member as History records them.
+pub fn actor_of(user: &CustomersUser) -> Actor {
+    Actor::User {
+        id: user.0.user.id.0,
+        name: user.0.user.display_name.clone(),
+    }
+}
+
+/// The staff member as an editor (for access checks).
+pub fn editor_of(user: &CustomersUser) -> Editor {
+    Editor::Staff(user.role())
+}
+
+/// The header every profile tab shares.
+pub struct ProfileHeader {
+    pub public_id: String,
+    pub name: String,
+    pub lifecycle: &'static str,
+    pub tags: Vec<Tag>,
+    pub tab: &'static str,
+}
+
+impl ProfileHeader {
+    /// From a loaded customer.
+    pub fn new(loaded: &Loaded, tab: &'static str) -> Self {
+        ProfileHeader {
+            public_id: loaded.customer.public_id.clone(),
+            name: loaded.customer.display_name(),
+            lifecycle: lifecycle_label(&loaded.customer.lifecycle),
+            tags: loaded.tags.clone(),
+            tab,
+        }
+    }
+}
+
+/// The label of a stored lifecycle stage.
+pub fn lifecycle_label(stored: &str) -> &'static str {
+    stored
+        .parse::<Lifecycle>()
+        .map_or("Unknown", Lifecycle::label)
+}

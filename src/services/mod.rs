@@ -1,0 +1,5 @@
+//! Operations that combine domain rules with several queries in one transaction, shared by
+//! every path that performs them (pages, CLI, API, import).
+
+pub mod accounts;
+pub mod profiles;
