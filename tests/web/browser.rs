@@ -190,3 +190,87 @@ async fn a_supervisor_creates_an_agent_who_then_sees_only_agent_navigation() {
     agent.quit().await;
     supervisor.quit().await;
 }
+
+#[tokio::test]
+async fn a_supervisor_adds_a_loyalty_tier_sets_it_and_reverts_it_from_history() {
+    let app = spawn_app().await;
+    app.create_user("sam.supervisor", Role::Supervisor);
+    let customer = app.create_customer(&[("name", "Ada Lovelace")]);
+
+    let chrome = Chrome::start().await;
+    chrome
+        .sign_in(&app.address, "sam.supervisor", PASSWORD)
+        .await;
+    chrome.wait_for_text("Sign out").await;
+    chrome.click("nav a[href='/settings/properties']").await;
+    chrome.click("a[href='/settings/properties/new']").await;
+    chrome.fill("key", "loyalty_tier").await;
+    chrome.fill("label", "Loyalty tier").await;
+    let select = chrome
+        .driver
+        .find(By::Id("value_type"))
+        .await
+        .expect("type select");
+    thirtyfour::components::SelectElement::new(&select)
+        .await
+        .expect("select")
+        .select_by_value("single_choice")
+        .await
+        .expect("choose single choice");
+    chrome.fill("choices", "Bronze\nSilver\nGold").await;
+    let agents = chrome
+        .driver
+        .find(By::Id("agent_access"))
+        .await
+        .expect("agent access");
+    thirtyfour::components::SelectElement::new(&agents)
+        .await
+        .expect("select")
+        .select_by_value("edit")
+        .await
+        .expect("editable by agents");
+    chrome
+        .click("form[action='/settings/properties'] button[type=submit]")
+        .await;
+    chrome
+        .wait_for_text("Created the property Loyalty tier.")
+        .await;
+
+    chrome
+        .driver
+        .goto(format!("{}/customers/{customer}/profile", app.address))
+        .await
+        .expect("open the profile");
+    let tier = chrome
+        .driver
+        .query(By::Id("p_loyalty_tier"))
+        .first()
+        .await
+        .expect("tier field");
+    thirtyfour::components::SelectElement::new(&tier)
+        .await
+        .expect("select")
+        .select_by_value("Gold")
+        .await
+        .expect("choose Gold");
+    chrome
+        .click("form[action$='/profile'] button[type=submit]")
+        .await;
+    chrome.wait_for_text("Saved 1 change.").await;
+
+    chrome.click("nav.tabs a[href$='/history']").await;
+    let history = chrome.wait_for_text("Changed Loyalty tier").await;
+    assert!(history.contains(">Gold<"));
+    chrome
+        .click("form[action$='/revert'] button[type=submit]")
+        .await;
+    chrome
+        .driver
+        .accept_alert()
+        .await
+        .expect("confirm the revert");
+    chrome.wait_for_text("The change was reverted.").await;
+    assert_eq!(app.value_of(&customer, "loyalty_tier"), None);
+
+    chrome.quit().await;
+}
