@@ -66,6 +66,12 @@ impl TypedSession {
         self.0.purge();
     }
 
+    /// Ends the signed-in state but keeps a cookie, so a notice can follow.
+    fn expire(&self) {
+        self.0.renew();
+        self.0.clear();
+    }
+
     /// The session's CSRF token, created on first use.
     pub fn csrf_token(&self) -> Result<String, AppError> {
         if let Ok(Some(token)) = self.0.get::<String>(CSRF) {
@@ -145,7 +151,7 @@ impl SignedIn {
         let now = Utc::now().timestamp();
         let seen_at = session.0.get::<i64>(SEEN_AT).ok().flatten().unwrap_or(0);
         if now - seen_at > state.settings.idle_timeout_minutes * 60 {
-            session.sign_out();
+            session.expire();
             session.flash(
                 "info",
                 "Your session ended after a period of inactivity. Please sign in again.",

@@ -304,3 +304,14 @@ async fn a_password_reset_by_a_supervisor_ends_the_users_sessions() {
         "/account/password"
     );
 }
+
+#[tokio::test]
+async fn an_idle_session_ends() {
+    let app = crate::helpers::spawn_app_with(|settings| settings.idle_timeout_minutes = 0).await;
+    let agent = app.agent().await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let response = agent.get("/").await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert!(location(&response).starts_with("/login"));
+    assert!(agent.page("/login").await.contains("period of inactivity"));
+}

@@ -52,9 +52,15 @@ pub fn fresh_database(dir: &tempfile::TempDir) -> DatabaseUrl {
 
 /// Starts a server on a fresh database.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts a server on a fresh database with adjusted settings.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let database_url = fresh_database(&dir);
-    let settings = Settings::for_tests(database_url);
+    let mut settings = Settings::for_tests(database_url);
+    adjust(&mut settings);
     let app = Application::build(settings).expect("the application builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let pool = app.pool();
