@@ -287,6 +287,41 @@ impl FromRequest for CustomersUser {
     }
 }
 
+/// An integration authenticated by a bearer API token. Anything else gets 401 (as JSON).
+pub struct Integration {
+    /// The token's name, recorded as the author of changes.
+    pub token_name: String,
+}
+
+impl FromRequest for Integration {
+    type Error = crate::error::ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let token = req
+            .headers()
+            .get(actix_web::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(|t| t.trim().to_owned());
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let unauthorized = || crate::error::ApiError(AppError::Unauthorized { next: None });
+            let (Some(token), Some(state)) = (token, state) else {
+                return Err(unauthorized());
+            };
+            let hash = crate::services::tokens::hash_token(&token);
+            let found = db::run(&state.pool, move |conn| {
+                Ok(db::tokens::authenticate(conn, &hash)?)
+            })
+            .await?;
+            found
+                .map(|t| Integration { token_name: t.name })
+                .ok_or_else(unauthorized)
+        })
+    }
+}
+
 /// Refuses every state-changing request outside `/api` whose CSRF token does not match the
 /// session's. The token comes from the `csrf_token` query parameter or form field; a
 /// URL-encoded body is read here and handed on untouched.

@@ -2,7 +2,7 @@
 
 use std::io::BufRead;
 
-use crate::config::{Cli, Command, Settings, UsersCommand};
+use crate::config::{Cli, Command, Settings, TokensCommand, UsersCommand};
 use crate::db::{self, DatabaseUrl, DbConnection};
 use crate::domain::password::hash_password;
 use crate::domain::user::{NewPassword, Username};
@@ -26,6 +26,12 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let mut conn = pool.get()?;
             db::run_migrations(&mut conn)?;
             users(&mut conn, command)
+        }
+        Command::Tokens(command) => {
+            let pool = db::connect(&url, 1)?;
+            let mut conn = pool.get()?;
+            db::run_migrations(&mut conn)?;
+            tokens(&mut conn, command)
         }
     }
 }
@@ -97,6 +103,23 @@ fn users(conn: &mut DbConnection, command: UsersCommand) -> anyhow::Result<()> {
                 "Password of {} changed; its sessions have ended.",
                 user.username
             );
+        }
+    }
+    Ok(())
+}
+
+fn tokens(conn: &mut DbConnection, command: TokensCommand) -> anyhow::Result<()> {
+    match command {
+        TokensCommand::Create { name } => {
+            let secret = crate::services::tokens::create_token(conn, &name, "command line")
+                .map_err(invalid)?;
+            println!("{secret}");
+        }
+        TokensCommand::Revoke { name } => {
+            if db::tokens::revoke_by_name(conn, name.trim())? == 0 {
+                anyhow::bail!("no active token named {name:?}");
+            }
+            println!("Revoked {name}.");
         }
     }
     Ok(())

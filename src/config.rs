@@ -36,6 +36,25 @@ pub enum Command {
     /// Manage staff accounts from scripts.
     #[command(subcommand)]
     Users(UsersCommand),
+    /// Manage API tokens from scripts.
+    #[command(subcommand)]
+    Tokens(TokensCommand),
+}
+
+/// API token commands.
+#[derive(Debug, Subcommand)]
+pub enum TokensCommand {
+    /// Create a token and print it (the only time it is shown).
+    Create {
+        /// A name saying which integration uses it.
+        #[arg(long)]
+        name: String,
+    },
+    /// Revoke the token with this name.
+    Revoke {
+        /// The token's name.
+        name: String,
+    },
 }
 
 /// Staff account commands.
@@ -101,6 +120,18 @@ pub struct ServeArgs {
     /// Take the client address from X-Forwarded-For (only behind a proxy you control).
     #[arg(long, env = "CLIENTELE_TRUST_PROXY")]
     pub trust_proxy: bool,
+
+    /// How often the outbox is checked for messages to deliver, in milliseconds.
+    #[arg(long, env = "CLIENTELE_OUTBOX_POLL_MS", default_value_t = 1000)]
+    pub outbox_poll_ms: u64,
+
+    /// First retry delay of a failed webhook delivery, in milliseconds (doubles each time, at most 1 h).
+    #[arg(long, env = "CLIENTELE_RETRY_BASE_MS", default_value_t = 2000)]
+    pub retry_base_ms: u64,
+
+    /// The base URL customers open self-service links on (defaults to http://BIND).
+    #[arg(long, env = "CLIENTELE_PUBLIC_URL")]
+    pub public_url: Option<String>,
 }
 
 fn default_static_dir() -> &'static str {
@@ -160,6 +191,12 @@ pub struct Settings {
     pub pool_size: u32,
     /// Trust X-Forwarded-For.
     pub trust_proxy: bool,
+    /// Outbox pacing.
+    pub outbox_poll_ms: u64,
+    /// First retry delay.
+    pub retry_base_ms: u64,
+    /// Public base URL for links sent to customers.
+    pub public_url: Option<String>,
 }
 
 impl Settings {
@@ -175,6 +212,9 @@ impl Settings {
             workers: args.workers,
             pool_size: args.pool_size.max(2),
             trust_proxy: args.trust_proxy,
+            outbox_poll_ms: args.outbox_poll_ms.max(50),
+            retry_base_ms: args.retry_base_ms.max(10),
+            public_url: args.public_url.clone(),
         }
     }
 
@@ -190,6 +230,9 @@ impl Settings {
             workers: Some(1),
             pool_size: 4,
             trust_proxy: false,
+            outbox_poll_ms: 100,
+            retry_base_ms: 100,
+            public_url: None,
         }
     }
 }

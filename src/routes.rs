@@ -8,8 +8,10 @@ use actix_web::middleware::DefaultHeaders;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 
 use crate::error::{ApiError, AppError};
-use crate::handlers::customers::{history, list, profile};
-use crate::handlers::settings::{features, properties, tags, users};
+use crate::handlers::api::{customers as api_customers, messages, openapi};
+use crate::handlers::conversations;
+use crate::handlers::customers::{activity, history, list, profile};
+use crate::handlers::settings::{features, integrations, properties, tags, users};
 use crate::handlers::{account, health, home, session};
 
 /// Registers every route.
@@ -52,6 +54,22 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &Path) {
                     "/{id}/tags/{tag}/remove",
                     web::post().to(profile::remove_tag),
                 )
+                .route("/{id}/identities", web::get().to(activity::identities))
+                .route("/{id}/identities", web::post().to(activity::add_identity))
+                .route(
+                    "/{id}/identities/{identity}/remove",
+                    web::post().to(activity::remove_identity),
+                )
+                .route("/{id}/interactions", web::get().to(activity::interactions))
+                .route("/{id}/messages", web::get().to(activity::messages))
+                .route("/{id}/conversations", web::get().to(activity::replies))
+                .route("/{id}/orders", web::get().to(activity::orders))
+                .route("/{id}/blacklist", web::post().to(activity::blacklist))
+                .route(
+                    "/{id}/blacklist/remove",
+                    web::post().to(activity::unblacklist),
+                )
+                .route("/{id}/contact", web::post().to(activity::contact))
                 .route("/{id}/history", web::get().to(history::history))
                 .route(
                     "/{id}/history/{event}/revert",
@@ -75,6 +93,36 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &Path) {
                 .route("", web::post().to(tags::create))
                 .route("/{id}", web::post().to(tags::update))
                 .route("/{id}/delete", web::post().to(tags::delete)),
+        )
+        // Any staff member, on a conversation (the agent workspace links here).
+        .route(
+            "/conversations/{id}/link",
+            web::post().to(conversations::link),
+        )
+        .route(
+            "/conversations/{id}/link-new",
+            web::post().to(conversations::link_new),
+        )
+        .route(
+            "/conversations/{id}/unlink",
+            web::post().to(conversations::unlink),
+        )
+        .route("/settings/integrations", web::get().to(integrations::show))
+        .route(
+            "/settings/integrations/webhook",
+            web::post().to(integrations::save_webhook),
+        )
+        .route(
+            "/settings/integrations/retry",
+            web::post().to(integrations::retry_failed),
+        )
+        .route(
+            "/settings/tokens",
+            web::post().to(integrations::create_token),
+        )
+        .route(
+            "/settings/tokens/{id}/revoke",
+            web::post().to(integrations::revoke_token),
         )
         .route("/settings/features", web::get().to(features::show))
         .route("/settings/features", web::post().to(features::save))
@@ -100,6 +148,38 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &Path) {
                             errors.push("body", err.to_string());
                             ApiError(AppError::Invalid(errors)).into()
                         }),
+                )
+                .app_data(web::PathConfig::default().error_handler(|err, _| {
+                    let mut errors = crate::domain::FieldErrors::default();
+                    errors.push("path", err.to_string());
+                    ApiError(AppError::Invalid(errors)).into()
+                }))
+                .route("/openapi.json", web::get().to(openapi::document))
+                .route("/messages", web::post().to(messages::receive))
+                .route("/conversations/{id}/rating", web::post().to(messages::rate))
+                .route("/customers", web::get().to(api_customers::list))
+                .route("/customers", web::post().to(api_customers::create))
+                .route("/customers/{id}", web::get().to(api_customers::get))
+                .route("/customers/{id}", web::patch().to(api_customers::patch))
+                .route(
+                    "/customers/{id}/identities",
+                    web::post().to(api_customers::add_identity),
+                )
+                .route(
+                    "/customers/{id}/identities/{channel}/{external_id}",
+                    web::delete().to(api_customers::remove_identity),
+                )
+                .route(
+                    "/customers/{id}/tags",
+                    web::post().to(api_customers::add_tag),
+                )
+                .route(
+                    "/customers/{id}/tags/{tag}",
+                    web::delete().to(api_customers::remove_tag),
+                )
+                .route(
+                    "/customers/{id}/orders/{order_ref}",
+                    web::put().to(api_customers::put_order),
                 )
                 .default_service(web::to(not_found)),
         )

@@ -15,6 +15,7 @@ use sha2::{Digest, Sha512};
 use crate::config::Settings;
 use crate::db::{self, DbPool};
 use crate::domain::password::random_hex;
+use crate::services::delivery;
 use crate::{auth, middleware, routes};
 
 /// Shared by every request handler.
@@ -30,6 +31,7 @@ pub struct Application {
     port: u16,
     server: Server,
     pool: DbPool,
+    pacing: delivery::Pacing,
 }
 
 /// The name of the staff session cookie.
@@ -53,6 +55,10 @@ impl Application {
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind))?;
         let port = listener.local_addr()?.port();
         let workers = settings.workers;
+        let pacing = delivery::Pacing {
+            poll: std::time::Duration::from_millis(settings.outbox_poll_ms),
+            retry_base: std::time::Duration::from_millis(settings.retry_base_ms),
+        };
         let state = web::Data::new(AppState {
             pool: pool.clone(),
             settings,
@@ -97,6 +103,7 @@ impl Application {
             port,
             server: server.run(),
             pool,
+            pacing,
         })
     }
 
@@ -110,9 +117,12 @@ impl Application {
         self.pool.clone()
     }
 
-    /// Serves until stopped.
+    /// Serves until stopped, delivering the outbox in the background meanwhile.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let worker = tokio::spawn(delivery::run(self.pool.clone(), self.pacing));
+        let result = self.server.await;
+        worker.abort();
+        result
     }
 }
 

@@ -38,6 +38,10 @@ pub struct Customer {
     pub version: i64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub blacklisted: bool,
+    pub blacklist_reason: Option<String>,
+    pub blacklisted_by: Option<String>,
+    pub blacklisted_at: Option<NaiveDateTime>,
 }
 
 /// Applies `$body` to the column of a standard property, by key; `$default` for others.
@@ -250,27 +254,49 @@ pub fn list_custom_values(
     id: CustomerId,
     properties: &[Property],
 ) -> QueryResult<HashMap<PropertyId, Value>> {
-    let rows: Vec<ValueRow> = customer_values::table
-        .filter(customer_values::customer_id.eq(id))
+    Ok(list_custom_values_for(conn, &[id], properties)?
+        .remove(&id)
+        .unwrap_or_default())
+}
+
+/// The custom property values of several customers in one query.
+pub fn list_custom_values_for(
+    conn: &mut DbConnection,
+    ids: &[CustomerId],
+    properties: &[Property],
+) -> QueryResult<HashMap<CustomerId, HashMap<PropertyId, Value>>> {
+    let rows: Vec<(CustomerId, ValueRow)> = customer_values::table
+        .filter(customer_values::customer_id.eq_any(ids))
         .order(customer_values::id.asc())
         .select((
-            customer_values::property_id,
-            customer_values::value_text,
-            customer_values::value_number,
-            customer_values::value_number2,
+            customer_values::customer_id,
+            (
+                customer_values::property_id,
+                customer_values::value_text,
+                customer_values::value_number,
+                customer_values::value_number2,
+            ),
         ))
         .load(conn)?;
-    let mut values = HashMap::new();
-    for property in properties {
-        let mine: Vec<&ValueRow> = rows
-            .iter()
-            .filter(|r| r.property_id == property.id)
-            .collect();
-        if let Some(value) = value_from_rows(property, &mine) {
-            values.insert(property.id, value);
-        }
+    let mut grouped: HashMap<CustomerId, Vec<ValueRow>> = HashMap::new();
+    for (customer, row) in rows {
+        grouped.entry(customer).or_default().push(row);
     }
-    Ok(values)
+    let mut result = HashMap::new();
+    for (customer, rows) in grouped {
+        let mut values = HashMap::new();
+        for property in properties {
+            let mine: Vec<&ValueRow> = rows
+                .iter()
+                .filter(|r| r.property_id == property.id)
+                .collect();
+            if let Some(value) = value_from_rows(property, &mine) {
+                values.insert(property.id, value);
+            }
+        }
+        result.insert(customer, values);
+    }
+    Ok(result)
 }
 
 fn value_from_rows(property: &Property, rows: &[&ValueRow]) -> Option<Value> {
@@ -341,4 +367,30 @@ pub fn replace_custom_value(
             .execute(conn)?;
     }
     Ok(())
+}
+
+/// A page of customers changed at or after `since`, oldest change first, after the keyset
+/// cursor `(updated_at, id)` (the API's sync feed).
+pub fn list_customers_updated(
+    conn: &mut DbConnection,
+    since: Option<NaiveDateTime>,
+    after: Option<(NaiveDateTime, CustomerId)>,
+    limit: i64,
+) -> QueryResult<Vec<Customer>> {
+    let mut query = customers::table
+        .select(Customer::as_select())
+        .order((customers::updated_at.asc(), customers::id.asc()))
+        .limit(limit)
+        .into_boxed();
+    if let Some(since) = since {
+        query = query.filter(customers::updated_at.ge(since));
+    }
+    if let Some((at, id)) = after {
+        query = query.filter(
+            customers::updated_at
+                .gt(at)
+                .or(customers::updated_at.eq(at).and(customers::id.gt(id))),
+        );
+    }
+    query.load(conn)
 }

@@ -2,14 +2,19 @@
 //! query module per table group. Backend-specific SQL lives here and nowhere else.
 
 pub mod audit;
+pub mod conversations;
 pub mod customers;
 pub mod events;
+pub mod identities;
 pub mod notes;
+pub mod orders;
+pub mod outbox;
 pub mod properties;
 pub mod schema;
 pub mod settings;
 pub mod sign_in;
 pub mod tags;
+pub mod tokens;
 pub mod types;
 pub mod users;
 

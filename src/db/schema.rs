@@ -57,6 +57,10 @@ diesel::table! {
         version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        blacklisted -> Bool,
+        blacklist_reason -> Nullable<Text>,
+        blacklisted_by -> Nullable<Text>,
+        blacklisted_at -> Nullable<Timestamp>,
     }
 }
 
@@ -146,6 +150,112 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    channel_identities (id) {
+        id -> BigInt,
+        channel -> Text,
+        external_id -> Text,
+        customer_id -> Nullable<BigInt>,
+        display_name -> Nullable<Text>,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    conversations (id) {
+        id -> BigInt,
+        identity_id -> BigInt,
+        customer_id -> Nullable<BigInt>,
+        channel -> Text,
+        status -> Text,
+        direction -> Text,
+        started_at -> Timestamp,
+        ended_at -> Nullable<Timestamp>,
+        last_message_at -> Timestamp,
+        messages_count -> BigInt,
+        rating -> Nullable<Integer>,
+        rated_at -> Nullable<Timestamp>,
+        web_ip -> Nullable<Text>,
+        web_region -> Nullable<Text>,
+        web_user_agent -> Nullable<Text>,
+        web_source -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    conversation_agents (conversation_id, user_id) {
+        conversation_id -> BigInt,
+        user_id -> BigInt,
+        assigned_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    messages (id) {
+        id -> BigInt,
+        conversation_id -> Nullable<BigInt>,
+        identity_id -> BigInt,
+        customer_id -> Nullable<BigInt>,
+        direction -> Text,
+        author_kind -> Text,
+        author_user_id -> Nullable<BigInt>,
+        author_name -> Nullable<Text>,
+        body -> Text,
+        client_message_id -> Nullable<Text>,
+        suppressed -> Bool,
+        sent_at -> Timestamp,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> BigInt,
+        message_id -> BigInt,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        last_error -> Nullable<Text>,
+        delivered_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    api_tokens (id) {
+        id -> BigInt,
+        name -> Text,
+        token_hash -> Text,
+        token_prefix -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    orders (id) {
+        id -> BigInt,
+        customer_id -> BigInt,
+        order_ref -> Text,
+        placed_at -> Timestamp,
+        status -> Text,
+        total -> Text,
+        currency -> Text,
+        items_summary -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(conversations -> channel_identities (identity_id));
+diesel::joinable!(messages -> channel_identities (identity_id));
+diesel::joinable!(outbox -> messages (message_id));
+diesel::joinable!(conversation_agents -> conversations (conversation_id));
+diesel::joinable!(conversation_agents -> users (user_id));
+diesel::joinable!(orders -> customers (customer_id));
 diesel::joinable!(customer_values -> customers (customer_id));
 diesel::joinable!(customer_values -> properties (property_id));
 diesel::joinable!(customer_tags -> customers (customer_id));
@@ -165,4 +275,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     customer_notes,
     customer_events,
     audit_log,
+    channel_identities,
+    conversations,
+    conversation_agents,
+    messages,
+    outbox,
+    api_tokens,
+    orders,
 );

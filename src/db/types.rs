@@ -69,3 +69,18 @@ id_type!(
     /// A history entry's id.
     EventId
 );
+
+id_type!(
+    /// A channel identity's id.
+    IdentityId
+);
+
+id_type!(
+    /// A conversation's id (public in the API).
+    ConversationId
+);
+
+id_type!(
+    /// A message's id.
+    MessageId
+);

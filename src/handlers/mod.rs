@@ -1,6 +1,8 @@
 //! One module per screen area. The only layer that sees requests, sessions and templates.
 
 pub mod account;
+pub mod api;
+pub mod conversations;
 pub mod customers;
 pub mod health;
 pub mod home;

@@ -2,4 +2,7 @@
 //! every path that performs them (pages, CLI, API, import).
 
 pub mod accounts;
+pub mod conversations;
+pub mod delivery;
 pub mod profiles;
+pub mod tokens;

@@ -40,6 +40,8 @@ pub enum Editor {
     Staff(Role),
     /// The customer, through the self-service page.
     Customer,
+    /// An API token: may change every property that is not computed.
+    Integration,
 }
 
 impl Editor {
@@ -47,6 +49,7 @@ impl Editor {
     pub fn access(self, property: &Property) -> Access {
         match self {
             Editor::Staff(role) => property.staff_access(role),
+            Editor::Integration => property.staff_access(Role::Supervisor),
             Editor::Customer if property.kind == PropertyKind::Computed => {
                 property.customer_access.min(Access::View)
             }
@@ -134,6 +137,15 @@ pub fn current_values(
     properties: &[Property],
 ) -> Result<HashMap<String, Value>, AppError> {
     let custom = customers::list_custom_values(conn, customer.id, properties)?;
+    Ok(assemble_values(customer, properties, &custom))
+}
+
+/// Every property value of a customer from its row and its custom values.
+pub fn assemble_values(
+    customer: &Customer,
+    properties: &[Property],
+    custom: &HashMap<crate::db::types::PropertyId, Value>,
+) -> HashMap<String, Value> {
     let mut values = HashMap::new();
     for property in properties {
         let value = match property.kind {
@@ -151,7 +163,7 @@ pub fn current_values(
             values.insert(property.key.clone(), value);
         }
     }
-    Ok(values)
+    values
 }
 
 /// A computed property's value. Times are UTC `YYYY-MM-DD HH:MM:SS`; pages show them in the

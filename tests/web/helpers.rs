@@ -304,3 +304,47 @@ impl TestApp {
         })
     }
 }
+
+impl TestApp {
+    /// A new API token's secret.
+    pub fn api_token(&self, name: &str) -> String {
+        self.with_db(|conn| clientele::services::tokens::create_token(conn, name, "tests"))
+            .expect("token")
+    }
+
+    /// Sends a JSON request to the API with a bearer token.
+    pub async fn api(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<serde_json::Value>,
+    ) -> Response {
+        let client = reqwest::Client::new();
+        let mut request = client
+            .request(method, format!("{}{path}", self.address))
+            .bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send().await.expect("API request")
+    }
+
+    /// POSTs an inbound message and returns the JSON answer, asserting 200.
+    pub async fn inbound(&self, token: &str, body: serde_json::Value) -> serde_json::Value {
+        let response = self
+            .api(reqwest::Method::POST, "/api/v1/messages", token, Some(body))
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().await.expect("JSON answer")
+    }
+
+    /// The stored customer row by public ID.
+    pub fn customer(&self, public_id: &str) -> clientele::db::customers::Customer {
+        self.with_db(|conn| {
+            clientele::db::customers::find_customer_by_public_id(conn, public_id)
+                .expect("query")
+                .expect("customer")
+        })
+    }
+}

@@ -14,4 +14,5 @@ mod helpers;
 mod history;
 mod properties;
 mod security;
+mod traffic;
 mod users;

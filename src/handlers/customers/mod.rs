@@ -1,5 +1,6 @@
 //! The Customers area: the list, creating a customer, and the profile with its tabs.
 
+pub mod activity;
 pub mod fields;
 pub mod history;
 pub mod list;
@@ -67,6 +68,8 @@ pub struct ProfileHeader {
     pub lifecycle: &'static str,
     pub tags: Vec<Tag>,
     pub tab: &'static str,
+    /// The blacklist reason, when blacklisted.
+    pub blacklisted: Option<String>,
 }
 
 impl ProfileHeader {
@@ -78,6 +81,10 @@ impl ProfileHeader {
             lifecycle: lifecycle_label(&loaded.customer.lifecycle),
             tags: loaded.tags.clone(),
             tab,
+            blacklisted: loaded
+                .customer
+                .blacklisted
+                .then(|| loaded.customer.blacklist_reason.clone().unwrap_or_default()),
         }
     }
 }

@@ -112,6 +112,21 @@ struct ProfilePage {
     lifecycles: [Lifecycle; 6],
     lifecycle: String,
     conflict: Vec<EventView>,
+    identities: Vec<super::activity::IdentityView>,
+    blacklisted: bool,
+}
+
+async fn identities_of(
+    state: &AppState,
+    customer: crate::db::types::CustomerId,
+) -> Result<Vec<super::activity::IdentityView>, AppError> {
+    let found = db::run(&state.pool, move |conn| {
+        Ok(crate::db::identities::list_customer_identities(
+            conn, customer,
+        )?)
+    })
+    .await?;
+    Ok(super::activity::identity_views(found))
 }
 
 /// `GET /customers/{id}/profile`.
@@ -130,7 +145,10 @@ pub async fn profile(
         None,
         &FieldErrors::default(),
     );
+    let identities = identities_of(&state, loaded.customer.id).await?;
     render(&ProfilePage {
+        identities,
+        blacklisted: loaded.customer.blacklisted,
         header: ProfileHeader::new(&loaded, "profile"),
         ctx,
         fields,
@@ -202,7 +220,10 @@ pub async fn save_profile(
         &errors,
     );
     let conflict = event_views(&ctx, &conflict, &fresh.properties, user.role(), &[]);
+    let identities = identities_of(&state, fresh.customer.id).await?;
     let page = ProfilePage {
+        identities,
+        blacklisted: fresh.customer.blacklisted,
         header: ProfileHeader::new(&fresh, "profile"),
         ctx,
         fields,

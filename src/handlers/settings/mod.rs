@@ -1,6 +1,7 @@
 //! Settings screens, for supervisors only (every handler takes the `Supervisor` extractor).
 
 pub mod features;
+pub mod integrations;
 pub mod properties;
 pub mod tags;
 pub mod users;

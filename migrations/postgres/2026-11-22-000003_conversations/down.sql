@@ -1,0 +1,12 @@
+DROP TABLE orders;
+DROP TABLE api_tokens;
+DROP TABLE outbox;
+DROP TABLE messages;
+DROP TABLE conversation_agents;
+DROP TABLE conversations;
+DROP TABLE channel_identities;
+DROP INDEX customers_blacklisted_idx;
+ALTER TABLE customers DROP COLUMN blacklisted_at;
+ALTER TABLE customers DROP COLUMN blacklisted_by;
+ALTER TABLE customers DROP COLUMN blacklist_reason;
+ALTER TABLE customers DROP COLUMN blacklisted;

@@ -1,0 +1,304 @@
+//! Conversations and their messages.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::{conversations, customers, messages};
+use super::types::{ConversationId, CustomerId, IdentityId, MessageId};
+use super::{DbConnection, now};
+
+/// A conversation as stored.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = conversations)]
+pub struct Conversation {
+    pub id: ConversationId,
+    pub identity_id: IdentityId,
+    pub customer_id: Option<CustomerId>,
+    pub channel: String,
+    pub status: String,
+    pub direction: String,
+    pub started_at: NaiveDateTime,
+    pub ended_at: Option<NaiveDateTime>,
+    pub last_message_at: NaiveDateTime,
+    pub messages_count: i64,
+    pub rating: Option<i32>,
+    pub rated_at: Option<NaiveDateTime>,
+    pub web_ip: Option<String>,
+    pub web_region: Option<String>,
+    pub web_user_agent: Option<String>,
+    pub web_source: Option<String>,
+}
+
+/// Web visitor metadata reported with a web chat message.
+#[derive(Debug, Clone, Default)]
+pub struct WebMetadata {
+    pub ip: Option<String>,
+    pub region: Option<String>,
+    pub user_agent: Option<String>,
+    pub source: Option<String>,
+}
+
+/// A message as stored.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = messages)]
+pub struct Message {
+    pub id: MessageId,
+    pub conversation_id: Option<ConversationId>,
+    pub identity_id: IdentityId,
+    pub customer_id: Option<CustomerId>,
+    pub direction: String,
+    pub author_kind: String,
+    pub author_user_id: Option<i64>,
+    pub author_name: Option<String>,
+    pub body: String,
+    pub client_message_id: Option<String>,
+    pub suppressed: bool,
+    pub sent_at: NaiveDateTime,
+    pub created_at: NaiveDateTime,
+}
+
+/// A new message.
+pub struct NewMessage<'a> {
+    pub conversation: Option<ConversationId>,
+    pub identity: IdentityId,
+    pub customer: Option<CustomerId>,
+    pub direction: &'a str,
+    pub author_kind: &'a str,
+    pub author_user_id: Option<i64>,
+    pub author_name: Option<&'a str>,
+    pub body: &'a str,
+    pub client_message_id: Option<&'a str>,
+    pub suppressed: bool,
+    pub sent_at: NaiveDateTime,
+}
+
+/// The open conversation of an identity, if any.
+pub fn find_open_conversation(
+    conn: &mut DbConnection,
+    identity: IdentityId,
+) -> QueryResult<Option<Conversation>> {
+    conversations::table
+        .filter(conversations::identity_id.eq(identity))
+        .filter(conversations::status.eq("open"))
+        .order(conversations::id.desc())
+        .select(Conversation::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The conversation with this id, or NotFound.
+pub fn get_conversation(conn: &mut DbConnection, id: ConversationId) -> QueryResult<Conversation> {
+    conversations::table
+        .find(id)
+        .select(Conversation::as_select())
+        .first(conn)
+}
+
+/// Opens a conversation.
+pub fn insert_conversation(
+    conn: &mut DbConnection,
+    identity: IdentityId,
+    customer: Option<CustomerId>,
+    channel: &str,
+    direction: &str,
+    started_at: NaiveDateTime,
+    web: &WebMetadata,
+) -> QueryResult<Conversation> {
+    diesel::insert_into(conversations::table)
+        .values((
+            conversations::identity_id.eq(identity),
+            conversations::customer_id.eq(customer),
+            conversations::channel.eq(channel),
+            conversations::status.eq("open"),
+            conversations::direction.eq(direction),
+            conversations::started_at.eq(started_at),
+            conversations::last_message_at.eq(started_at),
+            conversations::web_ip.eq(&web.ip),
+            conversations::web_region.eq(&web.region),
+            conversations::web_user_agent.eq(&web.user_agent),
+            conversations::web_source.eq(&web.source),
+        ))
+        .get_result(conn)
+}
+
+/// Stores a message.
+pub fn insert_message(conn: &mut DbConnection, new: &NewMessage<'_>) -> QueryResult<Message> {
+    diesel::insert_into(messages::table)
+        .values((
+            messages::conversation_id.eq(new.conversation),
+            messages::identity_id.eq(new.identity),
+            messages::customer_id.eq(new.customer),
+            messages::direction.eq(new.direction),
+            messages::author_kind.eq(new.author_kind),
+            messages::author_user_id.eq(new.author_user_id),
+            messages::author_name.eq(new.author_name),
+            messages::body.eq(new.body),
+            messages::client_message_id.eq(new.client_message_id),
+            messages::suppressed.eq(new.suppressed),
+            messages::sent_at.eq(new.sent_at),
+            messages::created_at.eq(now()),
+        ))
+        .get_result(conn)
+}
+
+/// The message an identity already sent with this client id (idempotent retries).
+pub fn find_message_by_client_id(
+    conn: &mut DbConnection,
+    identity: IdentityId,
+    client_id: &str,
+) -> QueryResult<Option<Message>> {
+    messages::table
+        .filter(messages::identity_id.eq(identity))
+        .filter(messages::client_message_id.eq(client_id))
+        .select(Message::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Counts a new message on its conversation.
+pub fn touch_conversation(
+    conn: &mut DbConnection,
+    id: ConversationId,
+    at: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(conversations::table.find(id))
+        .set((
+            conversations::messages_count.eq(conversations::messages_count + 1),
+            conversations::last_message_at.eq(at),
+        ))
+        .execute(conn)
+}
+
+/// Counts a new message (and, if `new_conversation`, a new conversation) on the customer.
+pub fn count_on_customer(
+    conn: &mut DbConnection,
+    customer: CustomerId,
+    new_conversation: bool,
+    at: NaiveDateTime,
+) -> QueryResult<usize> {
+    let current: Option<NaiveDateTime> = customers::table
+        .find(customer)
+        .select(customers::last_contact_at)
+        .first(conn)?;
+    let latest = current.map_or(at, |c| c.max(at));
+    diesel::update(customers::table.find(customer))
+        .set((
+            customers::messages_count.eq(customers::messages_count + 1),
+            customers::conversations_count
+                .eq(customers::conversations_count + i64::from(new_conversation)),
+            customers::last_contact_at.eq(latest),
+        ))
+        .execute(conn)
+}
+
+/// Closes a conversation.
+pub fn close_conversation(conn: &mut DbConnection, id: ConversationId) -> QueryResult<usize> {
+    diesel::update(
+        conversations::table
+            .find(id)
+            .filter(conversations::status.eq("open")),
+    )
+    .set((
+        conversations::status.eq("closed"),
+        conversations::ended_at.eq(now()),
+    ))
+    .execute(conn)
+}
+
+/// Records a satisfaction rating.
+pub fn update_rating(
+    conn: &mut DbConnection,
+    id: ConversationId,
+    rating: i32,
+) -> QueryResult<usize> {
+    diesel::update(conversations::table.find(id))
+        .set((
+            conversations::rating.eq(rating),
+            conversations::rated_at.eq(now()),
+        ))
+        .execute(conn)
+}
+
+/// Moves every conversation and message of an identity to a customer (or to none).
+pub fn reassign_identity(
+    conn: &mut DbConnection,
+    identity: IdentityId,
+    customer: Option<CustomerId>,
+) -> QueryResult<()> {
+    diesel::update(conversations::table.filter(conversations::identity_id.eq(identity)))
+        .set(conversations::customer_id.eq(customer))
+        .execute(conn)?;
+    diesel::update(messages::table.filter(messages::identity_id.eq(identity)))
+        .set(messages::customer_id.eq(customer))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Recomputes a customer's conversation counters from their conversations. Used after
+/// link, unlink and rating, where a whole set of conversations changes hands.
+pub fn recount_customer(conn: &mut DbConnection, customer: CustomerId) -> QueryResult<()> {
+    let rows: Vec<(i64, NaiveDateTime, Option<i32>)> = conversations::table
+        .filter(conversations::customer_id.eq(customer))
+        .select((
+            conversations::messages_count,
+            conversations::last_message_at,
+            conversations::rating,
+        ))
+        .load(conn)?;
+    let conversations_count = rows.len() as i64;
+    let messages_count: i64 = rows.iter().map(|r| r.0).sum();
+    let last_contact = rows.iter().map(|r| r.1).max();
+    let ratings: Vec<i64> = rows.iter().filter_map(|r| r.2.map(i64::from)).collect();
+    let csat_sum: i64 = ratings.iter().sum();
+    let csat_count = ratings.len() as i64;
+    let average = (csat_count > 0).then(|| csat_sum as f64 / csat_count as f64);
+    diesel::update(customers::table.find(customer))
+        .set((
+            customers::conversations_count.eq(conversations_count),
+            customers::messages_count.eq(messages_count),
+            customers::last_contact_at.eq(last_contact),
+            customers::csat_sum.eq(csat_sum),
+            customers::csat_count.eq(csat_count),
+            customers::csat_average.eq(average),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A customer's conversations, newest first.
+pub fn list_customer_conversations(
+    conn: &mut DbConnection,
+    customer: CustomerId,
+    limit: i64,
+) -> QueryResult<Vec<Conversation>> {
+    conversations::table
+        .filter(conversations::customer_id.eq(customer))
+        .order((conversations::started_at.desc(), conversations::id.desc()))
+        .limit(limit)
+        .select(Conversation::as_select())
+        .load(conn)
+}
+
+/// The messages of several conversations, oldest first (one query for a whole tab).
+pub fn list_messages_of(
+    conn: &mut DbConnection,
+    conversations: &[ConversationId],
+) -> QueryResult<Vec<Message>> {
+    messages::table
+        .filter(
+            messages::conversation_id
+                .eq_any(conversations.iter().map(|c| Some(*c)).collect::<Vec<_>>()),
+        )
+        .order(messages::id.asc())
+        .select(Message::as_select())
+        .load(conn)
+}
+
+/// How many messages of a customer were suppressed by the blacklist.
+pub fn count_suppressed(conn: &mut DbConnection, customer: CustomerId) -> QueryResult<i64> {
+    messages::table
+        .filter(messages::customer_id.eq(customer))
+        .filter(messages::suppressed.eq(true))
+        .count()
+        .get_result(conn)
+}

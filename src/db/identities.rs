@@ -1,0 +1,133 @@
+//! Channel identities: (channel, external id) → at most one customer.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::channel_identities;
+use super::types::{CustomerId, IdentityId};
+use super::{DbConnection, now};
+
+/// An identity as stored.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = channel_identities)]
+pub struct Identity {
+    pub id: IdentityId,
+    pub channel: String,
+    pub external_id: String,
+    pub customer_id: Option<CustomerId>,
+    pub display_name: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub last_seen_at: NaiveDateTime,
+}
+
+/// The identity for (channel, external id), if known.
+pub fn find_identity(
+    conn: &mut DbConnection,
+    channel: &str,
+    external_id: &str,
+) -> QueryResult<Option<Identity>> {
+    channel_identities::table
+        .filter(channel_identities::channel.eq(channel))
+        .filter(channel_identities::external_id.eq(external_id))
+        .select(Identity::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The identity with this id, or NotFound.
+pub fn get_identity(conn: &mut DbConnection, id: IdentityId) -> QueryResult<Identity> {
+    channel_identities::table
+        .find(id)
+        .select(Identity::as_select())
+        .first(conn)
+}
+
+/// Finds or creates the identity; concurrent first messages from one sender end with
+/// one row (the unique key decides, the loser reads the winner's row).
+pub fn upsert_identity(
+    conn: &mut DbConnection,
+    channel: &str,
+    external_id: &str,
+    display_name: Option<&str>,
+) -> QueryResult<Identity> {
+    if let Some(found) = find_identity(conn, channel, external_id)? {
+        if display_name.is_some() && found.display_name.as_deref() != display_name {
+            diesel::update(channel_identities::table.find(found.id))
+                .set((
+                    channel_identities::display_name.eq(display_name),
+                    channel_identities::last_seen_at.eq(now()),
+                ))
+                .execute(conn)?;
+        }
+        return get_identity(conn, found.id);
+    }
+    let at = now();
+    let row = (
+        channel_identities::channel.eq(channel),
+        channel_identities::external_id.eq(external_id),
+        channel_identities::display_name.eq(display_name),
+        channel_identities::created_at.eq(at),
+        channel_identities::last_seen_at.eq(at),
+    );
+    match conn {
+        DbConnection::Sqlite(c) => diesel::insert_into(channel_identities::table)
+            .values(row)
+            .on_conflict_do_nothing()
+            .execute(c)?,
+        DbConnection::Postgresql(c) => diesel::insert_into(channel_identities::table)
+            .values(row)
+            .on_conflict_do_nothing()
+            .execute(c)?,
+    };
+    find_identity(conn, channel, external_id)?.ok_or(diesel::result::Error::NotFound)
+}
+
+/// Links (or with `None`, unlinks) an identity.
+pub fn update_identity_customer(
+    conn: &mut DbConnection,
+    id: IdentityId,
+    customer: Option<CustomerId>,
+) -> QueryResult<usize> {
+    diesel::update(channel_identities::table.find(id))
+        .set(channel_identities::customer_id.eq(customer))
+        .execute(conn)
+}
+
+/// The identities of a customer.
+pub fn list_customer_identities(
+    conn: &mut DbConnection,
+    customer: CustomerId,
+) -> QueryResult<Vec<Identity>> {
+    channel_identities::table
+        .filter(channel_identities::customer_id.eq(customer))
+        .order((
+            channel_identities::channel.asc(),
+            channel_identities::id.asc(),
+        ))
+        .select(Identity::as_select())
+        .load(conn)
+}
+
+/// Deletes an identity that has no conversations; returns false when it has some (then it
+/// is only unlinked by the caller).
+pub fn delete_identity(conn: &mut DbConnection, id: IdentityId) -> QueryResult<usize> {
+    diesel::delete(channel_identities::table.find(id)).execute(conn)
+}
+
+/// The identities of several customers (one query for a page of API results).
+pub fn list_identities_for(
+    conn: &mut DbConnection,
+    customers: &[CustomerId],
+) -> QueryResult<Vec<Identity>> {
+    channel_identities::table
+        .filter(
+            channel_identities::customer_id
+                .eq_any(customers.iter().map(|c| Some(*c)).collect::<Vec<_>>()),
+        )
+        .order((
+            channel_identities::channel.asc(),
+            channel_identities::id.asc(),
+        ))
+        .select(Identity::as_select())
+        .load(conn)
+}

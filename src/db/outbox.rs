@@ -1,0 +1,119 @@
+//! The outbox: outbound messages and their delivery state.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::outbox;
+use super::types::MessageId;
+use super::{DbConnection, now};
+
+/// An outbox row as stored.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = outbox)]
+pub struct Delivery {
+    pub id: i64,
+    pub message_id: MessageId,
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub last_error: Option<String>,
+    pub delivered_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+}
+
+/// Queues a message for delivery (in the caller's transaction).
+pub fn insert_delivery(conn: &mut DbConnection, message: MessageId) -> QueryResult<usize> {
+    let at = now();
+    diesel::insert_into(outbox::table)
+        .values((
+            outbox::message_id.eq(message),
+            outbox::status.eq("pending"),
+            outbox::next_attempt_at.eq(at),
+            outbox::created_at.eq(at),
+        ))
+        .execute(conn)
+}
+
+/// Pending deliveries that are due.
+pub fn list_due(conn: &mut DbConnection, limit: i64) -> QueryResult<Vec<Delivery>> {
+    outbox::table
+        .filter(outbox::status.eq("pending"))
+        .filter(outbox::next_attempt_at.le(now()))
+        .order(outbox::next_attempt_at.asc())
+        .limit(limit)
+        .select(Delivery::as_select())
+        .load(conn)
+}
+
+/// Claims a due delivery by pushing its next attempt out by a lease; false when another
+/// worker (or instance) claimed it first.
+pub fn claim(
+    conn: &mut DbConnection,
+    delivery: &Delivery,
+    lease_until: NaiveDateTime,
+) -> QueryResult<bool> {
+    let claimed = diesel::update(
+        outbox::table
+            .find(delivery.id)
+            .filter(outbox::status.eq("pending"))
+            .filter(outbox::next_attempt_at.eq(delivery.next_attempt_at)),
+    )
+    .set(outbox::next_attempt_at.eq(lease_until))
+    .execute(conn)?;
+    Ok(claimed == 1)
+}
+
+/// Records a successful delivery.
+pub fn mark_delivered(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
+    diesel::update(outbox::table.find(id))
+        .set((
+            outbox::status.eq("delivered"),
+            outbox::attempts.eq(outbox::attempts + 1),
+            outbox::delivered_at.eq(now()),
+            outbox::last_error.eq(None::<String>),
+        ))
+        .execute(conn)
+}
+
+/// Records a failed attempt and when to try again (or that it gave up).
+pub fn mark_failed(
+    conn: &mut DbConnection,
+    id: i64,
+    error: &str,
+    retry_at: Option<NaiveDateTime>,
+) -> QueryResult<usize> {
+    let status = if retry_at.is_some() {
+        "pending"
+    } else {
+        "failed"
+    };
+    diesel::update(outbox::table.find(id))
+        .set((
+            outbox::status.eq(status),
+            outbox::attempts.eq(outbox::attempts + 1),
+            outbox::last_error.eq(error),
+            outbox::next_attempt_at.eq(retry_at.unwrap_or_else(now)),
+        ))
+        .execute(conn)
+}
+
+/// The delivery state of several messages (one query for a whole thread).
+pub fn list_for_messages(
+    conn: &mut DbConnection,
+    messages: &[MessageId],
+) -> QueryResult<Vec<Delivery>> {
+    outbox::table
+        .filter(outbox::message_id.eq_any(messages))
+        .select(Delivery::as_select())
+        .load(conn)
+}
+
+/// Puts failed deliveries back in the queue (after the receiver was fixed).
+pub fn retry_failed(conn: &mut DbConnection) -> QueryResult<usize> {
+    diesel::update(outbox::table.filter(outbox::status.eq("failed")))
+        .set((
+            outbox::status.eq("pending"),
+            outbox::next_attempt_at.eq(now()),
+        ))
+        .execute(conn)
+}

@@ -1,0 +1,169 @@
+//! `POST /api/v1/messages` (inbound traffic) and `POST /api/v1/conversations/{id}/rating`.
+
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::auth::Integration;
+use crate::db::conversations::WebMetadata;
+use crate::db::types::ConversationId;
+use crate::db::{self};
+use crate::error::ApiError;
+use crate::services::conversations::{self, Inbound};
+use crate::startup::AppState;
+
+/// Web visitor metadata (web chat).
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct WebBody {
+    pub ip: Option<String>,
+    pub region: Option<String>,
+    pub user_agent: Option<String>,
+    pub source: Option<String>,
+}
+
+/// An inbound message.
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct MessageBody {
+    /// whatsapp, sms, voice, email, telegram, instagram, web, app, wechat or weibo.
+    #[schema(example = "whatsapp")]
+    pub channel: String,
+    /// The sender's id on the channel (phone in E.164 for phone channels).
+    #[schema(example = "+15551234567")]
+    pub external_id: String,
+    /// The name the channel reports.
+    pub display_name: Option<String>,
+    /// The message text.
+    pub text: String,
+    /// The channel's message id: a retry with the same id is not stored twice.
+    pub message_id: Option<String>,
+    /// When it was sent (RFC 3339); now when missing.
+    pub sent_at: Option<String>,
+    /// Web visitor metadata.
+    pub web: Option<WebBody>,
+}
+
+/// An automatic reply.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReplyBody {
+    pub text: String,
+}
+
+/// What happened to an inbound message.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MessageOutcome {
+    /// The conversation the message joined; null when the sender is blacklisted.
+    pub conversation_id: Option<i64>,
+    /// The customer's public ID, when the sender is known.
+    pub customer_id: Option<String>,
+    /// Whether the sender is a known customer.
+    pub known: bool,
+    /// Whether the message was suppressed because the customer is blacklisted.
+    pub blocked: bool,
+    /// Automatic replies sent back on the same channel.
+    pub replies: Vec<ReplyBody>,
+}
+
+/// The JSON error body of every 4xx/5xx.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// A machine-readable code, e.g. `invalid`, `unauthorized`, `not_found`.
+    pub error: String,
+    /// A sentence for people.
+    pub message: String,
+    /// Refused fields, for `invalid`.
+    pub fields: Vec<FieldErrorBody>,
+}
+
+/// One refused field.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FieldErrorBody {
+    pub field: String,
+    pub message: String,
+}
+
+/// Receive an inbound message.
+#[utoipa::path(
+    post,
+    path = "/api/v1/messages",
+    request_body = MessageBody,
+    responses(
+        (status = 200, description = "What happened", body = MessageOutcome),
+        (status = 401, description = "Missing or revoked token", body = ErrorBody),
+        (status = 422, description = "A field is wrong", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn receive(
+    _integration: Integration,
+    state: web::Data<AppState>,
+    body: web::Json<MessageBody>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let web = body.web.unwrap_or_default();
+    let inbound = Inbound {
+        channel: body.channel,
+        external_id: body.external_id,
+        display_name: body.display_name,
+        text: body.text,
+        message_id: body.message_id,
+        sent_at: body.sent_at,
+        web: WebMetadata {
+            ip: web.ip,
+            region: web.region,
+            user_agent: web.user_agent,
+            source: web.source,
+        },
+    };
+    let outcome = db::run(&state.pool, move |conn| {
+        conversations::receive(conn, &inbound)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(MessageOutcome {
+        conversation_id: outcome.conversation_id.map(|c| c.0),
+        customer_id: outcome.customer_id,
+        known: outcome.known,
+        blocked: outcome.blocked,
+        replies: outcome
+            .replies
+            .into_iter()
+            .map(|r| ReplyBody { text: r.text })
+            .collect(),
+    }))
+}
+
+/// A satisfaction rating.
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct RatingBody {
+    /// 1 (poor) to 5 (excellent).
+    pub rating: i64,
+}
+
+/// Rate a conversation.
+#[utoipa::path(
+    post,
+    path = "/api/v1/conversations/{id}/rating",
+    params(("id" = i64, Path, description = "Conversation id")),
+    request_body = RatingBody,
+    responses(
+        (status = 204, description = "Recorded"),
+        (status = 404, description = "No such conversation", body = ErrorBody),
+        (status = 422, description = "Rating out of range", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn rate(
+    _integration: Integration,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    body: web::Json<RatingBody>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, rating) = (ConversationId(path.into_inner()), body.rating);
+    db::run(&state.pool, move |conn| {
+        conversations::rate(conn, id, rating)
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,159 @@
+//! Actions on one conversation: link it to a customer, create a customer from the contact,
+//! unlink it. (The agent workspace shows the conversation itself.)
+
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+
+use crate::auth::CurrentUser;
+use crate::db::types::ConversationId;
+use crate::db::{self, conversations, customers, identities, properties};
+use crate::domain::channel::Channel;
+use crate::domain::customer::Actor;
+use crate::domain::property::RawValue;
+use crate::domain::{FieldErrors, Role};
+use crate::error::{AppError, see_other};
+use crate::services::conversations as traffic;
+use crate::services::profiles::{self, Editor, ProfileEdit};
+use crate::startup::AppState;
+
+fn actor_of(current: &CurrentUser) -> Actor {
+    Actor::User {
+        id: current.user.id.0,
+        name: current.user.display_name.clone(),
+    }
+}
+
+/// Where to go after an action: the form's `back` if it is a local path, else the profile.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct LinkForm {
+    /// The customer ID to link to.
+    customer_id: String,
+    /// Where to return.
+    back: String,
+}
+
+fn back_to(back: &str, fallback: String) -> String {
+    if back.starts_with('/') && !back.starts_with("//") {
+        back.to_owned()
+    } else {
+        fallback
+    }
+}
+
+/// `POST /conversations/{id}/link`: the unknown identity becomes the customer's.
+pub async fn link(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    form: web::Form<LinkForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let id = ConversationId(path.into_inner());
+    let actor = actor_of(&current);
+    let public_id = form.customer_id.trim().to_owned();
+    let target = public_id.clone();
+    let result = db::run(&state.pool, move |conn| {
+        let customer = customers::find_customer_by_public_id(conn, &target)?.ok_or_else(|| {
+            let mut errors = FieldErrors::default();
+            errors.push("customer_id", "There is no customer with this ID.");
+            AppError::Invalid(errors)
+        })?;
+        traffic::link(conn, id, customer.id, &actor)
+    })
+    .await;
+    match result {
+        Ok(()) => current
+            .session
+            .flash("success", format!("Conversation linked to {public_id}.")),
+        Err(AppError::Invalid(errors)) => current.session.flash(
+            "error",
+            errors
+                .get("customer_id")
+                .unwrap_or("Choose a customer.")
+                .to_owned(),
+        ),
+        Err(AppError::Conflict(message)) => current.session.flash("error", message),
+        Err(other) => return Err(other),
+    }
+    Ok(see_other(&back_to(
+        &form.back,
+        format!("/customers/{public_id}/interactions"),
+    )))
+}
+
+/// `POST /conversations/{id}/link-new`: creates a customer from the contact (name from the
+/// channel, phone or e-mail from the identity) and links the conversation to it.
+pub async fn link_new(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    form: web::Form<LinkForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = ConversationId(path.into_inner());
+    let actor = actor_of(&current);
+    let created = db::run(&state.pool, move |conn| {
+        let conversation = conversations::get_conversation(conn, id)?;
+        let identity = identities::get_identity(conn, conversation.identity_id)?;
+        if identity.customer_id.is_some() {
+            return Err(AppError::Conflict(
+                "This conversation is already linked to a customer.".to_owned(),
+            ));
+        }
+        let mut values = Vec::new();
+        if let Some(name) = identity.display_name.clone() {
+            values.push(("name".to_owned(), RawValue::One(name)));
+        }
+        match identity.channel.parse::<Channel>() {
+            Ok(channel) if channel.is_phone() => values.push((
+                "phone".to_owned(),
+                RawValue::One(identity.external_id.clone()),
+            )),
+            Ok(Channel::Email) => values.push((
+                "email".to_owned(),
+                RawValue::One(identity.external_id.clone()),
+            )),
+            _ => {}
+        }
+        let registry = properties::list_properties(conn)?;
+        // The contact's own data is copied whatever the creator's property access.
+        let customer = profiles::create_customer(
+            conn,
+            &registry,
+            &actor,
+            Editor::Staff(Role::Supervisor),
+            &ProfileEdit {
+                values,
+                lifecycle: None,
+            },
+        )?;
+        traffic::link(conn, id, customer.id, &actor)?;
+        Ok(customer.public_id)
+    })
+    .await?;
+    current.session.flash(
+        "success",
+        format!("Created customer {created} from this contact."),
+    );
+    Ok(see_other(&back_to(
+        &form.back,
+        format!("/customers/{created}/profile"),
+    )))
+}
+
+/// `POST /conversations/{id}/unlink`: the identity and its conversations become unknown.
+pub async fn unlink(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    form: web::Form<LinkForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = ConversationId(path.into_inner());
+    let actor = actor_of(&current);
+    db::run(&state.pool, move |conn| traffic::unlink(conn, id, &actor)).await?;
+    current.session.flash(
+        "success",
+        "Conversation unlinked; the contact is unknown again.",
+    );
+    Ok(see_other(&back_to(&form.back, "/".to_owned())))
+}

@@ -1,0 +1,233 @@
+//! Settings → Integrations: the outbound webhook and API tokens.
+
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::audit_actor;
+use crate::auth::{CurrentUser, Supervisor};
+use crate::db::tokens::{self, ApiToken};
+use crate::db::{self, audit, settings};
+use crate::domain::FieldErrors;
+use crate::domain::password::random_hex;
+use crate::error::{AppError, see_other};
+use crate::handlers::page::{PageContext, render, render_status};
+use crate::services::delivery::{WEBHOOK_SECRET, WEBHOOK_URL};
+use crate::services::tokens as token_service;
+use crate::startup::AppState;
+
+#[derive(Template)]
+#[template(path = "settings/integrations.html")]
+struct IntegrationsPage {
+    ctx: PageContext,
+    webhook_url: String,
+    secret_set: bool,
+    tokens: Vec<(ApiToken, String, Option<String>)>,
+    new_token: Option<String>,
+    token_name: String,
+    errors: FieldErrors,
+    pending: i64,
+    failed: i64,
+}
+
+async fn page(
+    current: &CurrentUser,
+    state: &AppState,
+    new_token: Option<String>,
+    token_name: String,
+    errors: FieldErrors,
+) -> Result<HttpResponse, AppError> {
+    let (url, secret, found, pending, failed) = db::run(&state.pool, |conn| {
+        use crate::db::schema::outbox;
+        use diesel::prelude::*;
+        let count = |conn: &mut db::DbConnection, status: &str| -> Result<i64, AppError> {
+            Ok(outbox::table
+                .filter(outbox::status.eq(status))
+                .count()
+                .get_result(conn)?)
+        };
+        Ok((
+            settings::find_setting(conn, WEBHOOK_URL)?.unwrap_or_default(),
+            settings::find_setting(conn, WEBHOOK_SECRET)?,
+            tokens::list_tokens(conn)?,
+            count(conn, "pending")?,
+            count(conn, "failed")?,
+        ))
+    })
+    .await?;
+    let ctx = PageContext::new(current, "integrations")?;
+    let tokens = found
+        .into_iter()
+        .map(|t| {
+            let created = ctx.time(t.created_at);
+            let used = t.last_used_at.map(|at| ctx.time(at));
+            (t, created, used)
+        })
+        .collect();
+    let failed_form = !errors.is_empty();
+    let page = IntegrationsPage {
+        ctx,
+        webhook_url: url,
+        secret_set: secret.is_some(),
+        tokens,
+        new_token,
+        token_name,
+        errors,
+        pending,
+        failed,
+    };
+    if failed_form {
+        render_status(&page, actix_web::http::StatusCode::UNPROCESSABLE_ENTITY)
+    } else {
+        render(&page)
+    }
+}
+
+/// `GET /settings/integrations`.
+pub async fn show(
+    Supervisor(current): Supervisor,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    page(
+        &current,
+        &state,
+        None,
+        String::new(),
+        FieldErrors::default(),
+    )
+    .await
+}
+
+/// The webhook form.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct WebhookForm {
+    url: String,
+    new_secret: Option<String>,
+}
+
+/// `POST /settings/integrations/webhook`.
+pub async fn save_webhook(
+    Supervisor(current): Supervisor,
+    state: web::Data<AppState>,
+    form: web::Form<WebhookForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let url = form.url.trim().to_owned();
+    if !url.is_empty() && !(url.starts_with("https://") || url.starts_with("http://"))
+        || url.len() > 2000
+    {
+        let mut errors = FieldErrors::default();
+        errors.push("url", "Enter an http:// or https:// URL.");
+        return page(&current, &state, None, String::new(), errors).await;
+    }
+    let (actor_id, actor_name) = audit_actor(&current);
+    let rotate = form.new_secret.is_some();
+    db::run(&state.pool, move |conn| {
+        settings::upsert_setting(conn, WEBHOOK_URL, &url)?;
+        if rotate {
+            settings::upsert_setting(conn, WEBHOOK_SECRET, &random_hex(32))?;
+        } else {
+            settings::insert_setting_if_absent(conn, WEBHOOK_SECRET, &random_hex(32))?;
+        }
+        audit::insert_audit(
+            conn,
+            actor_id,
+            &actor_name,
+            "webhook_changed",
+            &url,
+            if rotate { "secret rotated" } else { "" },
+        )?;
+        Ok(())
+    })
+    .await?;
+    current.session.flash("success", "Webhook saved.");
+    Ok(see_other("/settings/integrations"))
+}
+
+/// `POST /settings/integrations/retry`: failed deliveries are tried again.
+pub async fn retry_failed(
+    Supervisor(current): Supervisor,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let count = db::run(&state.pool, |conn| {
+        Ok(crate::db::outbox::retry_failed(conn)?)
+    })
+    .await?;
+    current
+        .session
+        .flash("success", format!("{count} deliveries queued again."));
+    Ok(see_other("/settings/integrations"))
+}
+
+/// The new-token form.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct TokenForm {
+    name: String,
+}
+
+/// `POST /settings/tokens`: the secret is shown on this one page, never again.
+pub async fn create_token(
+    Supervisor(current): Supervisor,
+    state: web::Data<AppState>,
+    form: web::Form<TokenForm>,
+) -> Result<HttpResponse, AppError> {
+    let name = form.into_inner().name;
+    let (actor_id, actor_name) = audit_actor(&current);
+    let token_name = name.clone();
+    let result = db::run(&state.pool, move |conn| {
+        let secret = token_service::create_token(conn, &token_name, &actor_name)?;
+        audit::insert_audit(
+            conn,
+            actor_id,
+            &actor_name,
+            "token_created",
+            token_name.trim(),
+            "",
+        )?;
+        Ok(secret)
+    })
+    .await;
+    match result {
+        Ok(secret) => {
+            page(
+                &current,
+                &state,
+                Some(secret),
+                String::new(),
+                FieldErrors::default(),
+            )
+            .await
+        }
+        Err(AppError::Invalid(errors)) => page(&current, &state, None, name, errors).await,
+        Err(other) => Err(other),
+    }
+}
+
+/// `POST /settings/tokens/{id}/revoke`.
+pub async fn revoke_token(
+    Supervisor(current): Supervisor,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let (actor_id, actor_name) = audit_actor(&current);
+    db::run(&state.pool, move |conn| {
+        tokens::revoke(conn, id)?;
+        audit::insert_audit(
+            conn,
+            actor_id,
+            &actor_name,
+            "token_revoked",
+            &id.to_string(),
+            "",
+        )?;
+        Ok(())
+    })
+    .await?;
+    current
+        .session
+        .flash("success", "Token revoked: it no longer works.");
+    Ok(see_other("/settings/integrations"))
+}

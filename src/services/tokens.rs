@@ -1,0 +1,46 @@
+//! API tokens: created by supervisors (or the CLI), shown once, stored as SHA-256 hashes.
+
+use sha2::{Digest, Sha256};
+
+use crate::db::{DbConnection, tokens};
+use crate::domain::FieldErrors;
+use crate::domain::password::random_hex;
+use crate::error::AppError;
+
+/// The prefix of every token, so a leaked one is recognisable in logs and scanners.
+pub const PREFIX: &str = "clt_";
+
+/// The stored form of a token.
+pub fn hash_token(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Creates a token named `name` and returns its secret (the only time it exists).
+pub fn create_token(
+    conn: &mut DbConnection,
+    name: &str,
+    created_by: &str,
+) -> Result<String, AppError> {
+    let name = name.trim();
+    let mut errors = FieldErrors::default();
+    if name.is_empty() || name.chars().count() > 80 {
+        errors.push(
+            "name",
+            "Give the token a name of 1 to 80 characters, e.g. the integration using it.",
+        );
+    } else if tokens::name_taken(conn, name)? {
+        errors.push("name", "A token with this name exists already.");
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    let secret = format!("{PREFIX}{}", random_hex(32));
+    tokens::insert_token(
+        conn,
+        name,
+        &hash_token(&secret),
+        &secret[..PREFIX.len() + 6],
+        created_by,
+    )?;
+    Ok(secret)
+}
