@@ -49,6 +49,12 @@ fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
             if demo && let Some(password) = accounts::ensure_demo_agent(&mut conn).map_err(anyhow_of)? {
                 println!("Created the demo agent account.\n  username: agent\n  password: {password}");
             }
+            if demo {
+                let created = crate::services::demo::seed(&mut conn, 300).map_err(anyhow_of)?;
+                if created > 0 {
+                    println!("Created {created} demo customers with conversations.");
+                }
+            }
         }
         tracing::info!(%url, "database ready");
         let shown = bind.replace("0.0.0.0", "127.0.0.1");

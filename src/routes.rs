@@ -189,7 +189,11 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &Path) {
 /// 404 in the right shape: JSON under `/api`, the HTML page elsewhere.
 async fn not_found(req: HttpRequest) -> HttpResponse {
     if req.path().starts_with("/api/") {
-        ApiError(AppError::NotFound).error_response()
+        // Distinct from a missing resource: the endpoint itself does not exist.
+        HttpResponse::NotFound().json(serde_json::json!({
+            "error": "no_route",
+            "message": format!("There is no API endpoint {} {}; see /api/v1/openapi.json.", req.method(), req.path()),
+        }))
     } else {
         AppError::NotFound.error_response()
     }

@@ -117,3 +117,14 @@ pub fn retry_failed(conn: &mut DbConnection) -> QueryResult<usize> {
         ))
         .execute(conn)
 }
+
+/// Marks every pending delivery as delivered (demo data has no real channel behind it).
+pub fn mark_all_pending_delivered(conn: &mut DbConnection) -> QueryResult<usize> {
+    diesel::update(outbox::table.filter(outbox::status.eq("pending")))
+        .set((
+            outbox::status.eq("delivered"),
+            outbox::attempts.eq(1),
+            outbox::delivered_at.eq(now()),
+        ))
+        .execute(conn)
+}

@@ -4,5 +4,6 @@
 pub mod accounts;
 pub mod conversations;
 pub mod delivery;
+pub mod demo;
 pub mod profiles;
 pub mod tokens;

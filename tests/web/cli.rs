@@ -141,3 +141,79 @@ fn users_are_created_listed_and_given_passwords_from_scripts() {
         &user.password_hash
     ));
 }
+
+#[test]
+fn demo_data_has_customers_traffic_unknown_contacts_and_one_blacklisted_customer() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database(&dir);
+    let pool = crate::helpers::connect(&url);
+    let mut conn = pool.get().unwrap();
+    clientele::db::run_migrations(&mut conn).unwrap();
+    assert_eq!(clientele::services::demo::seed(&mut conn, 20).unwrap(), 20);
+    assert_eq!(
+        clientele::services::demo::seed(&mut conn, 20).unwrap(),
+        0,
+        "seeding twice adds nothing"
+    );
+    use clientele::db::schema::{channel_identities, conversations, customers};
+    use diesel::prelude::*;
+    let blacklisted: i64 = customers::table
+        .filter(customers::blacklisted.eq(true))
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert_eq!(blacklisted, 1);
+    let unknown: i64 = channel_identities::table
+        .filter(channel_identities::customer_id.is_null())
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert!(unknown >= 3);
+    let rated: i64 = conversations::table
+        .filter(conversations::rating.is_not_null())
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert!(rated > 0);
+    let with_traffic: i64 = customers::table
+        .filter(customers::messages_count.gt(0))
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert!(with_traffic >= 18);
+}
+
+#[test]
+fn tokens_are_created_and_revoked_from_scripts() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database(&dir).to_string();
+    let output = clientele(&url, &["tokens", "create", "--name", "gateway"], "");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let secret = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    assert!(secret.starts_with("clt_") && secret.len() == 68);
+    let output = clientele(&url, &["tokens", "create", "--name", "gateway"], "");
+    assert!(!output.status.success(), "names are unique");
+    let pool = crate::helpers::connect(&url.parse().unwrap());
+    let hash = clientele::services::tokens::hash_token(&secret);
+    assert!(
+        clientele::db::tokens::authenticate(&mut pool.get().unwrap(), &hash)
+            .unwrap()
+            .is_some()
+    );
+    let output = clientele(&url, &["tokens", "revoke", "gateway"], "");
+    assert!(output.status.success());
+    assert!(
+        clientele::db::tokens::authenticate(&mut pool.get().unwrap(), &hash)
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        !clientele(&url, &["tokens", "revoke", "gateway"], "")
+            .status
+            .success()
+    );
+}

@@ -5,6 +5,7 @@
     reason = "test helpers fail loudly, naming what they expected"
 )]
 
+mod api;
 mod auth;
 mod browser;
 mod cli;

@@ -125,7 +125,7 @@ async fn error_pages_use_the_layout_and_api_errors_are_json() {
     let response = browser.get("/api/v1/nothing-here").await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     let body: serde_json::Value = response.json().await.unwrap();
-    assert_eq!(body["error"], "not_found");
+    assert_eq!(body["error"], "no_route");
 }
 
 #[tokio::test]

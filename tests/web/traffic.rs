@@ -489,7 +489,7 @@ async fn start_receiver(failures: usize) -> Receiver {
                     .unwrap_or_default()
                     .to_owned();
                 seen.lock()
-                    .unwrap()
+                    .expect("lock")
                     .push((signature, String::from_utf8_lossy(&body).into_owned()));
                 HttpResponse::Ok().finish()
             }
@@ -497,7 +497,7 @@ async fn start_receiver(failures: usize) -> Receiver {
     })
     .workers(1)
     .bind("127.0.0.1:0")
-    .unwrap();
+    .expect("the receiver binds");
     let port = server.addrs()[0].port();
     tokio::spawn(server.run());
     Receiver {
@@ -609,4 +609,51 @@ async fn messages_wait_in_the_outbox_until_a_webhook_exists() {
         .post_form("/settings/integrations/webhook", &[("url", &receiver.url)])
         .await;
     wait_until(|| receiver.seen.lock().unwrap().len() == 1).await;
+}
+
+#[tokio::test]
+async fn an_identity_linked_elsewhere_is_refused_with_a_link_to_its_customer() {
+    let app = spawn_app().await;
+    let supervisor = app.supervisor().await;
+    let ada = app.create_customer(&[("name", "Ada")]);
+    let bob = app.create_customer(&[("name", "Bob")]);
+    let response = supervisor
+        .post_form(
+            &format!("/customers/{ada}/identities"),
+            &[
+                ("channel", "whatsapp"),
+                ("external_id", "+1 (555) 123-4567"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let response = supervisor
+        .post_form(
+            &format!("/customers/{bob}/identities"),
+            &[("channel", "sms"), ("external_id", "not a number")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("international form")
+    );
+    let response = supervisor
+        .post_form(
+            &format!("/customers/{bob}/identities"),
+            &[("channel", "whatsapp"), ("external_id", "+15551234567")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.unwrap();
+    assert!(html.contains(&format!(
+        "href=\"/customers/{ada}/identities\" id=\"owner-link\""
+    )));
+    let page = supervisor
+        .page(&format!("/customers/{ada}/identities"))
+        .await;
+    assert!(page.contains("+15551234567"));
 }

@@ -57,6 +57,8 @@ struct IdentitiesPage {
     channel: String,
     external_id: String,
     errors: FieldErrors,
+    /// When the identity belongs to another customer: that customer's ID, for a link.
+    owner: Option<String>,
 }
 
 async fn identities_page(
@@ -74,7 +76,29 @@ async fn identities_page(
     })
     .await?;
     let failed = !errors.is_empty();
+    let owner = match (
+        failed,
+        channel
+            .parse::<Channel>()
+            .ok()
+            .and_then(|c| c.normalize(&external_id).ok().map(|e| (c, e))),
+    ) {
+        (true, Some((c, normalized))) => {
+            db::run(&state.pool, move |conn| {
+                let found = identities::find_identity(conn, c.as_str(), &normalized)?;
+                Ok(match found.and_then(|i| i.customer_id) {
+                    Some(owner) if owner != id => {
+                        Some(crate::db::customers::get_customer(conn, owner)?.public_id)
+                    }
+                    _ => None,
+                })
+            })
+            .await?
+        }
+        _ => None,
+    };
     let page = IdentitiesPage {
+        owner,
         ctx: PageContext::new(&user.0, "customers")?,
         header: ProfileHeader::new(&loaded, "identities"),
         identities: identity_views(found),

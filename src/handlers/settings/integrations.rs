@@ -114,9 +114,8 @@ pub async fn save_webhook(
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     let url = form.url.trim().to_owned();
-    if !url.is_empty() && !(url.starts_with("https://") || url.starts_with("http://"))
-        || url.len() > 2000
-    {
+    let valid = url.is_empty() || url.starts_with("https://") || url.starts_with("http://");
+    if !valid || url.len() > 2000 {
         let mut errors = FieldErrors::default();
         errors.push("url", "Enter an http:// or https:// URL.");
         return page(&current, &state, None, String::new(), errors).await;
