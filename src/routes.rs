@@ -11,8 +11,8 @@ use crate::error::{ApiError, AppError};
 use crate::handlers::api::{customers as api_customers, messages, openapi};
 use crate::handlers::conversations;
 use crate::handlers::customers::{activity, history, list, profile};
-use crate::handlers::settings::{features, integrations, properties, tags, users};
-use crate::handlers::{account, health, home, session};
+use crate::handlers::settings::{card, features, integrations, properties, tags, users};
+use crate::handlers::{account, health, session, workspace};
 
 /// Registers every route.
 pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &Path) {
@@ -32,7 +32,29 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &Path) {
                 ),
         )
         // Any signed-in staff member.
-        .route("/", web::get().to(home::index))
+        .route("/", web::get().to(workspace::index))
+        .route(
+            "/workspace/conversations.json",
+            web::get().to(workspace::poll),
+        )
+        .route("/conversations/{id}", web::get().to(workspace::show))
+        .route("/conversations/{id}/take", web::post().to(workspace::take))
+        .route(
+            "/conversations/{id}/close",
+            web::post().to(workspace::close),
+        )
+        .route(
+            "/conversations/{id}/reply",
+            web::post().to(workspace::reply),
+        )
+        .route(
+            "/conversations/{id}/card",
+            web::post().to(workspace::save_card),
+        )
+        .route(
+            "/conversations/{id}/note",
+            web::post().to(workspace::add_note),
+        )
         .route("/account/password", web::get().to(account::password_form))
         .route(
             "/account/password",
@@ -124,6 +146,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &Path) {
             "/settings/tokens/{id}/revoke",
             web::post().to(integrations::revoke_token),
         )
+        .route("/settings/card", web::get().to(card::show))
+        .route("/settings/card", web::post().to(card::save))
         .route("/settings/features", web::get().to(features::show))
         .route("/settings/features", web::post().to(features::save))
         .service(

@@ -302,3 +302,129 @@ pub fn count_suppressed(conn: &mut DbConnection, customer: CustomerId) -> QueryR
         .count()
         .get_result(conn)
 }
+
+/// Which open conversations the workspace lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Queue {
+    /// Every open conversation.
+    All,
+    /// Assigned to this user.
+    Mine(i64),
+    /// Assigned to nobody.
+    Unassigned,
+}
+
+/// Open conversations, newest activity first.
+pub fn list_open(
+    conn: &mut DbConnection,
+    queue: Queue,
+    limit: i64,
+) -> QueryResult<Vec<Conversation>> {
+    use super::schema::conversation_agents;
+    let mut query = conversations::table
+        .filter(conversations::status.eq("open"))
+        .order((
+            conversations::last_message_at.desc(),
+            conversations::id.desc(),
+        ))
+        .limit(limit)
+        .select(Conversation::as_select())
+        .into_boxed();
+    match queue {
+        Queue::All => {}
+        Queue::Mine(user) => {
+            query = query.filter(
+                conversations::id.eq_any(
+                    conversation_agents::table
+                        .filter(conversation_agents::user_id.eq(user))
+                        .select(conversation_agents::conversation_id),
+                ),
+            );
+        }
+        Queue::Unassigned => {
+            query = query.filter(diesel::dsl::not(conversations::id.eq_any(
+                conversation_agents::table.select(conversation_agents::conversation_id),
+            )));
+        }
+    }
+    query.load(conn)
+}
+
+/// The latest message of each conversation (two queries for any number).
+pub fn list_last_messages(
+    conn: &mut DbConnection,
+    ids: &[ConversationId],
+) -> QueryResult<Vec<Message>> {
+    let latest: Vec<Option<MessageId>> = messages::table
+        .filter(messages::conversation_id.eq_any(ids.iter().map(|c| Some(*c)).collect::<Vec<_>>()))
+        .group_by(messages::conversation_id)
+        .select(diesel::dsl::max(messages::id))
+        .load(conn)?;
+    let latest: Vec<MessageId> = latest.into_iter().flatten().collect();
+    messages::table
+        .filter(messages::id.eq_any(latest))
+        .select(Message::as_select())
+        .load(conn)
+}
+
+/// The agents assigned to each of several conversations, as (conversation, display name).
+pub fn list_assignees(
+    conn: &mut DbConnection,
+    ids: &[ConversationId],
+) -> QueryResult<Vec<(ConversationId, i64, String)>> {
+    use super::schema::{conversation_agents, users};
+    conversation_agents::table
+        .inner_join(users::table)
+        .filter(conversation_agents::conversation_id.eq_any(ids))
+        .order(conversation_agents::assigned_at.asc())
+        .select((
+            conversation_agents::conversation_id,
+            users::id,
+            users::display_name,
+        ))
+        .load(conn)
+}
+
+/// Assigns a user to a conversation (nothing if already assigned).
+pub fn assign(
+    conn: &mut DbConnection,
+    conversation: ConversationId,
+    user: i64,
+) -> QueryResult<usize> {
+    use super::schema::conversation_agents;
+    let exists: i64 = conversation_agents::table
+        .filter(conversation_agents::conversation_id.eq(conversation))
+        .filter(conversation_agents::user_id.eq(user))
+        .count()
+        .get_result(conn)?;
+    if exists > 0 {
+        return Ok(0);
+    }
+    diesel::insert_into(conversation_agents::table)
+        .values((
+            conversation_agents::conversation_id.eq(conversation),
+            conversation_agents::user_id.eq(user),
+            conversation_agents::assigned_at.eq(now()),
+        ))
+        .execute(conn)
+}
+
+/// The conversations of the same relationship (the customer's, or for an unknown contact
+/// the identity's), oldest first: what "More message history" steps through.
+pub fn list_relationship(
+    conn: &mut DbConnection,
+    conversation: &Conversation,
+) -> QueryResult<Vec<Conversation>> {
+    let query = conversations::table
+        .order((conversations::started_at.asc(), conversations::id.asc()))
+        .select(Conversation::as_select())
+        .into_boxed();
+    match conversation.customer_id {
+        Some(customer) => query
+            .filter(conversations::customer_id.eq(customer))
+            .load(conn),
+        None => query
+            .filter(conversations::identity_id.eq(conversation.identity_id))
+            .load(conn),
+    }
+}

@@ -394,3 +394,51 @@ pub fn list_customers_updated(
     }
     query.load(conn)
 }
+
+/// Customers matching what an agent typed to link a contact: a customer ID, a phone
+/// number, an e-mail address, or part of a name.
+pub fn search_customers(
+    conn: &mut DbConnection,
+    query: &str,
+    limit: i64,
+) -> QueryResult<Vec<Customer>> {
+    let query = query.trim();
+    if query.is_empty() {
+        return Ok(Vec::new());
+    }
+    let base = customers::table
+        .select(Customer::as_select())
+        .order(customers::id.desc())
+        .limit(limit)
+        .into_boxed();
+    if let Ok(Value::Text { text: phone }) = crate::domain::property::parse_phone(query) {
+        return base.filter(customers::phone.eq(phone)).load(conn);
+    }
+    if query.contains('@') {
+        return base
+            .filter(super::lower(customers::email).eq(query.to_lowercase()))
+            .load(conn);
+    }
+    let upper = query.to_uppercase();
+    if upper.starts_with('C') && upper.len() > 1 && upper[1..].chars().all(|c| c.is_ascii_digit()) {
+        return base.filter(customers::public_id.eq(upper)).load(conn);
+    }
+    let pattern = format!(
+        "%{}%",
+        query
+            .to_lowercase()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    );
+    base.filter(super::lower(customers::name).like(pattern).escape('\\'))
+        .load(conn)
+}
+
+/// Several customers by id (one query).
+pub fn list_by_ids(conn: &mut DbConnection, ids: &[CustomerId]) -> QueryResult<Vec<Customer>> {
+    customers::table
+        .filter(customers::id.eq_any(ids))
+        .select(Customer::as_select())
+        .load(conn)
+}

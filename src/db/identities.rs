@@ -131,3 +131,11 @@ pub fn list_identities_for(
         .select(Identity::as_select())
         .load(conn)
 }
+
+/// Several identities by id (one query).
+pub fn list_by_ids(conn: &mut DbConnection, ids: &[IdentityId]) -> QueryResult<Vec<Identity>> {
+    channel_identities::table
+        .filter(channel_identities::id.eq_any(ids))
+        .select(Identity::as_select())
+        .load(conn)
+}

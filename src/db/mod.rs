@@ -2,6 +2,7 @@
 //! query module per table group. Backend-specific SQL lives here and nowhere else.
 
 pub mod audit;
+pub mod card;
 pub mod conversations;
 pub mod customers;
 pub mod events;
@@ -36,6 +37,11 @@ pub enum DbConnection {
     Postgresql(diesel::PgConnection),
     /// The embedded default.
     Sqlite(diesel::SqliteConnection),
+}
+
+diesel::define_sql_function! {
+    /// SQL `lower()`, on both backends.
+    fn lower(x: diesel::sql_types::Nullable<diesel::sql_types::Text>) -> diesel::sql_types::Nullable<diesel::sql_types::Text>;
 }
 
 /// The connection pool every handler draws from.

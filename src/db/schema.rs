@@ -250,6 +250,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    card_attributes (id) {
+        id -> BigInt,
+        property_id -> BigInt,
+        position -> Integer,
+        section -> Text,
+        mode -> Text,
+    }
+}
+
+diesel::joinable!(card_attributes -> properties (property_id));
 diesel::joinable!(conversations -> channel_identities (identity_id));
 diesel::joinable!(messages -> channel_identities (identity_id));
 diesel::joinable!(outbox -> messages (message_id));
@@ -282,4 +293,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     outbox,
     api_tokens,
     orders,
+    card_attributes,
 );

@@ -1,6 +1,7 @@
 //! Plain Rust: the product's value types and rules, parsed from user text into types that
 //! cannot hold a bad value. No web framework and no database here.
 
+pub mod card;
 pub mod channel;
 pub mod customer;
 pub mod password;

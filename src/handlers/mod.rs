@@ -5,7 +5,7 @@ pub mod api;
 pub mod conversations;
 pub mod customers;
 pub mod health;
-pub mod home;
 pub mod page;
 pub mod session;
 pub mod settings;
+pub mod workspace;

@@ -154,9 +154,8 @@ fn auto_link_candidate(
             .limit(2)
             .load(conn)?
     } else if channel == Channel::Email {
-        diesel::define_sql_function!(fn lower(x: diesel::sql_types::Nullable<diesel::sql_types::Text>) -> diesel::sql_types::Nullable<diesel::sql_types::Text>);
         customers_table::table
-            .filter(lower(customers_table::email).eq(external_id))
+            .filter(crate::db::lower(customers_table::email).eq(external_id))
             .select(customers_table::id)
             .limit(2)
             .load(conn)?

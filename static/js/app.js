@@ -8,3 +8,63 @@ document.addEventListener("submit", (event) => {
     event.preventDefault();
   }
 });
+
+// The workspace queue refreshes itself from a JSON endpoint every few seconds.
+(() => {
+  const table = document.getElementById("queue");
+  if (!table || !table.dataset.poll) return;
+  const body = table.querySelector("tbody");
+  const status = document.getElementById("queue-status");
+  const cell = (text) => {
+    const td = document.createElement("td");
+    td.textContent = text;
+    return td;
+  };
+  const render = (rows) => {
+    body.replaceChildren(...rows.map((row) => {
+      const tr = document.createElement("tr");
+      tr.dataset.id = String(row.id);
+      const who = document.createElement("td");
+      const link = document.createElement("a");
+      link.href = `/conversations/${row.id}`;
+      link.textContent = row.who;
+      who.append(link);
+      if (!row.known) {
+        const pill = document.createElement("span");
+        pill.className = "pill pill-warn";
+        pill.textContent = "unknown";
+        who.append(" ", pill);
+      }
+      const preview = cell(row.preview);
+      preview.className = "wrap";
+      tr.append(who, cell(row.channel), preview, cell(row.assignees.join(", ")), cell(row.age));
+      return tr;
+    }));
+    if (rows.length === 0) {
+      const tr = document.createElement("tr");
+      const td = cell("No open conversations.");
+      td.colSpan = 5;
+      td.className = "empty";
+      tr.append(td);
+      body.append(tr);
+    }
+  };
+  let last = "";
+  const poll = async () => {
+    try {
+      const response = await fetch(table.dataset.poll, { headers: { Accept: "application/json" }, credentials: "same-origin" });
+      if (!response.ok) return;
+      const data = await response.json();
+      const signature = JSON.stringify(data.conversations.map((r) => [r.id, r.last_message_at, r.assignees]));
+      if (signature !== last) {
+        if (last !== "") status.textContent = "Updated with new messages.";
+        last = signature;
+        render(data.conversations);
+      }
+    } catch (_) {
+      // Offline for a moment: the next poll tries again.
+    }
+  };
+  poll();
+  setInterval(poll, 5000);
+})();

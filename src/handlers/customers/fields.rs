@@ -163,7 +163,7 @@ pub fn field_groups(
     groups
 }
 
-fn field_view(
+pub fn field_view(
     ctx: &PageContext,
     property: &Property,
     value: Option<&Value>,

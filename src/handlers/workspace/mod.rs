@@ -1,0 +1,512 @@
+//! The agent workspace: open conversations, one conversation with its thread, reply box
+//! and the customer context card.
+
+pub mod card;
+
+use std::collections::HashMap;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::{Deserialize, Serialize};
+
+use crate::auth::CurrentUser;
+use crate::db::conversations::{self, Conversation, Queue};
+use crate::db::types::{ConversationId, CustomerId};
+use crate::db::{self, card as card_config, customers, identities};
+use crate::domain::FieldErrors;
+use crate::domain::customer::Actor;
+use crate::error::{AppError, see_other};
+use crate::handlers::customers::activity::{
+    ConversationView, Shown, channel_label, conversation_views,
+};
+use crate::handlers::customers::fields::Submitted;
+use crate::handlers::customers::history::{EventView, event_views};
+use crate::handlers::page::{PageContext, render, render_status};
+use crate::services::conversations::{self as traffic, Author};
+use crate::services::profiles::{self, EditOutcome, Editor};
+use crate::startup::AppState;
+use card::CardView;
+
+/// One row of the workspace list (also the JSON the page polls).
+#[derive(Debug, Serialize)]
+pub struct QueueRow {
+    pub id: i64,
+    pub channel: &'static str,
+    pub who: String,
+    pub known: bool,
+    pub preview: String,
+    pub age: String,
+    pub assignees: Vec<String>,
+    pub last_message_at: i64,
+}
+
+fn age(at: chrono::NaiveDateTime) -> String {
+    let seconds = (chrono::Utc::now().naive_utc() - at).num_seconds().max(0);
+    match seconds {
+        0..60 => "just now".to_owned(),
+        60..3600 => format!("{} min", seconds / 60),
+        3600..86_400 => format!("{} h", seconds / 3600),
+        _ => format!("{} d", seconds / 86_400),
+    }
+}
+
+fn preview(text: &str) -> String {
+    let short: String = text.chars().take(80).collect();
+    if short.len() < text.len() {
+        format!("{short}…")
+    } else {
+        short
+    }
+}
+
+/// The open conversations of a queue with their names, previews and assignees: five
+/// queries whatever the number of rows.
+fn queue_rows(conn: &mut db::DbConnection, queue: Queue) -> Result<Vec<QueueRow>, AppError> {
+    let open = conversations::list_open(conn, queue, 100)?;
+    let ids: Vec<ConversationId> = open.iter().map(|c| c.id).collect();
+    let last: HashMap<ConversationId, String> = conversations::list_last_messages(conn, &ids)?
+        .into_iter()
+        .filter_map(|m| m.conversation_id.map(|c| (c, m.body)))
+        .collect();
+    let mut assignees: HashMap<ConversationId, Vec<String>> = HashMap::new();
+    for (conversation, _, name) in conversations::list_assignees(conn, &ids)? {
+        assignees.entry(conversation).or_default().push(name);
+    }
+    let customer_ids: Vec<CustomerId> = open.iter().filter_map(|c| c.customer_id).collect();
+    let names: HashMap<CustomerId, String> = customers::list_by_ids(conn, &customer_ids)?
+        .into_iter()
+        .map(|c| (c.id, c.display_name()))
+        .collect();
+    let identity_ids: Vec<_> = open.iter().map(|c| c.identity_id).collect();
+    let contacts: HashMap<_, _> = identities::list_by_ids(conn, &identity_ids)?
+        .into_iter()
+        .map(|i| (i.id, i.display_name.clone().unwrap_or(i.external_id)))
+        .collect();
+    Ok(open
+        .into_iter()
+        .map(|c| QueueRow {
+            id: c.id.0,
+            channel: channel_label(&c.channel),
+            known: c.customer_id.is_some(),
+            who: c
+                .customer_id
+                .and_then(|id| names.get(&id).cloned())
+                .or_else(|| contacts.get(&c.identity_id).cloned())
+                .unwrap_or_default(),
+            preview: last.get(&c.id).map(|b| preview(b)).unwrap_or_default(),
+            age: age(c.last_message_at),
+            assignees: assignees.remove(&c.id).unwrap_or_default(),
+            last_message_at: c.last_message_at.and_utc().timestamp_micros(),
+        })
+        .collect())
+}
+
+/// Query of the workspace: which queue.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct QueueQuery {
+    view: Option<String>,
+}
+
+fn queue_of(query: &QueueQuery, current: &CurrentUser) -> (Queue, &'static str) {
+    match query.view.as_deref() {
+        Some("mine") => (Queue::Mine(current.user.id.0), "mine"),
+        Some("unassigned") => (Queue::Unassigned, "unassigned"),
+        _ => (Queue::All, "all"),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "workspace/index.html")]
+struct WorkspacePage {
+    ctx: PageContext,
+    rows: Vec<QueueRow>,
+    view: &'static str,
+}
+
+/// `GET /`: the agent's home.
+pub async fn index(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    query: web::Query<QueueQuery>,
+) -> Result<HttpResponse, AppError> {
+    let (queue, view) = queue_of(&query, &current);
+    let rows = db::run(&state.pool, move |conn| queue_rows(conn, queue)).await?;
+    render(&WorkspacePage {
+        ctx: PageContext::new(&current, "home")?,
+        rows,
+        view,
+    })
+}
+
+/// `GET /workspace/conversations.json`: what the workspace page polls for new messages.
+pub async fn poll(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    query: web::Query<QueueQuery>,
+) -> Result<HttpResponse, AppError> {
+    let (queue, _) = queue_of(&query, &current);
+    let rows = db::run(&state.pool, move |conn| queue_rows(conn, queue)).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(serde_json::json!({"conversations": rows})))
+}
+
+#[derive(Template)]
+#[template(path = "workspace/conversation.html")]
+struct ConversationPage {
+    ctx: PageContext,
+    conversation: ConversationView,
+    earlier: Vec<ConversationView>,
+    more_history: Option<String>,
+    next_conversation: Option<i64>,
+    open: bool,
+    assigned_to_me: bool,
+    assignees: Vec<String>,
+    card: CardView,
+    query: String,
+    results: Vec<(String, String)>,
+    conflict: Vec<EventView>,
+    reply: String,
+    reply_error: Option<String>,
+}
+
+/// Query of the conversation page.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ConversationQuery {
+    /// How many earlier conversations of the relationship to show above this one.
+    earlier: usize,
+    /// A search to link an unknown contact to an existing customer.
+    q: String,
+}
+
+struct Extra {
+    submitted: Option<Submitted>,
+    errors: FieldErrors,
+    conflict: Vec<crate::db::events::Event>,
+    reply: String,
+    reply_error: Option<String>,
+}
+
+impl Extra {
+    fn none() -> Self {
+        Extra {
+            submitted: None,
+            errors: FieldErrors::default(),
+            conflict: Vec::new(),
+            reply: String::new(),
+            reply_error: None,
+        }
+    }
+}
+
+async fn conversation_page(
+    current: &CurrentUser,
+    state: &AppState,
+    id: ConversationId,
+    query: ConversationQuery,
+    extra: Extra,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let ctx = PageContext::new(current, "home")?;
+    let time_zone = current.user.time_zone.clone();
+    let role = current.role();
+    let me = current.user.id.0;
+    let search = query.q.clone();
+    let earlier_count = query.earlier.min(50);
+    let (conversation, views, relationship, assignees, data, results) =
+        db::run(&state.pool, move |conn| {
+            let conversation = conversations::get_conversation(conn, id)?;
+            let relationship = conversations::list_relationship(conn, &conversation)?;
+            let position = relationship.iter().position(|c| c.id == id).unwrap_or(0);
+            let start = position.saturating_sub(earlier_count);
+            let shown: Vec<Conversation> =
+                relationship[start..=position.min(relationship.len().saturating_sub(1))].to_vec();
+            let views = conversation_views(conn, &time_zone, shown, Shown::All)?;
+            let assignees = conversations::list_assignees(conn, &[id])?;
+            let data = card::load(conn, &conversation)?;
+            let results = if data.customer.is_none() && !search.trim().is_empty() {
+                customers::search_customers(conn, &search, 10)?
+                    .into_iter()
+                    .map(|c| (c.public_id.clone(), c.display_name()))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            Ok((conversation, views, relationship, assignees, data, results))
+        })
+        .await?;
+    let position = relationship.iter().position(|c| c.id == id).unwrap_or(0);
+    let more_history = (position > earlier_count)
+        .then(|| format!("/conversations/{}?earlier={}", id.0, earlier_count + 1));
+    let next_conversation = relationship.get(position + 1).map(|c| c.id.0);
+    let mut views = views;
+    let this = views.pop().ok_or(AppError::NotFound)?;
+    let card = card::view(
+        &ctx,
+        &data,
+        &conversation,
+        role,
+        current.customers_page,
+        extra.submitted.as_ref(),
+        &extra.errors,
+    );
+    let conflict = event_views(&ctx, &extra.conflict, &data.registry, role, &[]);
+    let page = ConversationPage {
+        ctx,
+        conversation: this,
+        earlier: views,
+        more_history,
+        next_conversation,
+        open: conversation.status == "open",
+        assigned_to_me: assignees.iter().any(|(_, user, _)| *user == me),
+        assignees: assignees.into_iter().map(|(_, _, name)| name).collect(),
+        card,
+        query: query.q,
+        results,
+        conflict,
+        reply: extra.reply,
+        reply_error: extra.reply_error,
+    };
+    render_status(&page, status)
+}
+
+/// `GET /conversations/{id}`.
+pub async fn show(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    query: web::Query<ConversationQuery>,
+) -> Result<HttpResponse, AppError> {
+    conversation_page(
+        &current,
+        &state,
+        ConversationId(path.into_inner()),
+        query.into_inner(),
+        Extra::none(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// `POST /conversations/{id}/take`: the agent assigns themselves.
+pub async fn take(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = ConversationId(path.into_inner());
+    let me = current.user.id.0;
+    db::run(&state.pool, move |conn| {
+        conversations::get_conversation(conn, id)?;
+        Ok(conversations::assign(conn, id, me)?)
+    })
+    .await?;
+    current
+        .session
+        .flash("success", "You took this conversation.");
+    Ok(see_other(&format!("/conversations/{}", id.0)))
+}
+
+/// `POST /conversations/{id}/close`.
+pub async fn close(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = ConversationId(path.into_inner());
+    db::run(&state.pool, move |conn| {
+        Ok(conversations::close_conversation(conn, id)?)
+    })
+    .await?;
+    current.session.flash("success", "Conversation closed.");
+    Ok(see_other(&format!("/conversations/{}", id.0)))
+}
+
+/// The reply box.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ReplyForm {
+    text: String,
+}
+
+/// `POST /conversations/{id}/reply`: queued for delivery; the agent is assigned.
+pub async fn reply(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    form: web::Form<ReplyForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = ConversationId(path.into_inner());
+    let text = form.into_inner().text;
+    let (me, name) = (current.user.id.0, current.user.display_name.clone());
+    let body = text.clone();
+    let result = db::run(&state.pool, move |conn| {
+        use diesel::Connection;
+        conn.transaction(|conn| {
+            let conversation = conversations::get_conversation(conn, id)?;
+            if conversation.status != "open" {
+                return Err(AppError::Conflict("This conversation is closed; contact the customer from their profile to start a new one.".to_owned()));
+            }
+            traffic::send(conn, &conversation, &Author { kind: "agent", user_id: Some(me), name: &name }, &body)?;
+            conversations::assign(conn, id, me)?;
+            Ok(())
+        })
+    })
+    .await;
+    match result {
+        Ok(()) => Ok(see_other(&format!("/conversations/{}", id.0))),
+        Err(AppError::Invalid(errors)) => {
+            let extra = Extra {
+                reply: text,
+                reply_error: errors.get("text").map(str::to_owned),
+                ..Extra::none()
+            };
+            conversation_page(
+                &current,
+                &state,
+                id,
+                ConversationQuery::default(),
+                extra,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(AppError::Conflict(message)) => {
+            current.session.flash("error", message);
+            Ok(see_other(&format!("/conversations/{}", id.0)))
+        }
+        Err(other) => Err(other),
+    }
+}
+
+/// `POST /conversations/{id}/card`: saves the attributes edited on the card. Only the
+/// attributes the card makes editable for this user are accepted; the rest is the profile
+/// service's usual validation, history and version check.
+pub async fn save_card(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, AppError> {
+    let id = ConversationId(path.into_inner());
+    let submitted = Submitted::from_pairs(&form);
+    let role = current.role();
+    let actor = Actor::User {
+        id: current.user.id.0,
+        name: current.user.display_name.clone(),
+    };
+    let expected = submitted
+        .first("version")
+        .and_then(|v| v.parse::<i64>().ok());
+    let edit_source = Submitted::from_pairs(&form);
+    let result = db::run(&state.pool, move |conn| {
+        let conversation = conversations::get_conversation(conn, id)?;
+        let customer = conversation.customer_id.ok_or(AppError::Forbidden)?;
+        let registry = crate::db::properties::list_properties(conn)?;
+        let config = card_config::list_card(conn)?;
+        let allowed = card::editable_keys(&config, &registry, role);
+        let edit = edit_source.to_edit(&registry, false);
+        if edit.values.iter().any(|(key, _)| !allowed.contains(key)) {
+            return Err(AppError::Forbidden);
+        }
+        profiles::edit_customer(
+            conn,
+            customer,
+            &registry,
+            expected,
+            &actor,
+            Editor::Staff(role),
+            &edit,
+        )
+    })
+    .await;
+    let (extra, status) = match result {
+        Ok(EditOutcome::Saved(changed)) => {
+            current.session.flash(
+                "success",
+                if changed == 0 {
+                    "Nothing changed."
+                } else {
+                    "Saved on the customer's profile."
+                },
+            );
+            return Ok(see_other(&format!("/conversations/{}", id.0)));
+        }
+        Ok(EditOutcome::Conflict {
+            current_version,
+            missed,
+        }) => {
+            let mut pairs = form.into_inner();
+            pairs.retain(|(k, _)| k != "version");
+            pairs.push(("version".to_owned(), current_version.to_string()));
+            (
+                Extra {
+                    submitted: Some(Submitted::from_pairs(&pairs)),
+                    conflict: missed,
+                    ..Extra::none()
+                },
+                StatusCode::CONFLICT,
+            )
+        }
+        Err(AppError::Invalid(errors)) => (
+            Extra {
+                submitted: Some(submitted),
+                errors,
+                ..Extra::none()
+            },
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        Err(other) => return Err(other),
+    };
+    conversation_page(
+        &current,
+        &state,
+        id,
+        ConversationQuery::default(),
+        extra,
+        status,
+    )
+    .await
+}
+
+/// The card's note box.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct NoteForm {
+    body: String,
+}
+
+/// `POST /conversations/{id}/note`: a note on the customer, from the card.
+pub async fn add_note(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    form: web::Form<NoteForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = ConversationId(path.into_inner());
+    let actor = Actor::User {
+        id: current.user.id.0,
+        name: current.user.display_name.clone(),
+    };
+    let body = form.into_inner().body;
+    let result = db::run(&state.pool, move |conn| {
+        let conversation = conversations::get_conversation(conn, id)?;
+        let customer = conversation.customer_id.ok_or(AppError::Forbidden)?;
+        profiles::add_note(conn, customer, &actor, &body)
+    })
+    .await;
+    match result {
+        Ok(()) => current
+            .session
+            .flash("success", "Note added to the customer."),
+        Err(AppError::Invalid(errors)) => current.session.flash(
+            "error",
+            errors.get("body").unwrap_or("Write a note.").to_owned(),
+        ),
+        Err(other) => return Err(other),
+    }
+    Ok(see_other(&format!("/conversations/{}", id.0)))
+}
