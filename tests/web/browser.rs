@@ -274,3 +274,156 @@ async fn a_supervisor_adds_a_loyalty_tier_sets_it_and_reverts_it_from_history() 
 
     chrome.quit().await;
 }
+
+#[tokio::test]
+async fn the_supervisor_configures_the_card_and_an_agent_edits_on_it_and_links_a_contact() {
+    let app = spawn_app().await;
+    app.create_user("sam.supervisor", Role::Supervisor);
+    app.create_user("ana.agent", Role::Agent);
+    app.create_property(
+        "loyalty_tier",
+        "single_choice",
+        &["Bronze", "Silver", "Gold"],
+        "edit",
+    );
+    let token = app.api_token("gateway");
+    let customer = app.create_customer(&[
+        ("name", "Ada Lovelace"),
+        ("phone", "+385912345678"),
+        ("company", "Analytical Engines"),
+        ("loyalty_tier", "Bronze"),
+    ]);
+    let known = app
+        .inbound(&token, serde_json::json!({"channel": "whatsapp", "external_id": "+385912345678", "text": "Hi"}))
+        .await["conversation_id"]
+        .as_i64()
+        .expect("conversation");
+    let unknown = app
+        .inbound(&token, serde_json::json!({"channel": "telegram", "external_id": "777", "display_name": "Ada?", "text": "It's me"}))
+        .await["conversation_id"]
+        .as_i64()
+        .expect("conversation");
+
+    // The supervisor: loyalty tier basic and editable, company additional; nothing else.
+    let supervisor = Chrome::start().await;
+    supervisor
+        .sign_in(&app.address, "sam.supervisor", PASSWORD)
+        .await;
+    supervisor.wait_for_text("Sign out").await;
+    supervisor
+        .driver
+        .goto(format!("{}/settings/card", app.address))
+        .await
+        .expect("card settings");
+    let properties =
+        app.with_db(|conn| clientele::db::properties::list_properties(conn).expect("registry"));
+    let id_of = |key: &str| {
+        properties
+            .iter()
+            .find(|p| p.key == key)
+            .expect("property")
+            .id
+            .0
+    };
+    for key in ["name", "gender", "city", "country"] {
+        supervisor.click(&format!("#on_{}", id_of(key))).await;
+    }
+    supervisor
+        .click(&format!("#on_{}", id_of("loyalty_tier")))
+        .await;
+    let choose = |name: String, value: &'static str| {
+        let driver = supervisor.driver.clone();
+        async move {
+            let select = driver.find(By::Name(&name)).await.expect("select");
+            thirtyfour::components::SelectElement::new(&select)
+                .await
+                .expect("select")
+                .select_by_value(value)
+                .await
+                .expect("choose");
+        }
+    };
+    choose(format!("section_{}", id_of("loyalty_tier")), "basic").await;
+    choose(format!("mode_{}", id_of("loyalty_tier")), "edit").await;
+    supervisor.click(&format!("#on_{}", id_of("company"))).await;
+    choose(format!("section_{}", id_of("company")), "additional").await;
+    supervisor.click("button[value=save]").await;
+    supervisor.wait_for_text("The context card is saved").await;
+    supervisor.quit().await;
+
+    // The agent sees exactly that, edits the tier in place and opens See more.
+    let agent = Chrome::start().await;
+    agent.sign_in(&app.address, "ana.agent", PASSWORD).await;
+    agent.wait_for_text("Sign out").await;
+    agent
+        .driver
+        .goto(format!("{}/conversations/{known}", app.address))
+        .await
+        .expect("conversation");
+    let basic = agent
+        .driver
+        .query(By::Css("#card-basic .field"))
+        .all_from_selector()
+        .await
+        .expect("basic fields");
+    assert_eq!(basic.len(), 1, "one basic attribute");
+    let company = agent
+        .driver
+        .find(By::Css("#card-additional"))
+        .await
+        .expect("additional");
+    assert!(
+        !company.is_displayed().await.expect("visibility"),
+        "additional attributes wait under See more"
+    );
+    agent.click("#card-more summary").await;
+    assert!(company.is_displayed().await.expect("visibility"));
+    assert!(
+        company
+            .text()
+            .await
+            .expect("text")
+            .contains("Analytical Engines")
+    );
+    let tier = agent
+        .driver
+        .find(By::Id("p_loyalty_tier"))
+        .await
+        .expect("tier");
+    thirtyfour::components::SelectElement::new(&tier)
+        .await
+        .expect("select")
+        .select_by_value("Gold")
+        .await
+        .expect("Gold");
+    agent
+        .click("form[action$='/card'] button[type=submit]")
+        .await;
+    agent.wait_for_text("Saved on the customer").await;
+    assert_eq!(
+        app.value_of(&customer, "loyalty_tier").as_deref(),
+        Some("Gold")
+    );
+
+    // The unknown contact is linked to the existing customer from the card.
+    agent
+        .driver
+        .goto(format!("{}/conversations/{unknown}", app.address))
+        .await
+        .expect("conversation");
+    agent.wait_for_text("Unknown customer").await;
+    agent.fill("link-q", "Lovelace").await;
+    agent.click("form[role=search] button").await;
+    agent.wait_for_text("Ada Lovelace").await;
+    agent.click("#link-results form button").await;
+    agent.wait_for_text("Conversation linked to").await;
+    assert!(
+        agent
+            .driver
+            .source()
+            .await
+            .expect("source")
+            .contains("id=\"card-name\">Ada Lovelace<")
+    );
+    agent.quit().await;
+}

@@ -17,3 +17,4 @@ mod properties;
 mod security;
 mod traffic;
 mod users;
+mod workspace;
