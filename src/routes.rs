@@ -11,8 +11,10 @@ use crate::error::{ApiError, AppError};
 use crate::handlers::api::{customers as api_customers, messages, openapi};
 use crate::handlers::conversations;
 use crate::handlers::customers::{activity, history, list, profile};
-use crate::handlers::settings::{card, features, integrations, properties, tags, users};
-use crate::handlers::{account, health, session, workspace};
+use crate::handlers::settings::{
+    card, features, integrations, properties, selfservice as self_settings, tags, users,
+};
+use crate::handlers::{account, health, selfservice, session, workspace};
 
 /// Registers every route.
 pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &Path) {
@@ -31,6 +33,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &Path) {
                         .use_last_modified(true),
                 ),
         )
+        // Customers, with a self-service link (never a staff session).
+        .route("/s/profile", web::get().to(selfservice::profile))
+        .route("/s/profile", web::post().to(selfservice::save))
+        .route("/s/{token}", web::get().to(selfservice::open))
         // Any signed-in staff member.
         .route("/", web::get().to(workspace::index))
         .route(
@@ -92,6 +98,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &Path) {
                     web::post().to(activity::unblacklist),
                 )
                 .route("/{id}/contact", web::post().to(activity::contact))
+                .route("/{id}/send-link", web::post().to(activity::send_link))
+                .route("/{id}/links/revoke", web::post().to(activity::revoke_links))
                 .route("/{id}/history", web::get().to(history::history))
                 .route(
                     "/{id}/history/{event}/revert",
@@ -145,6 +153,11 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &Path) {
         .route(
             "/settings/tokens/{id}/revoke",
             web::post().to(integrations::revoke_token),
+        )
+        .route("/settings/self-service", web::get().to(self_settings::show))
+        .route(
+            "/settings/self-service",
+            web::post().to(self_settings::save),
         )
         .route("/settings/card", web::get().to(card::show))
         .route("/settings/card", web::post().to(card::save))

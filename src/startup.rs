@@ -24,6 +24,12 @@ pub struct AppState {
     pub pool: DbPool,
     /// The resolved settings.
     pub settings: Settings,
+    /// Where customers open links: `--public-url`, or this server's own address.
+    pub public_url: String,
+    /// Signs the self-service cookie (the staff session's key).
+    pub cookie_key: Key,
+    /// Requests per address and per self-service link.
+    pub self_service_limiter: crate::handlers::selfservice::Limiter,
 }
 
 /// A bound, not yet running server.
@@ -59,9 +65,16 @@ impl Application {
             poll: std::time::Duration::from_millis(settings.outbox_poll_ms),
             retry_base: std::time::Duration::from_millis(settings.retry_base_ms),
         };
+        let public_url = settings
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://127.0.0.1:{port}"));
         let state = web::Data::new(AppState {
             pool: pool.clone(),
             settings,
+            public_url,
+            cookie_key: key.clone(),
+            self_service_limiter: crate::handlers::selfservice::limiter(),
         });
         let mut server = HttpServer::new(move || {
             let cookie_secure = state.settings.cookie_secure;

@@ -442,3 +442,10 @@ pub fn list_by_ids(conn: &mut DbConnection, ids: &[CustomerId]) -> QueryResult<V
         .select(Customer::as_select())
         .load(conn)
 }
+
+/// Counts a new conversation (one without a message yet) on the customer.
+pub fn count_new_conversation(conn: &mut DbConnection, id: CustomerId) -> QueryResult<usize> {
+    diesel::update(customers::table.find(id))
+        .set(customers::conversations_count.eq(customers::conversations_count + 1))
+        .execute(conn)
+}

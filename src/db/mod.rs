@@ -7,6 +7,7 @@ pub mod conversations;
 pub mod customers;
 pub mod events;
 pub mod identities;
+pub mod links;
 pub mod notes;
 pub mod orders;
 pub mod outbox;

@@ -260,6 +260,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    self_service_links (id) {
+        id -> BigInt,
+        customer_id -> BigInt,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        opened_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(card_attributes -> properties (property_id));
 diesel::joinable!(conversations -> channel_identities (identity_id));
 diesel::joinable!(messages -> channel_identities (identity_id));
@@ -294,4 +306,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,
     orders,
     card_attributes,
+    self_service_links,
 );

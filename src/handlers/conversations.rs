@@ -6,14 +6,11 @@ use serde::Deserialize;
 
 use crate::auth::CurrentUser;
 use crate::db::types::ConversationId;
-use crate::db::{self, conversations, customers, identities, properties};
-use crate::domain::channel::Channel;
+use crate::db::{self, conversations, customers, identities};
+use crate::domain::FieldErrors;
 use crate::domain::customer::Actor;
-use crate::domain::property::RawValue;
-use crate::domain::{FieldErrors, Role};
 use crate::error::{AppError, see_other};
 use crate::services::conversations as traffic;
-use crate::services::profiles::{self, Editor, ProfileEdit};
 use crate::startup::AppState;
 
 fn actor_of(current: &CurrentUser) -> Actor {
@@ -100,33 +97,7 @@ pub async fn link_new(
                 "This conversation is already linked to a customer.".to_owned(),
             ));
         }
-        let mut values = Vec::new();
-        if let Some(name) = identity.display_name.clone() {
-            values.push(("name".to_owned(), RawValue::One(name)));
-        }
-        match identity.channel.parse::<Channel>() {
-            Ok(channel) if channel.is_phone() => values.push((
-                "phone".to_owned(),
-                RawValue::One(identity.external_id.clone()),
-            )),
-            Ok(Channel::Email) => values.push((
-                "email".to_owned(),
-                RawValue::One(identity.external_id.clone()),
-            )),
-            _ => {}
-        }
-        let registry = properties::list_properties(conn)?;
-        // The contact's own data is copied whatever the creator's property access.
-        let customer = profiles::create_customer(
-            conn,
-            &registry,
-            &actor,
-            Editor::Staff(Role::Supervisor),
-            &ProfileEdit {
-                values,
-                lifecycle: None,
-            },
-        )?;
+        let customer = traffic::create_customer_from_identity(conn, &identity, &actor)?;
         traffic::link(conn, id, customer.id, &actor)?;
         Ok(customer.public_id)
     })

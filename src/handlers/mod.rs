@@ -6,6 +6,7 @@ pub mod conversations;
 pub mod customers;
 pub mod health;
 pub mod page;
+pub mod selfservice;
 pub mod session;
 pub mod settings;
 pub mod workspace;

@@ -16,6 +16,7 @@ use crate::domain::FieldErrors;
 use crate::domain::channel::Channel;
 use crate::domain::customer::Actor;
 use crate::error::AppError;
+use crate::services::selfservice;
 
 /// Longest message text, in characters.
 pub const MAX_TEXT: usize = 10_000;
@@ -230,7 +231,11 @@ fn link_event(
 /// Receives one inbound message, all in one transaction: identity, automatic link,
 /// channel name, conversation, message and counters. A retry with the same message id
 /// changes nothing and answers as the first time.
-pub fn receive(conn: &mut DbConnection, inbound: &Inbound) -> Result<InboundOutcome, AppError> {
+pub fn receive(
+    conn: &mut DbConnection,
+    inbound: &Inbound,
+    base_url: &str,
+) -> Result<InboundOutcome, AppError> {
     let valid = validate(inbound)?;
     conn.transaction(|conn| {
         let mut identity = identities::upsert_identity(
@@ -320,14 +325,83 @@ pub fn receive(conn: &mut DbConnection, inbound: &Inbound) -> Result<InboundOutc
                 conversations::count_on_customer(conn, customer, *created, valid.sent_at)?;
             }
         }
-        Ok(InboundOutcome {
-            conversation_id: conversation.map(|(c, _)| c.id),
+        let mut outcome = InboundOutcome {
+            conversation_id: conversation.as_ref().map(|(c, _)| c.id),
             known: customer.is_some(),
             customer_id: customer.map(|c| c.public_id),
             blocked,
             replies: Vec::new(),
-        })
+        };
+        let config = selfservice::config(conn)?;
+        if let (Some((conversation, _)), true) =
+            (&conversation, selfservice::is_request(&config, &valid.text))
+        {
+            // The link needs a profile to open: an unknown sender gets one from the identity.
+            let owner = match customer_id {
+                Some(id) => id,
+                None => {
+                    let created = create_customer_from_identity(conn, &identity, &Actor::System)?;
+                    link(conn, conversation.id, created.id, &Actor::System)?;
+                    outcome.known = true;
+                    outcome.customer_id = Some(created.public_id);
+                    created.id
+                }
+            };
+            let text = selfservice::issue(conn, owner, base_url, &config)?;
+            let conversation = conversations::get_conversation(conn, conversation.id)?;
+            send(
+                conn,
+                &conversation,
+                &Author {
+                    kind: "system",
+                    user_id: None,
+                    name: "Clientele",
+                },
+                &text,
+            )?;
+            outcome.replies.push(Reply { text });
+        }
+        Ok(outcome)
     })
+}
+
+/// Creates a customer from a contact: the name the channel reported, and the phone or
+/// e-mail the identity is. Used by "Create customer from this contact" and by the
+/// self-service keyword from an unknown sender.
+pub fn create_customer_from_identity(
+    conn: &mut DbConnection,
+    identity: &Identity,
+    actor: &Actor,
+) -> Result<Customer, AppError> {
+    use crate::domain::property::RawValue;
+    use crate::services::profiles::{self, Editor, ProfileEdit};
+    let mut values = Vec::new();
+    if let Some(name) = identity.display_name.clone() {
+        values.push(("name".to_owned(), RawValue::One(name)));
+    }
+    match identity.channel.parse::<Channel>() {
+        Ok(channel) if channel.is_phone() => values.push((
+            "phone".to_owned(),
+            RawValue::One(identity.external_id.clone()),
+        )),
+        Ok(Channel::Email) => values.push((
+            "email".to_owned(),
+            RawValue::One(identity.external_id.clone()),
+        )),
+        _ => {}
+    }
+    let registry = crate::db::properties::list_properties(conn)?;
+    // The contact's own data is copied whatever the creator's property access.
+    profiles::create_customer(
+        conn,
+        &registry,
+        actor,
+        Editor::Integration,
+        &ProfileEdit {
+            values,
+            lifecycle: None,
+        },
+    )
 }
 
 /// Who writes an outbound message.
@@ -412,9 +486,7 @@ pub fn contact(
             now(),
             &WebMetadata::default(),
         )?;
-        diesel::update(customers_table::table.find(customer))
-            .set(customers_table::conversations_count.eq(customers_table::conversations_count + 1))
-            .execute(conn)?;
+        customers::count_new_conversation(conn, customer)?;
         send(conn, &conversation, author, text)?;
         Ok(conversation.id)
     })

@@ -42,6 +42,9 @@ const OPENERS: [&str; 6] = [
     "Thanks for the quick help last time!",
 ];
 
+/// Demo traffic never says the keyword, so no link is ever built from this.
+const DEMO_BASE_URL: &str = "http://127.0.0.1:8080";
+
 /// A tiny deterministic generator, so every demo database looks the same.
 struct Seq(u64);
 
@@ -186,6 +189,7 @@ pub fn seed(conn: &mut DbConnection, count: usize) -> Result<usize, AppError> {
                         sent_at: Some(sent),
                         web: WebMetadata::default(),
                     },
+                    DEMO_BASE_URL,
                 )?;
                 if let Some(id) = outcome.conversation_id {
                     let conversation = crate::db::conversations::get_conversation(conn, id)?;
@@ -250,6 +254,7 @@ pub fn seed(conn: &mut DbConnection, count: usize) -> Result<usize, AppError> {
                 sent_at: None,
                 web,
             },
+            DEMO_BASE_URL,
         )?;
     }
     // The demo has no channel behind it: show its replies as delivered.

@@ -6,4 +6,5 @@ pub mod conversations;
 pub mod delivery;
 pub mod demo;
 pub mod profiles;
+pub mod selfservice;
 pub mod tokens;

@@ -116,8 +116,9 @@ pub async fn receive(
             source: web.source,
         },
     };
+    let base_url = state.public_url.clone();
     let outcome = db::run(&state.pool, move |conn| {
-        conversations::receive(conn, &inbound)
+        conversations::receive(conn, &inbound, &base_url)
     })
     .await?;
     Ok(HttpResponse::Ok().json(MessageOutcome {

@@ -522,3 +522,61 @@ pub async fn contact(
         Err(other) => Err(other),
     }
 }
+
+/// The Send profile link form.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct SendLinkForm {
+    identity_id: i64,
+}
+
+/// `POST /customers/{id}/send-link`: sends the self-service link on one identity.
+pub async fn send_link(
+    user: CustomersUser,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    form: web::Form<SendLinkForm>,
+) -> Result<HttpResponse, AppError> {
+    let public_id = path.into_inner();
+    let loaded = load(&state, public_id.clone()).await?;
+    let identity = IdentityId(form.identity_id);
+    let (user_id, name, base) = (
+        user.0.user.id.0,
+        user.0.user.display_name.clone(),
+        state.public_url.clone(),
+    );
+    let result = db::run(&state.pool, move |conn| {
+        let author = Author {
+            kind: "agent",
+            user_id: Some(user_id),
+            name: &name,
+        };
+        crate::services::selfservice::send(conn, loaded.customer.id, identity, &author, &base)
+    })
+    .await;
+    match result {
+        Ok(()) => user.0.session.flash("success", "Profile link sent."),
+        Err(AppError::Conflict(message)) => user.0.session.flash("error", message),
+        Err(other) => return Err(other),
+    }
+    Ok(see_other(&format!("/customers/{public_id}/profile")))
+}
+
+/// `POST /customers/{id}/links/revoke`: every self-service link and session of the
+/// customer stops working.
+pub async fn revoke_links(
+    user: CustomersUser,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let public_id = path.into_inner();
+    let loaded = load(&state, public_id.clone()).await?;
+    let count = db::run(&state.pool, move |conn| {
+        Ok(crate::db::links::revoke_all(conn, loaded.customer.id)?)
+    })
+    .await?;
+    user.0
+        .session
+        .flash("success", format!("{count} self-service link(s) revoked."));
+    Ok(see_other(&format!("/customers/{public_id}/profile")))
+}

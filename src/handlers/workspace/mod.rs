@@ -510,3 +510,35 @@ pub async fn add_note(
     }
     Ok(see_other(&format!("/conversations/{}", id.0)))
 }
+
+/// `POST /conversations/{id}/send-link`: sends the customer their self-service link in
+/// this conversation's channel.
+pub async fn send_link(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = ConversationId(path.into_inner());
+    let (me, name, base) = (
+        current.user.id.0,
+        current.user.display_name.clone(),
+        state.public_url.clone(),
+    );
+    let result = db::run(&state.pool, move |conn| {
+        let conversation = conversations::get_conversation(conn, id)?;
+        let customer = conversation.customer_id.ok_or(AppError::Forbidden)?;
+        let author = Author {
+            kind: "agent",
+            user_id: Some(me),
+            name: &name,
+        };
+        crate::services::selfservice::send(conn, customer, conversation.identity_id, &author, &base)
+    })
+    .await;
+    match result {
+        Ok(()) => current.session.flash("success", "Profile link sent."),
+        Err(AppError::Conflict(message)) => current.session.flash("error", message),
+        Err(other) => return Err(other),
+    }
+    Ok(see_other(&format!("/conversations/{}", id.0)))
+}

@@ -1,0 +1,1 @@
+DROP TABLE self_service_links;

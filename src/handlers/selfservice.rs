@@ -1,0 +1,357 @@
+//! The customer self-service page under `/s`: opened with a signed, expiring, single-use
+//! link; it starts a short customer-only session in its own cookie. It never reads the
+//! staff session, and staff routes never read this one.
+
+use std::num::NonZeroU32;
+
+use actix_web::cookie::{Cookie, CookieJar, SameSite};
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use hmac::{Hmac, KeyInit, Mac};
+use serde::Deserialize;
+use sha2::Sha256;
+
+use crate::auth::constant_time_eq;
+use crate::db::{self, customers};
+use crate::domain::FieldErrors;
+use crate::domain::customer::Actor;
+use crate::error::AppError;
+use crate::handlers::customers::fields::{FieldGroups, Submitted, field_groups};
+use crate::handlers::page::{PageContext, client_address, render_status};
+use crate::services::profiles::{self, EditOutcome, Editor};
+use crate::services::selfservice;
+use crate::startup::AppState;
+
+/// The customer session cookie (scoped to `/s`).
+pub const COOKIE: &str = "clientele_customer";
+
+/// Requests per minute allowed per client address, and per link.
+pub const PER_MINUTE: u32 = 30;
+
+/// A rate limiter keyed by address or link.
+pub type Limiter = DefaultKeyedRateLimiter<String>;
+
+/// The limiter every instance keeps in memory.
+pub fn limiter() -> Limiter {
+    RateLimiter::keyed(Quota::per_minute(
+        NonZeroU32::new(PER_MINUTE).unwrap_or(NonZeroU32::MIN),
+    ))
+}
+
+fn limit(state: &AppState, key: String) -> Result<(), AppError> {
+    state.self_service_limiter.check_key(&key).map_err(|_| {
+        AppError::TooManyRequests(
+            "Too many requests from here. Wait a minute and try again.".to_owned(),
+        )
+    })
+}
+
+fn csrf_for(state: &AppState, link: i64) -> String {
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(state.cookie_key.signing()) else {
+        return String::new();
+    };
+    mac.update(format!("self-service:{link}").as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// The page for a link that does not work: the same for unknown, expired, used and
+/// revoked links, so it tells nothing about whether a customer exists.
+#[derive(Template)]
+#[template(path = "self/gone.html")]
+struct GonePage {
+    org_name: String,
+    keyword: String,
+    title: &'static str,
+    message: &'static str,
+}
+
+async fn gone(
+    state: &AppState,
+    status: StatusCode,
+    title: &'static str,
+    message: &'static str,
+) -> Result<HttpResponse, AppError> {
+    let config = db::run(&state.pool, |conn| selfservice::config(conn)).await?;
+    let page = GonePage {
+        org_name: config.org_name,
+        keyword: config.keyword,
+        title,
+        message,
+    };
+    let mut response = render_status(&page, status)?;
+    response.headers_mut().insert(
+        actix_web::http::header::REFERRER_POLICY,
+        actix_web::http::header::HeaderValue::from_static("no-referrer"),
+    );
+    Ok(response)
+}
+
+/// `GET /s/{token}`: exchanges the token for a customer session and redirects to a clean
+/// URL, so the token does not stay in history or referrers.
+pub async fn open(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    limit(
+        &state,
+        format!("ip:{}", client_address(&req, state.settings.trust_proxy)),
+    )?;
+    let token = path.into_inner();
+    if token.len() > 128 || !token.chars().all(|c| c.is_ascii_hexdigit()) {
+        return gone(
+            &state,
+            StatusCode::GONE,
+            "This link does not work",
+            "It may have expired or been used already.",
+        )
+        .await;
+    }
+    let opened = db::run(&state.pool, move |conn| selfservice::open(conn, &token)).await?;
+    let Ok(link) = opened else {
+        return gone(
+            &state,
+            StatusCode::GONE,
+            "This link does not work",
+            "It may have expired or been used already.",
+        )
+        .await;
+    };
+    let mut jar = CookieJar::new();
+    let cookie = Cookie::build(COOKIE, link.id.to_string())
+        .path("/s")
+        .http_only(true)
+        .secure(state.settings.cookie_secure)
+        .same_site(SameSite::Lax)
+        .max_age(actix_web::cookie::time::Duration::minutes(
+            selfservice::SESSION_MINUTES,
+        ))
+        .finish();
+    jar.signed_mut(&state.cookie_key).add(cookie);
+    let mut response = HttpResponse::SeeOther();
+    response
+        .insert_header((actix_web::http::header::LOCATION, "/s/profile"))
+        .insert_header(("Referrer-Policy", "no-referrer"))
+        .insert_header(("Cache-Control", "no-store"));
+    for cookie in jar.delta() {
+        response.cookie(cookie.clone());
+    }
+    Ok(response.finish())
+}
+
+/// The link id of the customer session, if the cookie is present and signed by us.
+fn session_link(req: &HttpRequest, state: &AppState) -> Option<i64> {
+    let raw = req.cookie(COOKIE)?;
+    let mut jar = CookieJar::new();
+    jar.add_original(raw);
+    jar.signed(&state.cookie_key)
+        .get(COOKIE)?
+        .value()
+        .parse()
+        .ok()
+}
+
+#[derive(Template)]
+#[template(path = "self/profile.html")]
+struct ProfilePage {
+    org_name: String,
+    name: String,
+    fields: FieldGroups,
+    csrf_token: String,
+    version: i64,
+    saved: bool,
+    notice: Option<&'static str>,
+    any_editable: bool,
+}
+
+/// Query of the page.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ProfileQuery {
+    saved: Option<String>,
+}
+
+async fn profile_page(
+    state: &AppState,
+    link_id: i64,
+    submitted: Option<&Submitted>,
+    errors: &FieldErrors,
+    notice: Option<&'static str>,
+    saved: bool,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let loaded = db::run(&state.pool, move |conn| {
+        let Some(link) = selfservice::session(conn, link_id)? else {
+            return Ok(None);
+        };
+        let customer = customers::get_customer(conn, link.customer_id)?;
+        let registry = db::properties::list_properties(conn)?;
+        let values = profiles::current_values(conn, &customer, &registry)?;
+        let config = selfservice::config(conn)?;
+        Ok(Some((customer, registry, values, config)))
+    })
+    .await?;
+    let Some((customer, registry, values, config)) = loaded else {
+        return gone(
+            state,
+            StatusCode::UNAUTHORIZED,
+            "Your session has ended",
+            "Sessions last 30 minutes after opening a link.",
+        )
+        .await;
+    };
+    let ctx = PageContext::anonymous();
+    let fields = field_groups(
+        &ctx,
+        &registry,
+        &values,
+        Editor::Customer,
+        submitted,
+        errors,
+    );
+    let any_editable = fields.any_editable();
+    let page = ProfilePage {
+        org_name: config.org_name,
+        name: customer.name.clone().unwrap_or_default(),
+        fields,
+        csrf_token: csrf_for(state, link_id),
+        version: submitted
+            .and_then(|s| s.first("version"))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(customer.version),
+        saved,
+        notice,
+        any_editable,
+    };
+    render_status(&page, status)
+}
+
+/// `GET /s/profile`.
+pub async fn profile(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<ProfileQuery>,
+) -> Result<HttpResponse, AppError> {
+    limit(
+        &state,
+        format!("ip:{}", client_address(&req, state.settings.trust_proxy)),
+    )?;
+    let Some(link) = session_link(&req, &state) else {
+        return gone(
+            &state,
+            StatusCode::UNAUTHORIZED,
+            "Open your personal link",
+            "This page opens from the link we sent you.",
+        )
+        .await;
+    };
+    profile_page(
+        &state,
+        link,
+        None,
+        &FieldErrors::default(),
+        None,
+        query.saved.is_some(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// `POST /s/profile`: the customer saves the properties they may edit, with the same
+/// parsers as staff forms; history records the customer as the author.
+pub async fn save(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, AppError> {
+    limit(
+        &state,
+        format!("ip:{}", client_address(&req, state.settings.trust_proxy)),
+    )?;
+    let Some(link_id) = session_link(&req, &state) else {
+        return gone(
+            &state,
+            StatusCode::UNAUTHORIZED,
+            "Open your personal link",
+            "This page opens from the link we sent you.",
+        )
+        .await;
+    };
+    limit(&state, format!("link:{link_id}"))?;
+    let submitted = Submitted::from_pairs(&form);
+    let expected = csrf_for(&state, link_id);
+    if !constant_time_eq(
+        submitted.first("csrf_token").unwrap_or_default().as_bytes(),
+        expected.as_bytes(),
+    ) {
+        return Err(AppError::CsrfRejected);
+    }
+    let version = submitted
+        .first("version")
+        .and_then(|v| v.parse::<i64>().ok());
+    let edit_source = Submitted::from_pairs(&form);
+    let result = db::run(&state.pool, move |conn| {
+        let Some(link) = selfservice::session(conn, link_id)? else {
+            return Err(AppError::Unauthorized { next: None });
+        };
+        let registry = db::properties::list_properties(conn)?;
+        let edit = edit_source.to_edit(&registry, false);
+        profiles::edit_customer(
+            conn,
+            link.customer_id,
+            &registry,
+            version,
+            &Actor::Customer,
+            Editor::Customer,
+            &edit,
+        )
+    })
+    .await;
+    match result {
+        Ok(EditOutcome::Saved(_)) => Ok(HttpResponse::SeeOther()
+            .insert_header((actix_web::http::header::LOCATION, "/s/profile?saved=1"))
+            .finish()),
+        Ok(EditOutcome::Conflict {
+            current_version, ..
+        }) => {
+            let mut pairs = form.into_inner();
+            pairs.retain(|(k, _)| k != "version");
+            pairs.push(("version".to_owned(), current_version.to_string()));
+            let kept = Submitted::from_pairs(&pairs);
+            profile_page(
+                &state,
+                link_id,
+                Some(&kept),
+                &FieldErrors::default(),
+                Some("Your details were changed meanwhile. Check them and save again."),
+                false,
+                StatusCode::CONFLICT,
+            )
+            .await
+        }
+        Err(AppError::Invalid(errors)) => {
+            profile_page(
+                &state,
+                link_id,
+                Some(&submitted),
+                &errors,
+                None,
+                false,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(AppError::Unauthorized { .. }) => {
+            gone(
+                &state,
+                StatusCode::UNAUTHORIZED,
+                "Your session has ended",
+                "Sessions last 30 minutes after opening a link.",
+            )
+            .await
+        }
+        Err(other) => Err(other),
+    }
+}

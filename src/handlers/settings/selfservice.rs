@@ -1,0 +1,125 @@
+//! Settings → Self-service: the keyword, link validity and the name customers see.
+
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::audit_actor;
+use crate::auth::{CurrentUser, Supervisor};
+use crate::db::{self, audit, settings};
+use crate::domain::FieldErrors;
+use crate::error::{AppError, see_other};
+use crate::handlers::page::{PageContext, render_status};
+use crate::services::selfservice::{self, ENABLED, KEYWORD, ORG_NAME, TTL_HOURS};
+use crate::startup::AppState;
+
+/// The form, as typed.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(default)]
+pub struct SelfServiceForm {
+    enabled: Option<String>,
+    keyword: String,
+    ttl_hours: String,
+    org_name: String,
+}
+
+#[derive(Template)]
+#[template(path = "settings/selfservice.html")]
+struct SelfServicePage {
+    ctx: PageContext,
+    form: SelfServiceForm,
+    errors: FieldErrors,
+}
+
+fn page(
+    current: &CurrentUser,
+    form: SelfServiceForm,
+    errors: FieldErrors,
+) -> Result<HttpResponse, AppError> {
+    let status = if errors.is_empty() {
+        actix_web::http::StatusCode::OK
+    } else {
+        actix_web::http::StatusCode::UNPROCESSABLE_ENTITY
+    };
+    render_status(
+        &SelfServicePage {
+            ctx: PageContext::new(current, "selfservice")?,
+            form,
+            errors,
+        },
+        status,
+    )
+}
+
+/// `GET /settings/self-service`.
+pub async fn show(
+    Supervisor(current): Supervisor,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let config = db::run(&state.pool, |conn| selfservice::config(conn)).await?;
+    let form = SelfServiceForm {
+        enabled: config.enabled.then(|| "on".to_owned()),
+        keyword: config.keyword,
+        ttl_hours: config.ttl_hours.to_string(),
+        org_name: config.org_name,
+    };
+    page(&current, form, FieldErrors::default())
+}
+
+/// `POST /settings/self-service`.
+pub async fn save(
+    Supervisor(current): Supervisor,
+    state: web::Data<AppState>,
+    form: web::Form<SelfServiceForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let mut errors = FieldErrors::default();
+    let keyword = form.keyword.trim().to_owned();
+    if keyword.is_empty() || keyword.chars().count() > 40 {
+        errors.push(
+            "keyword",
+            "The keyword has 1 to 40 characters, e.g. profile.",
+        );
+    }
+    let ttl = form
+        .ttl_hours
+        .trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|h| (1..=720).contains(h));
+    if ttl.is_none() {
+        errors.push("ttl_hours", "A link stays valid 1 to 720 hours.");
+    }
+    let org_name = form.org_name.trim().to_owned();
+    if org_name.is_empty() || org_name.chars().count() > 80 {
+        errors.push(
+            "org_name",
+            "The organisation's name has 1 to 80 characters.",
+        );
+    }
+    let Some(ttl) = ttl.filter(|_| errors.is_empty()) else {
+        return page(&current, form, errors);
+    };
+    let enabled = form.enabled.is_some();
+    let (actor_id, actor_name) = audit_actor(&current);
+    db::run(&state.pool, move |conn| {
+        settings::upsert_setting(conn, ENABLED, if enabled { "on" } else { "off" })?;
+        settings::upsert_setting(conn, KEYWORD, &keyword)?;
+        settings::upsert_setting(conn, TTL_HOURS, &ttl.to_string())?;
+        settings::upsert_setting(conn, ORG_NAME, &org_name)?;
+        audit::insert_audit(
+            conn,
+            actor_id,
+            &actor_name,
+            "self_service_changed",
+            &keyword,
+            &format!("enabled={enabled}, ttl={ttl}h"),
+        )?;
+        Ok(())
+    })
+    .await?;
+    current
+        .session
+        .flash("success", "Self-service settings saved.");
+    Ok(see_other("/settings/self-service"))
+}

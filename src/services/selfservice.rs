@@ -1,0 +1,198 @@
+//! Customer self-service links: the `profile` keyword, staff-sent links, opening a link,
+//! and the short customer-only session it starts.
+
+use chrono::{NaiveDateTime, TimeDelta};
+
+use crate::db::conversations::{self, Conversation, WebMetadata};
+use crate::db::identities::{self, Identity};
+use crate::db::links::{self, Link};
+use crate::db::types::{CustomerId, IdentityId};
+use crate::db::{DbConnection, customers, now, settings};
+use crate::domain::password::random_hex;
+use crate::error::AppError;
+use crate::services::conversations::{self as traffic, Author};
+use crate::services::tokens::hash_token;
+
+/// Setting: self-service on or off.
+pub const ENABLED: &str = "selfservice.enabled";
+/// Setting: the keyword customers text to get their link.
+pub const KEYWORD: &str = "selfservice.keyword";
+/// Setting: how many hours a link stays valid.
+pub const TTL_HOURS: &str = "selfservice.ttl_hours";
+/// Setting: the organisation's name, shown to customers.
+pub const ORG_NAME: &str = "org.name";
+
+/// How long the customer session started by a link lasts.
+pub const SESSION_MINUTES: i64 = 30;
+
+/// The self-service settings.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub enabled: bool,
+    pub keyword: String,
+    pub ttl_hours: i64,
+    pub org_name: String,
+}
+
+/// Reads the settings (defaults: on, `profile`, 24 h, "Clientele").
+pub fn config(conn: &mut DbConnection) -> Result<Config, AppError> {
+    Ok(Config {
+        enabled: settings::find_setting(conn, ENABLED)?.as_deref() != Some("off"),
+        keyword: settings::find_setting(conn, KEYWORD)?.unwrap_or_else(|| "profile".to_owned()),
+        ttl_hours: settings::find_setting(conn, TTL_HOURS)?
+            .and_then(|h| h.parse().ok())
+            .unwrap_or(24),
+        org_name: settings::find_setting(conn, ORG_NAME)?.unwrap_or_else(|| "Clientele".to_owned()),
+    })
+}
+
+/// Whether an inbound text asks for the link.
+pub fn is_request(config: &Config, text: &str) -> bool {
+    config.enabled && text.trim().eq_ignore_ascii_case(config.keyword.trim())
+}
+
+/// Creates a link for a customer and returns the message that carries it.
+pub fn issue(
+    conn: &mut DbConnection,
+    customer: CustomerId,
+    base_url: &str,
+    config: &Config,
+) -> Result<String, AppError> {
+    let token = random_hex(32);
+    let expires = now() + TimeDelta::hours(config.ttl_hours);
+    links::insert_link(conn, customer, &hash_token(&token), expires)?;
+    let url = format!("{}/s/{token}", base_url.trim_end_matches('/'));
+    Ok(format!(
+        "Here is your personal link to check and update your details: {url} — it works once and for {} hours. Text \"{}\" again for a new one.",
+        config.ttl_hours, config.keyword
+    ))
+}
+
+/// Why a link does not open. Every case shows customers the same page.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Refused {
+    /// Unknown, expired, revoked or already opened.
+    Unusable,
+}
+
+/// Opens a link once: returns the link whose session may start.
+pub fn open(conn: &mut DbConnection, token: &str) -> Result<Result<Link, Refused>, AppError> {
+    let Some(link) = links::find_by_hash(conn, &hash_token(token))? else {
+        return Ok(Err(Refused::Unusable));
+    };
+    if link.revoked_at.is_some() || link.expires_at <= now() || !links::mark_opened(conn, link.id)?
+    {
+        return Ok(Err(Refused::Unusable));
+    }
+    Ok(Ok(link))
+}
+
+/// The link behind a customer session, while the session is valid.
+pub fn session(conn: &mut DbConnection, link_id: i64) -> Result<Option<Link>, AppError> {
+    Ok(links::find_link(conn, link_id)?.filter(|link| session_valid(link, now())))
+}
+
+/// A session lives `SESSION_MINUTES` after its link was opened, unless revoked.
+pub fn session_valid(link: &Link, at: NaiveDateTime) -> bool {
+    link.revoked_at.is_none()
+        && link
+            .opened_at
+            .is_some_and(|opened| at < opened + TimeDelta::minutes(SESSION_MINUTES))
+}
+
+/// The open conversation on an identity, or a new outbound one.
+fn conversation_on(conn: &mut DbConnection, identity: &Identity) -> Result<Conversation, AppError> {
+    match conversations::find_open_conversation(conn, identity.id)? {
+        Some(open) => Ok(open),
+        None => {
+            let conversation = conversations::insert_conversation(
+                conn,
+                identity.id,
+                identity.customer_id,
+                &identity.channel,
+                "outbound",
+                now(),
+                &WebMetadata::default(),
+            )?;
+            if let Some(customer) = identity.customer_id {
+                customers::count_new_conversation(conn, customer)?;
+            }
+            Ok(conversation)
+        }
+    }
+}
+
+/// Staff send the link on one of the customer's identities ("Send profile link").
+pub fn send(
+    conn: &mut DbConnection,
+    customer: CustomerId,
+    identity: IdentityId,
+    author: &Author<'_>,
+    base_url: &str,
+) -> Result<(), AppError> {
+    use diesel::Connection;
+    conn.transaction(|conn| {
+        let identity = identities::get_identity(conn, identity)?;
+        if identity.customer_id != Some(customer) {
+            return Err(AppError::NotFound);
+        }
+        if customers::get_customer(conn, customer)?.blacklisted {
+            return Err(AppError::Conflict(
+                "This customer is on the blacklist and gets no link.".to_owned(),
+            ));
+        }
+        let config = config(conn)?;
+        let text = issue(conn, customer, base_url, &config)?;
+        let conversation = conversation_on(conn, &identity)?;
+        traffic::send(conn, &conversation, author, &text)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_keyword_matches_trimmed_in_any_case_only_when_enabled() {
+        let mut config = Config {
+            enabled: true,
+            keyword: "profile".to_owned(),
+            ttl_hours: 24,
+            org_name: String::new(),
+        };
+        assert!(is_request(&config, "  PROFILE \n"));
+        assert!(!is_request(&config, "my profile"));
+        config.enabled = false;
+        assert!(!is_request(&config, "profile"));
+    }
+
+    #[test]
+    fn a_session_lasts_half_an_hour_after_opening() {
+        let opened = now();
+        let link = Link {
+            id: 1,
+            customer_id: CustomerId(1),
+            token_hash: String::new(),
+            created_at: opened,
+            expires_at: opened,
+            opened_at: Some(opened),
+            revoked_at: None,
+        };
+        assert!(session_valid(&link, opened + TimeDelta::minutes(29)));
+        assert!(!session_valid(&link, opened + TimeDelta::minutes(31)));
+        assert!(!session_valid(
+            &Link {
+                revoked_at: Some(opened),
+                ..link.clone()
+            },
+            opened
+        ));
+        assert!(!session_valid(
+            &Link {
+                opened_at: None,
+                ..link
+            },
+            opened
+        ));
+    }
+}
