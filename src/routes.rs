@@ -61,6 +61,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &Path) {
             "/conversations/{id}/note",
             web::post().to(workspace::add_note),
         )
+        .route(
+            "/conversations/{id}/send-link",
+            web::post().to(workspace::send_link),
+        )
         .route("/account/password", web::get().to(account::password_form))
         .route(
             "/account/password",

@@ -73,7 +73,7 @@ async fn gone(
     title: &'static str,
     message: &'static str,
 ) -> Result<HttpResponse, AppError> {
-    let config = db::run(&state.pool, |conn| selfservice::config(conn)).await?;
+    let config = db::run(&state.pool, selfservice::config).await?;
     let page = GonePage {
         org_name: config.org_name,
         keyword: config.keyword,

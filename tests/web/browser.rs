@@ -427,3 +427,131 @@ async fn the_supervisor_configures_the_card_and_an_agent_edits_on_it_and_links_a
     );
     agent.quit().await;
 }
+
+#[tokio::test]
+async fn a_customer_on_a_phone_fixes_a_date_and_choices_that_the_agent_then_sees() {
+    let app = spawn_app().await;
+    app.create_user("ana.agent", Role::Agent);
+    app.create_property("birthday", "date", &[], "view");
+    app.create_property(
+        "interests",
+        "multiple_choice",
+        &["Sports", "Music", "Travel"],
+        "view",
+    );
+    app.with_db(|conn| {
+        use clientele::db::schema::properties::dsl::*;
+        use diesel::prelude::*;
+        diesel::update(properties.filter(key.eq_any(["birthday", "interests"])))
+            .set(customer_access.eq("edit"))
+            .execute(conn)
+            .expect("customer access");
+        let registry = clientele::db::properties::list_properties(conn).expect("registry");
+        let id_of = |k: &str| registry.iter().find(|p| p.key == k).expect("property").id;
+        clientele::db::card::replace_card(
+            conn,
+            &[
+                (id_of("name"), 0, "basic", "view"),
+                (id_of("birthday"), 10, "basic", "view"),
+                (id_of("interests"), 20, "basic", "view"),
+            ],
+        )
+        .expect("card");
+    });
+    let customer = app.create_customer(&[
+        ("name", "Ada Lovelace"),
+        ("phone", "+385912345678"),
+        ("birthday", "1990-01-01"),
+        ("interests", "Sports"),
+    ]);
+    let token = app.api_token("gateway");
+    let answer = app
+        .inbound(&token, serde_json::json!({"channel": "whatsapp", "external_id": "+385912345678", "text": "profile"}))
+        .await;
+    let reply = answer["replies"][0]["text"]
+        .as_str()
+        .expect("a reply")
+        .to_owned();
+    let start = reply.find("http://").expect("a URL");
+    let url: String = reply[start..]
+        .split_whitespace()
+        .next()
+        .expect("url")
+        .to_owned();
+
+    let phone = Chrome::start().await;
+    phone
+        .driver
+        .set_window_rect(0, 0, 375, 812)
+        .await
+        .expect("phone size");
+    phone.driver.goto(url).await.expect("open the link");
+    phone.wait_for_text("Your details").await;
+    assert!(
+        phone.driver.current_url().await.expect("url").path() == "/s/profile",
+        "the token left the address bar"
+    );
+    let width: i64 = phone
+        .driver
+        .execute("return document.documentElement.scrollWidth;", Vec::new())
+        .await
+        .expect("script")
+        .convert()
+        .expect("number");
+    assert!(
+        width <= 375,
+        "no horizontal scrolling at phone width ({width}px)"
+    );
+    let birthday = phone
+        .driver
+        .find(By::Id("p_birthday"))
+        .await
+        .expect("birthday");
+    phone
+        .driver
+        .execute(
+            "arguments[0].value = '1990-12-10';",
+            vec![birthday.to_json().expect("json")],
+        )
+        .await
+        .expect("set the date");
+    phone.click("input[name=p_interests][value=Sports]").await;
+    phone.click("input[name=p_interests][value=Travel]").await;
+    phone
+        .click("form[action='/s/profile'] button[type=submit]")
+        .await;
+    phone.wait_for_text("your details are saved").await;
+    phone.quit().await;
+
+    assert_eq!(
+        app.value_of(&customer, "birthday").as_deref(),
+        Some("1990-12-10")
+    );
+    assert_eq!(
+        app.value_of(&customer, "interests").as_deref(),
+        Some("Travel")
+    );
+
+    let agent = Chrome::start().await;
+    agent.sign_in(&app.address, "ana.agent", PASSWORD).await;
+    agent.wait_for_text("Sign out").await;
+    let conversation = answer["conversation_id"].as_i64().expect("conversation");
+    agent
+        .driver
+        .goto(format!("{}/conversations/{conversation}", app.address))
+        .await
+        .expect("conversation");
+    let card = agent
+        .driver
+        .find(By::Id("card-basic"))
+        .await
+        .expect("card")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        card.contains("1990-12-10") && card.contains("Travel") && !card.contains("Sports"),
+        "{card}"
+    );
+    agent.quit().await;
+}

@@ -15,6 +15,7 @@ mod helpers;
 mod history;
 mod properties;
 mod security;
+mod selfservice;
 mod traffic;
 mod users;
 mod workspace;

@@ -56,7 +56,7 @@ pub async fn show(
     Supervisor(current): Supervisor,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let config = db::run(&state.pool, |conn| selfservice::config(conn)).await?;
+    let config = db::run(&state.pool, selfservice::config).await?;
     let form = SelfServiceForm {
         enabled: config.enabled.then(|| "on".to_owned()),
         keyword: config.keyword,
