@@ -234,6 +234,22 @@ where
     .await?
 }
 
+/// Runs `work` in a write transaction. On SQLite the write lock is taken first (as with
+/// BEGIN IMMEDIATE): a transaction that reads before it writes would otherwise fail at
+/// once with "database is locked" when another writer is active, instead of waiting.
+pub fn transaction<T, E, F>(conn: &mut DbConnection, work: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    conn.transaction(|conn| {
+        if let DbConnection::Sqlite(sqlite) = conn {
+            sqlite.batch_execute("UPDATE app_settings SET value = value WHERE 0")?;
+        }
+        work(conn)
+    })
+}
+
 /// The current time as stored: UTC without offset, to the microsecond (PostgreSQL's
 /// precision, so a value reads back equal on both backends).
 pub fn now() -> chrono::NaiveDateTime {

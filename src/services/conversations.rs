@@ -2,7 +2,6 @@
 //! conversations to customers, ratings, callbacks and the blacklist.
 
 use chrono::NaiveDateTime;
-use diesel::Connection;
 use diesel::prelude::*;
 
 use crate::db::conversations::{self, Conversation, NewMessage, WebMetadata};
@@ -237,7 +236,7 @@ pub fn receive(
     base_url: &str,
 ) -> Result<InboundOutcome, AppError> {
     let valid = validate(inbound)?;
-    conn.transaction(|conn| {
+    crate::db::transaction(conn, |conn| {
         let mut identity = identities::upsert_identity(
             conn,
             valid.channel.as_str(),
@@ -465,7 +464,7 @@ pub fn contact(
     author: &Author<'_>,
     text: &str,
 ) -> Result<ConversationId, AppError> {
-    conn.transaction(|conn| {
+    crate::db::transaction(conn, |conn| {
         let identity = identities::get_identity(conn, identity)?;
         if identity.customer_id != Some(customer) {
             return Err(AppError::NotFound);
@@ -499,7 +498,7 @@ pub fn link(
     customer: CustomerId,
     actor: &Actor,
 ) -> Result<(), AppError> {
-    conn.transaction(|conn| {
+    crate::db::transaction(conn, |conn| {
         let conversation = conversations::get_conversation(conn, conversation)?;
         let identity = identities::get_identity(conn, conversation.identity_id)?;
         if let Some(previous) = identity.customer_id {
@@ -526,7 +525,7 @@ pub fn unlink(
     conversation: ConversationId,
     actor: &Actor,
 ) -> Result<(), AppError> {
-    conn.transaction(|conn| {
+    crate::db::transaction(conn, |conn| {
         let conversation = conversations::get_conversation(conn, conversation)?;
         let identity = identities::get_identity(conn, conversation.identity_id)?;
         let Some(customer) = identity.customer_id else {
@@ -551,7 +550,7 @@ pub fn rate(
         errors.push("rating", "A rating is a whole number from 1 to 5.");
         return Err(AppError::Invalid(errors));
     }
-    conn.transaction(|conn| {
+    crate::db::transaction(conn, |conn| {
         let conversation = conversations::get_conversation(conn, conversation)?;
         conversations::update_rating(conn, conversation.id, i32::try_from(rating).unwrap_or(5))?;
         if let Some(customer) = conversation.customer_id {
@@ -574,7 +573,7 @@ pub fn set_blacklisted(
         errors.push("reason", "Give a reason of 1 to 500 characters.");
         return Err(AppError::Invalid(errors));
     }
-    conn.transaction(|conn| {
+    crate::db::transaction(conn, |conn| {
         let current = customers::get_customer(conn, customer)?;
         let on = reason.is_some();
         if current.blacklisted == on {
@@ -624,7 +623,7 @@ pub fn add_identity(
     let (Some(channel), Some(external)) = (channel, external) else {
         return Err(AppError::Invalid(errors));
     };
-    conn.transaction(|conn| {
+    crate::db::transaction(conn, |conn| {
         let identity = identities::upsert_identity(conn, channel.as_str(), &external, None)?;
         match identity.customer_id {
             Some(owner) if owner == customer => return Ok(()),
@@ -654,7 +653,7 @@ pub fn remove_identity(
     identity: IdentityId,
     actor: &Actor,
 ) -> Result<(), AppError> {
-    conn.transaction(|conn| {
+    crate::db::transaction(conn, |conn| {
         let identity = identities::get_identity(conn, identity)?;
         if identity.customer_id != Some(customer) {
             return Err(AppError::NotFound);

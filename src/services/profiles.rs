@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 
-use diesel::Connection;
 
 use crate::db::customers::{self, Customer};
 use crate::db::events::{self, Event, NewEvent};
@@ -275,7 +274,7 @@ pub fn edit_customer(
     edit: &ProfileEdit,
 ) -> Result<EditOutcome, AppError> {
     let valid = validate(properties, editor, edit)?;
-    conn.transaction(|conn| {
+    crate::db::transaction(conn, |conn| {
         let customer = customers::get_customer(conn, customer_id)?;
         match write_changes(conn, &customer, properties, expected_version, actor, &valid)? {
             Some(changed) => Ok(EditOutcome::Saved(changed)),
@@ -299,7 +298,7 @@ pub fn create_customer(
     edit: &ProfileEdit,
 ) -> Result<Customer, AppError> {
     let valid = validate(properties, editor, edit)?;
-    conn.transaction(|conn| {
+    crate::db::transaction(conn, |conn| {
         let stage = valid.lifecycle.unwrap_or(Lifecycle::Prospect);
         let customer = customers::insert_customer(conn, stage.as_str())?;
         events::insert_event(
@@ -341,7 +340,7 @@ pub fn set_tag(
     on: bool,
     actor: &Actor,
 ) -> Result<bool, AppError> {
-    conn.transaction(|conn| {
+    crate::db::transaction(conn, |conn| {
         let tag = tags::get_tag(conn, tag)?;
         let changed = if on {
             tags::add_customer_tag(conn, customer, tag.id)?
@@ -390,7 +389,7 @@ pub fn add_note(
         errors.push("body", message);
         AppError::Invalid(errors)
     })?;
-    conn.transaction(|conn| {
+    crate::db::transaction(conn, |conn| {
         let version = customers::get_customer(conn, customer)?.version;
         notes::insert_note(conn, customer, actor.user_id(), &actor.name(), &body)?;
         events::insert_event(
@@ -425,7 +424,7 @@ pub fn revert_event(
     properties: &[Property],
     actor: &Actor,
 ) -> Result<(), AppError> {
-    conn.transaction(|conn| {
+    crate::db::transaction(conn, |conn| {
         let event = events::get_event(conn, customer_id, event_id)?;
         if events::is_reverted(conn, event_id)? {
             return Err(refuse("This change has already been reverted."));

@@ -130,8 +130,7 @@ pub fn send(
     author: &Author<'_>,
     base_url: &str,
 ) -> Result<(), AppError> {
-    use diesel::Connection;
-    conn.transaction(|conn| {
+    crate::db::transaction(conn, |conn| {
         let identity = identities::get_identity(conn, identity)?;
         if identity.customer_id != Some(customer) {
             return Err(AppError::NotFound);

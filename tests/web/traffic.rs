@@ -657,3 +657,42 @@ async fn an_identity_linked_elsewhere_is_refused_with_a_link_to_its_customer() {
         .await;
     assert!(page.contains("+15551234567"));
 }
+
+#[tokio::test]
+async fn concurrent_inbound_messages_all_succeed() {
+    let app = spawn_app().await;
+    let token = app.api_token("gateway");
+    let customer = app.create_customer(&[("phone", "+385912345678")]);
+    let client = reqwest::Client::new();
+    let requests = (0..40).map(|i| {
+        let body = if i % 2 == 0 {
+            json!({"channel": "web", "external_id": format!("visitor-{i}"), "text": "Hi"})
+        } else {
+            json!({"channel": "whatsapp", "external_id": "+385912345678", "text": format!("Message {i}")})
+        };
+        client
+            .post(format!("{}/api/v1/messages", app.address))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+    });
+    let responses = futures_join_all(requests).await;
+    for response in responses {
+        assert_eq!(response.expect("request").status(), StatusCode::OK);
+    }
+    assert_eq!(app.customer(&customer).messages_count, 20);
+}
+
+/// Awaits every future, concurrently.
+async fn futures_join_all<F: std::future::Future>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output>
+where
+    F: Send + 'static,
+    F::Output: Send + 'static,
+{
+    let handles: Vec<_> = futures.into_iter().map(tokio::spawn).collect();
+    let mut outputs = Vec::new();
+    for handle in handles {
+        outputs.push(handle.await.expect("task"));
+    }
+    outputs
+}

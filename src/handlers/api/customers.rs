@@ -526,8 +526,7 @@ pub async fn put_order(
         return Err(AppError::Invalid(errors).into());
     };
     let created = db::run(&state.pool, move |conn| {
-        use diesel::Connection;
-        conn.transaction(|conn| {
+        crate::db::transaction(conn, |conn| {
             let customer = find(conn, &public_id)?;
             Ok(orders::upsert_order(
                 conn,

@@ -6,7 +6,6 @@ use std::collections::HashMap;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use diesel::Connection;
 
 use super::audit_actor;
 use crate::auth::{CurrentUser, Supervisor};
@@ -246,7 +245,7 @@ pub async fn save(
                 .collect::<Vec<_>>()
                 .join(", ");
             db::run(&state.pool, move |conn| {
-                conn.transaction::<_, AppError, _>(|conn| {
+                crate::db::transaction::<_, AppError, _>(conn, |conn| {
                     let rows: Vec<(PropertyId, i32, &str, &str)> = config
                         .iter()
                         .map(|a| {

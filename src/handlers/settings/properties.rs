@@ -3,7 +3,6 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use diesel::Connection;
 use serde::Deserialize;
 
 use super::audit_actor;
@@ -192,7 +191,7 @@ pub async fn create(
     };
     let (actor_id, actor_name) = audit_actor(&current);
     let created = db::run(&state.pool, move |conn| {
-        conn.transaction::<_, AppError, _>(|conn| {
+        crate::db::transaction::<_, AppError, _>(conn, |conn| {
             if properties::key_exists(conn, key.as_str())? {
                 return Ok(None);
             }
@@ -343,7 +342,7 @@ pub async fn update(
     let (actor_id, actor_name) = audit_actor(&current);
     let target = property.clone();
     let refused = db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
+        crate::db::transaction(conn, |conn| {
             let mut errors = FieldErrors::default();
             check_values_still_fit(conn, &target, ty, &choices, &mut errors)?;
             if !errors.is_empty() {
@@ -434,7 +433,7 @@ pub async fn delete(
     let id = PropertyId(path.into_inner());
     let (actor_id, actor_name) = audit_actor(&current);
     let deleted = db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
+        crate::db::transaction(conn, |conn| {
             let property = properties::get_property(conn, id)?;
             if property.kind != PropertyKind::Custom {
                 return Ok(None);

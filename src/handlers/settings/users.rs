@@ -3,7 +3,6 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use diesel::Connection;
 use serde::Deserialize;
 
 use crate::auth::Supervisor;
@@ -193,7 +192,7 @@ pub async fn update(
         let demotes_supervisor =
             user.role() == Role::Supervisor && role < Role::Supervisor && user.active;
         let outcome = db::run(&state.pool, move |conn| {
-            conn.transaction(|conn| {
+            crate::db::transaction(conn, |conn| {
                 if demotes_supervisor && db::users::count_active_supervisors(conn)? <= 1 {
                     return Ok(None);
                 }
@@ -301,7 +300,7 @@ async fn set_active(
         return Ok(see_other(&format!("/settings/users/{id}")));
     }
     let updated = db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
+        crate::db::transaction(conn, |conn| {
             let user = db::users::get_user(conn, id)?;
             let last_supervisor = !active
                 && user.active

@@ -344,8 +344,7 @@ pub async fn reply(
     let (me, name) = (current.user.id.0, current.user.display_name.clone());
     let body = text.clone();
     let result = db::run(&state.pool, move |conn| {
-        use diesel::Connection;
-        conn.transaction(|conn| {
+        crate::db::transaction(conn, |conn| {
             let conversation = conversations::get_conversation(conn, id)?;
             if conversation.status != "open" {
                 return Err(AppError::Conflict("This conversation is closed; contact the customer from their profile to start a new one.".to_owned()));
