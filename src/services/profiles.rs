@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 
-
 use crate::db::customers::{self, Customer};
 use crate::db::events::{self, Event, NewEvent};
 use crate::db::properties::Property;
