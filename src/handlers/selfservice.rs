@@ -88,6 +88,36 @@ async fn gone(
     Ok(response)
 }
 
+async fn session_ended(state: &AppState) -> Result<HttpResponse, AppError> {
+    gone(
+        state,
+        StatusCode::UNAUTHORIZED,
+        "Your session has ended",
+        "Sessions last 30 minutes after opening a link.",
+    )
+    .await
+}
+
+async fn link_needed(state: &AppState) -> Result<HttpResponse, AppError> {
+    gone(
+        state,
+        StatusCode::UNAUTHORIZED,
+        "Open your personal link",
+        "This page opens from the link we sent you.",
+    )
+    .await
+}
+
+async fn link_unusable(state: &AppState) -> Result<HttpResponse, AppError> {
+    gone(
+        state,
+        StatusCode::GONE,
+        "This link does not work",
+        "It may have expired or been used already.",
+    )
+    .await
+}
+
 /// `GET /s/{token}`: exchanges the token for a customer session and redirects to a clean
 /// URL, so the token does not stay in history or referrers.
 pub async fn open(
@@ -101,23 +131,11 @@ pub async fn open(
     )?;
     let token = path.into_inner();
     if token.len() > 128 || !token.chars().all(|c| c.is_ascii_hexdigit()) {
-        return gone(
-            &state,
-            StatusCode::GONE,
-            "This link does not work",
-            "It may have expired or been used already.",
-        )
-        .await;
+        return link_unusable(&state).await;
     }
     let opened = db::run(&state.pool, move |conn| selfservice::open(conn, &token)).await?;
     let Ok(link) = opened else {
-        return gone(
-            &state,
-            StatusCode::GONE,
-            "This link does not work",
-            "It may have expired or been used already.",
-        )
-        .await;
+        return link_unusable(&state).await;
     };
     let mut jar = CookieJar::new();
     let cookie = Cookie::build(COOKIE, link.id.to_string())
@@ -194,13 +212,7 @@ async fn profile_page(
     })
     .await?;
     let Some((customer, registry, values, config)) = loaded else {
-        return gone(
-            state,
-            StatusCode::UNAUTHORIZED,
-            "Your session has ended",
-            "Sessions last 30 minutes after opening a link.",
-        )
-        .await;
+        return session_ended(state).await;
     };
     let ctx = PageContext::anonymous();
     let fields = field_groups(
@@ -239,13 +251,7 @@ pub async fn profile(
         format!("ip:{}", client_address(&req, state.settings.trust_proxy)),
     )?;
     let Some(link) = session_link(&req, &state) else {
-        return gone(
-            &state,
-            StatusCode::UNAUTHORIZED,
-            "Open your personal link",
-            "This page opens from the link we sent you.",
-        )
-        .await;
+        return link_needed(&state).await;
     };
     profile_page(
         &state,
@@ -271,13 +277,7 @@ pub async fn save(
         format!("ip:{}", client_address(&req, state.settings.trust_proxy)),
     )?;
     let Some(link_id) = session_link(&req, &state) else {
-        return gone(
-            &state,
-            StatusCode::UNAUTHORIZED,
-            "Open your personal link",
-            "This page opens from the link we sent you.",
-        )
-        .await;
+        return link_needed(&state).await;
     };
     limit(&state, format!("link:{link_id}"))?;
     let submitted = Submitted::from_pairs(&form);
@@ -343,15 +343,7 @@ pub async fn save(
             )
             .await
         }
-        Err(AppError::Unauthorized { .. }) => {
-            gone(
-                &state,
-                StatusCode::UNAUTHORIZED,
-                "Your session has ended",
-                "Sessions last 30 minutes after opening a link.",
-            )
-            .await
-        }
+        Err(AppError::Unauthorized { .. }) => session_ended(&state).await,
         Err(other) => Err(other),
     }
 }

@@ -427,3 +427,31 @@ async fn an_unknown_customer_is_a_404_page() {
     let response = supervisor.get("/customers/C9999999/profile").await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn every_profile_tab_has_a_plain_title_and_one_main_landmark() {
+    let app = spawn_app().await;
+    let supervisor = app.supervisor().await;
+    let customer = app.create_customer(&[("name", "Ada")]);
+    for tab in [
+        "",
+        "/profile",
+        "/conversations",
+        "/messages",
+        "/interactions",
+        "/identities",
+        "/orders",
+        "/tags",
+        "/history",
+    ] {
+        let html = supervisor
+            .page(&format!("/customers/{customer}{tab}"))
+            .await;
+        let title = &html[html.find("<title>").unwrap() + 7..html.find("</title>").unwrap()];
+        assert!(
+            !title.contains('<') && title.contains("Ada"),
+            "{tab}: {title}"
+        );
+        assert_eq!(html.matches("<main").count(), 1, "{tab}");
+    }
+}
