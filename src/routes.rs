@@ -62,6 +62,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &Path) {
             web::post().to(workspace::add_note),
         )
         .route(
+            "/conversations/{id}/messages.json",
+            web::get().to(workspace::thread),
+        )
+        .route(
             "/conversations/{id}/send-link",
             web::post().to(workspace::send_link),
         )

@@ -68,3 +68,50 @@ document.addEventListener("submit", (event) => {
   poll();
   setInterval(poll, 5000);
 })();
+
+// An open conversation shows new messages and delivery states as they happen.
+(() => {
+  const thread = document.getElementById("thread");
+  if (!thread || !thread.dataset.poll) return;
+  const signatureOf = (messages) => JSON.stringify(messages.map((m) => [m.id, m.delivery]));
+  let last = signatureOf(
+    Array.from(thread.querySelectorAll("li[data-id]")).map((li) => ({
+      id: Number(li.dataset.id),
+      delivery: li.querySelector(".delivery")?.textContent ?? null,
+    })),
+  );
+  const line = (m) => {
+    const li = document.createElement("li");
+    li.className = m.outbound ? "out" : "in";
+    li.dataset.id = String(m.id);
+    const who = document.createElement("p");
+    who.className = "who";
+    who.textContent = `${m.author} · ${m.sent}`;
+    if (m.delivery) {
+      const state = document.createElement("span");
+      state.className = "delivery";
+      state.textContent = m.delivery;
+      who.append(" · ", state);
+    }
+    const body = document.createElement("p");
+    body.className = "body";
+    body.textContent = m.body;
+    li.append(who, body);
+    return li;
+  };
+  const poll = async () => {
+    try {
+      const response = await fetch(thread.dataset.poll, { headers: { Accept: "application/json" }, credentials: "same-origin" });
+      if (!response.ok) return;
+      const data = await response.json();
+      const signature = signatureOf(data.messages);
+      if (signature !== last) {
+        last = signature;
+        thread.replaceChildren(...data.messages.map(line));
+      }
+    } catch (_) {
+      // The next poll tries again.
+    }
+  };
+  setInterval(poll, 4000);
+})();

@@ -555,3 +555,34 @@ async fn a_customer_on_a_phone_fixes_a_date_and_choices_that_the_agent_then_sees
     );
     agent.quit().await;
 }
+
+#[tokio::test]
+async fn new_inbound_messages_appear_without_a_reload() {
+    let app = spawn_app().await;
+    app.create_user("ana.agent", Role::Agent);
+    let token = app.api_token("gateway");
+    let first = app
+        .inbound(&token, serde_json::json!({"channel": "web", "external_id": "visitor-1", "display_name": "Guest", "text": "Hello"}))
+        .await;
+    let conversation = first["conversation_id"].as_i64().expect("conversation");
+    let agent = Chrome::start().await;
+    agent.sign_in(&app.address, "ana.agent", PASSWORD).await;
+    agent.wait_for_text("Guest").await;
+    app.inbound(&token, serde_json::json!({"channel": "telegram", "external_id": "42", "display_name": "Newcomer", "text": "Are you open today?"}))
+        .await;
+    agent.wait_for_text("Are you open today?").await;
+
+    agent
+        .driver
+        .goto(format!("{}/conversations/{conversation}", app.address))
+        .await
+        .expect("conversation");
+    agent.wait_for_text("Hello").await;
+    app.inbound(
+        &token,
+        serde_json::json!({"channel": "web", "external_id": "visitor-1", "text": "Still there?"}),
+    )
+    .await;
+    agent.wait_for_text("Still there?").await;
+    agent.quit().await;
+}

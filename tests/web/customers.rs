@@ -455,3 +455,38 @@ async fn every_profile_tab_has_a_plain_title_and_one_main_landmark() {
         assert_eq!(html.matches("<main").count(), 1, "{tab}");
     }
 }
+
+#[tokio::test]
+async fn a_supervisor_renames_and_recolours_a_tag() {
+    let app = spawn_app().await;
+    let supervisor = app.supervisor().await;
+    supervisor
+        .post_form("/settings/tags", &[("name", "Gold"), ("color", "#9a6200")])
+        .await;
+    let tag = app.with_db(|conn| clientele::db::tags::list_tags(conn).unwrap())[0].id;
+    assert!(
+        supervisor
+            .page("/settings/tags")
+            .await
+            .contains(&format!("id=\"color-{tag}\""))
+    );
+    let response = supervisor
+        .post_form(
+            &format!("/settings/tags/{tag}"),
+            &[("name", "Gold members"), ("color", "#7a3db8")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let saved = app.with_db(|conn| clientele::db::tags::get_tag(conn, tag).unwrap());
+    assert_eq!(
+        (saved.name.as_str(), saved.color.as_str()),
+        ("Gold members", "#7a3db8")
+    );
+    let response = supervisor
+        .post_form(
+            &format!("/settings/tags/{tag}"),
+            &[("name", "Gold members"), ("color", "#000000")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}

@@ -440,3 +440,50 @@ async fn earlier_and_later_conversations_are_read_in_place() {
         ids[1]
     )));
 }
+
+#[tokio::test]
+async fn the_conversation_page_polls_its_thread_as_json() {
+    let app = spawn_app().await;
+    let token = app.api_token("gw");
+    let answer = app
+        .inbound(
+            &token,
+            json!({"channel": "web", "external_id": "v-9", "text": "First"}),
+        )
+        .await;
+    let conversation = answer["conversation_id"].as_i64().unwrap();
+    let agent = app.agent().await;
+    let page = agent.page(&format!("/conversations/{conversation}")).await;
+    assert!(page.contains(&format!(
+        "data-poll=\"/conversations/{conversation}/messages.json\""
+    )));
+    app.inbound(
+        &token,
+        json!({"channel": "web", "external_id": "v-9", "text": "<b>Second</b>"}),
+    )
+    .await;
+    let thread: serde_json::Value = agent
+        .get(&format!("/conversations/{conversation}/messages.json"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let bodies: Vec<&str> = thread["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["body"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        bodies,
+        vec!["First", "<b>Second</b>"],
+        "raw text; the script inserts it as text"
+    );
+    assert_eq!(
+        app.browser()
+            .get(&format!("/conversations/{conversation}/messages.json"))
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+}

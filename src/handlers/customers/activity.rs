@@ -212,8 +212,10 @@ pub struct ConversationView {
     pub messages: Vec<MessageView>,
 }
 
-/// One message as the tabs show it.
+/// One message as the tabs show it (and as the conversation page polls it).
+#[derive(serde::Serialize)]
 pub struct MessageView {
+    pub id: i64,
     pub author: String,
     pub outbound: bool,
     pub body: String,
@@ -282,6 +284,7 @@ pub fn conversation_views(
             .entry(conversation)
             .or_default()
             .push(MessageView {
+                id: message.id.0,
                 author: message.author_name.clone().unwrap_or_else(|| {
                     match message.author_kind.as_str() {
                         "customer" => "Customer".to_owned(),

@@ -541,3 +541,27 @@ pub async fn send_link(
     }
     Ok(see_other(&format!("/conversations/{}", id.0)))
 }
+
+/// `GET /conversations/{id}/messages.json`: the thread as JSON, for the page to show new
+/// messages and delivery states without a reload.
+pub async fn thread(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = ConversationId(path.into_inner());
+    let time_zone = current.user.time_zone.clone();
+    let messages = db::run(&state.pool, move |conn| {
+        let conversation = conversations::get_conversation(conn, id)?;
+        Ok(
+            conversation_views(conn, &time_zone, vec![conversation], Shown::All)?
+                .pop()
+                .map(|c| c.messages)
+                .unwrap_or_default(),
+        )
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(serde_json::json!({ "messages": messages })))
+}
