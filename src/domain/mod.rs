@@ -5,6 +5,7 @@ pub mod card;
 pub mod channel;
 pub mod customer;
 pub mod password;
+pub mod period;
 pub mod property;
 pub mod role;
 pub mod throttle;

@@ -10,6 +10,7 @@ mod auth;
 mod browser;
 mod cli;
 mod customers;
+mod customers_page;
 mod health;
 mod helpers;
 mod history;

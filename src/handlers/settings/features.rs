@@ -8,6 +8,7 @@ use super::audit_actor;
 use crate::auth::Supervisor;
 use crate::db::{self, audit, settings};
 use crate::error::{AppError, see_other};
+use crate::handlers::customers::list::ORG_TIME_ZONE;
 use crate::handlers::page::{PageContext, render};
 use crate::startup::AppState;
 
@@ -16,6 +17,8 @@ use crate::startup::AppState;
 struct FeaturesPage {
     ctx: PageContext,
     customers_page_for_agents: bool,
+    time_zone: String,
+    error: Option<String>,
 }
 
 /// `GET /settings/features`.
@@ -23,16 +26,18 @@ pub async fn show(
     Supervisor(current): Supervisor,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let customers_page_for_agents = db::run(&state.pool, |conn| {
-        Ok(settings::is_enabled(
-            conn,
-            settings::CUSTOMERS_PAGE_FOR_AGENTS,
-        )?)
+    let (customers_page_for_agents, time_zone) = db::run(&state.pool, |conn| {
+        Ok((
+            settings::is_enabled(conn, settings::CUSTOMERS_PAGE_FOR_AGENTS)?,
+            settings::find_setting(conn, ORG_TIME_ZONE)?.unwrap_or_else(|| "UTC".to_owned()),
+        ))
     })
     .await?;
     render(&FeaturesPage {
         ctx: PageContext::new(&current, "features")?,
         customers_page_for_agents,
+        time_zone,
+        error: None,
     })
 }
 
@@ -41,6 +46,7 @@ pub async fn show(
 #[serde(default)]
 pub struct FeaturesForm {
     customers_page_for_agents: Option<String>,
+    time_zone: String,
 }
 
 /// `POST /settings/features`: applies at every agent's next page load.
@@ -50,6 +56,21 @@ pub async fn save(
     form: web::Form<FeaturesForm>,
 ) -> Result<HttpResponse, AppError> {
     let on = form.customers_page_for_agents.is_some();
+    let zone = match crate::services::accounts::parse_time_zone(&form.time_zone) {
+        Ok(zone) => zone.name().to_owned(),
+        Err(message) => {
+            let page = FeaturesPage {
+                ctx: PageContext::new(&current, "features")?,
+                customers_page_for_agents: on,
+                time_zone: form.time_zone.clone(),
+                error: Some(message),
+            };
+            return crate::handlers::page::render_status(
+                &page,
+                actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+            );
+        }
+    };
     let (actor_id, actor_name) = audit_actor(&current);
     db::run(&state.pool, move |conn| {
         settings::upsert_setting(
@@ -57,6 +78,7 @@ pub async fn save(
             settings::CUSTOMERS_PAGE_FOR_AGENTS,
             if on { "on" } else { "off" },
         )?;
+        settings::upsert_setting(conn, ORG_TIME_ZONE, &zone)?;
         audit::insert_audit(
             conn,
             actor_id,
