@@ -264,6 +264,15 @@ pub async fn edit_form(
     form_page(&current, Some(property), form, FieldErrors::default())
 }
 
+/// "1 customer holds" / "3 customers hold".
+fn customers_hold(count: i64) -> String {
+    if count == 1 {
+        "1 customer holds".to_owned()
+    } else {
+        format!("{count} customers hold")
+    }
+}
+
 /// Refuses changes that would invalidate stored values: a type change while values exist,
 /// or removing a choice that customers hold. Says how many customers hold them.
 fn check_values_still_fit(
@@ -279,9 +288,8 @@ fn check_values_still_fit(
             errors.push(
                 "value_type",
                 format!(
-                    "{holders} customer{} hold{} a value of this property, so its type cannot change. Clear those values first.",
-                    if holders == 1 { "" } else { "s" },
-                    if holders == 1 { "s" } else { "" }
+                    "{} a value of this property, so its type cannot change. Clear those values first.",
+                    customers_hold(holders)
                 ),
             );
             return Ok(());
@@ -294,9 +302,8 @@ fn check_values_still_fit(
                 errors.push(
                     "choices",
                     format!(
-                        "{holders} customer{} hold{} the choice {removed:?}; it cannot be removed while in use.",
-                        if holders == 1 { "" } else { "s" },
-                        if holders == 1 { "s" } else { "" }
+                        "{} the choice {removed:?}; it cannot be removed while in use.",
+                        customers_hold(holders)
                     ),
                 );
             }
