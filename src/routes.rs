@@ -10,7 +10,7 @@ use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use crate::error::{ApiError, AppError};
 use crate::handlers::api::{customers as api_customers, messages, openapi};
 use crate::handlers::conversations;
-use crate::handlers::customers::{activity, history, list, profile};
+use crate::handlers::customers::{activity, history, list, profile, segments};
 use crate::handlers::settings::{
     card, features, integrations, properties, selfservice as self_settings, tags, users,
 };
@@ -80,6 +80,9 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &Path) {
                 .route("", web::get().to(list::list))
                 .route("", web::post().to(list::create))
                 .route("/new", web::get().to(list::new_form))
+                .route("/segments", web::post().to(segments::save))
+                .route("/segments/{id}", web::post().to(segments::rename))
+                .route("/segments/{id}/delete", web::post().to(segments::delete))
                 .route("/{id}", web::get().to(profile::summary))
                 .route("/{id}/notes", web::post().to(profile::add_note))
                 .route("/{id}/profile", web::get().to(profile::profile))

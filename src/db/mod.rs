@@ -13,6 +13,7 @@ pub mod orders;
 pub mod outbox;
 pub mod properties;
 pub mod schema;
+pub mod segments;
 pub mod settings;
 pub mod sign_in;
 pub mod tags;

@@ -272,6 +272,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    segments (id) {
+        id -> BigInt,
+        name -> Text,
+        name_key -> Text,
+        query -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(card_attributes -> properties (property_id));
 diesel::joinable!(conversations -> channel_identities (identity_id));
 diesel::joinable!(messages -> channel_identities (identity_id));
@@ -307,4 +318,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     orders,
     card_attributes,
     self_service_links,
+    segments,
 );

@@ -234,3 +234,79 @@ async fn columns_hidden_from_agents_never_appear_for_them() {
             .contains("ada@example.com")
     );
 }
+
+#[tokio::test]
+async fn segments_are_saved_by_staff_shared_and_managed_by_supervisors() {
+    let app = spawn_app().await;
+    app.set_customers_page_for_agents(true);
+    app.create_customer(&[("name", "Ada Lovelace")]);
+    app.create_customer(&[("name", "Bob Builder")]);
+    let agent = app.agent().await;
+    let response = agent
+        .post_form(
+            "/customers/segments",
+            &[("name", "The Adas"), ("query", "period=all&name=ada")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let response = agent
+        .post_form(
+            "/customers/segments",
+            &[("name", "the adas"), ("query", "period=all")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert!(
+        agent
+            .page("/customers")
+            .await
+            .contains("A segment with this name exists already.")
+    );
+
+    let supervisor = app.supervisor().await;
+    let page = supervisor.page("/customers").await;
+    let start = page.find("id=\"segments\"").unwrap();
+    let href_start = page[start..].find("href=\"").unwrap() + start + 6;
+    let href = page[href_start..href_start + page[href_start..].find('"').unwrap()]
+        .replace("&#38;", "&")
+        .replace("&amp;", "&");
+    let segment_view = supervisor.page(&href).await;
+    assert!(
+        segment_view.contains("Ada Lovelace") && !segment_view.contains("Bob Builder"),
+        "the segment reopens its filter"
+    );
+    assert!(
+        page.contains("by ana.agent display"),
+        "shared with the team"
+    );
+
+    let id = app.with_db(|conn| clientele::db::segments::list_segments(conn).unwrap()[0].id);
+    assert_eq!(
+        agent
+            .post_form(&format!("/customers/segments/{id}/delete"), &[])
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        agent
+            .post_form(&format!("/customers/segments/{id}"), &[("name", "Mine")])
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    supervisor
+        .post_form(
+            &format!("/customers/segments/{id}"),
+            &[("name", "Lovelaces")],
+        )
+        .await;
+    assert!(supervisor.page("/customers").await.contains(">Lovelaces<"));
+    supervisor
+        .post_form(&format!("/customers/segments/{id}/delete"), &[])
+        .await;
+    assert!(
+        app.with_db(|conn| clientele::db::segments::list_segments(conn).unwrap())
+            .is_empty()
+    );
+}

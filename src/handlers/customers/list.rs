@@ -75,6 +75,9 @@ struct ListPage {
     total: String,
     error: Option<String>,
     all_tags: Vec<Tag>,
+    segments: Vec<crate::db::segments::Segment>,
+    current_query: String,
+    is_supervisor: bool,
     channels: [Channel; 10],
     lifecycles: [Lifecycle; 6],
 }
@@ -206,32 +209,40 @@ pub async fn list(
     }
     let size = form.size;
     let role = user.role();
-    let (mut found, total, properties, tags, all_tags) = db::run(&state.pool, move |conn| {
-        // A filter on a property hidden from the reader would reveal its values: ignored.
-        let registry = properties::list_properties(conn)?;
-        let visible = |key: &str| registry.iter().any(|p| p.key == key && p.visible_to(role));
-        for (key, value) in [
-            ("name", &mut filter.name),
-            ("email", &mut filter.email),
-            ("phone", &mut filter.phone),
-        ] {
-            if !visible(key) {
-                *value = None;
+    let (mut found, total, properties, tags, all_tags, segments) =
+        db::run(&state.pool, move |conn| {
+            // A filter on a property hidden from the reader would reveal its values: ignored.
+            let registry = properties::list_properties(conn)?;
+            let visible = |key: &str| registry.iter().any(|p| p.key == key && p.visible_to(role));
+            for (key, value) in [
+                ("name", &mut filter.name),
+                ("email", &mut filter.email),
+                ("phone", &mut filter.phone),
+            ] {
+                if !visible(key) {
+                    *value = None;
+                }
             }
-        }
-        let zone: chrono_tz::Tz = settings::find_setting(conn, ORG_TIME_ZONE)?
-            .and_then(|z| z.parse().ok())
-            .unwrap_or(chrono_tz::UTC);
-        let (from, until) = period.bounds(db::now(), zone);
-        filter.from = from;
-        filter.until = until;
-        let found = customers::list_filtered(conn, &filter, key, ascending, after, size + 1)?;
-        let total = customers::count_filtered(conn, &filter, COUNT_CAP)?;
-        let ids: Vec<CustomerId> = found.iter().map(|c| c.id).collect();
-        let tags = tags::list_tags_for_customers(conn, &ids)?;
-        Ok((found, total, registry, tags, tags::list_tags(conn)?))
-    })
-    .await?;
+            let zone: chrono_tz::Tz = settings::find_setting(conn, ORG_TIME_ZONE)?
+                .and_then(|z| z.parse().ok())
+                .unwrap_or(chrono_tz::UTC);
+            let (from, until) = period.bounds(db::now(), zone);
+            filter.from = from;
+            filter.until = until;
+            let found = customers::list_filtered(conn, &filter, key, ascending, after, size + 1)?;
+            let total = customers::count_filtered(conn, &filter, COUNT_CAP)?;
+            let ids: Vec<CustomerId> = found.iter().map(|c| c.id).collect();
+            let tags = tags::list_tags_for_customers(conn, &ids)?;
+            Ok((
+                found,
+                total,
+                registry,
+                tags,
+                tags::list_tags(conn)?,
+                crate::db::segments::list_segments(conn)?,
+            ))
+        })
+        .await?;
     let next = (found.len() as i64 > size).then(|| {
         found.truncate(usize::try_from(size).unwrap_or(50));
         found.last().map(|c| {
@@ -308,6 +319,9 @@ pub async fn list(
             total,
             error,
             all_tags,
+            segments,
+            current_query: query_of(&pairs),
+            is_supervisor: role >= crate::domain::Role::Supervisor,
             channels: Channel::ALL,
             lifecycles: Lifecycle::ALL,
         },

@@ -5,6 +5,7 @@ pub mod fields;
 pub mod history;
 pub mod list;
 pub mod profile;
+pub mod segments;
 
 use std::collections::HashMap;
 

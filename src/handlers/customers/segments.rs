@@ -1,0 +1,127 @@
+//! Segments: filters of the Customers page saved under a name and shared with the team.
+//! Anyone on the page saves one; supervisors rename and delete them.
+
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+
+use crate::auth::CustomersUser;
+use crate::db::{self, segments};
+use crate::domain::Role;
+use crate::error::{AppError, see_other};
+use crate::startup::AppState;
+
+/// The save / rename form.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct SegmentForm {
+    name: String,
+    query: String,
+}
+
+fn parse_name(raw: &str) -> Result<String, String> {
+    let name = raw.trim();
+    if name.is_empty() || name.chars().count() > 60 {
+        return Err("Give the segment a name of 1 to 60 characters.".to_owned());
+    }
+    Ok(name.to_owned())
+}
+
+/// `POST /customers/segments`: saves the current filter.
+pub async fn save(
+    user: CustomersUser,
+    state: web::Data<AppState>,
+    form: web::Form<SegmentForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let query: String = form
+        .query
+        .trim_start_matches('?')
+        .chars()
+        .take(2000)
+        .collect();
+    let back = format!("/customers?{query}");
+    let name = match parse_name(&form.name) {
+        Ok(name) => name,
+        Err(message) => {
+            user.0.session.flash("error", message);
+            return Ok(see_other(&back));
+        }
+    };
+    let author = user.0.user.display_name.clone();
+    let saved_name = name.clone();
+    let stored = query.clone();
+    let saved = db::run(&state.pool, move |conn| {
+        if segments::name_taken(conn, &name, None)? {
+            return Ok(false);
+        }
+        segments::insert_segment(conn, &name, &stored, &author)?;
+        Ok(true)
+    })
+    .await?;
+    if saved {
+        user.0
+            .session
+            .flash("success", format!("Saved the segment {saved_name}."));
+    } else {
+        user.0
+            .session
+            .flash("error", "A segment with this name exists already.");
+    }
+    Ok(see_other(&back))
+}
+
+fn supervisors_only(user: &CustomersUser) -> Result<(), AppError> {
+    if user.role() >= Role::Supervisor {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+/// `POST /customers/segments/{id}`: renames (supervisors).
+pub async fn rename(
+    user: CustomersUser,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    form: web::Form<SegmentForm>,
+) -> Result<HttpResponse, AppError> {
+    supervisors_only(&user)?;
+    let id = path.into_inner();
+    match parse_name(&form.name) {
+        Ok(name) => {
+            let renamed = db::run(&state.pool, move |conn| {
+                if segments::name_taken(conn, &name, Some(id))? {
+                    return Ok(false);
+                }
+                Ok(segments::rename_segment(conn, id, &name)? == 1)
+            })
+            .await?;
+            if renamed {
+                user.0.session.flash("success", "Segment renamed.");
+            } else {
+                user.0.session.flash(
+                    "error",
+                    "That name is taken, or the segment no longer exists.",
+                );
+            }
+        }
+        Err(message) => user.0.session.flash("error", message),
+    }
+    Ok(see_other("/customers"))
+}
+
+/// `POST /customers/segments/{id}/delete` (supervisors).
+pub async fn delete(
+    user: CustomersUser,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    supervisors_only(&user)?;
+    let id = path.into_inner();
+    db::run(&state.pool, move |conn| {
+        Ok(segments::delete_segment(conn, id)?)
+    })
+    .await?;
+    user.0.session.flash("success", "Segment deleted.");
+    Ok(see_other("/customers"))
+}
