@@ -340,3 +340,66 @@ async fn the_openapi_document_lists_every_api_route_and_each_is_served() {
         assert_ne!(body["error"], "no_route", "{method} {concrete} is routed");
     }
 }
+
+#[tokio::test]
+async fn values_of_the_wrong_json_type_are_refused_at_their_field() {
+    let app = spawn_app().await;
+    let token = app.api_token("crm-sync");
+    app.create_property("interests", "multiple_choice", &["Music", "Travel"], "edit");
+    let response = app
+        .api(Method::POST, "/api/v1/customers", &token, Some(json!({"properties": {"name": true, "city": {"x": 1}, "interests": "Music", "no_such_property": "x"}})))
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let error: serde_json::Value = response.json().await.unwrap();
+    let fields: Vec<&str> = error["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert!(
+        fields.contains(&"properties.name") && fields.contains(&"properties.city"),
+        "{fields:?}"
+    );
+    // A single string is accepted for a multiple choice; an unknown property is refused.
+    let response = app
+        .api(
+            Method::POST,
+            "/api/v1/customers",
+            &token,
+            Some(json!({"properties": {"interests": "Music", "no_such_property": "x"}})),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let error: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(error["fields"][0]["field"], "properties");
+    let stored: i64 = app.with_db(|conn| {
+        use diesel::prelude::*;
+        clientele::db::schema::customers::table
+            .count()
+            .get_result(conn)
+            .unwrap()
+    });
+    assert_eq!(stored, 0, "nothing is half-written");
+}
+
+#[tokio::test]
+async fn the_bearer_scheme_is_case_insensitive_and_other_schemes_are_refused() {
+    let app = spawn_app().await;
+    let token = app.api_token("crm-sync");
+    let client = reqwest::Client::new();
+    for (header, expected) in [
+        (format!("bearer {token}"), StatusCode::OK),
+        (format!("BEARER {token}"), StatusCode::OK),
+        (format!("Basic {token}"), StatusCode::UNAUTHORIZED),
+        (token.clone(), StatusCode::UNAUTHORIZED),
+    ] {
+        let response = client
+            .get(format!("{}/api/v1/customers", app.address))
+            .header("Authorization", header.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), expected, "{header}");
+    }
+}

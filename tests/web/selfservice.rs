@@ -395,3 +395,20 @@ async fn requests_per_address_are_rate_limited() {
     assert!(statuses[..30].iter().all(|s| *s == StatusCode::GONE));
     assert_eq!(*statuses.last().unwrap(), StatusCode::TOO_MANY_REQUESTS);
 }
+
+#[tokio::test]
+async fn a_forged_customer_cookie_opens_nothing() {
+    let app = spawn_app().await;
+    let token = app.api_token("gw");
+    app.create_customer(&[("name", "Ada"), ("phone", "+385912345678")]);
+    // A real session exists (link id 1), but an unsigned cookie naming it is refused.
+    let (_real, _) = customer_session(&app, &token, "+385912345678").await;
+    let response = reqwest::Client::new()
+        .get(format!("{}/s/profile", app.address))
+        .header("Cookie", "clientele_customer=1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert!(!response.text().await.unwrap().contains("Ada"));
+}
