@@ -10,7 +10,7 @@ use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use crate::error::{ApiError, AppError};
 use crate::handlers::api::{customers as api_customers, messages, openapi};
 use crate::handlers::conversations;
-use crate::handlers::customers::{activity, history, list, profile, segments};
+use crate::handlers::customers::{activity, bulk, history, list, profile, segments};
 use crate::handlers::settings::{
     card, features, integrations, properties, selfservice as self_settings, tags, users,
 };
@@ -74,12 +74,16 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &Path) {
             "/account/password",
             web::post().to(account::change_password),
         )
+        // Background jobs started from the Customers page, and their progress.
+        .route("/jobs/{id}", web::get().to(bulk::show))
+        .route("/jobs/{id}/status", web::get().to(bulk::status))
         // Staff allowed on the Customers page (supervisors; agents when the feature is on).
         .service(
             web::scope("/customers")
                 .route("", web::get().to(list::list))
                 .route("", web::post().to(list::create))
                 .route("/new", web::get().to(list::new_form))
+                .route("/bulk", web::post().to(bulk::apply))
                 .route("/segments", web::post().to(segments::save))
                 .route("/segments/{id}", web::post().to(segments::rename))
                 .route("/segments/{id}/delete", web::post().to(segments::delete))

@@ -133,8 +133,13 @@ impl Application {
     /// Serves until stopped, delivering the outbox in the background meanwhile.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let worker = tokio::spawn(delivery::run(self.pool.clone(), self.pacing));
+        let background = tokio::spawn(crate::services::jobs::run(
+            self.pool.clone(),
+            self.pacing.poll,
+        ));
         let result = self.server.await;
         worker.abort();
+        background.abort();
         result
     }
 }

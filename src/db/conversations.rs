@@ -187,8 +187,14 @@ pub fn count_on_customer(
             customers::conversations_count
                 .eq(customers::conversations_count + i64::from(new_conversation)),
             customers::last_contact_at.eq(latest),
+            customers::contact_sort.eq(contact_sort(Some(latest))),
         ))
         .execute(conn)
+}
+
+/// The last-contact sort key: microseconds, 0 for never.
+fn contact_sort(at: Option<NaiveDateTime>) -> i64 {
+    at.map_or(0, |t| t.and_utc().timestamp_micros())
 }
 
 /// Closes a conversation.
@@ -260,6 +266,9 @@ pub fn recount_customer(conn: &mut DbConnection, customer: CustomerId) -> QueryR
             customers::csat_sum.eq(csat_sum),
             customers::csat_count.eq(csat_count),
             customers::csat_average.eq(average),
+            customers::contact_sort.eq(contact_sort(last_contact)),
+            // Thousandths, -1 when unrated.
+            customers::csat_sort.eq(average.map_or(-1, |a| (a * 1000.0).round() as i64)),
         ))
         .execute(conn)?;
     Ok(())

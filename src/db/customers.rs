@@ -42,6 +42,14 @@ pub struct Customer {
     pub blacklist_reason: Option<String>,
     pub blacklisted_by: Option<String>,
     pub blacklisted_at: Option<NaiveDateTime>,
+    /// The folded display name (the name sort's key).
+    pub sort_name: String,
+    /// The last contact in microseconds, 0 when never (the last-contact sort's key).
+    pub contact_sort: i64,
+    /// The average satisfaction in thousandths, -1 when unrated (the satisfaction sort's key).
+    pub csat_sort: i64,
+    /// The search rules that indexed this row.
+    pub search_version: i32,
 }
 
 /// Applies `$body` to the column of a standard property, by key; `$default` for others.
@@ -134,9 +142,11 @@ pub fn insert_customer(conn: &mut DbConnection, lifecycle: &str) -> QueryResult<
         .filter(customers::public_id.eq(&placeholder))
         .select(customers::id)
         .first(conn)?;
-    diesel::update(customers::table.find(id))
+    let customer: Customer = diesel::update(customers::table.find(id))
         .set(customers::public_id.eq(public_id_for(id.0)))
-        .get_result(conn)
+        .get_result(conn)?;
+    super::search::index_customer(conn, None, &customer)?;
+    get_customer(conn, id)
 }
 
 /// The customer with this public ID, if any.
@@ -219,8 +229,15 @@ pub fn update_standard(
     key: &str,
     text: Option<&str>,
 ) -> QueryResult<usize> {
-    with_standard_column!(key, column => diesel::update(customers::table.find(id)).set(column.eq(text)).execute(conn),
-        _ => Err(diesel::result::Error::NotFound))
+    let before = get_customer(conn, id)?;
+    let changed = with_standard_column!(key, column => diesel::update(customers::table.find(id)).set(column.eq(text)).execute(conn)?,
+        _ => return Err(diesel::result::Error::NotFound));
+    // The display name (and so the name sort and the search terms) comes from these.
+    if matches!(key, "name" | "nickname" | "email" | "phone") {
+        let after = get_customer(conn, id)?;
+        super::search::index_customer(conn, Some(&before), &after)?;
+    }
+    Ok(changed)
 }
 
 /// How many customers have a value in a standard property's column.
@@ -452,240 +469,3 @@ pub fn count_new_conversation(conn: &mut DbConnection, id: CustomerId) -> QueryR
 
 /// The backend type of the connection enum, for boxed queries built in pieces.
 pub type Backend = <DbConnection as diesel::Connection>::Backend;
-
-/// What the Customers page filters by. Every field is optional; all given ones apply.
-#[derive(Debug, Clone, Default)]
-pub struct CustomerFilter {
-    /// Created (or, with `on_last_contact`, last contacted) at or after this UTC time.
-    pub from: Option<NaiveDateTime>,
-    /// … and before this UTC time.
-    pub until: Option<NaiveDateTime>,
-    /// Apply the period to the last contact instead of the creation time.
-    pub on_last_contact: bool,
-    /// Has any of these tags.
-    pub any_tags: Vec<crate::db::types::TagId>,
-    /// Has all of these tags.
-    pub all_tags: Vec<crate::db::types::TagId>,
-    /// Name contains (case-insensitive).
-    pub name: Option<String>,
-    /// Customer ID contains.
-    pub public_id: Option<String>,
-    /// E-mail contains (case-insensitive).
-    pub email: Option<String>,
-    /// Phone contains these digits.
-    pub phone: Option<String>,
-    /// Has an identity on this channel.
-    pub channel: Option<String>,
-    /// In this lifecycle stage.
-    pub lifecycle: Option<String>,
-    /// Blacklisted or not.
-    pub blacklisted: Option<bool>,
-}
-
-/// How the Customers page sorts: a column that is never NULL, so keyset pages work.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SortKey {
-    /// Creation time.
-    Created,
-    /// Last change.
-    Updated,
-    /// Number of conversations.
-    Conversations,
-}
-
-fn contains_pattern(text: &str) -> String {
-    format!(
-        "%{}%",
-        text.to_lowercase()
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_")
-    )
-}
-
-/// The filtered query, before sorting and paging.
-fn filtered(filter: &CustomerFilter) -> customers::BoxedQuery<'static, Backend> {
-    use super::schema::{channel_identities, customer_tags};
-    let mut query = customers::table.into_boxed();
-    let (from, until) = (filter.from, filter.until);
-    if filter.on_last_contact {
-        if let Some(from) = from {
-            query = query.filter(customers::last_contact_at.ge(from));
-        }
-        if let Some(until) = until {
-            query = query.filter(customers::last_contact_at.lt(until));
-        }
-    } else {
-        if let Some(from) = from {
-            query = query.filter(customers::created_at.ge(from));
-        }
-        if let Some(until) = until {
-            query = query.filter(customers::created_at.lt(until));
-        }
-    }
-    if !filter.any_tags.is_empty() {
-        query = query.filter(
-            customers::id.eq_any(
-                customer_tags::table
-                    .filter(customer_tags::tag_id.eq_any(filter.any_tags.clone()))
-                    .select(customer_tags::customer_id),
-            ),
-        );
-    }
-    for tag in &filter.all_tags {
-        query = query.filter(
-            customers::id.eq_any(
-                customer_tags::table
-                    .filter(customer_tags::tag_id.eq(*tag))
-                    .select(customer_tags::customer_id),
-            ),
-        );
-    }
-    if let Some(name) = &filter.name {
-        query = query.filter(
-            super::lower(customers::name)
-                .like(contains_pattern(name))
-                .escape('\\'),
-        );
-    }
-    if let Some(id) = &filter.public_id {
-        query = query.filter(
-            customers::public_id
-                .like(contains_pattern(id).to_uppercase())
-                .escape('\\'),
-        );
-    }
-    if let Some(email) = &filter.email {
-        query = query.filter(
-            super::lower(customers::email)
-                .like(contains_pattern(email))
-                .escape('\\'),
-        );
-    }
-    if let Some(phone) = &filter.phone {
-        let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
-        query = query.filter(customers::phone.like(format!("%{digits}%")));
-    }
-    if let Some(channel) = &filter.channel {
-        query = query.filter(
-            customers::id.nullable().eq_any(
-                channel_identities::table
-                    .filter(channel_identities::channel.eq(channel.clone()))
-                    .select(channel_identities::customer_id),
-            ),
-        );
-    }
-    if let Some(stage) = &filter.lifecycle {
-        query = query.filter(customers::lifecycle.eq(stage.clone()));
-    }
-    if let Some(blacklisted) = filter.blacklisted {
-        query = query.filter(customers::blacklisted.eq(blacklisted));
-    }
-    query
-}
-
-/// A keyset cursor: the sort value (as i64: microseconds or a count) and the id.
-pub type Cursor = (i64, CustomerId);
-
-/// The sort value of a customer, for cursors.
-pub fn sort_value(customer: &Customer, key: SortKey) -> i64 {
-    match key {
-        SortKey::Created => customer.created_at.and_utc().timestamp_micros(),
-        SortKey::Updated => customer.updated_at.and_utc().timestamp_micros(),
-        SortKey::Conversations => customer.conversations_count,
-    }
-}
-
-/// A page of filtered customers, sorted by `key` (descending unless `ascending`), after
-/// the cursor. Every sort has an index; the cursor never skips or repeats a row.
-pub fn list_filtered(
-    conn: &mut DbConnection,
-    filter: &CustomerFilter,
-    key: SortKey,
-    ascending: bool,
-    after: Option<Cursor>,
-    limit: i64,
-) -> QueryResult<Vec<Customer>> {
-    let micros = |v: i64| {
-        chrono::DateTime::from_timestamp_micros(v)
-            .map(|t| t.naive_utc())
-            .unwrap_or_default()
-    };
-    let mut query = filtered(filter).select(Customer::as_select()).limit(limit);
-    query = match (key, ascending) {
-        (SortKey::Created, false) => {
-            query.order((customers::created_at.desc(), customers::id.desc()))
-        }
-        (SortKey::Created, true) => query.order((customers::created_at.asc(), customers::id.asc())),
-        (SortKey::Updated, false) => {
-            query.order((customers::updated_at.desc(), customers::id.desc()))
-        }
-        (SortKey::Updated, true) => query.order((customers::updated_at.asc(), customers::id.asc())),
-        (SortKey::Conversations, false) => {
-            query.order((customers::conversations_count.desc(), customers::id.desc()))
-        }
-        (SortKey::Conversations, true) => {
-            query.order((customers::conversations_count.asc(), customers::id.asc()))
-        }
-    };
-    if let Some((value, id)) = after {
-        query = match (key, ascending) {
-            (SortKey::Created, false) => query.filter(
-                customers::created_at
-                    .lt(micros(value))
-                    .or(customers::created_at
-                        .eq(micros(value))
-                        .and(customers::id.lt(id))),
-            ),
-            (SortKey::Created, true) => query.filter(
-                customers::created_at
-                    .gt(micros(value))
-                    .or(customers::created_at
-                        .eq(micros(value))
-                        .and(customers::id.gt(id))),
-            ),
-            (SortKey::Updated, false) => query.filter(
-                customers::updated_at
-                    .lt(micros(value))
-                    .or(customers::updated_at
-                        .eq(micros(value))
-                        .and(customers::id.lt(id))),
-            ),
-            (SortKey::Updated, true) => query.filter(
-                customers::updated_at
-                    .gt(micros(value))
-                    .or(customers::updated_at
-                        .eq(micros(value))
-                        .and(customers::id.gt(id))),
-            ),
-            (SortKey::Conversations, false) => query.filter(
-                customers::conversations_count
-                    .lt(value)
-                    .or(customers::conversations_count
-                        .eq(value)
-                        .and(customers::id.lt(id))),
-            ),
-            (SortKey::Conversations, true) => query.filter(
-                customers::conversations_count
-                    .gt(value)
-                    .or(customers::conversations_count
-                        .eq(value)
-                        .and(customers::id.gt(id))),
-            ),
-        };
-    }
-    query.load(conn)
-}
-
-/// How many customers match, counted up to `cap` (beyond it the page says "more than").
-pub fn count_filtered(
-    conn: &mut DbConnection,
-    filter: &CustomerFilter,
-    cap: i64,
-) -> QueryResult<i64> {
-    let ids: Vec<CustomerId> = filtered(filter)
-        .select(customers::id)
-        .limit(cap + 1)
-        .load(conn)?;
-    Ok(ids.len() as i64)
-}

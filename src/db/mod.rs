@@ -4,15 +4,19 @@
 pub mod audit;
 pub mod card;
 pub mod conversations;
+#[macro_use]
 pub mod customers;
 pub mod events;
 pub mod identities;
+pub mod jobs;
 pub mod links;
+pub mod listing;
 pub mod notes;
 pub mod orders;
 pub mod outbox;
 pub mod properties;
 pub mod schema;
+pub mod search;
 pub mod segments;
 pub mod settings;
 pub mod sign_in;

@@ -61,6 +61,41 @@ diesel::table! {
         blacklist_reason -> Nullable<Text>,
         blacklisted_by -> Nullable<Text>,
         blacklisted_at -> Nullable<Timestamp>,
+        sort_name -> Text,
+        contact_sort -> BigInt,
+        csat_sort -> BigInt,
+        search_version -> Integer,
+    }
+}
+
+diesel::table! {
+    customer_terms (kind, term, customer_id) {
+        kind -> SmallInt,
+        term -> Text,
+        customer_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    jobs (id) {
+        id -> BigInt,
+        kind -> Text,
+        status -> Text,
+        label -> Text,
+        params -> Text,
+        total -> BigInt,
+        processed -> BigInt,
+        changed -> BigInt,
+        created_count -> BigInt,
+        refused_count -> BigInt,
+        cursor -> BigInt,
+        error -> Nullable<Text>,
+        created_by -> Nullable<BigInt>,
+        created_by_name -> Text,
+        created_at -> Timestamp,
+        started_at -> Nullable<Timestamp>,
+        finished_at -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
     }
 }
 
@@ -319,4 +354,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     card_attributes,
     self_service_links,
     segments,
+    customer_terms,
+    jobs,
 );

@@ -3,11 +3,13 @@
 
 pub mod card;
 pub mod channel;
+pub mod condition;
 pub mod customer;
 pub mod password;
 pub mod period;
 pub mod property;
 pub mod role;
+pub mod search;
 pub mod throttle;
 pub mod user;
 

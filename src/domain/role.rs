@@ -4,7 +4,9 @@ use std::fmt;
 use std::str::FromStr;
 
 /// What a staff member may do. Supervisors can do everything agents can.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum Role {
     /// Works conversations and sees the customer context card.
     Agent,

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod conversations;
 pub mod delivery;
 pub mod demo;
+pub mod jobs;
 pub mod profiles;
 pub mod selfservice;
 pub mod tokens;

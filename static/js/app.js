@@ -115,3 +115,77 @@ document.addEventListener("submit", (event) => {
   };
   setInterval(poll, 4000);
 })();
+
+// Customers page: "select all" ticks every row of the page; the comparison list offers
+// only the operators that fit the chosen property (the server checks again).
+document.addEventListener("change", (event) => {
+  const target = event.target;
+  if (target instanceof HTMLInputElement && target.id === "select-all") {
+    document.querySelectorAll("input.row-select").forEach((box) => {
+      box.checked = target.checked;
+    });
+  }
+  if (target instanceof HTMLSelectElement && target.id === "fp") {
+    fitOperators(target);
+  }
+});
+
+function fitOperators(propertySelect) {
+  const operatorSelect = document.getElementById("fo");
+  if (!(operatorSelect instanceof HTMLSelectElement)) return;
+  const chosen = propertySelect.selectedOptions[0];
+  const allowed = chosen && chosen.dataset.operators ? chosen.dataset.operators.trim().split(" ") : null;
+  let firstAllowed = null;
+  for (const option of operatorSelect.options) {
+    const fits = !allowed || allowed.includes(option.value);
+    option.hidden = !fits;
+    option.disabled = !fits;
+    if (fits && firstAllowed === null) firstAllowed = option;
+  }
+  if (operatorSelect.selectedOptions[0] && operatorSelect.selectedOptions[0].disabled && firstAllowed) {
+    firstAllowed.selected = true;
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  const propertySelect = document.getElementById("fp");
+  if (propertySelect instanceof HTMLSelectElement) fitOperators(propertySelect);
+});
+
+// Job progress: poll the status while the job runs; a reload shows the same state.
+document.addEventListener("DOMContentLoaded", () => {
+  const job = document.getElementById("job");
+  if (!job || job.dataset.finished === "true") return;
+  const set = (id, text) => {
+    const element = document.getElementById(id);
+    if (element) element.textContent = String(text);
+  };
+  const poll = async () => {
+    try {
+      const response = await fetch(job.dataset.statusUrl, { headers: { Accept: "application/json" } });
+      if (!response.ok) return;
+      const status = await response.json();
+      const bar = document.getElementById("job-progress");
+      if (bar) bar.value = status.percent;
+      set("job-processed", status.processed);
+      set("job-total", status.total);
+      set("job-changed", status.changed);
+      set("job-created", status.created);
+      set("job-refused", status.refused);
+      set("job-rate", status.rate);
+      set("job-left", status.seconds_left === null ? "—" : `${status.seconds_left} s`);
+      if (status.finished) {
+        set("job-state", status.error ? `Stopped: ${status.error}` : "Finished.");
+        job.dataset.finished = "true";
+        const refused = document.getElementById("job-refused-download");
+        if (refused) refused.hidden = status.refused === 0;
+        return;
+      }
+      set("job-state", `Running… ${status.percent}%`);
+    } catch (_) {
+      // A failed poll is retried on the next tick.
+    }
+    window.setTimeout(poll, 700);
+  };
+  window.setTimeout(poll, 300);
+});

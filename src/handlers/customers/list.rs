@@ -1,4 +1,5 @@
-//! `GET /customers`: customers newest first, in keyset pages; and creating a customer.
+//! `GET /customers`: the Customers page (filters, fuzzy search, sorts, keyset pages) and
+//! creating a customer.
 
 use std::collections::HashMap;
 
@@ -7,17 +8,18 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 
 use super::fields::{FieldGroups, Submitted, field_groups};
+use super::filter::{self, Chip, FilterForm, NEW_CONDITION_KEYS, query_of};
 use super::{actor_of, editor_of, lifecycle_label};
 use crate::auth::CustomersUser;
-use crate::db::customers::{self, Cursor, CustomerFilter, SortKey};
-use crate::db::properties;
+use crate::db;
+use crate::db::listing::{self, Cursor, SortKey};
+use crate::db::properties::{self, Property};
 use crate::db::tags::{self, Tag};
-use crate::db::types::{CustomerId, TagId};
-use crate::db::{self, settings};
+use crate::db::types::CustomerId;
 use crate::domain::FieldErrors;
 use crate::domain::channel::Channel;
+use crate::domain::condition::{Operator, operators_for};
 use crate::domain::customer::Lifecycle;
-use crate::domain::period::Period;
 use crate::error::{AppError, see_other};
 use crate::handlers::page::{PageContext, render, render_status};
 use crate::services::profiles;
@@ -39,27 +41,15 @@ pub struct Row {
     pub last_contact: Option<String>,
     pub csat: Option<String>,
     pub created: String,
+    /// Found only with a typo in the search.
+    pub similar: bool,
 }
 
-/// The filters as the form shows them (and the URL carries them).
-#[derive(Default)]
-pub struct FilterForm {
-    pub period: String,
-    pub from: String,
-    pub to: String,
-    pub on: String,
-    pub tags: Vec<i64>,
-    pub tag_mode: String,
-    pub name: String,
-    pub id: String,
-    pub email: String,
-    pub phone: String,
-    pub channel: String,
-    pub lifecycle: String,
-    pub blacklisted: String,
-    pub sort: String,
-    pub dir: String,
-    pub size: i64,
+/// A property the condition form offers, with the operators that fit it.
+pub struct Filterable {
+    pub key: String,
+    pub label: String,
+    pub operators: Vec<Operator>,
 }
 
 #[derive(Template)]
@@ -74,6 +64,11 @@ struct ListPage {
     form: FilterForm,
     total: String,
     error: Option<String>,
+    condition_error: Option<String>,
+    chips: Vec<Chip>,
+    filterable: Vec<Filterable>,
+    operators: [Operator; 16],
+    sorts: Vec<(&'static str, &'static str)>,
     all_tags: Vec<Tag>,
     segments: Vec<crate::db::segments::Segment>,
     current_query: String,
@@ -82,70 +77,15 @@ struct ListPage {
     lifecycles: [Lifecycle; 6],
 }
 
-/// Setting: the organisation's time zone (what "today" and "this week" mean).
-pub const ORG_TIME_ZONE: &str = "org.time_zone";
-
-fn parse_form(pairs: &[(String, String)]) -> FilterForm {
-    let get = |name: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.trim().to_owned())
-            .unwrap_or_default()
-    };
-    FilterForm {
-        period: match get("period").as_str() {
-            "" => "this_week".to_owned(),
-            other => other.to_owned(),
-        },
-        from: get("from"),
-        to: get("to"),
-        on: get("on"),
-        tags: pairs
-            .iter()
-            .filter(|(k, _)| k == "tag")
-            .filter_map(|(_, v)| v.parse().ok())
-            .collect(),
-        tag_mode: get("tag_mode"),
-        name: get("name"),
-        id: get("id"),
-        email: get("email"),
-        phone: get("phone"),
-        channel: get("channel"),
-        lifecycle: get("lifecycle"),
-        blacklisted: get("blacklisted"),
-        sort: get("sort"),
-        dir: get("dir"),
-        size: match get("size").as_str() {
-            "25" => 25,
-            "100" => 100,
-            _ => 50,
-        },
+/// Whether a sort's column is visible to the reader.
+fn sort_visible(key: SortKey, visible: &dyn Fn(&str) -> bool) -> bool {
+    match key {
+        SortKey::Name => visible("name"),
+        SortKey::LastContact => visible("last_contact_at"),
+        SortKey::Conversations => visible("conversations_count"),
+        SortKey::Satisfaction => visible("csat_average"),
+        SortKey::Created | SortKey::Updated => true,
     }
-}
-
-/// The query string of the form (for paging links), without the cursor.
-fn query_of(pairs: &[(String, String)]) -> String {
-    pairs
-        .iter()
-        .filter(|(k, v)| k != "after" && !v.is_empty())
-        .map(|(k, v)| {
-            format!(
-                "{}={}",
-                askama::filters::urlencode_strict(k)
-                    .map(|s| s.to_string())
-                    .unwrap_or_default(),
-                askama::filters::urlencode_strict(v)
-                    .map(|s| s.to_string())
-                    .unwrap_or_default()
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-fn some(text: &str) -> Option<String> {
-    (!text.is_empty()).then(|| text.to_owned())
 }
 
 /// `GET /customers`: customers created this week (in the organisation's time zone) by
@@ -156,98 +96,81 @@ pub async fn list(
     query: web::Query<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
     let pairs = query.into_inner();
-    let form = parse_form(&pairs);
-    let mut error = None;
-    let period = Period::parse(
-        &form.period,
-        some(&form.from).as_deref(),
-        some(&form.to).as_deref(),
-    )
-    .unwrap_or_else(|message| {
-        error = Some(message);
-        Period::ThisWeek
-    });
-    let key = match form.sort.as_str() {
-        "updated" => SortKey::Updated,
-        "conversations" => SortKey::Conversations,
-        _ => SortKey::Created,
-    };
-    let ascending = form.dir == "asc";
-    let after: Option<Cursor> = pairs
+    let role = user.role();
+    let after = pairs
         .iter()
         .find(|(k, _)| k == "after")
-        .and_then(|(_, v)| v.split_once('_'))
-        .and_then(|(value, id)| Some((value.parse().ok()?, CustomerId(id.parse().ok()?))));
-    let mut filter = CustomerFilter {
-        on_last_contact: form.on == "last_contact",
-        name: some(&form.name),
-        public_id: some(&form.id),
-        email: some(&form.email),
-        phone: some(&form.phone),
-        channel: form
-            .channel
-            .parse::<Channel>()
-            .ok()
-            .map(|c| c.as_str().to_owned()),
-        lifecycle: form
-            .lifecycle
-            .parse::<Lifecycle>()
-            .ok()
-            .map(|l| l.as_str().to_owned()),
-        blacklisted: match form.blacklisted.as_str() {
-            "yes" => Some(true),
-            "no" => Some(false),
-            _ => None,
-        },
-        ..CustomerFilter::default()
-    };
-    let tag_ids: Vec<TagId> = form.tags.iter().map(|t| TagId(*t)).collect();
-    if form.tag_mode == "all" {
-        filter.all_tags = tag_ids;
-    } else {
-        filter.any_tags = tag_ids;
+        .and_then(|(_, v)| Cursor::parse(v));
+    let lookup = pairs.clone();
+    let (resolved, found, total, tags, all_tags, segments) = db::run(&state.pool, move |conn| {
+        let resolved = filter::resolve(conn, &lookup, role)?;
+        if resolved.added.is_some() {
+            return Ok((
+                resolved,
+                Vec::new(),
+                0,
+                HashMap::new(),
+                Vec::new(),
+                Vec::new(),
+            ));
+        }
+        let visible = |key: &str| {
+            resolved
+                .registry
+                .iter()
+                .any(|p| p.key == key && p.visible_to(role))
+        };
+        let key = Some(SortKey::parse(&resolved.form.sort))
+            .filter(|k| sort_visible(*k, &visible))
+            .unwrap_or(SortKey::Created);
+        let found = listing::list_filtered(
+            conn,
+            &resolved.filter,
+            key,
+            resolved.form.dir == "asc",
+            after.as_ref(),
+            resolved.form.size + 1,
+        )?;
+        let total = listing::count_filtered(conn, &resolved.filter, COUNT_CAP)?;
+        let ids: Vec<CustomerId> = found.iter().map(|(c, _)| c.id).collect();
+        let tags = tags::list_tags_for_customers(conn, &ids)?;
+        Ok((
+            resolved,
+            found,
+            total,
+            tags,
+            tags::list_tags(conn)?,
+            crate::db::segments::list_segments(conn)?,
+        ))
+    })
+    .await?;
+    // A condition that reads well joins the URL, so the view stays bookmarkable.
+    if let Some(added) = &resolved.added {
+        let mut kept: Vec<(String, String)> = pairs.clone();
+        kept.push(("f".to_owned(), added.clone()));
+        let mut skip = NEW_CONDITION_KEYS.to_vec();
+        skip.push("after");
+        return Ok(see_other(&format!("/customers?{}", query_of(&kept, &skip))));
     }
-    let size = form.size;
-    let role = user.role();
-    let (mut found, total, properties, tags, all_tags, segments) =
-        db::run(&state.pool, move |conn| {
-            // A filter on a property hidden from the reader would reveal its values: ignored.
-            let registry = properties::list_properties(conn)?;
-            let visible = |key: &str| registry.iter().any(|p| p.key == key && p.visible_to(role));
-            for (key, value) in [
-                ("name", &mut filter.name),
-                ("email", &mut filter.email),
-                ("phone", &mut filter.phone),
-            ] {
-                if !visible(key) {
-                    *value = None;
-                }
-            }
-            let zone: chrono_tz::Tz = settings::find_setting(conn, ORG_TIME_ZONE)?
-                .and_then(|z| z.parse().ok())
-                .unwrap_or(chrono_tz::UTC);
-            let (from, until) = period.bounds(db::now(), zone);
-            filter.from = from;
-            filter.until = until;
-            let found = customers::list_filtered(conn, &filter, key, ascending, after, size + 1)?;
-            let total = customers::count_filtered(conn, &filter, COUNT_CAP)?;
-            let ids: Vec<CustomerId> = found.iter().map(|c| c.id).collect();
-            let tags = tags::list_tags_for_customers(conn, &ids)?;
-            Ok((
-                found,
-                total,
-                registry,
-                tags,
-                tags::list_tags(conn)?,
-                crate::db::segments::list_segments(conn)?,
-            ))
-        })
-        .await?;
+    let properties = &resolved.registry;
+    let visible = |key: &str| {
+        properties
+            .iter()
+            .any(|p| p.key == key && p.visible_to(role))
+    };
+    let key = Some(SortKey::parse(&resolved.form.sort))
+        .filter(|k| sort_visible(*k, &visible))
+        .unwrap_or(SortKey::Created);
+    let size = resolved.form.size;
+    let mut found = found;
     let next = (found.len() as i64 > size).then(|| {
         found.truncate(usize::try_from(size).unwrap_or(50));
-        found.last().map(|c| {
-            let base = query_of(&pairs);
-            let cursor = format!("{}_{}", customers::sort_value(c, key), c.id);
+        found.last().map(|(c, tier)| {
+            let base = query_of(&pairs, &["after"]);
+            let cursor = Cursor::after(c, key, *tier).to_param();
+            let cursor = askama::filters::urlencode_strict(&cursor)
+                .map(|s| s.to_string())
+                .unwrap_or_default();
             if base.is_empty() {
                 format!("after={cursor}")
             } else {
@@ -255,18 +178,15 @@ pub async fn list(
             }
         })
     });
-    let visible = |key: &str| {
-        properties
-            .iter()
-            .any(|p| p.key == key && p.visible_to(role))
-    };
     let (show_email, show_phone, show_name) = (visible("email"), visible("phone"), visible("name"));
     let (show_conversations, show_csat) = (visible("conversations_count"), visible("csat_average"));
+    let show_last_contact = visible("last_contact_at");
     let ctx = PageContext::new(&user.0, "customers")?;
     let mut tags: HashMap<CustomerId, Vec<Tag>> = tags;
+    let ranked = resolved.filter.name.is_some() || resolved.filter.public_id.is_some();
     let rows = found
         .into_iter()
-        .map(|c| Row {
+        .map(|(c, tier)| Row {
             name: if show_name {
                 c.display_name()
             } else {
@@ -286,12 +206,16 @@ pub async fn list(
             } else {
                 0
             },
-            last_contact: c.last_contact_at.map(|t| ctx.time(t)),
+            last_contact: c
+                .last_contact_at
+                .filter(|_| show_last_contact)
+                .map(|t| ctx.time(t)),
             csat: c
                 .csat_average
                 .filter(|_| show_csat)
                 .map(|a| format!("{a:.1}")),
             created: ctx.time(c.created_at),
+            similar: ranked && tier == crate::db::search::Tier::Typo as u8,
             public_id: c.public_id,
         })
         .collect();
@@ -302,11 +226,17 @@ pub async fn list(
     } else {
         format!("{total} customers")
     };
-    let status = if error.is_some() {
+    let status = if resolved.error.is_some() || resolved.condition_error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
         StatusCode::OK
     };
+    let filterable = filterable(properties, role);
+    let sorts = SortKey::ALL
+        .iter()
+        .filter(|(k, _, _)| sort_visible(*k, &visible))
+        .map(|(_, name, label)| (*name, *label))
+        .collect();
     render_status(
         &ListPage {
             ctx,
@@ -315,18 +245,36 @@ pub async fn list(
             show_phone,
             show_name,
             next: next.flatten(),
-            form,
+            form: resolved.form,
             total,
-            error,
+            error: resolved.error,
+            condition_error: resolved.condition_error,
+            chips: resolved.chips,
+            filterable,
+            operators: Operator::ALL,
+            sorts,
             all_tags,
             segments,
-            current_query: query_of(&pairs),
+            current_query: query_of(&pairs, &["after"]),
             is_supervisor: role >= crate::domain::Role::Supervisor,
             channels: Channel::ALL,
             lifecycles: Lifecycle::ALL,
         },
         status,
     )
+}
+
+/// The properties a reader may filter by, with their operators.
+fn filterable(properties: &[Property], role: crate::domain::Role) -> Vec<Filterable> {
+    properties
+        .iter()
+        .filter(|p| p.visible_to(role))
+        .map(|p| Filterable {
+            key: p.key.clone(),
+            label: p.label.clone(),
+            operators: operators_for(p.kind, p.ty).to_vec(),
+        })
+        .collect()
 }
 
 #[derive(Template)]

@@ -1,7 +1,9 @@
 //! The Customers area: the list, creating a customer, and the profile with its tabs.
 
 pub mod activity;
+pub mod bulk;
 pub mod fields;
+pub mod filter;
 pub mod history;
 pub mod list;
 pub mod profile;

@@ -8,7 +8,7 @@ use super::audit_actor;
 use crate::auth::Supervisor;
 use crate::db::{self, audit, settings};
 use crate::error::{AppError, see_other};
-use crate::handlers::customers::list::ORG_TIME_ZONE;
+use crate::handlers::customers::filter::ORG_TIME_ZONE;
 use crate::handlers::page::{PageContext, render};
 use crate::startup::AppState;
 

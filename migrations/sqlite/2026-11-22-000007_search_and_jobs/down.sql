@@ -1,0 +1,11 @@
+DROP TABLE jobs;
+DROP TABLE customer_terms;
+DROP INDEX customers_search_version_idx;
+DROP INDEX customers_conversations_idx;
+DROP INDEX customers_csat_sort_idx;
+DROP INDEX customers_contact_sort_idx;
+DROP INDEX customers_sort_name_idx;
+ALTER TABLE customers DROP COLUMN search_version;
+ALTER TABLE customers DROP COLUMN csat_sort;
+ALTER TABLE customers DROP COLUMN contact_sort;
+ALTER TABLE customers DROP COLUMN sort_name;

@@ -1,0 +1,661 @@
+//! The Customers page's query: filters, fuzzy search tiers, sorts and keyset pages. Every
+//! filter and sort path has an index (see the migrations); a page is at most three small
+//! queries (one per search tier) whatever the table's size.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::customers::{Backend, Customer};
+use super::schema::{channel_identities, customer_tags, customer_values, customers};
+use super::search::{self, Tier};
+use super::types::{CustomerId, PropertyId, TagId};
+use super::{DbConnection, lower};
+use crate::domain::condition::{Scalar, Test};
+use crate::domain::property::PropertyType;
+use crate::domain::search::FuzzyQuery;
+
+/// What a property condition is about, resolved against the registry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Target {
+    /// A standard property: a column of `customers`.
+    Standard(String, PropertyType),
+    /// A custom property: rows of `customer_values`.
+    Custom(PropertyId, PropertyType),
+    /// A computed property: a counter or time kept on `customers`.
+    Computed(String),
+}
+
+/// What the Customers page (and bulk changes and exports) filter by. Every field is
+/// optional; all given ones apply.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct CustomerFilter {
+    /// Created (or, with `on_last_contact`, last contacted) at or after this UTC time.
+    pub from: Option<NaiveDateTime>,
+    /// … and before this UTC time.
+    pub until: Option<NaiveDateTime>,
+    /// Apply the period to the last contact instead of the creation time.
+    pub on_last_contact: bool,
+    /// Has any of these tags.
+    pub any_tags: Vec<TagId>,
+    /// Has all of these tags.
+    pub all_tags: Vec<TagId>,
+    /// Name matches (fuzzy).
+    pub name: Option<FuzzyQuery>,
+    /// Customer ID matches (fuzzy).
+    pub public_id: Option<FuzzyQuery>,
+    /// E-mail contains (case-insensitive).
+    pub email: Option<String>,
+    /// Phone contains these digits.
+    pub phone: Option<String>,
+    /// Has an identity on this channel.
+    pub channel: Option<String>,
+    /// In this lifecycle stage.
+    pub lifecycle: Option<String>,
+    /// Blacklisted or not.
+    pub blacklisted: Option<bool>,
+    /// Property conditions.
+    pub conditions: Vec<(Target, Test)>,
+    /// Only these customers (selected rows), when not empty.
+    pub ids: Vec<CustomerId>,
+}
+
+impl CustomerFilter {
+    /// The fuzzy search that ranks results, if any: the name's, else the ID's.
+    fn ranking(&self) -> Option<(&FuzzyQuery, bool)> {
+        match (&self.name, &self.public_id) {
+            (Some(name), _) => Some((name, false)),
+            (None, Some(id)) => Some((id, true)),
+            (None, None) => None,
+        }
+    }
+}
+
+/// How the Customers page sorts. Every key is a column that is never NULL, so keyset
+/// pages work, with an index `(column, id)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    Created,
+    Updated,
+    Name,
+    LastContact,
+    Conversations,
+    Satisfaction,
+}
+
+impl SortKey {
+    /// Every key with its URL name and label.
+    pub const ALL: [(SortKey, &'static str, &'static str); 6] = [
+        (SortKey::Created, "created", "Created"),
+        (SortKey::Updated, "updated", "Updated"),
+        (SortKey::Name, "name", "Name"),
+        (SortKey::LastContact, "last_contact", "Last contact"),
+        (SortKey::Conversations, "conversations", "Conversations"),
+        (
+            SortKey::Satisfaction,
+            "satisfaction",
+            "Average satisfaction",
+        ),
+    ];
+
+    /// From the URL name; creation time by default.
+    pub fn parse(raw: &str) -> SortKey {
+        SortKey::ALL
+            .iter()
+            .find(|(_, name, _)| *name == raw)
+            .map_or(SortKey::Created, |(key, _, _)| *key)
+    }
+}
+
+/// A sort value in a cursor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SortValue {
+    Int(i64),
+    Text(String),
+}
+
+/// A keyset cursor: the search tier, the sort value and the id of the last row shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    pub tier: u8,
+    pub value: SortValue,
+    pub id: CustomerId,
+}
+
+impl Cursor {
+    /// The cursor after `customer`, listed in `tier`.
+    pub fn after(customer: &Customer, key: SortKey, tier: u8) -> Cursor {
+        let value = match key {
+            SortKey::Created => SortValue::Int(customer.created_at.and_utc().timestamp_micros()),
+            SortKey::Updated => SortValue::Int(customer.updated_at.and_utc().timestamp_micros()),
+            SortKey::Name => SortValue::Text(customer.sort_name.clone()),
+            SortKey::LastContact => SortValue::Int(customer.contact_sort),
+            SortKey::Conversations => SortValue::Int(customer.conversations_count),
+            SortKey::Satisfaction => SortValue::Int(customer.csat_sort),
+        };
+        Cursor {
+            tier,
+            value,
+            id: customer.id,
+        }
+    }
+
+    /// The URL form: `tier.value.id` (text values are folded names: letters, digits, spaces).
+    pub fn to_param(&self) -> String {
+        let value = match &self.value {
+            SortValue::Int(v) => v.to_string(),
+            SortValue::Text(t) => format!("t{t}"),
+        };
+        format!("{}.{value}.{}", self.tier, self.id)
+    }
+
+    /// Parses the URL form.
+    pub fn parse(raw: &str) -> Option<Cursor> {
+        let (tier, rest) = raw.split_once('.')?;
+        let (value, id) = rest.rsplit_once('.')?;
+        let value = match value.strip_prefix('t') {
+            Some(text) => SortValue::Text(text.to_owned()),
+            None => SortValue::Int(value.parse().ok()?),
+        };
+        Some(Cursor {
+            tier: tier.parse().ok()?,
+            value,
+            id: CustomerId(id.parse().ok()?),
+        })
+    }
+}
+
+fn like_escaped(text: &str) -> String {
+    text.to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+fn contains_pattern(text: &str) -> String {
+    format!("%{}%", like_escaped(text))
+}
+
+fn prefix_pattern(text: &str) -> String {
+    format!("{}%", like_escaped(text))
+}
+
+type Query = customers::BoxedQuery<'static, Backend>;
+
+/// Applies optional lower and upper bounds (each with "included") to a column.
+macro_rules! bounded {
+    ($query:expr, $column:expr, $low:expr, $high:expr) => {{
+        let mut query = $query;
+        if let Some((value, included)) = $low {
+            query = if included {
+                query.filter($column.ge(value))
+            } else {
+                query.filter($column.gt(value))
+            };
+        }
+        if let Some((value, included)) = $high {
+            query = if included {
+                query.filter($column.le(value))
+            } else {
+                query.filter($column.lt(value))
+            };
+        }
+        query
+    }};
+}
+
+fn number_of(bound: &Option<(Scalar, bool)>) -> Option<(f64, bool)> {
+    match bound {
+        Some((Scalar::Number(n), included)) => Some((*n, *included)),
+        _ => None,
+    }
+}
+
+fn text_of(bound: &Option<(Scalar, bool)>) -> Option<(String, bool)> {
+    match bound {
+        Some((Scalar::Text(t), included)) => Some((t.clone(), *included)),
+        _ => None,
+    }
+}
+
+fn moment_of(bound: &Option<(Scalar, bool)>) -> Option<(NaiveDateTime, bool)> {
+    match bound {
+        Some((Scalar::Moment(m), included)) => Some((*m, *included)),
+        _ => None,
+    }
+}
+
+/// Integer bounds, both included, equivalent to real ones on a whole-number column.
+fn count_bounds(
+    low: &Option<(Scalar, bool)>,
+    high: &Option<(Scalar, bool)>,
+) -> (Option<(i64, bool)>, Option<(i64, bool)>) {
+    let low = number_of(low).map(|(n, included)| {
+        let n = if included { n.ceil() } else { n.floor() + 1.0 };
+        (n as i64, true)
+    });
+    let high = number_of(high).map(|(n, included)| {
+        let n = if included { n.floor() } else { n.ceil() - 1.0 };
+        (n as i64, true)
+    });
+    (low, high)
+}
+
+fn free_text(ty: PropertyType) -> bool {
+    matches!(
+        ty,
+        PropertyType::Text | PropertyType::Word | PropertyType::Location
+    )
+}
+
+fn standard_condition(query: Query, key: &str, ty: PropertyType, test: &Test) -> Query {
+    let free = free_text(ty);
+    with_standard_column!(key, column => match test {
+        Test::Empty => query.filter(column.is_null()),
+        Test::NotEmpty => query.filter(column.is_not_null()),
+        Test::Equals(values) if free => query.filter(lower(column).eq_any(values.clone())),
+        Test::Equals(values) => query.filter(column.eq_any(values.clone())),
+        Test::NotEquals(Scalar::Text(value)) if free => {
+            query.filter(lower(column).ne(value.clone()).or(column.is_null()))
+        }
+        Test::NotEquals(Scalar::Text(value)) => {
+            query.filter(column.ne(value.clone()).or(column.is_null()))
+        }
+        Test::Contains(part) => query.filter(lower(column).like(contains_pattern(part)).escape('\\')),
+        Test::StartsWith(part) => query.filter(lower(column).like(prefix_pattern(part)).escape('\\')),
+        _ => query,
+    }, _ => query)
+}
+
+/// Inclusive numeric bounds equivalent to the given ones (the next float past an
+/// excluded bound), so each range is one expression shape.
+fn inclusive_numbers(
+    low: &Option<(Scalar, bool)>,
+    high: &Option<(Scalar, bool)>,
+) -> (Option<f64>, Option<f64>) {
+    let low = number_of(low).map(|(n, included)| if included { n } else { n.next_up() });
+    let high = number_of(high).map(|(n, included)| if included { n } else { n.next_down() });
+    (low, high)
+}
+
+/// Bounds `[low, high)` on canonical texts (ISO dates, HH:MM times), which never hold a
+/// character below a space: "after d" starts at `d + " "`, "up to d" ends before it.
+fn half_open_texts(
+    low: &Option<(Scalar, bool)>,
+    high: &Option<(Scalar, bool)>,
+) -> (Option<String>, Option<String>) {
+    let low = text_of(low).map(|(t, included)| if included { t } else { format!("{t} ") });
+    let high = text_of(high).map(|(t, included)| if included { format!("{t} ") } else { t });
+    (low, high)
+}
+
+fn custom_condition(query: Query, property: PropertyId, ty: PropertyType, test: &Test) -> Query {
+    // Not boxed: a subquery of the boxed query must be concrete.
+    let values = || {
+        customer_values::table
+            .filter(customer_values::property_id.eq(property))
+            .select(customer_values::customer_id)
+    };
+    let free = free_text(ty);
+    let number = customer_values::value_number;
+    let text = customer_values::value_text;
+    match test {
+        Test::Empty => query.filter(customers::id.ne_all(values())),
+        Test::NotEmpty => query.filter(customers::id.eq_any(values())),
+        Test::Equals(options) if free => {
+            query.filter(customers::id.eq_any(values().filter(lower(text).eq_any(options.clone()))))
+        }
+        Test::Equals(options) => {
+            query.filter(customers::id.eq_any(values().filter(text.eq_any(options.clone()))))
+        }
+        Test::NotEquals(Scalar::Number(n)) => {
+            query.filter(customers::id.ne_all(values().filter(number.eq(*n))))
+        }
+        Test::NotEquals(Scalar::Text(t)) if free => {
+            query.filter(customers::id.ne_all(values().filter(lower(text).eq(t.clone()))))
+        }
+        Test::NotEquals(Scalar::Text(t)) => {
+            query.filter(customers::id.ne_all(values().filter(text.eq(t.clone()))))
+        }
+        Test::NotEquals(Scalar::Moment(_)) => query,
+        Test::Contains(part) => query.filter(
+            customers::id
+                .eq_any(values().filter(lower(text).like(contains_pattern(part)).escape('\\'))),
+        ),
+        Test::StartsWith(part) => query.filter(
+            customers::id
+                .eq_any(values().filter(lower(text).like(prefix_pattern(part)).escape('\\'))),
+        ),
+        Test::Range { low, high } if ty == PropertyType::Number => {
+            match inclusive_numbers(low, high) {
+                (Some(low), Some(high)) => query.filter(
+                    customers::id.eq_any(values().filter(number.ge(low).and(number.le(high)))),
+                ),
+                (Some(low), None) => {
+                    query.filter(customers::id.eq_any(values().filter(number.ge(low))))
+                }
+                (None, Some(high)) => {
+                    query.filter(customers::id.eq_any(values().filter(number.le(high))))
+                }
+                (None, None) => query,
+            }
+        }
+        Test::Range { low, high } => match half_open_texts(low, high) {
+            (Some(low), Some(high)) => {
+                query.filter(customers::id.eq_any(values().filter(text.ge(low).and(text.lt(high)))))
+            }
+            (Some(low), None) => query.filter(customers::id.eq_any(values().filter(text.ge(low)))),
+            (None, Some(high)) => {
+                query.filter(customers::id.eq_any(values().filter(text.lt(high))))
+            }
+            (None, None) => query,
+        },
+        Test::HasAll(options) => options.iter().fold(query, |query, option| {
+            query.filter(customers::id.eq_any(values().filter(text.eq(option.clone()))))
+        }),
+    }
+}
+
+/// Applies a test to one of the whole-number counters.
+macro_rules! count_condition {
+    ($query:expr, $column:expr, $test:expr) => {{
+        let query = $query;
+        match $test {
+            Test::Empty => query.filter($column.eq(0)),
+            Test::NotEmpty => query.filter($column.gt(0)),
+            Test::NotEquals(Scalar::Number(n)) if n.fract() == 0.0 => {
+                query.filter($column.ne(*n as i64))
+            }
+            Test::Range { low, high } => {
+                let (low, high) = count_bounds(low, high);
+                bounded!(query, $column, low, high)
+            }
+            _ => query,
+        }
+    }};
+}
+
+fn computed_condition(query: Query, key: &str, test: &Test) -> Query {
+    match key {
+        "conversations_count" => count_condition!(query, customers::conversations_count, test),
+        "messages_count" => count_condition!(query, customers::messages_count, test),
+        "orders_count" => count_condition!(query, customers::orders_count, test),
+        "csat_average" => match test {
+            Test::Empty => query.filter(customers::csat_average.is_null()),
+            Test::NotEmpty => query.filter(customers::csat_average.is_not_null()),
+            Test::NotEquals(Scalar::Number(n)) => query.filter(
+                customers::csat_average
+                    .ne(*n)
+                    .or(customers::csat_average.is_null()),
+            ),
+            Test::Range { low, high } => {
+                bounded!(
+                    query,
+                    customers::csat_average,
+                    number_of(low),
+                    number_of(high)
+                )
+            }
+            _ => query,
+        },
+        "created_at" => match test {
+            Test::Empty => query.filter(customers::id.lt(0)),
+            Test::Range { low, high } => {
+                bounded!(
+                    query,
+                    customers::created_at,
+                    moment_of(low),
+                    moment_of(high)
+                )
+            }
+            _ => query,
+        },
+        "last_contact_at" => match test {
+            Test::Empty => query.filter(customers::last_contact_at.is_null()),
+            Test::NotEmpty => query.filter(customers::last_contact_at.is_not_null()),
+            Test::Range { low, high } => {
+                bounded!(
+                    query,
+                    customers::last_contact_at,
+                    moment_of(low),
+                    moment_of(high)
+                )
+            }
+            _ => query,
+        },
+        _ => query,
+    }
+}
+
+/// The filtered query, before sorting and paging; with a `tier`, only the customers
+/// matching the fuzzy search that well.
+fn filtered(filter: &CustomerFilter, tier: Option<Tier>) -> Query {
+    let mut query = customers::table.into_boxed();
+    let (from, until) = (filter.from, filter.until);
+    if filter.on_last_contact {
+        if let Some(from) = from {
+            query = query.filter(customers::last_contact_at.ge(from));
+        }
+        if let Some(until) = until {
+            query = query.filter(customers::last_contact_at.lt(until));
+        }
+    } else {
+        if let Some(from) = from {
+            query = query.filter(customers::created_at.ge(from));
+        }
+        if let Some(until) = until {
+            query = query.filter(customers::created_at.lt(until));
+        }
+    }
+    if !filter.ids.is_empty() {
+        query = query.filter(customers::id.eq_any(filter.ids.clone()));
+    }
+    if !filter.any_tags.is_empty() {
+        query = query.filter(
+            customers::id.eq_any(
+                customer_tags::table
+                    .filter(customer_tags::tag_id.eq_any(filter.any_tags.clone()))
+                    .select(customer_tags::customer_id),
+            ),
+        );
+    }
+    for tag in &filter.all_tags {
+        query = query.filter(
+            customers::id.eq_any(
+                customer_tags::table
+                    .filter(customer_tags::tag_id.eq(*tag))
+                    .select(customer_tags::customer_id),
+            ),
+        );
+    }
+    let ranking = filter.ranking();
+    if let Some(name) = &filter.name {
+        let name_tier = tier.filter(|_| ranking.is_some_and(|(_, id)| !id));
+        query = search::restrict(query, name, false, name_tier);
+    }
+    if let Some(public_id) = &filter.public_id {
+        let id_tier = tier.filter(|_| ranking.is_some_and(|(_, id)| id));
+        query = search::restrict(query, public_id, true, id_tier);
+    }
+    if let Some(email) = &filter.email {
+        query = query.filter(
+            lower(customers::email)
+                .like(contains_pattern(email))
+                .escape('\\'),
+        );
+    }
+    if let Some(phone) = &filter.phone {
+        let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+        query = query.filter(customers::phone.like(format!("%{digits}%")));
+    }
+    if let Some(channel) = &filter.channel {
+        query = query.filter(
+            customers::id.nullable().eq_any(
+                channel_identities::table
+                    .filter(channel_identities::channel.eq(channel.clone()))
+                    .select(channel_identities::customer_id),
+            ),
+        );
+    }
+    if let Some(stage) = &filter.lifecycle {
+        query = query.filter(customers::lifecycle.eq(stage.clone()));
+    }
+    if let Some(blacklisted) = filter.blacklisted {
+        query = query.filter(customers::blacklisted.eq(blacklisted));
+    }
+    for (target, test) in &filter.conditions {
+        query = match target {
+            Target::Standard(key, ty) => standard_condition(query, key, *ty, test),
+            Target::Custom(property, ty) => custom_condition(query, *property, *ty, test),
+            Target::Computed(key) => computed_condition(query, key, test),
+        };
+    }
+    query
+}
+
+/// Orders by `column` then id, and starts after the cursor value, both in one direction.
+macro_rules! keyset {
+    ($query:expr, $column:expr, $ascending:expr, $after:expr) => {{
+        let query = $query;
+        let query = if $ascending {
+            query.order(($column.asc(), customers::id.asc()))
+        } else {
+            query.order(($column.desc(), customers::id.desc()))
+        };
+        match $after {
+            None => query,
+            Some((value, id)) if $ascending => query.filter(
+                $column
+                    .gt(value.clone())
+                    .or($column.eq(value).and(customers::id.gt(id))),
+            ),
+            Some((value, id)) => query.filter(
+                $column
+                    .lt(value.clone())
+                    .or($column.eq(value).and(customers::id.lt(id))),
+            ),
+        }
+    }};
+}
+
+fn sorted(query: Query, key: SortKey, ascending: bool, after: Option<&Cursor>) -> Query {
+    let int = after.and_then(|c| match c.value {
+        SortValue::Int(v) => Some((v, c.id)),
+        SortValue::Text(_) => None,
+    });
+    let micros = int.map(|(v, id)| {
+        let at = chrono::DateTime::from_timestamp_micros(v)
+            .map(|t| t.naive_utc())
+            .unwrap_or_default();
+        (at, id)
+    });
+    match key {
+        SortKey::Created => keyset!(query, customers::created_at, ascending, micros),
+        SortKey::Updated => keyset!(query, customers::updated_at, ascending, micros),
+        SortKey::Name => {
+            let text = after.and_then(|c| match &c.value {
+                SortValue::Text(t) => Some((t.clone(), c.id)),
+                SortValue::Int(_) => None,
+            });
+            keyset!(query, customers::sort_name, ascending, text)
+        }
+        SortKey::LastContact => keyset!(query, customers::contact_sort, ascending, int),
+        SortKey::Conversations => keyset!(query, customers::conversations_count, ascending, int),
+        SortKey::Satisfaction => keyset!(query, customers::csat_sort, ascending, int),
+    }
+}
+
+/// A page of filtered customers after the cursor, each with its search tier (0 without a
+/// search). With a fuzzy search, exact matches come first, then partial ones, then those
+/// found with a typo; within a tier, by `key` (descending unless `ascending`).
+pub fn list_filtered(
+    conn: &mut DbConnection,
+    filter: &CustomerFilter,
+    key: SortKey,
+    ascending: bool,
+    after: Option<&Cursor>,
+    limit: i64,
+) -> QueryResult<Vec<(Customer, u8)>> {
+    if filter.ranking().is_none() {
+        let query = sorted(filtered(filter, None), key, ascending, after);
+        let found: Vec<Customer> = query
+            .select(Customer::as_select())
+            .limit(limit)
+            .load(conn)?;
+        return Ok(found.into_iter().map(|c| (c, 0)).collect());
+    }
+    let mut page = Vec::new();
+    let first_tier = after.map_or(0, |c| c.tier);
+    for tier in Tier::ALL.into_iter().filter(|t| *t as u8 >= first_tier) {
+        let wanted = limit - page.len() as i64;
+        if wanted <= 0 {
+            break;
+        }
+        let cursor = after.filter(|c| c.tier == tier as u8);
+        let query = sorted(filtered(filter, Some(tier)), key, ascending, cursor);
+        let found: Vec<Customer> = query
+            .select(Customer::as_select())
+            .limit(wanted)
+            .load(conn)?;
+        page.extend(found.into_iter().map(|c| (c, tier as u8)));
+    }
+    Ok(page)
+}
+
+/// How many customers match, counted up to `cap` (beyond it the page says "more than").
+pub fn count_filtered(
+    conn: &mut DbConnection,
+    filter: &CustomerFilter,
+    cap: i64,
+) -> QueryResult<i64> {
+    let ids: Vec<CustomerId> = filtered(filter, None)
+        .select(customers::id)
+        .limit(cap + 1)
+        .load(conn)?;
+    Ok(ids.len() as i64)
+}
+
+/// The next ids matching the filter after `after`, in id order (bulk changes and exports
+/// walk the whole result this way, batch by batch).
+pub fn ids_after(
+    conn: &mut DbConnection,
+    filter: &CustomerFilter,
+    after: CustomerId,
+    limit: i64,
+) -> QueryResult<Vec<CustomerId>> {
+    filtered(filter, None)
+        .filter(customers::id.gt(after))
+        .order(customers::id.asc())
+        .select(customers::id)
+        .limit(limit)
+        .load(conn)
+}
+
+/// How many customers match, exactly (for confirmations of bulk changes).
+pub fn count_all(conn: &mut DbConnection, filter: &CustomerFilter) -> QueryResult<i64> {
+    filtered(filter, None).count().get_result(conn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip() {
+        for cursor in [
+            Cursor {
+                tier: 2,
+                value: SortValue::Text("maria garcia".into()),
+                id: CustomerId(7),
+            },
+            Cursor {
+                tier: 0,
+                value: SortValue::Int(-1),
+                id: CustomerId(12),
+            },
+        ] {
+            assert_eq!(Cursor::parse(&cursor.to_param()), Some(cursor));
+        }
+        assert_eq!(Cursor::parse("x"), None);
+    }
+}

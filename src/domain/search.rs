@@ -1,0 +1,220 @@
+//! Fuzzy search rules: how names and customer IDs are folded into search terms, and which
+//! words a query word matches.
+//!
+//! Folding transliterates to ASCII (`José` → `jose`, `Łukasz` → `lukasz`, `Мария` →
+//! `mariia`), lower-cases, drops apostrophes and turns every other non-alphanumeric
+//! character into a word break. A customer is indexed under each word of the name and
+//! each ending of a word of two characters or more, so "contains" is a prefix lookup. A
+//! query word of four characters or more also matches whole words one edit away (a letter
+//! added, dropped, changed, or two neighbours swapped).
+
+use std::collections::BTreeSet;
+
+/// Bump when the folding or the terms change: rows indexed by an older version are
+/// re-indexed at start-up.
+pub const SEARCH_VERSION: i32 = 1;
+
+/// Shortest query word that tolerates a typo (shorter words match too much).
+pub const MIN_TYPO_LEN: usize = 4;
+
+/// Shortest stored word ending.
+const MIN_PART_LEN: usize = 2;
+
+/// Longest word that is indexed (longer input is cut, bounding the rows per customer).
+const MAX_WORD_LEN: usize = 32;
+
+/// What a search term stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum TermKind {
+    /// A whole word of the name or nickname.
+    NameWord = 0,
+    /// An ending of a word of the name or nickname.
+    NamePart = 1,
+    /// The whole customer ID.
+    IdWord = 2,
+    /// An ending of the customer ID.
+    IdPart = 3,
+}
+
+impl TermKind {
+    /// The stored number.
+    pub fn code(self) -> i16 {
+        self as i16
+    }
+
+    /// The kinds "contains" looks in, and the kind "one typo" looks in, for a field.
+    pub fn for_field(id: bool) -> (TermKind, TermKind) {
+        if id {
+            (TermKind::IdWord, TermKind::IdPart)
+        } else {
+            (TermKind::NameWord, TermKind::NamePart)
+        }
+    }
+}
+
+/// Folds text for search and sort: lower-case ASCII words separated by single spaces.
+pub fn fold(text: &str) -> String {
+    let ascii = deunicode::deunicode(text).to_ascii_lowercase();
+    let mut folded = String::with_capacity(ascii.len());
+    let mut gap = false;
+    for c in ascii.chars() {
+        if c.is_ascii_alphanumeric() {
+            if gap && !folded.is_empty() {
+                folded.push(' ');
+            }
+            gap = false;
+            folded.push(c);
+        } else if c != '\'' && c != '`' {
+            gap = true;
+        }
+    }
+    folded
+}
+
+/// The words of folded text, each cut to the indexed length.
+pub fn words(folded: &str) -> impl Iterator<Item = &str> {
+    folded.split(' ').filter(|w| !w.is_empty()).map(|w| {
+        let end = w.len().min(MAX_WORD_LEN);
+        &w[..end]
+    })
+}
+
+fn add_word(terms: &mut BTreeSet<(i16, String)>, word: &str, (whole, part): (TermKind, TermKind)) {
+    terms.insert((whole.code(), word.to_owned()));
+    for start in 1..word.len() {
+        if word.len() - start >= MIN_PART_LEN {
+            terms.insert((part.code(), word[start..].to_owned()));
+        }
+    }
+}
+
+/// Every term a customer is found under, from their name, nickname and customer ID.
+pub fn terms(
+    name: Option<&str>,
+    nickname: Option<&str>,
+    public_id: &str,
+) -> BTreeSet<(i16, String)> {
+    let mut terms = BTreeSet::new();
+    for text in [name, nickname].into_iter().flatten() {
+        for word in words(&fold(text)) {
+            add_word(&mut terms, word, TermKind::for_field(false));
+        }
+    }
+    for word in words(&fold(public_id)) {
+        add_word(&mut terms, word, TermKind::for_field(true));
+    }
+    terms
+}
+
+/// Letters tried when looking for a typo: the alphabet, the digits and the word's own.
+fn alphabet(word: &str) -> BTreeSet<char> {
+    ('a'..='z').chain('0'..='9').chain(word.chars()).collect()
+}
+
+/// Every word one edit away from `word` (itself excluded): one character dropped, added or
+/// changed, or two neighbours swapped.
+pub fn one_edit_variants(word: &str) -> BTreeSet<String> {
+    let chars: Vec<char> = word.chars().collect();
+    let letters = alphabet(word);
+    let mut variants = BTreeSet::new();
+    for i in 0..chars.len() {
+        let mut dropped = chars.clone();
+        dropped.remove(i);
+        variants.insert(dropped.iter().collect());
+        for &c in &letters {
+            let mut changed = chars.clone();
+            changed[i] = c;
+            variants.insert(changed.iter().collect());
+        }
+        if i + 1 < chars.len() {
+            let mut swapped = chars.clone();
+            swapped.swap(i, i + 1);
+            variants.insert(swapped.iter().collect());
+        }
+    }
+    for i in 0..=chars.len() {
+        for &c in &letters {
+            let mut added = chars.clone();
+            added.insert(i, c);
+            variants.insert(added.iter().collect());
+        }
+    }
+    variants.remove(word);
+    variants
+}
+
+/// A search as typed, folded into words.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct FuzzyQuery {
+    /// The whole query folded (an exact match equals it).
+    pub folded: String,
+    /// Its words.
+    pub words: Vec<String>,
+}
+
+impl FuzzyQuery {
+    /// Folds a query; `None` when nothing searchable is left.
+    pub fn parse(text: &str) -> Option<Self> {
+        let folded = fold(text);
+        let words: Vec<String> = words(&folded).map(str::to_owned).collect();
+        (!words.is_empty()).then_some(Self { folded, words })
+    }
+
+    /// The words a query word matches with one typo, if it is long enough to tolerate one.
+    pub fn typo_variants(word: &str) -> Vec<String> {
+        if word.len() < MIN_TYPO_LEN {
+            return Vec::new();
+        }
+        one_edit_variants(word).into_iter().collect()
+    }
+}
+
+/// The exclusive upper bound of the terms starting with `prefix` (terms are ASCII).
+pub fn prefix_end(prefix: &str) -> String {
+    format!("{prefix}\u{7f}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folding_drops_case_accents_and_punctuation() {
+        assert_eq!(fold("  José  O'Brien-Smith "), "jose obrien smith");
+        assert_eq!(fold("ŁUKASZ Żółć"), "lukasz zolc");
+        assert_eq!(fold("Мария"), "mariia");
+        assert_eq!(fold("!!!"), "");
+    }
+
+    #[test]
+    fn terms_hold_words_and_their_endings() {
+        let terms = terms(Some("John Smith"), None, "C0000042");
+        let has = |kind: TermKind, term: &str| terms.contains(&(kind.code(), term.to_owned()));
+        assert!(has(TermKind::NameWord, "john"));
+        assert!(has(TermKind::NamePart, "ohn"));
+        assert!(has(TermKind::NamePart, "hn"));
+        assert!(!has(TermKind::NamePart, "n"));
+        assert!(has(TermKind::NameWord, "smith"));
+        assert!(has(TermKind::IdWord, "c0000042"));
+        assert!(has(TermKind::IdPart, "0042"));
+    }
+
+    #[test]
+    fn one_edit_covers_swaps_drops_additions_and_changes() {
+        let variants = one_edit_variants("jonh");
+        for near in ["john", "jon", "jonhs", "jonn", "onh"] {
+            assert!(variants.contains(near), "{near}");
+        }
+        assert!(!variants.contains("jonh"));
+        assert!(!variants.contains("jhon"), "two edits away");
+        assert!(FuzzyQuery::typo_variants("tom").is_empty());
+    }
+
+    #[test]
+    fn queries_fold_like_names() {
+        let query = FuzzyQuery::parse("Jonh  SMTIH").expect("words");
+        assert_eq!(query.folded, "jonh smtih");
+        assert_eq!(query.words, vec!["jonh", "smtih"]);
+        assert!(FuzzyQuery::parse(" - ").is_none());
+    }
+}

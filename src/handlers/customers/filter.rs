@@ -1,0 +1,284 @@
+//! The Customers page's filter as its URL carries it, resolved for one reader: the same
+//! resolution serves the list, bulk changes and exports, so they always agree on which
+//! customers "the current filter" means.
+
+use chrono::{NaiveDate, NaiveDateTime, TimeZone};
+
+use crate::db::listing::{CustomerFilter, Target};
+use crate::db::properties::{self, Property};
+use crate::db::types::TagId;
+use crate::db::{self, DbConnection, settings};
+use crate::domain::Role;
+use crate::domain::channel::Channel;
+use crate::domain::condition::{Condition, Subject};
+use crate::domain::customer::Lifecycle;
+use crate::domain::period::Period;
+use crate::domain::property::PropertyKind;
+use crate::domain::search::FuzzyQuery;
+
+/// Setting: the organisation's time zone (what "today" and "this week" mean).
+pub const ORG_TIME_ZONE: &str = "org.time_zone";
+
+/// The filters as the form shows them (and the URL carries them).
+#[derive(Default)]
+pub struct FilterForm {
+    pub period: String,
+    pub from: String,
+    pub to: String,
+    pub on: String,
+    pub tags: Vec<i64>,
+    pub tag_mode: String,
+    pub name: String,
+    pub id: String,
+    pub email: String,
+    pub phone: String,
+    pub channel: String,
+    pub lifecycle: String,
+    pub blacklisted: String,
+    pub sort: String,
+    pub dir: String,
+    pub size: i64,
+    /// The condition being added: property, operator, value, second value.
+    pub new_property: String,
+    pub new_operator: String,
+    pub new_value: String,
+    pub new_value2: String,
+}
+
+/// A condition in force, as a removable chip.
+pub struct Chip {
+    /// "Orders at least 5".
+    pub text: String,
+    /// The page's URL without it.
+    pub remove: String,
+    /// Its URL form (kept by the filter form as a hidden field).
+    pub param: String,
+}
+
+/// A query string's filter, resolved.
+pub struct Resolved {
+    pub form: FilterForm,
+    pub filter: CustomerFilter,
+    /// The whole registry (callers check visibility with it).
+    pub registry: Vec<Property>,
+    pub chips: Vec<Chip>,
+    /// A period or condition that could not be read (the rest still applies).
+    pub error: Option<String>,
+    /// The condition being added could not be read: why.
+    pub condition_error: Option<String>,
+    /// The condition being added, in URL form, when it reads well.
+    pub added: Option<String>,
+}
+
+fn get(pairs: &[(String, String)], name: &str) -> String {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.trim().to_owned())
+        .unwrap_or_default()
+}
+
+fn some(text: &str) -> Option<String> {
+    (!text.is_empty()).then(|| text.to_owned())
+}
+
+/// The form fields of a query string.
+pub fn parse_form(pairs: &[(String, String)]) -> FilterForm {
+    FilterForm {
+        period: match get(pairs, "period").as_str() {
+            "" => "this_week".to_owned(),
+            other => other.to_owned(),
+        },
+        from: get(pairs, "from"),
+        to: get(pairs, "to"),
+        on: get(pairs, "on"),
+        tags: pairs
+            .iter()
+            .filter(|(k, _)| k == "tag")
+            .filter_map(|(_, v)| v.parse().ok())
+            .collect(),
+        tag_mode: get(pairs, "tag_mode"),
+        name: get(pairs, "name"),
+        id: get(pairs, "id"),
+        email: get(pairs, "email"),
+        phone: get(pairs, "phone"),
+        channel: get(pairs, "channel"),
+        lifecycle: get(pairs, "lifecycle"),
+        blacklisted: get(pairs, "blacklisted"),
+        sort: get(pairs, "sort"),
+        dir: get(pairs, "dir"),
+        size: match get(pairs, "size").as_str() {
+            "25" => 25,
+            "100" => 100,
+            _ => 50,
+        },
+        new_property: get(pairs, "fp"),
+        new_operator: get(pairs, "fo"),
+        new_value: get(pairs, "fv"),
+        new_value2: get(pairs, "fv2"),
+    }
+}
+
+/// A query string from pairs, leaving out empty values and the `skip` keys.
+pub fn query_of(pairs: &[(String, String)], skip: &[&str]) -> String {
+    let encode = |text: &str| {
+        askama::filters::urlencode_strict(text)
+            .map(|s| s.to_string())
+            .unwrap_or_default()
+    };
+    pairs
+        .iter()
+        .filter(|(k, v)| !skip.contains(&k.as_str()) && !v.is_empty())
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// The keys of the condition being added (folded into an `f` once it reads well).
+pub const NEW_CONDITION_KEYS: [&str; 4] = ["fp", "fo", "fv", "fv2"];
+
+/// The organisation's time zone.
+pub fn org_zone(conn: &mut DbConnection) -> diesel::QueryResult<chrono_tz::Tz> {
+    Ok(settings::find_setting(conn, ORG_TIME_ZONE)?
+        .and_then(|z| z.parse().ok())
+        .unwrap_or(chrono_tz::UTC))
+}
+
+/// Reads a query string's filter for a reader of `role`. Filters on properties hidden from
+/// the reader are dropped, and say no more than an unknown property would.
+pub fn resolve(
+    conn: &mut DbConnection,
+    pairs: &[(String, String)],
+    role: Role,
+) -> diesel::QueryResult<Resolved> {
+    let form = parse_form(pairs);
+    let registry = properties::list_properties(conn)?;
+    let zone = org_zone(conn)?;
+    let now = db::now();
+    let mut error = None;
+    let period = Period::parse(
+        &form.period,
+        some(&form.from).as_deref(),
+        some(&form.to).as_deref(),
+    )
+    .unwrap_or_else(|message| {
+        error = Some(message);
+        Period::ThisWeek
+    });
+    let (from, until) = period.bounds(now, zone);
+    let visible = |key: &str| registry.iter().any(|p| p.key == key && p.visible_to(role));
+    let mut filter = CustomerFilter {
+        from,
+        until,
+        on_last_contact: form.on == "last_contact",
+        name: FuzzyQuery::parse(&form.name).filter(|_| visible("name")),
+        public_id: FuzzyQuery::parse(&form.id),
+        email: some(&form.email).filter(|_| visible("email")),
+        phone: some(&form.phone).filter(|_| visible("phone")),
+        channel: form
+            .channel
+            .parse::<Channel>()
+            .ok()
+            .map(|c| c.as_str().to_owned()),
+        lifecycle: form
+            .lifecycle
+            .parse::<Lifecycle>()
+            .ok()
+            .map(|l| l.as_str().to_owned()),
+        blacklisted: match form.blacklisted.as_str() {
+            "yes" => Some(true),
+            "no" => Some(false),
+            _ => None,
+        },
+        ..CustomerFilter::default()
+    };
+    let tag_ids: Vec<TagId> = form.tags.iter().map(|t| TagId(*t)).collect();
+    if form.tag_mode == "all" {
+        filter.all_tags = tag_ids;
+    } else {
+        filter.any_tags = tag_ids;
+    }
+    let today = zone.from_utc_datetime(&now).date_naive();
+    let midnight = |day: NaiveDate| -> NaiveDateTime {
+        day.and_hms_opt(0, 0, 0)
+            .and_then(|local| zone.from_local_datetime(&local).earliest())
+            .map_or_else(
+                || day.and_hms_opt(0, 0, 0).unwrap_or_default(),
+                |t| t.naive_utc(),
+            )
+    };
+    let read =
+        |key: &str, operator: &str, value: &str| -> Result<(Target, Condition, String), String> {
+            let property = registry
+                .iter()
+                .find(|p| p.key == key && p.visible_to(role))
+                .ok_or_else(|| "Pick a property to filter by.".to_owned())?;
+            let subject = Subject {
+                key: &property.key,
+                kind: property.kind,
+                ty: property.ty,
+                choices: &property.choices,
+            };
+            let condition = Condition::parse(&subject, operator, value, today, &midnight)?;
+            let target = match property.kind {
+                PropertyKind::Standard => Target::Standard(property.key.clone(), property.ty),
+                PropertyKind::Custom => Target::Custom(property.id, property.ty),
+                PropertyKind::Computed => Target::Computed(property.key.clone()),
+            };
+            let text = format!(
+                "{} {} {}",
+                property.label,
+                condition.operator.label(),
+                condition.raw.replace('|', " and ")
+            );
+            Ok((target, condition, text.trim_end().to_owned()))
+        };
+    let mut chips = Vec::new();
+    for (index, (key, value)) in pairs.iter().enumerate() {
+        if key != "f" {
+            continue;
+        }
+        let Some((property, operator, raw)) = crate::domain::condition::split(value) else {
+            continue;
+        };
+        match read(property, operator, raw) {
+            Ok((target, condition, text)) => {
+                let param = condition.to_param();
+                filter.conditions.push((target, condition.test));
+                let others: Vec<(String, String)> = pairs
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| *i != index)
+                    .map(|(_, p)| p.clone())
+                    .collect();
+                chips.push(Chip {
+                    text,
+                    param,
+                    remove: query_of(&others, &["after"]),
+                });
+            }
+            Err(message) => error = Some(message),
+        }
+    }
+    let (mut condition_error, mut added) = (None, None);
+    if !form.new_property.is_empty() {
+        let value = if form.new_operator == "between" {
+            format!("{}|{}", form.new_value, form.new_value2)
+        } else {
+            form.new_value.clone()
+        };
+        match read(&form.new_property, &form.new_operator, &value) {
+            Ok((_, condition, _)) => added = Some(condition.to_param()),
+            Err(message) => condition_error = Some(message),
+        }
+    }
+    Ok(Resolved {
+        form,
+        filter,
+        registry,
+        chips,
+        error,
+        condition_error,
+        added,
+    })
+}

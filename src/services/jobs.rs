@@ -1,0 +1,159 @@
+//! The background worker: keeps the search index complete, then runs queued jobs (bulk
+//! changes, imports) one batch at a time. Each batch is one short transaction that also
+//! moves the job's cursor, so other writers get their turn between batches and a restart
+//! resumes after the last committed batch, never doing a row twice.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::db::jobs::{self, Job, Progress};
+use crate::db::listing::{self, CustomerFilter};
+use crate::db::types::{CustomerId, TagId};
+use crate::db::{self, DbConnection, DbPool};
+use crate::domain::Role;
+use crate::domain::customer::Actor;
+use crate::error::AppError;
+use crate::services::profiles::{self, EditOutcome, Editor, ProfileEdit};
+
+/// Customers changed per transaction.
+pub const BATCH: i64 = 200;
+
+/// Kind of the bulk-change jobs.
+pub const BULK: &str = "bulk";
+
+/// What a bulk change does to each customer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BulkAction {
+    AddTag(TagId),
+    RemoveTag(TagId),
+    SetLifecycle(String),
+}
+
+/// A bulk change as queued: what, to which customers, on whose behalf.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BulkParams {
+    pub action: BulkAction,
+    pub filter: CustomerFilter,
+    pub user_id: i64,
+    pub user_name: String,
+    pub role: Role,
+}
+
+/// Queues a bulk change; returns the job id.
+pub fn queue_bulk(
+    conn: &mut DbConnection,
+    params: &BulkParams,
+    label: &str,
+    total: i64,
+) -> Result<i64, AppError> {
+    let encoded = serde_json::to_string(params).map_err(|e| AppError::Unexpected(e.into()))?;
+    Ok(jobs::insert_job(
+        conn,
+        jobs::NewJob {
+            kind: BULK,
+            label,
+            params: &encoded,
+            total,
+            created_by: Some(params.user_id),
+            created_by_name: &params.user_name,
+        },
+    )?)
+}
+
+/// Applies one batch of a bulk change. Returns whether the job is finished.
+fn bulk_batch(conn: &mut DbConnection, job: &Job, params: &BulkParams) -> Result<bool, AppError> {
+    let actor = Actor::User {
+        id: params.user_id,
+        name: params.user_name.clone(),
+    };
+    db::transaction(conn, |conn| {
+        let ids = listing::ids_after(conn, &params.filter, CustomerId(job.cursor), BATCH)?;
+        let Some(last) = ids.last().copied() else {
+            jobs::finish_job(conn, job.id, None)?;
+            return Ok(true);
+        };
+        let mut batch = Progress {
+            processed: ids.len() as i64,
+            cursor: last.0,
+            ..Progress::default()
+        };
+        for id in ids {
+            let changed = match &params.action {
+                BulkAction::AddTag(tag) => profiles::set_tag(conn, id, *tag, true, &actor)?,
+                BulkAction::RemoveTag(tag) => profiles::set_tag(conn, id, *tag, false, &actor)?,
+                BulkAction::SetLifecycle(stage) => {
+                    let edit = ProfileEdit {
+                        values: Vec::new(),
+                        lifecycle: Some(stage.clone()),
+                    };
+                    let registry = Vec::new();
+                    let outcome = profiles::edit_customer(
+                        conn,
+                        id,
+                        &registry,
+                        None,
+                        &actor,
+                        Editor::Staff(params.role),
+                        &edit,
+                    )?;
+                    matches!(outcome, EditOutcome::Saved(n) if n > 0)
+                }
+            };
+            batch.changed += i64::from(changed);
+        }
+        jobs::record_progress(conn, job.id, batch)?;
+        Ok(false)
+    })
+}
+
+/// Does one unit of background work; returns whether there was any.
+pub fn work_once(conn: &mut DbConnection) -> Result<bool, AppError> {
+    if crate::db::search::index_pending(conn, 500)? > 0 {
+        return Ok(true);
+    }
+    let Some(job) = jobs::next_job(conn)? else {
+        return Ok(false);
+    };
+    if job.status == "queued" {
+        jobs::start_job(conn, job.id)?;
+    }
+    let outcome = match job.kind.as_str() {
+        BULK => match serde_json::from_str::<BulkParams>(&job.params) {
+            Ok(params) => bulk_batch(conn, &job, &params),
+            Err(_) => Err(AppError::Conflict(
+                "the job's parameters cannot be read".into(),
+            )),
+        },
+        _ => Err(AppError::Conflict("unknown kind of job".into())),
+    };
+    if let Err(error) = outcome {
+        tracing::warn!(job = job.id, %error, "background job failed");
+        jobs::finish_job(conn, job.id, Some(&error.to_string()))?;
+    }
+    Ok(true)
+}
+
+/// Runs [`work_once`] until there is nothing left, then polls every `idle`.
+pub async fn run(pool: DbPool, idle: Duration) {
+    loop {
+        let worker_pool = pool.clone();
+        let busy = actix_web::web::block(move || {
+            let mut conn = worker_pool.get()?;
+            work_once(&mut conn)
+        })
+        .await;
+        match busy {
+            Ok(Ok(true)) => tokio::task::yield_now().await,
+            Ok(Ok(false)) => tokio::time::sleep(idle).await,
+            Ok(Err(error)) => {
+                tracing::warn!(%error, "background work failed");
+                tokio::time::sleep(idle).await;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "background worker task failed");
+                tokio::time::sleep(idle).await;
+            }
+        }
+    }
+}
