@@ -204,6 +204,9 @@ macro_rules! bounded {
     }};
 }
 
+/// A bound and whether it is included.
+type Bound<T> = (T, bool);
+
 fn number_of(bound: &Option<(Scalar, bool)>) -> Option<(f64, bool)> {
     match bound {
         Some((Scalar::Number(n), included)) => Some((*n, *included)),
@@ -229,7 +232,7 @@ fn moment_of(bound: &Option<(Scalar, bool)>) -> Option<(NaiveDateTime, bool)> {
 fn count_bounds(
     low: &Option<(Scalar, bool)>,
     high: &Option<(Scalar, bool)>,
-) -> (Option<(i64, bool)>, Option<(i64, bool)>) {
+) -> (Option<Bound<i64>>, Option<Bound<i64>>) {
     let low = number_of(low).map(|(n, included)| {
         let n = if included { n.ceil() } else { n.floor() + 1.0 };
         (n as i64, true)
