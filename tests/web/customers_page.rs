@@ -164,6 +164,10 @@ async fn keyset_pages_have_no_gaps_or_repeats_while_customers_arrive() {
         "created&dir=asc",
         "updated&dir=desc",
         "conversations&dir=desc",
+        "name&dir=asc",
+        "name&dir=desc",
+        "last_contact&dir=desc",
+        "satisfaction&dir=asc",
     ] {
         let mut seen: Vec<String> = Vec::new();
         let mut path = format!("/customers?period=all&size=25&sort={sort}");

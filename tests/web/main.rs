@@ -11,6 +11,7 @@ mod browser;
 mod cli;
 mod customers;
 mod customers_page;
+mod customers_search;
 mod health;
 mod helpers;
 mod history;

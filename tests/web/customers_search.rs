@@ -1,0 +1,427 @@
+//! The Customers page at scale: fuzzy search, property conditions, every sort, bulk changes.
+
+use diesel::prelude::*;
+use reqwest::StatusCode;
+
+use clientele::db::schema::{customer_events, customers, jobs};
+use clientele::domain::Role;
+
+use crate::helpers::{TestApp, location, spawn_app};
+
+/// The customer IDs of a list page, in order.
+fn ids_on(html: &str) -> Vec<String> {
+    html.split("<td class=\"mono\">")
+        .skip(1)
+        .map(|part| part[..part.find('<').unwrap()].to_owned())
+        .collect()
+}
+
+fn position(ids: &[String], id: &str) -> usize {
+    ids.iter()
+        .position(|i| i == id)
+        .unwrap_or_else(|| panic!("{id} not listed in {ids:?}"))
+}
+
+#[tokio::test]
+async fn fuzzy_search_is_partial_accent_blind_forgives_one_typo_and_ranks() {
+    let app = spawn_app().await;
+    let supervisor = app.supervisor().await;
+    let john = app.create_customer(&[("name", "John Smith")]);
+    let johnny = app.create_customer(&[("name", "Johnny Smithers")]);
+    let jon = app.create_customer(&[("name", "Jon Smith")]);
+    let jose = app.create_customer(&[("name", "José Álvarez")]);
+    let other = app.create_customer(&[("name", "Maria Garcia")]);
+    let search = |q: &str| format!("/customers?period=all&name={q}");
+
+    // Partial, anywhere in a word.
+    let ids = ids_on(&supervisor.page(&search("ohn")).await);
+    assert!(ids.contains(&john) && ids.contains(&johnny), "{ids:?}");
+    assert!(!ids.contains(&other) && !ids.contains(&jon));
+
+    // Case and accents do not matter, either way round.
+    for q in ["jose", "JOSÉ", "alvarez", "Álv"] {
+        let ids = ids_on(&supervisor.page(&search(q)).await);
+        assert_eq!(ids, vec![jose.clone()], "{q}");
+    }
+    app.create_customer(&[("name", "Jose Alvarez")]);
+    assert_eq!(ids_on(&supervisor.page(&search("José")).await).len(), 2);
+
+    // One typo per word still finds John Smith, after exact and partial matches.
+    let html = supervisor.page(&search("Jonh%20Smtih")).await;
+    let ids = ids_on(&html);
+    assert!(ids.contains(&john), "{ids:?}");
+    assert!(html.contains("similar"), "typo matches are marked");
+    let ids = ids_on(&supervisor.page(&search("john%20smith")).await);
+    let (exact, partial, typo) = (
+        position(&ids, &john),
+        position(&ids, &johnny),
+        position(&ids, &jon),
+    );
+    assert!(exact < partial && partial < typo, "{ids:?}");
+    assert!(!ids.contains(&other));
+
+    // Two typos in one word are too many; short words need an exact part.
+    assert!(ids_on(&supervisor.page(&search("Jnoh%20Smiht")).await).is_empty());
+    assert!(!ids_on(&supervisor.page(&search("jan")).await).contains(&john));
+}
+
+#[tokio::test]
+async fn fuzzy_customer_id_search_finds_ids_containing_the_digits() {
+    let app = spawn_app().await;
+    let supervisor = app.supervisor().await;
+    let mut created = Vec::new();
+    for i in 0..13 {
+        created.push(app.create_customer(&[("name", &format!("Person {i}"))]));
+    }
+    let twelfth = created[11].clone();
+    assert!(twelfth.contains("0012"), "{twelfth}");
+    let ids = ids_on(&supervisor.page("/customers?period=all&id=0012").await);
+    assert_eq!(ids, vec![twelfth.clone()]);
+    let lower = twelfth.to_lowercase();
+    let ids = ids_on(
+        &supervisor
+            .page(&format!("/customers?period=all&id={lower}"))
+            .await,
+    );
+    assert_eq!(ids.first(), Some(&twelfth), "the exact ID ranks first");
+}
+
+fn set_counters(app: &TestApp, public_id: &str, orders: i64, conversations: i64, csat: Option<f64>) {
+    app.with_db(|conn| {
+        diesel::update(customers::table.filter(customers::public_id.eq(public_id)))
+            .set((
+                customers::orders_count.eq(orders),
+                customers::conversations_count.eq(conversations),
+                customers::csat_average.eq(csat),
+                customers::csat_sort.eq(csat.map_or(-1, |a| (a * 1000.0) as i64)),
+            ))
+            .execute(conn)
+            .expect("update");
+    });
+}
+
+#[tokio::test]
+async fn property_conditions_take_operators_that_fit_the_type() {
+    let app = spawn_app().await;
+    let supervisor = app.supervisor().await;
+    app.create_property("score", "number", &[], "edit");
+    app.create_property("interests", "multiple_choice", &["Golf", "Tennis", "Chess"], "edit");
+    app.create_property("renewal", "date", &[], "edit");
+    app.create_property("plan", "text", &[], "edit");
+    let ada = app.create_customer(&[
+        ("name", "Ada"),
+        ("score", "7.5"),
+        ("interests", "Golf,Tennis"),
+        ("renewal", "2026-01-10"),
+        ("plan", "Gold Plus"),
+        ("city", "Zagreb"),
+    ]);
+    let bob = app.create_customer(&[
+        ("name", "Bob"),
+        ("score", "3"),
+        ("interests", "Golf"),
+        ("renewal", "2026-06-01"),
+        ("plan", "Silver"),
+    ]);
+    let cy = app.create_customer(&[("name", "Cy")]);
+    set_counters(&app, &ada, 6, 1, Some(2.5));
+    set_counters(&app, &bob, 5, 3, Some(4.0));
+    set_counters(&app, &cy, 0, 0, None);
+    let cases: [(&str, &[&String]); 22] = [
+        ("score:greater:5", &[&ada]),
+        ("score:less:5", &[&bob]),
+        ("score:between:3|7", &[&bob]),
+        ("score:equals:3", &[&bob]),
+        ("score:not_equals:3", &[&ada, &cy]),
+        ("score:empty", &[&cy]),
+        ("score:not_empty", &[&ada, &bob]),
+        ("interests:has_any:Tennis|Chess", &[&ada]),
+        ("interests:has_all:golf|tennis", &[&ada]),
+        ("interests:has_any:Golf", &[&ada, &bob]),
+        ("renewal:before:2026-03-01", &[&ada]),
+        ("renewal:after:2026-01-10", &[&bob]),
+        ("renewal:between:2026-01-10|2026-06-01", &[&ada, &bob]),
+        ("plan:contains:old", &[&ada]),
+        ("plan:starts_with:sil", &[&bob]),
+        ("plan:equals:silver", &[&bob]),
+        ("city:equals:zagreb", &[&ada]),
+        ("orders_count:at_least:5", &[&ada, &bob]),
+        ("orders_count:greater:5", &[&ada]),
+        ("conversations_count:at_least:3", &[&bob]),
+        ("csat_average:less:3", &[&ada]),
+        ("csat_average:empty", &[&cy]),
+    ];
+    for (condition, expected) in cases {
+        let encoded = condition.replace('|', "%7C");
+        let mut ids = ids_on(
+            &supervisor
+                .page(&format!("/customers?period=all&f={encoded}"))
+                .await,
+        );
+        ids.sort();
+        let mut want: Vec<String> = expected.iter().map(|s| (*s).clone()).collect();
+        want.sort();
+        assert_eq!(ids, want, "{condition}");
+    }
+    // Conditions combine.
+    let ids = ids_on(
+        &supervisor
+            .page("/customers?period=all&f=orders_count:at_least:5&f=score:less:5")
+            .await,
+    );
+    assert_eq!(ids, vec![bob.clone()]);
+
+    // Adding a condition from the form puts it in the URL.
+    let response = supervisor
+        .get("/customers?period=all&fp=orders_count&fo=at_least&fv=5")
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert!(location(&response).contains("f=orders_count%3Aat_least%3A5"));
+    // An operator that does not fit is refused at the field, the typed value kept.
+    let response = supervisor
+        .get("/customers?period=all&fp=score&fo=contains&fv=seven")
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("Pick a comparison that fits this property."));
+    assert!(html.contains("value=\"seven\""));
+    let response = supervisor
+        .get("/customers?period=all&fp=renewal&fo=before&fv=2026-02-30")
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(response.text().await.unwrap().contains("Enter a real date"));
+}
+
+#[tokio::test]
+async fn conditions_on_hidden_properties_reveal_nothing_to_agents() {
+    let app = spawn_app().await;
+    app.set_customers_page_for_agents(true);
+    app.create_property("secret_score", "number", &[], "hidden");
+    let high = app.create_customer(&[("name", "High"), ("secret_score", "9")]);
+    let low = app.create_customer(&[("name", "Low"), ("secret_score", "1")]);
+    let agent = app.agent().await;
+    let response = agent
+        .get("/customers?period=all&f=secret_score:greater:5")
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.unwrap();
+    let ids = ids_on(&html);
+    assert!(ids.contains(&high) && ids.contains(&low), "the condition is not applied");
+    assert!(
+        !html.contains("secret_score label"),
+        "the hidden property is never offered or named"
+    );
+    let unknown = agent.get("/customers?period=all&f=no_such:greater:5").await;
+    let unknown = unknown.text().await.unwrap();
+    assert!(unknown.contains("Pick a property to filter by."));
+    assert!(html.contains("Pick a property to filter by."), "same answer as unknown");
+}
+
+#[tokio::test]
+async fn sorts_by_name_last_contact_and_satisfaction() {
+    let app = spawn_app().await;
+    let supervisor = app.supervisor().await;
+    let bob = app.create_customer(&[("name", "bob")]);
+    let abel = app.create_customer(&[("name", "Ábel")]);
+    let carla = app.create_customer(&[("name", "Carla")]);
+    set_counters(&app, &bob, 0, 0, Some(4.5));
+    set_counters(&app, &carla, 0, 0, Some(2.0));
+    let ids = ids_on(&supervisor.page("/customers?period=all&sort=name&dir=asc").await);
+    assert_eq!(ids, vec![abel.clone(), bob.clone(), carla.clone()]);
+    let ids = ids_on(
+        &supervisor
+            .page("/customers?period=all&sort=satisfaction&dir=desc")
+            .await,
+    );
+    assert_eq!(ids, vec![bob.clone(), carla.clone(), abel.clone()], "unrated last");
+    let token = app.api_token("gw");
+    let dora = app.create_customer(&[("name", "Dora"), ("phone", "+385911234567")]);
+    app.inbound(
+        &token,
+        serde_json::json!({"channel": "whatsapp", "external_id": "+385911234567", "text": "hi"}),
+    )
+    .await;
+    let ids = ids_on(
+        &supervisor
+            .page("/customers?period=all&sort=last_contact&dir=desc")
+            .await,
+    );
+    assert_eq!(ids.first(), Some(&dora), "{ids:?}");
+    let ids = ids_on(
+        &supervisor
+            .page("/customers?period=all&sort=last_contact&dir=asc")
+            .await,
+    );
+    assert_eq!(ids.last(), Some(&dora), "never contacted first: {ids:?}");
+}
+
+/// Waits until the job behind a progress page is finished; returns its id.
+async fn wait_for_job(app: &TestApp, job_url: &str) -> i64 {
+    let id: i64 = job_url.trim_start_matches("/jobs/").parse().expect("job id");
+    for _ in 0..200 {
+        let status: String = app.with_db(|conn| {
+            jobs::table
+                .find(id)
+                .select(jobs::status)
+                .first(conn)
+                .expect("job")
+        });
+        if status == "done" {
+            return id;
+        }
+        assert_ne!(status, "failed");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("job {id} did not finish");
+}
+
+fn tag_events(app: &TestApp, public_id: &str) -> i64 {
+    let id = app.customer(public_id).id;
+    app.with_db(|conn| {
+        customer_events::table
+            .filter(customer_events::customer_id.eq(id))
+            .filter(customer_events::action.eq("tag_added"))
+            .count()
+            .get_result(conn)
+            .expect("count")
+    })
+}
+
+#[tokio::test]
+async fn bulk_changes_apply_to_selected_rows_or_everything_matching_with_history() {
+    let app = spawn_app().await;
+    let supervisor = app.supervisor().await;
+    app.with_db(|conn| clientele::db::tags::insert_tag(conn, "VIP", "#c0352b").unwrap());
+    let vip = app.with_db(|conn| clientele::db::tags::list_tags(conn).unwrap()[0].id);
+    let mut ids = Vec::new();
+    for i in 0..7 {
+        ids.push(app.create_customer(&[("name", &format!("Bulk {i}"))]));
+    }
+    let other = app.create_customer(&[("name", "Someone Else")]);
+
+    // Selected rows: no confirmation, straight to the job.
+    let tag = vip.to_string();
+    let response = supervisor
+        .post_form(
+            "/customers/bulk",
+            &[
+                ("query", "period=all"),
+                ("action", "add_tag"),
+                ("tag", &tag),
+                ("scope", "selected"),
+                ("customer", &ids[0]),
+                ("customer", &ids[1]),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let job = location(&response);
+    wait_for_job(&app, &job).await;
+    assert_eq!(tag_events(&app, &ids[0]), 1);
+    assert_eq!(tag_events(&app, &ids[2]), 0);
+    let page = supervisor.page(&job).await;
+    assert!(page.contains("Finished."), "{page}");
+
+    // Everything matching: the confirmation states the count first.
+    let bulk_all = [
+        ("query", "period=all&name=bulk"),
+        ("action", "add_tag"),
+        ("tag", tag.as_str()),
+        ("scope", "all"),
+    ];
+    let response = supervisor.post_form("/customers/bulk", &bulk_all).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let confirm = response.text().await.unwrap();
+    assert!(confirm.contains("for 7 customers"), "{confirm}");
+    assert_eq!(tag_events(&app, &ids[3]), 0, "nothing changes before the confirmation");
+    let mut confirmed = bulk_all.to_vec();
+    confirmed.push(("confirm", "yes"));
+    let response = supervisor.post_form("/customers/bulk", &confirmed).await;
+    let job = location(&response);
+    let job_id = wait_for_job(&app, &job).await;
+    for id in &ids {
+        assert_eq!(tag_events(&app, id), 1, "{id}: tagged once, with History");
+    }
+    assert_eq!(tag_events(&app, &other), 0);
+    let (processed, changed): (i64, i64) = app.with_db(|conn| {
+        jobs::table
+            .find(job_id)
+            .select((jobs::processed, jobs::changed))
+            .first(conn)
+            .unwrap()
+    });
+    assert_eq!((processed, changed), (7, 5), "two already had the tag");
+
+    // Lifecycle stage in bulk, recorded per customer.
+    let response = supervisor
+        .post_form(
+            "/customers/bulk",
+            &[
+                ("query", "period=all&name=bulk"),
+                ("action", "set_lifecycle"),
+                ("lifecycle", "vip"),
+                ("scope", "all"),
+                ("confirm", "yes"),
+            ],
+        )
+        .await;
+    wait_for_job(&app, &location(&response)).await;
+    assert_eq!(app.customer(&ids[6]).lifecycle, "vip");
+    assert_eq!(app.customer(&other).lifecycle, "prospect");
+
+    // Bad input is refused with a message, nothing queued.
+    let response = supervisor
+        .post_form(
+            "/customers/bulk",
+            &[("query", "period=all"), ("action", "add_tag"), ("tag", "999"), ("scope", "all")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert!(supervisor.page(&location(&response)).await.contains("Pick a tag."));
+}
+
+#[tokio::test]
+async fn an_interrupted_bulk_change_resumes_after_its_last_batch() {
+    let app = spawn_app().await;
+    app.with_db(|conn| clientele::db::tags::insert_tag(conn, "Late", "#2456d6").unwrap());
+    let tag = app.with_db(|conn| clientele::db::tags::list_tags(conn).unwrap()[0].id);
+    let ids: Vec<String> = (0..5)
+        .map(|i| app.create_customer(&[("name", &format!("Resume {i}"))]))
+        .collect();
+    let user = app.create_user("owner", Role::Supervisor);
+    // As a crash would leave it: running, with the first two customers committed.
+    let cursor = app.customer(&ids[1]).id.0;
+    let params = clientele::services::jobs::BulkParams {
+        action: clientele::services::jobs::BulkAction::AddTag(tag),
+        filter: clientele::db::listing::CustomerFilter::default(),
+        user_id: user,
+        user_name: "Owner".into(),
+        role: Role::Supervisor,
+    };
+    let now = clientele::db::now();
+    app.with_db(|conn| {
+        diesel::insert_into(jobs::table)
+            .values((
+                jobs::kind.eq("bulk"),
+                jobs::status.eq("running"),
+                jobs::label.eq("resume"),
+                jobs::params.eq(serde_json::to_string(&params).unwrap()),
+                jobs::total.eq(5_i64),
+                jobs::processed.eq(2_i64),
+                jobs::cursor.eq(cursor),
+                jobs::created_by_name.eq("Owner"),
+                jobs::created_at.eq(now),
+                jobs::started_at.eq(now),
+                jobs::updated_at.eq(now),
+            ))
+            .execute(conn)
+            .unwrap()
+    });
+    let id: i64 = app.with_db(|conn| jobs::table.select(jobs::id).first(conn).unwrap());
+    wait_for_job(&app, &format!("/jobs/{id}")).await;
+    assert_eq!(tag_events(&app, &ids[0]), 0, "committed batches are not redone");
+    assert_eq!(tag_events(&app, &ids[1]), 0);
+    for id in &ids[2..] {
+        assert_eq!(tag_events(&app, id), 1);
+    }
+}
