@@ -27,6 +27,17 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             db::run_migrations(&mut conn)?;
             users(&mut conn, command)
         }
+        Command::Generate { customers, seed } => {
+            let pool = db::connect(&url, 1)?;
+            let mut conn = pool.get()?;
+            db::run_migrations(&mut conn)?;
+            let took = crate::services::generate::generate(&mut conn, customers, seed)?;
+            println!(
+                "Added {customers} customers in {:.1} s.",
+                took.as_secs_f64()
+            );
+            Ok(())
+        }
         Command::Tokens(command) => {
             let pool = db::connect(&url, 1)?;
             let mut conn = pool.get()?;

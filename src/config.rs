@@ -39,6 +39,15 @@ pub enum Command {
     /// Manage API tokens from scripts.
     #[command(subcommand)]
     Tokens(TokensCommand),
+    /// Fill the database with generated customers (for benchmarks and trials).
+    Generate {
+        /// How many customers to add.
+        #[arg(long, default_value_t = 10_000)]
+        customers: u64,
+        /// Seed of the random choices (the same seed gives the same data).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
 }
 
 /// API token commands.
@@ -132,6 +141,11 @@ pub struct ServeArgs {
     /// The base URL customers open self-service links on (defaults to http://BIND).
     #[arg(long, env = "CLIENTELE_PUBLIC_URL")]
     pub public_url: Option<String>,
+
+    /// Serve `/bench/ceiling` (benchmarks only): the Customers page's main query with a
+    /// bare render, no session, as the ceiling the real page is measured against.
+    #[arg(long, env = "CLIENTELE_BENCH_CEILING", hide = true)]
+    pub bench_ceiling: bool,
 }
 
 fn default_static_dir() -> &'static str {
@@ -197,6 +211,8 @@ pub struct Settings {
     pub retry_base_ms: u64,
     /// Public base URL for links sent to customers.
     pub public_url: Option<String>,
+    /// Serve the benchmark's bare ceiling handler.
+    pub bench_ceiling: bool,
 }
 
 impl Settings {
@@ -215,6 +231,7 @@ impl Settings {
             outbox_poll_ms: args.outbox_poll_ms.max(50),
             retry_base_ms: args.retry_base_ms.max(10),
             public_url: args.public_url.clone(),
+            bench_ceiling: args.bench_ceiling,
         }
     }
 
@@ -233,6 +250,7 @@ impl Settings {
             outbox_poll_ms: 100,
             retry_base_ms: 100,
             public_url: None,
+            bench_ceiling: false,
         }
     }
 }

@@ -10,7 +10,7 @@ use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use crate::error::{ApiError, AppError};
 use crate::handlers::api::{customers as api_customers, messages, openapi};
 use crate::handlers::conversations;
-use crate::handlers::customers::{activity, bulk, history, list, profile, segments};
+use crate::handlers::customers::{activity, bulk, export, history, list, profile, segments};
 use crate::handlers::settings::{
     card, features, integrations, properties, selfservice as self_settings, tags, users,
 };
@@ -84,6 +84,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &Path) {
                 .route("", web::post().to(list::create))
                 .route("/new", web::get().to(list::new_form))
                 .route("/bulk", web::post().to(bulk::apply))
+                .route("/export.csv", web::get().to(export::export_filter))
+                .route("/export.csv", web::post().to(export::export_selected))
                 .route("/segments", web::post().to(segments::save))
                 .route("/segments/{id}", web::post().to(segments::rename))
                 .route("/segments/{id}/delete", web::post().to(segments::delete))

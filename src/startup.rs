@@ -100,7 +100,15 @@ impl Application {
                             crate::error::AppError::Invalid(errors).into()
                         }),
                 )
-                .configure(|cfg| routes::configure(cfg, &state.settings.static_dir))
+                .configure(|cfg| {
+                    if state.settings.bench_ceiling {
+                        cfg.route(
+                            "/bench/ceiling",
+                            actix_web::web::get().to(crate::handlers::health::ceiling),
+                        );
+                    }
+                    routes::configure(cfg, &state.settings.static_dir)
+                })
                 .wrap(from_fn(auth::csrf_guard))
                 .wrap(sessions)
                 .wrap(Compress::default())

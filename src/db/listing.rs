@@ -58,7 +58,14 @@ pub struct CustomerFilter {
     pub conditions: Vec<(Target, Test)>,
     /// Only these customers (selected rows), when not empty.
     pub ids: Vec<CustomerId>,
+    /// The tags are held by many customers: test each listed row for them (walking the
+    /// sort's index) instead of collecting every holder first.
+    #[serde(default)]
+    pub probe_tags: bool,
 }
+
+/// A tag filter held by more customers than this is probed row by row (see `probe_tags`).
+pub const PROBE_TAGS_ABOVE: i64 = 5_000;
 
 impl CustomerFilter {
     /// The fuzzy search that ranks results, if any: the name's, else the ID's.
@@ -453,7 +460,22 @@ fn filtered(filter: &CustomerFilter, tier: Option<Tier>) -> Query {
     if !filter.ids.is_empty() {
         query = query.filter(customers::id.eq_any(filter.ids.clone()));
     }
-    if !filter.any_tags.is_empty() {
+    if filter.probe_tags {
+        if !filter.any_tags.is_empty() {
+            query = query.filter(diesel::dsl::exists(
+                customer_tags::table
+                    .filter(customer_tags::customer_id.eq(customers::id))
+                    .filter(customer_tags::tag_id.eq_any(filter.any_tags.clone())),
+            ));
+        }
+        for tag in &filter.all_tags {
+            query = query.filter(diesel::dsl::exists(
+                customer_tags::table
+                    .filter(customer_tags::customer_id.eq(customers::id))
+                    .filter(customer_tags::tag_id.eq(*tag)),
+            ));
+        }
+    } else if !filter.any_tags.is_empty() {
         query = query.filter(
             customers::id.eq_any(
                 customer_tags::table
@@ -462,14 +484,16 @@ fn filtered(filter: &CustomerFilter, tier: Option<Tier>) -> Query {
             ),
         );
     }
-    for tag in &filter.all_tags {
-        query = query.filter(
-            customers::id.eq_any(
-                customer_tags::table
-                    .filter(customer_tags::tag_id.eq(*tag))
-                    .select(customer_tags::customer_id),
-            ),
-        );
+    if !filter.probe_tags {
+        for tag in &filter.all_tags {
+            query = query.filter(
+                customers::id.eq_any(
+                    customer_tags::table
+                        .filter(customer_tags::tag_id.eq(*tag))
+                        .select(customer_tags::customer_id),
+                ),
+            );
+        }
     }
     let ranking = filter.ranking();
     if let Some(name) = &filter.name {

@@ -159,15 +159,25 @@ pub fn restrict(
     id: bool,
     tier: Option<Tier>,
 ) -> customers::BoxedQuery<'static, Backend> {
-    for word in &search.words {
-        query = query.filter(customers::id.eq_any(matching_ids!(word, id, true)));
-    }
+    let any_word = |mut query: customers::BoxedQuery<'static, Backend>| {
+        for word in &search.words {
+            query = query.filter(customers::id.eq_any(matching_ids!(word, id, true)));
+        }
+        query
+    };
     let Some(tier) = tier else {
-        return query;
+        return any_word(query);
     };
     let exact = search.folded.clone();
     match (tier, id) {
-        (Tier::Exact, false) => query.filter(customers::sort_name.eq(exact)),
+        // An exact name or ID matches every word: no index lookups needed.
+        (Tier::Exact, false) => query.filter(
+            customers::sort_name.eq(exact).and(
+                customers::name
+                    .is_not_null()
+                    .or(customers::nickname.is_not_null()),
+            ),
+        ),
         (Tier::Exact, true) => query.filter(customers::public_id.eq(exact.to_uppercase())),
         (other, _) => {
             query = if id {
@@ -176,11 +186,13 @@ pub fn restrict(
                 query.filter(customers::sort_name.ne(exact))
             };
             if other == Tier::Partial {
+                // Every word found without a typo (which implies the any-match).
                 for word in &search.words {
                     query = query.filter(customers::id.eq_any(matching_ids!(word, id, false)));
                 }
                 query
             } else {
+                query = any_word(query);
                 // Not every word matched without a typo.
                 let mut missing: Option<
                     Box<

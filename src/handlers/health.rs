@@ -21,3 +21,33 @@ pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
         }
     }
 }
+
+/// `GET /bench/ceiling` (only with `--bench-ceiling`): the Customers page's default query
+/// (newest customers, on the creation index) and a bare HTML render, no session or
+/// template: what the real page is measured against.
+pub async fn ceiling(state: web::Data<AppState>) -> Result<HttpResponse, crate::error::AppError> {
+    use diesel::prelude::*;
+
+    use crate::db::schema::customers;
+    let rows: Vec<(String, Option<String>)> = db::run(&state.pool, |conn| {
+        Ok(customers::table
+            .order((customers::created_at.desc(), customers::id.desc()))
+            .select((customers::public_id, customers::name))
+            .limit(51)
+            .load(conn)?)
+    })
+    .await?;
+    let mut html = String::from("<!doctype html><title>ceiling</title><table>");
+    for (id, name) in rows {
+        html.push_str("<tr><td>");
+        html.push_str(&id);
+        html.push_str("</td><td>");
+        let Ok(escaped) = askama::filters::escape(name.unwrap_or_default(), askama::filters::Html);
+        html.push_str(&escaped.to_string());
+        html.push_str("</td></tr>");
+    }
+    html.push_str("</table>");
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(html))
+}

@@ -5,6 +5,8 @@ pub mod accounts;
 pub mod conversations;
 pub mod delivery;
 pub mod demo;
+pub mod export;
+pub mod generate;
 pub mod jobs;
 pub mod profiles;
 pub mod selfservice;

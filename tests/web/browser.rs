@@ -586,3 +586,90 @@ async fn new_inbound_messages_appear_without_a_reload() {
     agent.wait_for_text("Still there?").await;
     agent.quit().await;
 }
+
+#[tokio::test]
+async fn an_agent_filters_by_tag_and_fuzzy_name_saves_a_segment_and_tags_all_results() {
+    use clientele::db::tags;
+    let app = spawn_app().await;
+    app.create_user("sam.supervisor", Role::Supervisor);
+    app.create_user("lea.agent", Role::Agent);
+    app.with_db(|conn| {
+        tags::insert_tag(conn, "VIP", "#c0352b").expect("tag");
+        tags::insert_tag(conn, "Wholesale", "#2456d6").expect("tag");
+    });
+    let all = app.with_db(|conn| tags::list_tags(conn).expect("tags"));
+    let vip = all.iter().find(|t| t.name == "VIP").expect("VIP").id;
+    let wholesale = all
+        .iter()
+        .find(|t| t.name == "Wholesale")
+        .expect("Wholesale")
+        .id;
+    let ana = app.create_customer(&[("name", "Ana Horvat")]);
+    let ivan = app.create_customer(&[("name", "Ivan Horvat")]);
+    let anna = app.create_customer(&[("name", "Anna Horvath")]);
+    let marko = app.create_customer(&[("name", "Marko Babić")]);
+    for customer in [&ana, &ivan, &marko] {
+        let id = app.customer(customer).id;
+        app.with_db(|conn| tags::add_customer_tag(conn, id, wholesale).expect("tagged"));
+    }
+
+    // The supervisor opens the Customers page to agents.
+    let supervisor = Chrome::start().await;
+    supervisor
+        .sign_in(&app.address, "sam.supervisor", PASSWORD)
+        .await;
+    supervisor.wait_for_text("Sign out").await;
+    supervisor
+        .driver
+        .goto(format!("{}/settings/features", app.address))
+        .await
+        .expect("features");
+    supervisor.click("#customers_page_for_agents").await;
+    supervisor
+        .click("form[action='/settings/features'] button[type=submit]")
+        .await;
+    supervisor.wait_for_text("Features saved.").await;
+    supervisor.quit().await;
+
+    // The agent filters by a tag and a name with a typo.
+    let agent = Chrome::start().await;
+    agent.sign_in(&app.address, "lea.agent", PASSWORD).await;
+    agent.wait_for_text("Sign out").await;
+    agent.click("nav.mainnav a[href='/customers']").await;
+    agent.wait_for_text("Filter customers").await;
+    agent
+        .click(&format!("#f-tags option[value='{wholesale}']"))
+        .await;
+    agent.fill("f-name", "horvt").await;
+    agent.click("form[role=search] button[type=submit]").await;
+    let page = agent.wait_for_text("2 customers").await;
+    assert!(page.contains(&ana) && page.contains(&ivan), "both Horvats");
+    assert!(!page.contains(&anna) && !page.contains(&marko));
+
+    // Saves the view as a segment.
+    agent.fill("segment-name", "Wholesale Horvats").await;
+    agent
+        .click("form[action='/customers/segments'] button")
+        .await;
+    agent.wait_for_text("Wholesale Horvats").await;
+
+    // Tags every result in bulk, after a confirmation that states the count.
+    agent
+        .click(&format!("#bulk-tag option[value='{vip}']"))
+        .await;
+    agent.click("#scope-all").await;
+    agent.click("#bulk-apply").await;
+    agent.wait_for_text("for 2 customers").await;
+    agent.click("#bulk-confirm").await;
+    agent.wait_for_text("Finished.").await;
+    for (customer, tagged) in [(&ana, true), (&ivan, true), (&anna, false), (&marko, false)] {
+        let id = app.customer(customer).id;
+        let names: Vec<String> = app
+            .with_db(|conn| tags::list_customer_tags(conn, id).expect("tags"))
+            .into_iter()
+            .map(|t| t.name)
+            .collect();
+        assert_eq!(names.contains(&"VIP".to_owned()), tagged, "{customer}");
+    }
+    agent.quit().await;
+}

@@ -12,7 +12,7 @@ use crate::helpers::{TestApp, location, spawn_app};
 fn ids_on(html: &str) -> Vec<String> {
     html.split("<td class=\"mono\">")
         .skip(1)
-        .map(|part| part[..part.find('<').unwrap()].to_owned())
+        .map(|part| part[..part.find('<').expect("cell end")].to_owned())
         .collect()
 }
 
@@ -86,7 +86,13 @@ async fn fuzzy_customer_id_search_finds_ids_containing_the_digits() {
     assert_eq!(ids.first(), Some(&twelfth), "the exact ID ranks first");
 }
 
-fn set_counters(app: &TestApp, public_id: &str, orders: i64, conversations: i64, csat: Option<f64>) {
+fn set_counters(
+    app: &TestApp,
+    public_id: &str,
+    orders: i64,
+    conversations: i64,
+    csat: Option<f64>,
+) {
     app.with_db(|conn| {
         diesel::update(customers::table.filter(customers::public_id.eq(public_id)))
             .set((
@@ -105,7 +111,12 @@ async fn property_conditions_take_operators_that_fit_the_type() {
     let app = spawn_app().await;
     let supervisor = app.supervisor().await;
     app.create_property("score", "number", &[], "edit");
-    app.create_property("interests", "multiple_choice", &["Golf", "Tennis", "Chess"], "edit");
+    app.create_property(
+        "interests",
+        "multiple_choice",
+        &["Golf", "Tennis", "Chess"],
+        "edit",
+    );
     app.create_property("renewal", "date", &[], "edit");
     app.create_property("plan", "text", &[], "edit");
     let ada = app.create_customer(&[
@@ -206,7 +217,10 @@ async fn conditions_on_hidden_properties_reveal_nothing_to_agents() {
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = response.text().await.unwrap();
     let ids = ids_on(&html);
-    assert!(ids.contains(&high) && ids.contains(&low), "the condition is not applied");
+    assert!(
+        ids.contains(&high) && ids.contains(&low),
+        "the condition is not applied"
+    );
     assert!(
         !html.contains("secret_score label"),
         "the hidden property is never offered or named"
@@ -214,7 +228,10 @@ async fn conditions_on_hidden_properties_reveal_nothing_to_agents() {
     let unknown = agent.get("/customers?period=all&f=no_such:greater:5").await;
     let unknown = unknown.text().await.unwrap();
     assert!(unknown.contains("Pick a property to filter by."));
-    assert!(html.contains("Pick a property to filter by."), "same answer as unknown");
+    assert!(
+        html.contains("Pick a property to filter by."),
+        "same answer as unknown"
+    );
 }
 
 #[tokio::test]
@@ -226,14 +243,22 @@ async fn sorts_by_name_last_contact_and_satisfaction() {
     let carla = app.create_customer(&[("name", "Carla")]);
     set_counters(&app, &bob, 0, 0, Some(4.5));
     set_counters(&app, &carla, 0, 0, Some(2.0));
-    let ids = ids_on(&supervisor.page("/customers?period=all&sort=name&dir=asc").await);
+    let ids = ids_on(
+        &supervisor
+            .page("/customers?period=all&sort=name&dir=asc")
+            .await,
+    );
     assert_eq!(ids, vec![abel.clone(), bob.clone(), carla.clone()]);
     let ids = ids_on(
         &supervisor
             .page("/customers?period=all&sort=satisfaction&dir=desc")
             .await,
     );
-    assert_eq!(ids, vec![bob.clone(), carla.clone(), abel.clone()], "unrated last");
+    assert_eq!(
+        ids,
+        vec![bob.clone(), carla.clone(), abel.clone()],
+        "unrated last"
+    );
     let token = app.api_token("gw");
     let dora = app.create_customer(&[("name", "Dora"), ("phone", "+385911234567")]);
     app.inbound(
@@ -257,7 +282,10 @@ async fn sorts_by_name_last_contact_and_satisfaction() {
 
 /// Waits until the job behind a progress page is finished; returns its id.
 async fn wait_for_job(app: &TestApp, job_url: &str) -> i64 {
-    let id: i64 = job_url.trim_start_matches("/jobs/").parse().expect("job id");
+    let id: i64 = job_url
+        .trim_start_matches("/jobs/")
+        .parse()
+        .expect("job id");
     for _ in 0..200 {
         let status: String = app.with_db(|conn| {
             jobs::table
@@ -333,7 +361,11 @@ async fn bulk_changes_apply_to_selected_rows_or_everything_matching_with_history
     assert_eq!(response.status(), StatusCode::OK);
     let confirm = response.text().await.unwrap();
     assert!(confirm.contains("for 7 customers"), "{confirm}");
-    assert_eq!(tag_events(&app, &ids[3]), 0, "nothing changes before the confirmation");
+    assert_eq!(
+        tag_events(&app, &ids[3]),
+        0,
+        "nothing changes before the confirmation"
+    );
     let mut confirmed = bulk_all.to_vec();
     confirmed.push(("confirm", "yes"));
     let response = supervisor.post_form("/customers/bulk", &confirmed).await;
@@ -373,11 +405,21 @@ async fn bulk_changes_apply_to_selected_rows_or_everything_matching_with_history
     let response = supervisor
         .post_form(
             "/customers/bulk",
-            &[("query", "period=all"), ("action", "add_tag"), ("tag", "999"), ("scope", "all")],
+            &[
+                ("query", "period=all"),
+                ("action", "add_tag"),
+                ("tag", "999"),
+                ("scope", "all"),
+            ],
         )
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    assert!(supervisor.page(&location(&response)).await.contains("Pick a tag."));
+    assert!(
+        supervisor
+            .page(&location(&response))
+            .await
+            .contains("Pick a tag.")
+    );
 }
 
 #[tokio::test]
@@ -419,7 +461,11 @@ async fn an_interrupted_bulk_change_resumes_after_its_last_batch() {
     });
     let id: i64 = app.with_db(|conn| jobs::table.select(jobs::id).first(conn).unwrap());
     wait_for_job(&app, &format!("/jobs/{id}")).await;
-    assert_eq!(tag_events(&app, &ids[0]), 0, "committed batches are not redone");
+    assert_eq!(
+        tag_events(&app, &ids[0]),
+        0,
+        "committed batches are not redone"
+    );
     assert_eq!(tag_events(&app, &ids[1]), 0);
     for id in &ids[2..] {
         assert_eq!(tag_events(&app, id), 1);

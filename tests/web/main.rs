@@ -12,6 +12,7 @@ mod cli;
 mod customers;
 mod customers_page;
 mod customers_search;
+mod export;
 mod health;
 mod helpers;
 mod history;

@@ -193,6 +193,15 @@ pub fn resolve(
         ..CustomerFilter::default()
     };
     let tag_ids: Vec<TagId> = form.tags.iter().map(|t| TagId(*t)).collect();
+    if !tag_ids.is_empty() {
+        // Tag sizes are counters: a popular tag is tested row by row along the sort's index.
+        let held: i64 = crate::db::tags::list_tags(conn)?
+            .iter()
+            .filter(|t| tag_ids.contains(&t.id))
+            .map(|t| t.customers_count)
+            .sum();
+        filter.probe_tags = held > crate::db::listing::PROBE_TAGS_ABOVE;
+    }
     if form.tag_mode == "all" {
         filter.all_tags = tag_ids;
     } else {

@@ -2,6 +2,7 @@
 
 pub mod activity;
 pub mod bulk;
+pub mod export;
 pub mod fields;
 pub mod filter;
 pub mod history;

@@ -1,0 +1,133 @@
+//! CSV export of customers: the columns a reader may see (standard, custom and computed
+//! properties by technical name, then lifecycle, tags and identities), written batch by
+//! batch in id order so memory stays flat however many rows there are.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use diesel::QueryResult;
+
+use crate::db::DbConnection;
+use crate::db::customers;
+use crate::db::identities;
+use crate::db::listing::{self, CustomerFilter};
+use crate::db::properties::Property;
+use crate::db::tags;
+use crate::db::types::CustomerId;
+use crate::domain::Role;
+use crate::services::profiles::assemble_values;
+
+/// Customers read per query while exporting.
+pub const BATCH: i64 = 500;
+
+/// Separates several tags or identities in one cell.
+pub const LIST_SEPARATOR: &str = "; ";
+
+/// What to export, for whom.
+pub struct ExportPlan {
+    /// The properties the reader may see, in the registry's order.
+    pub properties: Vec<Property>,
+    pub filter: CustomerFilter,
+}
+
+impl ExportPlan {
+    /// Plans an export of `filter` for a reader of `role`.
+    pub fn new(registry: &[Property], role: Role, filter: CustomerFilter) -> ExportPlan {
+        ExportPlan {
+            properties: registry
+                .iter()
+                .filter(|p| p.visible_to(role))
+                .cloned()
+                .collect(),
+            filter,
+        }
+    }
+
+    /// The header row.
+    pub fn header(&self) -> Vec<String> {
+        let mut header = vec!["customer_id".to_owned()];
+        header.extend(self.properties.iter().map(|p| p.key.clone()));
+        header.extend(["lifecycle", "tags", "identities"].map(str::to_owned));
+        header
+    }
+}
+
+/// A cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, or a tab or carriage
+/// return first) gets a leading apostrophe, which spreadsheets show as text.
+pub fn neutralise(cell: &str) -> Cow<'_, str> {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => Cow::Owned(format!("'{cell}")),
+        _ => Cow::Borrowed(cell),
+    }
+}
+
+/// Writes the rows of the customers after `after` (at most one batch); returns how many
+/// rows and the last id, `None` when there are no more.
+pub fn write_batch<W: std::io::Write>(
+    conn: &mut DbConnection,
+    plan: &ExportPlan,
+    after: CustomerId,
+    out: &mut csv::Writer<W>,
+) -> QueryResult<Option<(usize, CustomerId)>> {
+    let ids = listing::ids_after(conn, &plan.filter, after, BATCH)?;
+    let Some(last) = ids.last().copied() else {
+        return Ok(None);
+    };
+    let mut rows = customers::list_by_ids(conn, &ids)?;
+    rows.sort_by_key(|c| c.id);
+    let custom = customers::list_custom_values_for(conn, &ids, &plan.properties)?;
+    let mut tags = tags::list_tags_for_customers(conn, &ids)?;
+    let mut held: HashMap<CustomerId, Vec<String>> = HashMap::new();
+    for identity in identities::list_identities_for(conn, &ids)? {
+        if let Some(customer) = identity.customer_id {
+            held.entry(customer)
+                .or_default()
+                .push(format!("{}:{}", identity.channel, identity.external_id));
+        }
+    }
+    let none = HashMap::new();
+    for customer in &rows {
+        let values = assemble_values(
+            customer,
+            &plan.properties,
+            custom.get(&customer.id).unwrap_or(&none),
+        );
+        let mut record: Vec<String> = Vec::with_capacity(plan.properties.len() + 4);
+        record.push(customer.public_id.clone());
+        for property in &plan.properties {
+            let text = values
+                .get(&property.key)
+                .map(|v| v.form_text())
+                .unwrap_or_default();
+            record.push(neutralise(&text).into_owned());
+        }
+        record.push(customer.lifecycle.clone());
+        let names: Vec<String> = tags
+            .remove(&customer.id)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|t| t.name)
+            .collect();
+        record.push(neutralise(&names.join(LIST_SEPARATOR)).into_owned());
+        let identities = held.remove(&customer.id).unwrap_or_default();
+        record.push(neutralise(&identities.join(LIST_SEPARATOR)).into_owned());
+        out.write_record(&record)
+            .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+    }
+    Ok(Some((rows.len(), last)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_are_neutralised_and_other_text_kept() {
+        assert_eq!(neutralise("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(neutralise("+385911234567"), "'+385911234567");
+        assert_eq!(neutralise("-5"), "'-5");
+        assert_eq!(neutralise("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(neutralise("Ada"), "Ada");
+        assert_eq!(neutralise(""), "");
+    }
+}

@@ -1,0 +1,469 @@
+//! `clientele generate`: fills a database with realistic customers for benchmarks — 1 to 3
+//! identities on varied channels, tags, custom property values, lifecycle stages, about two
+//! conversations of about five messages each, creation times over two years. Rows go in as
+//! multi-row INSERTs of generated literals (numbers and text from fixed lists, quotes
+//! doubled), a few thousand customers per transaction, with the search index and every
+//! counter written as the application would write them.
+
+use std::time::Instant;
+
+use chrono::{Duration, NaiveDateTime};
+use diesel::RunQueryDsl;
+use diesel::connection::SimpleConnection;
+
+use crate::db::{self, DbConnection};
+use crate::domain::customer::public_id_for;
+use crate::domain::search::{SEARCH_VERSION, fold, terms};
+
+const FIRST: [&str; 40] = [
+    "John",
+    "Maria",
+    "José",
+    "Ana",
+    "Luka",
+    "Ivana",
+    "Mohammed",
+    "Fatima",
+    "Wei",
+    "Yuki",
+    "Olga",
+    "Sven",
+    "Chloé",
+    "Liam",
+    "Noah",
+    "Emma",
+    "Sofia",
+    "Mateo",
+    "Amara",
+    "Kwame",
+    "Priya",
+    "Arjun",
+    "Zoë",
+    "Björn",
+    "Łukasz",
+    "Agnieszka",
+    "Dmitri",
+    "Elif",
+    "Mehmet",
+    "Aiko",
+    "Carlos",
+    "Lucía",
+    "Hannah",
+    "Oliver",
+    "Mila",
+    "Petra",
+    "Tomás",
+    "Nadia",
+    "Omar",
+    "Ines",
+];
+const LAST: [&str; 40] = [
+    "Smith",
+    "García",
+    "Horvat",
+    "Kovačić",
+    "Müller",
+    "Rossi",
+    "Nguyen",
+    "Kim",
+    "Tanaka",
+    "Silva",
+    "Johnson",
+    "Novak",
+    "Dubois",
+    "Jensen",
+    "Nowak",
+    "Ivanov",
+    "Yılmaz",
+    "Okafor",
+    "Mensah",
+    "Patel",
+    "Sharma",
+    "O'Brien",
+    "Andersson",
+    "Fernández",
+    "López",
+    "Babić",
+    "Jurić",
+    "Costa",
+    "Schmidt",
+    "Petrov",
+    "Haddad",
+    "Cohen",
+    "Moreau",
+    "Bianchi",
+    "Wójcik",
+    "Sato",
+    "Chen",
+    "Ali",
+    "Walker",
+    "Brown",
+];
+const CITIES: [(&str, &str); 8] = [
+    ("Zagreb", "HR"),
+    ("Split", "HR"),
+    ("Madrid", "ES"),
+    ("Berlin", "DE"),
+    ("Lagos", "NG"),
+    ("São Paulo", "BR"),
+    ("Mumbai", "IN"),
+    ("Tokyo", "JP"),
+];
+const CHANNELS: [&str; 6] = ["whatsapp", "sms", "email", "telegram", "instagram", "web"];
+const LIFECYCLES: [&str; 6] = [
+    "prospect", "customer", "active", "at_risk", "churned", "vip",
+];
+const TAGS: [&str; 5] = ["VIP", "Wholesale", "Newsletter", "Complaint", "Returning"];
+const PLANS: [&str; 3] = ["Basic", "Plus", "Pro"];
+const LINES: [&str; 6] = [
+    "Hi, where is my order?",
+    "Thanks, that helped!",
+    "Can I change my delivery address?",
+    "We are looking into it.",
+    "Your parcel ships tomorrow.",
+    "Is the shop open on Sunday?",
+];
+
+/// Customers written per transaction.
+const BATCH: u64 = 2_000;
+
+fn quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+fn stamp(at: NaiveDateTime) -> String {
+    format!("'{}'", at.format("%F %T%.f"))
+}
+
+/// One table's rows, written as one multi-row INSERT.
+struct Rows {
+    head: String,
+    body: String,
+    count: usize,
+}
+
+impl Rows {
+    fn new(head: &str) -> Rows {
+        Rows {
+            head: head.to_owned(),
+            body: String::new(),
+            count: 0,
+        }
+    }
+
+    fn push(&mut self, values: &str) {
+        if self.count > 0 {
+            self.body.push(',');
+        }
+        self.body.push('(');
+        self.body.push_str(values);
+        self.body.push(')');
+        self.count += 1;
+    }
+
+    fn flush(&mut self, conn: &mut DbConnection) -> diesel::QueryResult<()> {
+        if self.count > 0 {
+            let sql = format!("{} VALUES {}", self.head, self.body);
+            diesel::sql_query(sql).execute(conn)?;
+            self.body.clear();
+            self.count = 0;
+        }
+        Ok(())
+    }
+}
+
+/// Ids the generator needs from the registry: tags and two custom properties.
+fn prepare(conn: &mut DbConnection) -> anyhow::Result<(Vec<i64>, i64, i64)> {
+    use crate::db::properties::{self, NewProperty};
+    let mut tag_ids = Vec::new();
+    for (i, name) in TAGS.iter().enumerate() {
+        let key = name.to_lowercase();
+        if !crate::db::tags::name_taken(conn, name, None)? {
+            let color = crate::domain::customer::TAG_COLORS[i % 8].0;
+            crate::db::tags::insert_tag(conn, name, color)?;
+        }
+        let tag = crate::db::tags::list_tags(conn)?
+            .into_iter()
+            .find(|t| t.name.to_lowercase() == key)
+            .ok_or_else(|| anyhow::anyhow!("tag {name} missing"))?;
+        tag_ids.push(tag.id.0);
+    }
+    let mut property = |key: &str, ty: &str, choices: &[&str]| -> anyhow::Result<i64> {
+        let registry = properties::list_properties(conn)?;
+        if let Some(found) = registry.iter().find(|p| p.key == key) {
+            return Ok(found.id.0);
+        }
+        let at = db::now();
+        let choices = serde_json::to_string(choices)?;
+        let label = format!("{}{}", key[..1].to_uppercase(), &key[1..]);
+        Ok(properties::insert_property(
+            conn,
+            &NewProperty {
+                key,
+                label: &label,
+                kind: "custom",
+                value_type: ty,
+                choices,
+                agent_access: "edit",
+                customer_access: "hidden",
+                position: 500,
+                created_at: at,
+                updated_at: at,
+            },
+        )?
+        .0)
+    };
+    let plan = property("plan", "single_choice", &PLANS)?;
+    let score = property("score", "number", &[])?;
+    Ok((tag_ids, plan, score))
+}
+
+fn next_id(conn: &mut DbConnection, table: &str) -> diesel::QueryResult<i64> {
+    #[derive(diesel::QueryableByName)]
+    struct Max {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        next: i64,
+    }
+    let sql = format!("SELECT COALESCE(MAX(id), 0) + 1 AS next FROM {table}");
+    Ok(diesel::sql_query(sql).get_result::<Max>(conn)?.next)
+}
+
+/// Writes `count` customers; prints progress; returns how long it took.
+pub fn generate(
+    conn: &mut DbConnection,
+    count: u64,
+    seed: u64,
+) -> anyhow::Result<std::time::Duration> {
+    let started = Instant::now();
+    let (tag_ids, plan_property, score_property) = prepare(conn)?;
+    let postgres = matches!(conn, DbConnection::Postgresql(_));
+    if let DbConnection::Sqlite(c) = conn {
+        c.batch_execute("PRAGMA synchronous = OFF; PRAGMA cache_size = -262144;")?;
+    }
+    let overriding = if postgres {
+        " OVERRIDING SYSTEM VALUE"
+    } else {
+        ""
+    };
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let now = db::now();
+    let mut customer_id = next_id(conn, "customers")?;
+    let mut identity_id = next_id(conn, "channel_identities")?;
+    let mut conversation_id = next_id(conn, "conversations")?;
+    let mut tag_counts = vec![0_i64; tag_ids.len()];
+    let mut done = 0;
+    while done < count {
+        let size = BATCH.min(count - done);
+        let mut customers = Rows::new(&format!(
+            "INSERT INTO customers (id, public_id, name, email, phone, city, country, language, \
+             lifecycle, conversations_count, messages_count, last_contact_at, csat_sum, csat_count, \
+             csat_average, orders_count, version, created_at, updated_at, sort_name, contact_sort, \
+             csat_sort, search_version){overriding}"
+        ));
+        let mut terms_rows = Rows::new("INSERT INTO customer_terms (kind, term, customer_id)");
+        let mut identities = Rows::new(&format!(
+            "INSERT INTO channel_identities (id, channel, external_id, customer_id, display_name, \
+             created_at, last_seen_at){overriding}"
+        ));
+        let mut conversations = Rows::new(&format!(
+            "INSERT INTO conversations (id, identity_id, customer_id, channel, status, direction, \
+             started_at, ended_at, last_message_at, messages_count, rating){overriding}"
+        ));
+        let mut messages = Rows::new(
+            "INSERT INTO messages (conversation_id, identity_id, customer_id, direction, \
+             author_kind, author_name, body, suppressed, sent_at, created_at)",
+        );
+        let mut tags = Rows::new("INSERT INTO customer_tags (customer_id, tag_id, created_at)");
+        let mut values = Rows::new(
+            "INSERT INTO customer_values (customer_id, property_id, value_text, value_number)",
+        );
+        let mut events = Rows::new(
+            "INSERT INTO customer_events (customer_id, actor_kind, actor_name, action, \
+             customer_version, created_at)",
+        );
+        for _ in 0..size {
+            let id = customer_id;
+            customer_id += 1;
+            let public_id = public_id_for(id);
+            let first = FIRST[rng.usize(..FIRST.len())];
+            let last = LAST[rng.usize(..LAST.len())];
+            let name = format!("{first} {last}");
+            let email = format!(
+                "{}.{}{id}@example.com",
+                fold(first),
+                fold(last).replace(' ', "")
+            );
+            let phone = format!("+3859{:08}", id % 100_000_000);
+            let (city, country) = CITIES[rng.usize(..CITIES.len())];
+            let created = now - Duration::seconds(rng.i64(0..2 * 365 * 86_400));
+            // Conversations: 0 to 4, about two; each 2 to 8 messages, about five.
+            let mut channels: Vec<&str> = Vec::new();
+            for _ in 0..rng.usize(1..=3) {
+                let channel = CHANNELS[rng.usize(..CHANNELS.len())];
+                if !channels.contains(&channel) {
+                    channels.push(channel);
+                }
+            }
+            let mut identity_ids = Vec::new();
+            for channel in &channels {
+                let external = match *channel {
+                    "whatsapp" | "sms" => phone.clone(),
+                    "email" => email.clone(),
+                    "telegram" => format!("tg{id}"),
+                    "instagram" => format!("ig.{id}"),
+                    _ => format!("web-{id}"),
+                };
+                identities.push(&format!(
+                    "{identity_id},{},{},{id},{},{},{}",
+                    quote(channel),
+                    quote(&external),
+                    quote(&name),
+                    stamp(created),
+                    stamp(created)
+                ));
+                identity_ids.push((identity_id, *channel));
+                identity_id += 1;
+            }
+            let (mut conversations_count, mut messages_count) = (0_i64, 0_i64);
+            let (mut csat_sum, mut csat_count) = (0_i64, 0_i64);
+            let mut last_contact: Option<NaiveDateTime> = None;
+            for _ in 0..rng.usize(0..=4) {
+                let (identity, channel) = identity_ids[rng.usize(..identity_ids.len())];
+                let span = (now - created).num_seconds().max(1);
+                let started_at = created + Duration::seconds(rng.i64(0..span));
+                let count = rng.i64(2..=8);
+                let ended = started_at + Duration::minutes(count * 3);
+                let rating = (rng.u8(..3) == 0).then(|| rng.i64(1..=5));
+                if let Some(r) = rating {
+                    csat_sum += r;
+                    csat_count += 1;
+                }
+                conversations.push(&format!(
+                    "{conversation_id},{identity},{id},{},'closed','inbound',{},{},{},{count},{}",
+                    quote(channel),
+                    stamp(started_at),
+                    stamp(ended),
+                    stamp(ended),
+                    rating.map_or("NULL".to_owned(), |r| r.to_string())
+                ));
+                for m in 0..count {
+                    let inbound = m % 2 == 0;
+                    let at = started_at + Duration::minutes(m * 3);
+                    messages.push(&format!(
+                        "{conversation_id},{identity},{id},{},{},{},{},FALSE,{},{}",
+                        if inbound { "'inbound'" } else { "'outbound'" },
+                        if inbound { "'customer'" } else { "'agent'" },
+                        if inbound {
+                            quote(&name)
+                        } else {
+                            "'Agent'".to_owned()
+                        },
+                        quote(LINES[rng.usize(..LINES.len())]),
+                        stamp(at),
+                        stamp(at)
+                    ));
+                }
+                conversation_id += 1;
+                conversations_count += 1;
+                messages_count += count;
+                last_contact = last_contact.max(Some(ended));
+            }
+            let average = (csat_count > 0).then(|| csat_sum as f64 / csat_count as f64);
+            let lifecycle = LIFECYCLES[rng.usize(..LIFECYCLES.len())];
+            customers.push(&format!(
+                "{id},{},{},{},{},{},{},'en',{},{conversations_count},{messages_count},{},{csat_sum},{csat_count},{},{},1,{},{},{},{},{},{SEARCH_VERSION}",
+                quote(&public_id),
+                quote(&name),
+                quote(&email),
+                quote(&phone),
+                quote(city),
+                quote(country),
+                quote(lifecycle),
+                last_contact.map_or("NULL".to_owned(), stamp),
+                average.map_or("NULL".to_owned(), |a| a.to_string()),
+                rng.i64(0..12),
+                stamp(created),
+                stamp(created),
+                quote(&fold(&name)),
+                last_contact.map_or(0, |t| t.and_utc().timestamp_micros()),
+                average.map_or(-1, |a| (a * 1000.0).round() as i64),
+            ));
+            for (kind, term) in terms(Some(&name), None, &public_id) {
+                terms_rows.push(&format!("{kind},{},{id}", quote(&term)));
+            }
+            for (i, tag) in tag_ids.iter().enumerate() {
+                if rng.u8(..5) == 0 {
+                    tags.push(&format!("{id},{tag},{}", stamp(created)));
+                    tag_counts[i] += 1;
+                }
+            }
+            let plan = PLANS[rng.usize(..PLANS.len())];
+            values.push(&format!("{id},{plan_property},{},NULL", quote(plan)));
+            let score = rng.i64(0..100);
+            values.push(&format!("{id},{score_property},'{score}',{score}"));
+            events.push(&format!(
+                "{id},'system','Data generator','created',1,{}",
+                stamp(created)
+            ));
+        }
+        db::transaction(conn, |conn| -> diesel::QueryResult<()> {
+            for rows in [
+                &mut customers,
+                &mut terms_rows,
+                &mut identities,
+                &mut conversations,
+                &mut messages,
+                &mut tags,
+                &mut values,
+                &mut events,
+            ] {
+                rows.flush(conn)?;
+            }
+            Ok(())
+        })?;
+        done += size;
+        if done % 50_000 == 0 || done == count {
+            let rate = done as f64 / started.elapsed().as_secs_f64().max(0.001);
+            println!("{done} customers ({rate:.0}/s)");
+        }
+    }
+    for (tag, added) in tag_ids.iter().zip(tag_counts) {
+        diesel::sql_query(format!(
+            "UPDATE tags SET customers_count = customers_count + {added} WHERE id = {tag}"
+        ))
+        .execute(conn)?;
+    }
+    if postgres {
+        for table in ["customers", "channel_identities", "conversations"] {
+            diesel::sql_query(format!(
+                "SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"
+            ))
+            .execute(conn)?;
+        }
+        diesel::sql_query("ANALYZE").execute(conn)?;
+    } else {
+        diesel::sql_query("ANALYZE").execute(conn)?;
+    }
+    Ok(started.elapsed())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_channels_and_stages_are_ones_the_product_knows() {
+        for channel in CHANNELS {
+            assert!(
+                channel.parse::<crate::domain::channel::Channel>().is_ok(),
+                "{channel}"
+            );
+        }
+        for stage in LIFECYCLES {
+            assert!(
+                stage.parse::<crate::domain::customer::Lifecycle>().is_ok(),
+                "{stage}"
+            );
+        }
+    }
+}

@@ -1,0 +1,108 @@
+//! CSV export: the current filter, selected rows, access rules, formulas, the record.
+
+use diesel::prelude::*;
+use reqwest::StatusCode;
+
+use clientele::db::schema::audit_log;
+
+use crate::helpers::spawn_app;
+
+fn parse(body: &str) -> Vec<Vec<String>> {
+    let body = body.trim_start_matches('\u{feff}');
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(body.as_bytes());
+    reader
+        .records()
+        .map(|r| r.expect("a CSV record").iter().map(str::to_owned).collect())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_export_follows_the_filter_the_reader_and_neutralises_formulas() {
+    let app = spawn_app().await;
+    app.set_customers_page_for_agents(true);
+    app.create_property("plan", "text", &[], "edit");
+    app.create_property("secret_note", "text", &[], "hidden");
+    let ada = app.create_customer(&[
+        ("name", "=HYPERLINK(\"http://evil\")"),
+        ("phone", "+385911111111"),
+        ("plan", "Gold"),
+        ("secret_note", "do not tell"),
+    ]);
+    let bob = app.create_customer(&[("name", "Bob Builder"), ("plan", "Silver")]);
+    app.with_db(|conn| clientele::db::tags::insert_tag(conn, "VIP", "#c0352b").unwrap());
+    let vip = app.with_db(|conn| clientele::db::tags::list_tags(conn).unwrap()[0].id);
+    let ada_id = app.customer(&ada).id;
+    app.with_db(|conn| clientele::db::tags::add_customer_tag(conn, ada_id, vip).unwrap());
+
+    let supervisor = app.supervisor().await;
+    let response = supervisor.get("/customers/export.csv?period=all").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment")
+    );
+    let rows = parse(&response.text().await.unwrap());
+    let header = &rows[0];
+    let column = |key: &str| header.iter().position(|h| h == key).unwrap();
+    assert!(
+        header.contains(&"secret_note".to_owned()),
+        "supervisors see it"
+    );
+    assert_eq!(rows.len(), 3, "header and two customers");
+    let ada_row = rows.iter().find(|r| r[0] == ada).unwrap();
+    assert_eq!(ada_row[column("name")], "'=HYPERLINK(\"http://evil\")");
+    assert_eq!(ada_row[column("phone")], "'+385911111111");
+    assert_eq!(ada_row[column("plan")], "Gold");
+    assert_eq!(ada_row[column("tags")], "VIP");
+    assert_eq!(ada_row[column("lifecycle")], "prospect");
+
+    // The filter applies; agents never get hidden properties.
+    let agent = app.agent().await;
+    let rows = parse(
+        &agent
+            .get("/customers/export.csv?period=all&name=bob")
+            .await
+            .text()
+            .await
+            .unwrap(),
+    );
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[1][0], bob);
+    assert!(!rows[0].contains(&"secret_note".to_owned()));
+    assert!(!rows.concat().contains(&"do not tell".to_owned()));
+
+    // Selected rows, by POST from the list's form.
+    let response = supervisor
+        .post_form("/customers/export.csv", &[("customer", &bob)])
+        .await;
+    let rows = parse(&response.text().await.unwrap());
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[1][0], bob);
+
+    // Who exported what is recorded, with the row count.
+    let mut details: Vec<String> = Vec::new();
+    for _ in 0..50 {
+        details = app.with_db(|conn| {
+            audit_log::table
+                .filter(audit_log::action.eq("customers.exported"))
+                .select(audit_log::detail)
+                .load(conn)
+                .unwrap()
+        });
+        if details.len() == 3 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(
+        details
+            .iter()
+            .any(|d| d.contains("name=bob") && d.contains("(1 rows)")),
+        "{details:?}"
+    );
+    assert!(details.iter().any(|d| d.contains("(2 rows)")));
+}
