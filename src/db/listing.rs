@@ -439,7 +439,40 @@ fn computed_condition(query: Query, key: &str, test: &Test) -> Query {
 
 /// The filtered query, before sorting and paging; with a `tier`, only the customers
 /// matching the fuzzy search that well.
-fn filtered(filter: &CustomerFilter, tier: Option<Tier>) -> Query {
+/// The fuzzy searches of a filter, resolved against the index (once per request).
+#[derive(Debug, Clone, Default)]
+pub struct Plans {
+    name: Option<search::Plan>,
+    public_id: Option<search::Plan>,
+}
+
+/// Resolves a filter's fuzzy searches.
+pub fn plan(conn: &mut DbConnection, filter: &CustomerFilter) -> QueryResult<Plans> {
+    plan_collecting(conn, filter, search::COLLECT_AT_MOST)
+}
+
+/// [`plan`] with another bound on the ids collected per word (tests use a tiny one, to
+/// take the path of common words).
+pub fn plan_collecting(
+    conn: &mut DbConnection,
+    filter: &CustomerFilter,
+    at_most: usize,
+) -> QueryResult<Plans> {
+    Ok(Plans {
+        name: filter
+            .name
+            .as_ref()
+            .map(|q| search::plan_collecting(conn, q, false, at_most))
+            .transpose()?,
+        public_id: filter
+            .public_id
+            .as_ref()
+            .map(|q| search::plan_collecting(conn, q, true, at_most))
+            .transpose()?,
+    })
+}
+
+fn filtered(filter: &CustomerFilter, plans: &Plans, tier: Option<Tier>) -> Query {
     let mut query = customers::table.into_boxed();
     let (from, until) = (filter.from, filter.until);
     if filter.on_last_contact {
@@ -496,13 +529,13 @@ fn filtered(filter: &CustomerFilter, tier: Option<Tier>) -> Query {
         }
     }
     let ranking = filter.ranking();
-    if let Some(name) = &filter.name {
+    if let Some(name) = &plans.name {
         let name_tier = tier.filter(|_| ranking.is_some_and(|(_, id)| !id));
-        query = search::restrict(query, name, false, name_tier);
+        query = search::restrict(query, name, name_tier);
     }
-    if let Some(public_id) = &filter.public_id {
+    if let Some(public_id) = &plans.public_id {
         let id_tier = tier.filter(|_| ranking.is_some_and(|(_, id)| id));
-        query = search::restrict(query, public_id, true, id_tier);
+        query = search::restrict(query, public_id, id_tier);
     }
     if let Some(email) = &filter.email {
         query = query.filter(
@@ -598,13 +631,14 @@ fn sorted(query: Query, key: SortKey, ascending: bool, after: Option<&Cursor>) -
 pub fn list_filtered(
     conn: &mut DbConnection,
     filter: &CustomerFilter,
+    plans: &Plans,
     key: SortKey,
     ascending: bool,
     after: Option<&Cursor>,
     limit: i64,
 ) -> QueryResult<Vec<(Customer, u8)>> {
     if filter.ranking().is_none() {
-        let query = sorted(filtered(filter, None), key, ascending, after);
+        let query = sorted(filtered(filter, plans, None), key, ascending, after);
         let found: Vec<Customer> = query
             .select(Customer::as_select())
             .limit(limit)
@@ -619,7 +653,7 @@ pub fn list_filtered(
             break;
         }
         let cursor = after.filter(|c| c.tier == tier as u8);
-        let query = sorted(filtered(filter, Some(tier)), key, ascending, cursor);
+        let query = sorted(filtered(filter, plans, Some(tier)), key, ascending, cursor);
         let found: Vec<Customer> = query
             .select(Customer::as_select())
             .limit(wanted)
@@ -633,9 +667,10 @@ pub fn list_filtered(
 pub fn count_filtered(
     conn: &mut DbConnection,
     filter: &CustomerFilter,
+    plans: &Plans,
     cap: i64,
 ) -> QueryResult<i64> {
-    let ids: Vec<CustomerId> = filtered(filter, None)
+    let ids: Vec<CustomerId> = filtered(filter, plans, None)
         .select(customers::id)
         .limit(cap + 1)
         .load(conn)?;
@@ -650,7 +685,8 @@ pub fn ids_after(
     after: CustomerId,
     limit: i64,
 ) -> QueryResult<Vec<CustomerId>> {
-    filtered(filter, None)
+    let plans = plan(conn, filter)?;
+    filtered(filter, &plans, None)
         .filter(customers::id.gt(after))
         .order(customers::id.asc())
         .select(customers::id)
@@ -660,7 +696,8 @@ pub fn ids_after(
 
 /// How many customers match, exactly (for confirmations of bulk changes).
 pub fn count_all(conn: &mut DbConnection, filter: &CustomerFilter) -> QueryResult<i64> {
-    filtered(filter, None).count().get_result(conn)
+    let plans = plan(conn, filter)?;
+    filtered(filter, &plans, None).count().get_result(conn)
 }
 
 #[cfg(test)]

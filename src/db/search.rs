@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use super::DbConnection;
 use super::customers::{Backend, Customer};
 use super::schema::{customer_terms, customers};
+use super::types::CustomerId;
 use crate::domain::search::{FuzzyQuery, SEARCH_VERSION, TermKind, fold, prefix_end, terms};
 
 type Terms = std::collections::BTreeSet<(i16, String)>;
@@ -87,49 +88,6 @@ pub fn index_pending(conn: &mut DbConnection, batch: i64) -> QueryResult<usize> 
     })
 }
 
-/// Ids whose name (or ID) has a word starting with `word` (so containing it), or a whole
-/// word among `variants` (one typo away). Not boxed: it is a subquery of a boxed query.
-#[diesel::dsl::auto_type(no_type_alias)]
-fn word_matches(
-    kinds: Vec<i16>,
-    whole: i16,
-    word: String,
-    end: String,
-    variants: Vec<String>,
-) -> _ {
-    customer_terms::table
-        .filter(
-            customer_terms::kind
-                .eq_any(kinds)
-                .and(customer_terms::term.ge(word))
-                .and(customer_terms::term.lt(end))
-                .or(customer_terms::kind
-                    .eq(whole)
-                    .and(customer_terms::term.eq_any(variants))),
-        )
-        .select(customer_terms::customer_id)
-}
-
-/// `word_matches` for a query word on the name (or, with `id`, the customer ID).
-macro_rules! matching_ids {
-    ($word:expr, $id:expr, $typos:expr) => {{
-        let (whole, part) = TermKind::for_field($id);
-        let word: &str = $word;
-        let variants = if $typos {
-            FuzzyQuery::typo_variants(word)
-        } else {
-            Vec::new()
-        };
-        word_matches(
-            vec![whole.code(), part.code()],
-            whole.code(),
-            word.to_owned(),
-            prefix_end(word),
-            variants,
-        )
-    }};
-}
-
 /// How well a customer matches a fuzzy query; results are listed tier by tier.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Tier {
@@ -151,70 +109,172 @@ impl Tier {
     }
 }
 
-/// Restricts `query` to the customers matching the fuzzy `search`; with a `tier`, to the
+/// A query word whose matches outnumber this is too common to collect: it is tested on
+/// each listed row instead (`LIKE` on the folded name or the ID), without typos.
+pub const COLLECT_AT_MOST: usize = 60_000;
+
+/// The most ids a query passes as a list (SQLite binds each; its limit is 32,766): a search
+/// matching more is tested row by row instead.
+const LIST_AT_MOST: usize = 30_000;
+
+/// A fuzzy search resolved against the index once per request: the ids matching the
+/// uncommon words (collected and intersected here), and the common words left to test.
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    /// On the customer ID instead of the name.
+    pub id: bool,
+    /// The whole query folded.
+    pub exact: String,
+    /// Ids matching every uncommon word without a typo; `None` when every word is common.
+    pub partial: Option<Vec<CustomerId>>,
+    /// Ids matching every uncommon word, at least one only with a typo.
+    pub typo: Vec<CustomerId>,
+    /// Common words.
+    pub common: Vec<String>,
+}
+
+fn collect(query: IdQueryOf, limit: usize, conn: &mut DbConnection) -> QueryResult<Vec<i64>> {
+    query.limit(limit as i64 + 1).load(conn)
+}
+
+type IdQueryOf = customer_terms::BoxedQuery<'static, Backend, diesel::sql_types::BigInt>;
+
+/// Resolves a fuzzy search on the name (or, with `id`, the customer ID).
+pub fn plan(conn: &mut DbConnection, search: &FuzzyQuery, id: bool) -> QueryResult<Plan> {
+    plan_collecting(conn, search, id, COLLECT_AT_MOST)
+}
+
+/// [`plan`] with another bound on what is collected (tests use a tiny one).
+pub fn plan_collecting(
+    conn: &mut DbConnection,
+    search: &FuzzyQuery,
+    id: bool,
+    at_most: usize,
+) -> QueryResult<Plan> {
+    use std::collections::HashSet;
+    let (whole, part) = TermKind::for_field(id);
+    let mut partial_all: Option<HashSet<i64>> = None;
+    let mut any_all: Option<HashSet<i64>> = None;
+    let mut common = Vec::new();
+    for word in &search.words {
+        let contains = customer_terms::table
+            .filter(customer_terms::kind.eq_any([whole.code(), part.code()]))
+            .filter(customer_terms::term.ge(word.clone()))
+            .filter(customer_terms::term.lt(prefix_end(word)))
+            .select(customer_terms::customer_id)
+            .into_boxed();
+        let partial = collect(contains, at_most, conn)?;
+        if partial.len() > at_most {
+            common.push(word.clone());
+            continue;
+        }
+        let variants = FuzzyQuery::typo_variants(word);
+        let typo = if variants.is_empty() {
+            Vec::new()
+        } else {
+            let near = customer_terms::table
+                .filter(customer_terms::kind.eq(whole.code()))
+                .filter(customer_terms::term.eq_any(variants))
+                .select(customer_terms::customer_id)
+                .into_boxed();
+            collect(near, at_most, conn)?
+        };
+        if partial.len() + typo.len() > at_most {
+            common.push(word.clone());
+            continue;
+        }
+        let partial: HashSet<i64> = partial.into_iter().collect();
+        let mut any = partial.clone();
+        any.extend(typo);
+        partial_all = Some(match partial_all {
+            None => partial,
+            Some(previous) => previous.intersection(&partial).copied().collect(),
+        });
+        any_all = Some(match any_all {
+            None => any,
+            Some(previous) => previous.intersection(&any).copied().collect(),
+        });
+    }
+    if any_all.as_ref().is_some_and(|any| any.len() > LIST_AT_MOST) {
+        // Too many matches to list: every word is tested on the rows instead.
+        return Ok(Plan {
+            id,
+            exact: search.folded.clone(),
+            partial: None,
+            typo: Vec::new(),
+            common: search.words.clone(),
+        });
+    }
+    let typo = match (&any_all, &partial_all) {
+        (Some(any), Some(partial)) => any.difference(partial).map(|i| CustomerId(*i)).collect(),
+        _ => Vec::new(),
+    };
+    Ok(Plan {
+        id,
+        exact: search.folded.clone(),
+        partial: partial_all.map(|set| set.into_iter().map(CustomerId).collect()),
+        typo,
+        common,
+    })
+}
+
+/// Restricts `query` to the customers matching a planned search; with a `tier`, to the
 /// ones matching that well and no better.
 pub fn restrict(
     mut query: customers::BoxedQuery<'static, Backend>,
-    search: &FuzzyQuery,
-    id: bool,
+    plan: &Plan,
     tier: Option<Tier>,
 ) -> customers::BoxedQuery<'static, Backend> {
-    let any_word = |mut query: customers::BoxedQuery<'static, Backend>| {
-        for word in &search.words {
-            query = query.filter(customers::id.eq_any(matching_ids!(word, id, true)));
+    for word in &plan.common {
+        // Folded words are letters and digits only: nothing to escape.
+        query = if plan.id {
+            query.filter(customers::public_id.like(format!("%{}%", word.to_uppercase())))
+        } else {
+            query.filter(customers::sort_name.like(format!("%{word}%")))
+        };
+    }
+    let exact = plan.exact.clone();
+    let not_exact = |query: customers::BoxedQuery<'static, Backend>| {
+        if plan.id {
+            query.filter(customers::public_id.ne(exact.to_uppercase()))
+        } else {
+            query.filter(customers::sort_name.ne(exact.clone()))
         }
-        query
     };
-    let Some(tier) = tier else {
-        return any_word(query);
-    };
-    let exact = search.folded.clone();
-    match (tier, id) {
-        // An exact name or ID matches every word: no index lookups needed.
-        (Tier::Exact, false) => query.filter(
-            customers::sort_name.eq(exact).and(
-                customers::name
-                    .is_not_null()
-                    .or(customers::nickname.is_not_null()),
-            ),
-        ),
-        (Tier::Exact, true) => query.filter(customers::public_id.eq(exact.to_uppercase())),
-        (other, _) => {
-            query = if id {
-                query.filter(customers::public_id.ne(exact.to_uppercase()))
-            } else {
-                query.filter(customers::sort_name.ne(exact))
+    match tier {
+        None => match &plan.partial {
+            Some(partial) => {
+                let mut all = partial.clone();
+                all.extend(plan.typo.iter().copied());
+                query.filter(customers::id.eq_any(all))
+            }
+            None => query,
+        },
+        Some(Tier::Exact) => {
+            let query = match &plan.partial {
+                Some(partial) => query.filter(customers::id.eq_any(partial.clone())),
+                None => query,
             };
-            if other == Tier::Partial {
-                // Every word found without a typo (which implies the any-match).
-                for word in &search.words {
-                    query = query.filter(customers::id.eq_any(matching_ids!(word, id, false)));
-                }
-                query
+            if plan.id {
+                query.filter(customers::public_id.eq(plan.exact.to_uppercase()))
             } else {
-                query = any_word(query);
-                // Not every word matched without a typo.
-                let mut missing: Option<
-                    Box<
-                        dyn BoxableExpression<
-                                customers::table,
-                                Backend,
-                                SqlType = diesel::sql_types::Bool,
-                            >,
-                    >,
-                > = None;
-                for word in &search.words {
-                    let condition = customers::id.ne_all(matching_ids!(word, id, false));
-                    missing = Some(match missing {
-                        None => Box::new(condition),
-                        Some(previous) => Box::new(previous.or(condition)),
-                    });
-                }
-                match missing {
-                    Some(condition) => query.filter(condition),
-                    None => query,
-                }
+                query.filter(
+                    customers::sort_name.eq(plan.exact.clone()).and(
+                        customers::name
+                            .is_not_null()
+                            .or(customers::nickname.is_not_null()),
+                    ),
+                )
             }
         }
+        Some(Tier::Partial) => match &plan.partial {
+            Some(partial) => not_exact(query).filter(customers::id.eq_any(partial.clone())),
+            None => not_exact(query),
+        },
+        Some(Tier::Typo) => match &plan.partial {
+            Some(_) => not_exact(query).filter(customers::id.eq_any(plan.typo.clone())),
+            // Common words are matched without typos: nothing in this tier.
+            None => query.filter(customers::id.lt(CustomerId(0))),
+        },
     }
 }

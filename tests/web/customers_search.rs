@@ -471,3 +471,50 @@ async fn an_interrupted_bulk_change_resumes_after_its_last_batch() {
         assert_eq!(tag_events(&app, id), 1);
     }
 }
+
+#[tokio::test]
+async fn common_words_are_tested_row_by_row_with_the_same_results() {
+    use clientele::db::listing::{self, CustomerFilter, SortKey};
+    use clientele::domain::search::FuzzyQuery;
+    let app = spawn_app().await;
+    for name in [
+        "John Smith",
+        "Jane Smithers",
+        "Joan Smyth",
+        "Smita Rao",
+        "Bob Jones",
+    ] {
+        app.create_customer(&[("name", name)]);
+    }
+    for (query, id) in [("smit", false), ("jo smi", false), ("000", true)] {
+        let mut filter = CustomerFilter::default();
+        if id {
+            filter.public_id = FuzzyQuery::parse(query);
+        } else {
+            filter.name = FuzzyQuery::parse(query);
+        }
+        let names = |plans: &listing::Plans| -> Vec<String> {
+            app.with_db(|conn| {
+                let mut found: Vec<String> = listing::list_filtered(
+                    conn,
+                    &filter,
+                    plans,
+                    SortKey::Created,
+                    false,
+                    None,
+                    100,
+                )
+                .expect("list")
+                .into_iter()
+                .map(|(c, _)| c.public_id)
+                .collect();
+                found.sort();
+                found
+            })
+        };
+        let collected = app.with_db(|conn| listing::plan(conn, &filter).expect("plan"));
+        let common = app.with_db(|conn| listing::plan_collecting(conn, &filter, 1).expect("plan"));
+        assert_eq!(names(&collected), names(&common), "{query}");
+        assert!(!names(&collected).is_empty(), "{query}");
+    }
+}

@@ -123,15 +123,17 @@ pub async fn list(
         let key = Some(SortKey::parse(&resolved.form.sort))
             .filter(|k| sort_visible(*k, &visible))
             .unwrap_or(SortKey::Created);
+        let plans = listing::plan(conn, &resolved.filter)?;
         let found = listing::list_filtered(
             conn,
             &resolved.filter,
+            &plans,
             key,
             resolved.form.dir == "asc",
             after.as_ref(),
             resolved.form.size + 1,
         )?;
-        let total = listing::count_filtered(conn, &resolved.filter, COUNT_CAP)?;
+        let total = listing::count_filtered(conn, &resolved.filter, &plans, COUNT_CAP)?;
         let ids: Vec<CustomerId> = found.iter().map(|(c, _)| c.id).collect();
         let tags = tags::list_tags_for_customers(conn, &ids)?;
         Ok((
