@@ -142,10 +142,25 @@ pub struct ServeArgs {
     #[arg(long, env = "CLIENTELE_PUBLIC_URL")]
     pub public_url: Option<String>,
 
+    /// Folder for uploaded import files (kept until the import is done, so it can resume
+    /// after a restart). Default: `clientele-data` beside the SQLite file, else `./data`.
+    #[arg(long, env = "CLIENTELE_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+
     /// Serve `/bench/ceiling` (benchmarks only): the Customers page's main query with a
     /// bare render, no session, as the ceiling the real page is measured against.
     #[arg(long, env = "CLIENTELE_BENCH_CEILING", hide = true)]
     pub bench_ceiling: bool,
+}
+
+/// Beside the SQLite file; `./data` for PostgreSQL.
+fn default_data_dir(url: &DatabaseUrl) -> PathBuf {
+    match url {
+        DatabaseUrl::Sqlite(path) => std::path::Path::new(path)
+            .parent()
+            .map_or_else(|| PathBuf::from("data"), |dir| dir.join("clientele-data")),
+        DatabaseUrl::Postgres(_) => PathBuf::from("data"),
+    }
 }
 
 fn default_static_dir() -> &'static str {
@@ -213,11 +228,17 @@ pub struct Settings {
     pub public_url: Option<String>,
     /// Serve the benchmark's bare ceiling handler.
     pub bench_ceiling: bool,
+    /// Where uploaded import files are kept.
+    pub data_dir: PathBuf,
 }
 
 impl Settings {
     /// Resolves the flags of `serve`.
     pub fn from_args(database_url: DatabaseUrl, args: &ServeArgs) -> Self {
+        let data_dir = args
+            .data_dir
+            .clone()
+            .unwrap_or_else(|| default_data_dir(&database_url));
         Settings {
             bind: args.bind.clone(),
             database_url,
@@ -232,11 +253,16 @@ impl Settings {
             retry_base_ms: args.retry_base_ms.max(10),
             public_url: args.public_url.clone(),
             bench_ceiling: args.bench_ceiling,
+            data_dir,
         }
     }
 
     /// Settings for a server on 127.0.0.1 with a free port, used by the tests.
     pub fn for_tests(database_url: DatabaseUrl) -> Self {
+        let data_dir = match &database_url {
+            DatabaseUrl::Sqlite(_) => default_data_dir(&database_url),
+            DatabaseUrl::Postgres(_) => std::env::temp_dir().join("clientele-test-data"),
+        };
         Settings {
             bind: "127.0.0.1:0".to_owned(),
             database_url,
@@ -251,6 +277,7 @@ impl Settings {
             retry_base_ms: 100,
             public_url: None,
             bench_ceiling: false,
+            data_dir,
         }
     }
 }

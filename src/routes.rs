@@ -10,7 +10,9 @@ use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use crate::error::{ApiError, AppError};
 use crate::handlers::api::{customers as api_customers, messages, openapi};
 use crate::handlers::conversations;
-use crate::handlers::customers::{activity, bulk, export, history, list, profile, segments};
+use crate::handlers::customers::{
+    activity, bulk, export, history, import, list, profile, segments,
+};
 use crate::handlers::settings::{
     card, features, integrations, properties, selfservice as self_settings, tags, users,
 };
@@ -77,6 +79,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &Path) {
         // Background jobs started from the Customers page, and their progress.
         .route("/jobs/{id}", web::get().to(bulk::show))
         .route("/jobs/{id}/status", web::get().to(bulk::status))
+        .route("/jobs/{id}/refused.csv", web::get().to(import::refused_csv))
         // Staff allowed on the Customers page (supervisors; agents when the feature is on).
         .service(
             web::scope("/customers")
@@ -84,6 +87,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &Path) {
                 .route("", web::post().to(list::create))
                 .route("/new", web::get().to(list::new_form))
                 .route("/bulk", web::post().to(bulk::apply))
+                .route("/import", web::get().to(import::upload_form))
+                .route("/import", web::post().to(import::upload))
+                .route("/import/{id}", web::get().to(import::show))
+                .route("/import/{id}/{what}", web::post().to(import::start))
                 .route("/export.csv", web::get().to(export::export_filter))
                 .route("/export.csv", web::post().to(export::export_selected))
                 .route("/segments", web::post().to(segments::save))

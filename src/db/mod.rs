@@ -8,6 +8,7 @@ pub mod conversations;
 pub mod customers;
 pub mod events;
 pub mod identities;
+pub mod imports;
 pub mod jobs;
 pub mod links;
 pub mod listing;

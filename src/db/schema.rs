@@ -332,6 +332,43 @@ diesel::joinable!(customer_tags -> tags (tag_id));
 diesel::joinable!(customer_notes -> customers (customer_id));
 diesel::joinable!(customer_events -> customers (customer_id));
 
+diesel::table! {
+    imports (id) {
+        id -> BigInt,
+        file_name -> Text,
+        stored_path -> Text,
+        delimiter -> Text,
+        headers -> Text,
+        mapping -> Text,
+        match_keys -> Text,
+        create_tags -> Bool,
+        dry_job_id -> Nullable<BigInt>,
+        run_job_id -> Nullable<BigInt>,
+        created_by -> Nullable<BigInt>,
+        created_by_name -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    import_refusals (id) {
+        id -> BigInt,
+        job_id -> BigInt,
+        row_number -> BigInt,
+        column_name -> Text,
+        reason -> Text,
+        cells -> Text,
+    }
+}
+
+diesel::table! {
+    import_keys (job_id, key) {
+        job_id -> BigInt,
+        key -> Text,
+        row_number -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     app_settings,
@@ -356,4 +393,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     segments,
     customer_terms,
     jobs,
+    imports,
+    import_refusals,
+    import_keys,
 );

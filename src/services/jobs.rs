@@ -125,6 +125,14 @@ pub fn work_once(conn: &mut DbConnection) -> Result<bool, AppError> {
                 "the job's parameters cannot be read".into(),
             )),
         },
+        crate::services::import::DRY_RUN | crate::services::import::RUN => {
+            match serde_json::from_str::<crate::services::import::ImportParams>(&job.params) {
+                Ok(params) => crate::services::import::import_batch(conn, &job, &params),
+                Err(_) => Err(AppError::Conflict(
+                    "the job's parameters cannot be read".into(),
+                )),
+            }
+        }
         _ => Err(AppError::Conflict("unknown kind of job".into())),
     };
     if let Err(error) = outcome {

@@ -7,6 +7,7 @@ pub mod delivery;
 pub mod demo;
 pub mod export;
 pub mod generate;
+pub mod import;
 pub mod jobs;
 pub mod profiles;
 pub mod selfservice;

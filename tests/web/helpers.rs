@@ -174,6 +174,22 @@ impl Browser {
             .expect("POST request")
     }
 
+    /// Uploads a file as the import form does (multipart, token in the query string).
+    pub async fn upload(&self, path: &str, file_name: &str, bytes: Vec<u8>) -> Response {
+        let token = self.csrf_token().await;
+        let part = reqwest::multipart::Part::bytes(bytes)
+            .file_name(file_name.to_owned())
+            .mime_str("text/csv")
+            .expect("mime");
+        let form = reqwest::multipart::Form::new().part("file", part);
+        self.http
+            .post(format!("{}{path}?csrf_token={token}", self.base))
+            .multipart(form)
+            .send()
+            .await
+            .expect("upload")
+    }
+
     /// Signs in through the form.
     pub async fn sign_in(&self, username: &str, password: &str) -> Response {
         self.post_form("/login", &[("username", username), ("password", password)])

@@ -16,6 +16,7 @@ mod export;
 mod health;
 mod helpers;
 mod history;
+mod import;
 mod properties;
 mod security;
 mod selfservice;

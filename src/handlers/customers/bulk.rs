@@ -170,6 +170,8 @@ struct JobPage {
     ctx: PageContext,
     job: Job,
     status: JobStatus,
+    /// The import a job belongs to, for imports.
+    import_id: Option<i64>,
 }
 
 /// A job's progress, as the page shows it and polls it.
@@ -240,7 +242,16 @@ pub async fn show(
     let job = load_job(&user, &state, path.into_inner()).await?;
     let ctx = PageContext::new(&user.0, "customers")?;
     let status = JobStatus::of(&job);
-    render(&JobPage { ctx, job, status })
+    let import_id = serde_json::from_str::<crate::services::import::ImportParams>(&job.params)
+        .ok()
+        .filter(|_| job.kind.starts_with("import"))
+        .map(|p| p.import_id);
+    render(&JobPage {
+        ctx,
+        job,
+        status,
+        import_id,
+    })
 }
 
 /// `GET /jobs/{id}/status`: the progress as JSON, for the page's polling.

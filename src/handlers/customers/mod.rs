@@ -6,6 +6,7 @@ pub mod export;
 pub mod fields;
 pub mod filter;
 pub mod history;
+pub mod import;
 pub mod list;
 pub mod profile;
 pub mod segments;

@@ -1,0 +1,186 @@
+//! CSV imports: the uploaded file's description and mapping, the rows a job refused, and
+//! the keys it has seen.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::{import_keys, import_refusals, imports};
+use super::{DbConnection, now};
+
+/// An import as stored.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = imports)]
+pub struct Import {
+    pub id: i64,
+    pub file_name: String,
+    pub stored_path: String,
+    pub delimiter: String,
+    pub headers: String,
+    pub mapping: String,
+    pub match_keys: String,
+    pub create_tags: bool,
+    pub dry_job_id: Option<i64>,
+    pub run_job_id: Option<i64>,
+    pub created_by: Option<i64>,
+    pub created_by_name: String,
+    pub created_at: NaiveDateTime,
+}
+
+impl Import {
+    /// The header cells.
+    pub fn header_cells(&self) -> Vec<String> {
+        serde_json::from_str(&self.headers).unwrap_or_default()
+    }
+
+    /// The target of each column ("" = skipped).
+    pub fn targets(&self) -> Vec<String> {
+        serde_json::from_str(&self.mapping).unwrap_or_default()
+    }
+
+    /// The keys that match existing customers, in order.
+    pub fn keys(&self) -> Vec<String> {
+        serde_json::from_str(&self.match_keys).unwrap_or_default()
+    }
+
+    /// The field separator.
+    pub fn delimiter_byte(&self) -> u8 {
+        self.delimiter.bytes().next().unwrap_or(b',')
+    }
+}
+
+/// An uploaded file to record.
+pub struct NewImport<'a> {
+    pub file_name: &'a str,
+    pub stored_path: &'a str,
+    pub delimiter: &'a str,
+    pub headers: &'a str,
+    pub mapping: &'a str,
+    pub match_keys: &'a str,
+    pub created_by: i64,
+    pub created_by_name: &'a str,
+}
+
+/// Records an upload; returns its id.
+pub fn insert_import(conn: &mut DbConnection, new: NewImport<'_>) -> QueryResult<i64> {
+    let at = now();
+    diesel::insert_into(imports::table)
+        .values((
+            imports::file_name.eq(new.file_name),
+            imports::stored_path.eq(new.stored_path),
+            imports::delimiter.eq(new.delimiter),
+            imports::headers.eq(new.headers),
+            imports::mapping.eq(new.mapping),
+            imports::match_keys.eq(new.match_keys),
+            imports::created_by.eq(new.created_by),
+            imports::created_by_name.eq(new.created_by_name),
+            imports::created_at.eq(at),
+        ))
+        .execute(conn)?;
+    imports::table
+        .filter(imports::stored_path.eq(new.stored_path))
+        .select(imports::id)
+        .first(conn)
+}
+
+/// One import.
+pub fn get_import(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Import>> {
+    imports::table
+        .find(id)
+        .select(Import::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Saves the supervisor's mapping and options.
+pub fn update_mapping(
+    conn: &mut DbConnection,
+    id: i64,
+    mapping: &str,
+    match_keys: &str,
+    create_tags: bool,
+) -> QueryResult<usize> {
+    diesel::update(imports::table.find(id))
+        .set((
+            imports::mapping.eq(mapping),
+            imports::match_keys.eq(match_keys),
+            imports::create_tags.eq(create_tags),
+        ))
+        .execute(conn)
+}
+
+/// Links the dry-run or the real job.
+pub fn set_job(conn: &mut DbConnection, id: i64, job: i64, dry: bool) -> QueryResult<usize> {
+    let target = imports::table.find(id);
+    if dry {
+        diesel::update(target)
+            .set(imports::dry_job_id.eq(job))
+            .execute(conn)
+    } else {
+        diesel::update(target)
+            .set(imports::run_job_id.eq(job))
+            .execute(conn)
+    }
+}
+
+/// A refused row.
+#[derive(Debug, Clone, Queryable)]
+pub struct Refusal {
+    pub row_number: i64,
+    pub column_name: String,
+    pub reason: String,
+    pub cells: String,
+}
+
+/// Records a refused row.
+pub fn insert_refusal(conn: &mut DbConnection, job: i64, refusal: &Refusal) -> QueryResult<usize> {
+    diesel::insert_into(import_refusals::table)
+        .values((
+            import_refusals::job_id.eq(job),
+            import_refusals::row_number.eq(refusal.row_number),
+            import_refusals::column_name.eq(&refusal.column_name),
+            import_refusals::reason.eq(&refusal.reason),
+            import_refusals::cells.eq(&refusal.cells),
+        ))
+        .execute(conn)
+}
+
+/// A job's refused rows in row order, after `after`, at most `limit`.
+pub fn list_refusals(
+    conn: &mut DbConnection,
+    job: i64,
+    after: i64,
+    limit: i64,
+) -> QueryResult<Vec<Refusal>> {
+    import_refusals::table
+        .filter(import_refusals::job_id.eq(job))
+        .filter(import_refusals::row_number.gt(after))
+        .order(import_refusals::row_number.asc())
+        .limit(limit)
+        .select((
+            import_refusals::row_number,
+            import_refusals::column_name,
+            import_refusals::reason,
+            import_refusals::cells,
+        ))
+        .load(conn)
+}
+
+/// The row that first had `key` in this job, if any.
+pub fn key_row(conn: &mut DbConnection, job: i64, key: &str) -> QueryResult<Option<i64>> {
+    import_keys::table
+        .find((job, key))
+        .select(import_keys::row_number)
+        .first(conn)
+        .optional()
+}
+
+/// Remembers that `row` had `key`.
+pub fn insert_key(conn: &mut DbConnection, job: i64, key: &str, row: i64) -> QueryResult<usize> {
+    diesel::insert_into(import_keys::table)
+        .values((
+            import_keys::job_id.eq(job),
+            import_keys::key.eq(key),
+            import_keys::row_number.eq(row),
+        ))
+        .execute(conn)
+}

@@ -1,0 +1,347 @@
+//! CSV import (supervisors): upload, map the columns, dry run, run in the background, and
+//! download the refused rows.
+
+use actix_multipart::form::MultipartForm;
+use actix_multipart::form::tempfile::TempFile;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+
+use crate::auth::Supervisor;
+use crate::db::imports::{self, Import, NewImport, Refusal};
+use crate::db::jobs::{self, Job};
+use crate::db::{self, properties};
+use crate::domain::property::PropertyKind;
+use crate::error::{AppError, see_other};
+use crate::handlers::page::{PageContext, render, render_status};
+use crate::services::import::{self as service, ImportParams, MATCH_KEYS, guess_target, target};
+use crate::startup::AppState;
+
+/// The upload form's file.
+#[derive(MultipartForm)]
+pub struct Upload {
+    #[multipart(limit = "200MB")]
+    file: TempFile,
+}
+
+#[derive(Template)]
+#[template(path = "customers/import_upload.html")]
+struct UploadPage {
+    ctx: PageContext,
+    error: Option<String>,
+}
+
+/// `GET /customers/import`.
+pub async fn upload_form(user: Supervisor) -> Result<HttpResponse, AppError> {
+    let ctx = PageContext::new(&user.0, "customers")?;
+    render(&UploadPage { ctx, error: None })
+}
+
+/// `POST /customers/import?csrf_token=…` (multipart): keeps the file, reads its header
+/// and maps the columns it recognises.
+pub async fn upload(
+    user: Supervisor,
+    state: web::Data<AppState>,
+    form: Result<MultipartForm<Upload>, actix_web::Error>,
+) -> Result<HttpResponse, AppError> {
+    let refuse = |user: &Supervisor, message: &str| -> Result<HttpResponse, AppError> {
+        let ctx = PageContext::new(&user.0, "customers")?;
+        render_status(
+            &UploadPage {
+                ctx,
+                error: Some(message.to_owned()),
+            },
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+    };
+    let Ok(form) = form else {
+        return refuse(&user, "Choose a CSV file of at most 200 MB.");
+    };
+    let upload = form.into_inner().file;
+    let file_name: String = upload
+        .file_name
+        .clone()
+        .unwrap_or_else(|| "upload.csv".to_owned())
+        .chars()
+        .filter(|c| !c.is_control() && *c != '/' && *c != '\\')
+        .take(120)
+        .collect();
+    if upload.size == 0 {
+        return refuse(&user, "The file is empty.");
+    }
+    let dir = state.settings.data_dir.join("imports");
+    let stored = dir.join(format!(
+        "{}-{}.csv",
+        db::now().format("%Y%m%d%H%M%S"),
+        crate::domain::password::random_hex(8)
+    ));
+    let moved = web::block({
+        let stored = stored.clone();
+        move || -> std::io::Result<()> {
+            std::fs::create_dir_all(&dir)?;
+            // Copy, not rename: the temporary folder may be on another file system.
+            std::fs::copy(upload.file.path(), &stored)?;
+            Ok(())
+        }
+    })
+    .await?;
+    if let Err(error) = moved {
+        tracing::warn!(%error, "import upload could not be kept");
+        return refuse(&user, "The file could not be stored; try again.");
+    }
+    let header = web::block({
+        let stored = stored.clone();
+        move || service::read_header(&stored)
+    })
+    .await?;
+    let (delimiter, headers) = match header {
+        Ok(found) => found,
+        Err(message) => {
+            let _ = std::fs::remove_file(&stored);
+            return refuse(&user, &message);
+        }
+    };
+    let (user_id, user_name) = (user.0.user.id.0, user.0.user.display_name.clone());
+    let path = stored.to_string_lossy().into_owned();
+    let id = db::run(&state.pool, move |conn| {
+        let registry = properties::list_properties(conn)?;
+        let targets: Vec<String> = headers.iter().map(|h| guess_target(h, &registry)).collect();
+        let keys: Vec<&str> = MATCH_KEYS.iter().map(|(k, _)| *k).collect();
+        Ok(imports::insert_import(
+            conn,
+            NewImport {
+                file_name: &file_name,
+                stored_path: &path,
+                delimiter: &(delimiter as char).to_string(),
+                headers: &serde_json::to_string(&headers).unwrap_or_default(),
+                mapping: &serde_json::to_string(&targets).unwrap_or_default(),
+                match_keys: &serde_json::to_string(&keys).unwrap_or_default(),
+                created_by: user_id,
+                created_by_name: &user_name,
+            },
+        )?)
+    })
+    .await?;
+    Ok(see_other(&format!("/customers/import/{id}")))
+}
+
+/// One column on the mapping page.
+pub struct Column {
+    pub index: usize,
+    pub header: String,
+    pub target: String,
+}
+
+#[derive(Template)]
+#[template(path = "customers/import_map.html")]
+struct MapPage {
+    ctx: PageContext,
+    import: Import,
+    columns: Vec<Column>,
+    choices: Vec<(String, String)>,
+    keys: Vec<(&'static str, &'static str, bool)>,
+    dry: Option<Job>,
+    run: Option<Job>,
+    refused: Vec<Refusal>,
+}
+
+/// What a column can feed, for the selects.
+fn choices(registry: &[crate::db::properties::Property]) -> Vec<(String, String)> {
+    let mut choices = vec![(target::SKIP.to_owned(), "— skip this column —".to_owned())];
+    for p in registry.iter().filter(|p| p.kind != PropertyKind::Computed) {
+        choices.push((format!("{}{}", target::PROPERTY, p.key), p.label.clone()));
+    }
+    for (value, label) in [
+        (target::FIRST_NAME, "First name (joined into Name)"),
+        (target::LAST_NAME, "Last name (joined into Name)"),
+        (target::CUSTOMER_ID, "Customer ID (to match)"),
+        (target::LIFECYCLE, "Lifecycle stage"),
+        (target::TAGS, "Tags (separated by ; or ,)"),
+        (target::IDENTITIES, "Identities (channel:id; …)"),
+    ] {
+        choices.push((value.to_owned(), label.to_owned()));
+    }
+    for channel in crate::domain::channel::Channel::ALL {
+        choices.push((
+            format!("{}{}", target::IDENTITY, channel.as_str()),
+            format!("{} identity", channel.label()),
+        ));
+    }
+    choices
+}
+
+/// `GET /customers/import/{id}`: the mapping, and the dry run's findings once it ran.
+pub async fn show(
+    user: Supervisor,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let (import, registry, dry, run, refused) = db::run(&state.pool, move |conn| {
+        let import = imports::get_import(conn, id)?.ok_or(AppError::NotFound)?;
+        let dry = match import.dry_job_id {
+            Some(job) => jobs::get_job(conn, job)?,
+            None => None,
+        };
+        let run = match import.run_job_id {
+            Some(job) => jobs::get_job(conn, job)?,
+            None => None,
+        };
+        let refused = match &dry {
+            Some(job) => imports::list_refusals(conn, job.id, 0, 20)?,
+            None => Vec::new(),
+        };
+        Ok((
+            import,
+            properties::list_properties(conn)?,
+            dry,
+            run,
+            refused,
+        ))
+    })
+    .await?;
+    let targets = import.targets();
+    let columns = import
+        .header_cells()
+        .into_iter()
+        .enumerate()
+        .map(|(index, header)| Column {
+            index,
+            header,
+            target: targets.get(index).cloned().unwrap_or_default(),
+        })
+        .collect();
+    let chosen = import.keys();
+    let keys = MATCH_KEYS
+        .iter()
+        .map(|(key, label)| (*key, *label, chosen.iter().any(|c| c == key)))
+        .collect();
+    let ctx = PageContext::new(&user.0, "customers")?;
+    render(&MapPage {
+        ctx,
+        columns,
+        choices: choices(&registry),
+        keys,
+        dry,
+        run,
+        refused,
+        import,
+    })
+}
+
+/// `POST /customers/import/{id}/dry-run` and `/run`: saves the mapping, then queues the
+/// dry run or the import.
+pub async fn start(
+    user: Supervisor,
+    state: web::Data<AppState>,
+    path: web::Path<(i64, String)>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, AppError> {
+    let (id, what) = path.into_inner();
+    let dry_run = match what.as_str() {
+        "dry-run" => true,
+        "run" => false,
+        _ => return Err(AppError::NotFound),
+    };
+    let pairs = form.into_inner();
+    let (user_id, user_name) = (user.0.user.id.0, user.0.user.display_name.clone());
+    let job = db::run(&state.pool, move |conn| {
+        let import = imports::get_import(conn, id)?.ok_or(AppError::NotFound)?;
+        let registry = properties::list_properties(conn)?;
+        let allowed = choices(&registry);
+        let columns = import.header_cells().len();
+        let mapping: Vec<String> = (0..columns)
+            .map(|i| {
+                let chosen = pairs
+                    .iter()
+                    .find(|(k, _)| *k == format!("col_{i}"))
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_default();
+                // Only targets the page offers; anything else skips the column.
+                if allowed.iter().any(|(value, _)| *value == chosen) {
+                    chosen
+                } else {
+                    String::new()
+                }
+            })
+            .collect();
+        let keys: Vec<&str> = MATCH_KEYS
+            .iter()
+            .map(|(k, _)| *k)
+            .filter(|k| pairs.iter().any(|(name, v)| name == "match" && v == k))
+            .collect();
+        let create_tags = pairs.iter().any(|(k, v)| k == "create_tags" && v == "on");
+        imports::update_mapping(
+            conn,
+            id,
+            &serde_json::to_string(&mapping).unwrap_or_default(),
+            &serde_json::to_string(&keys).unwrap_or_default(),
+            create_tags,
+        )?;
+        let import = imports::get_import(conn, id)?.ok_or(AppError::NotFound)?;
+        service::queue(
+            conn,
+            &import,
+            &ImportParams {
+                import_id: id,
+                dry_run,
+                user_id,
+                user_name,
+            },
+        )
+    })
+    .await?;
+    Ok(see_other(&format!("/jobs/{job}")))
+}
+
+/// `GET /jobs/{id}/refused.csv`: an import job's refused rows, with the original cells
+/// and the reason, ready to be fixed and imported again.
+pub async fn refused_csv(
+    user: Supervisor,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let _ = &user;
+    let job_id = path.into_inner();
+    let body = db::run(&state.pool, move |conn| {
+        let job = jobs::get_job(conn, job_id)?.ok_or(AppError::NotFound)?;
+        let params: ImportParams =
+            serde_json::from_str(&job.params).map_err(|_| AppError::NotFound)?;
+        let import = imports::get_import(conn, params.import_id)?.ok_or(AppError::NotFound)?;
+        let mut out = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
+        let mut header = import.header_cells();
+        header.extend(["refused_row", "refused_column", "refused_reason"].map(str::to_owned));
+        let write = |out: &mut csv::Writer<Vec<u8>>, record: &[String]| {
+            out.write_record(record)
+                .map_err(|e| AppError::Unexpected(e.into()))
+        };
+        write(&mut out, &header)?;
+        let mut after = 0;
+        loop {
+            let batch = imports::list_refusals(conn, job_id, after, 1000)?;
+            let Some(last) = batch.last() else { break };
+            after = last.row_number;
+            for refusal in &batch {
+                let mut record: Vec<String> =
+                    serde_json::from_str(&refusal.cells).unwrap_or_default();
+                record.resize(import.header_cells().len(), String::new());
+                record.extend([
+                    refusal.row_number.to_string(),
+                    refusal.column_name.clone(),
+                    refusal.reason.clone(),
+                ]);
+                write(&mut out, &record)?;
+            }
+        }
+        out.into_inner()
+            .map_err(|e| AppError::Unexpected(anyhow::anyhow!("{e}")))
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            "Content-Disposition",
+            "attachment; filename=\"refused-rows.csv\"",
+        ))
+        .body(body))
+}

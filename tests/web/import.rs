@@ -1,0 +1,393 @@
+//! CSV import: header mapping, dry run, bad rows, idempotence, resumption, round trip.
+
+use diesel::prelude::*;
+use reqwest::StatusCode;
+
+use clientele::db::schema::{customer_events, customers, imports, jobs};
+
+use crate::helpers::{Browser, TestApp, location, spawn_app};
+
+/// Name, e-mail, phone and city of a customer.
+type Contact = (
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+/// Uploads a file; returns the import id.
+async fn upload(browser: &Browser, name: &str, bytes: &[u8]) -> i64 {
+    let response = browser
+        .upload("/customers/import", name, bytes.to_vec())
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "upload accepted");
+    location(&response)
+        .trim_start_matches("/customers/import/")
+        .parse()
+        .expect("import id")
+}
+
+/// The mapping the page proposes, as submitted back unchanged, plus every match key.
+fn mapping_form(app: &TestApp, import: i64) -> Vec<(String, String)> {
+    let mapping: String = app.with_db(|conn| {
+        imports::table
+            .find(import)
+            .select(imports::mapping)
+            .first(conn)
+            .expect("import")
+    });
+    let targets: Vec<String> = serde_json::from_str(&mapping).expect("json");
+    let mut form: Vec<(String, String)> = targets
+        .into_iter()
+        .enumerate()
+        .map(|(i, t)| (format!("col_{i}"), t))
+        .collect();
+    for key in ["customer_id", "email", "phone"] {
+        form.push(("match".to_owned(), key.to_owned()));
+    }
+    form
+}
+
+/// Starts a dry run or a run and waits for its job; returns (processed, created, changed, refused).
+async fn run_job(
+    app: &TestApp,
+    browser: &Browser,
+    import: i64,
+    what: &str,
+    extra: &[(&str, &str)],
+) -> (i64, i64, i64, i64, i64) {
+    let form = mapping_form(app, import);
+    let mut fields: Vec<(&str, &str)> =
+        form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    fields.extend_from_slice(extra);
+    let response = browser
+        .post_form(&format!("/customers/import/{import}/{what}"), &fields)
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let job: i64 = location(&response)
+        .trim_start_matches("/jobs/")
+        .parse()
+        .expect("job id");
+    for _ in 0..400 {
+        let (status, processed, created, changed, refused): (String, i64, i64, i64, i64) = app
+            .with_db(|conn| {
+                jobs::table
+                    .find(job)
+                    .select((
+                        jobs::status,
+                        jobs::processed,
+                        jobs::created_count,
+                        jobs::changed,
+                        jobs::refused_count,
+                    ))
+                    .first(conn)
+                    .expect("job")
+            });
+        assert_ne!(status, "failed");
+        if status == "done" {
+            return (job, processed, created, changed, refused);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("job {job} did not finish");
+}
+
+fn customer_count(app: &TestApp) -> i64 {
+    app.with_db(|conn| customers::table.count().get_result(conn).expect("count"))
+}
+
+#[tokio::test]
+async fn headers_are_mapped_by_label_key_and_common_names() {
+    let app = spawn_app().await;
+    app.create_property("shoe_size", "number", &[], "edit");
+    let supervisor = app.supervisor().await;
+    let csv = "\u{feff}Full Name;E-mail Address;Mobile;Organisation;Labels;WhatsApp;Customer ID;shoe size label;Favourite colour\n";
+    let import = upload(&supervisor, "contacts.csv", csv.as_bytes()).await;
+    let form = mapping_form(&app, import);
+    let targets: Vec<&str> = form
+        .iter()
+        .filter(|(k, _)| k.starts_with("col_"))
+        .map(|(_, v)| v.as_str())
+        .collect();
+    assert_eq!(
+        targets,
+        vec![
+            "property:name",
+            "property:email",
+            "property:phone",
+            "property:company",
+            "tags",
+            "identity:whatsapp",
+            "customer_id",
+            "property:shoe_size",
+            ""
+        ]
+    );
+    let page = supervisor
+        .page(&format!("/customers/import/{import}"))
+        .await;
+    assert!(page.contains("Favourite colour"));
+    // Agents cannot import.
+    let agent = app.agent().await;
+    assert_eq!(
+        agent.get("/customers/import").await.status(),
+        StatusCode::FORBIDDEN
+    );
+    // A file without a readable header is refused at the field.
+    let response = supervisor
+        .upload("/customers/import", "empty.csv", b",,\n".to_vec())
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn a_dry_run_counts_and_explains_every_bad_row_and_writes_nothing() {
+    let app = spawn_app().await;
+    app.create_property("tier", "single_choice", &["Gold", "Silver"], "edit");
+    app.create_property("renewal", "date", &[], "edit");
+    app.with_db(|conn| clientele::db::tags::insert_tag(conn, "VIP", "#c0352b").unwrap());
+    let existing = app.create_customer(&[("name", "Old Name"), ("email", "known@example.com")]);
+    let supervisor = app.supervisor().await;
+    let mut csv = b"name,email,phone,tier,renewal,tags\n".to_vec();
+    for line in [
+        "New Person,new@example.com,+385911111111,Gold,2026-01-31,VIP",
+        "Known Person,known@example.com,,,,",
+        "Bad Email,not-an-email,,,,",
+        "Bad Phone,,12,,,",
+        "Bad Choice,,,Platinum,,",
+        "Bad Date,,,,2026-02-30,",
+        "Unknown Tag,,,,,Nope",
+        "Twice,new@example.com,,,,",
+        "Short Row,short@example.com",
+    ] {
+        csv.extend_from_slice(line.as_bytes());
+        csv.push(b'\n');
+    }
+    csv.extend_from_slice(b"Bad \xff Bytes,bytes@example.com,,,,\n");
+    let before = customer_count(&app);
+    let import = upload(&supervisor, "people.csv", &csv).await;
+    let (job, processed, created, changed, refused) =
+        run_job(&app, &supervisor, import, "dry-run", &[]).await;
+    assert_eq!((processed, created, changed, refused), (10, 1, 1, 8));
+    assert_eq!(customer_count(&app), before, "a dry run writes nothing");
+    assert_eq!(app.customer(&existing).name.as_deref(), Some("Old Name"));
+
+    let refusals: Vec<(i64, String, String)> = app.with_db(|conn| {
+        use clientele::db::schema::import_refusals as r;
+        r::table
+            .filter(r::job_id.eq(job))
+            .order(r::row_number.asc())
+            .select((r::row_number, r::column_name, r::reason))
+            .load(conn)
+            .unwrap()
+    });
+    let reason = |row: i64| {
+        refusals
+            .iter()
+            .find(|r| r.0 == row)
+            .map(|r| format!("{} {}", r.1, r.2))
+            .unwrap_or_else(|| panic!("row {row} refused: {refusals:?}"))
+    };
+    assert!(reason(3).starts_with("email"), "{}", reason(3));
+    assert!(reason(4).starts_with("phone"), "{}", reason(4));
+    assert!(reason(5).contains("Platinum"), "{}", reason(5));
+    assert!(reason(6).starts_with("renewal"), "{}", reason(6));
+    assert!(reason(7).contains("Nope"), "{}", reason(7));
+    assert!(reason(8).contains("row 1"), "duplicate key: {}", reason(8));
+    assert!(reason(9).contains("cells"), "{}", reason(9));
+    assert!(reason(10).contains("UTF-8"), "{}", reason(10));
+
+    // The preview shows the counts and the first refused rows; the refused rows download.
+    let page = supervisor
+        .page(&format!("/customers/import/{import}"))
+        .await;
+    assert!(page.contains("would be created"), "{page}");
+    let refused_csv = supervisor.page(&format!("/jobs/{job}/refused.csv")).await;
+    assert!(refused_csv.contains("Bad Choice"));
+    assert!(refused_csv.contains("refused_reason"));
+    assert!(!refused_csv.contains("New Person"));
+
+    // With "create missing tags", the unknown tag no longer refuses its row.
+    let (_, _, created, _, refused) = run_job(
+        &app,
+        &supervisor,
+        import,
+        "dry-run",
+        &[("create_tags", "on")],
+    )
+    .await;
+    assert_eq!((created, refused), (2, 7));
+}
+
+#[tokio::test]
+async fn an_import_names_itself_in_history_and_a_second_run_creates_nothing() {
+    let app = spawn_app().await;
+    let supervisor = app.supervisor().await;
+    let csv = "name;email;whatsapp\nAda Lovelace;ada@example.com;+385911111111\nGrace Hopper;grace@example.com;\n";
+    let import = upload(&supervisor, "first.csv", csv.as_bytes()).await;
+    let (_, processed, created, _, refused) = run_job(&app, &supervisor, import, "run", &[]).await;
+    assert_eq!((processed, created, refused), (2, 2, 0));
+    let ada: String = app.with_db(|conn| {
+        customers::table
+            .filter(customers::email.eq("ada@example.com"))
+            .select(customers::public_id)
+            .first(conn)
+            .unwrap()
+    });
+    let id = app.customer(&ada).id;
+    let authors: Vec<String> = app.with_db(|conn| {
+        customer_events::table
+            .filter(customer_events::customer_id.eq(id))
+            .select(customer_events::actor_name)
+            .load(conn)
+            .unwrap()
+    });
+    assert!(
+        authors
+            .iter()
+            .all(|a| a.contains("import #") && a.contains("first.csv")),
+        "{authors:?}"
+    );
+    let identities =
+        app.with_db(|conn| clientele::db::identities::list_customer_identities(conn, id).unwrap());
+    assert_eq!(identities.len(), 1);
+
+    let again = upload(&supervisor, "first.csv", csv.as_bytes()).await;
+    let (_, _, created, changed, refused) = run_job(&app, &supervisor, again, "run", &[]).await;
+    assert_eq!(
+        (created, changed, refused),
+        (0, 0, 0),
+        "nothing new the second time"
+    );
+    assert_eq!(customer_count(&app), 2);
+}
+
+#[tokio::test]
+async fn an_interrupted_import_resumes_after_its_last_committed_row() {
+    let app = spawn_app().await;
+    let supervisor = app.supervisor().await;
+    let header = "name,email\n";
+    let first = "First Row,first@example.com\n";
+    let csv =
+        format!("{header}{first}Second Row,second@example.com\nThird Row,third@example.com\n");
+    let import = upload(&supervisor, "resume.csv", csv.as_bytes()).await;
+    let owner = app.with_db(|conn| {
+        imports::table
+            .find(import)
+            .select(imports::created_by)
+            .first::<Option<i64>>(conn)
+            .unwrap()
+            .unwrap()
+    });
+    // As a crash would leave it: running, the first row committed.
+    let params = serde_json::json!({"import_id": import, "dry_run": false, "user_id": owner, "user_name": "Sam"});
+    let now = clientele::db::now();
+    app.with_db(|conn| {
+        diesel::insert_into(jobs::table)
+            .values((
+                jobs::kind.eq("import"),
+                jobs::status.eq("running"),
+                jobs::label.eq("resume"),
+                jobs::params.eq(params.to_string()),
+                jobs::total.eq(3_i64),
+                jobs::processed.eq(1_i64),
+                jobs::created_count.eq(1_i64),
+                jobs::cursor.eq((header.len() + first.len()) as i64),
+                jobs::created_by_name.eq("Sam"),
+                jobs::created_at.eq(now),
+                jobs::started_at.eq(now),
+                jobs::updated_at.eq(now),
+            ))
+            .execute(conn)
+            .unwrap()
+    });
+    for _ in 0..200 {
+        let done: i64 = app.with_db(|conn| {
+            jobs::table
+                .filter(jobs::status.eq("done"))
+                .count()
+                .get_result(conn)
+                .unwrap()
+        });
+        if done == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let emails: Vec<Option<String>> = app.with_db(|conn| {
+        customers::table
+            .order(customers::id.asc())
+            .select(customers::email)
+            .load(conn)
+            .unwrap()
+    });
+    assert_eq!(
+        emails,
+        vec![
+            Some("second@example.com".to_owned()),
+            Some("third@example.com".to_owned())
+        ],
+        "the committed row is not redone"
+    );
+}
+
+#[tokio::test]
+async fn an_export_imported_into_an_empty_installation_recreates_the_customers() {
+    let source = spawn_app().await;
+    source.create_property("tier", "single_choice", &["Gold", "Silver"], "edit");
+    source.with_db(|conn| clientele::db::tags::insert_tag(conn, "VIP", "#c0352b").unwrap());
+    let vip = source.with_db(|conn| clientele::db::tags::list_tags(conn).unwrap()[0].id);
+    let ada = source.create_customer(&[
+        ("name", "Ada Lovelace"),
+        ("email", "ada@example.com"),
+        ("phone", "+385911111111"),
+        ("tier", "Gold"),
+        ("city", "=Zagreb"),
+    ]);
+    source.create_customer(&[("name", "Grace Hopper"), ("email", "grace@example.com")]);
+    let ada_id = source.customer(&ada).id;
+    source.with_db(|conn| clientele::db::tags::add_customer_tag(conn, ada_id, vip).unwrap());
+    let exporter = source.supervisor().await;
+    let export = exporter
+        .get("/customers/export.csv?period=all")
+        .await
+        .bytes()
+        .await
+        .unwrap()
+        .to_vec();
+
+    let target = spawn_app().await;
+    target.create_property("tier", "single_choice", &["Gold", "Silver"], "edit");
+    target.with_db(|conn| clientele::db::tags::insert_tag(conn, "VIP", "#c0352b").unwrap());
+    let importer = target.supervisor().await;
+    let import = upload(&importer, "export.csv", &export).await;
+    let (_, processed, created, _, refused) = run_job(&target, &importer, import, "run", &[]).await;
+    assert_eq!((processed, created, refused), (2, 2, 0));
+    let summary = |app: &TestApp| {
+        let mut rows: Vec<Contact> = app.with_db(|conn| {
+            customers::table
+                .select((
+                    customers::name,
+                    customers::email,
+                    customers::phone,
+                    customers::city,
+                ))
+                .load(conn)
+                .unwrap()
+        });
+        rows.sort();
+        rows
+    };
+    assert_eq!(summary(&source), summary(&target));
+    let imported: String = target.with_db(|conn| {
+        customers::table
+            .filter(customers::email.eq("ada@example.com"))
+            .select(customers::public_id)
+            .first(conn)
+            .unwrap()
+    });
+    assert_eq!(target.value_of(&imported, "tier").as_deref(), Some("Gold"));
+    let id = target.customer(&imported).id;
+    let tags = target.with_db(|conn| clientele::db::tags::list_customer_tags(conn, id).unwrap());
+    assert_eq!(tags.len(), 1);
+}
