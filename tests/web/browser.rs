@@ -673,3 +673,84 @@ async fn an_agent_filters_by_tag_and_fuzzy_name_saves_a_segment_and_tags_all_res
     }
     agent.quit().await;
 }
+
+#[tokio::test]
+async fn a_supervisor_imports_a_file_with_two_bad_rows_and_downloads_them() {
+    let app = spawn_app().await;
+    app.create_user("sam.supervisor", Role::Supervisor);
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("contacts.csv");
+    std::fs::write(
+        &file,
+        "Full Name;E-mail;Mobile\nAda Lovelace;ada@example.com;+385911111111\nNo Email;not-an-email;\nGrace Hopper;grace@example.com;\nBad Phone;;12\n",
+    )
+    .expect("file written");
+
+    let chrome = Chrome::start().await;
+    chrome
+        .sign_in(&app.address, "sam.supervisor", PASSWORD)
+        .await;
+    chrome.wait_for_text("Sign out").await;
+    chrome
+        .driver
+        .goto(format!("{}/customers/import", app.address))
+        .await
+        .expect("import page");
+    chrome
+        .driver
+        .query(By::Id("file"))
+        .first()
+        .await
+        .expect("file field")
+        .send_keys(file.display().to_string())
+        .await
+        .expect("file chosen");
+    chrome.click("#upload").await;
+    chrome.wait_for_text("Match existing customers").await;
+
+    // The dry run: counts and the refused rows, nothing written yet.
+    chrome.click("#dry-run-button").await;
+    chrome.wait_for_text("Finished.").await;
+    chrome.click("#job-import").await;
+    let preview = chrome.wait_for_text("would be created").await;
+    assert!(preview.contains("not-an-email") || preview.contains("E-mail"), "{preview}");
+    assert!(preview.contains("refused-rows"));
+    let count = |app: &crate::helpers::TestApp| {
+        use diesel::prelude::*;
+        app.with_db(|conn| {
+            clientele::db::schema::customers::table
+                .count()
+                .get_result::<i64>(conn)
+                .expect("count")
+        })
+    };
+    assert_eq!(count(&app), 0, "the dry run wrote nothing");
+
+    // The import itself, watched on its progress page.
+    chrome.click("#run-button").await;
+    let progress = chrome.wait_for_text("Finished.").await;
+    assert!(progress.contains("job-refused"), "{progress}");
+    assert_eq!(count(&app), 2);
+
+    // The refused rows download, as this browser session gets them.
+    let link = chrome
+        .driver
+        .query(By::Id("job-refused-download"))
+        .first()
+        .await
+        .expect("download link");
+    assert!(link.is_displayed().await.expect("visible"));
+    let href = link.attr("href").await.expect("href").expect("a link");
+    let script = format!(
+        "const done = arguments[arguments.length - 1]; fetch('{href}').then(r => r.text()).then(done);"
+    );
+    let body = chrome
+        .driver
+        .execute_async(&script, Vec::new())
+        .await
+        .expect("fetch in the page");
+    let text = body.json().as_str().unwrap_or_default().to_owned();
+    assert!(text.contains("No Email") && text.contains("Bad Phone"), "{text}");
+    assert!(!text.contains("Ada Lovelace"));
+    chrome.quit().await;
+}

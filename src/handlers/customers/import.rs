@@ -247,37 +247,40 @@ pub async fn start(
     let (user_id, user_name) = (user.0.user.id.0, user.0.user.display_name.clone());
     let job = db::run(&state.pool, move |conn| {
         let import = imports::get_import(conn, id)?.ok_or(AppError::NotFound)?;
-        let registry = properties::list_properties(conn)?;
-        let allowed = choices(&registry);
-        let columns = import.header_cells().len();
-        let mapping: Vec<String> = (0..columns)
-            .map(|i| {
-                let chosen = pairs
-                    .iter()
-                    .find(|(k, _)| *k == format!("col_{i}"))
-                    .map(|(_, v)| v.clone())
-                    .unwrap_or_default();
-                // Only targets the page offers; anything else skips the column.
-                if allowed.iter().any(|(value, _)| *value == chosen) {
-                    chosen
-                } else {
-                    String::new()
-                }
-            })
-            .collect();
-        let keys: Vec<&str> = MATCH_KEYS
-            .iter()
-            .map(|(k, _)| *k)
-            .filter(|k| pairs.iter().any(|(name, v)| name == "match" && v == k))
-            .collect();
-        let create_tags = pairs.iter().any(|(k, v)| k == "create_tags" && v == "on");
-        imports::update_mapping(
-            conn,
-            id,
-            &serde_json::to_string(&mapping).unwrap_or_default(),
-            &serde_json::to_string(&keys).unwrap_or_default(),
-            create_tags,
-        )?;
+        // Without columns in the form (a script), the proposed mapping stands.
+        if pairs.iter().any(|(k, _)| k.starts_with("col_")) {
+            let registry = properties::list_properties(conn)?;
+            let allowed = choices(&registry);
+            let columns = import.header_cells().len();
+            let mapping: Vec<String> = (0..columns)
+                .map(|i| {
+                    let chosen = pairs
+                        .iter()
+                        .find(|(k, _)| *k == format!("col_{i}"))
+                        .map(|(_, v)| v.clone())
+                        .unwrap_or_default();
+                    // Only targets the page offers; anything else skips the column.
+                    if allowed.iter().any(|(value, _)| *value == chosen) {
+                        chosen
+                    } else {
+                        String::new()
+                    }
+                })
+                .collect();
+            let keys: Vec<&str> = MATCH_KEYS
+                .iter()
+                .map(|(k, _)| *k)
+                .filter(|k| pairs.iter().any(|(name, v)| name == "match" && v == k))
+                .collect();
+            let create_tags = pairs.iter().any(|(k, v)| k == "create_tags" && v == "on");
+            imports::update_mapping(
+                conn,
+                id,
+                &serde_json::to_string(&mapping).unwrap_or_default(),
+                &serde_json::to_string(&keys).unwrap_or_default(),
+                create_tags,
+            )?;
+        }
         let import = imports::get_import(conn, id)?.ok_or(AppError::NotFound)?;
         service::queue(
             conn,
