@@ -91,6 +91,12 @@ impl Application {
             App::new()
                 .app_data(state.clone())
                 .app_data(web::PayloadConfig::new(FORM_LIMIT))
+                // Import uploads go to a temporary file, up to 200 MB.
+                .app_data(
+                    actix_multipart::form::MultipartFormConfig::default()
+                        .total_limit(200 * 1024 * 1024)
+                        .memory_limit(64 * 1024),
+                )
                 .app_data(
                     web::FormConfig::default()
                         .limit(FORM_LIMIT)

@@ -309,7 +309,7 @@ pub fn generate(
                 let external = match *channel {
                     "whatsapp" | "sms" => phone.clone(),
                     "email" => email.clone(),
-                    "telegram" => format!("tg{id}"),
+                    "telegram" => (100_000_000 + id).to_string(),
                     "instagram" => format!("ig.{id}"),
                     _ => format!("web-{id}"),
                 };

@@ -713,7 +713,10 @@ async fn a_supervisor_imports_a_file_with_two_bad_rows_and_downloads_them() {
     chrome.wait_for_text("Finished.").await;
     chrome.click("#job-import").await;
     let preview = chrome.wait_for_text("would be created").await;
-    assert!(preview.contains("not-an-email") || preview.contains("E-mail"), "{preview}");
+    assert!(
+        preview.contains("not-an-email") || preview.contains("E-mail"),
+        "{preview}"
+    );
     assert!(preview.contains("refused-rows"));
     let count = |app: &crate::helpers::TestApp| {
         use diesel::prelude::*;
@@ -750,7 +753,10 @@ async fn a_supervisor_imports_a_file_with_two_bad_rows_and_downloads_them() {
         .await
         .expect("fetch in the page");
     let text = body.json().as_str().unwrap_or_default().to_owned();
-    assert!(text.contains("No Email") && text.contains("Bad Phone"), "{text}");
+    assert!(
+        text.contains("No Email") && text.contains("Bad Phone"),
+        "{text}"
+    );
     assert!(!text.contains("Ada Lovelace"));
     chrome.quit().await;
 }

@@ -14,6 +14,7 @@ use crate::db::{self, properties};
 use crate::domain::property::PropertyKind;
 use crate::error::{AppError, see_other};
 use crate::handlers::page::{PageContext, render, render_status};
+use crate::services::export::neutralise;
 use crate::services::import::{self as service, ImportParams, MATCH_KEYS, guess_target, target};
 use crate::startup::AppState;
 
@@ -325,8 +326,13 @@ pub async fn refused_csv(
             let Some(last) = batch.last() else { break };
             after = last.row_number;
             for refusal in &batch {
-                let mut record: Vec<String> =
-                    serde_json::from_str(&refusal.cells).unwrap_or_default();
+                // The cells as uploaded, made safe to open in a spreadsheet (an import
+                // takes the apostrophe off again).
+                let mut record: Vec<String> = serde_json::from_str::<Vec<String>>(&refusal.cells)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|cell| neutralise(cell).into_owned())
+                    .collect();
                 record.resize(import.header_cells().len(), String::new());
                 record.extend([
                     refusal.row_number.to_string(),
