@@ -7,6 +7,9 @@
 use std::collections::HashMap;
 use std::io::{Read, Seek, SeekFrom};
 
+use diesel::QueryResult;
+use diesel::prelude::*;
+
 use serde::{Deserialize, Serialize};
 
 use crate::db::customers::Customer;
@@ -14,7 +17,6 @@ use crate::db::imports::{self, Import, Refusal};
 use crate::db::jobs::{self, Job, Progress};
 use crate::db::properties::Property;
 use crate::db::tags::{self, Tag};
-use crate::db::types::CustomerId;
 use crate::db::{self, DbConnection};
 use crate::domain::Role;
 use crate::domain::channel::Channel;
@@ -219,7 +221,6 @@ fn refuse<T>(column: &str, reason: impl Into<String>) -> Result<T, RowError> {
 
 fn find_by_key(conn: &mut DbConnection, key: &str, value: &str) -> QueryResult<Option<Customer>> {
     use crate::db::schema::customers as c;
-    use diesel::prelude::*;
     let found: Vec<Customer> = match key {
         "customer_id" => c::table
             .filter(c::public_id.eq(value.to_uppercase()))
@@ -244,8 +245,6 @@ fn find_by_key(conn: &mut DbConnection, key: &str, value: &str) -> QueryResult<O
         None
     })
 }
-
-use diesel::QueryResult;
 
 /// Applies one row (inside the caller's savepoint).
 fn apply_row(
@@ -492,7 +491,6 @@ fn apply_row(
             Err(other) => return Err(RowError::Failed(other)),
         }
     }
-    let _: CustomerId = customer;
     Ok(outcome)
 }
 
@@ -752,5 +750,3 @@ pub fn queue(
     imports::set_job(conn, import.id, job, params.dry_run)?;
     Ok(job)
 }
-
-use diesel::prelude::*;

@@ -301,11 +301,10 @@ pub async fn start(
 /// `GET /jobs/{id}/refused.csv`: an import job's refused rows, with the original cells
 /// and the reason, ready to be fixed and imported again.
 pub async fn refused_csv(
-    user: Supervisor,
+    _user: Supervisor,
     state: web::Data<AppState>,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let _ = &user;
     let job_id = path.into_inner();
     let body = db::run(&state.pool, move |conn| {
         let job = jobs::get_job(conn, job_id)?.ok_or(AppError::NotFound)?;
