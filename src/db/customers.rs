@@ -460,6 +460,17 @@ pub fn list_by_ids(conn: &mut DbConnection, ids: &[CustomerId]) -> QueryResult<V
         .load(conn)
 }
 
+/// The ids of the customers with these public IDs (unknown ones are left out), in one query.
+pub fn ids_for_public_ids(
+    conn: &mut DbConnection,
+    public_ids: &[String],
+) -> QueryResult<Vec<CustomerId>> {
+    customers::table
+        .filter(customers::public_id.eq_any(public_ids))
+        .select(customers::id)
+        .load(conn)
+}
+
 /// Counts a new conversation (one without a message yet) on the customer.
 pub fn count_new_conversation(conn: &mut DbConnection, id: CustomerId) -> QueryResult<usize> {
     diesel::update(customers::table.find(id))

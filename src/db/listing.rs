@@ -68,6 +68,18 @@ pub struct CustomerFilter {
 pub const PROBE_TAGS_ABOVE: i64 = 5_000;
 
 impl CustomerFilter {
+    /// Only these customers (selected rows). No ids matches nobody, never everyone.
+    pub fn only(ids: Vec<CustomerId>) -> CustomerFilter {
+        CustomerFilter {
+            ids: if ids.is_empty() {
+                vec![CustomerId(0)]
+            } else {
+                ids
+            },
+            ..CustomerFilter::default()
+        }
+    }
+
     /// The fuzzy search that ranks results, if any: the name's, else the ID's.
     fn ranking(&self) -> Option<(&FuzzyQuery, bool)> {
         match (&self.name, &self.public_id) {

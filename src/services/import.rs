@@ -215,6 +215,17 @@ struct Context<'a> {
     job: i64,
 }
 
+impl Context<'_> {
+    /// The header of the column mapped to a property, or the property's key.
+    fn header_of(&self, key: &str) -> String {
+        self.headers
+            .iter()
+            .zip(&self.targets)
+            .find(|(_, t)| t.strip_prefix(target::PROPERTY) == Some(key))
+            .map_or_else(|| key.to_owned(), |(h, _)| h.clone())
+    }
+}
+
 fn refuse<T>(column: &str, reason: impl Into<String>) -> Result<T, RowError> {
     Err(RowError::Refused(Refused(column.to_owned(), reason.into())))
 }
@@ -329,7 +340,7 @@ fn apply_row(
         edit.values.push(("name".to_owned(), RawValue::One(name)));
     }
     // Keys as stored, so "the same key" means the same customer.
-    for (key, column) in [("email", "email"), ("phone", "phone")] {
+    for key in ["email", "phone"] {
         if let Some((_, RawValue::One(raw))) = edit.values.iter().find(|(k, _)| k == key) {
             let property = ctx.registry.iter().find(|p| p.key == key);
             if let Some(property) = property {
@@ -339,24 +350,10 @@ fn apply_row(
                     &RawValue::One(raw.clone()),
                 ) {
                     Ok(Some(value)) => {
-                        let header = ctx
-                            .headers
-                            .iter()
-                            .zip(&ctx.targets)
-                            .find(|(_, t)| t.as_str() == format!("{}{column}", target::PROPERTY))
-                            .map_or(column.to_owned(), |(h, _)| h.clone());
-                        keys.insert(key, (header, value.form_text()));
+                        keys.insert(key, (ctx.header_of(key), value.form_text()));
                     }
                     Ok(None) => {}
-                    Err(message) => {
-                        let header = ctx
-                            .headers
-                            .iter()
-                            .zip(&ctx.targets)
-                            .find(|(_, t)| t.as_str() == format!("{}{key}", target::PROPERTY))
-                            .map_or(key.to_owned(), |(h, _)| h.clone());
-                        return refuse(&header, message);
-                    }
+                    Err(message) => return refuse(&ctx.header_of(key), message),
                 }
             }
         }
@@ -386,23 +383,11 @@ fn apply_row(
         }
     }
     let editor = Editor::Staff(Role::Supervisor);
-    let registry = ctx.registry.clone();
     let refused_field = |error: AppError| -> RowError {
         match error {
             AppError::Invalid(errors) => {
                 let first = errors.0.first();
-                let column = first
-                    .and_then(|e| {
-                        ctx.headers
-                            .iter()
-                            .zip(&ctx.targets)
-                            .find(|(_, t)| {
-                                t.strip_prefix(target::PROPERTY) == Some(e.field.as_str())
-                            })
-                            .map(|(h, _)| h.clone())
-                            .or_else(|| Some(e.field.clone()))
-                    })
-                    .unwrap_or_default();
+                let column = first.map(|e| ctx.header_of(&e.field)).unwrap_or_default();
                 RowError::Refused(Refused(
                     column,
                     first.map_or("Refused.".to_owned(), |e| e.message.clone()),
@@ -420,7 +405,7 @@ fn apply_row(
             let result = profiles::edit_customer(
                 conn,
                 existing.id,
-                &registry,
+                &ctx.registry,
                 None,
                 &ctx.actor,
                 editor,
@@ -434,7 +419,7 @@ fn apply_row(
             (existing.id, outcome)
         }
         None => {
-            let created = profiles::create_customer(conn, &registry, &ctx.actor, editor, &edit)
+            let created = profiles::create_customer(conn, &ctx.registry, &ctx.actor, editor, &edit)
                 .map_err(refused_field)?;
             (created.id, Outcome::Created)
         }

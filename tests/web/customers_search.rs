@@ -518,3 +518,62 @@ async fn common_words_are_tested_row_by_row_with_the_same_results() {
         assert!(!names(&collected).is_empty(), "{query}");
     }
 }
+
+#[tokio::test]
+async fn popular_tags_tested_row_by_row_give_the_same_results() {
+    use clientele::db::listing::{self, CustomerFilter, SortKey};
+    let app = spawn_app().await;
+    app.with_db(|conn| {
+        clientele::db::tags::insert_tag(conn, "VIP", "#c0352b").unwrap();
+        clientele::db::tags::insert_tag(conn, "Wholesale", "#2456d6").unwrap();
+    });
+    let tags = app.with_db(|conn| clientele::db::tags::list_tags(conn).unwrap());
+    let (vip, wholesale) = (tags[0].id, tags[1].id);
+    let mut tagged = Vec::new();
+    for i in 0..6 {
+        let id = app.create_customer(&[("name", &format!("Tagged {i}"))]);
+        let row = app.customer(&id).id;
+        app.with_db(|conn| {
+            clientele::db::tags::add_customer_tag(conn, row, vip).unwrap();
+            if i % 2 == 0 {
+                clientele::db::tags::add_customer_tag(conn, row, wholesale).unwrap();
+            }
+        });
+        tagged.push(id);
+    }
+    app.create_customer(&[("name", "Untagged")]);
+    for (any, all, expected) in [
+        (vec![vip], vec![], 6),
+        (vec![wholesale], vec![], 3),
+        (vec![], vec![vip, wholesale], 3),
+    ] {
+        let ids = |probe: bool| -> Vec<String> {
+            let filter = CustomerFilter {
+                any_tags: any.clone(),
+                all_tags: all.clone(),
+                probe_tags: probe,
+                ..CustomerFilter::default()
+            };
+            app.with_db(|conn| {
+                let plans = listing::plan(conn, &filter).expect("plan");
+                let mut found: Vec<String> = listing::list_filtered(
+                    conn,
+                    &filter,
+                    &plans,
+                    SortKey::Created,
+                    false,
+                    None,
+                    100,
+                )
+                .expect("list")
+                .into_iter()
+                .map(|(c, _)| c.public_id)
+                .collect();
+                found.sort();
+                found
+            })
+        };
+        assert_eq!(ids(true), ids(false));
+        assert_eq!(ids(true).len(), expected);
+    }
+}

@@ -10,7 +10,7 @@ use super::filter;
 use crate::auth::CustomersUser;
 use crate::db::jobs::{self, Job};
 use crate::db::listing::{self, CustomerFilter};
-use crate::db::types::{CustomerId, TagId};
+use crate::db::types::TagId;
 use crate::db::{self, customers, tags};
 use crate::domain::customer::Lifecycle;
 use crate::error::{AppError, see_other};
@@ -97,25 +97,14 @@ pub async fn apply(
         let filter = if all {
             filter::resolve(conn, &query_pairs, role)?.filter
         } else {
-            let ids: Vec<CustomerId> = selected
-                .iter()
-                .filter_map(|p| {
-                    customers::find_customer_by_public_id(conn, p)
-                        .ok()
-                        .flatten()
-                })
-                .map(|c| c.id)
-                .collect();
+            let ids = customers::ids_for_public_ids(conn, &selected)?;
             if ids.is_empty() {
                 return Ok(Err(
                     "Select at least one customer, or choose all customers matching the filter."
                         .to_owned(),
                 ));
             }
-            CustomerFilter {
-                ids,
-                ..CustomerFilter::default()
-            }
+            CustomerFilter::only(ids)
         };
         let count = listing::count_all(conn, &filter)?;
         if count == 0 {

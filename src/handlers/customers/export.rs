@@ -81,24 +81,7 @@ async fn stream(
         let filter = if selected.is_empty() {
             resolved.filter
         } else {
-            let ids: Vec<CustomerId> = selected
-                .iter()
-                .filter_map(|p| {
-                    customers::find_customer_by_public_id(conn, p)
-                        .ok()
-                        .flatten()
-                })
-                .map(|c| c.id)
-                .collect();
-            CustomerFilter {
-                // An empty selection of known customers must not mean "everyone".
-                ids: if ids.is_empty() {
-                    vec![CustomerId(0)]
-                } else {
-                    ids
-                },
-                ..CustomerFilter::default()
-            }
+            CustomerFilter::only(customers::ids_for_public_ids(conn, &selected)?)
         };
         Ok(ExportPlan::new(&resolved.registry, role, filter))
     })
