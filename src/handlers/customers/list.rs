@@ -88,6 +88,19 @@ fn sort_visible(key: SortKey, visible: &dyn Fn(&str) -> bool) -> bool {
     }
 }
 
+/// The sort asked for, if its column is visible to the reader; creation time otherwise.
+fn chosen_sort(resolved: &filter::Resolved, role: crate::domain::Role) -> SortKey {
+    let visible = |key: &str| {
+        resolved
+            .registry
+            .iter()
+            .any(|p| p.key == key && p.visible_to(role))
+    };
+    Some(SortKey::parse(&resolved.form.sort))
+        .filter(|k| sort_visible(*k, &visible))
+        .unwrap_or(SortKey::Created)
+}
+
 /// `GET /customers`: customers created this week (in the organisation's time zone) by
 /// default; every filter, the sort and the page size live in the URL.
 pub async fn list(
@@ -114,15 +127,7 @@ pub async fn list(
                 Vec::new(),
             ));
         }
-        let visible = |key: &str| {
-            resolved
-                .registry
-                .iter()
-                .any(|p| p.key == key && p.visible_to(role))
-        };
-        let key = Some(SortKey::parse(&resolved.form.sort))
-            .filter(|k| sort_visible(*k, &visible))
-            .unwrap_or(SortKey::Created);
+        let key = chosen_sort(&resolved, role);
         let plans = listing::plan(conn, &resolved.filter)?;
         let found = listing::list_filtered(
             conn,
@@ -160,9 +165,7 @@ pub async fn list(
             .iter()
             .any(|p| p.key == key && p.visible_to(role))
     };
-    let key = Some(SortKey::parse(&resolved.form.sort))
-        .filter(|k| sort_visible(*k, &visible))
-        .unwrap_or(SortKey::Created);
+    let key = chosen_sort(&resolved, role);
     let size = resolved.form.size;
     let mut found = found;
     let next = (found.len() as i64 > size).then(|| {
