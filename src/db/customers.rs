@@ -13,7 +13,7 @@ use crate::domain::customer::public_id_for;
 use crate::domain::property::{PropertyType, Value};
 
 /// A customer as stored. Field order is the table's column order.
-#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable, Insertable)]
 #[diesel(table_name = customers)]
 pub struct Customer {
     pub id: CustomerId,
@@ -115,6 +115,23 @@ impl Customer {
         value.as_deref()
     }
 
+    /// Sets the stored text of a standard property (unknown keys are ignored).
+    pub fn set_standard_text(&mut self, key: &str, text: Option<String>) {
+        let slot = match key {
+            "name" => &mut self.name,
+            "email" => &mut self.email,
+            "phone" => &mut self.phone,
+            "gender" => &mut self.gender,
+            "city" => &mut self.city,
+            "country" => &mut self.country,
+            "language" => &mut self.language,
+            "company" => &mut self.company,
+            "nickname" => &mut self.nickname,
+            _ => return,
+        };
+        *slot = text;
+    }
+
     /// The name to show: the name, else the nickname, else the e-mail or phone, else the ID.
     pub fn display_name(&self) -> String {
         self.name
@@ -126,27 +143,87 @@ impl Customer {
     }
 }
 
-/// Creates a customer with no properties yet and gives it its public ID.
-pub fn insert_customer(conn: &mut DbConnection, lifecycle: &str) -> QueryResult<Customer> {
-    let at = now();
-    let placeholder = format!("new-{}", crate::domain::password::random_hex(12));
-    diesel::insert_into(customers::table)
-        .values((
-            customers::public_id.eq(&placeholder),
-            customers::lifecycle.eq(lifecycle),
-            customers::created_at.eq(at),
-            customers::updated_at.eq(at),
-        ))
-        .execute(conn)?;
-    let id: CustomerId = customers::table
-        .filter(customers::public_id.eq(&placeholder))
-        .select(customers::id)
-        .first(conn)?;
-    let customer: Customer = diesel::update(customers::table.find(id))
-        .set(customers::public_id.eq(public_id_for(id.0)))
-        .get_result(conn)?;
-    super::search::index_customer(conn, None, &customer)?;
-    get_customer(conn, id)
+/// Ids for `count` new customers, in ascending order, that no other writer can be given.
+/// Call it inside [`super::transaction`] and insert the rows in that same transaction: on
+/// SQLite the transaction's write lock keeps the ids free until the rows are in (a given id
+/// moves the table's counter past it); PostgreSQL takes them from the sequence.
+pub fn reserve_ids(conn: &mut DbConnection, count: usize) -> QueryResult<Vec<CustomerId>> {
+    #[derive(QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        id: i64,
+    }
+    if count == 0 {
+        return Ok(Vec::new());
+    }
+    let count = i64::try_from(count).unwrap_or(i64::MAX);
+    match conn {
+        DbConnection::Sqlite(c) => {
+            let last = diesel::sql_query(
+                "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'customers'), 0), \
+                 COALESCE((SELECT MAX(id) FROM customers), 0)) AS id",
+            )
+            .get_result::<Id>(c)?
+            .id;
+            Ok((last + 1..=last + count).map(CustomerId).collect())
+        }
+        DbConnection::Postgresql(c) => Ok(diesel::sql_query(
+            "SELECT nextval(pg_get_serial_sequence('customers', 'id')) AS id \
+             FROM generate_series(1, $1) ORDER BY 1",
+        )
+        .bind::<diesel::sql_types::BigInt, _>(count)
+        .load::<Id>(c)?
+        .into_iter()
+        .map(|row| CustomerId(row.id))
+        .collect()),
+    }
+}
+
+/// Writes new customers as built in memory, ids from [`reserve_ids`], a few hundred rows
+/// per statement. The caller writes their search terms ([`super::search::index_new`]).
+pub fn insert_customers(conn: &mut DbConnection, rows: &[Customer]) -> QueryResult<()> {
+    for chunk in rows.chunks(super::rows_per_insert(31)) {
+        either_backend!(&mut *conn, c => diesel::insert_into(customers::table)
+            .values(chunk)
+            .execute(c)?);
+    }
+    Ok(())
+}
+
+/// A new customer's row before it is written: no values, no contacts, version 1.
+pub fn blank(id: CustomerId, lifecycle: &str, at: NaiveDateTime) -> Customer {
+    Customer {
+        id,
+        public_id: public_id_for(id.0),
+        name: None,
+        email: None,
+        phone: None,
+        gender: None,
+        city: None,
+        country: None,
+        language: None,
+        company: None,
+        nickname: None,
+        lifecycle: lifecycle.to_owned(),
+        conversations_count: 0,
+        messages_count: 0,
+        last_contact_at: None,
+        csat_sum: 0,
+        csat_count: 0,
+        csat_average: None,
+        orders_count: 0,
+        version: 1,
+        created_at: at,
+        updated_at: at,
+        blacklisted: false,
+        blacklist_reason: None,
+        blacklisted_by: None,
+        blacklisted_at: None,
+        sort_name: String::new(),
+        contact_sort: 0,
+        csat_sort: -1,
+        search_version: 0,
+    }
 }
 
 /// The customer with this public ID, if any.
@@ -197,47 +274,77 @@ pub fn bump_version(
     id: CustomerId,
     expected: Option<i64>,
 ) -> QueryResult<Option<i64>> {
+    let changes = (
+        customers::version.eq(customers::version + 1),
+        customers::updated_at.eq(now()),
+    );
     let target = customers::table.find(id);
-    let changed = match expected {
+    match expected {
         Some(version) => diesel::update(target.filter(customers::version.eq(version)))
-            .set((
-                customers::version.eq(customers::version + 1),
-                customers::updated_at.eq(now()),
-            ))
-            .execute(conn)?,
+            .set(changes)
+            .returning(customers::version)
+            .get_result(conn)
+            .optional(),
         None => diesel::update(target)
-            .set((
-                customers::version.eq(customers::version + 1),
-                customers::updated_at.eq(now()),
-            ))
-            .execute(conn)?,
-    };
-    if changed == 0 {
-        return Ok(None);
+            .set(changes)
+            .returning(customers::version)
+            .get_result(conn)
+            .optional(),
     }
-    customers::table
-        .find(id)
-        .select(customers::version)
-        .first(conn)
-        .map(Some)
 }
 
-/// Sets a standard property's column.
+/// New texts of standard property columns; `None` leaves a column as it is.
+#[derive(Default, AsChangeset)]
+#[diesel(table_name = customers)]
+struct StandardChanges<'a> {
+    name: Option<Option<&'a str>>,
+    email: Option<Option<&'a str>>,
+    phone: Option<Option<&'a str>>,
+    gender: Option<Option<&'a str>>,
+    city: Option<Option<&'a str>>,
+    country: Option<Option<&'a str>>,
+    language: Option<Option<&'a str>>,
+    company: Option<Option<&'a str>>,
+    nickname: Option<Option<&'a str>>,
+}
+
+/// Sets standard property columns of `before` (the row as it is now) in one statement,
+/// and re-indexes its search terms and sort name once if the display name may have moved.
+/// An unknown key is refused as NotFound, before anything is written.
 pub fn update_standard(
     conn: &mut DbConnection,
-    id: CustomerId,
-    key: &str,
-    text: Option<&str>,
-) -> QueryResult<usize> {
-    let before = get_customer(conn, id)?;
-    let changed = with_standard_column!(key, column => diesel::update(customers::table.find(id)).set(column.eq(text)).execute(conn)?,
-        _ => return Err(diesel::result::Error::NotFound));
-    // The display name (and so the name sort and the search terms) comes from these.
-    if matches!(key, "name" | "nickname" | "email" | "phone") {
-        let after = get_customer(conn, id)?;
-        super::search::index_customer(conn, Some(&before), &after)?;
+    before: &Customer,
+    texts: &[(&str, Option<&str>)],
+) -> QueryResult<()> {
+    let mut changes = StandardChanges::default();
+    for (key, text) in texts {
+        let slot = match *key {
+            "name" => &mut changes.name,
+            "email" => &mut changes.email,
+            "phone" => &mut changes.phone,
+            "gender" => &mut changes.gender,
+            "city" => &mut changes.city,
+            "country" => &mut changes.country,
+            "language" => &mut changes.language,
+            "company" => &mut changes.company,
+            "nickname" => &mut changes.nickname,
+            _ => return Err(diesel::result::Error::NotFound),
+        };
+        *slot = Some(*text);
     }
-    Ok(changed)
+    if texts.is_empty() {
+        return Ok(());
+    }
+    let after: Customer = diesel::update(customers::table.find(before.id))
+        .set(&changes)
+        .get_result(conn)?;
+    if texts
+        .iter()
+        .any(|(key, _)| super::search::feeds_display_name(key))
+    {
+        super::search::index_customer(conn, Some(before), &after)?;
+    }
+    Ok(())
 }
 
 /// How many customers have a value in a standard property's column.
@@ -345,6 +452,24 @@ fn value_from_rows(property: &Property, rows: &[&ValueRow]) -> Option<Value> {
     })
 }
 
+/// The stored rows of one custom value: (text, number, second number); several for
+/// multiple choice, one per choice.
+fn value_rows(value: &Value) -> Vec<(Option<String>, Option<f64>, Option<f64>)> {
+    match value {
+        Value::Text { text } => vec![(Some(text.clone()), None, None)],
+        Value::Number { text, number } => vec![(Some(text.clone()), Some(*number), None)],
+        Value::Choices { choices } => choices
+            .iter()
+            .map(|c| (Some(c.clone()), None, None))
+            .collect(),
+        Value::Location {
+            address,
+            latitude,
+            longitude,
+        } => vec![(Some(address.clone()), *latitude, *longitude)],
+    }
+}
+
 /// Replaces one custom property's value of a customer (`None` clears it).
 pub fn replace_custom_value(
     conn: &mut DbConnection,
@@ -358,30 +483,38 @@ pub fn replace_custom_value(
             .filter(customer_values::property_id.eq(property)),
     )
     .execute(conn)?;
-    let rows: Vec<(Option<String>, Option<f64>, Option<f64>)> = match value {
-        None => Vec::new(),
-        Some(Value::Text { text }) => vec![(Some(text.clone()), None, None)],
-        Some(Value::Number { text, number }) => vec![(Some(text.clone()), Some(*number), None)],
-        Some(Value::Choices { choices }) => choices
-            .iter()
-            .map(|c| (Some(c.clone()), None, None))
-            .collect(),
-        Some(Value::Location {
-            address,
-            latitude,
-            longitude,
-        }) => vec![(Some(address.clone()), *latitude, *longitude)],
-    };
-    for (text, number, number2) in rows {
-        diesel::insert_into(customer_values::table)
-            .values((
-                customer_values::customer_id.eq(id),
-                customer_values::property_id.eq(property),
-                customer_values::value_text.eq(text),
-                customer_values::value_number.eq(number),
-                customer_values::value_number2.eq(number2),
-            ))
-            .execute(conn)?;
+    match value {
+        Some(value) => insert_custom_values(conn, &[(id, property, value)]),
+        None => Ok(()),
+    }
+}
+
+/// Writes custom values of customers that have none for those properties yet, a few
+/// thousand rows per statement.
+pub fn insert_custom_values(
+    conn: &mut DbConnection,
+    values: &[(CustomerId, PropertyId, &Value)],
+) -> QueryResult<()> {
+    let rows: Vec<_> = values
+        .iter()
+        .flat_map(|(customer, property, value)| {
+            value_rows(value)
+                .into_iter()
+                .map(move |(text, number, number2)| {
+                    (
+                        customer_values::customer_id.eq(*customer),
+                        customer_values::property_id.eq(*property),
+                        customer_values::value_text.eq(text),
+                        customer_values::value_number.eq(number),
+                        customer_values::value_number2.eq(number2),
+                    )
+                })
+        })
+        .collect();
+    for chunk in rows.chunks(super::rows_per_insert(5)) {
+        either_backend!(&mut *conn, c => diesel::insert_into(customer_values::table)
+            .values(chunk)
+            .execute(c)?);
     }
     Ok(())
 }

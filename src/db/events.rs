@@ -40,21 +40,37 @@ pub struct NewEvent<'a> {
 
 /// Records one entry.
 pub fn insert_event(conn: &mut DbConnection, event: NewEvent<'_>) -> QueryResult<usize> {
-    diesel::insert_into(customer_events::table)
-        .values((
-            customer_events::customer_id.eq(event.customer),
-            customer_events::actor_kind.eq(event.actor.kind()),
-            customer_events::actor_id.eq(event.actor.user_id()),
-            customer_events::actor_name.eq(event.actor.name()),
-            customer_events::action.eq(event.action),
-            customer_events::property_key.eq(event.property_key),
-            customer_events::old_value.eq(event.old_value),
-            customer_events::new_value.eq(event.new_value),
-            customer_events::reverts_event_id.eq(event.reverts.map(|e| e.0)),
-            customer_events::customer_version.eq(event.customer_version),
-            customer_events::created_at.eq(now()),
-        ))
-        .execute(conn)
+    insert_events(conn, &[event])
+}
+
+/// Records entries, a few thousand per statement, all stamped with the same time.
+pub fn insert_events(conn: &mut DbConnection, events: &[NewEvent<'_>]) -> QueryResult<usize> {
+    let at = now();
+    let rows: Vec<_> = events
+        .iter()
+        .map(|event| {
+            (
+                customer_events::customer_id.eq(event.customer),
+                customer_events::actor_kind.eq(event.actor.kind()),
+                customer_events::actor_id.eq(event.actor.user_id()),
+                customer_events::actor_name.eq(event.actor.name()),
+                customer_events::action.eq(event.action),
+                customer_events::property_key.eq(event.property_key),
+                customer_events::old_value.eq(event.old_value.as_deref()),
+                customer_events::new_value.eq(event.new_value.as_deref()),
+                customer_events::reverts_event_id.eq(event.reverts.map(|e| e.0)),
+                customer_events::customer_version.eq(event.customer_version),
+                customer_events::created_at.eq(at),
+            )
+        })
+        .collect();
+    let mut written = 0;
+    for chunk in rows.chunks(super::rows_per_insert(11)) {
+        written += either_backend!(&mut *conn, c => diesel::insert_into(customer_events::table)
+            .values(chunk)
+            .execute(c)?);
+    }
+    Ok(written)
 }
 
 /// The newest entries of a customer.

@@ -34,6 +34,61 @@ pub fn find_identity(
         .optional()
 }
 
+/// The identities among these (channel, external id) pairs that exist, in one query.
+pub fn find_identities(
+    conn: &mut DbConnection,
+    pairs: &[(&str, &str)],
+) -> QueryResult<Vec<Identity>> {
+    let mut channels: Vec<&str> = pairs.iter().map(|(channel, _)| *channel).collect();
+    channels.sort_unstable();
+    channels.dedup();
+    let externals: Vec<&str> = pairs.iter().map(|(_, external)| *external).collect();
+    let mut found: Vec<Identity> = Vec::new();
+    // Both lists, so the (channel, external id) key answers it.
+    for chunk in externals.chunks(10_000) {
+        found.extend(
+            channel_identities::table
+                .filter(channel_identities::channel.eq_any(&channels))
+                .filter(channel_identities::external_id.eq_any(chunk))
+                .select(Identity::as_select())
+                .load(conn)?,
+        );
+    }
+    found.retain(|identity| {
+        pairs
+            .iter()
+            .any(|(c, e)| *c == identity.channel && *e == identity.external_id)
+    });
+    Ok(found)
+}
+
+/// Writes identities that do not exist yet, each linked to its customer, a few thousand
+/// per statement.
+pub fn insert_linked(
+    conn: &mut DbConnection,
+    links: &[(&str, &str, CustomerId)],
+) -> QueryResult<()> {
+    let at = now();
+    let rows: Vec<_> = links
+        .iter()
+        .map(|(channel, external, customer)| {
+            (
+                channel_identities::channel.eq(*channel),
+                channel_identities::external_id.eq(*external),
+                channel_identities::customer_id.eq(Some(*customer)),
+                channel_identities::created_at.eq(at),
+                channel_identities::last_seen_at.eq(at),
+            )
+        })
+        .collect();
+    for chunk in rows.chunks(super::rows_per_insert(5)) {
+        either_backend!(&mut *conn, c => diesel::insert_into(channel_identities::table)
+            .values(chunk)
+            .execute(c)?);
+    }
+    Ok(())
+}
+
 /// The identity with this id, or NotFound.
 pub fn get_identity(conn: &mut DbConnection, id: IdentityId) -> QueryResult<Identity> {
     channel_identities::table
@@ -69,16 +124,10 @@ pub fn upsert_identity(
         channel_identities::created_at.eq(at),
         channel_identities::last_seen_at.eq(at),
     );
-    match conn {
-        DbConnection::Sqlite(c) => diesel::insert_into(channel_identities::table)
-            .values(row)
-            .on_conflict_do_nothing()
-            .execute(c)?,
-        DbConnection::Postgresql(c) => diesel::insert_into(channel_identities::table)
-            .values(row)
-            .on_conflict_do_nothing()
-            .execute(c)?,
-    };
+    either_backend!(conn, c => diesel::insert_into(channel_identities::table)
+        .values(row)
+        .on_conflict_do_nothing()
+        .execute(c)?);
     find_identity(conn, channel, external_id)?.ok_or(diesel::result::Error::NotFound)
 }
 

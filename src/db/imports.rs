@@ -1,6 +1,8 @@
 //! CSV imports: the uploaded file's description and mapping, the rows a job refused, and
 //! the keys it has seen.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -131,17 +133,26 @@ pub struct Refusal {
     pub cells: String,
 }
 
-/// Records a refused row.
-pub fn insert_refusal(conn: &mut DbConnection, job: i64, refusal: &Refusal) -> QueryResult<usize> {
-    diesel::insert_into(import_refusals::table)
-        .values((
-            import_refusals::job_id.eq(job),
-            import_refusals::row_number.eq(refusal.row_number),
-            import_refusals::column_name.eq(&refusal.column_name),
-            import_refusals::reason.eq(&refusal.reason),
-            import_refusals::cells.eq(&refusal.cells),
-        ))
-        .execute(conn)
+/// Records refused rows, a few thousand per statement.
+pub fn insert_refusals(conn: &mut DbConnection, job: i64, refusals: &[Refusal]) -> QueryResult<()> {
+    let rows: Vec<_> = refusals
+        .iter()
+        .map(|refusal| {
+            (
+                import_refusals::job_id.eq(job),
+                import_refusals::row_number.eq(refusal.row_number),
+                import_refusals::column_name.eq(&refusal.column_name),
+                import_refusals::reason.eq(&refusal.reason),
+                import_refusals::cells.eq(&refusal.cells),
+            )
+        })
+        .collect();
+    for chunk in rows.chunks(super::rows_per_insert(5)) {
+        either_backend!(&mut *conn, c => diesel::insert_into(import_refusals::table)
+            .values(chunk)
+            .execute(c)?);
+    }
+    Ok(())
 }
 
 /// A job's refused rows in row order, after `after`, at most `limit`.
@@ -165,22 +176,40 @@ pub fn list_refusals(
         .load(conn)
 }
 
-/// The row that first had `key` in this job, if any.
-pub fn key_row(conn: &mut DbConnection, job: i64, key: &str) -> QueryResult<Option<i64>> {
-    import_keys::table
-        .find((job, key))
-        .select(import_keys::row_number)
-        .first(conn)
-        .optional()
+/// The rows that first had these keys in this job, by key (keys not seen are left out).
+pub fn key_rows(
+    conn: &mut DbConnection,
+    job: i64,
+    keys: &[String],
+) -> QueryResult<HashMap<String, i64>> {
+    let mut found = HashMap::new();
+    for chunk in keys.chunks(10_000) {
+        let rows: Vec<(String, i64)> = import_keys::table
+            .filter(import_keys::job_id.eq(job))
+            .filter(import_keys::key.eq_any(chunk))
+            .select((import_keys::key, import_keys::row_number))
+            .load(conn)?;
+        found.extend(rows);
+    }
+    Ok(found)
 }
 
-/// Remembers that `row` had `key`.
-pub fn insert_key(conn: &mut DbConnection, job: i64, key: &str, row: i64) -> QueryResult<usize> {
-    diesel::insert_into(import_keys::table)
-        .values((
-            import_keys::job_id.eq(job),
-            import_keys::key.eq(key),
-            import_keys::row_number.eq(row),
-        ))
-        .execute(conn)
+/// Remembers which row had each key.
+pub fn insert_keys(conn: &mut DbConnection, job: i64, keys: &[(String, i64)]) -> QueryResult<()> {
+    let rows: Vec<_> = keys
+        .iter()
+        .map(|(key, row)| {
+            (
+                import_keys::job_id.eq(job),
+                import_keys::key.eq(key),
+                import_keys::row_number.eq(*row),
+            )
+        })
+        .collect();
+    for chunk in rows.chunks(super::rows_per_insert(3)) {
+        either_backend!(&mut *conn, c => diesel::insert_into(import_keys::table)
+            .values(chunk)
+            .execute(c)?);
+    }
+    Ok(())
 }

@@ -1,6 +1,17 @@
 //! Database access: the connection enum over both backends, the pool, migrations, and one
 //! query module per table group. Backend-specific SQL lives here and nowhere else.
 
+/// Runs one Diesel statement on whichever backend the connection is: for statements the
+/// two-backend connection cannot build itself (multi-row inserts, `ON CONFLICT`).
+macro_rules! either_backend {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            $crate::db::DbConnection::Sqlite($c) => $body,
+            $crate::db::DbConnection::Postgresql($c) => $body,
+        }
+    };
+}
+
 pub mod audit;
 pub mod card;
 pub mod conversations;
@@ -254,6 +265,12 @@ where
         }
         work(conn)
     })
+}
+
+/// How many rows one multi-row INSERT of `columns` columns may carry: SQLite binds at most
+/// 32,766 values per statement, PostgreSQL 65,535.
+pub fn rows_per_insert(columns: usize) -> usize {
+    (30_000 / columns.max(1)).max(1)
 }
 
 /// The current time as stored: UTC without offset, to the microsecond (PostgreSQL's

@@ -19,6 +19,40 @@ fn terms_of(customer: &Customer) -> Terms {
     )
 }
 
+/// Whether a standard property feeds the display name (and so the name sort and the
+/// search terms).
+pub fn feeds_display_name(key: &str) -> bool {
+    matches!(key, "name" | "nickname" | "email" | "phone")
+}
+
+/// The name sort's key of a customer.
+pub fn sort_name(customer: &Customer) -> String {
+    fold(&customer.display_name())
+}
+
+/// Indexes customers that are about to be inserted: fills their sort name and rules
+/// version in place, and writes their search terms (a few thousand per statement).
+pub fn index_new(conn: &mut DbConnection, customers: &mut [Customer]) -> QueryResult<()> {
+    let mut rows = Vec::new();
+    for customer in customers.iter_mut() {
+        customer.sort_name = sort_name(customer);
+        customer.search_version = SEARCH_VERSION;
+        for (kind, term) in terms_of(customer) {
+            rows.push((
+                customer_terms::kind.eq(kind),
+                customer_terms::term.eq(term),
+                customer_terms::customer_id.eq(customer.id.0),
+            ));
+        }
+    }
+    for chunk in rows.chunks(super::rows_per_insert(3)) {
+        either_backend!(&mut *conn, c => diesel::insert_into(customer_terms::table)
+            .values(chunk)
+            .execute(c)?);
+    }
+    Ok(())
+}
+
 /// Re-indexes a customer after a change: `before` is the row as it was (its terms are
 /// replaced), `None` for a row never indexed by the current rules.
 pub fn index_customer(
@@ -45,20 +79,14 @@ pub fn index_customer(
         })
         .collect();
     if !rows.is_empty() {
-        match conn {
-            DbConnection::Sqlite(c) => diesel::insert_into(customer_terms::table)
-                .values(&rows)
-                .on_conflict_do_nothing()
-                .execute(c)?,
-            DbConnection::Postgresql(c) => diesel::insert_into(customer_terms::table)
-                .values(&rows)
-                .on_conflict_do_nothing()
-                .execute(c)?,
-        };
+        either_backend!(conn, c => diesel::insert_into(customer_terms::table)
+            .values(&rows)
+            .on_conflict_do_nothing()
+            .execute(c)?);
     }
     diesel::update(customers::table.find(after.id))
         .set((
-            customers::sort_name.eq(fold(&after.display_name())),
+            customers::sort_name.eq(sort_name(after)),
             customers::search_version.eq(SEARCH_VERSION),
         ))
         .execute(conn)?;

@@ -26,16 +26,10 @@ pub fn insert_setting_if_absent(
         app_settings::value.eq(value),
         app_settings::updated_at.eq(now()),
     );
-    match conn {
-        DbConnection::Sqlite(c) => diesel::insert_into(app_settings::table)
-            .values(row)
-            .on_conflict_do_nothing()
-            .execute(c)?,
-        DbConnection::Postgresql(c) => diesel::insert_into(app_settings::table)
-            .values(row)
-            .on_conflict_do_nothing()
-            .execute(c)?,
-    };
+    either_backend!(conn, c => diesel::insert_into(app_settings::table)
+        .values(row)
+        .on_conflict_do_nothing()
+        .execute(c)?);
     app_settings::table
         .find(key)
         .select(app_settings::value)
@@ -53,20 +47,12 @@ pub fn upsert_setting(conn: &mut DbConnection, key: &str, value: &str) -> QueryR
         app_settings::value.eq(value),
         app_settings::updated_at.eq(now()),
     );
-    match conn {
-        DbConnection::Sqlite(c) => diesel::insert_into(app_settings::table)
-            .values(row)
-            .on_conflict(app_settings::key)
-            .do_update()
-            .set(changes)
-            .execute(c)?,
-        DbConnection::Postgresql(c) => diesel::insert_into(app_settings::table)
-            .values(row)
-            .on_conflict(app_settings::key)
-            .do_update()
-            .set(changes)
-            .execute(c)?,
-    };
+    either_backend!(conn, c => diesel::insert_into(app_settings::table)
+        .values(row)
+        .on_conflict(app_settings::key)
+        .do_update()
+        .set(changes)
+        .execute(c)?);
     Ok(())
 }
 

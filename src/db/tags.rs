@@ -93,6 +93,40 @@ pub fn list_customer_tags(conn: &mut DbConnection, customer: CustomerId) -> Quer
         .load(conn)
 }
 
+/// Tags customers who do not hold these tags yet (new ones), a few thousand pairs per
+/// statement, and moves each tag's counter once.
+pub fn insert_customer_tags(
+    conn: &mut DbConnection,
+    pairs: &[(CustomerId, TagId)],
+) -> QueryResult<()> {
+    let at = now();
+    let rows: Vec<_> = pairs
+        .iter()
+        .map(|(customer, tag)| {
+            (
+                customer_tags::customer_id.eq(*customer),
+                customer_tags::tag_id.eq(*tag),
+                customer_tags::created_at.eq(at),
+            )
+        })
+        .collect();
+    for chunk in rows.chunks(super::rows_per_insert(3)) {
+        either_backend!(&mut *conn, c => diesel::insert_into(customer_tags::table)
+            .values(chunk)
+            .execute(c)?);
+    }
+    let mut added: std::collections::BTreeMap<TagId, i64> = std::collections::BTreeMap::new();
+    for (_, tag) in pairs {
+        *added.entry(*tag).or_default() += 1;
+    }
+    for (tag, count) in added {
+        diesel::update(tags::table.find(tag))
+            .set(tags::customers_count.eq(tags::customers_count + count))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
 /// Tags a customer; `false` when the tag was already there.
 pub fn add_customer_tag(
     conn: &mut DbConnection,

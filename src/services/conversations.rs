@@ -183,7 +183,7 @@ pub fn fill_name_from_channel(
         return Ok(());
     }
     let version = customers::bump_version(conn, customer.id, None)?.unwrap_or(customer.version);
-    customers::update_standard(conn, customer.id, "name", Some(name.trim()))?;
+    customers::update_standard(conn, customer, &[("name", Some(name.trim()))])?;
     events::insert_event(
         conn,
         NewEvent {
@@ -203,6 +203,27 @@ pub fn fill_name_from_channel(
     Ok(())
 }
 
+/// The History entry of linking or unlinking an identity.
+fn link_entry<'a>(
+    customer: CustomerId,
+    version: i64,
+    actor: &'a Actor,
+    action: &'a str,
+    channel: &str,
+    external_id: &str,
+) -> NewEvent<'a> {
+    NewEvent {
+        customer,
+        actor,
+        action,
+        property_key: None,
+        old_value: None,
+        new_value: Some(format!("{channel}:{external_id}")),
+        reverts: None,
+        customer_version: version,
+    }
+}
+
 fn link_event(
     conn: &mut DbConnection,
     customer: CustomerId,
@@ -213,17 +234,45 @@ fn link_event(
     let version = customers::get_customer(conn, customer)?.version;
     events::insert_event(
         conn,
-        NewEvent {
+        link_entry(
             customer,
+            version,
             actor,
             action,
-            property_key: None,
-            old_value: None,
-            new_value: Some(format!("{}:{}", identity.channel, identity.external_id)),
-            reverts: None,
-            customer_version: version,
-        },
+            &identity.channel,
+            &identity.external_id,
+        ),
     )?;
+    Ok(())
+}
+
+/// Links identities that do not exist yet (checked by the caller in the same transaction)
+/// to customers just created, recorded in History. An identity that exists already goes
+/// through [`add_identity`], which also moves its conversations.
+pub fn link_new_identities(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    links: &[(&Customer, &str, &str)],
+) -> Result<(), AppError> {
+    let rows: Vec<(&str, &str, CustomerId)> = links
+        .iter()
+        .map(|(customer, channel, external)| (*channel, *external, customer.id))
+        .collect();
+    identities::insert_linked(conn, &rows)?;
+    let history: Vec<NewEvent<'_>> = links
+        .iter()
+        .map(|(customer, channel, external)| {
+            link_entry(
+                customer.id,
+                customer.version,
+                actor,
+                action::IDENTITY_LINKED,
+                channel,
+                external,
+            )
+        })
+        .collect();
+    events::insert_events(conn, &history)?;
     Ok(())
 }
 
@@ -609,6 +658,17 @@ pub fn set_blacklisted(
     })
 }
 
+/// A channel and an external id as typed, checked and in stored form.
+pub fn check_identity(channel: &str, external_id: &str) -> Result<(Channel, String), FieldErrors> {
+    let mut errors = FieldErrors::default();
+    let channel = errors.check("channel", channel.parse::<Channel>());
+    let external = channel.and_then(|c| errors.check("external_id", c.normalize(external_id)));
+    match (channel, external) {
+        (Some(channel), Some(external)) => Ok((channel, external)),
+        _ => Err(errors),
+    }
+}
+
 /// Adds an identity to a customer. One linked elsewhere is refused, naming its customer.
 pub fn add_identity(
     conn: &mut DbConnection,
@@ -617,12 +677,7 @@ pub fn add_identity(
     external_id: &str,
     actor: &Actor,
 ) -> Result<(), AppError> {
-    let mut errors = FieldErrors::default();
-    let channel = errors.check("channel", channel.parse::<Channel>());
-    let external = channel.and_then(|c| errors.check("external_id", c.normalize(external_id)));
-    let (Some(channel), Some(external)) = (channel, external) else {
-        return Err(AppError::Invalid(errors));
-    };
+    let (channel, external) = check_identity(channel, external_id).map_err(AppError::Invalid)?;
     crate::db::transaction(conn, |conn| {
         let identity = identities::upsert_identity(conn, channel.as_str(), &external, None)?;
         match identity.customer_id {

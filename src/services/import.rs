@@ -12,19 +12,21 @@ use diesel::prelude::*;
 
 use serde::{Deserialize, Serialize};
 
-use crate::db::customers::Customer;
+use crate::db::customers::{self, Customer};
 use crate::db::imports::{self, Import, Refusal};
 use crate::db::jobs::{self, Job, Progress};
 use crate::db::properties::Property;
 use crate::db::tags::{self, Tag};
+use crate::db::types::{CustomerId, PropertyId, TagId};
 use crate::db::{self, DbConnection};
 use crate::domain::Role;
 use crate::domain::channel::Channel;
 use crate::domain::customer::{Actor, Lifecycle};
-use crate::domain::property::{PropertyKind, RawValue};
+use crate::domain::property::{PropertyKind, RawValue, Value};
 use crate::domain::search::fold;
 use crate::error::AppError;
-use crate::services::profiles::{self, EditOutcome, Editor, ProfileEdit};
+use crate::services::conversations;
+use crate::services::profiles::{self, EditOutcome, Editor, NewProfile, ProfileEdit};
 
 /// Kinds of the import jobs.
 pub const DRY_RUN: &str = "import_dry_run";
@@ -32,7 +34,7 @@ pub const DRY_RUN: &str = "import_dry_run";
 pub const RUN: &str = "import";
 
 /// Rows per transaction.
-const BATCH: usize = 500;
+const BATCH: usize = 2_000;
 
 /// What a column feeds.
 pub mod target {
@@ -167,6 +169,7 @@ pub struct ImportParams {
 }
 
 /// What one row did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Outcome {
     Created,
     Updated,
@@ -180,6 +183,12 @@ struct Refused(String, String);
 enum RowError {
     Refused(Refused),
     Failed(AppError),
+}
+
+impl From<Refused> for RowError {
+    fn from(refused: Refused) -> Self {
+        RowError::Refused(refused)
+    }
 }
 
 impl From<AppError> for RowError {
@@ -203,16 +212,18 @@ fn cell_text(cell: &str) -> &str {
     }
 }
 
+/// An import writes as a supervisor would.
+const EDITOR: Editor = Editor::Staff(Role::Supervisor);
+
 /// Everything a batch needs that does not change between rows.
 struct Context<'a> {
     import: &'a Import,
     headers: Vec<String>,
     targets: Vec<String>,
     keys: Vec<String>,
-    registry: Vec<Property>,
+    registry: &'a [Property],
     tags: Vec<Tag>,
     actor: Actor,
-    job: i64,
 }
 
 impl Context<'_> {
@@ -224,170 +235,18 @@ impl Context<'_> {
             .find(|(_, t)| t.strip_prefix(target::PROPERTY) == Some(key))
             .map_or_else(|| key.to_owned(), |(h, _)| h.clone())
     }
-}
 
-fn refuse<T>(column: &str, reason: impl Into<String>) -> Result<T, RowError> {
-    Err(RowError::Refused(Refused(column.to_owned(), reason.into())))
-}
+    /// The tag with this name, whatever its case.
+    fn tag(&self, name: &str) -> Option<&Tag> {
+        self.tags.iter().find(|t| t.name.eq_ignore_ascii_case(name))
+    }
 
-fn find_by_key(conn: &mut DbConnection, key: &str, value: &str) -> QueryResult<Option<Customer>> {
-    use crate::db::schema::customers as c;
-    let found: Vec<Customer> = match key {
-        "customer_id" => c::table
-            .filter(c::public_id.eq(value.to_uppercase()))
-            .select(Customer::as_select())
-            .limit(2)
-            .load(conn)?,
-        "email" => c::table
-            .filter(db::lower(c::email).eq(value.to_lowercase()))
-            .select(Customer::as_select())
-            .limit(2)
-            .load(conn)?,
-        _ => c::table
-            .filter(c::phone.eq(value))
-            .select(Customer::as_select())
-            .limit(2)
-            .load(conn)?,
-    };
-    // Two customers with one key is no match at all: nothing is guessed.
-    Ok(if found.len() == 1 {
-        found.into_iter().next()
-    } else {
-        None
-    })
-}
-
-/// Applies one row (inside the caller's savepoint).
-fn apply_row(
-    conn: &mut DbConnection,
-    ctx: &mut Context<'_>,
-    row: i64,
-    cells: &[String],
-) -> Result<Outcome, RowError> {
-    if cells.len() != ctx.headers.len() {
-        return refuse(
-            "",
-            format!(
-                "The row has {} cells; the header has {}.",
-                cells.len(),
-                ctx.headers.len()
-            ),
-        );
-    }
-    let mut edit = ProfileEdit::default();
-    let (mut first, mut last) = (None, None);
-    let mut tag_names: Vec<(String, String)> = Vec::new();
-    let mut identities: Vec<(String, String, String)> = Vec::new();
-    let mut keys: HashMap<&str, (String, String)> = HashMap::new();
-    for ((header, target), cell) in ctx.headers.iter().zip(&ctx.targets).zip(cells) {
-        let text = cell_text(cell);
-        if text.is_empty() {
-            continue;
-        }
-        match target.as_str() {
-            target::SKIP => {}
-            target::CUSTOMER_ID => {
-                keys.insert("customer_id", (header.clone(), text.to_uppercase()));
-            }
-            target::LIFECYCLE => {
-                let stage = Lifecycle::ALL
-                    .into_iter()
-                    .find(|l| l.as_str() == text || l.label().eq_ignore_ascii_case(text));
-                match stage {
-                    Some(stage) => edit.lifecycle = Some(stage.as_str().to_owned()),
-                    None => return refuse(header, format!("{text:?} is not a lifecycle stage.")),
-                }
-            }
-            target::TAGS => {
-                for name in text
-                    .split([';', ','])
-                    .map(str::trim)
-                    .filter(|n| !n.is_empty())
-                {
-                    tag_names.push((header.clone(), name.to_owned()));
-                }
-            }
-            target::IDENTITIES => {
-                for pair in text.split(';').map(str::trim).filter(|p| !p.is_empty()) {
-                    let Some((channel, id)) = pair.split_once(':') else {
-                        return refuse(header, format!("{pair:?} is not channel:id."));
-                    };
-                    identities.push((
-                        header.clone(),
-                        channel.trim().to_owned(),
-                        id.trim().to_owned(),
-                    ));
-                }
-            }
-            target::FIRST_NAME => first = Some(text.to_owned()),
-            target::LAST_NAME => last = Some(text.to_owned()),
-            other => {
-                if let Some(channel) = other.strip_prefix(target::IDENTITY) {
-                    identities.push((header.clone(), channel.to_owned(), text.to_owned()));
-                } else if let Some(key) = other.strip_prefix(target::PROPERTY) {
-                    edit.values
-                        .push((key.to_owned(), RawValue::One(text.to_owned())));
-                }
-            }
-        }
-    }
-    if first.is_some() || last.is_some() {
-        let name = [first, last]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" ");
-        edit.values.push(("name".to_owned(), RawValue::One(name)));
-    }
-    // Keys as stored, so "the same key" means the same customer.
-    for key in ["email", "phone"] {
-        if let Some((_, RawValue::One(raw))) = edit.values.iter().find(|(k, _)| k == key) {
-            let property = ctx.registry.iter().find(|p| p.key == key);
-            if let Some(property) = property {
-                match crate::domain::property::parse_value(
-                    property.ty,
-                    &[],
-                    &RawValue::One(raw.clone()),
-                ) {
-                    Ok(Some(value)) => {
-                        keys.insert(key, (ctx.header_of(key), value.form_text()));
-                    }
-                    Ok(None) => {}
-                    Err(message) => return refuse(&ctx.header_of(key), message),
-                }
-            }
-        }
-    }
-    // A second row with the same key in one file is refused, naming the first.
-    for (key, (header, value)) in &keys {
-        let stored = format!("{key}:{}", value.to_lowercase());
-        if let Some(first_row) = imports::key_row(conn, ctx.job, &stored)? {
-            return refuse(header, format!("Same {key} as row {first_row}."));
-        }
-    }
-    for (key, (_, value)) in &keys {
-        imports::insert_key(
-            conn,
-            ctx.job,
-            &format!("{key}:{}", value.to_lowercase()),
-            row,
-        )?;
-    }
-    let mut matched = None;
-    for key in ctx.keys.clone() {
-        if let Some((_, value)) = keys.get(key.as_str())
-            && let Some(customer) = find_by_key(conn, &key, value)?
-        {
-            matched = Some(customer);
-            break;
-        }
-    }
-    let editor = Editor::Staff(Role::Supervisor);
-    let refused_field = |error: AppError| -> RowError {
+    /// A refusal naming the column of the first field the profile service refused.
+    fn refusal_of(&self, error: AppError) -> RowError {
         match error {
             AppError::Invalid(errors) => {
                 let first = errors.0.first();
-                let column = first.map(|e| ctx.header_of(&e.field)).unwrap_or_default();
+                let column = first.map(|e| self.header_of(&e.field)).unwrap_or_default();
                 RowError::Refused(Refused(
                     column,
                     first.map_or("Refused.".to_owned(), |e| e.message.clone()),
@@ -399,84 +258,776 @@ fn apply_row(
             )),
             other => RowError::Failed(other),
         }
-    };
-    let (customer, mut outcome) = match matched {
-        Some(existing) => {
-            let result = profiles::edit_customer(
-                conn,
-                existing.id,
-                &ctx.registry,
-                None,
-                &ctx.actor,
-                editor,
-                &edit,
-            )
-            .map_err(refused_field)?;
-            let outcome = match result {
-                EditOutcome::Saved(n) if n > 0 => Outcome::Updated,
-                _ => Outcome::Unchanged,
-            };
-            (existing.id, outcome)
-        }
-        None => {
-            let created = profiles::create_customer(conn, &ctx.registry, &ctx.actor, editor, &edit)
-                .map_err(refused_field)?;
-            (created.id, Outcome::Created)
-        }
-    };
-    for (header, name) in tag_names {
-        let known = ctx
-            .tags
-            .iter()
-            .find(|t| t.name.eq_ignore_ascii_case(&name))
-            .cloned();
-        let tag = match known {
-            Some(tag) => tag,
-            None if ctx.import.create_tags => {
-                tags::insert_tag(conn, &name, crate::domain::customer::TAG_COLORS[0].0)?;
-                let tag = tags::list_tags(conn)?
-                    .into_iter()
-                    .find(|t| t.name.eq_ignore_ascii_case(&name))
-                    .ok_or(AppError::NotFound)?;
-                ctx.tags.push(tag.clone());
-                tag
-            }
-            None => return refuse(&header, format!("No tag is called {name:?}.")),
-        };
-        if profiles::set_tag(conn, customer, tag.id, true, &ctx.actor)?
-            && matches!(outcome, Outcome::Unchanged)
-        {
-            outcome = Outcome::Updated;
-        }
     }
-    for (header, channel, external) in identities {
-        let existing = crate::db::identities::find_identity(conn, &channel, &external)?;
-        if existing
-            .as_ref()
-            .is_some_and(|i| i.customer_id == Some(customer))
-        {
+}
+
+fn refuse<T>(column: &str, reason: impl Into<String>) -> Result<T, Refused> {
+    Err(Refused(column.to_owned(), reason.into()))
+}
+
+/// A value that identifies a customer: which key (`customer_id`, `email`, `phone`), the
+/// column it came from, and the value as stored.
+struct Key {
+    kind: &'static str,
+    header: String,
+    value: String,
+}
+
+impl Key {
+    /// How the job remembers it: keys compare without case.
+    fn stored(&self) -> String {
+        format!("{}:{}", self.kind, self.value.to_lowercase())
+    }
+
+    /// The value as the customer lookup compares it.
+    fn lookup(&self) -> String {
+        lookup_form(self.kind, &self.value)
+    }
+}
+
+fn lookup_form(kind: &str, value: &str) -> String {
+    match kind {
+        "email" => value.to_lowercase(),
+        _ => value.to_owned(),
+    }
+}
+
+/// A row read and checked on its own, not applied yet.
+struct Parsed<'r> {
+    row: i64,
+    cells: &'r [String],
+    edit: ProfileEdit,
+    /// (column, tag name).
+    tags: Vec<(String, String)>,
+    /// (column, channel, external id), as typed.
+    identities: Vec<(String, String, String)>,
+    /// In the order of [`MATCH_KEYS`].
+    keys: Vec<Key>,
+}
+
+/// Reads one row's cells into an edit, tags, identities and keys; refuses what can be
+/// told wrong from the row alone.
+fn parse_row<'r>(ctx: &Context<'_>, row: i64, cells: &'r [String]) -> Result<Parsed<'r>, Refused> {
+    if cells.len() != ctx.headers.len() {
+        return refuse(
+            "",
+            format!(
+                "The row has {} cells; the header has {}.",
+                cells.len(),
+                ctx.headers.len()
+            ),
+        );
+    }
+    let mut parsed = Parsed {
+        row,
+        cells,
+        edit: ProfileEdit::default(),
+        tags: Vec::new(),
+        identities: Vec::new(),
+        keys: Vec::new(),
+    };
+    let (mut first, mut last) = (None, None);
+    for ((header, target), cell) in ctx.headers.iter().zip(&ctx.targets).zip(cells) {
+        let text = cell_text(cell);
+        if text.is_empty() {
             continue;
         }
-        match crate::services::conversations::add_identity(
-            conn, customer, &channel, &external, &ctx.actor,
-        ) {
-            Ok(()) => {
-                if matches!(outcome, Outcome::Unchanged) {
-                    outcome = Outcome::Updated;
+        match target.as_str() {
+            target::SKIP => {}
+            target::CUSTOMER_ID => parsed.keys.push(Key {
+                kind: "customer_id",
+                header: header.clone(),
+                value: text.to_uppercase(),
+            }),
+            target::LIFECYCLE => {
+                let stage = Lifecycle::ALL
+                    .into_iter()
+                    .find(|l| l.as_str() == text || l.label().eq_ignore_ascii_case(text));
+                match stage {
+                    Some(stage) => parsed.edit.lifecycle = Some(stage.as_str().to_owned()),
+                    None => return refuse(header, format!("{text:?} is not a lifecycle stage.")),
                 }
             }
-            Err(AppError::Invalid(errors)) => {
-                let message = errors
-                    .0
-                    .first()
-                    .map_or("Refused.".to_owned(), |e| e.message.clone());
-                return refuse(&header, message);
+            target::TAGS => {
+                for name in text
+                    .split([';', ','])
+                    .map(str::trim)
+                    .filter(|n| !n.is_empty())
+                {
+                    parsed.tags.push((header.clone(), name.to_owned()));
+                }
             }
-            Err(AppError::Conflict(message)) => return refuse(&header, message),
-            Err(other) => return Err(RowError::Failed(other)),
+            target::IDENTITIES => {
+                for pair in text.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+                    let Some((channel, id)) = pair.split_once(':') else {
+                        return refuse(header, format!("{pair:?} is not channel:id."));
+                    };
+                    parsed.identities.push((
+                        header.clone(),
+                        channel.trim().to_owned(),
+                        id.trim().to_owned(),
+                    ));
+                }
+            }
+            target::FIRST_NAME => first = Some(text.to_owned()),
+            target::LAST_NAME => last = Some(text.to_owned()),
+            other => {
+                if let Some(channel) = other.strip_prefix(target::IDENTITY) {
+                    parsed
+                        .identities
+                        .push((header.clone(), channel.to_owned(), text.to_owned()));
+                } else if let Some(key) = other.strip_prefix(target::PROPERTY) {
+                    parsed
+                        .edit
+                        .values
+                        .push((key.to_owned(), RawValue::One(text.to_owned())));
+                }
+            }
         }
     }
-    Ok(outcome)
+    if first.is_some() || last.is_some() {
+        let name = [first, last]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+        parsed
+            .edit
+            .values
+            .push(("name".to_owned(), RawValue::One(name)));
+    }
+    // Keys as stored, so "the same key" means the same customer.
+    for kind in ["email", "phone"] {
+        let raw = parsed.edit.values.iter().find(|(k, _)| k == kind);
+        let property = ctx.registry.iter().find(|p| p.key == kind);
+        if let (Some((_, raw)), Some(property)) = (raw, property) {
+            match crate::domain::property::parse_value(property.ty, &[], raw) {
+                Ok(Some(value)) => parsed.keys.push(Key {
+                    kind,
+                    header: ctx.header_of(kind),
+                    value: value.form_text(),
+                }),
+                Ok(None) => {}
+                Err(message) => return refuse(&ctx.header_of(kind), message),
+            }
+        }
+    }
+    Ok(parsed)
+}
+
+/// The customers the batch's keys point at, one query per kind of key: by (kind, value as
+/// looked up), every customer holding it.
+fn find_matches(
+    conn: &mut DbConnection,
+    kinds: &[String],
+    rows: &[&Parsed<'_>],
+) -> QueryResult<HashMap<(&'static str, String), Vec<CustomerId>>> {
+    use crate::db::schema::customers as c;
+    let mut found: HashMap<(&'static str, String), Vec<CustomerId>> = HashMap::new();
+    for (kind, _) in MATCH_KEYS {
+        if !kinds.iter().any(|k| k == kind) {
+            continue;
+        }
+        let values: Vec<String> = rows
+            .iter()
+            .flat_map(|p| p.keys.iter())
+            .filter(|key| key.kind == kind)
+            .map(Key::lookup)
+            .collect();
+        for chunk in values.chunks(10_000) {
+            let pairs: Vec<(Option<String>, CustomerId)> = match kind {
+                "customer_id" => c::table
+                    .filter(c::public_id.eq_any(chunk))
+                    .select((c::public_id.nullable(), c::id))
+                    .load(conn)?,
+                "email" => c::table
+                    .filter(db::lower(c::email).eq_any(chunk))
+                    .select((db::lower(c::email), c::id))
+                    .load(conn)?,
+                _ => c::table
+                    .filter(c::phone.eq_any(chunk))
+                    .select((c::phone, c::id))
+                    .load(conn)?,
+            };
+            for (value, id) in pairs {
+                if let Some(value) = value {
+                    let holders = found.entry((kind, value)).or_default();
+                    if !holders.contains(&id) {
+                        holders.push(id);
+                    }
+                }
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// The customer with this key, if exactly one has it.
+fn find_by_key(
+    conn: &mut DbConnection,
+    kind: &str,
+    value: &str,
+) -> QueryResult<Option<CustomerId>> {
+    use crate::db::schema::customers as c;
+    let value = lookup_form(kind, value);
+    let found: Vec<CustomerId> = match kind {
+        "customer_id" => c::table
+            .filter(c::public_id.eq(value))
+            .select(c::id)
+            .limit(2)
+            .load(conn)?,
+        "email" => c::table
+            .filter(db::lower(c::email).eq(value))
+            .select(c::id)
+            .limit(2)
+            .load(conn)?,
+        _ => c::table
+            .filter(c::phone.eq(value))
+            .select(c::id)
+            .limit(2)
+            .load(conn)?,
+    };
+    // Two customers with one key is no match at all: nothing is guessed.
+    Ok(if found.len() == 1 {
+        found.first().copied()
+    } else {
+        None
+    })
+}
+
+/// Applies one row the general way, through the profile service, in its own savepoint:
+/// an edit of `matched`, or a new customer; then its tags and identities.
+fn apply_one(
+    conn: &mut DbConnection,
+    ctx: &mut Context<'_>,
+    parsed: &Parsed<'_>,
+    matched: Option<CustomerId>,
+) -> Result<Outcome, RowError> {
+    db::transaction(conn, |conn| -> Result<Outcome, RowError> {
+        let (customer, mut outcome) = match matched {
+            Some(existing) => {
+                let result = profiles::edit_customer(
+                    conn,
+                    existing,
+                    ctx.registry,
+                    None,
+                    &ctx.actor,
+                    EDITOR,
+                    &parsed.edit,
+                )
+                .map_err(|e| ctx.refusal_of(e))?;
+                let outcome = match result {
+                    EditOutcome::Saved(n) if n > 0 => Outcome::Updated,
+                    _ => Outcome::Unchanged,
+                };
+                (existing, outcome)
+            }
+            None => {
+                let created =
+                    profiles::create_customer(conn, ctx.registry, &ctx.actor, EDITOR, &parsed.edit)
+                        .map_err(|e| ctx.refusal_of(e))?;
+                (created.id, Outcome::Created)
+            }
+        };
+        for (header, name) in &parsed.tags {
+            let tag = match ctx.tag(name) {
+                Some(tag) => tag.clone(),
+                None if ctx.import.create_tags => {
+                    tags::insert_tag(conn, name, crate::domain::customer::TAG_COLORS[0].0)?;
+                    ctx.tags = tags::list_tags(conn)?;
+                    ctx.tag(name).cloned().ok_or(AppError::NotFound)?
+                }
+                None => refuse(header, format!("No tag is called {name:?}."))?,
+            };
+            if profiles::set_tag(conn, customer, tag.id, true, &ctx.actor)?
+                && outcome == Outcome::Unchanged
+            {
+                outcome = Outcome::Updated;
+            }
+        }
+        for (header, channel, external) in &parsed.identities {
+            // Compared as stored; a malformed one is refused by `add_identity` below.
+            let (channel_key, external_key) = match conversations::check_identity(channel, external)
+            {
+                Ok((c, e)) => (c.as_str(), e),
+                Err(_) => ("", String::new()),
+            };
+            let existing = crate::db::identities::find_identity(conn, channel_key, &external_key)?;
+            if existing
+                .as_ref()
+                .is_some_and(|i| i.customer_id == Some(customer))
+            {
+                continue;
+            }
+            match conversations::add_identity(conn, customer, channel, external, &ctx.actor) {
+                Ok(()) => {
+                    if outcome == Outcome::Unchanged {
+                        outcome = Outcome::Updated;
+                    }
+                }
+                Err(AppError::Invalid(errors)) => {
+                    let message = errors
+                        .0
+                        .first()
+                        .map_or("Refused.".to_owned(), |e| e.message.clone());
+                    refuse(header, message)?;
+                }
+                Err(AppError::Conflict(message)) => refuse(header, message)?,
+                Err(other) => return Err(RowError::Failed(other)),
+            }
+        }
+        Ok(outcome)
+    })
+}
+
+/// What a matched customer holds, read once for the whole batch, so a row that would
+/// change nothing is settled without a write.
+struct Known {
+    customer: Customer,
+    custom: HashMap<PropertyId, Value>,
+    tags: Vec<TagId>,
+    /// (channel, external id).
+    identities: Vec<(String, String)>,
+}
+
+/// Reads what these customers hold: four queries whatever their number.
+fn load_known(
+    conn: &mut DbConnection,
+    registry: &[Property],
+    ids: &[CustomerId],
+) -> QueryResult<HashMap<CustomerId, Known>> {
+    let mut custom = customers::list_custom_values_for(conn, ids, registry)?;
+    let mut held = tags::list_tags_for_customers(conn, ids)?;
+    let mut identities: HashMap<CustomerId, Vec<(String, String)>> = HashMap::new();
+    for identity in crate::db::identities::list_identities_for(conn, ids)? {
+        if let Some(owner) = identity.customer_id {
+            identities
+                .entry(owner)
+                .or_default()
+                .push((identity.channel, identity.external_id));
+        }
+    }
+    Ok(customers::list_by_ids(conn, ids)?
+        .into_iter()
+        .map(|customer| {
+            let id = customer.id;
+            let known = Known {
+                custom: custom.remove(&id).unwrap_or_default(),
+                tags: held
+                    .remove(&id)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|t| t.id)
+                    .collect(),
+                identities: identities.remove(&id).unwrap_or_default(),
+                customer,
+            };
+            (id, known)
+        })
+        .collect())
+}
+
+/// An identity to link: channel and external id, as stored.
+type Link = (&'static str, String);
+
+/// A row that creates a customer, checked, waiting to be written with the others.
+struct Pending<'r, 'a> {
+    parsed: Parsed<'r>,
+    profile: NewProfile<'a>,
+    links: Vec<Link>,
+}
+
+/// One batch of rows being applied, in file order. Rows that match nobody wait in
+/// `pending` and are created together (a few statements for hundreds of customers);
+/// anything else — a match, an identity that exists, a write the batch path refuses —
+/// goes through [`apply_one`]. Pending rows are written before any row after them is
+/// applied, so the outcome is the one row-by-row application would have.
+struct Batch<'c, 'a, 'r> {
+    ctx: &'c mut Context<'a>,
+    progress: Progress,
+    refusals: Vec<Refusal>,
+    /// Keys from earlier batches, with their rows.
+    claimed: HashMap<String, i64>,
+    /// Keys of the rows accepted (or pending) in this batch, with their rows.
+    accepted: HashMap<String, i64>,
+    pending: Vec<Pending<'r, 'a>>,
+    /// Whether an applied row may have moved an e-mail or a phone from one customer to
+    /// another: then the matches found at the start are checked again.
+    keys_moved: bool,
+    /// Matched customers as read at the start of the batch.
+    known: HashMap<CustomerId, Known>,
+    /// Matched customers written since (what `known` says of them is stale).
+    touched: std::collections::HashSet<CustomerId>,
+}
+
+impl<'a, 'r> Batch<'_, 'a, 'r> {
+    fn refuse(&mut self, row: i64, cells: &[String], Refused(column, reason): Refused) {
+        self.progress.refused += 1;
+        self.refusals.push(Refusal {
+            row_number: row,
+            column_name: column,
+            reason,
+            cells: serde_json::to_string(cells).unwrap_or_default(),
+        });
+        self.accepted.retain(|_, r| *r != row);
+    }
+
+    /// Counts what a row did, or records its refusal.
+    fn settle(
+        &mut self,
+        parsed: &Parsed<'_>,
+        result: Result<Outcome, RowError>,
+    ) -> Result<(), AppError> {
+        match result {
+            Ok(Outcome::Created) => self.progress.created += 1,
+            Ok(Outcome::Updated) => {
+                self.progress.changed += 1;
+                if parsed
+                    .edit
+                    .values
+                    .iter()
+                    .any(|(key, _)| key == "email" || key == "phone")
+                {
+                    self.keys_moved = true;
+                }
+            }
+            Ok(Outcome::Unchanged) => {}
+            Err(RowError::Refused(refused)) => self.refuse(parsed.row, parsed.cells, refused),
+            Err(RowError::Failed(error)) => return Err(error),
+        }
+        Ok(())
+    }
+
+    /// Takes one row: refuses it, applies it, or adds it to the pending creations.
+    fn take(
+        &mut self,
+        conn: &mut DbConnection,
+        parsed: Parsed<'r>,
+        matches: &HashMap<(&'static str, String), Vec<CustomerId>>,
+    ) -> Result<(), AppError> {
+        // A second row with the same key in one file is refused, naming the first.
+        for key in &parsed.keys {
+            let stored = key.stored();
+            if let Some(first) = self.claimed.get(&stored).or(self.accepted.get(&stored)) {
+                let refused = Refused(
+                    key.header.clone(),
+                    format!("Same {} as row {first}.", key.kind),
+                );
+                self.refuse(parsed.row, parsed.cells, refused);
+                return Ok(());
+            }
+        }
+        for key in &parsed.keys {
+            self.accepted.insert(key.stored(), parsed.row);
+        }
+        let mut matched = None;
+        for kind in &self.ctx.keys {
+            let Some(key) = parsed.keys.iter().find(|k| k.kind == kind) else {
+                continue;
+            };
+            let found = if self.keys_moved {
+                find_by_key(conn, key.kind, &key.value)?
+            } else {
+                match matches.get(&(key.kind, key.lookup())) {
+                    Some(holders) if holders.len() == 1 => holders.first().copied(),
+                    _ => None,
+                }
+            };
+            if found.is_some() {
+                matched = found;
+                break;
+            }
+        }
+        if let Some(id) = matched {
+            let unchanged = !self.touched.contains(&id)
+                && self
+                    .known
+                    .get(&id)
+                    .is_some_and(|known| self.changes_nothing(known, &parsed));
+            if unchanged {
+                return self.settle(&parsed, Ok(Outcome::Unchanged));
+            }
+            self.flush(conn)?;
+            self.touched.insert(id);
+            let result = apply_one(conn, self.ctx, &parsed, matched);
+            return self.settle(&parsed, result);
+        }
+        let (profile, links) = match self.check_new(&parsed) {
+            Ok(checked) => checked,
+            Err(error) => return self.settle(&parsed, Err(error)),
+        };
+        let taken = links
+            .iter()
+            .any(|link| self.pending.iter().any(|other| other.links.contains(link)));
+        if taken {
+            // Two new customers with one identity: the second is refused as the general
+            // path refuses it, naming the first.
+            self.flush(conn)?;
+            let result = apply_one(conn, self.ctx, &parsed, None);
+            return self.settle(&parsed, result);
+        }
+        self.pending.push(Pending {
+            parsed,
+            profile,
+            links,
+        });
+        Ok(())
+    }
+
+    /// Whether applying a matched row would leave its customer as it is: the same values,
+    /// tags held, identities linked.
+    fn changes_nothing(&self, known: &Known, parsed: &Parsed<'_>) -> bool {
+        profiles::changes_nothing(
+            &known.customer,
+            &known.custom,
+            self.ctx.registry,
+            EDITOR,
+            &parsed.edit,
+        ) && parsed.tags.iter().all(|(_, name)| {
+            self.ctx
+                .tag(name)
+                .is_some_and(|t| known.tags.contains(&t.id))
+        }) && parsed.identities.iter().all(|(_, channel, external)| {
+            conversations::check_identity(channel, external).is_ok_and(|(c, e)| {
+                known
+                    .identities
+                    .iter()
+                    .any(|(kc, ke)| kc == c.as_str() && *ke == e)
+            })
+        })
+    }
+
+    /// Checks a row that creates a customer as [`apply_one`] would, writing nothing:
+    /// its values, tags and identities (these as stored).
+    fn check_new(&self, parsed: &Parsed<'_>) -> Result<(NewProfile<'a>, Vec<Link>), RowError> {
+        let registry: &'a [Property] = self.ctx.registry;
+        let profile = profiles::check_new(registry, EDITOR, &parsed.edit)
+            .map_err(|e| self.ctx.refusal_of(e))?;
+        for (header, name) in &parsed.tags {
+            if self.ctx.tag(name).is_none() && !self.ctx.import.create_tags {
+                refuse(header, format!("No tag is called {name:?}."))?;
+            }
+        }
+        let mut links = Vec::with_capacity(parsed.identities.len());
+        for (header, channel, external) in &parsed.identities {
+            match conversations::check_identity(channel, external) {
+                Ok((channel, external)) => {
+                    if !links.contains(&(channel.as_str(), external.clone())) {
+                        links.push((channel.as_str(), external));
+                    }
+                }
+                Err(errors) => {
+                    let message = errors
+                        .0
+                        .first()
+                        .map_or("Refused.".to_owned(), |e| e.message.clone());
+                    refuse(header, message)?;
+                }
+            }
+        }
+        Ok((profile, links))
+    }
+
+    /// Writes the pending creations: together when it can, else one by one.
+    fn flush(&mut self, conn: &mut DbConnection) -> Result<(), AppError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let pending = std::mem::take(&mut self.pending);
+        // An identity that exists already is linked the general way (its conversations
+        // move with it, or it is refused when it belongs to someone else).
+        let pairs: Vec<(&str, &str)> = pending
+            .iter()
+            .flat_map(|p| p.links.iter().map(|(c, e)| (*c, e.as_str())))
+            .collect();
+        let existing = crate::db::identities::find_identities(conn, &pairs)?;
+        let known = |p: &Pending<'_, '_>| {
+            p.links.iter().any(|(c, e)| {
+                existing
+                    .iter()
+                    .any(|i| i.channel == *c && i.external_id == *e)
+            })
+        };
+        // In file order: runs of rows written together, between rows applied one by one.
+        let mut rest = pending;
+        while !rest.is_empty() {
+            let run_end = rest.iter().position(known).unwrap_or(rest.len());
+            let after = rest.split_off(run_end);
+            let together = std::mem::replace(&mut rest, after);
+            self.write_together(conn, together)?;
+            if !rest.is_empty() {
+                let single = rest.remove(0);
+                let result = apply_one(conn, self.ctx, &single.parsed, None);
+                self.settle(&single.parsed, result)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes a run of pending rows in a few statements; if that fails (a key taken
+    /// meanwhile by another writer, say), applies them one by one instead.
+    fn write_together(
+        &mut self,
+        conn: &mut DbConnection,
+        rows: Vec<Pending<'r, 'a>>,
+    ) -> Result<(), AppError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        match db::transaction(conn, |conn| create_together(conn, self.ctx, &rows)) {
+            Ok(tags) => {
+                if let Some(tags) = tags {
+                    self.ctx.tags = tags;
+                }
+                for pending in &rows {
+                    self.settle(&pending.parsed, Ok(Outcome::Created))?;
+                }
+            }
+            Err(error) => {
+                tracing::debug!(%error, "writing imported rows together failed; one by one");
+                for pending in &rows {
+                    let result = apply_one(conn, self.ctx, &pending.parsed, None);
+                    self.settle(&pending.parsed, result)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Creates the customers of pending rows with their tags (creating missing tags) and new
+/// identities, in a few statements. Returns the tag list when tags were created.
+fn create_together(
+    conn: &mut DbConnection,
+    ctx: &Context<'_>,
+    rows: &[Pending<'_, '_>],
+) -> Result<Option<Vec<Tag>>, AppError> {
+    let mut missing: Vec<&str> = Vec::new();
+    for (_, name) in rows.iter().flat_map(|p| p.parsed.tags.iter()) {
+        if ctx.tag(name).is_none() && !missing.iter().any(|m| m.eq_ignore_ascii_case(name)) {
+            missing.push(name);
+        }
+    }
+    let mut created_tags = None;
+    if !missing.is_empty() {
+        for name in &missing {
+            tags::insert_tag(conn, name, crate::domain::customer::TAG_COLORS[0].0)?;
+        }
+        created_tags = Some(tags::list_tags(conn)?);
+    }
+    let known = created_tags.as_ref().unwrap_or(&ctx.tags);
+    let profiles: Vec<&NewProfile<'_>> = rows.iter().map(|p| &p.profile).collect();
+    let customers = profiles::create_customers(conn, &ctx.actor, &profiles)?;
+    let mut tagged = Vec::new();
+    let mut links = Vec::new();
+    for (customer, pending) in customers.iter().zip(rows) {
+        for (_, name) in &pending.parsed.tags {
+            let tag = known
+                .iter()
+                .find(|t| t.name.eq_ignore_ascii_case(name))
+                .ok_or(AppError::NotFound)?;
+            tagged.push((customer, tag));
+        }
+        for (channel, external) in &pending.links {
+            links.push((customer, *channel, external.as_str()));
+        }
+    }
+    profiles::tag_new_customers(conn, &ctx.actor, &tagged)?;
+    conversations::link_new_identities(conn, &ctx.actor, &links)?;
+    Ok(created_tags)
+}
+
+/// What a batch did: its counters and cursor, its refused rows, and the keys of the
+/// rows it accepted (with their row numbers).
+struct Applied {
+    progress: Progress,
+    refusals: Vec<Refusal>,
+    keys: Vec<(String, i64)>,
+}
+
+impl Applied {
+    /// Records it on the job.
+    fn record(&self, conn: &mut DbConnection, job: i64) -> Result<(), AppError> {
+        imports::insert_refusals(conn, job, &self.refusals)?;
+        imports::insert_keys(conn, job, &self.keys)?;
+        jobs::record_progress(conn, job, self.progress)?;
+        Ok(())
+    }
+}
+
+/// Applies a batch of records within the caller's transaction.
+fn apply_batch(
+    conn: &mut DbConnection,
+    ctx: &mut Context<'_>,
+    job: &Job,
+    records: &[(Record, u64)],
+) -> Result<Applied, AppError> {
+    let mut progress = Progress::default();
+    let mut refusals = Vec::new();
+    let mut parsed = Vec::with_capacity(records.len());
+    for (i, (record, end)) in records.iter().enumerate() {
+        let row = job.processed + i as i64 + 1;
+        progress.processed += 1;
+        progress.cursor = i64::try_from(*end).unwrap_or(i64::MAX);
+        let refused = match record {
+            Ok(cells) => match parse_row(ctx, row, cells) {
+                Ok(row) => {
+                    parsed.push(row);
+                    continue;
+                }
+                Err(refused) => (refused, serde_json::to_string(cells).unwrap_or_default()),
+            },
+            Err(reason) => (Refused(String::new(), reason.clone()), "[]".to_owned()),
+        };
+        let (Refused(column, reason), cells) = refused;
+        progress.refused += 1;
+        refusals.push(Refusal {
+            row_number: row,
+            column_name: column,
+            reason,
+            cells,
+        });
+    }
+    let stored: Vec<String> = parsed
+        .iter()
+        .flat_map(|p| p.keys.iter().map(Key::stored))
+        .collect();
+    let claimed = imports::key_rows(conn, job.id, &stored)?;
+    let all: Vec<&Parsed<'_>> = parsed.iter().collect();
+    let matches = find_matches(conn, &ctx.keys, &all)?;
+    let mut ids: Vec<CustomerId> = matches
+        .values()
+        .filter(|holders| holders.len() == 1)
+        .flatten()
+        .copied()
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let known = load_known(conn, ctx.registry, &ids)?;
+    let mut batch = Batch {
+        ctx,
+        progress,
+        refusals,
+        claimed,
+        accepted: HashMap::new(),
+        pending: Vec::new(),
+        keys_moved: false,
+        known,
+        touched: std::collections::HashSet::new(),
+    };
+    for row in parsed {
+        batch.take(conn, row, &matches)?;
+    }
+    batch.flush(conn)?;
+    let mut keys: Vec<(String, i64)> = batch.accepted.into_iter().collect();
+    keys.sort_by_key(|(_, row)| *row);
+    let mut refusals = batch.refusals;
+    refusals.sort_by_key(|r| r.row_number);
+    Ok(Applied {
+        progress: batch.progress,
+        refusals,
+        keys,
+    })
 }
 
 /// Reads up to one batch of records from the file at `offset`; returns them with their
@@ -574,88 +1125,27 @@ pub fn import_batch(
         headers: import.header_cells(),
         targets: import.targets(),
         keys: import.keys(),
-        registry,
+        registry: &registry,
         tags: tags::list_tags(conn)?,
         actor: Actor::User {
             id: params.user_id,
             name,
         },
-        job: job.id,
     };
-    let dry = params.dry_run;
     let outcome = db::transaction(conn, |conn| -> Result<(), BatchError> {
-        let mut refusals = Vec::new();
-        let mut batch = Progress::default();
-        let mut keys_seen: Vec<(String, i64)> = Vec::new();
-        for (i, (record, end)) in records.iter().enumerate() {
-            let row = job.processed + i as i64 + 1;
-            batch.processed += 1;
-            batch.cursor = i64::try_from(*end).unwrap_or(i64::MAX);
-            let cells = match record {
-                Ok(cells) => cells,
-                Err(reason) => {
-                    refusals.push(Refusal {
-                        row_number: row,
-                        column_name: String::new(),
-                        reason: reason.clone(),
-                        cells: "[]".to_owned(),
-                    });
-                    batch.refused += 1;
-                    continue;
-                }
-            };
-            let applied = db::transaction(conn, |conn| -> Result<Outcome, RowError> {
-                apply_row(conn, &mut ctx, row, cells)
-            });
-            match applied {
-                Ok(Outcome::Created) => batch.created += 1,
-                Ok(Outcome::Updated) => batch.changed += 1,
-                Ok(Outcome::Unchanged) => {}
-                Err(RowError::Refused(Refused(column, reason))) => {
-                    batch.refused += 1;
-                    refusals.push(Refusal {
-                        row_number: row,
-                        column_name: column,
-                        reason,
-                        cells: serde_json::to_string(cells).unwrap_or_default(),
-                    });
-                }
-                Err(RowError::Failed(error)) => return Err(BatchError::Failed(error)),
-            }
-            if dry {
-                // Keys of accepted rows outlive the rollback (duplicates span batches).
-                use crate::db::schema::import_keys as k;
-                let keys: Vec<String> = k::table
-                    .filter(k::job_id.eq(job.id))
-                    .filter(k::row_number.eq(row))
-                    .select(k::key)
-                    .load(conn)?;
-                keys_seen.extend(keys.into_iter().map(|key| (key, row)));
-            }
+        let applied = apply_batch(conn, &mut ctx, job, &records)?;
+        if params.dry_run {
+            // Undo the batch on purpose; what it found is recorded afterwards.
+            return Err(BatchError::DryRun(applied));
         }
-        if dry {
-            // Undo the batch on purpose; what it found is written afterwards.
-            return Err(BatchError::DryRun(refusals, batch, keys_seen));
-        }
-        for refusal in &refusals {
-            imports::insert_refusal(conn, job.id, refusal)?;
-        }
-        jobs::record_progress(conn, job.id, batch)?;
+        applied.record(conn, job.id)?;
         Ok(())
     });
     match outcome {
         Ok(()) => Ok(false),
-        Err(BatchError::DryRun(refusals, batch, keys)) => {
-            db::transaction(conn, |conn| -> Result<(), AppError> {
-                for refusal in &refusals {
-                    imports::insert_refusal(conn, job.id, refusal)?;
-                }
-                for (key, row) in &keys {
-                    imports::insert_key(conn, job.id, key, *row)?;
-                }
-                jobs::record_progress(conn, job.id, batch)?;
-                Ok(())
-            })?;
+        Err(BatchError::DryRun(applied)) => {
+            // Keys of accepted rows outlive the rollback (duplicates span batches).
+            db::transaction(conn, |conn| applied.record(conn, job.id))?;
             Ok(false)
         }
         Err(BatchError::Failed(error)) => Err(error),
@@ -663,10 +1153,10 @@ pub fn import_batch(
 }
 
 /// How a batch ends early: a failure, or a dry run rolling its writes back on purpose
-/// (carrying what it found: refusals, counters, keys seen).
+/// (carrying what it found).
 enum BatchError {
     Failed(AppError),
-    DryRun(Vec<Refusal>, Progress, Vec<(String, i64)>),
+    DryRun(Applied),
 }
 
 impl From<diesel::result::Error> for BatchError {

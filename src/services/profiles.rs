@@ -192,6 +192,43 @@ fn to_json(value: Option<&Value>) -> Option<String> {
     value.and_then(|v| serde_json::to_string(v).ok())
 }
 
+/// A changed value: the property, its value before and after.
+type Change<'a> = (&'a Property, Option<&'a Value>, Option<&'a Value>);
+
+/// What `edit` would change on a customer with these current values: the values that
+/// differ, and the new lifecycle stage if it differs.
+fn diff<'a>(
+    customer: &Customer,
+    current: &'a HashMap<String, Value>,
+    edit: &'a ValidEdit<'_>,
+) -> (Vec<Change<'a>>, Option<Lifecycle>) {
+    let changes = edit
+        .values
+        .iter()
+        .map(|(p, new)| (*p, current.get(&p.key), new.as_ref()))
+        .filter(|(_, old, new)| old != new)
+        .collect();
+    let lifecycle = edit.lifecycle.filter(|l| l.as_str() != customer.lifecycle);
+    (changes, lifecycle)
+}
+
+/// Whether saving `edit` on a customer (its row and custom values as read) would change
+/// nothing. An edit that would be refused counts as a change: saving it reports why.
+pub fn changes_nothing(
+    customer: &Customer,
+    custom: &HashMap<crate::db::types::PropertyId, Value>,
+    properties: &[Property],
+    editor: Editor,
+    edit: &ProfileEdit,
+) -> bool {
+    let Ok(valid) = validate(properties, editor, edit) else {
+        return false;
+    };
+    let current = assemble_values(customer, properties, custom);
+    let (changes, lifecycle) = diff(customer, &current, &valid);
+    changes.is_empty() && lifecycle.is_none()
+}
+
 /// Writes the changed values of `edit` within the caller's transaction. Returns how many
 /// fields changed, or `None` on a version conflict (nothing written).
 fn write_changes(
@@ -203,44 +240,41 @@ fn write_changes(
     edit: &ValidEdit<'_>,
 ) -> Result<Option<usize>, AppError> {
     let current = current_values(conn, customer, properties)?;
-    let changes: Vec<(&Property, Option<&Value>, Option<&Value>)> = edit
-        .values
-        .iter()
-        .map(|(p, new)| (*p, current.get(&p.key), new.as_ref()))
-        .filter(|(_, old, new)| old != new)
-        .collect();
-    let lifecycle_change = edit.lifecycle.filter(|l| l.as_str() != customer.lifecycle);
+    let (changes, lifecycle_change) = diff(customer, &current, edit);
     if changes.is_empty() && lifecycle_change.is_none() {
         return Ok(Some(0));
     }
     let Some(version) = customers::bump_version(conn, customer.id, expected_version)? else {
         return Ok(None);
     };
+    let texts: Vec<(&str, Option<String>)> = changes
+        .iter()
+        .filter(|(property, _, _)| property.kind == PropertyKind::Standard)
+        .map(|(property, _, new)| (property.key.as_str(), new.map(Value::form_text)))
+        .collect();
+    let texts: Vec<(&str, Option<&str>)> = texts.iter().map(|(k, t)| (*k, t.as_deref())).collect();
+    customers::update_standard(conn, customer, &texts)?;
+    let mut history = Vec::with_capacity(changes.len());
     for (property, old, new) in &changes {
         match property.kind {
-            PropertyKind::Standard => {
-                let text = new.map(Value::form_text);
-                customers::update_standard(conn, customer.id, &property.key, text.as_deref())?;
-            }
+            PropertyKind::Standard => {}
             PropertyKind::Custom => {
                 customers::replace_custom_value(conn, customer.id, property.id, *new)?
             }
             PropertyKind::Computed => return Err(AppError::Forbidden),
         }
-        events::insert_event(
-            conn,
-            NewEvent {
-                customer: customer.id,
-                actor,
-                action: action::PROPERTY_CHANGED,
-                property_key: Some(&property.key),
-                old_value: to_json(*old),
-                new_value: to_json(*new),
-                reverts: None,
-                customer_version: version,
-            },
-        )?;
+        history.push(NewEvent {
+            customer: customer.id,
+            actor,
+            action: action::PROPERTY_CHANGED,
+            property_key: Some(&property.key),
+            old_value: to_json(*old),
+            new_value: to_json(*new),
+            reverts: None,
+            customer_version: version,
+        });
     }
+    events::insert_events(conn, &history)?;
     if let Some(stage) = lifecycle_change {
         customers::update_lifecycle(conn, customer.id, stage.as_str())?;
         events::insert_event(
@@ -288,6 +322,18 @@ pub fn edit_customer(
     })
 }
 
+/// A new customer's values, checked: what [`create_customers`] writes.
+pub struct NewProfile<'p>(ValidEdit<'p>);
+
+/// Checks a new customer's values as [`create_customer`] would, writing nothing.
+pub fn check_new<'p>(
+    properties: &'p [Property],
+    editor: Editor,
+    edit: &ProfileEdit,
+) -> Result<NewProfile<'p>, AppError> {
+    validate(properties, editor, edit).map(NewProfile)
+}
+
 /// Creates a customer with the submitted values; the creation and each value are recorded.
 pub fn create_customer(
     conn: &mut DbConnection,
@@ -296,30 +342,117 @@ pub fn create_customer(
     editor: Editor,
     edit: &ProfileEdit,
 ) -> Result<Customer, AppError> {
-    let valid = validate(properties, editor, edit)?;
+    let new = check_new(properties, editor, edit)?;
     crate::db::transaction(conn, |conn| {
-        let stage = valid.lifecycle.unwrap_or(Lifecycle::Prospect);
-        let customer = customers::insert_customer(conn, stage.as_str())?;
-        events::insert_event(
-            conn,
-            NewEvent {
-                customer: customer.id,
-                actor,
-                action: action::CREATED,
-                property_key: None,
-                old_value: None,
-                new_value: None,
-                reverts: None,
-                customer_version: customer.version,
-            },
-        )?;
-        let values_only = ValidEdit {
-            values: valid.values.clone(),
-            lifecycle: None,
-        };
-        write_changes(conn, &customer, properties, None, actor, &values_only)?;
-        Ok(customers::get_customer(conn, customer.id)?)
+        create_customers(conn, actor, &[&new])?
+            .pop()
+            .ok_or(AppError::NotFound)
     })
+}
+
+/// Creates customers in a few statements however many there are (within the caller's
+/// transaction): their rows with sort keys and search terms, their custom values, and
+/// History — the creation at version 1, then each value at version 2, as a customer
+/// created and then filled in. Returns them as stored, in the order given.
+pub fn create_customers(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    new: &[&NewProfile<'_>],
+) -> Result<Vec<Customer>, AppError> {
+    let ids = customers::reserve_ids(conn, new.len())?;
+    let at = crate::db::now();
+    let mut rows = Vec::with_capacity(new.len());
+    let mut custom = Vec::new();
+    let mut history = Vec::new();
+    for (id, NewProfile(valid)) in ids.into_iter().zip(new.iter().copied()) {
+        let stage = valid.lifecycle.unwrap_or(Lifecycle::Prospect);
+        let mut row = customers::blank(id, stage.as_str(), at);
+        history.push(NewEvent {
+            customer: id,
+            actor,
+            action: action::CREATED,
+            property_key: None,
+            old_value: None,
+            new_value: None,
+            reverts: None,
+            customer_version: row.version,
+        });
+        // Two columns for one property: the last one wins, as in a form.
+        let mut set: Vec<(&Property, &Value)> = Vec::new();
+        for (property, value) in &valid.values {
+            set.retain(|(p, _)| p.key != property.key);
+            if let Some(value) = value {
+                set.push((property, value));
+            }
+        }
+        if !set.is_empty() {
+            row.version += 1;
+        }
+        for (property, value) in set {
+            match property.kind {
+                PropertyKind::Standard => {
+                    row.set_standard_text(&property.key, Some(value.form_text()));
+                }
+                PropertyKind::Custom => custom.push((id, property.id, value)),
+                PropertyKind::Computed => return Err(AppError::Forbidden),
+            }
+            history.push(NewEvent {
+                customer: id,
+                actor,
+                action: action::PROPERTY_CHANGED,
+                property_key: Some(&property.key),
+                old_value: None,
+                new_value: to_json(Some(value)),
+                reverts: None,
+                customer_version: row.version,
+            });
+        }
+        rows.push(row);
+    }
+    crate::db::search::index_new(conn, &mut rows)?;
+    customers::insert_customers(conn, &rows)?;
+    customers::insert_custom_values(conn, &custom)?;
+    events::insert_events(conn, &history)?;
+    Ok(rows)
+}
+
+/// Tags customers just made by [`create_customers`] (who hold no tag yet), recorded in
+/// History; a pair given twice counts once.
+pub fn tag_new_customers(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    tagged: &[(&Customer, &tags::Tag)],
+) -> Result<(), AppError> {
+    let mut pairs: Vec<(&Customer, &tags::Tag)> = Vec::with_capacity(tagged.len());
+    for (customer, tag) in tagged {
+        if !pairs
+            .iter()
+            .any(|(c, t)| c.id == customer.id && t.id == tag.id)
+        {
+            pairs.push((customer, tag));
+        }
+    }
+    let ids: Vec<(CustomerId, TagId)> = pairs.iter().map(|(c, t)| (c.id, t.id)).collect();
+    tags::insert_customer_tags(conn, &ids)?;
+    let history: Vec<NewEvent<'_>> = pairs
+        .iter()
+        .map(|(customer, tag)| NewEvent {
+            customer: customer.id,
+            actor,
+            action: action::TAG_ADDED,
+            property_key: None,
+            old_value: None,
+            new_value: serde_json::to_string(&TagRef {
+                id: tag.id.0,
+                name: tag.name.clone(),
+            })
+            .ok(),
+            reverts: None,
+            customer_version: customer.version,
+        })
+        .collect();
+    events::insert_events(conn, &history)?;
+    Ok(())
 }
 
 /// The tag named in a tag event.
@@ -459,9 +592,8 @@ pub fn revert_event(
                         let text = value.as_ref().map(Value::form_text);
                         customers::update_standard(
                             conn,
-                            customer_id,
-                            &property.key,
-                            text.as_deref(),
+                            &customer,
+                            &[(property.key.as_str(), text.as_deref())],
                         )?;
                     }
                     PropertyKind::Custom => {

@@ -391,3 +391,190 @@ async fn an_export_imported_into_an_empty_installation_recreates_the_customers()
     let tags = target.with_db(|conn| clientele::db::tags::list_customer_tags(conn, id).unwrap());
     assert_eq!(tags.len(), 1);
 }
+
+/// (action, customer version, actor) of a customer's History, oldest first.
+fn history(app: &TestApp, public_id: &str) -> Vec<(String, i64, String)> {
+    let id = app.customer(public_id).id;
+    app.with_db(|conn| {
+        customer_events::table
+            .filter(customer_events::customer_id.eq(id))
+            .order(customer_events::id.asc())
+            .select((
+                customer_events::action,
+                customer_events::customer_version,
+                customer_events::actor_name,
+            ))
+            .load(conn)
+            .expect("history")
+    })
+}
+
+/// The public ID of the customer with this e-mail.
+fn public_id_of(app: &TestApp, email: &str) -> String {
+    app.with_db(|conn| {
+        customers::table
+            .filter(customers::email.eq(email))
+            .select(customers::public_id)
+            .first(conn)
+            .unwrap_or_else(|_| panic!("{email} imported"))
+    })
+}
+
+#[tokio::test]
+async fn new_rows_written_together_keep_file_order_around_matches_and_known_identities() {
+    use clientele::db::schema::{customer_tags, tags};
+    use clientele::domain::customer::Actor;
+    let app = spawn_app().await;
+    app.with_db(|conn| clientele::db::tags::insert_tag(conn, "VIP", "#c0352b").unwrap());
+    let ann = app.create_customer(&[("name", "Ann Old"), ("email", "ann@example.com")]);
+    let bob = app.create_customer(&[("name", "Bob"), ("email", "bob@example.com")]);
+    app.with_db(|conn| {
+        let id = clientele::db::customers::find_customer_by_public_id(conn, &bob)
+            .unwrap()
+            .unwrap()
+            .id;
+        clientele::services::conversations::add_identity(
+            conn,
+            id,
+            "telegram",
+            "555",
+            &Actor::System,
+        )
+        .unwrap();
+        // Known from a conversation, linked to nobody yet.
+        clientele::db::identities::upsert_identity(conn, "instagram", "ig.free", None).unwrap();
+    });
+    let supervisor = app.supervisor().await;
+    let csv = format!(
+        "customer_id,name,email,tags,identities\n\
+         ,New One,one@example.com,VIP;Fresh,instagram:ig.one\n\
+         {ann},Ann New,,,\n\
+         ,New Two,two@example.com,fresh,instagram:ig.free\n\
+         ,New Three,three@example.com,,telegram:555\n\
+         ,New Four,four@example.com,,instagram:ig.four\n\
+         ,New Five,five@example.com,,instagram:@IG.four\n\
+         ,,bob@example.com,,telegram:555\n"
+    );
+    let import = upload(&supervisor, "mixed.csv", csv.as_bytes()).await;
+    let (job, processed, created, changed, refused) =
+        run_job(&app, &supervisor, import, "run", &[("create_tags", "on")]).await;
+    assert_eq!((processed, created, changed, refused), (7, 3, 1, 2));
+    assert_eq!(app.customer(&ann).name.as_deref(), Some("Ann New"));
+
+    let reasons: Vec<(i64, String, String)> = app.with_db(|conn| {
+        use clientele::db::schema::import_refusals as r;
+        r::table
+            .filter(r::job_id.eq(job))
+            .order(r::row_number.asc())
+            .select((r::row_number, r::column_name, r::reason))
+            .load(conn)
+            .unwrap()
+    });
+    let four = public_id_of(&app, "four@example.com");
+    assert_eq!(reasons.len(), 2, "{reasons:?}");
+    assert_eq!((reasons[0].0, reasons[0].1.as_str()), (4, "identities"));
+    assert!(reasons[0].2.contains(&bob), "{reasons:?}");
+    assert_eq!(reasons[1].0, 6);
+    assert!(
+        reasons[1].2.contains(&four),
+        "the second new customer with one identity names the first: {reasons:?}"
+    );
+
+    // Created in file order, each with its History, version, sort key and search terms.
+    let one = public_id_of(&app, "one@example.com");
+    let two = public_id_of(&app, "two@example.com");
+    assert!(one < two && two < four, "{one} {two} {four}");
+    let entries = history(&app, &one);
+    let actions: Vec<&str> = entries.iter().map(|(a, _, _)| a.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "created",
+            "property_changed",
+            "property_changed",
+            "tag_added",
+            "tag_added",
+            "identity_linked"
+        ]
+    );
+    assert!(
+        entries
+            .iter()
+            .all(|(_, _, actor)| actor.contains("mixed.csv"))
+    );
+    assert_eq!(entries[0].1, 1);
+    assert!(entries[1..].iter().all(|(_, version, _)| *version == 2));
+    let customer = app.customer(&one);
+    assert_eq!(
+        (customer.version, customer.sort_name.as_str()),
+        (2, "new one")
+    );
+    let found = supervisor
+        .page("/customers?period=all&name=new%20one")
+        .await;
+    assert!(
+        found.contains(&one),
+        "the search index knows the new customer"
+    );
+
+    // The identity known from a conversation is now the new customer's.
+    let free = app.with_db(|conn| {
+        clientele::db::identities::find_identity(conn, "instagram", "ig.free")
+            .unwrap()
+            .unwrap()
+    });
+    assert_eq!(free.customer_id, Some(app.customer(&two).id));
+
+    // One "Fresh" tag, and every tag's counter equals its holders.
+    let counts: Vec<(String, i64, i64)> = app.with_db(|conn| {
+        let all: Vec<(i64, String, i64)> = tags::table
+            .select((tags::id, tags::name, tags::customers_count))
+            .load(conn)
+            .unwrap();
+        all.into_iter()
+            .map(|(id, name, counter)| {
+                let held: i64 = customer_tags::table
+                    .filter(customer_tags::tag_id.eq(id))
+                    .count()
+                    .get_result(conn)
+                    .unwrap();
+                (name, counter, held)
+            })
+            .collect()
+    });
+    assert_eq!(counts.len(), 2, "{counts:?}");
+    assert!(
+        counts.iter().all(|(_, counter, held)| counter == held),
+        "{counts:?}"
+    );
+    assert!(counts.contains(&("Fresh".to_owned(), 2, 2)), "{counts:?}");
+}
+
+#[tokio::test]
+async fn a_row_sees_what_the_rows_before_it_in_the_same_batch_changed() {
+    let app = spawn_app().await;
+    let ann = app.create_customer(&[("name", "Ann"), ("email", "old@example.com")]);
+    let cy = app.create_customer(&[("name", "Cy"), ("email", "cy@example.com")]);
+    let supervisor = app.supervisor().await;
+    // Row 1 moves Ann's e-mail: row 2's old address matches nobody any more. Rows 3 and 4
+    // reach Cy by ID then by e-mail: row 4 puts back the name row 3 changed.
+    let csv = format!(
+        "customer_id,email,name\n\
+         {ann},new@example.com,\n\
+         ,old@example.com,Someone Else\n\
+         {cy},,Cyrus\n\
+         ,cy@example.com,Cy\n"
+    );
+    let import = upload(&supervisor, "moves.csv", csv.as_bytes()).await;
+    let (_, processed, created, changed, refused) =
+        run_job(&app, &supervisor, import, "run", &[]).await;
+    assert_eq!((processed, created, changed, refused), (4, 1, 3, 0));
+    let ann = app.customer(&ann);
+    assert_eq!(
+        (ann.name.as_deref(), ann.email.as_deref()),
+        (Some("Ann"), Some("new@example.com"))
+    );
+    let someone = public_id_of(&app, "old@example.com");
+    assert_eq!(app.customer(&someone).name.as_deref(), Some("Someone Else"));
+    assert_eq!(app.customer(&cy).name.as_deref(), Some("Cy"));
+}
