@@ -188,6 +188,8 @@ pub fn key_rows(
             .filter(import_keys::job_id.eq(job))
             .filter(import_keys::key.eq_any(chunk))
             .select((import_keys::key, import_keys::row_number))
+            // Boxed, so planned for this list (see the `db` module).
+            .into_boxed()
             .load(conn)?;
         found.extend(rows);
     }

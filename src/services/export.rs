@@ -15,10 +15,10 @@ use crate::db::properties::Property;
 use crate::db::tags;
 use crate::db::types::CustomerId;
 use crate::domain::Role;
-use crate::services::profiles::assemble_values;
+use crate::services::profiles::value_of;
 
 /// Customers read per query while exporting.
-pub const BATCH: i64 = 500;
+pub const BATCH: i64 = 2_000;
 
 /// Separates several tags or identities in one cell.
 pub const LIST_SEPARATOR: &str = "; ";
@@ -86,33 +86,30 @@ pub fn write_batch<W: std::io::Write>(
         }
     }
     let none = HashMap::new();
+    let fail = |e: csv::Error| diesel::result::Error::SerializationError(Box::new(e));
     for customer in &rows {
-        let values = assemble_values(
-            customer,
-            &plan.properties,
-            custom.get(&customer.id).unwrap_or(&none),
-        );
-        let mut record: Vec<String> = Vec::with_capacity(plan.properties.len() + 4);
-        record.push(customer.public_id.clone());
+        let custom = custom.get(&customer.id).unwrap_or(&none);
+        out.write_field(&customer.public_id).map_err(fail)?;
         for property in &plan.properties {
-            let text = values
-                .get(&property.key)
+            let text = value_of(customer, property, custom)
                 .map(|v| v.form_text())
                 .unwrap_or_default();
-            record.push(neutralise(&text).into_owned());
+            out.write_field(neutralise(&text).as_bytes())
+                .map_err(fail)?;
         }
-        record.push(customer.lifecycle.clone());
+        out.write_field(&customer.lifecycle).map_err(fail)?;
         let names: Vec<String> = tags
             .remove(&customer.id)
             .unwrap_or_default()
             .into_iter()
             .map(|t| t.name)
             .collect();
-        record.push(neutralise(&names.join(LIST_SEPARATOR)).into_owned());
+        out.write_field(neutralise(&names.join(LIST_SEPARATOR)).as_bytes())
+            .map_err(fail)?;
         let identities = held.remove(&customer.id).unwrap_or_default();
-        record.push(neutralise(&identities.join(LIST_SEPARATOR)).into_owned());
-        out.write_record(&record)
-            .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+        out.write_field(neutralise(&identities.join(LIST_SEPARATOR)).as_bytes())
+            .map_err(fail)?;
+        out.write_record(None::<&[u8]>).map_err(fail)?;
     }
     Ok(Some((rows.len(), last)))
 }

@@ -434,19 +434,23 @@ fn find_matches(
             .filter(|key| key.kind == kind)
             .map(Key::lookup)
             .collect();
+        // Boxed, so planned for these lists (see the `db` module).
         for chunk in values.chunks(10_000) {
             let pairs: Vec<(Option<String>, CustomerId)> = match kind {
                 "customer_id" => c::table
                     .filter(c::public_id.eq_any(chunk))
                     .select((c::public_id.nullable(), c::id))
+                    .into_boxed()
                     .load(conn)?,
                 "email" => c::table
                     .filter(db::lower(c::email).eq_any(chunk))
                     .select((db::lower(c::email), c::id))
+                    .into_boxed()
                     .load(conn)?,
                 _ => c::table
                     .filter(c::phone.eq_any(chunk))
                     .select((c::phone, c::id))
+                    .into_boxed()
                     .load(conn)?,
             };
             for (value, id) in pairs {
@@ -651,6 +655,8 @@ struct Batch<'c, 'a, 'r> {
     /// Keys of the rows accepted (or pending) in this batch, with their rows.
     accepted: HashMap<String, i64>,
     pending: Vec<Pending<'r, 'a>>,
+    /// The identities of the pending rows.
+    pending_links: std::collections::HashSet<Link>,
     /// Whether an applied row may have moved an e-mail or a phone from one customer to
     /// another: then the matches found at the start are checked again.
     keys_moved: bool,
@@ -756,9 +762,7 @@ impl<'a, 'r> Batch<'_, 'a, 'r> {
             Ok(checked) => checked,
             Err(error) => return self.settle(&parsed, Err(error)),
         };
-        let taken = links
-            .iter()
-            .any(|link| self.pending.iter().any(|other| other.links.contains(link)));
+        let taken = links.iter().any(|link| self.pending_links.contains(link));
         if taken {
             // Two new customers with one identity: the second is refused as the general
             // path refuses it, naming the first.
@@ -766,6 +770,7 @@ impl<'a, 'r> Batch<'_, 'a, 'r> {
             let result = apply_one(conn, self.ctx, &parsed, None);
             return self.settle(&parsed, result);
         }
+        self.pending_links.extend(links.iter().cloned());
         self.pending.push(Pending {
             parsed,
             profile,
@@ -834,6 +839,7 @@ impl<'a, 'r> Batch<'_, 'a, 'r> {
             return Ok(());
         }
         let pending = std::mem::take(&mut self.pending);
+        self.pending_links.clear();
         // An identity that exists already is linked the general way (its conversations
         // move with it, or it is refused when it belongs to someone else).
         let pairs: Vec<(&str, &str)> = pending
@@ -1011,6 +1017,7 @@ fn apply_batch(
         claimed,
         accepted: HashMap::new(),
         pending: Vec::new(),
+        pending_links: std::collections::HashSet::new(),
         keys_moved: false,
         known,
         touched: std::collections::HashSet::new(),
@@ -1141,6 +1148,12 @@ pub fn import_batch(
         applied.record(conn, job.id)?;
         Ok(())
     });
+    let done = job.processed + i64::try_from(records.len()).unwrap_or(0);
+    if doubled(job.processed, done) {
+        // The batch lookups are planned from statistics, which lag far behind tables an
+        // import is filling: refreshed each time the import has doubled its rows.
+        db::refresh_statistics(conn, &["customers", "channel_identities", "import_keys"])?;
+    }
     match outcome {
         Ok(()) => Ok(false),
         Err(BatchError::DryRun(applied)) => {
@@ -1150,6 +1163,13 @@ pub fn import_batch(
         }
         Err(BatchError::Failed(error)) => Err(error),
     }
+}
+
+/// Whether going from `before` to `after` rows done about doubles what was done (true
+/// after batches 1, 3, 7, 15, 31…).
+fn doubled(before: i64, after: i64) -> bool {
+    let batches = |rows: i64| (rows / BATCH as i64 + 1).ilog2();
+    batches(after) > batches(before)
 }
 
 /// How a batch ends early: a failure, or a dry run rolling its writes back on purpose
@@ -1224,4 +1244,23 @@ pub fn queue(
     )?;
     imports::set_job(conn, import.id, job, params.dry_run)?;
     Ok(job)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statistics_are_refreshed_as_the_import_doubles() {
+        let b = BATCH as i64;
+        let refreshed: Vec<i64> = (0..40)
+            .filter(|n| doubled(n * b, (n + 1) * b))
+            .map(|n| n + 1)
+            .collect();
+        assert_eq!(refreshed, [1, 3, 7, 15, 31]);
+        assert!(
+            !doubled(5 * b, 5 * b),
+            "a batch of nothing refreshes nothing"
+        );
+    }
 }

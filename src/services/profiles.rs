@@ -144,35 +144,48 @@ pub fn assemble_values(
     properties: &[Property],
     custom: &HashMap<crate::db::types::PropertyId, Value>,
 ) -> HashMap<String, Value> {
-    let mut values = HashMap::new();
-    for property in properties {
-        let value = match property.kind {
-            PropertyKind::Standard => {
-                customer
-                    .standard_text(&property.key)
-                    .map(|text| Value::Text {
-                        text: text.to_owned(),
-                    })
-            }
-            PropertyKind::Custom => custom.get(&property.id).cloned(),
-            PropertyKind::Computed => computed_value(customer, &property.key),
-        };
-        if let Some(value) = value {
-            values.insert(property.key.clone(), value);
-        }
+    properties
+        .iter()
+        .filter_map(|p| Some((p.key.clone(), value_of(customer, p, custom)?)))
+        .collect()
+}
+
+/// One property value of a customer from its row and its custom values.
+pub fn value_of(
+    customer: &Customer,
+    property: &Property,
+    custom: &HashMap<crate::db::types::PropertyId, Value>,
+) -> Option<Value> {
+    match property.kind {
+        PropertyKind::Standard => customer
+            .standard_text(&property.key)
+            .map(|text| Value::Text {
+                text: text.to_owned(),
+            }),
+        PropertyKind::Custom => custom.get(&property.id).cloned(),
+        PropertyKind::Computed => computed_value(customer, &property.key),
     }
-    values
 }
 
 /// A computed property's value. Times are UTC `YYYY-MM-DD HH:MM:SS`; pages show them in the
 /// reader's time zone.
 fn computed_value(customer: &Customer, key: &str) -> Option<Value> {
+    use chrono::{Datelike, Timelike};
     let count = |n: i64| Value::Number {
         text: n.to_string(),
         number: n as f64,
     };
+    // Written out rather than through a format string: exports print millions of these.
     let time = |at: chrono::NaiveDateTime| Value::Text {
-        text: at.format("%Y-%m-%d %H:%M:%S").to_string(),
+        text: format!(
+            "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+            at.year(),
+            at.month(),
+            at.day(),
+            at.hour(),
+            at.minute(),
+            at.second()
+        ),
     };
     match key {
         "created_at" => Some(time(customer.created_at)),
@@ -423,15 +436,12 @@ pub fn tag_new_customers(
     actor: &Actor,
     tagged: &[(&Customer, &tags::Tag)],
 ) -> Result<(), AppError> {
-    let mut pairs: Vec<(&Customer, &tags::Tag)> = Vec::with_capacity(tagged.len());
-    for (customer, tag) in tagged {
-        if !pairs
-            .iter()
-            .any(|(c, t)| c.id == customer.id && t.id == tag.id)
-        {
-            pairs.push((customer, tag));
-        }
-    }
+    let mut seen = std::collections::HashSet::with_capacity(tagged.len());
+    let pairs: Vec<(&Customer, &tags::Tag)> = tagged
+        .iter()
+        .filter(|(customer, tag)| seen.insert((customer.id, tag.id)))
+        .copied()
+        .collect();
     let ids: Vec<(CustomerId, TagId)> = pairs.iter().map(|(c, t)| (c.id, t.id)).collect();
     tags::insert_customer_tags(conn, &ids)?;
     let history: Vec<NewEvent<'_>> = pairs
