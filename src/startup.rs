@@ -91,10 +91,10 @@ impl Application {
             App::new()
                 .app_data(state.clone())
                 .app_data(web::PayloadConfig::new(FORM_LIMIT))
-                // Import uploads go to a temporary file, up to 200 MB.
+                // Import uploads go to a temporary file.
                 .app_data(
                     actix_multipart::form::MultipartFormConfig::default()
-                        .total_limit(200 * 1024 * 1024)
+                        .total_limit(crate::handlers::customers::import::UPLOAD_LIMIT_BYTES)
                         .memory_limit(64 * 1024),
                 )
                 .app_data(

@@ -18,10 +18,15 @@ use crate::services::export::neutralise;
 use crate::services::import::{self as service, ImportParams, MATCH_KEYS, guess_target, target};
 use crate::startup::AppState;
 
+/// The largest upload (a million rows of a wide export fit): streamed to a temporary
+/// file, never held in memory.
+pub const UPLOAD_LIMIT_BYTES: usize = 1024 * 1024 * 1024;
+
 /// The upload form's file.
 #[derive(MultipartForm)]
 pub struct Upload {
-    #[multipart(limit = "200MB")]
+    // The same limit as `UPLOAD_LIMIT_BYTES` (the attribute takes a literal).
+    #[multipart(limit = "1GiB")]
     file: TempFile,
 }
 
@@ -56,7 +61,7 @@ pub async fn upload(
         )
     };
     let Ok(form) = form else {
-        return refuse(&user, "Choose a CSV file of at most 200 MB.");
+        return refuse(&user, "Choose a CSV file of at most 1 GB.");
     };
     let upload = form.into_inner().file;
     let file_name: String = upload
