@@ -44,15 +44,14 @@ pub fn find_identities(
     channels.dedup();
     let externals: Vec<&str> = pairs.iter().map(|(_, external)| *external).collect();
     let mut found: Vec<Identity> = Vec::new();
-    // Both lists, so the (channel, external id) key answers it. Boxed, so planned for
-    // these lists (see the `db` module).
+    // Both lists, so the (channel, external id) key answers it; planned for these lists.
     for chunk in externals.chunks(10_000) {
         found.extend(
             channel_identities::table
                 .filter(channel_identities::channel.eq_any(&channels))
                 .filter(channel_identities::external_id.eq_any(chunk))
+                .filter(crate::db::planned_per_run())
                 .select(Identity::as_select())
-                .into_boxed()
                 .load(conn)?,
         );
     }

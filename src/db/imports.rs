@@ -187,9 +187,8 @@ pub fn key_rows(
         let rows: Vec<(String, i64)> = import_keys::table
             .filter(import_keys::job_id.eq(job))
             .filter(import_keys::key.eq_any(chunk))
+            .filter(crate::db::planned_per_run())
             .select((import_keys::key, import_keys::row_number))
-            // Boxed, so planned for this list (see the `db` module).
-            .into_boxed()
             .load(conn)?;
         found.extend(rows);
     }

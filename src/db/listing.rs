@@ -449,8 +449,6 @@ fn computed_condition(query: Query, key: &str, test: &Test) -> Query {
     }
 }
 
-/// The filtered query, before sorting and paging; with a `tier`, only the customers
-/// matching the fuzzy search that well.
 /// The fuzzy searches of a filter, resolved against the index (once per request).
 #[derive(Debug, Clone, Default)]
 pub struct Plans {
@@ -484,8 +482,14 @@ pub fn plan_collecting(
     })
 }
 
+/// The filtered query, before sorting and paging; with a `tier`, only the customers
+/// matching the fuzzy search that well.
 fn filtered(filter: &CustomerFilter, plans: &Plans, tier: Option<Tier>) -> Query {
-    let mut query = customers::table.into_boxed();
+    // How selective a filter is depends on its values (this week or this year, a rare or
+    // a common tag): planned for them on every run.
+    let mut query = customers::table
+        .into_boxed()
+        .filter(crate::db::planned_per_run());
     let (from, until) = (filter.from, filter.until);
     if filter.on_last_contact {
         if let Some(from) = from {

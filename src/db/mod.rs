@@ -1,13 +1,15 @@
 //! Database access: the connection enum over both backends, the pool, migrations, and one
 //! query module per table group. Backend-specific SQL lives here and nowhere else.
 //!
-//! Lookups by long lists (`eq_any` with the thousands of values of an import batch) are
-//! built with `into_boxed()`, which keeps them out of the prepared-statement cache: a
-//! cached statement lets PostgreSQL switch to a generic plan costed for a list of about
-//! ten values. Such a plan can test the list on every row of the table instead of
-//! looking each value up in the index (seen: 2.5 s per batch instead of 20 ms); stale
-//! statistics lead to the same plan, so an import refreshes them as its tables grow
-//! ([`refresh_statistics`]).
+//! Diesel keeps prepared statements per connection. After five runs of one statement
+//! PostgreSQL may switch it to a generic plan, costed without the values: the capped
+//! count of "created this week" became a sequential scan (2.5 ms → 24 ms a page), a
+//! lookup by an import batch's 2,000-value list tested the list on every row (20 ms →
+//! 2.5 s). Queries whose best plan depends on their values (the customer filters, lookups
+//! by long lists) therefore carry [`planned_per_run`]. Planning every statement that way
+//! (`plan_cache_mode = force_custom_plan` on the connection) was measured too: it made
+//! writes such as the generator's 1.8× slower. Plans are only as good as the statistics,
+//! so an import refreshes them as its tables grow ([`refresh_statistics`]).
 
 /// Runs one Diesel statement on whichever backend the connection is: for statements the
 /// two-backend connection cannot build itself (multi-row inserts, `ON CONFLICT`).
@@ -293,6 +295,13 @@ where
         }
         work(conn)
     })
+}
+
+/// An always-true condition that keeps its query out of Diesel's statement cache (Diesel
+/// never caches a query with literal SQL in it), so that PostgreSQL plans each run for
+/// its own values instead of settling on a generic plan (see the module doc).
+pub fn planned_per_run() -> diesel::expression::SqlLiteral<diesel::sql_types::Bool> {
+    diesel::dsl::sql("TRUE")
 }
 
 /// Refreshes PostgreSQL's statistics of these tables (SQLite plans without them).

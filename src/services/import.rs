@@ -441,23 +441,21 @@ fn find_matches(
             .filter(|key| key.kind == kind)
             .map(Key::lookup)
             .collect();
-        // Boxed, so planned for these lists (see the `db` module).
+        // Planned for these lists (see the `db` module).
+        let customers = || c::table.filter(db::planned_per_run());
         for chunk in values.chunks(10_000) {
             let pairs: Vec<(Option<String>, CustomerId)> = match kind {
-                "customer_id" => c::table
+                "customer_id" => customers()
                     .filter(c::public_id.eq_any(chunk))
                     .select((c::public_id.nullable(), c::id))
-                    .into_boxed()
                     .load(conn)?,
-                "email" => c::table
+                "email" => customers()
                     .filter(db::lower(c::email).eq_any(chunk))
                     .select((db::lower(c::email), c::id))
-                    .into_boxed()
                     .load(conn)?,
-                _ => c::table
+                _ => customers()
                     .filter(c::phone.eq_any(chunk))
                     .select((c::phone, c::id))
-                    .into_boxed()
                     .load(conn)?,
             };
             for (value, id) in pairs {

@@ -17,6 +17,7 @@ mod health;
 mod helpers;
 mod history;
 mod import;
+mod pool;
 mod properties;
 mod security;
 mod selfservice;
