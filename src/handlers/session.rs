@@ -84,8 +84,12 @@ pub async fn login(
             .map_or(dummy_hash(), |u| u.password_hash.as_str());
         let matches = verify_password(&password, hash);
         match user {
+            // The writes take the writer's turn like any transaction (see
+            // `db::transaction`): a sign-in waits for at most one batch of an import.
             Some(user) if matches => {
-                db::sign_in::delete_failures(conn, &user_subject)?;
+                db::transaction(conn, |conn| {
+                    db::sign_in::delete_failures(conn, &user_subject)
+                })?;
                 if user.active {
                     Ok(Outcome::Success(Box::new(user)))
                 } else {
@@ -93,8 +97,10 @@ pub async fn login(
                 }
             }
             _ => {
-                db::sign_in::insert_failures(conn, &[&user_subject, &address_subject])?;
-                db::sign_in::delete_failures_before(conn, since)?;
+                db::transaction(conn, |conn| {
+                    db::sign_in::insert_failures(conn, &[&user_subject, &address_subject])?;
+                    db::sign_in::delete_failures_before(conn, since)
+                })?;
                 Ok(Outcome::Wrong)
             }
         }

@@ -135,14 +135,18 @@ async fn stream(
             }
         }
         let detail = format!("{described} ({rows} rows)");
-        if let Err(error) = audit::insert_audit(
-            &mut conn,
-            Some(actor_id),
-            &actor_name,
-            "customers.exported",
-            "customers",
-            &detail,
-        ) {
+        // In a transaction, to take the writer's turn (see `db::transaction`).
+        let recorded = db::transaction(&mut conn, |conn| {
+            audit::insert_audit(
+                conn,
+                Some(actor_id),
+                &actor_name,
+                "customers.exported",
+                "customers",
+                &detail,
+            )
+        });
+        if let Err(error) = recorded {
             tracing::warn!(%error, "export not recorded");
         }
     });
