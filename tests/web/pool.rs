@@ -3,6 +3,7 @@
 use chrono::{Duration, Utc};
 use clientele::db::DbConnection;
 use clientele::db::listing::{self, CustomerFilter};
+use clientele::db::{identities, imports};
 use diesel::sql_types::Text;
 use diesel::{QueryableByName, RunQueryDsl};
 
@@ -37,9 +38,10 @@ async fn sqlite_connections_enforce_foreign_keys_and_wait_for_the_writer() {
 }
 
 #[tokio::test]
-async fn customer_filters_are_never_kept_as_prepared_statements() {
+async fn queries_planned_for_their_values_are_never_kept_as_prepared_statements() {
     // A statement PostgreSQL has run five times may get a generic plan, costed without
-    // its values: "created this week" then scanned every customer.
+    // its values: "created this week" then scanned every customer, and an import's
+    // 2,000-value lookups tested the list on every row.
     let app = spawn_app().await;
     app.with_db(|conn| {
         let filter = CustomerFilter {
@@ -47,14 +49,20 @@ async fn customer_filters_are_never_kept_as_prepared_statements() {
             ..CustomerFilter::default()
         };
         let plans = listing::plan(conn, &filter).expect("the filter plans");
+        let keys = vec!["email:someone@example.com".to_owned()];
         for _ in 0..8 {
             listing::count_filtered(conn, &filter, &plans, 100).expect("the count runs");
+            identities::find_identities(conn, &[("whatsapp", "+385911111111")])
+                .expect("the identity lookup runs");
+            imports::key_rows(conn, 1, &keys).expect("the key lookup runs");
         }
         if let DbConnection::Postgresql(_) = conn {
             let kept = read(
                 conn,
                 "SELECT statement AS value FROM pg_prepared_statements \
-                 WHERE statement LIKE '%\"created_at\" >=%'",
+                 WHERE statement LIKE '%\"created_at\" >=%' \
+                    OR statement LIKE '%\"external_id\" = ANY%' \
+                    OR statement LIKE '%\"key\" = ANY%'",
             );
             assert!(kept.is_empty(), "kept as prepared statements: {kept:?}");
         }
