@@ -82,9 +82,9 @@ pub async fn change_password(
     };
     let updated = db::run(&state.pool, move |conn| {
         let hash = hash_password(&new_password)?;
-        Ok(db::users::update_password(
-            conn, user.id, &hash, false, true,
-        )?)
+        Ok(db::transaction(conn, |conn| {
+            db::users::update_password(conn, user.id, &hash, false, true)
+        })?)
     })
     .await?;
     signed_in.session.sign_in(&updated)?;

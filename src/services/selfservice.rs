@@ -80,7 +80,9 @@ pub fn open(conn: &mut DbConnection, token: &str) -> Result<Result<Link, Refused
     let Some(link) = links::find_by_hash(conn, &hash_token(token))? else {
         return Ok(Err(Refused::Unusable));
     };
-    if link.revoked_at.is_some() || link.expires_at <= now() || !links::mark_opened(conn, link.id)?
+    if link.revoked_at.is_some()
+        || link.expires_at <= now()
+        || !crate::db::transaction(conn, |conn| links::mark_opened(conn, link.id))?
     {
         return Ok(Err(Refused::Unusable));
     }

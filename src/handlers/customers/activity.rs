@@ -575,7 +575,9 @@ pub async fn revoke_links(
     let public_id = path.into_inner();
     let loaded = load(&state, public_id.clone()).await?;
     let count = db::run(&state.pool, move |conn| {
-        Ok(crate::db::links::revoke_all(conn, loaded.customer.id)?)
+        Ok(crate::db::transaction(conn, |conn| {
+            crate::db::links::revoke_all(conn, loaded.customer.id)
+        })?)
     })
     .await?;
     user.0

@@ -51,11 +51,13 @@ pub async fn save(
     let saved_name = name.clone();
     let stored = query.clone();
     let saved = db::run(&state.pool, move |conn| {
-        if segments::name_taken(conn, &name, None)? {
-            return Ok(false);
-        }
-        segments::insert_segment(conn, &name, &stored, &author)?;
-        Ok(true)
+        db::transaction(conn, |conn| {
+            if segments::name_taken(conn, &name, None)? {
+                return Ok(false);
+            }
+            segments::insert_segment(conn, &name, &stored, &author)?;
+            Ok(true)
+        })
     })
     .await?;
     if saved {
@@ -119,7 +121,9 @@ pub async fn delete(
     supervisors_only(&user)?;
     let id = path.into_inner();
     db::run(&state.pool, move |conn| {
-        Ok(segments::delete_segment(conn, id)?)
+        Ok(db::transaction(conn, |conn| {
+            segments::delete_segment(conn, id)
+        })?)
     })
     .await?;
     user.0.session.flash("success", "Segment deleted.");
