@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{import_keys, import_refusals, imports};
+use super::schema::{import_keys, import_refusals, imports, jobs};
 use super::{DbConnection, now};
 
 /// An import as stored.
@@ -173,6 +173,27 @@ pub fn list_refusals(
             import_refusals::reason,
             import_refusals::cells,
         ))
+        .load(conn)
+}
+
+/// The stored files of imports uploaded before `before` that no queued or running job
+/// reads.
+pub fn idle_files_before(
+    conn: &mut DbConnection,
+    before: NaiveDateTime,
+) -> QueryResult<Vec<String>> {
+    let busy = jobs::table
+        .filter(jobs::status.eq_any(["queued", "running"]))
+        .filter(
+            jobs::id
+                .nullable()
+                .eq(imports::dry_job_id)
+                .or(jobs::id.nullable().eq(imports::run_job_id)),
+        );
+    imports::table
+        .filter(imports::created_at.lt(before))
+        .filter(diesel::dsl::not(diesel::dsl::exists(busy)))
+        .select(imports::stored_path)
         .load(conn)
 }
 

@@ -1225,14 +1225,39 @@ pub fn count_rows(import: &Import) -> Result<i64, AppError> {
     Ok(rows)
 }
 
-/// Queues a dry run or the import itself; returns the job id.
+/// How long an uploaded file is kept: the import page can run it again until then.
+pub const KEEP_FILES_DAYS: i64 = 7;
+
+/// Whether the import's uploaded file is still there to run.
+pub fn file_kept(import: &Import) -> bool {
+    std::path::Path::new(&import.stored_path).is_file()
+}
+
+/// Removes the uploaded files of imports older than [`KEEP_FILES_DAYS`] that no queued or
+/// running job reads; returns how many were removed. The imports stay listed, their
+/// History entries and refused rows too (those are in the database).
+pub fn remove_old_files(conn: &mut DbConnection) -> Result<usize, AppError> {
+    let before = crate::db::now() - chrono::TimeDelta::days(KEEP_FILES_DAYS);
+    let mut removed = 0;
+    for path in imports::idle_files_before(conn, before)? {
+        match std::fs::remove_file(&path) {
+            Ok(()) => removed += 1,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => tracing::warn!(path, error = %e, "an old import file was not removed"),
+        }
+    }
+    Ok(removed)
+}
+
+/// Queues a dry run or the import itself over the file's `rows` ([`count_rows`], counted
+/// before the caller's transaction: it reads the whole file); returns the job id.
 pub fn queue(
     conn: &mut DbConnection,
     import: &Import,
     params: &ImportParams,
+    rows: i64,
 ) -> Result<i64, AppError> {
     let encoded = serde_json::to_string(params).map_err(|e| AppError::Unexpected(e.into()))?;
-    let rows = count_rows(import)?;
     let label = if params.dry_run {
         format!("Dry run of the import of {}", import.file_name)
     } else {

@@ -142,9 +142,29 @@ pub fn work_once(conn: &mut DbConnection) -> Result<bool, AppError> {
     Ok(true)
 }
 
-/// Runs [`work_once`] until there is nothing left, then polls every `idle`.
+/// How often old import files are looked for.
+const SWEEP_EVERY: Duration = Duration::from_secs(3600);
+
+/// Runs [`work_once`] until there is nothing left, then polls every `idle`; once an hour
+/// (and at start) removes import files past their keeping time.
 pub async fn run(pool: DbPool, idle: Duration) {
+    let mut swept: Option<std::time::Instant> = None;
     loop {
+        if swept.is_none_or(|at| at.elapsed() >= SWEEP_EVERY) {
+            swept = Some(std::time::Instant::now());
+            let sweep_pool = pool.clone();
+            let removed = actix_web::web::block(move || {
+                let mut conn = sweep_pool.get()?;
+                crate::services::import::remove_old_files(&mut conn)
+            })
+            .await;
+            match removed {
+                Ok(Ok(0)) => {}
+                Ok(Ok(files)) => tracing::info!(files, "old import files removed"),
+                Ok(Err(error)) => tracing::warn!(%error, "old import files not removed"),
+                Err(error) => tracing::warn!(%error, "old import files not removed"),
+            }
+        }
         let worker_pool = pool.clone();
         let busy = actix_web::web::block(move || {
             let mut conn = worker_pool.get()?;

@@ -578,3 +578,89 @@ async fn a_row_sees_what_the_rows_before_it_in_the_same_batch_changed() {
     assert_eq!(app.customer(&someone).name.as_deref(), Some("Someone Else"));
     assert_eq!(app.customer(&cy).name.as_deref(), Some("Cy"));
 }
+
+#[tokio::test]
+async fn old_files_are_removed_unless_a_job_reads_them_and_their_import_asks_for_a_new_upload() {
+    use clientele::error::AppError;
+    use clientele::services::import::remove_old_files;
+
+    let app = spawn_app().await;
+    let supervisor = app.supervisor().await;
+    let csv = b"name,email\nAna Old,ana@example.com\n";
+    let old = upload(&supervisor, "old.csv", csv).await;
+    let busy = upload(&supervisor, "busy.csv", csv).await;
+    let recent = upload(&supervisor, "recent.csv", csv).await;
+    let stored = |id: i64| -> std::path::PathBuf {
+        app.with_db(|conn| {
+            imports::table
+                .find(id)
+                .select(imports::stored_path)
+                .first::<String>(conn)
+                .expect("import")
+        })
+        .into()
+    };
+    let eight_days_ago = clientele::db::now() - chrono::TimeDelta::days(8);
+    app.with_db(|conn| {
+        diesel::update(imports::table.filter(imports::id.eq_any([old, busy])))
+            .set(imports::created_at.eq(eight_days_ago))
+            .execute(conn)
+            .expect("backdated")
+    });
+
+    let removed = app.with_db(|conn| {
+        let mut removed = 0;
+        // A job reads the busy import meanwhile. Rolled back afterwards, so the app's
+        // worker never sees it.
+        let rolled_back = clientele::db::transaction(conn, |conn| -> Result<(), AppError> {
+            let job = clientele::db::jobs::insert_job(
+                conn,
+                clientele::db::jobs::NewJob {
+                    kind: "import",
+                    label: "Import of busy.csv",
+                    params: "{}",
+                    total: 1,
+                    created_by: None,
+                    created_by_name: "test",
+                },
+            )?;
+            diesel::update(jobs::table.find(job))
+                .set(jobs::status.eq("running"))
+                .execute(conn)?;
+            clientele::db::imports::set_job(conn, busy, job, false)?;
+            removed = remove_old_files(conn)?;
+            Err(AppError::Conflict("undo the job".into()))
+        });
+        assert!(rolled_back.is_err());
+        removed
+    });
+    assert_eq!(removed, 1);
+    assert!(!stored(old).exists(), "the old idle file is removed");
+    assert!(stored(busy).exists(), "a file a job reads is kept");
+    assert!(stored(recent).exists(), "a recent file is kept");
+
+    // The import stays listed, says why it cannot run, and a crafted POST does not run it.
+    let page = supervisor.page(&format!("/customers/import/{old}")).await;
+    assert!(page.contains("id=\"file-gone\""), "{page}");
+    assert!(!page.contains("dry-run-button"));
+    let response = supervisor
+        .post_form(&format!("/customers/import/{old}/dry-run"), &[])
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&response), format!("/customers/import/{old}"));
+    let page = supervisor.page(&format!("/customers/import/{old}")).await;
+    assert!(page.contains("Upload it again"), "{page}");
+    let dry_job: Option<i64> = app.with_db(|conn| {
+        imports::table
+            .find(old)
+            .select(imports::dry_job_id)
+            .first(conn)
+            .expect("import")
+    });
+    assert_eq!(dry_job, None, "no job was queued");
+
+    // The recent upload still runs.
+    let (_, processed, created, _, refused) =
+        run_job(&app, &supervisor, recent, "dry-run", &[]).await;
+    assert_eq!((processed, created, refused), (1, 1, 0));
+}

@@ -149,6 +149,16 @@ struct MapPage {
     dry: Option<Job>,
     run: Option<Job>,
     refused: Vec<Refusal>,
+    /// Why the file cannot run any more, once it was removed.
+    gone: Option<String>,
+}
+
+/// Why an old import cannot run again.
+fn gone_message() -> String {
+    format!(
+        "The uploaded file was removed {} days after the upload. Upload it again to import it.",
+        service::KEEP_FILES_DAYS
+    )
 }
 
 /// What a column can feed, for the selects.
@@ -231,6 +241,7 @@ pub async fn show(
         dry,
         run,
         refused,
+        gone: (!service::file_kept(&import)).then(gone_message),
         import,
     })
 }
@@ -253,8 +264,11 @@ pub async fn start(
     let (user_id, user_name) = (user.0.user.id.0, user.0.user.display_name.clone());
     let job = db::run(&state.pool, move |conn| {
         let import = imports::get_import(conn, id)?.ok_or(AppError::NotFound)?;
+        if !service::file_kept(&import) {
+            return Ok(None);
+        }
         // Without columns in the form (a script), the proposed mapping stands.
-        if pairs.iter().any(|(k, _)| k.starts_with("col_")) {
+        let changed = pairs.iter().any(|(k, _)| k.starts_with("col_")).then(|| {
             let registry = properties::list_properties(conn)?;
             let allowed = choices(&registry);
             let columns = import.header_cells().len();
@@ -279,27 +293,34 @@ pub async fn start(
                 .filter(|k| pairs.iter().any(|(name, v)| name == "match" && v == k))
                 .collect();
             let create_tags = pairs.iter().any(|(k, v)| k == "create_tags" && v == "on");
-            imports::update_mapping(
-                conn,
-                id,
-                &serde_json::to_string(&mapping).unwrap_or_default(),
-                &serde_json::to_string(&keys).unwrap_or_default(),
+            Ok::<_, AppError>((
+                serde_json::to_string(&mapping).unwrap_or_default(),
+                serde_json::to_string(&keys).unwrap_or_default(),
                 create_tags,
-            )?;
-        }
-        let import = imports::get_import(conn, id)?.ok_or(AppError::NotFound)?;
-        service::queue(
-            conn,
-            &import,
-            &ImportParams {
+            ))
+        });
+        let changed = changed.transpose()?;
+        // Counted before the transaction: it reads the whole file.
+        let rows = service::count_rows(&import)?;
+        db::transaction(conn, |conn| {
+            if let Some((mapping, keys, create_tags)) = &changed {
+                imports::update_mapping(conn, id, mapping, keys, *create_tags)?;
+            }
+            let import = imports::get_import(conn, id)?.ok_or(AppError::NotFound)?;
+            let params = ImportParams {
                 import_id: id,
                 dry_run,
                 user_id,
                 user_name,
-            },
-        )
+            };
+            service::queue(conn, &import, &params, rows).map(Some)
+        })
     })
     .await?;
+    let Some(job) = job else {
+        user.0.session.flash("error", gone_message());
+        return Ok(see_other(&format!("/customers/import/{id}")));
+    };
     Ok(see_other(&format!("/jobs/{job}")))
 }
 
