@@ -176,6 +176,14 @@ pub fn list_refusals(
         .load(conn)
 }
 
+/// Locks an import's row until the transaction ends, so that two requests starting jobs
+/// on it take turns (on SQLite the write transaction already does).
+pub fn lock_import(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
+    diesel::update(imports::table.find(id))
+        .set(imports::created_at.eq(imports::created_at))
+        .execute(conn)
+}
+
 /// The stored files of imports uploaded before `before` that no queued or running job
 /// reads.
 pub fn idle_files_before(

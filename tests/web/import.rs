@@ -5,7 +5,7 @@ use reqwest::StatusCode;
 
 use clientele::db::schema::{customer_events, customers, imports, jobs};
 
-use crate::helpers::{Browser, TestApp, location, spawn_app};
+use crate::helpers::{Browser, TestApp, location, spawn_app, spawn_app_with};
 
 /// Name, e-mail, phone and city of a customer.
 type Contact = (
@@ -663,4 +663,43 @@ async fn old_files_are_removed_unless_a_job_reads_them_and_their_import_asks_for
     let (_, processed, created, _, refused) =
         run_job(&app, &supervisor, recent, "dry-run", &[]).await;
     assert_eq!((processed, created, refused), (1, 1, 0));
+}
+
+#[tokio::test]
+async fn a_file_runs_one_job_at_a_time() {
+    // The background worker looks for work once at start, then not for an hour: the
+    // queued job stays queued.
+    let app = spawn_app_with(|settings| settings.outbox_poll_ms = 3_600_000).await;
+    let supervisor = app.supervisor().await;
+    let import = upload(
+        &supervisor,
+        "people.csv",
+        b"name,email\nAna,ana@example.com\n",
+    )
+    .await;
+    let form = mapping_form(&app, import);
+    let fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let first = supervisor
+        .post_form(&format!("/customers/import/{import}/dry-run"), &fields)
+        .await;
+    assert!(
+        location(&first).starts_with("/jobs/"),
+        "the first is queued"
+    );
+
+    // A double submit, or another supervisor, while it has not finished.
+    for what in ["dry-run", "run"] {
+        let again = supervisor
+            .post_form(&format!("/customers/import/{import}/{what}"), &fields)
+            .await;
+        assert_eq!(again.status(), StatusCode::SEE_OTHER);
+        assert_eq!(location(&again), format!("/customers/import/{import}"));
+    }
+    let page = supervisor
+        .page(&format!("/customers/import/{import}"))
+        .await;
+    assert!(page.contains("already running"), "{page}");
+    let statuses: Vec<String> =
+        app.with_db(|conn| jobs::table.select(jobs::status).load(conn).expect("jobs"));
+    assert_eq!(statuses, ["queued"], "one job, not yet run");
 }

@@ -265,7 +265,7 @@ pub async fn start(
     let job = db::run(&state.pool, move |conn| {
         let import = imports::get_import(conn, id)?.ok_or(AppError::NotFound)?;
         if !service::file_kept(&import) {
-            return Ok(None);
+            return Ok(Err(gone_message()));
         }
         // Without columns in the form (a script), the proposed mapping stands.
         let changed = pairs.iter().any(|(k, _)| k.starts_with("col_")).then(|| {
@@ -303,6 +303,18 @@ pub async fn start(
         // Counted before the transaction: it reads the whole file.
         let rows = service::count_rows(&import)?;
         db::transaction(conn, |conn| {
+            imports::lock_import(conn, id)?;
+            let import = imports::get_import(conn, id)?.ok_or(AppError::NotFound)?;
+            // One job at a time per file: a second one (a double submit, another
+            // supervisor) would only repeat the first one's work.
+            for job in [import.dry_job_id, import.run_job_id].into_iter().flatten() {
+                if jobs::get_job(conn, job)?.is_some_and(|job| !job.finished()) {
+                    return Ok(Err(format!(
+                        "A dry run or import of {} is already running: wait for it to finish.",
+                        import.file_name
+                    )));
+                }
+            }
             if let Some((mapping, keys, create_tags)) = &changed {
                 imports::update_mapping(conn, id, mapping, keys, *create_tags)?;
             }
@@ -313,13 +325,16 @@ pub async fn start(
                 user_id,
                 user_name,
             };
-            service::queue(conn, &import, &params, rows).map(Some)
+            service::queue(conn, &import, &params, rows).map(Ok)
         })
     })
     .await?;
-    let Some(job) = job else {
-        user.0.session.flash("error", gone_message());
-        return Ok(see_other(&format!("/customers/import/{id}")));
+    let job = match job {
+        Ok(job) => job,
+        Err(refused) => {
+            user.0.session.flash("error", refused);
+            return Ok(see_other(&format!("/customers/import/{id}")));
+        }
     };
     Ok(see_other(&format!("/jobs/{job}")))
 }
