@@ -191,7 +191,7 @@ pub fn idle_files_before(
     before: NaiveDateTime,
 ) -> QueryResult<Vec<String>> {
     let busy = jobs::table
-        .filter(jobs::status.eq_any(["queued", "running"]))
+        .filter(jobs::status.eq_any(super::jobs::UNFINISHED))
         .filter(
             jobs::id
                 .nullable()

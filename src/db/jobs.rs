@@ -91,10 +91,14 @@ pub fn get_job(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Job>> {
         .optional()
 }
 
+/// The statuses of a job that has not finished: waiting for the worker, or being worked
+/// on (or interrupted there).
+pub const UNFINISHED: [&str; 2] = ["queued", "running"];
+
 /// The oldest job not finished (a running one first: it was interrupted), if any.
 pub fn next_job(conn: &mut DbConnection) -> QueryResult<Option<Job>> {
     jobs::table
-        .filter(jobs::status.eq_any(["queued", "running"]))
+        .filter(jobs::status.eq_any(UNFINISHED))
         .order(jobs::id.asc())
         .select(Job::as_select())
         .first(conn)

@@ -318,7 +318,6 @@ pub async fn start(
             if let Some((mapping, keys, create_tags)) = &changed {
                 imports::update_mapping(conn, id, mapping, keys, *create_tags)?;
             }
-            let import = imports::get_import(conn, id)?.ok_or(AppError::NotFound)?;
             let params = ImportParams {
                 import_id: id,
                 dry_run,
