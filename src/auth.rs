@@ -12,13 +12,14 @@ use actix_web::http::header::CONTENT_TYPE;
 use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpRequest, web};
 use chrono::Utc;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::db::{self, types::UserId, users::User};
 use crate::domain::Role;
 use crate::domain::password::random_hex;
 use crate::error::AppError;
-use crate::startup::AppState;
+use crate::page::{Flash, FlashKind};
+use crate::state::AppState;
 
 const USER_ID: &str = "uid";
 const EPOCH: &str = "epoch";
@@ -31,15 +32,6 @@ pub const CSRF_FIELD: &str = "csrf_token";
 
 /// How often the idle timer is written back to the cookie.
 const SEEN_REFRESH_SECS: i64 = 60;
-
-/// A message shown once on the next page.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct Flash {
-    /// `success`, `info` or `error`: the CSS class.
-    pub kind: String,
-    /// What to say.
-    pub text: String,
-}
 
 /// The staff session, hiding the cookie's key names.
 pub struct TypedSession(Session);
@@ -83,10 +75,10 @@ impl TypedSession {
     }
 
     /// Queues a message for the next page.
-    pub fn flash(&self, kind: &str, text: impl Into<String>) {
+    pub fn flash(&self, kind: FlashKind, text: impl Into<String>) {
         let mut flashes: Vec<Flash> = self.0.get(FLASH).ok().flatten().unwrap_or_default();
         flashes.push(Flash {
-            kind: kind.to_owned(),
+            kind,
             text: text.into(),
         });
         // A flash that cannot be stored is only a lost notice, never a failed action.
@@ -153,12 +145,12 @@ impl SignedIn {
         if now - seen_at > state.settings.idle_timeout_minutes * 60 {
             session.expire();
             session.flash(
-                "info",
+                FlashKind::Info,
                 "Your session ended after a period of inactivity. Please sign in again.",
             );
             return Err(AppError::Unauthorized { next: next() });
         }
-        let (user, customers_toggle) = db::run(&state.pool, move |conn| {
+        let (user, customers_toggle) = state.run(move |conn| {
             let user = db::users::find_user(conn, user_id)?;
             let toggle = match &user {
                 Some(u) if u.role() < Role::Supervisor => {
@@ -313,7 +305,7 @@ impl FromRequest for Integration {
                 return Err(unauthorized());
             };
             let hash = crate::services::tokens::hash_token(&token);
-            let found = db::run(&state.pool, move |conn| {
+            let found = state.run(move |conn| {
                 Ok(db::tokens::authenticate(conn, &hash)?)
             })
             .await?;

@@ -7,7 +7,7 @@ use actix_web::{HttpResponse, ResponseError};
 use askama::Template;
 
 use crate::domain::FieldErrors;
-use crate::handlers::page::PageContext;
+use crate::page::PageContext;
 
 /// Everything a request can fail with.
 #[derive(Debug, thiserror::Error)]

@@ -8,6 +8,8 @@ pub mod domain;
 pub mod error;
 pub mod handlers;
 pub mod middleware;
+pub mod page;
 pub mod routes;
 pub mod services;
 pub mod startup;
+pub mod state;

@@ -16,21 +16,8 @@ use crate::config::Settings;
 use crate::db::{self, DbPool};
 use crate::domain::password::random_hex;
 use crate::services::delivery;
+use crate::state::{self, AppState};
 use crate::{auth, middleware, routes};
-
-/// Shared by every request handler.
-pub struct AppState {
-    /// Database connections.
-    pub pool: DbPool,
-    /// The resolved settings.
-    pub settings: Settings,
-    /// Where customers open links: `--public-url`, or this server's own address.
-    pub public_url: String,
-    /// Signs the self-service cookie (the staff session's key).
-    pub cookie_key: Key,
-    /// Requests per address and per self-service link.
-    pub self_service_limiter: crate::handlers::selfservice::Limiter,
-}
 
 /// A bound, not yet running server.
 pub struct Application {
@@ -74,7 +61,7 @@ impl Application {
             settings,
             public_url,
             cookie_key: key.clone(),
-            self_service_limiter: crate::handlers::selfservice::limiter(),
+            self_service_limiter: state::self_service_limiter(),
         });
         let mut server = HttpServer::new(move || {
             let cookie_secure = state.settings.cookie_secure;

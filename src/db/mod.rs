@@ -53,10 +53,8 @@ use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use diesel::r2d2::{self, ManageConnection, Pool, PooledConnection};
+use diesel::r2d2::{self, ManageConnection, Pool};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
-
-use crate::error::AppError;
 
 /// One connection type for both backends; queries written once run on either.
 #[derive(diesel::MultiConnection)]
@@ -244,21 +242,6 @@ pub fn run_migrations(conn: &mut DbConnection) -> anyhow::Result<()> {
         }
     }
     Ok(())
-}
-
-/// Runs blocking Diesel work on the thread pool; the connection is checked out inside the
-/// closure so an async worker never waits on the pool.
-pub async fn run<F, T>(pool: &DbPool, work: F) -> Result<T, AppError>
-where
-    F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
-    T: Send + 'static,
-{
-    let pool = pool.clone();
-    actix_web::web::block(move || {
-        let mut conn: PooledConnection<DbManager> = pool.get()?;
-        work(&mut conn)
-    })
-    .await?
 }
 
 /// The turn to write on SQLite, handed over in arrival order. Without it, writers that find

@@ -6,13 +6,14 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::page::{PageContext, render, render_status};
+use crate::page::FlashKind;
 use crate::auth::SignedIn;
 use crate::db;
 use crate::domain::FieldErrors;
 use crate::domain::password::{hash_password, verify_password};
 use crate::domain::user::NewPassword;
 use crate::error::{AppError, see_other};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 #[derive(Template)]
 #[template(path = "account/password.html")]
@@ -80,7 +81,7 @@ pub async fn change_password(
             return render_status(&page, StatusCode::UNPROCESSABLE_ENTITY);
         }
     };
-    let updated = db::run(&state.pool, move |conn| {
+    let updated = state.run(move |conn| {
         let hash = hash_password(&new_password)?;
         Ok(db::transaction(conn, |conn| {
             db::users::update_password(conn, user.id, &hash, false, true)
@@ -89,7 +90,7 @@ pub async fn change_password(
     .await?;
     signed_in.session.sign_in(&updated)?;
     signed_in.session.flash(
-        "success",
+        FlashKind::Success,
         "Your password was changed. Other sessions of yours have ended.",
     );
     Ok(see_other("/"))

@@ -4,14 +4,15 @@
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
+use crate::page::FlashKind;
 use crate::auth::CurrentUser;
 use crate::db::types::ConversationId;
-use crate::db::{self, conversations, customers, identities};
+use crate::db::{conversations, customers, identities};
 use crate::domain::FieldErrors;
 use crate::domain::customer::Actor;
 use crate::error::{AppError, see_other};
 use crate::services::conversations as traffic;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 fn actor_of(current: &CurrentUser) -> Actor {
     Actor::User {
@@ -50,7 +51,7 @@ pub async fn link(
     let actor = actor_of(&current);
     let public_id = form.customer_id.trim().to_owned();
     let target = public_id.clone();
-    let result = db::run(&state.pool, move |conn| {
+    let result = state.run(move |conn| {
         let customer = customers::find_customer_by_public_id(conn, &target)?.ok_or_else(|| {
             let mut errors = FieldErrors::default();
             errors.push("customer_id", "There is no customer with this ID.");
@@ -62,15 +63,15 @@ pub async fn link(
     match result {
         Ok(()) => current
             .session
-            .flash("success", format!("Conversation linked to {public_id}.")),
+            .flash(FlashKind::Success, format!("Conversation linked to {public_id}.")),
         Err(AppError::Invalid(errors)) => current.session.flash(
-            "error",
+            FlashKind::Error,
             errors
                 .get("customer_id")
                 .unwrap_or("Choose a customer.")
                 .to_owned(),
         ),
-        Err(AppError::Conflict(message)) => current.session.flash("error", message),
+        Err(AppError::Conflict(message)) => current.session.flash(FlashKind::Error, message),
         Err(other) => return Err(other),
     }
     Ok(see_other(&back_to(
@@ -89,7 +90,7 @@ pub async fn link_new(
 ) -> Result<HttpResponse, AppError> {
     let id = ConversationId(path.into_inner());
     let actor = actor_of(&current);
-    let created = db::run(&state.pool, move |conn| {
+    let created = state.run(move |conn| {
         let conversation = conversations::get_conversation(conn, id)?;
         let identity = identities::get_identity(conn, conversation.identity_id)?;
         if identity.customer_id.is_some() {
@@ -103,7 +104,7 @@ pub async fn link_new(
     })
     .await?;
     current.session.flash(
-        "success",
+        FlashKind::Success,
         format!("Created customer {created} from this contact."),
     );
     Ok(see_other(&back_to(
@@ -121,9 +122,9 @@ pub async fn unlink(
 ) -> Result<HttpResponse, AppError> {
     let id = ConversationId(path.into_inner());
     let actor = actor_of(&current);
-    db::run(&state.pool, move |conn| traffic::unlink(conn, id, &actor)).await?;
+    state.run(move |conn| traffic::unlink(conn, id, &actor)).await?;
     current.session.flash(
-        "success",
+        FlashKind::Success,
         "Conversation unlinked; the contact is unknown again.",
     );
     Ok(see_other(&back_to(&form.back, "/".to_owned())))

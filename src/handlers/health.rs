@@ -3,12 +3,11 @@
 use actix_web::{HttpResponse, web};
 use diesel::connection::SimpleConnection;
 
-use crate::db;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Checks the database with a trivial query.
 pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
-    let result = db::run(&state.pool, |conn| Ok(conn.batch_execute("SELECT 1")?)).await;
+    let result = state.run(|conn| Ok(conn.batch_execute("SELECT 1")?)).await;
     match result {
         Ok(()) => HttpResponse::Ok()
             .insert_header(("Cache-Control", "no-store"))
@@ -29,7 +28,7 @@ pub async fn ceiling(state: web::Data<AppState>) -> Result<HttpResponse, crate::
     use diesel::prelude::*;
 
     use crate::db::schema::customers;
-    let rows: Vec<(String, Option<String>)> = db::run(&state.pool, |conn| {
+    let rows: Vec<(String, Option<String>)> = state.run(|conn| {
         Ok(customers::table
             .order((customers::created_at.desc(), customers::id.desc()))
             .select((customers::public_id, customers::name))

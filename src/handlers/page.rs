@@ -1,41 +1,16 @@
-//! What every page's layout needs, and the helpers that turn a template into a response.
+//! Building the layout's [`PageContext`] from the staff session, and the helpers that turn a template into a response.
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::ContentType;
 use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
 
-use crate::auth::{CurrentUser, Flash, TypedSession};
+use crate::auth::{CurrentUser, TypedSession};
 use crate::db::users::User;
 use crate::domain::Role;
 use crate::error::AppError;
-
-/// The signed-in user as the navigation shows them.
-pub struct NavUser {
-    /// Name shown in the header.
-    pub display_name: String,
-    /// Role label shown beside it.
-    pub role_label: &'static str,
-    /// Whether supervisor navigation is shown.
-    pub is_supervisor: bool,
-    /// Whether the Customers entry is shown.
-    pub customers_page: bool,
-    /// The user's IANA time zone, for showing times.
-    pub time_zone: String,
-}
-
-/// The layout's data: who is signed in, the CSRF token for forms, one-time messages, and
-/// which navigation entry is current.
-pub struct PageContext {
-    /// `None` on the sign-in and error pages.
-    pub user: Option<NavUser>,
-    /// Goes into every form as the hidden `csrf_token` field.
-    pub csrf_token: String,
-    /// Messages queued by the previous request.
-    pub flashes: Vec<Flash>,
-    /// The current navigation section, e.g. `users`.
-    pub section: &'static str,
-}
+pub use crate::page::{PageContext, local_time};
+use crate::page::NavUser;
 
 impl PageContext {
     /// For a signed-in page.
@@ -88,34 +63,6 @@ impl PageContext {
         })
     }
 
-    /// For error pages, which have no session at hand.
-    pub fn anonymous() -> Self {
-        PageContext {
-            user: None,
-            csrf_token: String::new(),
-            flashes: Vec::new(),
-            section: "",
-        }
-    }
-}
-
-/// A stored UTC time in an IANA time zone, as `YYYY-MM-DD HH:MM`.
-pub fn local_time(at: chrono::NaiveDateTime, time_zone: &str) -> String {
-    let tz: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::UTC);
-    at.and_utc()
-        .with_timezone(&tz)
-        .format("%Y-%m-%d %H:%M")
-        .to_string()
-}
-
-impl PageContext {
-    /// A stored UTC time in the signed-in user's time zone.
-    pub fn time(&self, at: chrono::NaiveDateTime) -> String {
-        local_time(
-            at,
-            self.user.as_ref().map_or("UTC", |u| u.time_zone.as_str()),
-        )
-    }
 }
 
 /// Renders a page with 200.

@@ -2,13 +2,10 @@
 //! link; it starts a short customer-only session in its own cookie. It never reads the
 //! staff session, and staff routes never read this one.
 
-use std::num::NonZeroU32;
-
 use actix_web::cookie::{Cookie, CookieJar, SameSite};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use hmac::{Hmac, KeyInit, Mac};
 use serde::Deserialize;
 use sha2::Sha256;
@@ -22,23 +19,10 @@ use crate::handlers::customers::fields::{FieldGroups, Submitted, field_groups};
 use crate::handlers::page::{PageContext, client_address, render_status};
 use crate::services::profiles::{self, EditOutcome, Editor};
 use crate::services::selfservice;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The customer session cookie (scoped to `/s`).
 pub const COOKIE: &str = "clientele_customer";
-
-/// Requests per minute allowed per client address, and per link.
-pub const PER_MINUTE: u32 = 30;
-
-/// A rate limiter keyed by address or link.
-pub type Limiter = DefaultKeyedRateLimiter<String>;
-
-/// The limiter every instance keeps in memory.
-pub fn limiter() -> Limiter {
-    RateLimiter::keyed(Quota::per_minute(
-        NonZeroU32::new(PER_MINUTE).unwrap_or(NonZeroU32::MIN),
-    ))
-}
 
 fn limit(state: &AppState, key: String) -> Result<(), AppError> {
     state.self_service_limiter.check_key(&key).map_err(|_| {
@@ -73,7 +57,7 @@ async fn gone(
     title: &'static str,
     message: &'static str,
 ) -> Result<HttpResponse, AppError> {
-    let config = db::run(&state.pool, selfservice::config).await?;
+    let config = state.run(selfservice::config).await?;
     let page = GonePage {
         org_name: config.org_name,
         keyword: config.keyword,
@@ -133,7 +117,7 @@ pub async fn open(
     if token.len() > 128 || !token.chars().all(|c| c.is_ascii_hexdigit()) {
         return link_unusable(&state).await;
     }
-    let opened = db::run(&state.pool, move |conn| selfservice::open(conn, &token)).await?;
+    let opened = state.run(move |conn| selfservice::open(conn, &token)).await?;
     let Ok(link) = opened else {
         return link_unusable(&state).await;
     };
@@ -200,7 +184,7 @@ async fn profile_page(
     saved: bool,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
-    let loaded = db::run(&state.pool, move |conn| {
+    let loaded = state.run(move |conn| {
         let Some(link) = selfservice::session(conn, link_id)? else {
             return Ok(None);
         };
@@ -292,7 +276,7 @@ pub async fn save(
         .first("version")
         .and_then(|v| v.parse::<i64>().ok());
     let edit_source = Submitted::from_pairs(&form);
-    let result = db::run(&state.pool, move |conn| {
+    let result = state.run(move |conn| {
         let Some(link) = selfservice::session(conn, link_id)? else {
             return Err(AppError::Unauthorized { next: None });
         };

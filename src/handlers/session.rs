@@ -11,7 +11,7 @@ use crate::db::{self, now};
 use crate::domain::password::{dummy_hash, verify_password};
 use crate::domain::throttle;
 use crate::error::{AppError, see_other};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 #[derive(Template)]
 #[template(path = "session/login.html")]
@@ -71,7 +71,7 @@ pub async fn login(
         throttle::address_subject(&client_address(&req, state.settings.trust_proxy));
     let username = form.username.trim().to_lowercase();
     let password = form.password.clone();
-    let outcome = db::run(&state.pool, move |conn| {
+    let outcome = state.run(move |conn| {
         let since = now() - throttle::WINDOW;
         let by_user = db::sign_in::count_failures_since(conn, &user_subject, since)?;
         let by_address = db::sign_in::count_failures_since(conn, &address_subject, since)?;

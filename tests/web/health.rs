@@ -5,7 +5,7 @@ use std::time::Duration;
 use actix_web::{App, test, web};
 use clientele::config::Settings;
 use clientele::db::{DatabaseUrl, DbManager};
-use clientele::startup::AppState;
+use clientele::state::AppState;
 use reqwest::StatusCode;
 
 use crate::helpers::spawn_app;
@@ -33,7 +33,7 @@ async fn healthz_answers_503_when_the_database_does_not() {
         settings: Settings::for_tests(url),
         public_url: "http://127.0.0.1:1".to_owned(),
         cookie_key: actix_web::cookie::Key::generate(),
-        self_service_limiter: clientele::handlers::selfservice::limiter(),
+        self_service_limiter: clientele::state::self_service_limiter(),
     });
     let service = test::init_service(App::new().app_data(state).route(
         "/healthz",

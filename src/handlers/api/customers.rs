@@ -15,13 +15,13 @@ use crate::auth::Integration;
 use crate::db::customers::{self, Customer};
 use crate::db::properties::{self, Property};
 use crate::db::types::{CustomerId, TagId};
-use crate::db::{self, DbConnection, identities, orders, tags};
+use crate::db::{DbConnection, identities, orders, tags};
 use crate::domain::FieldErrors;
 use crate::domain::customer::Actor;
 use crate::error::{ApiError, AppError};
 use crate::services::conversations as traffic;
 use crate::services::profiles::{self, EditOutcome, Editor, ProfileEdit};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 fn actor(integration: &Integration) -> Actor {
     Actor::Integration {
@@ -138,7 +138,7 @@ pub async fn list(
             None => None,
         };
     let limit = query.limit.unwrap_or(50).clamp(1, 200);
-    let body = db::run(&state.pool, move |conn| {
+    let body = state.run(move |conn| {
         let found = customers::list_customers_updated(conn, since, after, limit)?;
         let next = (found.len() as i64 == limit)
             .then(|| {
@@ -168,7 +168,7 @@ pub async fn get(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let public_id = path.into_inner();
-    let body = db::run(&state.pool, move |conn| {
+    let body = state.run(move |conn| {
         let customer = find(conn, &public_id)?;
         one_json(conn, customer.id)
     })
@@ -251,7 +251,7 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let actor = actor(&integration);
-    let created = db::run(&state.pool, move |conn| {
+    let created = state.run(move |conn| {
         let registry = properties::list_properties(conn)?;
         let edit = edit_from(&body, &registry)?;
         let mut tag_ids = Vec::new();
@@ -301,7 +301,7 @@ pub async fn patch(
 ) -> Result<HttpResponse, ApiError> {
     let (public_id, body) = (path.into_inner(), body.into_inner());
     let actor = actor(&integration);
-    let updated = db::run(&state.pool, move |conn| {
+    let updated = state.run(move |conn| {
         let customer = find(conn, &public_id)?;
         let registry = properties::list_properties(conn)?;
         let edit = edit_from(&body, &registry)?;
@@ -354,7 +354,7 @@ pub async fn add_identity(
 ) -> Result<HttpResponse, ApiError> {
     let (public_id, body) = (path.into_inner(), body.into_inner());
     let actor = actor(&integration);
-    let updated = db::run(&state.pool, move |conn| {
+    let updated = state.run(move |conn| {
         let customer = find(conn, &public_id)?;
         traffic::add_identity(conn, customer.id, &body.channel, &body.external_id, &actor)?;
         one_json(conn, customer.id)
@@ -378,7 +378,7 @@ pub async fn remove_identity(
 ) -> Result<HttpResponse, ApiError> {
     let (public_id, channel, external) = path.into_inner();
     let actor = actor(&integration);
-    db::run(&state.pool, move |conn| {
+    state.run(move |conn| {
         let customer = find(conn, &public_id)?;
         let channel: crate::domain::channel::Channel = channel
             .parse()
@@ -426,7 +426,7 @@ pub async fn add_tag(
 ) -> Result<HttpResponse, ApiError> {
     let (public_id, name) = (path.into_inner(), body.into_inner().tag);
     let actor = actor(&integration);
-    let updated = db::run(&state.pool, move |conn| {
+    let updated = state.run(move |conn| {
         let customer = find(conn, &public_id)?;
         let tag = tag_named(conn, &name)?;
         profiles::set_tag(conn, customer.id, tag, true, &actor)?;
@@ -451,7 +451,7 @@ pub async fn remove_tag(
 ) -> Result<HttpResponse, ApiError> {
     let (public_id, name) = path.into_inner();
     let actor = actor(&integration);
-    db::run(&state.pool, move |conn| {
+    state.run(move |conn| {
         let customer = find(conn, &public_id)?;
         let tag = tag_named(conn, &name)?;
         profiles::set_tag(conn, customer.id, tag, false, &actor)?;
@@ -525,7 +525,7 @@ pub async fn put_order(
     let (Some(placed_at), true) = (placed_at, errors.is_empty()) else {
         return Err(AppError::Invalid(errors).into());
     };
-    let created = db::run(&state.pool, move |conn| {
+    let created = state.run(move |conn| {
         crate::db::transaction(conn, |conn| {
             let customer = find(conn, &public_id)?;
             Ok(orders::upsert_order(

@@ -7,10 +7,9 @@ use utoipa::ToSchema;
 use crate::auth::Integration;
 use crate::db::conversations::WebMetadata;
 use crate::db::types::ConversationId;
-use crate::db::{self};
 use crate::error::ApiError;
 use crate::services::conversations::{self, Inbound};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Web visitor metadata (web chat).
 #[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
@@ -117,7 +116,7 @@ pub async fn receive(
         },
     };
     let base_url = state.public_url.clone();
-    let outcome = db::run(&state.pool, move |conn| {
+    let outcome = state.run(move |conn| {
         conversations::receive(conn, &inbound, &base_url)
     })
     .await?;
@@ -162,7 +161,7 @@ pub async fn rate(
     body: web::Json<RatingBody>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, rating) = (ConversationId(path.into_inner()), body.rating);
-    db::run(&state.pool, move |conn| {
+    state.run(move |conn| {
         conversations::rate(conn, id, rating)
     })
     .await?;

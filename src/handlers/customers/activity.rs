@@ -9,6 +9,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::{ProfileHeader, actor_of, load};
+use crate::page::FlashKind;
 use crate::auth::CustomersUser;
 use crate::db::conversations::{self, Conversation, Message};
 use crate::db::identities::{self, Identity};
@@ -20,7 +21,7 @@ use crate::domain::channel::Channel;
 use crate::error::{AppError, see_other};
 use crate::handlers::page::{PageContext, local_time, render, render_status};
 use crate::services::conversations::{self as traffic, Author};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The label of a stored channel.
 pub fn channel_label(stored: &str) -> &'static str {
@@ -71,7 +72,7 @@ async fn identities_page(
 ) -> Result<HttpResponse, AppError> {
     let loaded = load(state, public_id).await?;
     let id = loaded.customer.id;
-    let found = db::run(&state.pool, move |conn| {
+    let found = state.run(move |conn| {
         Ok(identities::list_customer_identities(conn, id)?)
     })
     .await?;
@@ -84,7 +85,7 @@ async fn identities_page(
             .and_then(|c| c.normalize(&external_id).ok().map(|e| (c, e))),
     ) {
         (true, Some((c, normalized))) => {
-            db::run(&state.pool, move |conn| {
+            state.run(move |conn| {
                 let found = identities::find_identity(conn, c.as_str(), &normalized)?;
                 Ok(match found.and_then(|i| i.customer_id) {
                     Some(owner) if owner != id => {
@@ -151,13 +152,13 @@ pub async fn add_identity(
     let loaded = load(&state, public_id.clone()).await?;
     let actor = actor_of(&user);
     let (channel, external) = (form.channel.clone(), form.external_id.clone());
-    let result = db::run(&state.pool, move |conn| {
+    let result = state.run(move |conn| {
         traffic::add_identity(conn, loaded.customer.id, &channel, &external, &actor)
     })
     .await;
     match result {
         Ok(()) => {
-            user.0.session.flash("success", "Identity added.");
+            user.0.session.flash(FlashKind::Success, "Identity added.");
             Ok(see_other(&format!("/customers/{public_id}/identities")))
         }
         Err(AppError::Invalid(errors)) => {
@@ -184,12 +185,12 @@ pub async fn remove_identity(
     let (public_id, identity) = path.into_inner();
     let loaded = load(&state, public_id.clone()).await?;
     let actor = actor_of(&user);
-    db::run(&state.pool, move |conn| {
+    state.run(move |conn| {
         traffic::remove_identity(conn, loaded.customer.id, IdentityId(identity), &actor)
     })
     .await?;
     user.0.session.flash(
-        "success",
+        FlashKind::Success,
         "Identity removed; its conversations are unknown again.",
     );
     Ok(see_other(&format!("/customers/{public_id}/identities")))
@@ -343,7 +344,7 @@ async fn conversations_tab(
         "conversations" => Shown::AgentReplies,
         _ => Shown::All,
     };
-    let conversations = db::run(&state.pool, move |conn| {
+    let conversations = state.run(move |conn| {
         let found = conversations::list_customer_conversations(conn, id, 50)?;
         conversation_views(conn, &time_zone, found, shown)
     })
@@ -399,7 +400,7 @@ pub async fn orders(
 ) -> Result<HttpResponse, AppError> {
     let loaded = load(&state, path.into_inner()).await?;
     let id = loaded.customer.id;
-    let found = db::run(&state.pool, move |conn| Ok(orders::list_orders(conn, id)?)).await?;
+    let found = state.run(move |conn| Ok(orders::list_orders(conn, id)?)).await?;
     let ctx = PageContext::new(&user.0, "customers")?;
     let orders = found
         .into_iter()
@@ -433,17 +434,17 @@ pub async fn blacklist(
     let loaded = load(&state, public_id.clone()).await?;
     let actor = actor_of(&user);
     let reason = form.into_inner().reason;
-    let result = db::run(&state.pool, move |conn| {
+    let result = state.run(move |conn| {
         traffic::set_blacklisted(conn, loaded.customer.id, Some(&reason), &actor)
     })
     .await;
     match result {
         Ok(()) => user.0.session.flash(
-            "success",
+            FlashKind::Success,
             "Added to the blacklist: new messages open no conversation.",
         ),
         Err(AppError::Invalid(errors)) => user.0.session.flash(
-            "error",
+            FlashKind::Error,
             errors.get("reason").unwrap_or("Give a reason.").to_owned(),
         ),
         Err(other) => return Err(other),
@@ -460,13 +461,13 @@ pub async fn unblacklist(
     let public_id = path.into_inner();
     let loaded = load(&state, public_id.clone()).await?;
     let actor = actor_of(&user);
-    db::run(&state.pool, move |conn| {
+    state.run(move |conn| {
         traffic::set_blacklisted(conn, loaded.customer.id, None, &actor)
     })
     .await?;
     user.0
         .session
-        .flash("success", "Removed from the blacklist.");
+        .flash(FlashKind::Success, "Removed from the blacklist.");
     Ok(see_other(&format!("/customers/{public_id}/profile")))
 }
 
@@ -489,7 +490,7 @@ pub async fn contact(
     let loaded = load(&state, public_id.clone()).await?;
     let form = form.into_inner();
     let (user_id, name) = (user.0.user.id.0, user.0.user.display_name.clone());
-    let result = db::run(&state.pool, move |conn| {
+    let result = state.run(move |conn| {
         let author = Author {
             kind: "agent",
             user_id: Some(user_id),
@@ -508,18 +509,18 @@ pub async fn contact(
         Ok(_) => {
             user.0
                 .session
-                .flash("success", "Message queued: a new conversation is open.");
+                .flash(FlashKind::Success, "Message queued: a new conversation is open.");
             Ok(see_other(&format!("/customers/{public_id}/messages")))
         }
         Err(AppError::Invalid(errors)) => {
             user.0.session.flash(
-                "error",
+                FlashKind::Error,
                 errors.get("text").unwrap_or("Write a message.").to_owned(),
             );
             Ok(see_other(&format!("/customers/{public_id}/profile")))
         }
         Err(AppError::Conflict(message)) => {
-            user.0.session.flash("error", message);
+            user.0.session.flash(FlashKind::Error, message);
             Ok(see_other(&format!("/customers/{public_id}/profile")))
         }
         Err(other) => Err(other),
@@ -548,7 +549,7 @@ pub async fn send_link(
         user.0.user.display_name.clone(),
         state.public_url.clone(),
     );
-    let result = db::run(&state.pool, move |conn| {
+    let result = state.run(move |conn| {
         let author = Author {
             kind: "agent",
             user_id: Some(user_id),
@@ -558,8 +559,8 @@ pub async fn send_link(
     })
     .await;
     match result {
-        Ok(()) => user.0.session.flash("success", "Profile link sent."),
-        Err(AppError::Conflict(message)) => user.0.session.flash("error", message),
+        Ok(()) => user.0.session.flash(FlashKind::Success, "Profile link sent."),
+        Err(AppError::Conflict(message)) => user.0.session.flash(FlashKind::Error, message),
         Err(other) => return Err(other),
     }
     Ok(see_other(&format!("/customers/{public_id}/profile")))
@@ -574,7 +575,7 @@ pub async fn revoke_links(
 ) -> Result<HttpResponse, AppError> {
     let public_id = path.into_inner();
     let loaded = load(&state, public_id.clone()).await?;
-    let count = db::run(&state.pool, move |conn| {
+    let count = state.run(move |conn| {
         Ok(crate::db::transaction(conn, |conn| {
             crate::db::links::revoke_all(conn, loaded.customer.id)
         })?)
@@ -582,6 +583,6 @@ pub async fn revoke_links(
     .await?;
     user.0
         .session
-        .flash("success", format!("{count} self-service link(s) revoked."));
+        .flash(FlashKind::Success, format!("{count} self-service link(s) revoked."));
     Ok(see_other(&format!("/customers/{public_id}/profile")))
 }

@@ -7,6 +7,7 @@ use askama::Template;
 use serde::Serialize;
 
 use super::filter;
+use crate::page::FlashKind;
 use crate::auth::CustomersUser;
 use crate::db::jobs::{self, Job};
 use crate::db::listing::{self, CustomerFilter};
@@ -16,7 +17,7 @@ use crate::domain::customer::Lifecycle;
 use crate::error::{AppError, see_other};
 use crate::handlers::page::{PageContext, render};
 use crate::services::jobs::{self as background, BulkAction, BulkParams};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 #[derive(Template)]
 #[template(path = "customers/bulk_confirm.html")]
@@ -67,7 +68,7 @@ pub async fn apply(
             .unwrap_or_default();
     let tag_id: Option<TagId> = tag_raw.parse().ok().map(TagId);
     let (user_id, user_name) = (user_id_of(&user), user.0.user.display_name.clone());
-    let outcome = db::run(&state.pool, move |conn| {
+    let outcome = state.run(move |conn| {
         let action = match action_name.as_str() {
             "add_tag" | "remove_tag" => {
                 let Some(tag) = tag_id.and_then(|id| tags::get_tag(conn, id).ok()) else {
@@ -130,7 +131,7 @@ pub async fn apply(
     });
     match outcome.await? {
         Err(message) => {
-            user.0.session.flash("error", message);
+            user.0.session.flash(FlashKind::Error, message);
             Ok(see_other(&back))
         }
         Ok(Ok(job)) => Ok(see_other(&format!("/jobs/{job}"))),
@@ -211,7 +212,7 @@ impl JobStatus {
 
 /// Loads a job the user may watch: their own, or any for supervisors.
 async fn load_job(user: &CustomersUser, state: &AppState, id: i64) -> Result<Job, AppError> {
-    let job = db::run(&state.pool, move |conn| Ok(jobs::get_job(conn, id)?))
+    let job = state.run(move |conn| Ok(jobs::get_job(conn, id)?))
         .await?
         .ok_or(AppError::NotFound)?;
     let own = job.created_by == Some(user_id_of(user));

@@ -10,13 +10,14 @@ use actix_web::web::Bytes;
 use actix_web::{HttpResponse, web};
 
 use super::filter;
+use crate::page::FlashKind;
 use crate::auth::CustomersUser;
 use crate::db::listing::CustomerFilter;
 use crate::db::types::CustomerId;
 use crate::db::{self, audit, customers};
 use crate::error::AppError;
 use crate::services::export::{ExportPlan, write_batch};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The download body: chunks as the exporting task produces them.
 struct Chunks(tokio::sync::mpsc::Receiver<Result<Bytes, std::io::Error>>);
@@ -58,7 +59,7 @@ pub async fn export_selected(
     if selected.is_empty() {
         user.0
             .session
-            .flash("error", "Select at least one customer to export.");
+            .flash(FlashKind::Error, "Select at least one customer to export.");
         return Ok(crate::error::see_other("/customers"));
     }
     stream(user, state, Vec::new(), selected).await
@@ -76,7 +77,7 @@ async fn stream(
     } else {
         format!("selected: {}", selected.join(", "))
     };
-    let plan = db::run(&state.pool, move |conn| {
+    let plan = state.run(move |conn| {
         let resolved = filter::resolve(conn, &pairs, role)?;
         let filter = if selected.is_empty() {
             resolved.filter

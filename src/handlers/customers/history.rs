@@ -7,17 +7,17 @@ use askama::Template;
 
 use super::fields::parse_stored_time;
 use super::{ProfileHeader, actor_of, lifecycle_label, load};
+use crate::page::FlashKind;
 use crate::auth::CustomersUser;
 use crate::db::events::{self, Event};
 use crate::db::properties::Property;
 use crate::db::types::EventId;
-use crate::db::{self};
 use crate::domain::Role;
 use crate::domain::property::{PropertyType, Value};
 use crate::error::{AppError, see_other};
 use crate::handlers::page::{PageContext, render};
 use crate::services::profiles::{self, TagRef, action};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// One entry as pages show it.
 pub struct EventView {
@@ -170,7 +170,7 @@ pub async fn history(
 ) -> Result<HttpResponse, AppError> {
     let loaded = load(&state, path.into_inner()).await?;
     let id = loaded.customer.id;
-    let recorded = db::run(&state.pool, move |conn| {
+    let recorded = state.run(move |conn| {
         Ok(events::list_events(conn, id, 500)?)
     })
     .await?;
@@ -195,7 +195,7 @@ pub async fn revert(
     let (public_id, event) = path.into_inner();
     let loaded = load(&state, public_id.clone()).await?;
     let actor = actor_of(&user);
-    let result = db::run(&state.pool, move |conn| {
+    let result = state.run(move |conn| {
         profiles::revert_event(
             conn,
             loaded.customer.id,
@@ -206,8 +206,8 @@ pub async fn revert(
     })
     .await;
     match result {
-        Ok(()) => user.0.session.flash("success", "The change was reverted."),
-        Err(AppError::Conflict(message)) => user.0.session.flash("error", message),
+        Ok(()) => user.0.session.flash(FlashKind::Success, "The change was reverted."),
+        Err(AppError::Conflict(message)) => user.0.session.flash(FlashKind::Error, message),
         Err(other) => return Err(other),
     }
     Ok(see_other(&format!("/customers/{public_id}/history")))

@@ -7,6 +7,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
+use crate::page::FlashKind;
 use crate::auth::Supervisor;
 use crate::db::imports::{self, Import, NewImport, Refusal};
 use crate::db::jobs::{self, Job};
@@ -16,7 +17,7 @@ use crate::error::{AppError, see_other};
 use crate::handlers::page::{PageContext, render, render_status};
 use crate::services::export::neutralise;
 use crate::services::import::{self as service, ImportParams, MATCH_KEYS, guess_target, target};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The largest upload (a million rows of a wide export fit): streamed to a temporary
 /// file, never held in memory.
@@ -109,7 +110,7 @@ pub async fn upload(
     };
     let (user_id, user_name) = (user.0.user.id.0, user.0.user.display_name.clone());
     let path = stored.to_string_lossy().into_owned();
-    let id = db::run(&state.pool, move |conn| {
+    let id = state.run(move |conn| {
         let registry = properties::list_properties(conn)?;
         let targets: Vec<String> = headers.iter().map(|h| guess_target(h, &registry)).collect();
         let keys: Vec<&str> = MATCH_KEYS.iter().map(|(k, _)| *k).collect();
@@ -193,7 +194,7 @@ pub async fn show(
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
-    let (import, registry, dry, run, refused) = db::run(&state.pool, move |conn| {
+    let (import, registry, dry, run, refused) = state.run(move |conn| {
         let import = imports::get_import(conn, id)?.ok_or(AppError::NotFound)?;
         let dry = match import.dry_job_id {
             Some(job) => jobs::get_job(conn, job)?,
@@ -262,7 +263,7 @@ pub async fn start(
     };
     let pairs = form.into_inner();
     let (user_id, user_name) = (user.0.user.id.0, user.0.user.display_name.clone());
-    let job = db::run(&state.pool, move |conn| {
+    let job = state.run(move |conn| {
         let import = imports::get_import(conn, id)?.ok_or(AppError::NotFound)?;
         if !service::file_kept(&import) {
             return Ok(Err(gone_message()));
@@ -331,7 +332,7 @@ pub async fn start(
     let job = match job {
         Ok(job) => job,
         Err(refused) => {
-            user.0.session.flash("error", refused);
+            user.0.session.flash(FlashKind::Error, refused);
             return Ok(see_other(&format!("/customers/import/{id}")));
         }
     };
@@ -346,7 +347,7 @@ pub async fn refused_csv(
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let job_id = path.into_inner();
-    let body = db::run(&state.pool, move |conn| {
+    let body = state.run(move |conn| {
         let job = jobs::get_job(conn, job_id)?.ok_or(AppError::NotFound)?;
         let params: ImportParams =
             serde_json::from_str(&job.params).map_err(|_| AppError::NotFound)?;

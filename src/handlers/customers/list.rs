@@ -10,8 +10,8 @@ use askama::Template;
 use super::fields::{FieldGroups, Submitted, field_groups};
 use super::filter::{self, Chip, FilterForm, NEW_CONDITION_KEYS, query_of};
 use super::{actor_of, editor_of, lifecycle_label};
+use crate::page::FlashKind;
 use crate::auth::CustomersUser;
-use crate::db;
 use crate::db::listing::{self, Cursor, SortKey};
 use crate::db::properties::{self, Property};
 use crate::db::tags::{self, Tag};
@@ -23,7 +23,7 @@ use crate::domain::customer::Lifecycle;
 use crate::error::{AppError, see_other};
 use crate::handlers::page::{PageContext, render, render_status};
 use crate::services::profiles;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Totals are exact up to this many; beyond, the page says "more than".
 pub const COUNT_CAP: i64 = 10_000;
@@ -115,7 +115,7 @@ pub async fn list(
         .find(|(k, _)| k == "after")
         .and_then(|(_, v)| Cursor::parse(v));
     let lookup = pairs.clone();
-    let (resolved, found, total, tags, all_tags, segments) = db::run(&state.pool, move |conn| {
+    let (resolved, found, total, tags, all_tags, segments) = state.run(move |conn| {
         let resolved = filter::resolve(conn, &lookup, role)?;
         if resolved.added.is_some() {
             return Ok((
@@ -296,7 +296,7 @@ pub async fn new_form(
     user: CustomersUser,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let properties = db::run(&state.pool, |conn| Ok(properties::list_properties(conn)?)).await?;
+    let properties = state.run(|conn| Ok(properties::list_properties(conn)?)).await?;
     let ctx = PageContext::new(&user.0, "customers")?;
     let fields = field_groups(
         &ctx,
@@ -321,18 +321,18 @@ pub async fn create(
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
     let submitted = Submitted::from_pairs(&form);
-    let properties = db::run(&state.pool, |conn| Ok(properties::list_properties(conn)?)).await?;
+    let properties = state.run(|conn| Ok(properties::list_properties(conn)?)).await?;
     let edit = submitted.to_edit(&properties, true);
     let (actor, editor) = (actor_of(&user), editor_of(&user));
     let registry = properties.clone();
-    let result = db::run(&state.pool, move |conn| {
+    let result = state.run(move |conn| {
         profiles::create_customer(conn, &registry, &actor, editor, &edit)
     })
     .await;
     match result {
         Ok(customer) => {
             user.0.session.flash(
-                "success",
+                FlashKind::Success,
                 format!("Created customer {}.", customer.public_id),
             );
             Ok(see_other(&format!(

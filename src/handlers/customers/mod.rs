@@ -17,12 +17,12 @@ use crate::auth::CustomersUser;
 use crate::db::customers::{self, Customer};
 use crate::db::properties::{self, Property};
 use crate::db::tags::{self, Tag};
-use crate::db::{self, DbConnection};
+use crate::db::DbConnection;
 use crate::domain::customer::{Actor, Lifecycle};
 use crate::domain::property::Value;
 use crate::error::AppError;
 use crate::services::profiles::{self, Editor};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Everything a profile tab shows about one customer, loaded in one go.
 pub struct Loaded {
@@ -35,7 +35,7 @@ pub struct Loaded {
 /// Loads a customer by public ID with the registry, its values and tags (four queries,
 /// whatever the number of properties).
 pub async fn load(state: &AppState, public_id: String) -> Result<Loaded, AppError> {
-    db::run(&state.pool, move |conn| load_with(conn, &public_id)).await
+    state.run(move |conn| load_with(conn, &public_id)).await
 }
 
 /// [`load`] on a connection the caller holds.

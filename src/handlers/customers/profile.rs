@@ -8,16 +8,17 @@ use serde::Deserialize;
 use super::fields::{FieldGroups, Submitted, field_groups};
 use super::history::{EventView, event_views};
 use super::{ProfileHeader, actor_of, editor_of, load};
+use crate::page::FlashKind;
 use crate::auth::CustomersUser;
 use crate::db::tags::{self, Tag};
 use crate::db::types::TagId;
-use crate::db::{self, events};
+use crate::db::events;
 use crate::domain::FieldErrors;
 use crate::domain::customer::Lifecycle;
 use crate::error::{AppError, see_other};
 use crate::handlers::page::{PageContext, render, render_status};
 use crate::services::profiles::{self, EditOutcome};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 #[derive(Template)]
 #[template(path = "customers/summary.html")]
@@ -47,7 +48,7 @@ async fn render_summary(
 ) -> Result<HttpResponse, AppError> {
     let loaded = super::load(&state, public_id).await?;
     let id = loaded.customer.id;
-    let recent = db::run(&state.pool, move |conn| {
+    let recent = state.run(move |conn| {
         Ok(events::list_events(conn, id, 100)?)
     })
     .await?;
@@ -85,13 +86,13 @@ pub async fn add_note(
     let loaded = load(&state, public_id.clone()).await?;
     let actor = actor_of(&user);
     let body = form.body.clone();
-    let result = db::run(&state.pool, move |conn| {
+    let result = state.run(move |conn| {
         profiles::add_note(conn, loaded.customer.id, &actor, &body)
     })
     .await;
     match result {
         Ok(()) => {
-            user.0.session.flash("success", "Note added.");
+            user.0.session.flash(FlashKind::Success, "Note added.");
             Ok(see_other(&format!("/customers/{public_id}")))
         }
         Err(AppError::Invalid(errors)) => {
@@ -120,7 +121,7 @@ async fn identities_of(
     state: &AppState,
     customer: crate::db::types::CustomerId,
 ) -> Result<Vec<super::activity::IdentityView>, AppError> {
-    let found = db::run(&state.pool, move |conn| {
+    let found = state.run(move |conn| {
         Ok(crate::db::identities::list_customer_identities(
             conn, customer,
         )?)
@@ -177,7 +178,7 @@ pub async fn save_profile(
     let edit = submitted.to_edit(&loaded.properties, submitted.first("lifecycle").is_some());
     let (actor, editor) = (actor_of(&user), editor_of(&user));
     let (id, registry) = (loaded.customer.id, loaded.properties.clone());
-    let result = db::run(&state.pool, move |conn| {
+    let result = state.run(move |conn| {
         profiles::edit_customer(conn, id, &registry, expected, &actor, editor, &edit)
     })
     .await;
@@ -188,7 +189,7 @@ pub async fn save_profile(
                 1 => "Saved 1 change.".to_owned(),
                 n => format!("Saved {n} changes."),
             };
-            user.0.session.flash("success", message);
+            user.0.session.flash(FlashKind::Success, message);
             return Ok(see_other(&format!("/customers/{public_id}/profile")));
         }
         Ok(EditOutcome::Conflict {
@@ -254,7 +255,7 @@ pub async fn tags_tab(
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let loaded = load(&state, path.into_inner()).await?;
-    let all = db::run(&state.pool, |conn| Ok(tags::list_tags(conn)?)).await?;
+    let all = state.run(|conn| Ok(tags::list_tags(conn)?)).await?;
     let available = all
         .into_iter()
         .filter(|t| loaded.tags.iter().all(|own| own.id != t.id))
@@ -303,14 +304,14 @@ async fn set_tag(
 ) -> Result<HttpResponse, AppError> {
     let loaded = load(&state, public_id.clone()).await?;
     let actor = actor_of(&user);
-    let changed = db::run(&state.pool, move |conn| {
+    let changed = state.run(move |conn| {
         profiles::set_tag(conn, loaded.customer.id, tag, on, &actor)
     })
     .await?;
     if changed {
         user.0
             .session
-            .flash("success", if on { "Tag added." } else { "Tag removed." });
+            .flash(FlashKind::Success, if on { "Tag added." } else { "Tag removed." });
     }
     Ok(see_other(&format!("/customers/{public_id}/tags")))
 }

@@ -4,11 +4,12 @@
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
+use crate::page::FlashKind;
 use crate::auth::CustomersUser;
 use crate::db::{self, segments};
 use crate::domain::Role;
 use crate::error::{AppError, see_other};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The save / rename form.
 #[derive(Debug, Default, Deserialize)]
@@ -43,14 +44,14 @@ pub async fn save(
     let name = match parse_name(&form.name) {
         Ok(name) => name,
         Err(message) => {
-            user.0.session.flash("error", message);
+            user.0.session.flash(FlashKind::Error, message);
             return Ok(see_other(&back));
         }
     };
     let author = user.0.user.display_name.clone();
     let saved_name = name.clone();
     let stored = query.clone();
-    let saved = db::run(&state.pool, move |conn| {
+    let saved = state.run(move |conn| {
         db::transaction(conn, |conn| {
             if segments::name_taken(conn, &name, None)? {
                 return Ok(false);
@@ -63,11 +64,11 @@ pub async fn save(
     if saved {
         user.0
             .session
-            .flash("success", format!("Saved the segment {saved_name}."));
+            .flash(FlashKind::Success, format!("Saved the segment {saved_name}."));
     } else {
         user.0
             .session
-            .flash("error", "A segment with this name exists already.");
+            .flash(FlashKind::Error, "A segment with this name exists already.");
     }
     Ok(see_other(&back))
 }
@@ -91,7 +92,7 @@ pub async fn rename(
     let id = path.into_inner();
     match parse_name(&form.name) {
         Ok(name) => {
-            let renamed = db::run(&state.pool, move |conn| {
+            let renamed = state.run(move |conn| {
                 if segments::name_taken(conn, &name, Some(id))? {
                     return Ok(false);
                 }
@@ -99,15 +100,15 @@ pub async fn rename(
             })
             .await?;
             if renamed {
-                user.0.session.flash("success", "Segment renamed.");
+                user.0.session.flash(FlashKind::Success, "Segment renamed.");
             } else {
                 user.0.session.flash(
-                    "error",
+                    FlashKind::Error,
                     "That name is taken, or the segment no longer exists.",
                 );
             }
         }
-        Err(message) => user.0.session.flash("error", message),
+        Err(message) => user.0.session.flash(FlashKind::Error, message),
     }
     Ok(see_other("/customers"))
 }
@@ -120,12 +121,12 @@ pub async fn delete(
 ) -> Result<HttpResponse, AppError> {
     supervisors_only(&user)?;
     let id = path.into_inner();
-    db::run(&state.pool, move |conn| {
+    state.run(move |conn| {
         Ok(db::transaction(conn, |conn| {
             segments::delete_segment(conn, id)
         })?)
     })
     .await?;
-    user.0.session.flash("success", "Segment deleted.");
+    user.0.session.flash(FlashKind::Success, "Segment deleted.");
     Ok(see_other("/customers"))
 }

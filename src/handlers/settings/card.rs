@@ -8,6 +8,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 
 use super::audit_actor;
+use crate::page::FlashKind;
 use crate::auth::{CurrentUser, Supervisor};
 use crate::db::card::{self, CardAttribute};
 use crate::db::properties::{self, Property};
@@ -21,7 +22,7 @@ use crate::handlers::customers::fields::{FieldView, Submitted};
 use crate::handlers::page::{PageContext, render_status};
 use crate::handlers::workspace::card::card_fields;
 use crate::services::profiles;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// One property's row in the form.
 pub struct Row {
@@ -170,7 +171,7 @@ async fn page(
     state: &AppState,
     submitted: Option<Submitted>,
 ) -> Result<(CardPage, bool), AppError> {
-    let (registry, saved, sample) = db::run(&state.pool, |conn| {
+    let (registry, saved, sample) = state.run(|conn| {
         let registry = properties::list_properties(conn)?;
         let saved = card::list_card(conn)?;
         let sample = sample_values(conn, &registry)?;
@@ -229,7 +230,7 @@ pub async fn save(
 ) -> Result<HttpResponse, AppError> {
     let submitted = Submitted::from_pairs(&form);
     let preview = submitted.first("action") == Some("preview");
-    let registry = db::run(&state.pool, |conn| Ok(properties::list_properties(conn)?)).await?;
+    let registry = state.run(|conn| Ok(properties::list_properties(conn)?)).await?;
     let (_, parsed) = parse(&registry, &submitted);
     match parsed {
         Ok(config) if !preview => {
@@ -244,7 +245,7 @@ pub async fn save(
                 })
                 .collect::<Vec<_>>()
                 .join(", ");
-            db::run(&state.pool, move |conn| {
+            state.run(move |conn| {
                 crate::db::transaction::<_, AppError, _>(conn, |conn| {
                     let rows: Vec<(PropertyId, i32, &str, &str)> = config
                         .iter()
@@ -271,7 +272,7 @@ pub async fn save(
             })
             .await?;
             current.session.flash(
-                "success",
+                FlashKind::Success,
                 "The context card is saved; agents see it at their next page load.",
             );
             Ok(see_other("/settings/card"))

@@ -5,12 +5,13 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::audit_actor;
+use crate::page::FlashKind;
 use crate::auth::Supervisor;
-use crate::db::{self, audit, settings};
+use crate::db::{audit, settings};
 use crate::error::{AppError, see_other};
 use crate::handlers::customers::filter::ORG_TIME_ZONE;
 use crate::handlers::page::{PageContext, render};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 #[derive(Template)]
 #[template(path = "settings/features.html")]
@@ -26,7 +27,7 @@ pub async fn show(
     Supervisor(current): Supervisor,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let (customers_page_for_agents, time_zone) = db::run(&state.pool, |conn| {
+    let (customers_page_for_agents, time_zone) = state.run(|conn| {
         Ok((
             settings::is_enabled(conn, settings::CUSTOMERS_PAGE_FOR_AGENTS)?,
             settings::find_setting(conn, ORG_TIME_ZONE)?.unwrap_or_else(|| "UTC".to_owned()),
@@ -72,7 +73,7 @@ pub async fn save(
         }
     };
     let (actor_id, actor_name) = audit_actor(&current);
-    db::run(&state.pool, move |conn| {
+    state.run(move |conn| {
         settings::upsert_setting(
             conn,
             settings::CUSTOMERS_PAGE_FOR_AGENTS,
@@ -90,6 +91,6 @@ pub async fn save(
         Ok(())
     })
     .await?;
-    current.session.flash("success", "Features saved.");
+    current.session.flash(FlashKind::Success, "Features saved.");
     Ok(see_other("/settings/features"))
 }

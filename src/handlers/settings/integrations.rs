@@ -5,6 +5,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::audit_actor;
+use crate::page::FlashKind;
 use crate::auth::{CurrentUser, Supervisor};
 use crate::db::tokens::{self, ApiToken};
 use crate::db::{self, audit, settings};
@@ -14,7 +15,7 @@ use crate::error::{AppError, see_other};
 use crate::handlers::page::{PageContext, render, render_status};
 use crate::services::delivery::{WEBHOOK_SECRET, WEBHOOK_URL};
 use crate::services::tokens as token_service;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 #[derive(Template)]
 #[template(path = "settings/integrations.html")]
@@ -37,7 +38,7 @@ async fn page(
     token_name: String,
     errors: FieldErrors,
 ) -> Result<HttpResponse, AppError> {
-    let (url, secret, found, pending, failed) = db::run(&state.pool, |conn| {
+    let (url, secret, found, pending, failed) = state.run(|conn| {
         use crate::db::schema::outbox;
         use diesel::prelude::*;
         let count = |conn: &mut db::DbConnection, status: &str| -> Result<i64, AppError> {
@@ -122,7 +123,7 @@ pub async fn save_webhook(
     }
     let (actor_id, actor_name) = audit_actor(&current);
     let rotate = form.new_secret.is_some();
-    db::run(&state.pool, move |conn| {
+    state.run(move |conn| {
         settings::upsert_setting(conn, WEBHOOK_URL, &url)?;
         if rotate {
             settings::upsert_setting(conn, WEBHOOK_SECRET, &random_hex(32))?;
@@ -140,7 +141,7 @@ pub async fn save_webhook(
         Ok(())
     })
     .await?;
-    current.session.flash("success", "Webhook saved.");
+    current.session.flash(FlashKind::Success, "Webhook saved.");
     Ok(see_other("/settings/integrations"))
 }
 
@@ -149,13 +150,13 @@ pub async fn retry_failed(
     Supervisor(current): Supervisor,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let count = db::run(&state.pool, |conn| {
+    let count = state.run(|conn| {
         Ok(crate::db::outbox::retry_failed(conn)?)
     })
     .await?;
     current
         .session
-        .flash("success", format!("{count} deliveries queued again."));
+        .flash(FlashKind::Success, format!("{count} deliveries queued again."));
     Ok(see_other("/settings/integrations"))
 }
 
@@ -175,7 +176,7 @@ pub async fn create_token(
     let name = form.into_inner().name;
     let (actor_id, actor_name) = audit_actor(&current);
     let token_name = name.clone();
-    let result = db::run(&state.pool, move |conn| {
+    let result = state.run(move |conn| {
         let secret = token_service::create_token(conn, &token_name, &actor_name)?;
         audit::insert_audit(
             conn,
@@ -212,7 +213,7 @@ pub async fn revoke_token(
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let (actor_id, actor_name) = audit_actor(&current);
-    db::run(&state.pool, move |conn| {
+    state.run(move |conn| {
         tokens::revoke(conn, id)?;
         audit::insert_audit(
             conn,
@@ -227,6 +228,6 @@ pub async fn revoke_token(
     .await?;
     current
         .session
-        .flash("success", "Token revoked: it no longer works.");
+        .flash(FlashKind::Success, "Token revoked: it no longer works.");
     Ok(see_other("/settings/integrations"))
 }

@@ -6,17 +6,18 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::audit_actor;
+use crate::page::FlashKind;
 use crate::auth::{CurrentUser, Supervisor};
 use crate::db::properties::{self, NewProperty, Property, PropertyChanges};
 use crate::db::types::PropertyId;
-use crate::db::{self, DbConnection, audit, now};
+use crate::db::{DbConnection, audit, now};
 use crate::domain::FieldErrors;
 use crate::domain::property::{
     Access, PropertyKind, PropertyType, TechnicalName, parse_choices, parse_label,
 };
 use crate::error::{AppError, see_other};
 use crate::handlers::page::{PageContext, render, render_status};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 #[derive(Template)]
 #[template(path = "settings/properties.html")]
@@ -30,7 +31,7 @@ pub async fn list(
     Supervisor(current): Supervisor,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let properties = db::run(&state.pool, |conn| Ok(properties::list_properties(conn)?)).await?;
+    let properties = state.run(|conn| Ok(properties::list_properties(conn)?)).await?;
     render(&ListPage {
         ctx: PageContext::new(&current, "properties")?,
         properties,
@@ -190,7 +191,7 @@ pub async fn create(
         return form_page(&current, None, form, errors);
     };
     let (actor_id, actor_name) = audit_actor(&current);
-    let created = db::run(&state.pool, move |conn| {
+    let created = state.run(move |conn| {
         crate::db::transaction::<_, AppError, _>(conn, |conn| {
             if properties::key_exists(conn, key.as_str())? {
                 return Ok(None);
@@ -230,7 +231,7 @@ pub async fn create(
     match created {
         Some(_) => {
             current.session.flash(
-                "success",
+                FlashKind::Success,
                 format!("Created the property {}.", form.label.trim()),
             );
             Ok(see_other("/settings/properties"))
@@ -247,7 +248,7 @@ pub async fn create(
 }
 
 async fn load(state: &AppState, id: i64) -> Result<Property, AppError> {
-    db::run(&state.pool, move |conn| {
+    state.run(move |conn| {
         Ok(properties::get_property(conn, PropertyId(id))?)
     })
     .await
@@ -348,7 +349,7 @@ pub async fn update(
     };
     let (actor_id, actor_name) = audit_actor(&current);
     let target = property.clone();
-    let refused = db::run(&state.pool, move |conn| {
+    let refused = state.run(move |conn| {
         crate::db::transaction(conn, |conn| {
             let mut errors = FieldErrors::default();
             check_values_still_fit(conn, &target, ty, &choices, &mut errors)?;
@@ -390,7 +391,7 @@ pub async fn update(
         Some(errors) => form_page(&current, Some(property), form, errors),
         None => {
             current.session.flash(
-                "success",
+                FlashKind::Success,
                 format!("Saved the property {}.", form.label.trim()),
             );
             Ok(see_other("/settings/properties"))
@@ -413,7 +414,7 @@ pub async fn confirm_delete(
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = PropertyId(path.into_inner());
-    let (property, holders) = db::run(&state.pool, move |conn| {
+    let (property, holders) = state.run(move |conn| {
         let property = properties::get_property(conn, id)?;
         let holders = properties::count_customers_with_values(conn, &property)?;
         Ok((property, holders))
@@ -439,7 +440,7 @@ pub async fn delete(
 ) -> Result<HttpResponse, AppError> {
     let id = PropertyId(path.into_inner());
     let (actor_id, actor_name) = audit_actor(&current);
-    let deleted = db::run(&state.pool, move |conn| {
+    let deleted = state.run(move |conn| {
         crate::db::transaction(conn, |conn| {
             let property = properties::get_property(conn, id)?;
             if property.kind != PropertyKind::Custom {
@@ -462,7 +463,7 @@ pub async fn delete(
     match deleted {
         Some(property) => {
             current.session.flash(
-                "success",
+                FlashKind::Success,
                 format!("Deleted the property {}.", property.label),
             );
             Ok(see_other("/settings/properties"))

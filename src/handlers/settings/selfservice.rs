@@ -5,13 +5,14 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::audit_actor;
+use crate::page::FlashKind;
 use crate::auth::{CurrentUser, Supervisor};
-use crate::db::{self, audit, settings};
+use crate::db::{audit, settings};
 use crate::domain::FieldErrors;
 use crate::error::{AppError, see_other};
 use crate::handlers::page::{PageContext, render_status};
 use crate::services::selfservice::{self, ENABLED, KEYWORD, ORG_NAME, TTL_HOURS};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The form, as typed.
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -56,7 +57,7 @@ pub async fn show(
     Supervisor(current): Supervisor,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let config = db::run(&state.pool, selfservice::config).await?;
+    let config = state.run(selfservice::config).await?;
     let form = SelfServiceForm {
         enabled: config.enabled.then(|| "on".to_owned()),
         keyword: config.keyword,
@@ -102,7 +103,7 @@ pub async fn save(
     };
     let enabled = form.enabled.is_some();
     let (actor_id, actor_name) = audit_actor(&current);
-    db::run(&state.pool, move |conn| {
+    state.run(move |conn| {
         settings::upsert_setting(conn, ENABLED, if enabled { "on" } else { "off" })?;
         settings::upsert_setting(conn, KEYWORD, &keyword)?;
         settings::upsert_setting(conn, TTL_HOURS, &ttl.to_string())?;
@@ -120,6 +121,6 @@ pub async fn save(
     .await?;
     current
         .session
-        .flash("success", "Self-service settings saved.");
+        .flash(FlashKind::Success, "Self-service settings saved.");
     Ok(see_other("/settings/self-service"))
 }

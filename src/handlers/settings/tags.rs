@@ -6,15 +6,16 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::audit_actor;
+use crate::page::FlashKind;
 use crate::auth::Supervisor;
 use crate::db::tags::{self, Tag};
 use crate::db::types::TagId;
-use crate::db::{self, audit};
+use crate::db::audit;
 use crate::domain::FieldErrors;
 use crate::domain::customer::{TAG_COLORS, parse_tag_color, parse_tag_name};
 use crate::error::{AppError, see_other};
 use crate::handlers::page::{PageContext, render, render_status};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 #[derive(Template)]
 #[template(path = "settings/tags.html")]
@@ -42,7 +43,7 @@ async fn page(
     errors: FieldErrors,
     editing: Option<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let tags = db::run(&state.pool, |conn| Ok(tags::list_tags(conn)?)).await?;
+    let tags = state.run(|conn| Ok(tags::list_tags(conn)?)).await?;
     let failed = !errors.is_empty();
     let page = TagsPage {
         ctx: PageContext::new(current, "tags")?,
@@ -118,7 +119,7 @@ async fn save(
     };
     let (actor_id, actor_name) = audit_actor(&current);
     let saved_name = name.clone();
-    let saved = db::run(&state.pool, move |conn| {
+    let saved = state.run(move |conn| {
         if tags::name_taken(conn, &name, id)? {
             return Ok(false);
         }
@@ -143,7 +144,7 @@ async fn save(
     }
     current
         .session
-        .flash("success", format!("Saved tag {saved_name}."));
+        .flash(FlashKind::Success, format!("Saved tag {saved_name}."));
     Ok(see_other("/settings/tags"))
 }
 
@@ -155,7 +156,7 @@ pub async fn delete(
 ) -> Result<HttpResponse, AppError> {
     let id = TagId(path.into_inner());
     let (actor_id, actor_name) = audit_actor(&current);
-    let tag = db::run(&state.pool, move |conn| {
+    let tag = state.run(move |conn| {
         let tag = tags::get_tag(conn, id)?;
         tags::delete_tag(conn, id)?;
         audit::insert_audit(
@@ -171,6 +172,6 @@ pub async fn delete(
     .await?;
     current
         .session
-        .flash("success", format!("Deleted tag {}.", tag.name));
+        .flash(FlashKind::Success, format!("Deleted tag {}.", tag.name));
     Ok(see_other("/settings/tags"))
 }

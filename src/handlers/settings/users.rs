@@ -5,6 +5,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use crate::page::FlashKind;
 use crate::auth::Supervisor;
 use crate::db::users::{User, UserChanges};
 use crate::db::{self, now, types::UserId};
@@ -14,7 +15,7 @@ use crate::domain::{FieldErrors, Role};
 use crate::error::{AppError, see_other};
 use crate::handlers::page::{PageContext, render, render_status};
 use crate::services::accounts::{self, AccountInput, parse_time_zone};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 #[derive(Template)]
 #[template(path = "users/list.html")]
@@ -28,7 +29,7 @@ pub async fn list(
     Supervisor(current): Supervisor,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let users = db::run(&state.pool, |conn| Ok(db::users::list_users(conn)?)).await?;
+    let users = state.run(|conn| Ok(db::users::list_users(conn)?)).await?;
     render(&UsersPage {
         ctx: PageContext::new(&current, "users")?,
         users,
@@ -67,7 +68,7 @@ pub async fn create(
     let mut form = form.into_inner();
     let result = match form.parse() {
         Ok(account) => {
-            db::run(&state.pool, move |conn| {
+            state.run(move |conn| {
                 accounts::create_account(conn, &account, true)
             })
             .await
@@ -77,7 +78,7 @@ pub async fn create(
     match result {
         Ok(user) => {
             current.session.flash(
-                "success",
+                FlashKind::Success,
                 format!(
                     "Created {} ({}). They choose their own password at first sign-in.",
                     user.username,
@@ -143,7 +144,7 @@ impl EditUserPage {
 }
 
 async fn load_user(state: &AppState, id: i64) -> Result<User, AppError> {
-    db::run(&state.pool, move |conn| {
+    state.run(move |conn| {
         Ok(db::users::get_user(conn, UserId(id))?)
     })
     .await
@@ -191,7 +192,7 @@ pub async fn update(
         let id = user.id;
         let demotes_supervisor =
             user.role() == Role::Supervisor && role < Role::Supervisor && user.active;
-        let outcome = db::run(&state.pool, move |conn| {
+        let outcome = state.run(move |conn| {
             crate::db::transaction(conn, |conn| {
                 if demotes_supervisor && db::users::count_active_supervisors(conn)? <= 1 {
                     return Ok(None);
@@ -211,7 +212,7 @@ pub async fn update(
             Some(updated) => {
                 current
                     .session
-                    .flash("success", format!("Saved {}.", updated.username));
+                    .flash(FlashKind::Success, format!("Saved {}.", updated.username));
                 return Ok(see_other(&format!("/settings/users/{}", updated.id)));
             }
             None => errors.push(
@@ -245,13 +246,13 @@ pub async fn reset_password(
     match NewPassword::parse(&form.password) {
         Ok(password) => {
             let id = user.id;
-            db::run(&state.pool, move |conn| {
+            state.run(move |conn| {
                 let hash = hash_password(&password)?;
                 Ok(db::users::update_password(conn, id, &hash, true, true)?)
             })
             .await?;
             current.session.flash(
-                "success",
+                FlashKind::Success,
                 format!(
                     "Password of {} reset. They must choose a new one at their next sign-in.",
                     user.username
@@ -296,10 +297,10 @@ async fn set_active(
     if id == current.user.id && !active {
         current
             .session
-            .flash("error", "You cannot deactivate your own account.");
+            .flash(FlashKind::Error, "You cannot deactivate your own account.");
         return Ok(see_other(&format!("/settings/users/{id}")));
     }
-    let updated = db::run(&state.pool, move |conn| {
+    let updated = state.run(move |conn| {
         crate::db::transaction(conn, |conn| {
             let user = db::users::get_user(conn, id)?;
             let last_supervisor = !active
@@ -317,9 +318,9 @@ async fn set_active(
     match updated {
         Some(user) if active => current
             .session
-            .flash("success", format!("{} can sign in again.", user.username)),
+            .flash(FlashKind::Success, format!("{} can sign in again.", user.username)),
         Some(user) => current.session.flash(
-            "success",
+            FlashKind::Success,
             format!(
                 "{} is deactivated and signed out everywhere.",
                 user.username
@@ -327,7 +328,7 @@ async fn set_active(
         ),
         None => current
             .session
-            .flash("error", "The last active supervisor cannot be deactivated."),
+            .flash(FlashKind::Error, "The last active supervisor cannot be deactivated."),
     }
     Ok(see_other(&format!("/settings/users/{id}")))
 }

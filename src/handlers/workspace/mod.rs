@@ -10,6 +10,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::{Deserialize, Serialize};
 
+use crate::page::FlashKind;
 use crate::auth::CurrentUser;
 use crate::db::conversations::{self, Conversation, Queue};
 use crate::db::types::{ConversationId, CustomerId};
@@ -25,7 +26,7 @@ use crate::handlers::customers::history::{EventView, event_views};
 use crate::handlers::page::{PageContext, render, render_status};
 use crate::services::conversations::{self as traffic, Author};
 use crate::services::profiles::{self, EditOutcome, Editor};
-use crate::startup::AppState;
+use crate::state::AppState;
 use card::CardView;
 
 /// One row of the workspace list (also the JSON the page polls).
@@ -132,7 +133,7 @@ pub async fn index(
     query: web::Query<QueueQuery>,
 ) -> Result<HttpResponse, AppError> {
     let (queue, view) = queue_of(&query, &current);
-    let rows = db::run(&state.pool, move |conn| queue_rows(conn, queue)).await?;
+    let rows = state.run(move |conn| queue_rows(conn, queue)).await?;
     render(&WorkspacePage {
         ctx: PageContext::new(&current, "home")?,
         rows,
@@ -147,7 +148,7 @@ pub async fn poll(
     query: web::Query<QueueQuery>,
 ) -> Result<HttpResponse, AppError> {
     let (queue, _) = queue_of(&query, &current);
-    let rows = db::run(&state.pool, move |conn| queue_rows(conn, queue)).await?;
+    let rows = state.run(move |conn| queue_rows(conn, queue)).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .json(serde_json::json!({"conversations": rows})))
@@ -217,7 +218,7 @@ async fn conversation_page(
     let search = query.q.clone();
     let earlier_count = query.earlier.min(50);
     let (conversation, views, relationship, assignees, data, results) =
-        db::run(&state.pool, move |conn| {
+        state.run(move |conn| {
             let conversation = conversations::get_conversation(conn, id)?;
             let relationship = conversations::list_relationship(conn, &conversation)?;
             let position = relationship.iter().position(|c| c.id == id).unwrap_or(0);
@@ -299,14 +300,14 @@ pub async fn take(
 ) -> Result<HttpResponse, AppError> {
     let id = ConversationId(path.into_inner());
     let me = current.user.id.0;
-    db::run(&state.pool, move |conn| {
+    state.run(move |conn| {
         conversations::get_conversation(conn, id)?;
         Ok(conversations::assign(conn, id, me)?)
     })
     .await?;
     current
         .session
-        .flash("success", "You took this conversation.");
+        .flash(FlashKind::Success, "You took this conversation.");
     Ok(see_other(&format!("/conversations/{}", id.0)))
 }
 
@@ -317,11 +318,11 @@ pub async fn close(
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = ConversationId(path.into_inner());
-    db::run(&state.pool, move |conn| {
+    state.run(move |conn| {
         Ok(conversations::close_conversation(conn, id)?)
     })
     .await?;
-    current.session.flash("success", "Conversation closed.");
+    current.session.flash(FlashKind::Success, "Conversation closed.");
     Ok(see_other(&format!("/conversations/{}", id.0)))
 }
 
@@ -343,7 +344,7 @@ pub async fn reply(
     let text = form.into_inner().text;
     let (me, name) = (current.user.id.0, current.user.display_name.clone());
     let body = text.clone();
-    let result = db::run(&state.pool, move |conn| {
+    let result = state.run(move |conn| {
         crate::db::transaction(conn, |conn| {
             let conversation = conversations::get_conversation(conn, id)?;
             if conversation.status != "open" {
@@ -374,7 +375,7 @@ pub async fn reply(
             .await
         }
         Err(AppError::Conflict(message)) => {
-            current.session.flash("error", message);
+            current.session.flash(FlashKind::Error, message);
             Ok(see_other(&format!("/conversations/{}", id.0)))
         }
         Err(other) => Err(other),
@@ -401,7 +402,7 @@ pub async fn save_card(
         .first("version")
         .and_then(|v| v.parse::<i64>().ok());
     let edit_source = Submitted::from_pairs(&form);
-    let result = db::run(&state.pool, move |conn| {
+    let result = state.run(move |conn| {
         let conversation = conversations::get_conversation(conn, id)?;
         let customer = conversation.customer_id.ok_or(AppError::Forbidden)?;
         let registry = crate::db::properties::list_properties(conn)?;
@@ -425,7 +426,7 @@ pub async fn save_card(
     let (extra, status) = match result {
         Ok(EditOutcome::Saved(changed)) => {
             current.session.flash(
-                "success",
+                FlashKind::Success,
                 if changed == 0 {
                     "Nothing changed."
                 } else {
@@ -491,7 +492,7 @@ pub async fn add_note(
         name: current.user.display_name.clone(),
     };
     let body = form.into_inner().body;
-    let result = db::run(&state.pool, move |conn| {
+    let result = state.run(move |conn| {
         let conversation = conversations::get_conversation(conn, id)?;
         let customer = conversation.customer_id.ok_or(AppError::Forbidden)?;
         profiles::add_note(conn, customer, &actor, &body)
@@ -500,9 +501,9 @@ pub async fn add_note(
     match result {
         Ok(()) => current
             .session
-            .flash("success", "Note added to the customer."),
+            .flash(FlashKind::Success, "Note added to the customer."),
         Err(AppError::Invalid(errors)) => current.session.flash(
-            "error",
+            FlashKind::Error,
             errors.get("body").unwrap_or("Write a note.").to_owned(),
         ),
         Err(other) => return Err(other),
@@ -523,7 +524,7 @@ pub async fn send_link(
         current.user.display_name.clone(),
         state.public_url.clone(),
     );
-    let result = db::run(&state.pool, move |conn| {
+    let result = state.run(move |conn| {
         let conversation = conversations::get_conversation(conn, id)?;
         let customer = conversation.customer_id.ok_or(AppError::Forbidden)?;
         let author = Author {
@@ -535,8 +536,8 @@ pub async fn send_link(
     })
     .await;
     match result {
-        Ok(()) => current.session.flash("success", "Profile link sent."),
-        Err(AppError::Conflict(message)) => current.session.flash("error", message),
+        Ok(()) => current.session.flash(FlashKind::Success, "Profile link sent."),
+        Err(AppError::Conflict(message)) => current.session.flash(FlashKind::Error, message),
         Err(other) => return Err(other),
     }
     Ok(see_other(&format!("/conversations/{}", id.0)))
@@ -551,7 +552,7 @@ pub async fn thread(
 ) -> Result<HttpResponse, AppError> {
     let id = ConversationId(path.into_inner());
     let time_zone = current.user.time_zone.clone();
-    let messages = db::run(&state.pool, move |conn| {
+    let messages = state.run(move |conn| {
         let conversation = conversations::get_conversation(conn, id)?;
         Ok(
             conversation_views(conn, &time_zone, vec![conversation], Shown::All)?

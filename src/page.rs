@@ -1,0 +1,99 @@
+//! What every page's layout needs — who is signed in, the CSRF token, one-time messages,
+//! the current navigation entry — kept below `auth` and `handlers` so the error page can
+//! render it without knowing about either.
+
+use serde::{Deserialize, Serialize};
+
+/// How a one-time message looks: also its CSS class (`flash-success` …).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum FlashKind {
+    /// Something was done.
+    Success,
+    /// Something to know.
+    Info,
+    /// Something went wrong.
+    Error,
+}
+
+impl FlashKind {
+    /// The stored and CSS name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FlashKind::Success => "success",
+            FlashKind::Info => "info",
+            FlashKind::Error => "error",
+        }
+    }
+}
+
+impl std::fmt::Display for FlashKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A message shown once on the next page.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Flash {
+    /// How it looks.
+    pub kind: FlashKind,
+    /// What to say.
+    pub text: String,
+}
+
+/// The signed-in user as the navigation shows them.
+pub struct NavUser {
+    /// Name shown in the header.
+    pub display_name: String,
+    /// Role label shown beside it.
+    pub role_label: &'static str,
+    /// Whether supervisor navigation is shown.
+    pub is_supervisor: bool,
+    /// Whether the Customers entry is shown.
+    pub customers_page: bool,
+    /// The user's IANA time zone, for showing times.
+    pub time_zone: String,
+}
+
+/// The layout's data: who is signed in, the CSRF token for forms, one-time messages, and
+/// which navigation entry is current. Built from the session in `handlers::page`.
+pub struct PageContext {
+    /// `None` on the sign-in and error pages.
+    pub user: Option<NavUser>,
+    /// Goes into every form as the hidden `csrf_token` field.
+    pub csrf_token: String,
+    /// Messages queued by the previous request.
+    pub flashes: Vec<Flash>,
+    /// The current navigation section, e.g. `users`.
+    pub section: &'static str,
+}
+
+impl PageContext {
+    /// For error pages, which have no session at hand.
+    pub fn anonymous() -> Self {
+        PageContext {
+            user: None,
+            csrf_token: String::new(),
+            flashes: Vec::new(),
+            section: "",
+        }
+    }
+
+    /// A stored UTC time in the signed-in user's time zone.
+    pub fn time(&self, at: chrono::NaiveDateTime) -> String {
+        local_time(
+            at,
+            self.user.as_ref().map_or("UTC", |u| u.time_zone.as_str()),
+        )
+    }
+}
+
+/// A stored UTC time in an IANA time zone, as `YYYY-MM-DD HH:MM`.
+pub fn local_time(at: chrono::NaiveDateTime, time_zone: &str) -> String {
+    let tz: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::UTC);
+    at.and_utc()
+        .with_timezone(&tz)
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
+}
