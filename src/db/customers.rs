@@ -9,7 +9,7 @@ use super::properties::Property;
 use super::schema::{customer_values, customers};
 use super::types::{CustomerId, PropertyId};
 use super::{DbConnection, now};
-use crate::domain::customer::public_id_for;
+use crate::domain::customer::{MatchKey, public_id_for};
 use crate::domain::property::{PropertyType, Value};
 
 /// A customer as stored. Field order is the table's column order.
@@ -613,3 +613,77 @@ pub fn count_new_conversation(conn: &mut DbConnection, id: CustomerId) -> QueryR
 
 /// The backend type of the connection enum, for boxed queries built in pieces.
 pub type Backend = <DbConnection as diesel::Connection>::Backend;
+
+/// The customer holding this key, if exactly one does: two customers with one key are no
+/// match at all, so nothing is guessed. Used by inbound auto-link and the import.
+pub fn find_by_key(
+    conn: &mut DbConnection,
+    key: MatchKey,
+    value: &str,
+) -> QueryResult<Option<CustomerId>> {
+    let value = key.lookup_form(value);
+    let found: Vec<CustomerId> = match key {
+        MatchKey::CustomerId => customers::table
+            .filter(customers::public_id.eq(value))
+            .select(customers::id)
+            .limit(2)
+            .load(conn)?,
+        MatchKey::Email => customers::table
+            .filter(super::lower(customers::email).eq(value))
+            .select(customers::id)
+            .limit(2)
+            .load(conn)?,
+        MatchKey::Phone => customers::table
+            .filter(customers::phone.eq(value))
+            .select(customers::id)
+            .limit(2)
+            .load(conn)?,
+    };
+    Ok(if found.len() == 1 {
+        found.first().copied()
+    } else {
+        None
+    })
+}
+
+/// Every (value in lookup form, customer) pair for these values of one key. The values
+/// come in batches of thousands, so the query is planned for them on every run.
+pub fn list_by_key(
+    conn: &mut DbConnection,
+    key: MatchKey,
+    values: &[String],
+) -> QueryResult<Vec<(Option<String>, CustomerId)>> {
+    let planned = || customers::table.filter(super::planned_per_run());
+    match key {
+        MatchKey::CustomerId => planned()
+            .filter(customers::public_id.eq_any(values))
+            .select((customers::public_id.nullable(), customers::id))
+            .load(conn),
+        MatchKey::Email => planned()
+            .filter(super::lower(customers::email).eq_any(values))
+            .select((super::lower(customers::email), customers::id))
+            .load(conn),
+        MatchKey::Phone => planned()
+            .filter(customers::phone.eq_any(values))
+            .select((customers::phone, customers::id))
+            .load(conn),
+    }
+}
+
+/// Puts a customer on the blacklist (with a reason and who did it) or takes them off.
+pub fn update_blacklist(
+    conn: &mut DbConnection,
+    id: CustomerId,
+    reason: Option<&str>,
+    by: Option<String>,
+) -> QueryResult<usize> {
+    let on = reason.is_some();
+    diesel::update(customers::table.find(id))
+        .set((
+            customers::blacklisted.eq(on),
+            customers::blacklist_reason.eq(reason),
+            customers::blacklisted_by.eq(by),
+            customers::blacklisted_at.eq(on.then(now)),
+        ))
+        .execute(conn)
+}

@@ -8,6 +8,7 @@ use diesel::prelude::*;
 
 use super::schema::{import_keys, import_refusals, imports, jobs};
 use super::{DbConnection, now};
+use crate::domain::customer::MatchKey;
 
 /// An import as stored.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -40,8 +41,12 @@ impl Import {
     }
 
     /// The keys that match existing customers, in order.
-    pub fn keys(&self) -> Vec<String> {
-        serde_json::from_str(&self.match_keys).unwrap_or_default()
+    pub fn keys(&self) -> Vec<MatchKey> {
+        serde_json::from_str::<Vec<String>>(&self.match_keys)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|key| key.parse().ok())
+            .collect()
     }
 
     /// The field separator.

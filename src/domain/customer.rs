@@ -197,6 +197,71 @@ pub fn parse_note(raw: &str) -> Result<String, String> {
     Ok(body.to_owned())
 }
 
+/// A value that points at one customer, when exactly one holds it: what an import row
+/// matches on, and how a new channel contact is linked automatically.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MatchKey {
+    /// The public customer ID.
+    CustomerId,
+    /// The e-mail address, compared without case.
+    Email,
+    /// The phone number in E.164.
+    Phone,
+}
+
+impl MatchKey {
+    /// Every key, in the order an import tries them.
+    pub const ALL: [MatchKey; 3] = [MatchKey::CustomerId, MatchKey::Email, MatchKey::Phone];
+
+    /// The stored name (an import's chosen keys).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MatchKey::CustomerId => "customer_id",
+            MatchKey::Email => "email",
+            MatchKey::Phone => "phone",
+        }
+    }
+
+    /// What a person reads.
+    pub fn label(self) -> &'static str {
+        match self {
+            MatchKey::CustomerId => "Customer ID",
+            MatchKey::Email => "E-mail",
+            MatchKey::Phone => "Phone",
+        }
+    }
+
+    /// The key a contact on this channel can be linked by: its phone or e-mail.
+    pub fn of_channel(channel: super::channel::Channel) -> Option<MatchKey> {
+        if channel.is_phone() {
+            Some(MatchKey::Phone)
+        } else if channel == super::channel::Channel::Email {
+            Some(MatchKey::Email)
+        } else {
+            None
+        }
+    }
+
+    /// The value as lookups compare it: e-mails without case, the rest as stored.
+    pub fn lookup_form(self, value: &str) -> String {
+        match self {
+            MatchKey::Email => value.to_lowercase(),
+            MatchKey::CustomerId | MatchKey::Phone => value.to_owned(),
+        }
+    }
+}
+
+impl std::str::FromStr for MatchKey {
+    type Err = String;
+
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        MatchKey::ALL
+            .into_iter()
+            .find(|key| key.as_str() == raw)
+            .ok_or_else(|| format!("unknown match key {raw:?}"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,7 +12,8 @@ use crate::domain::Role;
 use crate::domain::customer::Actor;
 use crate::domain::property::RawValue;
 use crate::error::AppError;
-use crate::services::conversations::{self as traffic, Author, Inbound};
+use crate::services::conversations::{self as traffic, Author};
+use crate::services::inbound::{self, Inbound};
 use crate::services::profiles::{self, Editor, ProfileEdit};
 
 const FIRST: [&str; 20] = [
@@ -178,7 +179,7 @@ pub fn seed(conn: &mut DbConnection, count: usize) -> Result<usize, AppError> {
                 let sent = (chrono::Utc::now() - TimeDelta::days(days_ago)
                     + TimeDelta::minutes(i64::try_from(c).unwrap_or(0) * 5))
                 .to_rfc3339();
-                let outcome = traffic::receive(
+                let outcome = inbound::receive(
                     conn,
                     &Inbound {
                         channel: channel.to_owned(),
@@ -243,7 +244,7 @@ pub fn seed(conn: &mut DbConnection, count: usize) -> Result<usize, AppError> {
             WebMetadata::default(),
         ),
     ] {
-        traffic::receive(
+        inbound::receive(
             conn,
             &Inbound {
                 channel: channel.to_owned(),

@@ -8,7 +8,6 @@ use std::collections::HashMap;
 use std::io::{Read, Seek, SeekFrom};
 
 use diesel::QueryResult;
-use diesel::prelude::*;
 
 use serde::{Deserialize, Serialize};
 
@@ -21,7 +20,7 @@ use crate::db::types::{CustomerId, PropertyId, TagId};
 use crate::db::{self, DbConnection};
 use crate::domain::Role;
 use crate::domain::channel::Channel;
-use crate::domain::customer::{Actor, Lifecycle};
+use crate::domain::customer::{Actor, Lifecycle, MatchKey};
 use crate::domain::property::{PropertyKind, RawValue, Value};
 use crate::domain::search::fold;
 use crate::error::AppError;
@@ -57,13 +56,6 @@ pub mod target {
     /// `identity:<channel>`.
     pub const IDENTITY: &str = "identity:";
 }
-
-/// The keys that can match an existing customer, in the order they are tried.
-pub const MATCH_KEYS: [(&str, &str); 3] = [
-    ("customer_id", "Customer ID"),
-    ("email", "E-mail"),
-    ("phone", "Phone"),
-];
 
 /// Common header names from other tools, folded, and what they mean here.
 const SYNONYMS: [(&str, &str); 27] = [
@@ -227,7 +219,7 @@ struct Context<'a> {
     import: &'a Import,
     headers: Vec<String>,
     targets: Vec<String>,
-    keys: Vec<String>,
+    keys: Vec<MatchKey>,
     registry: &'a [Property],
     tags: Vec<Tag>,
     actor: Actor,
@@ -275,7 +267,7 @@ fn refuse<T>(column: &str, reason: impl Into<String>) -> Result<T, Refused> {
 /// A value that identifies a customer: which key (`customer_id`, `email`, `phone`), the
 /// column it came from, and the value as stored.
 struct Key {
-    kind: &'static str,
+    kind: MatchKey,
     header: String,
     value: String,
 }
@@ -283,19 +275,12 @@ struct Key {
 impl Key {
     /// How the job remembers it: keys compare without case.
     fn stored(&self) -> String {
-        format!("{}:{}", self.kind, self.value.to_lowercase())
+        format!("{}:{}", self.kind.as_str(), self.value.to_lowercase())
     }
 
     /// The value as the customer lookup compares it.
     fn lookup(&self) -> String {
-        lookup_form(self.kind, &self.value)
-    }
-}
-
-fn lookup_form(kind: &str, value: &str) -> String {
-    match kind {
-        "email" => value.to_lowercase(),
-        _ => value.to_owned(),
+        self.kind.lookup_form(&self.value)
     }
 }
 
@@ -308,7 +293,7 @@ struct Parsed<'r> {
     tags: Vec<(String, String)>,
     /// (column, channel, external id), as typed.
     identities: Vec<(String, String, String)>,
-    /// In the order of [`MATCH_KEYS`].
+    /// In the order of [`MatchKey::ALL`].
     keys: Vec<Key>,
 }
 
@@ -342,7 +327,7 @@ fn parse_row<'r>(ctx: &Context<'_>, row: i64, cells: &'r [String]) -> Result<Par
         match target.as_str() {
             target::SKIP => {}
             target::CUSTOMER_ID => parsed.keys.push(Key {
-                kind: "customer_id",
+                kind: MatchKey::CustomerId,
                 header: header.clone(),
                 value: text.to_uppercase(),
             }),
@@ -404,18 +389,19 @@ fn parse_row<'r>(ctx: &Context<'_>, row: i64, cells: &'r [String]) -> Result<Par
             .push(("name".to_owned(), RawValue::One(name)));
     }
     // Keys as stored, so "the same key" means the same customer.
-    for kind in ["email", "phone"] {
-        let raw = parsed.edit.values.iter().find(|(k, _)| k == kind);
-        let property = ctx.registry.iter().find(|p| p.key == kind);
+    for kind in [MatchKey::Email, MatchKey::Phone] {
+        let name = kind.as_str();
+        let raw = parsed.edit.values.iter().find(|(k, _)| k == name);
+        let property = ctx.registry.iter().find(|p| p.key == name);
         if let (Some((_, raw)), Some(property)) = (raw, property) {
             match crate::domain::property::parse_value(property.ty, &[], raw) {
                 Ok(Some(value)) => parsed.keys.push(Key {
                     kind,
-                    header: ctx.header_of(kind),
+                    header: ctx.header_of(name),
                     value: value.form_text(),
                 }),
                 Ok(None) => {}
-                Err(message) => return refuse(&ctx.header_of(kind), message),
+                Err(message) => return refuse(&ctx.header_of(name), message),
             }
         }
     }
@@ -426,13 +412,12 @@ fn parse_row<'r>(ctx: &Context<'_>, row: i64, cells: &'r [String]) -> Result<Par
 /// looked up), every customer holding it.
 fn find_matches(
     conn: &mut DbConnection,
-    kinds: &[String],
+    kinds: &[MatchKey],
     rows: &[&Parsed<'_>],
-) -> QueryResult<HashMap<(&'static str, String), Vec<CustomerId>>> {
-    use crate::db::schema::customers as c;
-    let mut found: HashMap<(&'static str, String), Vec<CustomerId>> = HashMap::new();
-    for (kind, _) in MATCH_KEYS {
-        if !kinds.iter().any(|k| k == kind) {
+) -> QueryResult<HashMap<(MatchKey, String), Vec<CustomerId>>> {
+    let mut found: HashMap<(MatchKey, String), Vec<CustomerId>> = HashMap::new();
+    for kind in MatchKey::ALL {
+        if !kinds.contains(&kind) {
             continue;
         }
         let values: Vec<String> = rows
@@ -441,24 +426,8 @@ fn find_matches(
             .filter(|key| key.kind == kind)
             .map(Key::lookup)
             .collect();
-        // Planned for these lists (see the `db` module).
-        let customers = || c::table.filter(db::planned_per_run());
         for chunk in values.chunks(10_000) {
-            let pairs: Vec<(Option<String>, CustomerId)> = match kind {
-                "customer_id" => customers()
-                    .filter(c::public_id.eq_any(chunk))
-                    .select((c::public_id.nullable(), c::id))
-                    .load(conn)?,
-                "email" => customers()
-                    .filter(db::lower(c::email).eq_any(chunk))
-                    .select((db::lower(c::email), c::id))
-                    .load(conn)?,
-                _ => customers()
-                    .filter(c::phone.eq_any(chunk))
-                    .select((c::phone, c::id))
-                    .load(conn)?,
-            };
-            for (value, id) in pairs {
+            for (value, id) in customers::list_by_key(conn, kind, chunk)? {
                 if let Some(value) = value {
                     let holders = found.entry((kind, value)).or_default();
                     if !holders.contains(&id) {
@@ -469,39 +438,6 @@ fn find_matches(
         }
     }
     Ok(found)
-}
-
-/// The customer with this key, if exactly one has it.
-fn find_by_key(
-    conn: &mut DbConnection,
-    kind: &str,
-    value: &str,
-) -> QueryResult<Option<CustomerId>> {
-    use crate::db::schema::customers as c;
-    let value = lookup_form(kind, value);
-    let found: Vec<CustomerId> = match kind {
-        "customer_id" => c::table
-            .filter(c::public_id.eq(value))
-            .select(c::id)
-            .limit(2)
-            .load(conn)?,
-        "email" => c::table
-            .filter(db::lower(c::email).eq(value))
-            .select(c::id)
-            .limit(2)
-            .load(conn)?,
-        _ => c::table
-            .filter(c::phone.eq(value))
-            .select(c::id)
-            .limit(2)
-            .load(conn)?,
-    };
-    // Two customers with one key is no match at all: nothing is guessed.
-    Ok(if found.len() == 1 {
-        found.first().copied()
-    } else {
-        None
-    })
 }
 
 /// Applies one row the general way, through the profile service, in its own savepoint:
@@ -714,7 +650,7 @@ impl<'a, 'r> Batch<'_, 'a, 'r> {
         &mut self,
         conn: &mut DbConnection,
         parsed: Parsed<'r>,
-        matches: &HashMap<(&'static str, String), Vec<CustomerId>>,
+        matches: &HashMap<(MatchKey, String), Vec<CustomerId>>,
     ) -> Result<(), AppError> {
         // A second row with the same key in one file is refused, naming the first.
         for key in &parsed.keys {
@@ -722,7 +658,7 @@ impl<'a, 'r> Batch<'_, 'a, 'r> {
             if let Some(first) = self.claimed.get(&stored).or(self.accepted.get(&stored)) {
                 let refused = Refused(
                     key.header.clone(),
-                    format!("Same {} as row {first}.", key.kind),
+                    format!("Same {} as row {first}.", key.kind.as_str()),
                 );
                 self.refuse(parsed.row, parsed.cells, refused);
                 return Ok(());
@@ -733,11 +669,11 @@ impl<'a, 'r> Batch<'_, 'a, 'r> {
         }
         let mut matched = None;
         for kind in &self.ctx.keys {
-            let Some(key) = parsed.keys.iter().find(|k| k.kind == kind) else {
+            let Some(key) = parsed.keys.iter().find(|k| k.kind == *kind) else {
                 continue;
             };
             let found = if self.keys_moved {
-                find_by_key(conn, key.kind, &key.value)?
+                customers::find_by_key(conn, key.kind, &key.value)?
             } else {
                 match matches.get(&(key.kind, key.lookup())) {
                     Some(holders) if holders.len() == 1 => holders.first().copied(),

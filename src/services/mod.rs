@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod conversations;
+pub mod inbound;
 pub mod delivery;
 pub mod demo;
 pub mod export;

@@ -3,14 +3,13 @@
 
 use chrono::{NaiveDateTime, TimeDelta};
 
-use crate::db::conversations::{self, Conversation, WebMetadata};
-use crate::db::identities::{self, Identity};
+use crate::db::identities;
 use crate::db::links::{self, Link};
 use crate::db::types::{CustomerId, IdentityId};
 use crate::db::{DbConnection, customers, now, settings};
 use crate::domain::password::random_hex;
 use crate::error::AppError;
-use crate::services::conversations::{self as traffic, Author};
+use crate::services::conversations::{self as traffic, Author, Opening, Reuse};
 use crate::services::tokens::hash_token;
 
 /// Setting: self-service on or off.
@@ -102,28 +101,6 @@ pub fn session_valid(link: &Link, at: NaiveDateTime) -> bool {
             .is_some_and(|opened| at < opened + TimeDelta::minutes(SESSION_MINUTES))
 }
 
-/// The open conversation on an identity, or a new outbound one.
-fn conversation_on(conn: &mut DbConnection, identity: &Identity) -> Result<Conversation, AppError> {
-    match conversations::find_open_conversation(conn, identity.id)? {
-        Some(open) => Ok(open),
-        None => {
-            let conversation = conversations::insert_conversation(
-                conn,
-                identity.id,
-                identity.customer_id,
-                &identity.channel,
-                "outbound",
-                now(),
-                &WebMetadata::default(),
-            )?;
-            if let Some(customer) = identity.customer_id {
-                customers::count_new_conversation(conn, customer)?;
-            }
-            Ok(conversation)
-        }
-    }
-}
-
 /// Staff send the link on one of the customer's identities ("Send profile link").
 pub fn send(
     conn: &mut DbConnection,
@@ -144,7 +121,8 @@ pub fn send(
         }
         let config = config(conn)?;
         let text = issue(conn, customer, base_url, &config)?;
-        let conversation = conversation_on(conn, &identity)?;
+        let (conversation, _) =
+            traffic::open_conversation(conn, &identity, Opening::Outbound, Reuse::OpenOne)?;
         traffic::send(conn, &conversation, author, &text)
     })
 }

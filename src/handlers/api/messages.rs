@@ -8,7 +8,8 @@ use crate::auth::Integration;
 use crate::db::conversations::WebMetadata;
 use crate::db::types::ConversationId;
 use crate::error::ApiError;
-use crate::services::conversations::{self, Inbound};
+use crate::services::conversations;
+use crate::services::inbound::{self, Inbound};
 use crate::state::AppState;
 
 /// Web visitor metadata (web chat).
@@ -117,7 +118,7 @@ pub async fn receive(
     };
     let base_url = state.public_url.clone();
     let outcome = state.run(move |conn| {
-        conversations::receive(conn, &inbound, &base_url)
+        inbound::receive(conn, &inbound, &base_url)
     })
     .await?;
     Ok(HttpResponse::Ok().json(MessageOutcome {

@@ -16,7 +16,8 @@ use crate::domain::property::PropertyKind;
 use crate::error::{AppError, see_other};
 use crate::handlers::page::{PageContext, render, render_status};
 use crate::services::export::neutralise;
-use crate::services::import::{self as service, ImportParams, MATCH_KEYS, guess_target, target};
+use crate::domain::customer::MatchKey;
+use crate::services::import::{self as service, ImportParams, guess_target, target};
 use crate::state::AppState;
 
 /// The largest upload (a million rows of a wide export fit): streamed to a temporary
@@ -113,7 +114,7 @@ pub async fn upload(
     let id = state.run(move |conn| {
         let registry = properties::list_properties(conn)?;
         let targets: Vec<String> = headers.iter().map(|h| guess_target(h, &registry)).collect();
-        let keys: Vec<&str> = MATCH_KEYS.iter().map(|(k, _)| *k).collect();
+        let keys: Vec<&str> = MatchKey::ALL.iter().map(|k| k.as_str()).collect();
         Ok(imports::insert_import(
             conn,
             NewImport {
@@ -229,9 +230,9 @@ pub async fn show(
         })
         .collect();
     let chosen = import.keys();
-    let keys = MATCH_KEYS
+    let keys = MatchKey::ALL
         .iter()
-        .map(|(key, label)| (*key, *label, chosen.iter().any(|c| c == key)))
+        .map(|key| (key.as_str(), key.label(), chosen.contains(key)))
         .collect();
     let ctx = PageContext::new(&user.0, "customers")?;
     render(&MapPage {
@@ -288,9 +289,9 @@ pub async fn start(
                     }
                 })
                 .collect();
-            let keys: Vec<&str> = MATCH_KEYS
+            let keys: Vec<&str> = MatchKey::ALL
                 .iter()
-                .map(|(k, _)| *k)
+                .map(|k| k.as_str())
                 .filter(|k| pairs.iter().any(|(name, v)| name == "match" && v == k))
                 .collect();
             let create_tags = pairs.iter().any(|(k, v)| k == "create_tags" && v == "on");

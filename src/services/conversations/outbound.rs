@@ -1,0 +1,161 @@
+//! Messages out: the one way a conversation is opened, replies queued for delivery,
+//! callbacks, and ratings.
+
+use chrono::NaiveDateTime;
+
+use super::{Author, MAX_TEXT};
+use crate::db::conversations::{self, Conversation, NewMessage, WebMetadata};
+use crate::db::identities::{self, Identity};
+use crate::db::types::{ConversationId, CustomerId, IdentityId};
+use crate::db::{DbConnection, customers, now, outbox};
+use crate::domain::FieldErrors;
+use crate::error::AppError;
+
+/// How a conversation comes to be: the customer wrote (at the time their message was sent,
+/// from a web page or not), or staff reach out.
+pub enum Opening<'a> {
+    /// A message from the customer.
+    Inbound {
+        /// When it was sent.
+        at: NaiveDateTime,
+        /// What the web widget reported.
+        web: &'a WebMetadata,
+    },
+    /// Staff write first: a callback, a self-service link.
+    Outbound,
+}
+
+/// Whether an open conversation on the identity is continued or a new one always starts.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Reuse {
+    /// Continue the identity's open conversation when there is one.
+    OpenOne,
+    /// Always start a new one (a callback).
+    Never,
+}
+
+/// The one way a conversation is opened, for inbound messages, self-service links and
+/// callbacks: the identity's open conversation, or a new one counted on its customer.
+/// Returns the conversation and whether it was created.
+pub fn open_conversation(
+    conn: &mut DbConnection,
+    identity: &Identity,
+    opening: Opening<'_>,
+    reuse: Reuse,
+) -> Result<(Conversation, bool), AppError> {
+    if reuse == Reuse::OpenOne
+        && let Some(open) = conversations::find_open_conversation(conn, identity.id)?
+    {
+        return Ok((open, false));
+    }
+    let none = WebMetadata::default();
+    let (direction, at, web) = match opening {
+        Opening::Inbound { at, web } => ("inbound", at, web),
+        Opening::Outbound => ("outbound", now(), &none),
+    };
+    let conversation = conversations::insert_conversation(
+        conn,
+        identity.id,
+        identity.customer_id,
+        &identity.channel,
+        direction,
+        at,
+        web,
+    )?;
+    if let Some(customer) = identity.customer_id {
+        customers::count_new_conversation(conn, customer)?;
+    }
+    Ok((conversation, true))
+}
+
+/// Writes an outbound message into a conversation and queues it for delivery, in the
+/// caller's transaction.
+pub fn send(
+    conn: &mut DbConnection,
+    conversation: &Conversation,
+    author: &Author<'_>,
+    text: &str,
+) -> Result<(), AppError> {
+    let text = text.trim();
+    if text.is_empty() || text.chars().count() > MAX_TEXT {
+        let mut errors = FieldErrors::default();
+        errors.push(
+            "text",
+            format!("Write a message of 1 to {MAX_TEXT} characters."),
+        );
+        return Err(AppError::Invalid(errors));
+    }
+    let at = now();
+    let message = conversations::insert_message(
+        conn,
+        &NewMessage {
+            conversation: Some(conversation.id),
+            identity: conversation.identity_id,
+            customer: conversation.customer_id,
+            direction: "outbound",
+            author_kind: author.kind,
+            author_user_id: author.user_id,
+            author_name: Some(author.name),
+            body: text,
+            client_message_id: None,
+            suppressed: false,
+            sent_at: at,
+        },
+    )?;
+    conversations::touch_conversation(conn, conversation.id, at)?;
+    if let Some(customer) = conversation.customer_id {
+        conversations::count_on_customer(conn, customer, false, at)?;
+    }
+    outbox::insert_delivery(conn, message.id)?;
+    Ok(())
+}
+
+/// Callback / Contact customer: opens a new outbound conversation on one of the
+/// customer's identities with a first message.
+pub fn contact(
+    conn: &mut DbConnection,
+    customer: CustomerId,
+    identity: IdentityId,
+    author: &Author<'_>,
+    text: &str,
+) -> Result<ConversationId, AppError> {
+    crate::db::transaction(conn, |conn| {
+        let identity = identities::get_identity(conn, identity)?;
+        if identity.customer_id != Some(customer) {
+            return Err(AppError::NotFound);
+        }
+        let customer_row = customers::get_customer(conn, customer)?;
+        if customer_row.blacklisted {
+            return Err(AppError::Conflict(
+                "This customer is on the blacklist; remove them from it before contacting them."
+                    .to_owned(),
+            ));
+        }
+        let (conversation, _) =
+            open_conversation(conn, &identity, Opening::Outbound, Reuse::Never)?;
+        send(conn, &conversation, author, text)?;
+        Ok(conversation.id)
+    })
+}
+
+/// Records a satisfaction rating (1–5) and updates the customer's average.
+pub fn rate(
+    conn: &mut DbConnection,
+    conversation: ConversationId,
+    rating: i64,
+) -> Result<(), AppError> {
+    if !(1..=5).contains(&rating) {
+        let mut errors = FieldErrors::default();
+        errors.push("rating", "A rating is a whole number from 1 to 5.");
+        return Err(AppError::Invalid(errors));
+    }
+    crate::db::transaction(conn, |conn| {
+        let conversation = conversations::get_conversation(conn, conversation)?;
+        conversations::update_rating(conn, conversation.id, i32::try_from(rating).unwrap_or(5))?;
+        if let Some(customer) = conversation.customer_id {
+            conversations::recount_customer(conn, customer)?;
+        }
+        Ok(())
+    })
+}
+

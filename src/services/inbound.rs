@@ -1,0 +1,252 @@
+//! Inbound messages: the one path every channel's message takes — identity, automatic
+//! link, channel name, conversation, message, counters and the self-service keyword.
+
+use chrono::NaiveDateTime;
+
+use crate::db::conversations::{self, NewMessage, WebMetadata};
+use crate::db::customers;
+use crate::db::identities;
+use crate::db::types::ConversationId;
+use crate::db::{DbConnection, now};
+use crate::domain::FieldErrors;
+use crate::domain::channel::Channel;
+use crate::domain::customer::MatchKey;
+use crate::domain::customer::Actor;
+use crate::error::AppError;
+use crate::services::conversations::{self as traffic, Author, MAX_TEXT, Opening, Reuse, action};
+use crate::services::selfservice;
+
+/// An inbound message as an integration submits it.
+#[derive(Debug, Clone, Default)]
+pub struct Inbound {
+    pub channel: String,
+    pub external_id: String,
+    pub display_name: Option<String>,
+    pub text: String,
+    pub message_id: Option<String>,
+    pub sent_at: Option<String>,
+    pub web: WebMetadata,
+}
+
+/// What happened to an inbound message.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct InboundOutcome {
+    /// The conversation it joined, unless the sender is blacklisted.
+    pub conversation_id: Option<ConversationId>,
+    /// The customer's public ID, when known.
+    pub customer_id: Option<String>,
+    /// Whether the identity is linked to a customer.
+    pub known: bool,
+    /// Whether the message was suppressed by the blacklist.
+    pub blocked: bool,
+    /// Automatic replies sent back on the same channel.
+    pub replies: Vec<Reply>,
+}
+
+/// An automatic reply.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Reply {
+    /// Its text.
+    pub text: String,
+}
+
+struct ValidInbound {
+    channel: Channel,
+    external_id: String,
+    display_name: Option<String>,
+    text: String,
+    message_id: Option<String>,
+    sent_at: NaiveDateTime,
+    web: WebMetadata,
+}
+
+fn bounded(
+    field: &str,
+    value: &Option<String>,
+    max: usize,
+    errors: &mut FieldErrors,
+) -> Option<String> {
+    let value = value.as_deref().map(str::trim).filter(|v| !v.is_empty())?;
+    if value.chars().count() > max {
+        errors.push(field, format!("At most {max} characters."));
+        return None;
+    }
+    Some(value.to_owned())
+}
+
+fn validate(inbound: &Inbound) -> Result<ValidInbound, AppError> {
+    let mut errors = FieldErrors::default();
+    let channel = errors.check("channel", inbound.channel.parse::<Channel>());
+    let external_id =
+        channel.and_then(|c| errors.check("external_id", c.normalize(&inbound.external_id)));
+    let text = inbound.text.trim();
+    if text.is_empty() {
+        errors.push("text", "The message text is empty.");
+    } else if text.chars().count() > MAX_TEXT {
+        errors.push(
+            "text",
+            format!("A message has at most {MAX_TEXT} characters."),
+        );
+    }
+    let display_name = bounded("display_name", &inbound.display_name, 200, &mut errors);
+    let message_id = bounded("message_id", &inbound.message_id, 200, &mut errors);
+    let sent_at = match inbound
+        .sent_at
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        Some(raw) => errors.check(
+            "sent_at",
+            chrono::DateTime::parse_from_rfc3339(raw)
+                .map(|t| t.naive_utc())
+                .map_err(|_| "Use an RFC 3339 time such as 2026-11-20T10:00:00Z.".to_owned()),
+        ),
+        None => Some(now()),
+    };
+    let web = WebMetadata {
+        ip: bounded("web.ip", &inbound.web.ip, 64, &mut errors),
+        region: bounded("web.region", &inbound.web.region, 200, &mut errors),
+        user_agent: bounded("web.user_agent", &inbound.web.user_agent, 1000, &mut errors),
+        source: bounded("web.source", &inbound.web.source, 2000, &mut errors),
+    };
+    match (channel, external_id, sent_at, errors.is_empty()) {
+        (Some(channel), Some(external_id), Some(sent_at), true) => Ok(ValidInbound {
+            channel,
+            external_id,
+            display_name,
+            text: text.to_owned(),
+            message_id,
+            sent_at,
+            web,
+        }),
+        _ => Err(AppError::Invalid(errors)),
+    }
+}
+
+/// Receives one inbound message, all in one transaction: identity, automatic link,
+/// channel name, conversation, message and counters. A retry with the same message id
+/// changes nothing and answers as the first time.
+pub fn receive(
+    conn: &mut DbConnection,
+    inbound: &Inbound,
+    base_url: &str,
+) -> Result<InboundOutcome, AppError> {
+    let valid = validate(inbound)?;
+    crate::db::transaction(conn, |conn| {
+        let mut identity = identities::upsert_identity(
+            conn,
+            valid.channel.as_str(),
+            &valid.external_id,
+            valid.display_name.as_deref(),
+        )?;
+        if let Some(client_id) = &valid.message_id
+            && let Some(earlier) =
+                conversations::find_message_by_client_id(conn, identity.id, client_id)?
+        {
+            let customer = match earlier.customer_id {
+                Some(id) => Some(customers::get_customer(conn, id)?),
+                None => None,
+            };
+            return Ok(InboundOutcome {
+                conversation_id: earlier.conversation_id,
+                known: customer.is_some(),
+                customer_id: customer.map(|c| c.public_id),
+                blocked: earlier.suppressed,
+                replies: Vec::new(),
+            });
+        }
+        if identity.customer_id.is_none()
+            && let Some(key) = MatchKey::of_channel(valid.channel)
+            && let Some(customer) = customers::find_by_key(conn, key, &valid.external_id)?
+        {
+            identities::update_identity_customer(conn, identity.id, Some(customer))?;
+            traffic::link_event(
+                conn,
+                customer,
+                &Actor::System,
+                action::IDENTITY_LINKED,
+                &identity,
+            )?;
+            identity.customer_id = Some(customer);
+        }
+        let customer = match identity.customer_id {
+            Some(id) => Some(customers::get_customer(conn, id)?),
+            None => None,
+        };
+        if let Some(customer) = &customer {
+            traffic::fill_name_from_channel(conn, customer, valid.display_name.as_deref())?;
+        }
+        let blocked = customer.as_ref().is_some_and(|c| c.blacklisted);
+        let customer_id = customer.as_ref().map(|c| c.id);
+        let conversation = if blocked {
+            None
+        } else {
+            let opening = Opening::Inbound {
+                at: valid.sent_at,
+                web: &valid.web,
+            };
+            Some(traffic::open_conversation(conn, &identity, opening, Reuse::OpenOne)?.0)
+        };
+        conversations::insert_message(
+            conn,
+            &NewMessage {
+                conversation: conversation.as_ref().map(|c| c.id),
+                identity: identity.id,
+                customer: customer_id,
+                direction: "inbound",
+                author_kind: "customer",
+                author_user_id: None,
+                author_name: valid.display_name.as_deref(),
+                body: &valid.text,
+                client_message_id: valid.message_id.as_deref(),
+                suppressed: blocked,
+                sent_at: valid.sent_at,
+            },
+        )?;
+        if let Some(conversation) = &conversation {
+            conversations::touch_conversation(conn, conversation.id, valid.sent_at)?;
+            if let Some(customer) = customer_id {
+                conversations::count_on_customer(conn, customer, false, valid.sent_at)?;
+            }
+        }
+        let mut outcome = InboundOutcome {
+            conversation_id: conversation.as_ref().map(|c| c.id),
+            known: customer.is_some(),
+            customer_id: customer.map(|c| c.public_id),
+            blocked,
+            replies: Vec::new(),
+        };
+        let config = selfservice::config(conn)?;
+        if let (Some(conversation), true) =
+            (&conversation, selfservice::is_request(&config, &valid.text))
+        {
+            // The link needs a profile to open: an unknown sender gets one from the identity.
+            let owner = match customer_id {
+                Some(id) => id,
+                None => {
+                    let created = traffic::create_customer_from_identity(conn, &identity, &Actor::System)?;
+                    traffic::link(conn, conversation.id, created.id, &Actor::System)?;
+                    outcome.known = true;
+                    outcome.customer_id = Some(created.public_id);
+                    created.id
+                }
+            };
+            let text = selfservice::issue(conn, owner, base_url, &config)?;
+            let conversation = conversations::get_conversation(conn, conversation.id)?;
+            traffic::send(
+                conn,
+                &conversation,
+                &Author {
+                    kind: "system",
+                    user_id: None,
+                    name: "Clientele",
+                },
+                &text,
+            )?;
+            outcome.replies.push(Reply { text });
+        }
+        Ok(outcome)
+    })
+}
+
