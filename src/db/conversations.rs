@@ -121,6 +121,14 @@ pub fn insert_conversation(
         .get_result(conn)
 }
 
+/// One message.
+pub fn get_message(conn: &mut DbConnection, id: MessageId) -> QueryResult<Message> {
+    messages::table
+        .find(id)
+        .select(Message::as_select())
+        .first(conn)
+}
+
 /// Stores a message.
 pub fn insert_message(conn: &mut DbConnection, new: &NewMessage<'_>) -> QueryResult<Message> {
     diesel::insert_into(messages::table)

@@ -28,6 +28,7 @@ pub mod conversations;
 #[macro_use]
 pub mod customers;
 pub mod events;
+pub mod generate;
 pub mod identities;
 pub mod imports;
 pub mod jobs;
@@ -281,6 +282,11 @@ where
         }
         work(conn)
     })
+}
+
+/// Whether the database answers (the health check).
+pub fn ping(conn: &mut DbConnection) -> QueryResult<()> {
+    conn.batch_execute("SELECT 1")
 }
 
 /// An always-true condition that keeps its query out of Diesel's statement cache (Diesel

@@ -128,3 +128,11 @@ pub fn mark_all_pending_delivered(conn: &mut DbConnection) -> QueryResult<usize>
         ))
         .execute(conn)
 }
+
+/// How many deliveries are in this state (`pending`, `failed`, …).
+pub fn count_by_status(conn: &mut DbConnection, status: &str) -> QueryResult<i64> {
+    outbox::table
+        .filter(outbox::status.eq(status))
+        .count()
+        .get_result(conn)
+}

@@ -1,13 +1,12 @@
 //! `GET /healthz` for load balancers: 200 when the database answers, 503 when not.
 
 use actix_web::{HttpResponse, web};
-use diesel::connection::SimpleConnection;
 
 use crate::state::AppState;
 
 /// Checks the database with a trivial query.
 pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
-    let result = state.run(|conn| Ok(conn.batch_execute("SELECT 1")?)).await;
+    let result = state.run(|conn| Ok(crate::db::ping(conn)?)).await;
     match result {
         Ok(()) => HttpResponse::Ok()
             .insert_header(("Cache-Control", "no-store"))
@@ -25,16 +24,7 @@ pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
 /// (newest customers, on the creation index) and a bare HTML render, no session or
 /// template: what the real page is measured against.
 pub async fn ceiling(state: web::Data<AppState>) -> Result<HttpResponse, crate::error::AppError> {
-    use diesel::prelude::*;
-
-    use crate::db::schema::customers;
-    let rows: Vec<(String, Option<String>)> = state.run(|conn| {
-        Ok(customers::table
-            .order((customers::created_at.desc(), customers::id.desc()))
-            .select((customers::public_id, customers::name))
-            .limit(51)
-            .load(conn)?)
-    })
+    let rows = state.run(|conn| Ok(crate::db::listing::list_newest_names(conn, 51)?))
     .await?;
     let mut html = String::from("<!doctype html><title>ceiling</title><table>");
     for (id, name) in rows {

@@ -11,7 +11,6 @@ use sha2::Sha256;
 use crate::db::conversations::Message;
 use crate::db::identities::Identity;
 use crate::db::outbox::{self, Delivery};
-use crate::db::schema::messages;
 use crate::db::{self, DbConnection, DbPool, now, settings};
 use crate::error::AppError;
 
@@ -67,11 +66,7 @@ pub fn backoff(base: Duration, attempts: i32) -> Duration {
 }
 
 fn payload(conn: &mut DbConnection, delivery: &Delivery) -> Result<Payload, AppError> {
-    use diesel::prelude::*;
-    let message: Message = messages::table
-        .find(delivery.message_id)
-        .select(Message::as_select())
-        .first(conn)?;
+    let message: Message = db::conversations::get_message(conn, delivery.message_id)?;
     let identity: Identity = db::identities::get_identity(conn, message.identity_id)?;
     Ok(Payload {
         delivery_id: delivery.id,

@@ -149,9 +149,9 @@ fn demo_data_has_customers_traffic_unknown_contacts_and_one_blacklisted_customer
     let pool = crate::helpers::connect(&url);
     let mut conn = pool.get().unwrap();
     clientele::db::run_migrations(&mut conn).unwrap();
-    assert_eq!(clientele::services::demo::seed(&mut conn, 20).unwrap(), 20);
+    assert_eq!(clientele::cli::demo::seed(&mut conn, 20).unwrap(), 20);
     assert_eq!(
-        clientele::services::demo::seed(&mut conn, 20).unwrap(),
+        clientele::cli::demo::seed(&mut conn, 20).unwrap(),
         0,
         "seeding twice adds nothing"
     );

@@ -39,20 +39,12 @@ async fn page(
     errors: FieldErrors,
 ) -> Result<HttpResponse, AppError> {
     let (url, secret, found, pending, failed) = state.run(|conn| {
-        use crate::db::schema::outbox;
-        use diesel::prelude::*;
-        let count = |conn: &mut db::DbConnection, status: &str| -> Result<i64, AppError> {
-            Ok(outbox::table
-                .filter(outbox::status.eq(status))
-                .count()
-                .get_result(conn)?)
-        };
         Ok((
             settings::find_setting(conn, WEBHOOK_URL)?.unwrap_or_default(),
             settings::find_setting(conn, WEBHOOK_SECRET)?,
             tokens::list_tokens(conn)?,
-            count(conn, "pending")?,
-            count(conn, "failed")?,
+            db::outbox::count_by_status(conn, "pending")?,
+            db::outbox::count_by_status(conn, "failed")?,
         ))
     })
     .await?;

@@ -1,4 +1,6 @@
-//! The subcommands: serve, migrate, users.
+//! The subcommands: serve, migrate, users, tokens, generate; and the demo data `serve --demo` adds.
+
+pub mod demo;
 
 use std::io::BufRead;
 
@@ -31,7 +33,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let pool = db::connect(&url, 1)?;
             let mut conn = pool.get()?;
             db::run_migrations(&mut conn)?;
-            let took = crate::services::generate::generate(&mut conn, customers, seed)?;
+            let took = crate::db::generate::generate(&mut conn, customers, seed)?;
             println!(
                 "Added {customers} customers in {:.1} s.",
                 took.as_secs_f64()
@@ -61,7 +63,7 @@ fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
                 println!("Created the demo agent account.\n  username: agent\n  password: {password}");
             }
             if demo {
-                let created = crate::services::demo::seed(&mut conn, 300).map_err(anyhow_of)?;
+                let created = demo::seed(&mut conn, 300).map_err(anyhow_of)?;
                 if created > 0 {
                     println!("Created {created} demo customers with conversations.");
                 }
