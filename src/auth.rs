@@ -16,6 +16,7 @@ use serde::Serialize;
 
 use crate::db::{self, types::UserId, users::User};
 use crate::domain::Role;
+use crate::domain::customer::Actor;
 use crate::domain::password::random_hex;
 use crate::error::AppError;
 use crate::page::{Flash, FlashKind};
@@ -154,7 +155,7 @@ impl SignedIn {
             let user = db::users::find_user(conn, user_id)?;
             let toggle = match &user {
                 Some(u) if u.role() < Role::Supervisor => {
-                    db::settings::is_enabled(conn, db::settings::CUSTOMERS_PAGE_FOR_AGENTS)?
+                    db::settings::is_enabled(conn, crate::db::types::Setting::CustomersPageForAgents)?
                 }
                 _ => false,
             };
@@ -204,6 +205,14 @@ impl CurrentUser {
     /// The account's role.
     pub fn role(&self) -> Role {
         self.user.role()
+    }
+
+    /// This staff member as History and the audit log record them.
+    pub fn actor(&self) -> Actor {
+        Actor::User {
+            id: self.user.id.0,
+            name: self.user.display_name.clone(),
+        }
     }
 }
 
@@ -283,6 +292,15 @@ impl FromRequest for CustomersUser {
 pub struct Integration {
     /// The token's name, recorded as the author of changes.
     pub token_name: String,
+}
+
+impl Integration {
+    /// This integration as History records it.
+    pub fn actor(&self) -> Actor {
+        Actor::Integration {
+            name: self.token_name.clone(),
+        }
+    }
 }
 
 impl FromRequest for Integration {

@@ -8,6 +8,7 @@ use crate::config::{Cli, Command, Settings, TokensCommand, UsersCommand};
 use crate::db::{self, DatabaseUrl, DbConnection};
 use crate::domain::password::hash_password;
 use crate::domain::user::{NewPassword, Username};
+use crate::domain::customer::Actor;
 use crate::error::AppError;
 use crate::services::accounts::{self, AccountInput};
 use crate::startup::Application;
@@ -130,7 +131,7 @@ fn users(conn: &mut DbConnection, command: UsersCommand) -> anyhow::Result<()> {
 fn tokens(conn: &mut DbConnection, command: TokensCommand) -> anyhow::Result<()> {
     match command {
         TokensCommand::Create { name } => {
-            let secret = crate::services::tokens::create_token(conn, &name, "command line")
+            let secret = crate::services::tokens::create_token(conn, &Actor::System, &name)
                 .map_err(invalid)?;
             println!("{secret}");
         }

@@ -3,6 +3,7 @@
 use diesel::prelude::*;
 
 use super::schema::audit_log;
+use super::types::AuditAction;
 use super::{DbConnection, now};
 
 /// Records one staff action.
@@ -10,7 +11,7 @@ pub fn insert_audit(
     conn: &mut DbConnection,
     actor_id: Option<i64>,
     actor_name: &str,
-    action: &str,
+    action: AuditAction,
     subject: &str,
     detail: &str,
 ) -> QueryResult<usize> {

@@ -3,12 +3,13 @@
 use diesel::prelude::*;
 
 use super::schema::app_settings;
+use super::types::Setting;
 use super::{DbConnection, now};
 
 /// The value stored under `key`, if any.
-pub fn find_setting(conn: &mut DbConnection, key: &str) -> QueryResult<Option<String>> {
+pub fn find_setting(conn: &mut DbConnection, key: Setting) -> QueryResult<Option<String>> {
     app_settings::table
-        .find(key)
+        .find(key.as_str())
         .select(app_settings::value)
         .first(conn)
         .optional()
@@ -18,11 +19,11 @@ pub fn find_setting(conn: &mut DbConnection, key: &str) -> QueryResult<Option<St
 /// won. Instances starting at once on one database all end up with the same value.
 pub fn insert_setting_if_absent(
     conn: &mut DbConnection,
-    key: &str,
+    key: Setting,
     value: &str,
 ) -> QueryResult<String> {
     let row = (
-        app_settings::key.eq(key),
+        app_settings::key.eq(key.as_str()),
         app_settings::value.eq(value),
         app_settings::updated_at.eq(now()),
     );
@@ -31,15 +32,15 @@ pub fn insert_setting_if_absent(
         .on_conflict_do_nothing()
         .execute(c)?);
     app_settings::table
-        .find(key)
+        .find(key.as_str())
         .select(app_settings::value)
         .first(conn)
 }
 
 /// Stores `value` under `key`, replacing any earlier value.
-pub fn upsert_setting(conn: &mut DbConnection, key: &str, value: &str) -> QueryResult<()> {
+pub fn upsert_setting(conn: &mut DbConnection, key: Setting, value: &str) -> QueryResult<()> {
     let row = (
-        app_settings::key.eq(key),
+        app_settings::key.eq(key.as_str()),
         app_settings::value.eq(value),
         app_settings::updated_at.eq(now()),
     );
@@ -56,10 +57,7 @@ pub fn upsert_setting(conn: &mut DbConnection, key: &str, value: &str) -> QueryR
     Ok(())
 }
 
-/// The feature toggle "Customers page in agent mode" (off by default).
-pub const CUSTOMERS_PAGE_FOR_AGENTS: &str = "feature.customers_page_for_agents";
-
 /// Whether a boolean setting is on.
-pub fn is_enabled(conn: &mut DbConnection, key: &str) -> QueryResult<bool> {
+pub fn is_enabled(conn: &mut DbConnection, key: Setting) -> QueryResult<bool> {
     Ok(find_setting(conn, key)?.as_deref() == Some("on"))
 }

@@ -84,3 +84,143 @@ id_type!(
     /// A message's id.
     MessageId
 );
+
+/// Gives a type with `as_str` and `FromStr` a TEXT column on both backends: stored as its
+/// name, read back through `FromStr` (an unknown stored name is an error, not a guess).
+macro_rules! text_column {
+    ($name:ty) => {
+        impl<DB: Backend> FromSql<diesel::sql_types::Text, DB> for $name
+        where
+            String: FromSql<diesel::sql_types::Text, DB>,
+        {
+            fn from_sql(bytes: DB::RawValue<'_>) -> deserialize::Result<Self> {
+                let raw = String::from_sql(bytes)?;
+                raw.parse::<$name>().map_err(Into::into)
+            }
+        }
+
+        impl<DB: Backend> ToSql<diesel::sql_types::Text, DB> for $name
+        where
+            str: ToSql<diesel::sql_types::Text, DB>,
+        {
+            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, DB>) -> serialize::Result {
+                self.as_str().to_sql(out)
+            }
+        }
+    };
+}
+
+/// Declares a stored state: an enum with one string per variant, used as a TEXT column
+/// on both backends, in templates (`Display`) and in JSON (as its string).
+macro_rules! stored_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash,
+            diesel::expression::AsExpression, diesel::deserialize::FromSqlRow,
+        )]
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        pub enum $name {
+            $($(#[$vmeta])* $variant),+
+        }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The stored name.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text),+
+                }
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = String;
+
+            fn from_str(raw: &str) -> Result<Self, String> {
+                match raw {
+                    $($text => Ok($name::$variant),)+
+                    other => Err(format!("unknown {} {other:?}", stringify!($name))),
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl PartialEq<&str> for $name {
+            fn eq(&self, other: &&str) -> bool {
+                self.as_str() == *other
+            }
+        }
+
+        text_column!($name);
+    };
+}
+
+stored_enum!(
+    /// What a staff action in the audit log was.
+    AuditAction {
+        /// A feature toggle or the organisation's time zone.
+        FeatureChanged => "feature_changed",
+        /// The self-service settings.
+        SelfServiceChanged => "self_service_changed",
+        /// The context card's attributes.
+        CardChanged => "card_changed",
+        /// A custom property was created.
+        PropertyCreated => "property_created",
+        /// A property's label, choices, order or access changed.
+        PropertyUpdated => "property_updated",
+        /// A custom property and its values were deleted.
+        PropertyDeleted => "property_deleted",
+        /// A tag was created.
+        TagCreated => "tag_created",
+        /// A tag was renamed or recoloured.
+        TagUpdated => "tag_updated",
+        /// A tag was deleted.
+        TagDeleted => "tag_deleted",
+        /// The webhook URL or its secret.
+        WebhookChanged => "webhook_changed",
+        /// An API token was created.
+        TokenCreated => "token_created",
+        /// An API token was revoked.
+        TokenRevoked => "token_revoked",
+        /// Customers were exported.
+        CustomersExported => "customers.exported",
+    }
+);
+
+stored_enum!(
+    /// The key of an installation-wide setting: the one list of what can be set.
+    Setting {
+        /// "Customers page in agent mode" (`on` / `off`).
+        CustomersPageForAgents => "feature.customers_page_for_agents",
+        /// The organisation's IANA time zone (what "this week" means).
+        OrgTimeZone => "org.time_zone",
+        /// The organisation's name, shown to customers.
+        OrgName => "org.name",
+        /// Self-service on or off.
+        SelfServiceEnabled => "selfservice.enabled",
+        /// The keyword customers text to get their link.
+        SelfServiceKeyword => "selfservice.keyword",
+        /// How many hours a link stays valid.
+        SelfServiceTtlHours => "selfservice.ttl_hours",
+        /// Where outbound messages are delivered.
+        WebhookUrl => "outbound.webhook_url",
+        /// The secret that signs deliveries.
+        WebhookSecret => "outbound.webhook_secret",
+        /// The generated key that signs session cookies.
+        SessionSigningKey => "session_signing_key",
+    }
+);

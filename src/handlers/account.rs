@@ -8,9 +8,9 @@ use serde::Deserialize;
 use super::page::{PageContext, render, render_status};
 use crate::page::FlashKind;
 use crate::auth::SignedIn;
-use crate::db;
 use crate::domain::FieldErrors;
-use crate::domain::password::{hash_password, verify_password};
+use crate::domain::password::verify_password;
+use crate::services::accounts;
 use crate::domain::user::NewPassword;
 use crate::error::{AppError, see_other};
 use crate::state::AppState;
@@ -81,12 +81,9 @@ pub async fn change_password(
             return render_status(&page, StatusCode::UNPROCESSABLE_ENTITY);
         }
     };
-    let updated = state.run(move |conn| {
-        let hash = hash_password(&new_password)?;
-        Ok(db::transaction(conn, |conn| {
-            db::users::update_password(conn, user.id, &hash, false, true)
-        })?)
-    })
+    let id = user.id;
+    let updated = state
+        .run(move |conn| accounts::set_password(conn, id, &new_password, false))
     .await?;
     signed_in.session.sign_in(&updated)?;
     signed_in.session.flash(

@@ -9,17 +9,9 @@ use crate::auth::CurrentUser;
 use crate::db::types::ConversationId;
 use crate::db::{conversations, customers, identities};
 use crate::domain::FieldErrors;
-use crate::domain::customer::Actor;
 use crate::error::{AppError, see_other};
 use crate::services::conversations as traffic;
 use crate::state::AppState;
-
-fn actor_of(current: &CurrentUser) -> Actor {
-    Actor::User {
-        id: current.user.id.0,
-        name: current.user.display_name.clone(),
-    }
-}
 
 /// Where to go after an action: the form's `back` if it is a local path, else the profile.
 #[derive(Debug, Default, Deserialize)]
@@ -48,7 +40,7 @@ pub async fn link(
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     let id = ConversationId(path.into_inner());
-    let actor = actor_of(&current);
+    let actor = current.actor();
     let public_id = form.customer_id.trim().to_owned();
     let target = public_id.clone();
     let result = state.run(move |conn| {
@@ -89,7 +81,7 @@ pub async fn link_new(
     form: web::Form<LinkForm>,
 ) -> Result<HttpResponse, AppError> {
     let id = ConversationId(path.into_inner());
-    let actor = actor_of(&current);
+    let actor = current.actor();
     let created = state.run(move |conn| {
         let conversation = conversations::get_conversation(conn, id)?;
         let identity = identities::get_identity(conn, conversation.identity_id)?;
@@ -121,7 +113,7 @@ pub async fn unlink(
     form: web::Form<LinkForm>,
 ) -> Result<HttpResponse, AppError> {
     let id = ConversationId(path.into_inner());
-    let actor = actor_of(&current);
+    let actor = current.actor();
     state.run(move |conn| traffic::unlink(conn, id, &actor)).await?;
     current.session.flash(
         FlashKind::Success,

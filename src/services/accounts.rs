@@ -2,7 +2,11 @@
 
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
-use crate::db::users::{self, NewUser, User};
+use crate::db::users::{self, NewUser, User, UserChanges};
+use crate::db::types::UserId;
+use crate::db::{self, DbPool};
+use crate::domain::password::{dummy_hash, verify_password};
+use crate::domain::throttle;
 use crate::db::{DbConnection, now};
 use crate::domain::password::{hash_password, random_password};
 use crate::domain::user::{DisplayName, NewPassword, TimeZone, Username};
@@ -101,6 +105,129 @@ pub fn create_account(
             Err(AppError::Invalid(errors))
         }
         Err(other) => Err(other.into()),
+    }
+}
+
+/// Sets a new password. `temporary` (a supervisor's reset) forces another change at the
+/// next sign-in; either way every other session of the account ends.
+pub fn set_password(
+    conn: &mut DbConnection,
+    id: UserId,
+    password: &NewPassword,
+    temporary: bool,
+) -> Result<User, AppError> {
+    let hash = hash_password(password)?;
+    Ok(db::transaction(conn, |conn| {
+        users::update_password(conn, id, &hash, temporary, true)
+    })?)
+}
+
+/// Saves an account's name, role and time zone. Demoting the last active supervisor is
+/// refused (`None`): someone must be left to manage the others.
+pub fn update_account(
+    conn: &mut DbConnection,
+    id: UserId,
+    display_name: &DisplayName,
+    role: Role,
+    time_zone: &TimeZone,
+) -> Result<Option<User>, AppError> {
+    Ok(db::transaction(conn, |conn| {
+        let user = users::get_user(conn, id)?;
+        let demotes_supervisor =
+            user.role() == Role::Supervisor && role < Role::Supervisor && user.active;
+        if demotes_supervisor && users::count_active_supervisors(conn)? <= 1 {
+            return Ok(None);
+        }
+        let changes = UserChanges {
+            display_name: display_name.as_str(),
+            role: role.as_str(),
+            time_zone: time_zone.name(),
+            updated_at: now(),
+        };
+        users::update_user(conn, id, &changes).map(Some)
+    })?)
+}
+
+/// Deactivates (signing the account out everywhere) or reactivates an account. The last
+/// active supervisor cannot be deactivated (`None`).
+pub fn set_active(
+    conn: &mut DbConnection,
+    id: UserId,
+    active: bool,
+) -> Result<Option<User>, AppError> {
+    Ok(db::transaction(conn, |conn| {
+        let user = users::get_user(conn, id)?;
+        let last_supervisor = !active
+            && user.active
+            && user.role() == Role::Supervisor
+            && users::count_active_supervisors(conn)? <= 1;
+        if last_supervisor {
+            return Ok(None);
+        }
+        users::update_active(conn, id, active).map(Some)
+    })?)
+}
+
+/// How a sign-in attempt ended.
+pub enum SignIn {
+    /// Too many recent failures for this username or address.
+    Throttled,
+    /// Unknown username or wrong password (never told apart).
+    Wrong,
+    /// The password is right but the account is deactivated.
+    Deactivated,
+    /// Signed in.
+    Success(Box<User>),
+}
+
+/// Checks a sign-in: throttling by username and by address, the password (against a dummy
+/// hash for unknown names, so timing tells nothing), and the failure count. The password
+/// hash is checked with no pooled connection held: argon2 takes tens of milliseconds.
+/// Blocking: call it from `web::block`.
+pub fn sign_in(
+    pool: &DbPool,
+    username: &str,
+    password: &str,
+    address: &str,
+) -> Result<SignIn, AppError> {
+    let user_subject = throttle::username_subject(username);
+    let address_subject = throttle::address_subject(address);
+    let username = username.trim().to_lowercase();
+    let since = now() - throttle::WINDOW;
+    let user = {
+        let mut conn = pool.get()?;
+        let by_user = db::sign_in::count_failures_since(&mut conn, &user_subject, since)?;
+        let by_address = db::sign_in::count_failures_since(&mut conn, &address_subject, since)?;
+        if throttle::is_throttled(by_user, by_address) {
+            return Ok(SignIn::Throttled);
+        }
+        users::find_user_by_username(&mut conn, &username)?
+    };
+    let hash = user
+        .as_ref()
+        .map_or(dummy_hash(), |u| u.password_hash.as_str());
+    let matches = verify_password(password, hash);
+    let mut conn = pool.get()?;
+    // The writes take the writer's turn like any transaction (see `db::transaction`): a
+    // sign-in waits for at most one batch of an import.
+    match user {
+        Some(user) if matches => {
+            db::transaction(&mut conn, |conn| {
+                db::sign_in::delete_failures(conn, &user_subject)
+            })?;
+            if user.active {
+                Ok(SignIn::Success(Box::new(user)))
+            } else {
+                Ok(SignIn::Deactivated)
+            }
+        }
+        _ => {
+            db::transaction(&mut conn, |conn| {
+                db::sign_in::insert_failures(conn, &[&user_subject, &address_subject])?;
+                db::sign_in::delete_failures_before(conn, since)
+            })?;
+            Ok(SignIn::Wrong)
+        }
     }
 }
 

@@ -14,10 +14,6 @@ use crate::db::outbox::{self, Delivery};
 use crate::db::{self, DbConnection, DbPool, now, settings};
 use crate::error::AppError;
 
-/// Setting: where outbound messages are POSTed.
-pub const WEBHOOK_URL: &str = "outbound.webhook_url";
-/// Setting: the key of the signature header.
-pub const WEBHOOK_SECRET: &str = "outbound.webhook_secret";
 /// The signature header: `sha256=<hex of HMAC(secret, "<timestamp>.<body>")>`.
 pub const SIGNATURE_HEADER: &str = "X-Clientele-Signature";
 /// The timestamp header the signature covers.
@@ -83,11 +79,11 @@ fn payload(conn: &mut DbConnection, delivery: &Delivery) -> Result<Payload, AppE
 /// One pass over the due deliveries. Returns how many were attempted.
 pub fn deliver_due(pool: &DbPool, pacing: Pacing) -> Result<usize, AppError> {
     let mut conn = pool.get()?;
-    let Some(url) = settings::find_setting(&mut conn, WEBHOOK_URL)?.filter(|u| !u.is_empty())
+    let Some(url) = settings::find_setting(&mut conn, crate::db::types::Setting::WebhookUrl)?.filter(|u| !u.is_empty())
     else {
         return Ok(0);
     };
-    let secret = settings::find_setting(&mut conn, WEBHOOK_SECRET)?.unwrap_or_default();
+    let secret = settings::find_setting(&mut conn, crate::db::types::Setting::WebhookSecret)?.unwrap_or_default();
     let due = outbox::list_due(&mut conn, 20)?;
     let agent = ureq::Agent::config_builder()
         .timeout_global(Some(Duration::from_secs(10)))

@@ -13,7 +13,9 @@ use crate::db::identities;
 use crate::db::listing::{self, CustomerFilter};
 use crate::db::properties::Property;
 use crate::db::tags;
-use crate::db::types::CustomerId;
+use crate::db::types::{AuditAction, CustomerId};
+use crate::domain::customer::Actor;
+use crate::services::audit;
 use crate::domain::Role;
 use crate::services::profiles::value_of;
 
@@ -112,6 +114,61 @@ pub fn write_batch<W: std::io::Write>(
         out.write_record(None::<&[u8]>).map_err(fail)?;
     }
     Ok(Some((rows.len(), last)))
+}
+
+/// Writes the whole export as CSV chunks of about one batch each (a BOM first, so
+/// spreadsheet programs read UTF-8), handing each to `send` until it returns `false` (the
+/// client went away); then records the export with what it covered and its row count.
+pub fn write_all(
+    conn: &mut DbConnection,
+    plan: &ExportPlan,
+    actor: &Actor,
+    described: &str,
+    mut send: impl FnMut(Vec<u8>) -> bool,
+) {
+    let mut out = csv::Writer::from_writer(Vec::with_capacity(64 * 1024));
+    let mut first = b"\xEF\xBB\xBF".to_vec();
+    if out.write_record(plan.header()).is_err() {
+        return;
+    }
+    let (mut after, mut rows) = (CustomerId(0), 0_usize);
+    loop {
+        let done = match write_batch(conn, plan, after, &mut out) {
+            Ok(Some((count, last))) => {
+                rows += count;
+                after = last;
+                false
+            }
+            Ok(None) => true,
+            Err(error) => {
+                tracing::warn!(%error, "export stopped");
+                true
+            }
+        };
+        let mut chunk = std::mem::take(&mut first);
+        match out.into_inner() {
+            Ok(buffer) => chunk.extend_from_slice(&buffer),
+            Err(_) => return,
+        }
+        out = csv::WriterBuilder::new()
+            .has_headers(false)
+            .from_writer(Vec::with_capacity(64 * 1024));
+        if !send(chunk) {
+            tracing::info!(rows, "export cancelled by the client");
+            break;
+        }
+        if done {
+            break;
+        }
+    }
+    let detail = format!("{described} ({rows} rows)");
+    // In a transaction, to take the writer's turn (see `db::transaction`).
+    let recorded = crate::db::transaction(conn, |conn| {
+        audit::record(conn, actor, AuditAction::CustomersExported, "customers", &detail)
+    });
+    if let Err(error) = recorded {
+        tracing::warn!(%error, "export not recorded");
+    }
 }
 
 #[cfg(test)]

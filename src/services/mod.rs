@@ -2,6 +2,7 @@
 //! every path that performs them (pages, CLI, API, import).
 
 pub mod accounts;
+pub mod audit;
 pub mod conversations;
 pub mod inbound;
 pub mod delivery;
@@ -9,5 +10,8 @@ pub mod export;
 pub mod import;
 pub mod jobs;
 pub mod profiles;
+pub mod properties;
 pub mod selfservice;
+pub mod settings;
+pub mod tags;
 pub mod tokens;

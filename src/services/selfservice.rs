@@ -5,21 +5,13 @@ use chrono::{NaiveDateTime, TimeDelta};
 
 use crate::db::identities;
 use crate::db::links::{self, Link};
-use crate::db::types::{CustomerId, IdentityId};
+use crate::db::types::{AuditAction, CustomerId, IdentityId, Setting};
 use crate::db::{DbConnection, customers, now, settings};
+use crate::domain::customer::Actor;
 use crate::domain::password::random_hex;
 use crate::error::AppError;
 use crate::services::conversations::{self as traffic, Author, Opening, Reuse};
 use crate::services::tokens::hash_token;
-
-/// Setting: self-service on or off.
-pub const ENABLED: &str = "selfservice.enabled";
-/// Setting: the keyword customers text to get their link.
-pub const KEYWORD: &str = "selfservice.keyword";
-/// Setting: how many hours a link stays valid.
-pub const TTL_HOURS: &str = "selfservice.ttl_hours";
-/// Setting: the organisation's name, shown to customers.
-pub const ORG_NAME: &str = "org.name";
 
 /// How long the customer session started by a link lasts.
 pub const SESSION_MINUTES: i64 = 30;
@@ -36,12 +28,31 @@ pub struct Config {
 /// Reads the settings (defaults: on, `profile`, 24 h, "Clientele").
 pub fn config(conn: &mut DbConnection) -> Result<Config, AppError> {
     Ok(Config {
-        enabled: settings::find_setting(conn, ENABLED)?.as_deref() != Some("off"),
-        keyword: settings::find_setting(conn, KEYWORD)?.unwrap_or_else(|| "profile".to_owned()),
-        ttl_hours: settings::find_setting(conn, TTL_HOURS)?
+        enabled: settings::find_setting(conn, Setting::SelfServiceEnabled)?.as_deref() != Some("off"),
+        keyword: settings::find_setting(conn, Setting::SelfServiceKeyword)?.unwrap_or_else(|| "profile".to_owned()),
+        ttl_hours: settings::find_setting(conn, Setting::SelfServiceTtlHours)?
             .and_then(|h| h.parse().ok())
             .unwrap_or(24),
-        org_name: settings::find_setting(conn, ORG_NAME)?.unwrap_or_else(|| "Clientele".to_owned()),
+        org_name: settings::find_setting(conn, Setting::OrgName)?.unwrap_or_else(|| "Clientele".to_owned()),
+    })
+}
+
+/// Saves the self-service settings.
+pub fn save_config(conn: &mut DbConnection, actor: &Actor, config: &Config) -> Result<(), AppError> {
+    crate::db::transaction(conn, |conn| {
+        let enabled = crate::services::settings::on_off(config.enabled);
+        settings::upsert_setting(conn, Setting::SelfServiceEnabled, enabled)?;
+        settings::upsert_setting(conn, Setting::SelfServiceKeyword, &config.keyword)?;
+        let ttl = config.ttl_hours.to_string();
+        settings::upsert_setting(conn, Setting::SelfServiceTtlHours, &ttl)?;
+        settings::upsert_setting(conn, Setting::OrgName, &config.org_name)?;
+        crate::services::audit::record(
+            conn,
+            actor,
+            AuditAction::SelfServiceChanged,
+            &config.keyword,
+            &format!("enabled={}, ttl={}h", config.enabled, config.ttl_hours),
+        )
     })
 }
 

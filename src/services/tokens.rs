@@ -2,7 +2,10 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::db::{DbConnection, tokens};
+use crate::db::types::AuditAction;
+use crate::db::{self, DbConnection, tokens};
+use crate::domain::customer::Actor;
+use crate::services::audit;
 use crate::domain::FieldErrors;
 use crate::domain::password::random_hex;
 use crate::error::AppError;
@@ -16,11 +19,7 @@ pub fn hash_token(token: &str) -> String {
 }
 
 /// Creates a token named `name` and returns its secret (the only time it exists).
-pub fn create_token(
-    conn: &mut DbConnection,
-    name: &str,
-    created_by: &str,
-) -> Result<String, AppError> {
+pub fn create_token(conn: &mut DbConnection, actor: &Actor, name: &str) -> Result<String, AppError> {
     let name = name.trim();
     let mut errors = FieldErrors::default();
     if name.is_empty() || name.chars().count() > 80 {
@@ -35,12 +34,23 @@ pub fn create_token(
         return Err(AppError::Invalid(errors));
     }
     let secret = format!("{PREFIX}{}", random_hex(32));
-    tokens::insert_token(
-        conn,
-        name,
-        &hash_token(&secret),
-        &secret[..PREFIX.len() + 6],
-        created_by,
-    )?;
+    db::transaction(conn, |conn| {
+        tokens::insert_token(
+            conn,
+            name,
+            &hash_token(&secret),
+            &secret[..PREFIX.len() + 6],
+            &actor.name(),
+        )?;
+        audit::record(conn, actor, AuditAction::TokenCreated, name, "")
+    })?;
     Ok(secret)
+}
+
+/// Revokes a token: it stops working at once.
+pub fn revoke_token(conn: &mut DbConnection, actor: &Actor, id: i64) -> Result<(), AppError> {
+    db::transaction(conn, |conn| {
+        tokens::revoke(conn, id)?;
+        audit::record(conn, actor, AuditAction::TokenRevoked, &id.to_string(), "")
+    })
 }

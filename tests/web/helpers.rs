@@ -286,7 +286,7 @@ impl TestApp {
         self.with_db(|conn| {
             settings::upsert_setting(
                 conn,
-                settings::CUSTOMERS_PAGE_FOR_AGENTS,
+                clientele::db::types::Setting::CustomersPageForAgents,
                 if on { "on" } else { "off" },
             )
         })
@@ -324,7 +324,7 @@ impl TestApp {
 impl TestApp {
     /// A new API token's secret.
     pub fn api_token(&self, name: &str) -> String {
-        self.with_db(|conn| clientele::services::tokens::create_token(conn, name, "tests"))
+        self.with_db(|conn| clientele::services::tokens::create_token(conn, &clientele::domain::customer::Actor::System, name))
             .expect("token")
     }
 

@@ -393,7 +393,7 @@ async fn agents_cannot_manage_properties_tags_or_features() {
     assert!(!app.with_db(|conn| {
         clientele::db::settings::is_enabled(
             conn,
-            clientele::db::settings::CUSTOMERS_PAGE_FOR_AGENTS,
+            clientele::db::types::Setting::CustomersPageForAgents,
         )
         .unwrap()
     }));

@@ -17,17 +17,10 @@ use crate::db::properties::{self, Property};
 use crate::db::types::{CustomerId, TagId};
 use crate::db::{DbConnection, identities, orders, tags};
 use crate::domain::FieldErrors;
-use crate::domain::customer::Actor;
 use crate::error::{ApiError, AppError};
 use crate::services::conversations as traffic;
 use crate::services::profiles::{self, EditOutcome, Editor, ProfileEdit};
 use crate::state::AppState;
-
-fn actor(integration: &Integration) -> Actor {
-    Actor::Integration {
-        name: integration.token_name.clone(),
-    }
-}
 
 fn field_error(field: &str, message: impl Into<String>) -> AppError {
     let mut errors = FieldErrors::default();
@@ -250,7 +243,7 @@ pub async fn create(
     body: web::Json<CustomerBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
-    let actor = actor(&integration);
+    let actor = integration.actor();
     let created = state.run(move |conn| {
         let registry = properties::list_properties(conn)?;
         let edit = edit_from(&body, &registry)?;
@@ -300,7 +293,7 @@ pub async fn patch(
     body: web::Json<CustomerBody>,
 ) -> Result<HttpResponse, ApiError> {
     let (public_id, body) = (path.into_inner(), body.into_inner());
-    let actor = actor(&integration);
+    let actor = integration.actor();
     let updated = state.run(move |conn| {
         let customer = find(conn, &public_id)?;
         let registry = properties::list_properties(conn)?;
@@ -353,7 +346,7 @@ pub async fn add_identity(
     body: web::Json<IdentityBody>,
 ) -> Result<HttpResponse, ApiError> {
     let (public_id, body) = (path.into_inner(), body.into_inner());
-    let actor = actor(&integration);
+    let actor = integration.actor();
     let updated = state.run(move |conn| {
         let customer = find(conn, &public_id)?;
         traffic::add_identity(conn, customer.id, &body.channel, &body.external_id, &actor)?;
@@ -377,7 +370,7 @@ pub async fn remove_identity(
     path: web::Path<(String, String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (public_id, channel, external) = path.into_inner();
-    let actor = actor(&integration);
+    let actor = integration.actor();
     state.run(move |conn| {
         let customer = find(conn, &public_id)?;
         let channel: crate::domain::channel::Channel = channel
@@ -425,7 +418,7 @@ pub async fn add_tag(
     body: web::Json<TagBody>,
 ) -> Result<HttpResponse, ApiError> {
     let (public_id, name) = (path.into_inner(), body.into_inner().tag);
-    let actor = actor(&integration);
+    let actor = integration.actor();
     let updated = state.run(move |conn| {
         let customer = find(conn, &public_id)?;
         let tag = tag_named(conn, &name)?;
@@ -450,7 +443,7 @@ pub async fn remove_tag(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (public_id, name) = path.into_inner();
-    let actor = actor(&integration);
+    let actor = integration.actor();
     state.run(move |conn| {
         let customer = find(conn, &public_id)?;
         let tag = tag_named(conn, &name)?;

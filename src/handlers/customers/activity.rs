@@ -8,7 +8,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::{ProfileHeader, actor_of, load};
+use super::{ProfileHeader, load};
 use crate::page::FlashKind;
 use crate::auth::CustomersUser;
 use crate::db::conversations::{self, Conversation, Message};
@@ -150,7 +150,7 @@ pub async fn add_identity(
     let public_id = path.into_inner();
     let form = form.into_inner();
     let loaded = load(&state, public_id.clone()).await?;
-    let actor = actor_of(&user);
+    let actor = user.0.actor();
     let (channel, external) = (form.channel.clone(), form.external_id.clone());
     let result = state.run(move |conn| {
         traffic::add_identity(conn, loaded.customer.id, &channel, &external, &actor)
@@ -184,7 +184,7 @@ pub async fn remove_identity(
 ) -> Result<HttpResponse, AppError> {
     let (public_id, identity) = path.into_inner();
     let loaded = load(&state, public_id.clone()).await?;
-    let actor = actor_of(&user);
+    let actor = user.0.actor();
     state.run(move |conn| {
         traffic::remove_identity(conn, loaded.customer.id, IdentityId(identity), &actor)
     })
@@ -432,7 +432,7 @@ pub async fn blacklist(
 ) -> Result<HttpResponse, AppError> {
     let public_id = path.into_inner();
     let loaded = load(&state, public_id.clone()).await?;
-    let actor = actor_of(&user);
+    let actor = user.0.actor();
     let reason = form.into_inner().reason;
     let result = state.run(move |conn| {
         traffic::set_blacklisted(conn, loaded.customer.id, Some(&reason), &actor)
@@ -460,7 +460,7 @@ pub async fn unblacklist(
 ) -> Result<HttpResponse, AppError> {
     let public_id = path.into_inner();
     let loaded = load(&state, public_id.clone()).await?;
-    let actor = actor_of(&user);
+    let actor = user.0.actor();
     state.run(move |conn| {
         traffic::set_blacklisted(conn, loaded.customer.id, None, &actor)
     })

@@ -13,10 +13,9 @@ use super::filter;
 use crate::page::FlashKind;
 use crate::auth::CustomersUser;
 use crate::db::listing::CustomerFilter;
-use crate::db::types::CustomerId;
-use crate::db::{self, audit, customers};
+use crate::db::{self, customers};
 use crate::error::AppError;
-use crate::services::export::{ExportPlan, write_batch};
+use crate::services::export::{ExportPlan, write_all};
 use crate::state::AppState;
 
 /// The download body: chunks as the exporting task produces them.
@@ -89,7 +88,7 @@ async fn stream(
     .await?;
     let (sender, receiver) = tokio::sync::mpsc::channel(4);
     let pool = state.pool.clone();
-    let (actor_id, actor_name) = (user.0.user.id.0, user.0.user.display_name.clone());
+    let actor = user.0.actor();
     actix_web::rt::task::spawn_blocking(move || {
         let mut conn = match pool.get() {
             Ok(conn) => conn,
@@ -98,58 +97,9 @@ async fn stream(
                 return;
             }
         };
-        let mut out = csv::Writer::from_writer(Vec::with_capacity(64 * 1024));
-        // A BOM so spreadsheet programs read the file as UTF-8.
-        let mut first = b"\xEF\xBB\xBF".to_vec();
-        if out.write_record(plan.header()).is_err() {
-            return;
-        }
-        let (mut after, mut rows) = (CustomerId(0), 0_usize);
-        loop {
-            let batch = write_batch(&mut conn, &plan, after, &mut out);
-            let done = match batch {
-                Ok(Some((count, last))) => {
-                    rows += count;
-                    after = last;
-                    false
-                }
-                Ok(None) => true,
-                Err(error) => {
-                    tracing::warn!(%error, "export stopped");
-                    true
-                }
-            };
-            let mut chunk = std::mem::take(&mut first);
-            match out.into_inner() {
-                Ok(buffer) => chunk.extend_from_slice(&buffer),
-                Err(_) => return,
-            }
-            out = csv::WriterBuilder::new()
-                .has_headers(false)
-                .from_writer(Vec::with_capacity(64 * 1024));
-            if sender.blocking_send(Ok(Bytes::from(chunk))).is_err() {
-                tracing::info!(rows, "export cancelled by the client");
-                break;
-            }
-            if done {
-                break;
-            }
-        }
-        let detail = format!("{described} ({rows} rows)");
-        // In a transaction, to take the writer's turn (see `db::transaction`).
-        let recorded = db::transaction(&mut conn, |conn| {
-            audit::insert_audit(
-                conn,
-                Some(actor_id),
-                &actor_name,
-                "customers.exported",
-                "customers",
-                &detail,
-            )
+        write_all(&mut conn, &plan, &actor, &described, |chunk| {
+            sender.blocking_send(Ok(Bytes::from(chunk))).is_ok()
         });
-        if let Err(error) = recorded {
-            tracing::warn!(%error, "export not recorded");
-        }
     });
     let name = format!("customers-{}.csv", db::now().format("%Y%m%d-%H%M"));
     Ok(HttpResponse::Ok()

@@ -16,9 +16,6 @@ use crate::domain::period::Period;
 use crate::domain::property::PropertyKind;
 use crate::domain::search::FuzzyQuery;
 
-/// Setting: the organisation's time zone (what "today" and "this week" mean).
-pub const ORG_TIME_ZONE: &str = "org.time_zone";
-
 /// The filters as the form shows them (and the URL carries them).
 #[derive(Default)]
 pub struct FilterForm {
@@ -139,7 +136,7 @@ pub const NEW_CONDITION_KEYS: [&str; 4] = ["fp", "fo", "fv", "fv2"];
 
 /// The organisation's time zone.
 pub fn org_zone(conn: &mut DbConnection) -> diesel::QueryResult<chrono_tz::Tz> {
-    Ok(settings::find_setting(conn, ORG_TIME_ZONE)?
+    Ok(settings::find_setting(conn, crate::db::types::Setting::OrgTimeZone)?
         .and_then(|z| z.parse().ok())
         .unwrap_or(chrono_tz::UTC))
 }

@@ -6,7 +6,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 
 use super::fields::parse_stored_time;
-use super::{ProfileHeader, actor_of, lifecycle_label, load};
+use super::{ProfileHeader, lifecycle_label, load};
 use crate::page::FlashKind;
 use crate::auth::CustomersUser;
 use crate::db::events::{self, Event};
@@ -194,7 +194,7 @@ pub async fn revert(
     }
     let (public_id, event) = path.into_inner();
     let loaded = load(&state, public_id.clone()).await?;
-    let actor = actor_of(&user);
+    let actor = user.0.actor();
     let result = state.run(move |conn| {
         profiles::revert_event(
             conn,

@@ -9,7 +9,7 @@ use askama::Template;
 
 use super::fields::{FieldGroups, Submitted, field_groups};
 use super::filter::{self, Chip, FilterForm, NEW_CONDITION_KEYS, query_of};
-use super::{actor_of, editor_of, lifecycle_label};
+use super::{editor_of, lifecycle_label};
 use crate::page::FlashKind;
 use crate::auth::CustomersUser;
 use crate::db::listing::{self, Cursor, SortKey};
@@ -323,7 +323,7 @@ pub async fn create(
     let submitted = Submitted::from_pairs(&form);
     let properties = state.run(|conn| Ok(properties::list_properties(conn)?)).await?;
     let edit = submitted.to_edit(&properties, true);
-    let (actor, editor) = (actor_of(&user), editor_of(&user));
+    let (actor, editor) = (user.0.actor(), editor_of(&user));
     let registry = properties.clone();
     let result = state.run(move |conn| {
         profiles::create_customer(conn, &registry, &actor, editor, &edit)

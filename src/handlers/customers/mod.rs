@@ -18,7 +18,7 @@ use crate::db::customers::{self, Customer};
 use crate::db::properties::{self, Property};
 use crate::db::tags::{self, Tag};
 use crate::db::DbConnection;
-use crate::domain::customer::{Actor, Lifecycle};
+use crate::domain::customer::Lifecycle;
 use crate::domain::property::Value;
 use crate::error::AppError;
 use crate::services::profiles::{self, Editor};
@@ -51,14 +51,6 @@ pub fn load_with(conn: &mut DbConnection, public_id: &str) -> Result<Loaded, App
         values,
         tags,
     })
-}
-
-/// The staff member as History records them.
-pub fn actor_of(user: &CustomersUser) -> Actor {
-    Actor::User {
-        id: user.0.user.id.0,
-        name: user.0.user.display_name.clone(),
-    }
 }
 
 /// The staff member as an editor (for access checks).

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use super::fields::{FieldGroups, Submitted, field_groups};
 use super::history::{EventView, event_views};
-use super::{ProfileHeader, actor_of, editor_of, load};
+use super::{ProfileHeader, editor_of, load};
 use crate::page::FlashKind;
 use crate::auth::CustomersUser;
 use crate::db::tags::{self, Tag};
@@ -84,7 +84,7 @@ pub async fn add_note(
 ) -> Result<HttpResponse, AppError> {
     let public_id = path.into_inner();
     let loaded = load(&state, public_id.clone()).await?;
-    let actor = actor_of(&user);
+    let actor = user.0.actor();
     let body = form.body.clone();
     let result = state.run(move |conn| {
         profiles::add_note(conn, loaded.customer.id, &actor, &body)
@@ -176,7 +176,7 @@ pub async fn save_profile(
         .first("version")
         .and_then(|v| v.parse::<i64>().ok());
     let edit = submitted.to_edit(&loaded.properties, submitted.first("lifecycle").is_some());
-    let (actor, editor) = (actor_of(&user), editor_of(&user));
+    let (actor, editor) = (user.0.actor(), editor_of(&user));
     let (id, registry) = (loaded.customer.id, loaded.properties.clone());
     let result = state.run(move |conn| {
         profiles::edit_customer(conn, id, &registry, expected, &actor, editor, &edit)
@@ -303,7 +303,7 @@ async fn set_tag(
     on: bool,
 ) -> Result<HttpResponse, AppError> {
     let loaded = load(&state, public_id.clone()).await?;
-    let actor = actor_of(&user);
+    let actor = user.0.actor();
     let changed = state.run(move |conn| {
         profiles::set_tag(conn, loaded.customer.id, tag, on, &actor)
     })

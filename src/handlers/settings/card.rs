@@ -7,13 +7,12 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
-use super::audit_actor;
+use crate::services::settings::{self, CardRow};
 use crate::page::FlashKind;
 use crate::auth::{CurrentUser, Supervisor};
 use crate::db::card::{self, CardAttribute};
 use crate::db::properties::{self, Property};
-use crate::db::types::PropertyId;
-use crate::db::{self, audit, customers};
+use crate::db::{self, customers};
 use crate::domain::card::{Mode, Section, check_basic_count};
 use crate::domain::property::{PropertyKind, Value};
 use crate::domain::{FieldErrors, Role};
@@ -234,7 +233,7 @@ pub async fn save(
     let (_, parsed) = parse(&registry, &submitted);
     match parsed {
         Ok(config) if !preview => {
-            let (actor_id, actor_name) = audit_actor(&current);
+            let actor = current.actor();
             let summary = config
                 .iter()
                 .filter_map(|a| {
@@ -245,9 +244,9 @@ pub async fn save(
                 })
                 .collect::<Vec<_>>()
                 .join(", ");
-            state.run(move |conn| {
-                crate::db::transaction::<_, AppError, _>(conn, |conn| {
-                    let rows: Vec<(PropertyId, i32, &str, &str)> = config
+            state
+                .run(move |conn| {
+                    let rows: Vec<CardRow<'_>> = config
                         .iter()
                         .map(|a| {
                             (
@@ -258,19 +257,9 @@ pub async fn save(
                             )
                         })
                         .collect();
-                    card::replace_card(conn, &rows)?;
-                    audit::insert_audit(
-                        conn,
-                        actor_id,
-                        &actor_name,
-                        "card_changed",
-                        "Customer context card",
-                        &summary,
-                    )?;
-                    Ok(())
+                    settings::save_card(conn, &actor, &rows, &summary)
                 })
-            })
-            .await?;
+                .await?;
             current.session.flash(
                 FlashKind::Success,
                 "The context card is saved; agents see it at their next page load.",

@@ -4,12 +4,11 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::audit_actor;
 use crate::page::FlashKind;
 use crate::auth::Supervisor;
-use crate::db::{audit, settings};
+use crate::db::settings as stored;
+use crate::services::settings;
 use crate::error::{AppError, see_other};
-use crate::handlers::customers::filter::ORG_TIME_ZONE;
 use crate::handlers::page::{PageContext, render};
 use crate::state::AppState;
 
@@ -29,8 +28,8 @@ pub async fn show(
 ) -> Result<HttpResponse, AppError> {
     let (customers_page_for_agents, time_zone) = state.run(|conn| {
         Ok((
-            settings::is_enabled(conn, settings::CUSTOMERS_PAGE_FOR_AGENTS)?,
-            settings::find_setting(conn, ORG_TIME_ZONE)?.unwrap_or_else(|| "UTC".to_owned()),
+            stored::is_enabled(conn, crate::db::types::Setting::CustomersPageForAgents)?,
+            stored::find_setting(conn, crate::db::types::Setting::OrgTimeZone)?.unwrap_or_else(|| "UTC".to_owned()),
         ))
     })
     .await?;
@@ -72,25 +71,10 @@ pub async fn save(
             );
         }
     };
-    let (actor_id, actor_name) = audit_actor(&current);
-    state.run(move |conn| {
-        settings::upsert_setting(
-            conn,
-            settings::CUSTOMERS_PAGE_FOR_AGENTS,
-            if on { "on" } else { "off" },
-        )?;
-        settings::upsert_setting(conn, ORG_TIME_ZONE, &zone)?;
-        audit::insert_audit(
-            conn,
-            actor_id,
-            &actor_name,
-            "feature_changed",
-            "Customers page in agent mode",
-            if on { "on" } else { "off" },
-        )?;
-        Ok(())
-    })
-    .await?;
+    let actor = current.actor();
+    state
+        .run(move |conn| settings::save_features(conn, &actor, on, &zone))
+        .await?;
     current.session.flash(FlashKind::Success, "Features saved.");
     Ok(see_other("/settings/features"))
 }

@@ -4,17 +4,15 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::audit_actor;
 use crate::page::FlashKind;
 use crate::auth::{CurrentUser, Supervisor};
 use crate::db::tokens::{self, ApiToken};
-use crate::db::{self, audit, settings};
+use crate::db::{self, settings as stored};
 use crate::domain::FieldErrors;
-use crate::domain::password::random_hex;
 use crate::error::{AppError, see_other};
 use crate::handlers::page::{PageContext, render, render_status};
-use crate::services::delivery::{WEBHOOK_SECRET, WEBHOOK_URL};
 use crate::services::tokens as token_service;
+use crate::services::settings;
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -40,8 +38,8 @@ async fn page(
 ) -> Result<HttpResponse, AppError> {
     let (url, secret, found, pending, failed) = state.run(|conn| {
         Ok((
-            settings::find_setting(conn, WEBHOOK_URL)?.unwrap_or_default(),
-            settings::find_setting(conn, WEBHOOK_SECRET)?,
+            stored::find_setting(conn, crate::db::types::Setting::WebhookUrl)?.unwrap_or_default(),
+            stored::find_setting(conn, crate::db::types::Setting::WebhookSecret)?,
             tokens::list_tokens(conn)?,
             db::outbox::count_by_status(conn, "pending")?,
             db::outbox::count_by_status(conn, "failed")?,
@@ -113,26 +111,11 @@ pub async fn save_webhook(
         errors.push("url", "Enter an http:// or https:// URL.");
         return page(&current, &state, None, String::new(), errors).await;
     }
-    let (actor_id, actor_name) = audit_actor(&current);
+    let actor = current.actor();
     let rotate = form.new_secret.is_some();
-    state.run(move |conn| {
-        settings::upsert_setting(conn, WEBHOOK_URL, &url)?;
-        if rotate {
-            settings::upsert_setting(conn, WEBHOOK_SECRET, &random_hex(32))?;
-        } else {
-            settings::insert_setting_if_absent(conn, WEBHOOK_SECRET, &random_hex(32))?;
-        }
-        audit::insert_audit(
-            conn,
-            actor_id,
-            &actor_name,
-            "webhook_changed",
-            &url,
-            if rotate { "secret rotated" } else { "" },
-        )?;
-        Ok(())
-    })
-    .await?;
+    state
+        .run(move |conn| settings::save_webhook(conn, &actor, &url, rotate))
+        .await?;
     current.session.flash(FlashKind::Success, "Webhook saved.");
     Ok(see_other("/settings/integrations"))
 }
@@ -166,21 +149,11 @@ pub async fn create_token(
     form: web::Form<TokenForm>,
 ) -> Result<HttpResponse, AppError> {
     let name = form.into_inner().name;
-    let (actor_id, actor_name) = audit_actor(&current);
+    let actor = current.actor();
     let token_name = name.clone();
-    let result = state.run(move |conn| {
-        let secret = token_service::create_token(conn, &token_name, &actor_name)?;
-        audit::insert_audit(
-            conn,
-            actor_id,
-            &actor_name,
-            "token_created",
-            token_name.trim(),
-            "",
-        )?;
-        Ok(secret)
-    })
-    .await;
+    let result = state
+        .run(move |conn| token_service::create_token(conn, &actor, &token_name))
+        .await;
     match result {
         Ok(secret) => {
             page(
@@ -204,20 +177,10 @@ pub async fn revoke_token(
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
-    let (actor_id, actor_name) = audit_actor(&current);
-    state.run(move |conn| {
-        tokens::revoke(conn, id)?;
-        audit::insert_audit(
-            conn,
-            actor_id,
-            &actor_name,
-            "token_revoked",
-            &id.to_string(),
-            "",
-        )?;
-        Ok(())
-    })
-    .await?;
+    let actor = current.actor();
+    state
+        .run(move |conn| token_service::revoke_token(conn, &actor, id))
+        .await?;
     current
         .session
         .flash(FlashKind::Success, "Token revoked: it no longer works.");

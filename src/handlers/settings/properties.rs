@@ -5,18 +5,17 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::audit_actor;
 use crate::page::FlashKind;
 use crate::auth::{CurrentUser, Supervisor};
-use crate::db::properties::{self, NewProperty, Property, PropertyChanges};
+use crate::db::properties::{self, Property};
 use crate::db::types::PropertyId;
-use crate::db::{DbConnection, audit, now};
 use crate::domain::FieldErrors;
 use crate::domain::property::{
     Access, PropertyKind, PropertyType, TechnicalName, parse_choices, parse_label,
 };
 use crate::error::{AppError, see_other};
 use crate::handlers::page::{PageContext, render, render_status};
+use crate::services::properties as service;
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -123,6 +122,19 @@ struct Common {
     position: Option<i32>,
 }
 
+impl Common {
+    fn into_definition(self, ty: PropertyType, choices: Vec<String>) -> service::Definition {
+        service::Definition {
+            label: self.label,
+            ty,
+            choices,
+            agent_access: self.agent_access,
+            customer_access: self.customer_access,
+            position: self.position,
+        }
+    }
+}
+
 fn parse_common(form: &PropertyForm, errors: &mut FieldErrors, computed: bool) -> Option<Common> {
     let label = errors.check("label", parse_label(&form.label));
     let mut agent_access = errors.check("agent_access", form.agent_access.parse::<Access>());
@@ -190,44 +202,11 @@ pub async fn create(
     else {
         return form_page(&current, None, form, errors);
     };
-    let (actor_id, actor_name) = audit_actor(&current);
-    let created = state.run(move |conn| {
-        crate::db::transaction::<_, AppError, _>(conn, |conn| {
-            if properties::key_exists(conn, key.as_str())? {
-                return Ok(None);
-            }
-            let position = match common.position {
-                Some(p) => p,
-                None => properties::next_custom_position(conn)?,
-            };
-            let at = now();
-            let id = properties::insert_property(
-                conn,
-                &NewProperty {
-                    key: key.as_str(),
-                    label: &common.label,
-                    kind: PropertyKind::Custom.as_str(),
-                    value_type: ty.as_str(),
-                    choices: serde_json::to_string(&choices).unwrap_or_else(|_| "[]".to_owned()),
-                    agent_access: common.agent_access.as_str(),
-                    customer_access: common.customer_access.as_str(),
-                    position,
-                    created_at: at,
-                    updated_at: at,
-                },
-            )?;
-            audit::insert_audit(
-                conn,
-                actor_id,
-                &actor_name,
-                "property_created",
-                key.as_str(),
-                ty.as_str(),
-            )?;
-            Ok(Some(id))
-        })
-    })
-    .await?;
+    let actor = current.actor();
+    let definition = common.into_definition(ty, choices);
+    let created = state
+        .run(move |conn| service::create_property(conn, &actor, &key, &definition))
+        .await?;
     match created {
         Some(_) => {
             current.session.flash(
@@ -266,53 +245,6 @@ pub async fn edit_form(
 }
 
 /// "1 customer holds" / "3 customers hold".
-fn customers_hold(count: i64) -> String {
-    if count == 1 {
-        "1 customer holds".to_owned()
-    } else {
-        format!("{count} customers hold")
-    }
-}
-
-/// Refuses changes that would invalidate stored values: a type change while values exist,
-/// or removing a choice that customers hold. Says how many customers hold them.
-fn check_values_still_fit(
-    conn: &mut DbConnection,
-    property: &Property,
-    ty: PropertyType,
-    choices: &[String],
-    errors: &mut FieldErrors,
-) -> Result<(), AppError> {
-    if ty != property.ty {
-        let holders = properties::count_customers_with_values(conn, property)?;
-        if holders > 0 {
-            errors.push(
-                "value_type",
-                format!(
-                    "{} a value of this property, so its type cannot change. Clear those values first.",
-                    customers_hold(holders)
-                ),
-            );
-            return Ok(());
-        }
-    }
-    if ty.has_choices() {
-        for removed in property.choices.iter().filter(|c| !choices.contains(c)) {
-            let holders = properties::count_customers_with_choice(conn, property, removed)?;
-            if holders > 0 {
-                errors.push(
-                    "choices",
-                    format!(
-                        "{} the choice {removed:?}; it cannot be removed while in use.",
-                        customers_hold(holders)
-                    ),
-                );
-            }
-        }
-    }
-    Ok(())
-}
-
 /// `POST /settings/properties/{id}`. The technical name never changes; standard and
 /// computed properties keep their type.
 pub async fn update(
@@ -347,46 +279,13 @@ pub async fn update(
     else {
         return form_page(&current, Some(property), form, errors);
     };
-    let (actor_id, actor_name) = audit_actor(&current);
+    let actor = current.actor();
     let target = property.clone();
-    let refused = state.run(move |conn| {
-        crate::db::transaction(conn, |conn| {
-            let mut errors = FieldErrors::default();
-            check_values_still_fit(conn, &target, ty, &choices, &mut errors)?;
-            if !errors.is_empty() {
-                return Ok(Some(errors));
-            }
-            properties::update_property(
-                conn,
-                target.id,
-                &PropertyChanges {
-                    label: &common.label,
-                    value_type: ty.as_str(),
-                    choices: serde_json::to_string(&choices).unwrap_or_else(|_| "[]".to_owned()),
-                    agent_access: common.agent_access.as_str(),
-                    customer_access: common.customer_access.as_str(),
-                    position: common.position.unwrap_or(target.position),
-                    updated_at: now(),
-                },
-            )?;
-            audit::insert_audit(
-                conn,
-                actor_id,
-                &actor_name,
-                "property_updated",
-                &target.key,
-                &format!(
-                    "label={}, type={}, agents={}, customers={}",
-                    common.label,
-                    ty.as_str(),
-                    common.agent_access.as_str(),
-                    common.customer_access.as_str()
-                ),
-            )?;
-            Ok(None)
-        })
-    })
-    .await?;
+    let definition = common.into_definition(ty, choices);
+    let refused = state
+        .run(move |conn| service::update_property(conn, &actor, &target, &definition))
+        .await?
+        .err();
     match refused {
         Some(errors) => form_page(&current, Some(property), form, errors),
         None => {
@@ -439,27 +338,10 @@ pub async fn delete(
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = PropertyId(path.into_inner());
-    let (actor_id, actor_name) = audit_actor(&current);
-    let deleted = state.run(move |conn| {
-        crate::db::transaction(conn, |conn| {
-            let property = properties::get_property(conn, id)?;
-            if property.kind != PropertyKind::Custom {
-                return Ok(None);
-            }
-            let holders = properties::count_customers_with_values(conn, &property)?;
-            properties::delete_property(conn, id)?;
-            audit::insert_audit(
-                conn,
-                actor_id,
-                &actor_name,
-                "property_deleted",
-                &property.key,
-                &format!("{holders} customers held values"),
-            )?;
-            Ok(Some(property))
-        })
-    })
-    .await?;
+    let actor = current.actor();
+    let deleted = state
+        .run(move |conn| service::delete_property(conn, &actor, id))
+        .await?;
     match deleted {
         Some(property) => {
             current.session.flash(

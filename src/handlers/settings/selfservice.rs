@@ -4,14 +4,12 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::audit_actor;
 use crate::page::FlashKind;
 use crate::auth::{CurrentUser, Supervisor};
-use crate::db::{audit, settings};
 use crate::domain::FieldErrors;
 use crate::error::{AppError, see_other};
 use crate::handlers::page::{PageContext, render_status};
-use crate::services::selfservice::{self, ENABLED, KEYWORD, ORG_NAME, TTL_HOURS};
+use crate::services::selfservice;
 use crate::state::AppState;
 
 /// The form, as typed.
@@ -102,23 +100,16 @@ pub async fn save(
         return page(&current, form, errors);
     };
     let enabled = form.enabled.is_some();
-    let (actor_id, actor_name) = audit_actor(&current);
-    state.run(move |conn| {
-        settings::upsert_setting(conn, ENABLED, if enabled { "on" } else { "off" })?;
-        settings::upsert_setting(conn, KEYWORD, &keyword)?;
-        settings::upsert_setting(conn, TTL_HOURS, &ttl.to_string())?;
-        settings::upsert_setting(conn, ORG_NAME, &org_name)?;
-        audit::insert_audit(
-            conn,
-            actor_id,
-            &actor_name,
-            "self_service_changed",
-            &keyword,
-            &format!("enabled={enabled}, ttl={ttl}h"),
-        )?;
-        Ok(())
-    })
-    .await?;
+    let actor = current.actor();
+    let config = selfservice::Config {
+        enabled,
+        keyword,
+        ttl_hours: ttl,
+        org_name,
+    };
+    state
+        .run(move |conn| selfservice::save_config(conn, &actor, &config))
+        .await?;
     current
         .session
         .flash(FlashKind::Success, "Self-service settings saved.");

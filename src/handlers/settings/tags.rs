@@ -5,16 +5,15 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::audit_actor;
 use crate::page::FlashKind;
 use crate::auth::Supervisor;
 use crate::db::tags::{self, Tag};
 use crate::db::types::TagId;
-use crate::db::audit;
 use crate::domain::FieldErrors;
 use crate::domain::customer::{TAG_COLORS, parse_tag_color, parse_tag_name};
 use crate::error::{AppError, see_other};
 use crate::handlers::page::{PageContext, render, render_status};
+use crate::services::tags as tag_service;
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -117,26 +116,11 @@ async fn save(
         Ok(parsed) => parsed,
         Err(errors) => return page(&current, &state, form, errors, id.map(|i| i.0)).await,
     };
-    let (actor_id, actor_name) = audit_actor(&current);
+    let actor = current.actor();
     let saved_name = name.clone();
-    let saved = state.run(move |conn| {
-        if tags::name_taken(conn, &name, id)? {
-            return Ok(false);
-        }
-        match id {
-            Some(id) => {
-                tags::get_tag(conn, id)?;
-                tags::update_tag(conn, id, &name, &color)?;
-                audit::insert_audit(conn, actor_id, &actor_name, "tag_updated", &name, &color)?;
-            }
-            None => {
-                tags::insert_tag(conn, &name, &color)?;
-                audit::insert_audit(conn, actor_id, &actor_name, "tag_created", &name, &color)?;
-            }
-        }
-        Ok(true)
-    })
-    .await?;
+    let saved = state
+        .run(move |conn| tag_service::save_tag(conn, &actor, id, &name, &color))
+        .await?;
     if !saved {
         let mut errors = FieldErrors::default();
         errors.push("name", "A tag with this name exists already.");
@@ -155,21 +139,10 @@ pub async fn delete(
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = TagId(path.into_inner());
-    let (actor_id, actor_name) = audit_actor(&current);
-    let tag = state.run(move |conn| {
-        let tag = tags::get_tag(conn, id)?;
-        tags::delete_tag(conn, id)?;
-        audit::insert_audit(
-            conn,
-            actor_id,
-            &actor_name,
-            "tag_deleted",
-            &tag.name,
-            &format!("{} customers", tag.customers_count),
-        )?;
-        Ok(tag)
-    })
-    .await?;
+    let actor = current.actor();
+    let tag = state
+        .run(move |conn| tag_service::delete_tag(conn, &actor, id))
+        .await?;
     current
         .session
         .flash(FlashKind::Success, format!("Deleted tag {}.", tag.name));

@@ -7,9 +7,8 @@ use serde::Deserialize;
 
 use crate::page::FlashKind;
 use crate::auth::Supervisor;
-use crate::db::users::{User, UserChanges};
-use crate::db::{self, now, types::UserId};
-use crate::domain::password::hash_password;
+use crate::db::users::User;
+use crate::db::{self, types::UserId};
 use crate::domain::user::{DisplayName, NewPassword};
 use crate::domain::{FieldErrors, Role};
 use crate::error::{AppError, see_other};
@@ -190,23 +189,10 @@ pub async fn update(
         (display_name, role, time_zone, errors.is_empty())
     {
         let id = user.id;
-        let demotes_supervisor =
-            user.role() == Role::Supervisor && role < Role::Supervisor && user.active;
-        let outcome = state.run(move |conn| {
-            crate::db::transaction(conn, |conn| {
-                if demotes_supervisor && db::users::count_active_supervisors(conn)? <= 1 {
-                    return Ok(None);
-                }
-                let changes = UserChanges {
-                    display_name: display_name.as_str(),
-                    role: role.as_str(),
-                    time_zone: time_zone.name(),
-                    updated_at: now(),
-                };
-                db::users::update_user(conn, id, &changes).map(Some)
+        let outcome = state
+            .run(move |conn| {
+                accounts::update_account(conn, id, &display_name, role, &time_zone)
             })
-            .map_err(AppError::from)
-        })
         .await?;
         match outcome {
             Some(updated) => {
@@ -246,11 +232,9 @@ pub async fn reset_password(
     match NewPassword::parse(&form.password) {
         Ok(password) => {
             let id = user.id;
-            state.run(move |conn| {
-                let hash = hash_password(&password)?;
-                Ok(db::users::update_password(conn, id, &hash, true, true)?)
-            })
-            .await?;
+            state
+                .run(move |conn| accounts::set_password(conn, id, &password, true))
+                .await?;
             current.session.flash(
                 FlashKind::Success,
                 format!(
@@ -300,20 +284,8 @@ async fn set_active(
             .flash(FlashKind::Error, "You cannot deactivate your own account.");
         return Ok(see_other(&format!("/settings/users/{id}")));
     }
-    let updated = state.run(move |conn| {
-        crate::db::transaction(conn, |conn| {
-            let user = db::users::get_user(conn, id)?;
-            let last_supervisor = !active
-                && user.active
-                && user.role() == Role::Supervisor
-                && db::users::count_active_supervisors(conn)? <= 1;
-            if last_supervisor {
-                return Ok(None);
-            }
-            db::users::update_active(conn, id, active).map(Some)
-        })
-        .map_err(AppError::from)
-    })
+    let updated = state
+        .run(move |conn| accounts::set_active(conn, id, active))
     .await?;
     match updated {
         Some(user) if active => current

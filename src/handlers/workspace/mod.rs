@@ -16,7 +16,6 @@ use crate::db::conversations::{self, Conversation, Queue};
 use crate::db::types::{ConversationId, CustomerId};
 use crate::db::{self, card as card_config, customers, identities};
 use crate::domain::FieldErrors;
-use crate::domain::customer::Actor;
 use crate::error::{AppError, see_other};
 use crate::handlers::customers::activity::{
     ConversationView, Shown, channel_label, conversation_views,
@@ -394,10 +393,7 @@ pub async fn save_card(
     let id = ConversationId(path.into_inner());
     let submitted = Submitted::from_pairs(&form);
     let role = current.role();
-    let actor = Actor::User {
-        id: current.user.id.0,
-        name: current.user.display_name.clone(),
-    };
+    let actor = current.actor();
     let expected = submitted
         .first("version")
         .and_then(|v| v.parse::<i64>().ok());
@@ -487,10 +483,7 @@ pub async fn add_note(
     form: web::Form<NoteForm>,
 ) -> Result<HttpResponse, AppError> {
     let id = ConversationId(path.into_inner());
-    let actor = Actor::User {
-        id: current.user.id.0,
-        name: current.user.display_name.clone(),
-    };
+    let actor = current.actor();
     let body = form.into_inner().body;
     let result = state.run(move |conn| {
         let conversation = conversations::get_conversation(conn, id)?;

@@ -1,0 +1,78 @@
+//! Installation-wide settings that supervisors change — feature toggles, the organisation's
+//! time zone, the context card, the webhook — each saved with its audit entry.
+
+use crate::db::card;
+use crate::db::settings::{insert_setting_if_absent, upsert_setting};
+use crate::db::types::{AuditAction, PropertyId, Setting};
+use crate::db::{self, DbConnection};
+use crate::domain::customer::Actor;
+use crate::domain::password::random_hex;
+use crate::error::AppError;
+use crate::services::audit;
+
+/// A boolean setting as stored.
+pub fn on_off(on: bool) -> &'static str {
+    if on { "on" } else { "off" }
+}
+
+/// Saves the feature toggles and the organisation's time zone.
+pub fn save_features(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    customers_page_for_agents: bool,
+    time_zone: &str,
+) -> Result<(), AppError> {
+    db::transaction(conn, |conn| {
+        let on = on_off(customers_page_for_agents);
+        upsert_setting(conn, Setting::CustomersPageForAgents, on)?;
+        upsert_setting(conn, Setting::OrgTimeZone, time_zone)?;
+        audit::record(
+            conn,
+            actor,
+            AuditAction::FeatureChanged,
+            "Customers page in agent mode",
+            on,
+        )
+    })
+}
+
+/// One attribute of the context card as stored: property, position, section, mode.
+pub type CardRow<'a> = (PropertyId, i32, &'a str, &'a str);
+
+/// Replaces the context card; `summary` says what it now holds, for the audit log.
+pub fn save_card(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    rows: &[CardRow<'_>],
+    summary: &str,
+) -> Result<(), AppError> {
+    db::transaction(conn, |conn| {
+        card::replace_card(conn, rows)?;
+        audit::record(
+            conn,
+            actor,
+            AuditAction::CardChanged,
+            "Customer context card",
+            summary,
+        )
+    })
+}
+
+/// Saves the webhook URL; a secret is made on first save, and again when `rotate`.
+pub fn save_webhook(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    url: &str,
+    rotate: bool,
+) -> Result<(), AppError> {
+    db::transaction(conn, |conn| {
+        upsert_setting(conn, Setting::WebhookUrl, url)?;
+        if rotate {
+            upsert_setting(conn, Setting::WebhookSecret, &random_hex(32))?;
+        } else {
+            insert_setting_if_absent(conn, Setting::WebhookSecret, &random_hex(32))?;
+        }
+        let detail = if rotate { "secret rotated" } else { "" };
+        audit::record(conn, actor, AuditAction::WebhookChanged, url, detail)
+    })
+}
