@@ -284,6 +284,12 @@ where
     })
 }
 
+/// Whether every writer waits for the one before it (SQLite), so that write batches are
+/// best kept short; PostgreSQL writers do not wait on each other.
+pub fn has_one_writer(conn: &DbConnection) -> bool {
+    matches!(conn, DbConnection::Sqlite(_))
+}
+
 /// Whether the database answers (the health check).
 pub fn ping(conn: &mut DbConnection) -> QueryResult<()> {
     conn.batch_execute("SELECT 1")

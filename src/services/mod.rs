@@ -11,6 +11,7 @@ pub mod import;
 pub mod jobs;
 pub mod profiles;
 pub mod properties;
+pub mod segments;
 pub mod selfservice;
 pub mod settings;
 pub mod tags;

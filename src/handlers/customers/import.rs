@@ -12,12 +12,11 @@ use crate::auth::Supervisor;
 use crate::db::imports::{self, Import, NewImport, Refusal};
 use crate::db::jobs::{self, Job};
 use crate::db::{self, properties};
-use crate::domain::property::PropertyKind;
 use crate::error::{AppError, see_other};
 use crate::handlers::page::{PageContext, render, render_status};
 use crate::services::export::neutralise;
 use crate::domain::customer::MatchKey;
-use crate::services::import::{self as service, ImportParams, guess_target, target};
+use crate::services::import::{self as service, ImportParams, guess_target};
 use crate::state::AppState;
 
 /// The largest upload (a million rows of a wide export fit): streamed to a temporary
@@ -155,39 +154,6 @@ struct MapPage {
     gone: Option<String>,
 }
 
-/// Why an old import cannot run again.
-fn gone_message() -> String {
-    format!(
-        "The uploaded file was removed {} days after the upload. Upload it again to import it.",
-        service::KEEP_FILES_DAYS
-    )
-}
-
-/// What a column can feed, for the selects.
-fn choices(registry: &[crate::db::properties::Property]) -> Vec<(String, String)> {
-    let mut choices = vec![(target::SKIP.to_owned(), "— skip this column —".to_owned())];
-    for p in registry.iter().filter(|p| p.kind != PropertyKind::Computed) {
-        choices.push((format!("{}{}", target::PROPERTY, p.key), p.label.clone()));
-    }
-    for (value, label) in [
-        (target::FIRST_NAME, "First name (joined into Name)"),
-        (target::LAST_NAME, "Last name (joined into Name)"),
-        (target::CUSTOMER_ID, "Customer ID (to match)"),
-        (target::LIFECYCLE, "Lifecycle stage"),
-        (target::TAGS, "Tags (separated by ; or ,)"),
-        (target::IDENTITIES, "Identities (channel:id; …)"),
-    ] {
-        choices.push((value.to_owned(), label.to_owned()));
-    }
-    for channel in crate::domain::channel::Channel::ALL {
-        choices.push((
-            format!("{}{}", target::IDENTITY, channel.as_str()),
-            format!("{} identity", channel.label()),
-        ));
-    }
-    choices
-}
-
 /// `GET /customers/import/{id}`: the mapping, and the dry run's findings once it ran.
 pub async fn show(
     user: Supervisor,
@@ -238,12 +204,12 @@ pub async fn show(
     render(&MapPage {
         ctx,
         columns,
-        choices: choices(&registry),
+        choices: service::targets(&registry),
         keys,
         dry,
         run,
         refused,
-        gone: (!service::file_kept(&import)).then(gone_message),
+        gone: (!service::file_kept(&import)).then(service::gone_message),
         import,
     })
 }
@@ -263,73 +229,25 @@ pub async fn start(
         _ => return Err(AppError::NotFound),
     };
     let pairs = form.into_inner();
-    let (user_id, user_name) = (user.0.user.id.0, user.0.user.display_name.clone());
-    let job = state.run(move |conn| {
-        let import = imports::get_import(conn, id)?.ok_or(AppError::NotFound)?;
-        if !service::file_kept(&import) {
-            return Ok(Err(gone_message()));
-        }
-        // Without columns in the form (a script), the proposed mapping stands.
-        let changed = pairs.iter().any(|(k, _)| k.starts_with("col_")).then(|| {
-            let registry = properties::list_properties(conn)?;
-            let allowed = choices(&registry);
-            let columns = import.header_cells().len();
-            let mapping: Vec<String> = (0..columns)
-                .map(|i| {
-                    let chosen = pairs
-                        .iter()
-                        .find(|(k, _)| *k == format!("col_{i}"))
-                        .map(|(_, v)| v.clone())
-                        .unwrap_or_default();
-                    // Only targets the page offers; anything else skips the column.
-                    if allowed.iter().any(|(value, _)| *value == chosen) {
-                        chosen
-                    } else {
-                        String::new()
-                    }
-                })
-                .collect();
-            let keys: Vec<&str> = MatchKey::ALL
+    // Without columns in the form (a script), the proposed mapping stands.
+    let mapping = pairs
+        .iter()
+        .any(|(k, _)| k.starts_with("col_"))
+        .then(|| service::MappingChoice {
+            columns: pairs
                 .iter()
-                .map(|k| k.as_str())
-                .filter(|k| pairs.iter().any(|(name, v)| name == "match" && v == k))
-                .collect();
-            let create_tags = pairs.iter().any(|(k, v)| k == "create_tags" && v == "on");
-            Ok::<_, AppError>((
-                serde_json::to_string(&mapping).unwrap_or_default(),
-                serde_json::to_string(&keys).unwrap_or_default(),
-                create_tags,
-            ))
+                .filter_map(|(k, v)| Some((k.strip_prefix("col_")?.parse().ok()?, v.clone())))
+                .collect(),
+            keys: MatchKey::ALL
+                .into_iter()
+                .filter(|k| pairs.iter().any(|(name, v)| name == "match" && v == k.as_str()))
+                .collect(),
+            create_tags: pairs.iter().any(|(k, v)| k == "create_tags" && v == "on"),
         });
-        let changed = changed.transpose()?;
-        // Counted before the transaction: it reads the whole file.
-        let rows = service::count_rows(&import)?;
-        db::transaction(conn, |conn| {
-            imports::lock_import(conn, id)?;
-            let import = imports::get_import(conn, id)?.ok_or(AppError::NotFound)?;
-            // One job at a time per file: a second one (a double submit, another
-            // supervisor) would only repeat the first one's work.
-            for job in [import.dry_job_id, import.run_job_id].into_iter().flatten() {
-                if jobs::get_job(conn, job)?.is_some_and(|job| !job.finished()) {
-                    return Ok(Err(format!(
-                        "A dry run or import of {} is already running: wait for it to finish.",
-                        import.file_name
-                    )));
-                }
-            }
-            if let Some((mapping, keys, create_tags)) = &changed {
-                imports::update_mapping(conn, id, mapping, keys, *create_tags)?;
-            }
-            let params = ImportParams {
-                import_id: id,
-                dry_run,
-                user_id,
-                user_name,
-            };
-            service::queue(conn, &import, &params, rows).map(Ok)
-        })
-    })
-    .await?;
+    let (user_id, user_name) = (user.0.user.id.0, user.0.user.display_name.clone());
+    let job = state
+        .run(move |conn| service::start(conn, id, dry_run, mapping, user_id, user_name))
+        .await?;
     let job = match job {
         Ok(job) => job,
         Err(refused) => {

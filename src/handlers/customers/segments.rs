@@ -6,9 +6,9 @@ use serde::Deserialize;
 
 use crate::page::FlashKind;
 use crate::auth::CustomersUser;
-use crate::db::{self, segments};
 use crate::domain::Role;
 use crate::error::{AppError, see_other};
+use crate::services::segments::{self as service, parse_name};
 use crate::state::AppState;
 
 /// The save / rename form.
@@ -17,14 +17,6 @@ use crate::state::AppState;
 pub struct SegmentForm {
     name: String,
     query: String,
-}
-
-fn parse_name(raw: &str) -> Result<String, String> {
-    let name = raw.trim();
-    if name.is_empty() || name.chars().count() > 60 {
-        return Err("Give the segment a name of 1 to 60 characters.".to_owned());
-    }
-    Ok(name.to_owned())
 }
 
 /// `POST /customers/segments`: saves the current filter.
@@ -51,16 +43,9 @@ pub async fn save(
     let author = user.0.user.display_name.clone();
     let saved_name = name.clone();
     let stored = query.clone();
-    let saved = state.run(move |conn| {
-        db::transaction(conn, |conn| {
-            if segments::name_taken(conn, &name, None)? {
-                return Ok(false);
-            }
-            segments::insert_segment(conn, &name, &stored, &author)?;
-            Ok(true)
-        })
-    })
-    .await?;
+    let saved = state
+        .run(move |conn| service::save_segment(conn, &name, &stored, &author))
+        .await?;
     if saved {
         user.0
             .session
@@ -92,13 +77,9 @@ pub async fn rename(
     let id = path.into_inner();
     match parse_name(&form.name) {
         Ok(name) => {
-            let renamed = state.run(move |conn| {
-                if segments::name_taken(conn, &name, Some(id))? {
-                    return Ok(false);
-                }
-                Ok(segments::rename_segment(conn, id, &name)? == 1)
-            })
-            .await?;
+            let renamed = state
+                .run(move |conn| service::rename_segment(conn, id, &name))
+                .await?;
             if renamed {
                 user.0.session.flash(FlashKind::Success, "Segment renamed.");
             } else {
@@ -121,12 +102,9 @@ pub async fn delete(
 ) -> Result<HttpResponse, AppError> {
     supervisors_only(&user)?;
     let id = path.into_inner();
-    state.run(move |conn| {
-        Ok(db::transaction(conn, |conn| {
-            segments::delete_segment(conn, id)
-        })?)
-    })
-    .await?;
+    state
+        .run(move |conn| service::delete_segment(conn, id))
+        .await?;
     user.0.session.flash(FlashKind::Success, "Segment deleted.");
     Ok(see_other("/customers"))
 }

@@ -1,15 +1,11 @@
-//! CSV import: reading the header, mapping columns to properties, and applying rows in the
-//! background. Each row is all-or-nothing (a savepoint); a refused row is recorded with its
-//! row number, column and reason. A dry run is the same work rolled back batch by batch,
-//! so its counts are exactly what the import would do. The job's cursor is the byte offset
-//! of the next row, committed with each batch: a restart resumes there.
+//! A batch of rows applied in one transaction: matched by key, created together when
+//! they match nobody, refused one by one with their reason.
 
 use std::collections::HashMap;
 use std::io::{Read, Seek, SeekFrom};
 
 use diesel::QueryResult;
 
-use serde::{Deserialize, Serialize};
 
 use crate::db::customers::{self, Customer};
 use crate::db::imports::{self, Import, Refusal};
@@ -18,399 +14,26 @@ use crate::db::properties::Property;
 use crate::db::tags::{self, Tag};
 use crate::db::types::{CustomerId, PropertyId, TagId};
 use crate::db::{self, DbConnection};
-use crate::domain::Role;
-use crate::domain::channel::Channel;
-use crate::domain::customer::{Actor, Lifecycle, MatchKey};
-use crate::domain::property::{PropertyKind, RawValue, Value};
-use crate::domain::search::fold;
+use crate::domain::customer::{Actor, MatchKey};
+use crate::domain::property::Value;
 use crate::error::AppError;
 use crate::services::conversations;
-use crate::services::profiles::{self, EditOutcome, Editor, NewProfile, ProfileEdit};
+use crate::services::profiles::{self, EditOutcome, NewProfile};
 
-/// Kinds of the import jobs.
-pub const DRY_RUN: &str = "import_dry_run";
-/// The real import.
-pub const RUN: &str = "import";
+
+use super::rows::*;
+use super::ImportParams;
 
 /// Rows per transaction. SQLite has one writer, which everyone else waits for while a
 /// batch commits: short batches (~0.1 s) there. PostgreSQL writers do not wait on each
 /// other, and fewer, larger batches cost fewer round trips.
 fn batch_rows(conn: &DbConnection) -> usize {
-    match conn {
-        DbConnection::Sqlite(_) => 500,
-        DbConnection::Postgresql(_) => 2_000,
-    }
-}
-
-/// What a column feeds.
-pub mod target {
-    pub const SKIP: &str = "";
-    pub const CUSTOMER_ID: &str = "customer_id";
-    pub const LIFECYCLE: &str = "lifecycle";
-    pub const TAGS: &str = "tags";
-    pub const IDENTITIES: &str = "identities";
-    pub const FIRST_NAME: &str = "first_name";
-    pub const LAST_NAME: &str = "last_name";
-    /// `property:<key>`.
-    pub const PROPERTY: &str = "property:";
-    /// `identity:<channel>`.
-    pub const IDENTITY: &str = "identity:";
-}
-
-/// Common header names from other tools, folded, and what they mean here.
-const SYNONYMS: [(&str, &str); 27] = [
-    ("full name", "property:name"),
-    ("fullname", "property:name"),
-    ("customer name", "property:name"),
-    ("contact name", "property:name"),
-    ("first name", "first_name"),
-    ("firstname", "first_name"),
-    ("given name", "first_name"),
-    ("last name", "last_name"),
-    ("lastname", "last_name"),
-    ("surname", "last_name"),
-    ("family name", "last_name"),
-    ("e mail", "property:email"),
-    ("email address", "property:email"),
-    ("mail", "property:email"),
-    ("phone number", "property:phone"),
-    ("mobile", "property:phone"),
-    ("mobile phone", "property:phone"),
-    ("telephone", "property:phone"),
-    ("tel", "property:phone"),
-    ("organization", "property:company"),
-    ("organisation", "property:company"),
-    ("company name", "property:company"),
-    ("town", "property:city"),
-    ("identifier", "customer_id"),
-    ("customer id", "customer_id"),
-    ("labels", "tags"),
-    ("lifecycle stage", "lifecycle"),
-];
-
-/// Guesses the target of a header cell: a property's technical name or label, a common
-/// name from other tools, a channel name (an identity on it), or nothing.
-pub fn guess_target(header: &str, registry: &[Property]) -> String {
-    let folded = fold(header);
-    let key_like = folded.replace(' ', "_");
-    if let Some(p) = registry.iter().find(|p| {
-        p.kind != PropertyKind::Computed && (p.key == key_like || fold(&p.label) == folded)
-    }) {
-        return format!("{}{}", target::PROPERTY, p.key);
-    }
-    for fixed in [
-        target::CUSTOMER_ID,
-        target::LIFECYCLE,
-        target::TAGS,
-        target::IDENTITIES,
-    ] {
-        if key_like == fixed {
-            return fixed.to_owned();
-        }
-    }
-    // "E-mail Address", "email address" and "EmailAddress" are one name.
-    let compact = folded.replace(' ', "");
-    if let Some((_, found)) = SYNONYMS
-        .iter()
-        .find(|(name, _)| name.replace(' ', "") == compact)
-    {
-        return (*found).to_owned();
-    }
-    if let Ok(channel) = key_like.parse::<Channel>()
-        && !matches!(channel.as_str(), "email" | "phone")
-    {
-        return format!("{}{}", target::IDENTITY, channel.as_str());
-    }
-    target::SKIP.to_owned()
-}
-
-/// Reads the first line of an upload: the field separator (`,` or `;`, whichever the
-/// header has more of) and the header cells. A UTF-8 BOM is skipped.
-pub fn read_header(path: &std::path::Path) -> Result<(u8, Vec<String>), String> {
-    let mut file =
-        std::fs::File::open(path).map_err(|_| "The file could not be read.".to_owned())?;
-    let mut start = [0_u8; 4096];
-    let read = file
-        .read(&mut start)
-        .map_err(|_| "The file could not be read.".to_owned())?;
-    let start = &start[..read];
-    let start = start.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(start);
-    let line = start.split(|b| *b == b'\n').next().unwrap_or_default();
-    let count = |c: u8| line.iter().filter(|b| **b == c).count();
-    let delimiter = if count(b';') > count(b',') {
-        b';'
-    } else {
-        b','
-    };
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .has_headers(false)
-        .from_reader(start);
-    let mut record = csv::StringRecord::new();
-    match reader.read_record(&mut record) {
-        Ok(true) => {}
-        _ => return Err("The first line must name the columns (UTF-8 text).".to_owned()),
-    }
-    let headers: Vec<String> = record.iter().map(|h| h.trim().to_owned()).collect();
-    if headers.iter().all(String::is_empty) {
-        return Err("The first line must name the columns.".to_owned());
-    }
-    Ok((delimiter, headers))
-}
-
-/// An import job's parameters.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ImportParams {
-    pub import_id: i64,
-    pub dry_run: bool,
-    pub user_id: i64,
-    pub user_name: String,
-}
-
-/// What one row did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Outcome {
-    Created,
-    Updated,
-    Unchanged,
-}
-
-/// Why a row was refused: the column (header) and a reason.
-struct Refused(String, String);
-
-/// A refusal or a failure that stops the job.
-enum RowError {
-    Refused(Refused),
-    Failed(AppError),
-}
-
-impl From<Refused> for RowError {
-    fn from(refused: Refused) -> Self {
-        RowError::Refused(refused)
-    }
-}
-
-impl From<AppError> for RowError {
-    fn from(error: AppError) -> Self {
-        RowError::Failed(error)
-    }
-}
-
-impl From<diesel::result::Error> for RowError {
-    fn from(error: diesel::result::Error) -> Self {
-        RowError::Failed(error.into())
-    }
-}
-
-/// A cell as written, without the apostrophe an export puts before formula-like text.
-fn cell_text(cell: &str) -> &str {
-    let trimmed = cell.trim();
-    match trimmed.strip_prefix('\'') {
-        Some(rest) if rest.starts_with(['=', '+', '-', '@']) => rest,
-        _ => trimmed,
-    }
-}
-
-/// An import writes as a supervisor would.
-const EDITOR: Editor = Editor::Staff(Role::Supervisor);
-
-/// Everything a batch needs that does not change between rows.
-struct Context<'a> {
-    import: &'a Import,
-    headers: Vec<String>,
-    targets: Vec<String>,
-    keys: Vec<MatchKey>,
-    registry: &'a [Property],
-    tags: Vec<Tag>,
-    actor: Actor,
-}
-
-impl Context<'_> {
-    /// The header of the column mapped to a property, or the property's key.
-    fn header_of(&self, key: &str) -> String {
-        self.headers
-            .iter()
-            .zip(&self.targets)
-            .find(|(_, t)| t.strip_prefix(target::PROPERTY) == Some(key))
-            .map_or_else(|| key.to_owned(), |(h, _)| h.clone())
-    }
-
-    /// The tag with this name, whatever its case.
-    fn tag(&self, name: &str) -> Option<&Tag> {
-        self.tags.iter().find(|t| t.name.eq_ignore_ascii_case(name))
-    }
-
-    /// A refusal naming the column of the first field the profile service refused.
-    fn refusal_of(&self, error: AppError) -> RowError {
-        match error {
-            AppError::Invalid(errors) => {
-                let first = errors.0.first();
-                let column = first.map(|e| self.header_of(&e.field)).unwrap_or_default();
-                RowError::Refused(Refused(
-                    column,
-                    first.map_or("Refused.".to_owned(), |e| e.message.clone()),
-                ))
-            }
-            AppError::Forbidden => RowError::Refused(Refused(
-                String::new(),
-                "A column maps to a property that cannot be imported.".to_owned(),
-            )),
-            other => RowError::Failed(other),
-        }
-    }
-}
-
-fn refuse<T>(column: &str, reason: impl Into<String>) -> Result<T, Refused> {
-    Err(Refused(column.to_owned(), reason.into()))
-}
-
-/// A value that identifies a customer: which key (`customer_id`, `email`, `phone`), the
-/// column it came from, and the value as stored.
-struct Key {
-    kind: MatchKey,
-    header: String,
-    value: String,
-}
-
-impl Key {
-    /// How the job remembers it: keys compare without case.
-    fn stored(&self) -> String {
-        format!("{}:{}", self.kind.as_str(), self.value.to_lowercase())
-    }
-
-    /// The value as the customer lookup compares it.
-    fn lookup(&self) -> String {
-        self.kind.lookup_form(&self.value)
-    }
-}
-
-/// A row read and checked on its own, not applied yet.
-struct Parsed<'r> {
-    row: i64,
-    cells: &'r [String],
-    edit: ProfileEdit,
-    /// (column, tag name).
-    tags: Vec<(String, String)>,
-    /// (column, channel, external id), as typed.
-    identities: Vec<(String, String, String)>,
-    /// In the order of [`MatchKey::ALL`].
-    keys: Vec<Key>,
-}
-
-/// Reads one row's cells into an edit, tags, identities and keys; refuses what can be
-/// told wrong from the row alone.
-fn parse_row<'r>(ctx: &Context<'_>, row: i64, cells: &'r [String]) -> Result<Parsed<'r>, Refused> {
-    if cells.len() != ctx.headers.len() {
-        return refuse(
-            "",
-            format!(
-                "The row has {} cells; the header has {}.",
-                cells.len(),
-                ctx.headers.len()
-            ),
-        );
-    }
-    let mut parsed = Parsed {
-        row,
-        cells,
-        edit: ProfileEdit::default(),
-        tags: Vec::new(),
-        identities: Vec::new(),
-        keys: Vec::new(),
-    };
-    let (mut first, mut last) = (None, None);
-    for ((header, target), cell) in ctx.headers.iter().zip(&ctx.targets).zip(cells) {
-        let text = cell_text(cell);
-        if text.is_empty() {
-            continue;
-        }
-        match target.as_str() {
-            target::SKIP => {}
-            target::CUSTOMER_ID => parsed.keys.push(Key {
-                kind: MatchKey::CustomerId,
-                header: header.clone(),
-                value: text.to_uppercase(),
-            }),
-            target::LIFECYCLE => {
-                let stage = Lifecycle::ALL
-                    .into_iter()
-                    .find(|l| l.as_str() == text || l.label().eq_ignore_ascii_case(text));
-                match stage {
-                    Some(stage) => parsed.edit.lifecycle = Some(stage.as_str().to_owned()),
-                    None => return refuse(header, format!("{text:?} is not a lifecycle stage.")),
-                }
-            }
-            target::TAGS => {
-                for name in text
-                    .split([';', ','])
-                    .map(str::trim)
-                    .filter(|n| !n.is_empty())
-                {
-                    parsed.tags.push((header.clone(), name.to_owned()));
-                }
-            }
-            target::IDENTITIES => {
-                for pair in text.split(';').map(str::trim).filter(|p| !p.is_empty()) {
-                    let Some((channel, id)) = pair.split_once(':') else {
-                        return refuse(header, format!("{pair:?} is not channel:id."));
-                    };
-                    parsed.identities.push((
-                        header.clone(),
-                        channel.trim().to_owned(),
-                        id.trim().to_owned(),
-                    ));
-                }
-            }
-            target::FIRST_NAME => first = Some(text.to_owned()),
-            target::LAST_NAME => last = Some(text.to_owned()),
-            other => {
-                if let Some(channel) = other.strip_prefix(target::IDENTITY) {
-                    parsed
-                        .identities
-                        .push((header.clone(), channel.to_owned(), text.to_owned()));
-                } else if let Some(key) = other.strip_prefix(target::PROPERTY) {
-                    parsed
-                        .edit
-                        .values
-                        .push((key.to_owned(), RawValue::One(text.to_owned())));
-                }
-            }
-        }
-    }
-    if first.is_some() || last.is_some() {
-        let name = [first, last]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" ");
-        parsed
-            .edit
-            .values
-            .push(("name".to_owned(), RawValue::One(name)));
-    }
-    // Keys as stored, so "the same key" means the same customer.
-    for kind in [MatchKey::Email, MatchKey::Phone] {
-        let name = kind.as_str();
-        let raw = parsed.edit.values.iter().find(|(k, _)| k == name);
-        let property = ctx.registry.iter().find(|p| p.key == name);
-        if let (Some((_, raw)), Some(property)) = (raw, property) {
-            match crate::domain::property::parse_value(property.ty, &[], raw) {
-                Ok(Some(value)) => parsed.keys.push(Key {
-                    kind,
-                    header: ctx.header_of(name),
-                    value: value.form_text(),
-                }),
-                Ok(None) => {}
-                Err(message) => return refuse(&ctx.header_of(name), message),
-            }
-        }
-    }
-    Ok(parsed)
+    if db::has_one_writer(conn) { 500 } else { 2_000 }
 }
 
 /// The customers the batch's keys point at, one query per kind of key: by (kind, value as
 /// looked up), every customer holding it.
-fn find_matches(
+pub(super) fn find_matches(
     conn: &mut DbConnection,
     kinds: &[MatchKey],
     rows: &[&Parsed<'_>],
@@ -442,7 +65,7 @@ fn find_matches(
 
 /// Applies one row the general way, through the profile service, in its own savepoint:
 /// an edit of `matched`, or a new customer; then its tags and identities.
-fn apply_one(
+pub(super) fn apply_one(
     conn: &mut DbConnection,
     ctx: &mut Context<'_>,
     parsed: &Parsed<'_>,
@@ -527,16 +150,16 @@ fn apply_one(
 
 /// What a matched customer holds, read once for the whole batch, so a row that would
 /// change nothing is settled without a write.
-struct Known {
-    customer: Customer,
-    custom: HashMap<PropertyId, Value>,
-    tags: Vec<TagId>,
+pub(super) struct Known {
+    pub(super) customer: Customer,
+    pub(super) custom: HashMap<PropertyId, Value>,
+    pub(super) tags: Vec<TagId>,
     /// (channel, external id).
-    identities: Vec<(String, String)>,
+    pub(super) identities: Vec<(String, String)>,
 }
 
 /// Reads what these customers hold: four queries whatever their number.
-fn load_known(
+pub(super) fn load_known(
     conn: &mut DbConnection,
     registry: &[Property],
     ids: &[CustomerId],
@@ -573,13 +196,13 @@ fn load_known(
 }
 
 /// An identity to link: channel and external id, as stored.
-type Link = (&'static str, String);
+pub(super) type Link = (&'static str, String);
 
 /// A row that creates a customer, checked, waiting to be written with the others.
-struct Pending<'r, 'a> {
-    parsed: Parsed<'r>,
-    profile: NewProfile<'a>,
-    links: Vec<Link>,
+pub(super) struct Pending<'r, 'a> {
+    pub(super) parsed: Parsed<'r>,
+    pub(super) profile: NewProfile<'a>,
+    pub(super) links: Vec<Link>,
 }
 
 /// One batch of rows being applied, in file order. Rows that match nobody wait in
@@ -587,24 +210,24 @@ struct Pending<'r, 'a> {
 /// anything else — a match, an identity that exists, a write the batch path refuses —
 /// goes through [`apply_one`]. Pending rows are written before any row after them is
 /// applied, so the outcome is the one row-by-row application would have.
-struct Batch<'c, 'a, 'r> {
-    ctx: &'c mut Context<'a>,
-    progress: Progress,
-    refusals: Vec<Refusal>,
+pub(super) struct Batch<'c, 'a, 'r> {
+    pub(super) ctx: &'c mut Context<'a>,
+    pub(super) progress: Progress,
+    pub(super) refusals: Vec<Refusal>,
     /// Keys from earlier batches, with their rows.
-    claimed: HashMap<String, i64>,
+    pub(super) claimed: HashMap<String, i64>,
     /// Keys of the rows accepted (or pending) in this batch, with their rows.
-    accepted: HashMap<String, i64>,
-    pending: Vec<Pending<'r, 'a>>,
+    pub(super) accepted: HashMap<String, i64>,
+    pub(super) pending: Vec<Pending<'r, 'a>>,
     /// The identities of the pending rows.
-    pending_links: std::collections::HashSet<Link>,
+    pub(super) pending_links: std::collections::HashSet<Link>,
     /// Whether an applied row may have moved an e-mail or a phone from one customer to
     /// another: then the matches found at the start are checked again.
-    keys_moved: bool,
+    pub(super) keys_moved: bool,
     /// Matched customers as read at the start of the batch.
-    known: HashMap<CustomerId, Known>,
+    pub(super) known: HashMap<CustomerId, Known>,
     /// Matched customers written since (what `known` says of them is stale).
-    touched: std::collections::HashSet<CustomerId>,
+    pub(super) touched: std::collections::HashSet<CustomerId>,
 }
 
 impl<'a, 'r> Batch<'_, 'a, 'r> {
@@ -844,7 +467,7 @@ impl<'a, 'r> Batch<'_, 'a, 'r> {
 
 /// Creates the customers of pending rows with their tags (creating missing tags) and new
 /// identities, in a few statements. Returns the tag list when tags were created.
-fn create_together(
+pub(super) fn create_together(
     conn: &mut DbConnection,
     ctx: &Context<'_>,
     rows: &[Pending<'_, '_>],
@@ -886,10 +509,10 @@ fn create_together(
 
 /// What a batch did: its counters and cursor, its refused rows, and the keys of the
 /// rows it accepted (with their row numbers).
-struct Applied {
-    progress: Progress,
-    refusals: Vec<Refusal>,
-    keys: Vec<(String, i64)>,
+pub(super) struct Applied {
+    pub(super) progress: Progress,
+    pub(super) refusals: Vec<Refusal>,
+    pub(super) keys: Vec<(String, i64)>,
 }
 
 impl Applied {
@@ -903,7 +526,7 @@ impl Applied {
 }
 
 /// Applies a batch of records within the caller's transaction.
-fn apply_batch(
+pub(super) fn apply_batch(
     conn: &mut DbConnection,
     ctx: &mut Context<'_>,
     job: &Job,
@@ -979,11 +602,11 @@ fn apply_batch(
 }
 
 /// A record's cells, or why it cannot be read.
-type Record = Result<Vec<String>, String>;
+pub(super) type Record = Result<Vec<String>, String>;
 
 /// Reads up to `rows` records from the file at `offset`; returns them with their end
 /// offsets.
-fn read_batch(import: &Import, offset: u64, rows: usize) -> Result<Vec<(Record, u64)>, AppError> {
+pub(super) fn read_batch(import: &Import, offset: u64, rows: usize) -> Result<Vec<(Record, u64)>, AppError> {
     let mut file = std::fs::File::open(&import.stored_path)
         .map_err(|e| AppError::Unexpected(anyhow::anyhow!("import file missing: {e}")))?;
     file.seek(SeekFrom::Start(offset))
@@ -1023,7 +646,7 @@ fn read_batch(import: &Import, offset: u64, rows: usize) -> Result<Vec<(Record, 
 }
 
 /// The byte offset of the first data row (after the BOM and the header).
-fn first_row_offset(import: &Import) -> Result<u64, AppError> {
+pub(super) fn first_row_offset(import: &Import) -> Result<u64, AppError> {
     let mut file = std::fs::File::open(&import.stored_path)
         .map_err(|e| AppError::Unexpected(anyhow::anyhow!("import file missing: {e}")))?;
     let mut bom = [0_u8; 3];
@@ -1110,14 +733,14 @@ pub fn import_batch(
 
 /// Whether going from `before` to `after` rows done about doubles what was done (true
 /// after batches 1, 3, 7, 15, 31…).
-fn doubled(before: i64, after: i64, batch: usize) -> bool {
+pub(super) fn doubled(before: i64, after: i64, batch: usize) -> bool {
     let batches = |rows: i64| (rows / batch as i64 + 1).ilog2();
     batches(after) > batches(before)
 }
 
 /// How a batch ends early: a failure, or a dry run rolling its writes back on purpose
 /// (carrying what it found).
-enum BatchError {
+pub(super) enum BatchError {
     Failed(AppError),
     DryRun(Applied),
 }
@@ -1134,85 +757,6 @@ impl From<AppError> for BatchError {
     }
 }
 
-/// How many data rows the file has (a fast pass that does not decode the cells).
-pub fn count_rows(import: &Import) -> Result<i64, AppError> {
-    let offset = first_row_offset(import)?;
-    let mut file = std::fs::File::open(&import.stored_path)
-        .map_err(|e| AppError::Unexpected(anyhow::anyhow!("import file missing: {e}")))?;
-    file.seek(SeekFrom::Start(offset))
-        .map_err(|e| AppError::Unexpected(e.into()))?;
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(import.delimiter_byte())
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(std::io::BufReader::new(file));
-    let mut record = csv::ByteRecord::new();
-    let mut rows = 0_i64;
-    loop {
-        match reader.read_byte_record(&mut record) {
-            Ok(true) => rows += 1,
-            Ok(false) => break,
-            Err(_) => rows += 1,
-        }
-        if rows > 50_000_000 {
-            break;
-        }
-    }
-    Ok(rows)
-}
-
-/// How long an uploaded file is kept: the import page can run it again until then.
-pub const KEEP_FILES_DAYS: i64 = 7;
-
-/// Whether the import's uploaded file is still there to run.
-pub fn file_kept(import: &Import) -> bool {
-    std::path::Path::new(&import.stored_path).is_file()
-}
-
-/// Removes the uploaded files of imports older than [`KEEP_FILES_DAYS`] that no queued or
-/// running job reads; returns how many were removed. The imports stay listed, their
-/// History entries and refused rows too (those are in the database).
-pub fn remove_old_files(conn: &mut DbConnection) -> Result<usize, AppError> {
-    let before = crate::db::now() - chrono::TimeDelta::days(KEEP_FILES_DAYS);
-    let mut removed = 0;
-    for path in imports::idle_files_before(conn, before)? {
-        match std::fs::remove_file(&path) {
-            Ok(()) => removed += 1,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => tracing::warn!(path, error = %e, "an old import file was not removed"),
-        }
-    }
-    Ok(removed)
-}
-
-/// Queues a dry run or the import itself over the file's `rows` ([`count_rows`], counted
-/// before the caller's transaction: it reads the whole file); returns the job id.
-pub fn queue(
-    conn: &mut DbConnection,
-    import: &Import,
-    params: &ImportParams,
-    rows: i64,
-) -> Result<i64, AppError> {
-    let encoded = serde_json::to_string(params).map_err(|e| AppError::Unexpected(e.into()))?;
-    let label = if params.dry_run {
-        format!("Dry run of the import of {}", import.file_name)
-    } else {
-        format!("Import of {}", import.file_name)
-    };
-    let job = jobs::insert_job(
-        conn,
-        jobs::NewJob {
-            kind: if params.dry_run { DRY_RUN } else { RUN },
-            label: &label,
-            params: &encoded,
-            total: rows,
-            created_by: Some(params.user_id),
-            created_by_name: &params.user_name,
-        },
-    )?;
-    imports::set_job(conn, import.id, job, params.dry_run)?;
-    Ok(job)
-}
 
 #[cfg(test)]
 mod tests {
@@ -1232,3 +776,4 @@ mod tests {
         );
     }
 }
+

@@ -1,0 +1,182 @@
+//! The job around an import: starting a dry run or a run, counting the file's rows, and
+//! removing old uploaded files.
+
+use std::collections::HashMap;
+use std::io::{Seek, SeekFrom};
+
+
+
+use crate::db::imports::{self, Import};
+use crate::db::jobs::{self};
+use crate::db::{self, DbConnection};
+use crate::domain::customer::MatchKey;
+use crate::error::AppError;
+
+use super::batch::first_row_offset;
+use super::{DRY_RUN, ImportParams, RUN};
+
+
+/// How many data rows the file has (a fast pass that does not decode the cells).
+pub fn count_rows(import: &Import) -> Result<i64, AppError> {
+    let offset = first_row_offset(import)?;
+    let mut file = std::fs::File::open(&import.stored_path)
+        .map_err(|e| AppError::Unexpected(anyhow::anyhow!("import file missing: {e}")))?;
+    file.seek(SeekFrom::Start(offset))
+        .map_err(|e| AppError::Unexpected(e.into()))?;
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(import.delimiter_byte())
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(std::io::BufReader::new(file));
+    let mut record = csv::ByteRecord::new();
+    let mut rows = 0_i64;
+    loop {
+        match reader.read_byte_record(&mut record) {
+            Ok(true) => rows += 1,
+            Ok(false) => break,
+            Err(_) => rows += 1,
+        }
+        if rows > 50_000_000 {
+            break;
+        }
+    }
+    Ok(rows)
+}
+
+/// How long an uploaded file is kept: the import page can run it again until then.
+pub const KEEP_FILES_DAYS: i64 = 7;
+
+/// Whether the import's uploaded file is still there to run.
+pub fn file_kept(import: &Import) -> bool {
+    std::path::Path::new(&import.stored_path).is_file()
+}
+
+/// Removes the uploaded files of imports older than [`KEEP_FILES_DAYS`] that no queued or
+/// running job reads; returns how many were removed. The imports stay listed, their
+/// History entries and refused rows too (those are in the database).
+pub fn remove_old_files(conn: &mut DbConnection) -> Result<usize, AppError> {
+    let before = crate::db::now() - chrono::TimeDelta::days(KEEP_FILES_DAYS);
+    let mut removed = 0;
+    for path in imports::idle_files_before(conn, before)? {
+        match std::fs::remove_file(&path) {
+            Ok(()) => removed += 1,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => tracing::warn!(path, error = %e, "an old import file was not removed"),
+        }
+    }
+    Ok(removed)
+}
+
+/// Queues a dry run or the import itself over the file's `rows` ([`count_rows`], counted
+/// before the caller's transaction: it reads the whole file); returns the job id.
+pub fn queue(
+    conn: &mut DbConnection,
+    import: &Import,
+    params: &ImportParams,
+    rows: i64,
+) -> Result<i64, AppError> {
+    let encoded = serde_json::to_string(params).map_err(|e| AppError::Unexpected(e.into()))?;
+    let label = if params.dry_run {
+        format!("Dry run of the import of {}", import.file_name)
+    } else {
+        format!("Import of {}", import.file_name)
+    };
+    let job = jobs::insert_job(
+        conn,
+        jobs::NewJob {
+            kind: if params.dry_run { DRY_RUN } else { RUN },
+            label: &label,
+            params: &encoded,
+            total: rows,
+            created_by: Some(params.user_id),
+            created_by_name: &params.user_name,
+        },
+    )?;
+    imports::set_job(conn, import.id, job, params.dry_run)?;
+    Ok(job)
+}
+
+
+/// The mapping as submitted on the mapping page: a target per column index, the keys that
+/// match existing customers, and whether unknown tags are created.
+pub struct MappingChoice {
+    /// Column index → target value.
+    pub columns: HashMap<usize, String>,
+    /// The keys to match on, in order.
+    pub keys: Vec<MatchKey>,
+    /// Create tags the file names that do not exist yet.
+    pub create_tags: bool,
+}
+
+/// Saves a submitted mapping (when given) and queues the dry run or the import. Refused
+/// with a message when the file is gone or a job of this file is still running: one job
+/// at a time per file (a double submit, another supervisor) — a second one would only
+/// repeat the first one's work.
+pub fn start(
+    conn: &mut DbConnection,
+    id: i64,
+    dry_run: bool,
+    mapping: Option<MappingChoice>,
+    user_id: i64,
+    user_name: String,
+) -> Result<Result<i64, String>, AppError> {
+    let import = imports::get_import(conn, id)?.ok_or(AppError::NotFound)?;
+    if !file_kept(&import) {
+        return Ok(Err(gone_message()));
+    }
+    let changed = match mapping {
+        Some(choice) => {
+            let registry = crate::db::properties::list_properties(conn)?;
+            let allowed = super::targets(&registry);
+            let mapping: Vec<String> = (0..import.header_cells().len())
+                .map(|i| {
+                    let chosen = choice.columns.get(&i).cloned().unwrap_or_default();
+                    // Only targets the page offers; anything else skips the column.
+                    if allowed.iter().any(|(value, _)| *value == chosen) {
+                        chosen
+                    } else {
+                        String::new()
+                    }
+                })
+                .collect();
+            let keys: Vec<&str> = choice.keys.iter().map(|k| k.as_str()).collect();
+            Some((
+                serde_json::to_string(&mapping).unwrap_or_default(),
+                serde_json::to_string(&keys).unwrap_or_default(),
+                choice.create_tags,
+            ))
+        }
+        None => None,
+    };
+    // Counted before the transaction: it reads the whole file.
+    let rows = count_rows(&import)?;
+    db::transaction(conn, |conn| {
+        imports::lock_import(conn, id)?;
+        let import = imports::get_import(conn, id)?.ok_or(AppError::NotFound)?;
+        for job in [import.dry_job_id, import.run_job_id].into_iter().flatten() {
+            if jobs::get_job(conn, job)?.is_some_and(|job| !job.finished()) {
+                return Ok(Err(format!(
+                    "A dry run or import of {} is already running: wait for it to finish.",
+                    import.file_name
+                )));
+            }
+        }
+        if let Some((mapping, keys, create_tags)) = &changed {
+            imports::update_mapping(conn, id, mapping, keys, *create_tags)?;
+        }
+        let params = ImportParams {
+            import_id: id,
+            dry_run,
+            user_id,
+            user_name,
+        };
+        queue(conn, &import, &params, rows).map(Ok)
+    })
+}
+
+/// What a person reads when an import's uploaded file was removed.
+pub fn gone_message() -> String {
+    format!(
+        "The uploaded file was removed {KEEP_FILES_DAYS} days after the upload. Upload it again to import it."
+    )
+}

@@ -1,0 +1,34 @@
+//! CSV import: reading the header, mapping columns to properties, and applying rows in the
+//! background. Each row is all-or-nothing (a savepoint); a refused row is recorded with its
+//! row number, column and reason. A dry run is the same work rolled back batch by batch,
+//! so its counts are exactly what the import would do. The job's cursor is the byte offset
+//! of the next row, committed with each batch: a restart resumes there.
+
+mod batch;
+mod job;
+mod mapping;
+mod rows;
+
+use serde::{Deserialize, Serialize};
+
+pub use batch::import_batch;
+pub use job::{
+    KEEP_FILES_DAYS, MappingChoice, count_rows, file_kept, gone_message, queue, remove_old_files,
+    start,
+};
+pub use mapping::{guess_target, read_header, target, targets};
+
+/// Kinds of the import jobs.
+pub const DRY_RUN: &str = "import_dry_run";
+/// The real import.
+pub const RUN: &str = "import";
+
+/// An import job's parameters.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ImportParams {
+    pub import_id: i64,
+    pub dry_run: bool,
+    pub user_id: i64,
+    pub user_name: String,
+}
+
