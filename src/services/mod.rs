@@ -3,12 +3,14 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod card;
 pub mod conversations;
 pub mod inbound;
 pub mod delivery;
 pub mod export;
 pub mod import;
 pub mod jobs;
+pub mod orders;
 pub mod profiles;
 pub mod properties;
 pub mod segments;

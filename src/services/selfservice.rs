@@ -56,6 +56,11 @@ pub fn save_config(conn: &mut DbConnection, actor: &Actor, config: &Config) -> R
     })
 }
 
+/// Ends every self-service link and session of a customer; returns how many links.
+pub fn revoke_all(conn: &mut DbConnection, customer: CustomerId) -> Result<usize, AppError> {
+    Ok(crate::db::transaction(conn, |conn| links::revoke_all(conn, customer))?)
+}
+
 /// Whether an inbound text asks for the link.
 pub fn is_request(config: &Config, text: &str) -> bool {
     config.enabled && text.trim().eq_ignore_ascii_case(config.keyword.trim())

@@ -15,11 +15,12 @@ use crate::auth::Integration;
 use crate::db::customers::{self, Customer};
 use crate::db::properties::{self, Property};
 use crate::db::types::{CustomerId, TagId};
-use crate::db::{DbConnection, identities, orders, tags};
+use crate::db::{DbConnection, identities, tags};
 use crate::domain::FieldErrors;
 use crate::error::{ApiError, AppError};
 use crate::services::conversations as traffic;
 use crate::services::profiles::{self, EditOutcome, Editor, ProfileEdit};
+use crate::services::orders::{self as order_service, OrderInput};
 use crate::state::AppState;
 
 fn field_error(field: &str, message: impl Into<String>) -> AppError {
@@ -487,55 +488,19 @@ pub async fn put_order(
 ) -> Result<HttpResponse, ApiError> {
     let (public_id, order_ref) = path.into_inner();
     let body = body.into_inner();
-    let mut errors = FieldErrors::default();
-    let placed_at = errors.check(
-        "placed_at",
-        chrono::DateTime::parse_from_rfc3339(body.placed_at.trim())
-            .map(|t| t.naive_utc())
-            .map_err(|_| "Use an RFC 3339 time such as 2026-11-20T10:00:00Z.".to_owned()),
-    );
-    errors.check(
-        "total",
-        crate::domain::property::parse_number(body.total.trim()).map(|_| ()),
-    );
-    let currency = body.currency.trim().to_ascii_uppercase();
-    if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_uppercase()) {
-        errors.push("currency", "Use a three-letter ISO 4217 code such as EUR.");
-    }
-    for (field, value, max) in [
-        ("status", &body.status, 40),
-        ("items_summary", &body.items_summary, 1000),
-    ] {
-        if value.trim().is_empty() && field == "status" {
-            errors.push(field, "Give the order's status, e.g. paid.");
-        } else if value.chars().count() > max {
-            errors.push(field, format!("At most {max} characters."));
-        }
-    }
-    if order_ref.trim().is_empty() || order_ref.chars().count() > 100 {
-        errors.push("order_ref", "An order reference has 1 to 100 characters.");
-    }
-    let (Some(placed_at), true) = (placed_at, errors.is_empty()) else {
-        return Err(AppError::Invalid(errors).into());
+    let input = OrderInput {
+        placed_at: body.placed_at,
+        status: body.status,
+        total: body.total,
+        currency: body.currency,
+        items_summary: body.items_summary,
     };
-    let created = state.run(move |conn| {
-        crate::db::transaction(conn, |conn| {
+    let created = state
+        .run(move |conn| {
             let customer = find(conn, &public_id)?;
-            Ok(orders::upsert_order(
-                conn,
-                customer.id,
-                order_ref.trim(),
-                &orders::OrderFields {
-                    placed_at,
-                    status: body.status.trim(),
-                    total: body.total.trim(),
-                    currency: &currency,
-                    items_summary: body.items_summary.trim(),
-                },
-            )?)
+            order_service::put_order(conn, customer.id, &order_ref, &input)
         })
-    })
-    .await?;
+        .await?;
     Ok(if created {
         HttpResponse::Created().finish()
     } else {

@@ -575,12 +575,9 @@ pub async fn revoke_links(
 ) -> Result<HttpResponse, AppError> {
     let public_id = path.into_inner();
     let loaded = load(&state, public_id.clone()).await?;
-    let count = state.run(move |conn| {
-        Ok(crate::db::transaction(conn, |conn| {
-            crate::db::links::revoke_all(conn, loaded.customer.id)
-        })?)
-    })
-    .await?;
+    let count = state
+        .run(move |conn| crate::services::selfservice::revoke_all(conn, loaded.customer.id))
+        .await?;
     user.0
         .session
         .flash(FlashKind::Success, format!("{count} self-service link(s) revoked."));

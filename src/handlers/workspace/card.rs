@@ -12,13 +12,14 @@ use crate::db::tags::{self, Tag};
 use crate::db::{DbConnection, identities};
 use crate::domain::FieldErrors;
 use crate::domain::Role;
-use crate::domain::property::{Access, PropertyKind, Value};
+use crate::domain::property::Value;
 use crate::error::AppError;
 use crate::handlers::customers::activity::channel_label;
 use crate::handlers::customers::fields::{FieldView, Submitted, field_view};
 use crate::handlers::customers::lifecycle_label;
 use crate::handlers::page::PageContext;
-use crate::services::profiles::{self, Editor};
+use crate::services::card::editable_keys;
+use crate::services::profiles::{self};
 
 /// The card of a known customer.
 pub struct KnownCard {
@@ -42,20 +43,6 @@ pub struct CardView {
     pub known: Option<KnownCard>,
     /// Whether the reader may open the full profile.
     pub profile_link: bool,
-}
-
-/// Which card attributes are editable by `role`: the card says edit and the property's
-/// access allows it (computed properties never).
-pub fn editable_keys(config: &[CardAttribute], registry: &[Property], role: Role) -> Vec<String> {
-    config
-        .iter()
-        .filter(|a| a.mode == "edit")
-        .filter_map(|a| registry.iter().find(|p| p.id == a.property_id))
-        .filter(|p| {
-            p.kind != PropertyKind::Computed && Editor::Staff(role).access(p) == Access::Edit
-        })
-        .map(|p| p.key.clone())
-        .collect()
 }
 
 /// Builds the card from what is already loaded (no queries): used for the conversation

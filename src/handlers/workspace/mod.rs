@@ -14,7 +14,7 @@ use crate::page::FlashKind;
 use crate::auth::CurrentUser;
 use crate::db::conversations::{self, Conversation, Queue};
 use crate::db::types::{ConversationId, CustomerId};
-use crate::db::{self, card as card_config, customers, identities};
+use crate::db::{self, customers, identities};
 use crate::domain::FieldErrors;
 use crate::error::{AppError, see_other};
 use crate::handlers::customers::activity::{
@@ -23,8 +23,9 @@ use crate::handlers::customers::activity::{
 use crate::handlers::customers::fields::Submitted;
 use crate::handlers::customers::history::{EventView, event_views};
 use crate::handlers::page::{PageContext, render, render_status};
-use crate::services::conversations::{self as traffic, Author};
-use crate::services::profiles::{self, EditOutcome, Editor};
+use crate::services::card as card_service;
+use crate::services::conversations::{Author, workspace};
+use crate::services::profiles::{self, EditOutcome};
 use crate::state::AppState;
 use card::CardView;
 
@@ -299,11 +300,9 @@ pub async fn take(
 ) -> Result<HttpResponse, AppError> {
     let id = ConversationId(path.into_inner());
     let me = current.user.id.0;
-    state.run(move |conn| {
-        conversations::get_conversation(conn, id)?;
-        Ok(conversations::assign(conn, id, me)?)
-    })
-    .await?;
+    state
+        .run(move |conn| workspace::take(conn, id, me))
+        .await?;
     current
         .session
         .flash(FlashKind::Success, "You took this conversation.");
@@ -317,10 +316,7 @@ pub async fn close(
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = ConversationId(path.into_inner());
-    state.run(move |conn| {
-        Ok(conversations::close_conversation(conn, id)?)
-    })
-    .await?;
+    state.run(move |conn| workspace::close(conn, id)).await?;
     current.session.flash(FlashKind::Success, "Conversation closed.");
     Ok(see_other(&format!("/conversations/{}", id.0)))
 }
@@ -343,18 +339,9 @@ pub async fn reply(
     let text = form.into_inner().text;
     let (me, name) = (current.user.id.0, current.user.display_name.clone());
     let body = text.clone();
-    let result = state.run(move |conn| {
-        crate::db::transaction(conn, |conn| {
-            let conversation = conversations::get_conversation(conn, id)?;
-            if conversation.status != "open" {
-                return Err(AppError::Conflict("This conversation is closed; contact the customer from their profile to start a new one.".to_owned()));
-            }
-            traffic::send(conn, &conversation, &Author { kind: "agent", user_id: Some(me), name: &name }, &body)?;
-            conversations::assign(conn, id, me)?;
-            Ok(())
-        })
-    })
-    .await;
+    let result = state
+        .run(move |conn| workspace::reply(conn, id, me, &name, &body))
+        .await;
     match result {
         Ok(()) => Ok(see_other(&format!("/conversations/{}", id.0))),
         Err(AppError::Invalid(errors)) => {
@@ -398,27 +385,13 @@ pub async fn save_card(
         .first("version")
         .and_then(|v| v.parse::<i64>().ok());
     let edit_source = Submitted::from_pairs(&form);
-    let result = state.run(move |conn| {
-        let conversation = conversations::get_conversation(conn, id)?;
-        let customer = conversation.customer_id.ok_or(AppError::Forbidden)?;
-        let registry = crate::db::properties::list_properties(conn)?;
-        let config = card_config::list_card(conn)?;
-        let allowed = card::editable_keys(&config, &registry, role);
-        let edit = edit_source.to_edit(&registry, false);
-        if edit.values.iter().any(|(key, _)| !allowed.contains(key)) {
-            return Err(AppError::Forbidden);
-        }
-        profiles::edit_customer(
-            conn,
-            customer,
-            &registry,
-            expected,
-            &actor,
-            Editor::Staff(role),
-            &edit,
-        )
-    })
-    .await;
+    let result = state
+        .run(move |conn| {
+            card_service::save_on_card(conn, id, role, &actor, expected, |registry| {
+                edit_source.to_edit(registry, false)
+            })
+        })
+        .await;
     let (extra, status) = match result {
         Ok(EditOutcome::Saved(changed)) => {
             current.session.flash(

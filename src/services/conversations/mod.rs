@@ -5,6 +5,7 @@
 mod blacklist;
 mod links;
 mod outbound;
+pub mod workspace;
 
 pub use blacklist::set_blacklisted;
 pub use links::{

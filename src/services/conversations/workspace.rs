@@ -1,0 +1,50 @@
+//! What an agent does with a conversation in the workspace: take it, reply, close it.
+
+use super::{Author, send};
+use crate::db::conversations;
+use crate::db::types::ConversationId;
+use crate::db::{self, DbConnection};
+use crate::error::AppError;
+
+/// The agent assigns the conversation to themselves.
+pub fn take(conn: &mut DbConnection, id: ConversationId, user_id: i64) -> Result<(), AppError> {
+    db::transaction(conn, |conn| {
+        conversations::get_conversation(conn, id)?;
+        conversations::assign(conn, id, user_id)?;
+        Ok(())
+    })
+}
+
+/// Closes the conversation.
+pub fn close(conn: &mut DbConnection, id: ConversationId) -> Result<(), AppError> {
+    db::transaction(conn, |conn| conversations::close_conversation(conn, id))?;
+    Ok(())
+}
+
+/// An agent's reply: queued for delivery, and the agent is assigned. A closed
+/// conversation takes no reply (the customer is contacted from their profile instead).
+pub fn reply(
+    conn: &mut DbConnection,
+    id: ConversationId,
+    user_id: i64,
+    name: &str,
+    text: &str,
+) -> Result<(), AppError> {
+    db::transaction(conn, |conn| {
+        let conversation = conversations::get_conversation(conn, id)?;
+        if conversation.status != "open" {
+            return Err(AppError::Conflict(
+                "This conversation is closed; contact the customer from their profile to start a new one."
+                    .to_owned(),
+            ));
+        }
+        let author = Author {
+            kind: "agent",
+            user_id: Some(user_id),
+            name,
+        };
+        send(conn, &conversation, &author, text)?;
+        conversations::assign(conn, id, user_id)?;
+        Ok(())
+    })
+}
