@@ -6,7 +6,6 @@ use std::io::BufRead;
 
 use crate::config::{Cli, Command, Settings, TokensCommand, UsersCommand};
 use crate::db::{self, DatabaseUrl, DbConnection};
-use crate::domain::password::hash_password;
 use crate::domain::user::{NewPassword, Username};
 use crate::domain::customer::Actor;
 use crate::error::AppError;
@@ -118,7 +117,7 @@ fn users(conn: &mut DbConnection, command: UsersCommand) -> anyhow::Result<()> {
             let user = db::users::find_user_by_username(conn, name.as_str())?
                 .ok_or_else(|| anyhow::anyhow!("no account named {}", name))?;
             let password = NewPassword::parse(&read_password()?).map_err(anyhow::Error::msg)?;
-            db::users::update_password(conn, user.id, &hash_password(&password)?, false, true)?;
+            accounts::set_password(conn, user.id, &password, false).map_err(anyhow_of)?;
             println!(
                 "Password of {} changed; its sessions have ended.",
                 user.username
@@ -136,7 +135,9 @@ fn tokens(conn: &mut DbConnection, command: TokensCommand) -> anyhow::Result<()>
             println!("{secret}");
         }
         TokensCommand::Revoke { name } => {
-            if db::tokens::revoke_by_name(conn, name.trim())? == 0 {
+            if !crate::services::tokens::revoke_by_name(conn, &Actor::System, &name)
+                .map_err(anyhow_of)?
+            {
                 anyhow::bail!("no active token named {name:?}");
             }
             println!("Revoked {name}.");

@@ -76,6 +76,11 @@ fn payload(conn: &mut DbConnection, delivery: &Delivery) -> Result<Payload, AppE
     })
 }
 
+/// Failed deliveries are queued again; returns how many.
+pub fn retry_failed(conn: &mut DbConnection) -> Result<usize, AppError> {
+    Ok(db::transaction(conn, db::outbox::retry_failed)?)
+}
+
 /// One pass over the due deliveries. Returns how many were attempted.
 pub fn deliver_due(pool: &DbPool, pacing: Pacing) -> Result<usize, AppError> {
     let mut conn = pool.get()?;

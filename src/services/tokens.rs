@@ -47,6 +47,18 @@ pub fn create_token(conn: &mut DbConnection, actor: &Actor, name: &str) -> Resul
     Ok(secret)
 }
 
+/// Revokes the active token with this name; `false` when there is none.
+pub fn revoke_by_name(conn: &mut DbConnection, actor: &Actor, name: &str) -> Result<bool, AppError> {
+    let name = name.trim();
+    db::transaction(conn, |conn| {
+        if tokens::revoke_by_name(conn, name)? == 0 {
+            return Ok(false);
+        }
+        audit::record(conn, actor, AuditAction::TokenRevoked, name, "")?;
+        Ok(true)
+    })
+}
+
 /// Revokes a token: it stops working at once.
 pub fn revoke_token(conn: &mut DbConnection, actor: &Actor, id: i64) -> Result<(), AppError> {
     db::transaction(conn, |conn| {

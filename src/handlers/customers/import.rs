@@ -9,14 +9,14 @@ use askama::Template;
 
 use crate::page::FlashKind;
 use crate::auth::Supervisor;
-use crate::db::imports::{self, Import, NewImport, Refusal};
+use crate::db::imports::{self, Import, Refusal};
 use crate::db::jobs::{self, Job};
 use crate::db::{self, properties};
 use crate::error::{AppError, see_other};
 use crate::handlers::page::{PageContext, render, render_status};
 use crate::services::export::neutralise;
 use crate::domain::customer::MatchKey;
-use crate::services::import::{self as service, ImportParams, guess_target};
+use crate::services::import::{self as service, ImportParams};
 use crate::state::AppState;
 
 /// The largest upload (a million rows of a wide export fit): streamed to a temporary
@@ -110,25 +110,15 @@ pub async fn upload(
     };
     let (user_id, user_name) = (user.0.user.id.0, user.0.user.display_name.clone());
     let path = stored.to_string_lossy().into_owned();
-    let id = state.run(move |conn| {
-        let registry = properties::list_properties(conn)?;
-        let targets: Vec<String> = headers.iter().map(|h| guess_target(h, &registry)).collect();
-        let keys: Vec<&str> = MatchKey::ALL.iter().map(|k| k.as_str()).collect();
-        Ok(imports::insert_import(
-            conn,
-            NewImport {
-                file_name: &file_name,
-                stored_path: &path,
-                delimiter: &(delimiter as char).to_string(),
-                headers: &serde_json::to_string(&headers).unwrap_or_default(),
-                mapping: &serde_json::to_string(&targets).unwrap_or_default(),
-                match_keys: &serde_json::to_string(&keys).unwrap_or_default(),
-                created_by: user_id,
-                created_by_name: &user_name,
-            },
-        )?)
-    })
-    .await?;
+    let upload = service::Upload {
+        file_name,
+        stored_path: path,
+        delimiter,
+        headers,
+    };
+    let id = state
+        .run(move |conn| service::register(conn, &upload, user_id, &user_name))
+        .await?;
     Ok(see_other(&format!("/customers/import/{id}")))
 }
 

@@ -126,7 +126,7 @@ pub async fn retry_failed(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let count = state.run(|conn| {
-        Ok(crate::db::outbox::retry_failed(conn)?)
+        crate::services::delivery::retry_failed(conn)
     })
     .await?;
     current

@@ -97,6 +97,50 @@ pub fn queue(
 }
 
 
+/// An uploaded file, kept and read as far as its header.
+pub struct Upload {
+    /// The name it had on the uploader's computer.
+    pub file_name: String,
+    /// Where it is kept.
+    pub stored_path: String,
+    /// The column separator found.
+    pub delimiter: u8,
+    /// The header's cells.
+    pub headers: Vec<String>,
+}
+
+/// Records an upload with a proposed mapping (each column's target guessed from its
+/// header, every match key on); returns the import's id.
+pub fn register(
+    conn: &mut DbConnection,
+    upload: &Upload,
+    user_id: i64,
+    user_name: &str,
+) -> Result<i64, AppError> {
+    let registry = crate::db::properties::list_properties(conn)?;
+    let targets: Vec<String> = upload
+        .headers
+        .iter()
+        .map(|h| super::guess_target(h, &registry))
+        .collect();
+    let keys: Vec<&str> = MatchKey::ALL.iter().map(|k| k.as_str()).collect();
+    Ok(db::transaction(conn, |conn| {
+        imports::insert_import(
+            conn,
+            imports::NewImport {
+                file_name: &upload.file_name,
+                stored_path: &upload.stored_path,
+                delimiter: &(upload.delimiter as char).to_string(),
+                headers: &serde_json::to_string(&upload.headers).unwrap_or_default(),
+                mapping: &serde_json::to_string(&targets).unwrap_or_default(),
+                match_keys: &serde_json::to_string(&keys).unwrap_or_default(),
+                created_by: user_id,
+                created_by_name: user_name,
+            },
+        )
+    })?)
+}
+
 /// The mapping as submitted on the mapping page: a target per column index, the keys that
 /// match existing customers, and whether unknown tags are created.
 pub struct MappingChoice {

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 pub use batch::import_batch;
 pub use job::{
-    KEEP_FILES_DAYS, MappingChoice, count_rows, file_kept, gone_message, queue, remove_old_files,
+    KEEP_FILES_DAYS, MappingChoice, Upload, count_rows, file_kept, gone_message, queue, register, remove_old_files,
     start,
 };
 pub use mapping::{guess_target, read_header, target, targets};
