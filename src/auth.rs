@@ -151,17 +151,19 @@ impl SignedIn {
             );
             return Err(AppError::Unauthorized { next: next() });
         }
-        let (user, customers_toggle) = state.run(move |conn| {
-            let user = db::users::find_user(conn, user_id)?;
-            let toggle = match &user {
-                Some(u) if u.role() < Role::Supervisor => {
-                    db::settings::is_enabled(conn, crate::db::types::Setting::CustomersPageForAgents)?
-                }
-                _ => false,
-            };
-            Ok((user, toggle))
-        })
-        .await?;
+        let (user, customers_toggle) = state
+            .run(move |conn| {
+                let user = db::users::find_user(conn, user_id)?;
+                let toggle = match &user {
+                    Some(u) if u.role() < Role::Supervisor => db::settings::is_enabled(
+                        conn,
+                        crate::db::types::Setting::CustomersPageForAgents,
+                    )?,
+                    _ => false,
+                };
+                Ok((user, toggle))
+            })
+            .await?;
         let epoch = session.0.get::<i64>(EPOCH).ok().flatten();
         let user = match user {
             Some(user) if user.active && Some(user.session_epoch) == epoch => user,
@@ -323,10 +325,9 @@ impl FromRequest for Integration {
                 return Err(unauthorized());
             };
             let hash = crate::services::tokens::hash_token(&token);
-            let found = state.run(move |conn| {
-                Ok(db::tokens::authenticate(conn, &hash)?)
-            })
-            .await?;
+            let found = state
+                .run(move |conn| Ok(db::tokens::authenticate(conn, &hash)?))
+                .await?;
             found
                 .map(|t| Integration { token_name: t.name })
                 .ok_or_else(unauthorized)

@@ -30,7 +30,6 @@ pub struct Application {
 /// The name of the staff session cookie.
 pub const SESSION_COOKIE: &str = "clientele_session";
 
-
 /// The largest form body accepted (a profile with many long text values fits easily).
 const FORM_LIMIT: usize = 1024 * 1024;
 
@@ -151,7 +150,11 @@ fn session_key(pool: &DbPool, settings: &Settings) -> anyhow::Result<Key> {
         Some(secret) => secret.expose().to_owned(),
         None => {
             let mut conn = pool.get()?;
-            db::settings::insert_setting_if_absent(&mut conn, crate::db::types::Setting::SessionSigningKey, &random_hex(64))?
+            db::settings::insert_setting_if_absent(
+                &mut conn,
+                crate::db::types::Setting::SessionSigningKey,
+                &random_hex(64),
+            )?
         }
     };
     let digest = Sha512::digest(material.as_bytes());

@@ -7,6 +7,7 @@ use chrono::TimeDelta;
 
 use crate::db::conversations::WebMetadata;
 use crate::db::properties::{self, NewProperty};
+use crate::db::types::AuthorKind;
 use crate::db::{DbConnection, customers, now, tags};
 use crate::domain::Role;
 use crate::domain::customer::Actor;
@@ -117,7 +118,7 @@ pub fn seed(conn: &mut DbConnection, count: usize) -> Result<usize, AppError> {
     let registry = properties::list_properties(conn)?;
     let system = Actor::System;
     let agent = Author {
-        kind: "agent",
+        kind: AuthorKind::Agent,
         user_id: None,
         name: "Demo Agent",
     };

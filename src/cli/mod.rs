@@ -6,8 +6,8 @@ use std::io::BufRead;
 
 use crate::config::{Cli, Command, Settings, TokensCommand, UsersCommand};
 use crate::db::{self, DatabaseUrl, DbConnection};
-use crate::domain::user::{NewPassword, Username};
 use crate::domain::customer::Actor;
+use crate::domain::user::{NewPassword, Username};
 use crate::error::AppError;
 use crate::services::accounts::{self, AccountInput};
 use crate::startup::Application;

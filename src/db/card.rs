@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use super::DbConnection;
 use super::schema::card_attributes;
 use super::types::PropertyId;
+use crate::domain::card::{Mode, Section};
 
 /// One attribute on the card.
 #[derive(Debug, Clone, Queryable, Selectable, PartialEq, Eq)]
@@ -13,8 +14,10 @@ pub struct CardAttribute {
     pub id: i64,
     pub property_id: PropertyId,
     pub position: i32,
-    pub section: String,
-    pub mode: String,
+    #[diesel(deserialize_as = String)]
+    pub section: Section,
+    #[diesel(deserialize_as = String)]
+    pub mode: Mode,
 }
 
 /// The card, basic attributes first, each section by position.
@@ -22,7 +25,7 @@ pub fn list_card(conn: &mut DbConnection) -> QueryResult<Vec<CardAttribute>> {
     let mut all: Vec<CardAttribute> = card_attributes::table
         .select(CardAttribute::as_select())
         .load(conn)?;
-    all.sort_by_key(|a| (a.section != "basic", a.position, a.id));
+    all.sort_by_key(|a| (a.section != Section::Basic, a.position, a.id));
     Ok(all)
 }
 

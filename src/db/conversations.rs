@@ -4,7 +4,9 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::{conversations, customers, messages};
-use super::types::{ConversationId, CustomerId, IdentityId, MessageId};
+use super::types::{
+    AuthorKind, ConversationId, ConversationStatus, CustomerId, Direction, IdentityId, MessageId,
+};
 use super::{DbConnection, now};
 
 /// A conversation as stored.
@@ -15,8 +17,8 @@ pub struct Conversation {
     pub identity_id: IdentityId,
     pub customer_id: Option<CustomerId>,
     pub channel: String,
-    pub status: String,
-    pub direction: String,
+    pub status: ConversationStatus,
+    pub direction: Direction,
     pub started_at: NaiveDateTime,
     pub ended_at: Option<NaiveDateTime>,
     pub last_message_at: NaiveDateTime,
@@ -46,8 +48,8 @@ pub struct Message {
     pub conversation_id: Option<ConversationId>,
     pub identity_id: IdentityId,
     pub customer_id: Option<CustomerId>,
-    pub direction: String,
-    pub author_kind: String,
+    pub direction: Direction,
+    pub author_kind: AuthorKind,
     pub author_user_id: Option<i64>,
     pub author_name: Option<String>,
     pub body: String,
@@ -62,8 +64,8 @@ pub struct NewMessage<'a> {
     pub conversation: Option<ConversationId>,
     pub identity: IdentityId,
     pub customer: Option<CustomerId>,
-    pub direction: &'a str,
-    pub author_kind: &'a str,
+    pub direction: Direction,
+    pub author_kind: AuthorKind,
     pub author_user_id: Option<i64>,
     pub author_name: Option<&'a str>,
     pub body: &'a str,
@@ -79,7 +81,7 @@ pub fn find_open_conversation(
 ) -> QueryResult<Option<Conversation>> {
     conversations::table
         .filter(conversations::identity_id.eq(identity))
-        .filter(conversations::status.eq("open"))
+        .filter(conversations::status.eq(ConversationStatus::Open))
         .order(conversations::id.desc())
         .select(Conversation::as_select())
         .first(conn)
@@ -100,7 +102,7 @@ pub fn insert_conversation(
     identity: IdentityId,
     customer: Option<CustomerId>,
     channel: &str,
-    direction: &str,
+    direction: Direction,
     started_at: NaiveDateTime,
     web: &WebMetadata,
 ) -> QueryResult<Conversation> {
@@ -109,7 +111,7 @@ pub fn insert_conversation(
             conversations::identity_id.eq(identity),
             conversations::customer_id.eq(customer),
             conversations::channel.eq(channel),
-            conversations::status.eq("open"),
+            conversations::status.eq(ConversationStatus::Open),
             conversations::direction.eq(direction),
             conversations::started_at.eq(started_at),
             conversations::last_message_at.eq(started_at),
@@ -210,10 +212,10 @@ pub fn close_conversation(conn: &mut DbConnection, id: ConversationId) -> QueryR
     diesel::update(
         conversations::table
             .find(id)
-            .filter(conversations::status.eq("open")),
+            .filter(conversations::status.eq(ConversationStatus::Open)),
     )
     .set((
-        conversations::status.eq("closed"),
+        conversations::status.eq(ConversationStatus::Closed),
         conversations::ended_at.eq(now()),
     ))
     .execute(conn)
@@ -339,7 +341,7 @@ pub fn list_open(
 ) -> QueryResult<Vec<Conversation>> {
     use super::schema::conversation_agents;
     let mut query = conversations::table
-        .filter(conversations::status.eq("open"))
+        .filter(conversations::status.eq(ConversationStatus::Open))
         .order((
             conversations::last_message_at.desc(),
             conversations::id.desc(),

@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::customer_events;
-use super::types::{CustomerId, EventId};
+use super::types::{CustomerId, EventAction, EventId};
 use super::{DbConnection, now};
 use crate::domain::customer::Actor;
 
@@ -17,7 +17,7 @@ pub struct Event {
     pub actor_kind: String,
     pub actor_id: Option<i64>,
     pub actor_name: String,
-    pub action: String,
+    pub action: EventAction,
     pub property_key: Option<String>,
     pub old_value: Option<String>,
     pub new_value: Option<String>,
@@ -30,7 +30,7 @@ pub struct Event {
 pub struct NewEvent<'a> {
     pub customer: CustomerId,
     pub actor: &'a Actor,
-    pub action: &'a str,
+    pub action: EventAction,
     pub property_key: Option<&'a str>,
     pub old_value: Option<String>,
     pub new_value: Option<String>,

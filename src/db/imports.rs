@@ -7,6 +7,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::{import_keys, import_refusals, imports, jobs};
+use super::types::{ImportId, JobId};
 use super::{DbConnection, now};
 use crate::domain::customer::MatchKey;
 
@@ -14,7 +15,7 @@ use crate::domain::customer::MatchKey;
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = imports)]
 pub struct Import {
-    pub id: i64,
+    pub id: ImportId,
     pub file_name: String,
     pub stored_path: String,
     pub delimiter: String,
@@ -22,8 +23,8 @@ pub struct Import {
     pub mapping: String,
     pub match_keys: String,
     pub create_tags: bool,
-    pub dry_job_id: Option<i64>,
-    pub run_job_id: Option<i64>,
+    pub dry_job_id: Option<JobId>,
+    pub run_job_id: Option<JobId>,
     pub created_by: Option<i64>,
     pub created_by_name: String,
     pub created_at: NaiveDateTime,
@@ -68,7 +69,7 @@ pub struct NewImport<'a> {
 }
 
 /// Records an upload; returns its id.
-pub fn insert_import(conn: &mut DbConnection, new: NewImport<'_>) -> QueryResult<i64> {
+pub fn insert_import(conn: &mut DbConnection, new: NewImport<'_>) -> QueryResult<ImportId> {
     let at = now();
     diesel::insert_into(imports::table)
         .values((
@@ -90,7 +91,7 @@ pub fn insert_import(conn: &mut DbConnection, new: NewImport<'_>) -> QueryResult
 }
 
 /// One import.
-pub fn get_import(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Import>> {
+pub fn get_import(conn: &mut DbConnection, id: ImportId) -> QueryResult<Option<Import>> {
     imports::table
         .find(id)
         .select(Import::as_select())
@@ -101,7 +102,7 @@ pub fn get_import(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Import
 /// Saves the supervisor's mapping and options.
 pub fn update_mapping(
     conn: &mut DbConnection,
-    id: i64,
+    id: ImportId,
     mapping: &str,
     match_keys: &str,
     create_tags: bool,
@@ -116,7 +117,7 @@ pub fn update_mapping(
 }
 
 /// Links the dry-run or the real job.
-pub fn set_job(conn: &mut DbConnection, id: i64, job: i64, dry: bool) -> QueryResult<usize> {
+pub fn set_job(conn: &mut DbConnection, id: ImportId, job: JobId, dry: bool) -> QueryResult<usize> {
     let target = imports::table.find(id);
     if dry {
         diesel::update(target)
@@ -139,7 +140,11 @@ pub struct Refusal {
 }
 
 /// Records refused rows, a few thousand per statement.
-pub fn insert_refusals(conn: &mut DbConnection, job: i64, refusals: &[Refusal]) -> QueryResult<()> {
+pub fn insert_refusals(
+    conn: &mut DbConnection,
+    job: JobId,
+    refusals: &[Refusal],
+) -> QueryResult<()> {
     let rows: Vec<_> = refusals
         .iter()
         .map(|refusal| {
@@ -163,7 +168,7 @@ pub fn insert_refusals(conn: &mut DbConnection, job: i64, refusals: &[Refusal]) 
 /// A job's refused rows in row order, after `after`, at most `limit`.
 pub fn list_refusals(
     conn: &mut DbConnection,
-    job: i64,
+    job: JobId,
     after: i64,
     limit: i64,
 ) -> QueryResult<Vec<Refusal>> {
@@ -183,7 +188,7 @@ pub fn list_refusals(
 
 /// Locks an import's row until the transaction ends, so that two requests starting jobs
 /// on it take turns (on SQLite the write transaction already does).
-pub fn lock_import(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
+pub fn lock_import(conn: &mut DbConnection, id: ImportId) -> QueryResult<usize> {
     diesel::update(imports::table.find(id))
         .set(imports::created_at.eq(imports::created_at))
         .execute(conn)
@@ -213,7 +218,7 @@ pub fn idle_files_before(
 /// The rows that first had these keys in this job, by key (keys not seen are left out).
 pub fn key_rows(
     conn: &mut DbConnection,
-    job: i64,
+    job: JobId,
     keys: &[String],
 ) -> QueryResult<HashMap<String, i64>> {
     let mut found = HashMap::new();
@@ -230,7 +235,7 @@ pub fn key_rows(
 }
 
 /// Remembers which row had each key.
-pub fn insert_keys(conn: &mut DbConnection, job: i64, keys: &[(String, i64)]) -> QueryResult<()> {
+pub fn insert_keys(conn: &mut DbConnection, job: JobId, keys: &[(String, i64)]) -> QueryResult<()> {
     let rows: Vec<_> = keys
         .iter()
         .map(|(key, row)| {

@@ -5,15 +5,16 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::jobs;
+use super::types::{JobId, JobKind, JobStatus};
 use super::{DbConnection, now};
 
 /// A job as stored.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = jobs)]
 pub struct Job {
-    pub id: i64,
-    pub kind: String,
-    pub status: String,
+    pub id: JobId,
+    pub kind: JobKind,
+    pub status: JobStatus,
     pub label: String,
     pub params: String,
     pub total: i64,
@@ -34,7 +35,7 @@ pub struct Job {
 impl Job {
     /// Whether the worker is done with it.
     pub fn finished(&self) -> bool {
-        self.status == "done" || self.status == "failed"
+        self.status.finished()
     }
 
     /// Progress in percent (0–100).
@@ -51,7 +52,7 @@ impl Job {
 
 /// A job to queue.
 pub struct NewJob<'a> {
-    pub kind: &'a str,
+    pub kind: JobKind,
     pub label: &'a str,
     pub params: &'a str,
     pub total: i64,
@@ -60,7 +61,7 @@ pub struct NewJob<'a> {
 }
 
 /// Queues a job; returns its id.
-pub fn insert_job(conn: &mut DbConnection, job: NewJob<'_>) -> QueryResult<i64> {
+pub fn insert_job(conn: &mut DbConnection, job: NewJob<'_>) -> QueryResult<JobId> {
     let at = now();
     diesel::insert_into(jobs::table)
         .values((
@@ -83,7 +84,7 @@ pub fn insert_job(conn: &mut DbConnection, job: NewJob<'_>) -> QueryResult<i64> 
 }
 
 /// One job.
-pub fn get_job(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Job>> {
+pub fn get_job(conn: &mut DbConnection, id: JobId) -> QueryResult<Option<Job>> {
     jobs::table
         .find(id)
         .select(Job::as_select())
@@ -93,7 +94,7 @@ pub fn get_job(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Job>> {
 
 /// The statuses of a job that has not finished: waiting for the worker, or being worked
 /// on (or interrupted there).
-pub const UNFINISHED: [&str; 2] = ["queued", "running"];
+pub const UNFINISHED: [JobStatus; 2] = [JobStatus::Queued, JobStatus::Running];
 
 /// The oldest job not finished (a running one first: it was interrupted), if any.
 pub fn next_job(conn: &mut DbConnection) -> QueryResult<Option<Job>> {
@@ -106,15 +107,19 @@ pub fn next_job(conn: &mut DbConnection) -> QueryResult<Option<Job>> {
 }
 
 /// Marks a job as started.
-pub fn start_job(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
+pub fn start_job(conn: &mut DbConnection, id: JobId) -> QueryResult<usize> {
     let at = now();
-    diesel::update(jobs::table.find(id).filter(jobs::status.eq("queued")))
-        .set((
-            jobs::status.eq("running"),
-            jobs::started_at.eq(at),
-            jobs::updated_at.eq(at),
-        ))
-        .execute(conn)
+    diesel::update(
+        jobs::table
+            .find(id)
+            .filter(jobs::status.eq(JobStatus::Queued)),
+    )
+    .set((
+        jobs::status.eq(JobStatus::Running),
+        jobs::started_at.eq(at),
+        jobs::updated_at.eq(at),
+    ))
+    .execute(conn)
 }
 
 /// What one batch did, added to the job's counters with the new cursor.
@@ -128,7 +133,7 @@ pub struct Progress {
 }
 
 /// Records a batch (call inside the batch's transaction).
-pub fn record_progress(conn: &mut DbConnection, id: i64, batch: Progress) -> QueryResult<usize> {
+pub fn record_progress(conn: &mut DbConnection, id: JobId, batch: Progress) -> QueryResult<usize> {
     diesel::update(jobs::table.find(id))
         .set((
             jobs::processed.eq(jobs::processed + batch.processed),
@@ -142,11 +147,15 @@ pub fn record_progress(conn: &mut DbConnection, id: i64, batch: Progress) -> Que
 }
 
 /// Marks a job finished, with an error message when it failed.
-pub fn finish_job(conn: &mut DbConnection, id: i64, error: Option<&str>) -> QueryResult<usize> {
+pub fn finish_job(conn: &mut DbConnection, id: JobId, error: Option<&str>) -> QueryResult<usize> {
     let at = now();
     diesel::update(jobs::table.find(id))
         .set((
-            jobs::status.eq(if error.is_some() { "failed" } else { "done" }),
+            jobs::status.eq(if error.is_some() {
+                JobStatus::Failed
+            } else {
+                JobStatus::Done
+            }),
             jobs::error.eq(error),
             jobs::finished_at.eq(at),
             jobs::updated_at.eq(at),

@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::outbox;
-use super::types::MessageId;
+use super::types::{DeliveryStatus, MessageId};
 use super::{DbConnection, now};
 
 /// An outbox row as stored.
@@ -13,7 +13,7 @@ use super::{DbConnection, now};
 pub struct Delivery {
     pub id: i64,
     pub message_id: MessageId,
-    pub status: String,
+    pub status: DeliveryStatus,
     pub attempts: i32,
     pub next_attempt_at: NaiveDateTime,
     pub last_error: Option<String>,
@@ -27,7 +27,7 @@ pub fn insert_delivery(conn: &mut DbConnection, message: MessageId) -> QueryResu
     diesel::insert_into(outbox::table)
         .values((
             outbox::message_id.eq(message),
-            outbox::status.eq("pending"),
+            outbox::status.eq(DeliveryStatus::Pending),
             outbox::next_attempt_at.eq(at),
             outbox::created_at.eq(at),
         ))
@@ -37,7 +37,7 @@ pub fn insert_delivery(conn: &mut DbConnection, message: MessageId) -> QueryResu
 /// Pending deliveries that are due.
 pub fn list_due(conn: &mut DbConnection, limit: i64) -> QueryResult<Vec<Delivery>> {
     outbox::table
-        .filter(outbox::status.eq("pending"))
+        .filter(outbox::status.eq(DeliveryStatus::Pending))
         .filter(outbox::next_attempt_at.le(now()))
         .order(outbox::next_attempt_at.asc())
         .limit(limit)
@@ -55,7 +55,7 @@ pub fn claim(
     let claimed = diesel::update(
         outbox::table
             .find(delivery.id)
-            .filter(outbox::status.eq("pending"))
+            .filter(outbox::status.eq(DeliveryStatus::Pending))
             .filter(outbox::next_attempt_at.eq(delivery.next_attempt_at)),
     )
     .set(outbox::next_attempt_at.eq(lease_until))
@@ -67,7 +67,7 @@ pub fn claim(
 pub fn mark_delivered(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
     diesel::update(outbox::table.find(id))
         .set((
-            outbox::status.eq("delivered"),
+            outbox::status.eq(DeliveryStatus::Delivered),
             outbox::attempts.eq(outbox::attempts + 1),
             outbox::delivered_at.eq(now()),
             outbox::last_error.eq(None::<String>),
@@ -83,9 +83,9 @@ pub fn mark_failed(
     retry_at: Option<NaiveDateTime>,
 ) -> QueryResult<usize> {
     let status = if retry_at.is_some() {
-        "pending"
+        DeliveryStatus::Pending
     } else {
-        "failed"
+        DeliveryStatus::Failed
     };
     diesel::update(outbox::table.find(id))
         .set((
@@ -110,9 +110,9 @@ pub fn list_for_messages(
 
 /// Puts failed deliveries back in the queue (after the receiver was fixed).
 pub fn retry_failed(conn: &mut DbConnection) -> QueryResult<usize> {
-    diesel::update(outbox::table.filter(outbox::status.eq("failed")))
+    diesel::update(outbox::table.filter(outbox::status.eq(DeliveryStatus::Failed)))
         .set((
-            outbox::status.eq("pending"),
+            outbox::status.eq(DeliveryStatus::Pending),
             outbox::next_attempt_at.eq(now()),
         ))
         .execute(conn)
@@ -120,9 +120,9 @@ pub fn retry_failed(conn: &mut DbConnection) -> QueryResult<usize> {
 
 /// Marks every pending delivery as delivered (demo data has no real channel behind it).
 pub fn mark_all_pending_delivered(conn: &mut DbConnection) -> QueryResult<usize> {
-    diesel::update(outbox::table.filter(outbox::status.eq("pending")))
+    diesel::update(outbox::table.filter(outbox::status.eq(DeliveryStatus::Pending)))
         .set((
-            outbox::status.eq("delivered"),
+            outbox::status.eq(DeliveryStatus::Delivered),
             outbox::attempts.eq(1),
             outbox::delivered_at.eq(now()),
         ))
@@ -130,7 +130,7 @@ pub fn mark_all_pending_delivered(conn: &mut DbConnection) -> QueryResult<usize>
 }
 
 /// How many deliveries are in this state (`pending`, `failed`, …).
-pub fn count_by_status(conn: &mut DbConnection, status: &str) -> QueryResult<i64> {
+pub fn count_by_status(conn: &mut DbConnection, status: DeliveryStatus) -> QueryResult<i64> {
     outbox::table
         .filter(outbox::status.eq(status))
         .count()

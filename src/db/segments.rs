@@ -4,13 +4,14 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::segments;
+use super::types::SegmentId;
 use super::{DbConnection, now};
 
 /// A segment as stored.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = segments)]
 pub struct Segment {
-    pub id: i64,
+    pub id: SegmentId,
     pub name: String,
     pub name_key: String,
     pub query: String,
@@ -27,7 +28,11 @@ pub fn list_segments(conn: &mut DbConnection) -> QueryResult<Vec<Segment>> {
 }
 
 /// Whether another segment has this name (in any case).
-pub fn name_taken(conn: &mut DbConnection, name: &str, except: Option<i64>) -> QueryResult<bool> {
+pub fn name_taken(
+    conn: &mut DbConnection,
+    name: &str,
+    except: Option<SegmentId>,
+) -> QueryResult<bool> {
     let mut query = segments::table
         .filter(segments::name_key.eq(name.to_lowercase()))
         .into_boxed();
@@ -56,7 +61,7 @@ pub fn insert_segment(
 }
 
 /// Renames a segment.
-pub fn rename_segment(conn: &mut DbConnection, id: i64, name: &str) -> QueryResult<usize> {
+pub fn rename_segment(conn: &mut DbConnection, id: SegmentId, name: &str) -> QueryResult<usize> {
     diesel::update(segments::table.find(id))
         .set((
             segments::name.eq(name),
@@ -66,6 +71,6 @@ pub fn rename_segment(conn: &mut DbConnection, id: i64, name: &str) -> QueryResu
 }
 
 /// Deletes a segment.
-pub fn delete_segment(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
+pub fn delete_segment(conn: &mut DbConnection, id: SegmentId) -> QueryResult<usize> {
     diesel::delete(segments::table.find(id)).execute(conn)
 }

@@ -4,13 +4,14 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::api_tokens;
+use super::types::TokenId;
 use super::{DbConnection, now};
 
 /// A token as stored (never the secret itself).
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = api_tokens)]
 pub struct ApiToken {
-    pub id: i64,
+    pub id: TokenId,
     pub name: String,
     pub token_hash: String,
     pub token_prefix: String,
@@ -88,7 +89,7 @@ pub fn revoke_by_name(conn: &mut DbConnection, name: &str) -> QueryResult<usize>
 }
 
 /// Revokes a token by id.
-pub fn revoke(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
+pub fn revoke(conn: &mut DbConnection, id: TokenId) -> QueryResult<usize> {
     diesel::update(
         api_tokens::table
             .find(id)

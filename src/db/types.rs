@@ -85,6 +85,26 @@ id_type!(
     MessageId
 );
 
+id_type!(
+    /// A background job's id (its progress page is public to staff).
+    JobId
+);
+
+id_type!(
+    /// An uploaded import file's id.
+    ImportId
+);
+
+id_type!(
+    /// A saved segment's id.
+    SegmentId
+);
+
+id_type!(
+    /// An API token's id.
+    TokenId
+);
+
 /// Gives a type with `as_str` and `FromStr` a TEXT column on both backends: stored as its
 /// name, read back through `FromStr` (an unknown stored name is an error, not a guess).
 macro_rules! text_column {
@@ -224,3 +244,147 @@ stored_enum!(
         SessionSigningKey => "session_signing_key",
     }
 );
+
+stored_enum!(
+    /// Whether a conversation still takes messages.
+    ConversationStatus {
+        /// In the queue; agents reply.
+        Open => "open",
+        /// Done; a new message opens a new conversation.
+        Closed => "closed",
+    }
+);
+
+stored_enum!(
+    /// Which way a message or a conversation went.
+    Direction {
+        /// From the customer.
+        Inbound => "inbound",
+        /// To the customer.
+        Outbound => "outbound",
+    }
+);
+
+stored_enum!(
+    /// Who wrote a message.
+    AuthorKind {
+        /// The customer, on their channel.
+        Customer => "customer",
+        /// A staff member.
+        Agent => "agent",
+        /// Clientele itself (automatic replies).
+        System => "system",
+    }
+);
+
+stored_enum!(
+    /// Where a background job is.
+    JobStatus {
+        /// Waiting for a worker.
+        Queued => "queued",
+        /// Claimed by a worker.
+        Running => "running",
+        /// Finished.
+        Done => "done",
+        /// Stopped by an error.
+        Failed => "failed",
+    }
+);
+
+stored_enum!(
+    /// What a background job does.
+    JobKind {
+        /// A bulk change of the Customers page's selection or filter.
+        Bulk => "bulk",
+        /// An import's dry run (rolled back batch by batch).
+        ImportDryRun => "import_dry_run",
+        /// An import.
+        Import => "import",
+    }
+);
+
+stored_enum!(
+    /// Where the delivery of an outbound message is.
+    DeliveryStatus {
+        /// Not delivered yet (retried with back-off).
+        Pending => "pending",
+        /// Accepted by the webhook.
+        Delivered => "delivered",
+        /// Given up on; a supervisor may queue it again.
+        Failed => "failed",
+    }
+);
+
+stored_enum!(
+    /// What a History entry of a customer records.
+    EventAction {
+        /// The customer was created.
+        Created => "created",
+        /// A property value changed.
+        PropertyChanged => "property_changed",
+        /// The lifecycle stage changed.
+        LifecycleChanged => "lifecycle_changed",
+        /// A tag was put on.
+        TagAdded => "tag_added",
+        /// A tag was taken off.
+        TagRemoved => "tag_removed",
+        /// A staff note was added.
+        NoteAdded => "note_added",
+        /// An identity was linked to the customer.
+        IdentityLinked => "identity_linked",
+        /// An identity was unlinked from the customer.
+        IdentityUnlinked => "identity_unlinked",
+        /// Added to the blacklist.
+        Blacklisted => "blacklisted",
+        /// Removed from the blacklist.
+        Unblacklisted => "unblacklisted",
+    }
+);
+
+impl JobStatus {
+    /// Whether the job will not move any more.
+    pub fn finished(self) -> bool {
+        matches!(self, JobStatus::Done | JobStatus::Failed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trips<T>(all: &[T])
+    where
+        T: Copy + PartialEq + std::fmt::Debug + std::str::FromStr + std::fmt::Display,
+    {
+        let mut names = std::collections::HashSet::new();
+        for value in all {
+            let name = value.to_string();
+            assert!(names.insert(name.clone()), "{name} is stored twice");
+            assert_eq!(name.parse::<T>().ok(), Some(*value));
+        }
+        assert!("no such state".parse::<T>().is_err());
+    }
+
+    #[test]
+    fn every_stored_state_reads_back_as_itself_and_unknown_names_are_refused() {
+        round_trips(AuditAction::ALL);
+        round_trips(Setting::ALL);
+        round_trips(ConversationStatus::ALL);
+        round_trips(Direction::ALL);
+        round_trips(AuthorKind::ALL);
+        round_trips(JobStatus::ALL);
+        round_trips(JobKind::ALL);
+        round_trips(DeliveryStatus::ALL);
+        round_trips(EventAction::ALL);
+    }
+
+    #[test]
+    fn a_job_is_finished_once_done_or_failed() {
+        let finished: Vec<JobStatus> = JobStatus::ALL
+            .iter()
+            .copied()
+            .filter(|s| s.finished())
+            .collect();
+        assert_eq!(finished, [JobStatus::Done, JobStatus::Failed]);
+    }
+}

@@ -59,6 +59,34 @@ impl Mode {
     }
 }
 
+impl TryFrom<String> for Section {
+    type Error = String;
+
+    fn try_from(raw: String) -> Result<Self, String> {
+        Section::parse(&raw)
+    }
+}
+
+impl TryFrom<String> for Mode {
+    type Error = String;
+
+    fn try_from(raw: String) -> Result<Self, String> {
+        Mode::parse(&raw)
+    }
+}
+
+impl std::fmt::Display for Section {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::fmt::Display for Mode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Checks the number of basic attributes.
 pub fn check_basic_count(basic: usize) -> Result<(), String> {
     if basic > MAX_BASIC {

@@ -6,13 +6,13 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::page::{PageContext, render, render_status};
-use crate::page::FlashKind;
 use crate::auth::SignedIn;
 use crate::domain::FieldErrors;
 use crate::domain::password::verify_password;
-use crate::services::accounts;
 use crate::domain::user::NewPassword;
 use crate::error::{AppError, see_other};
+use crate::page::FlashKind;
+use crate::services::accounts;
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -84,7 +84,7 @@ pub async fn change_password(
     let id = user.id;
     let updated = state
         .run(move |conn| accounts::set_password(conn, id, &new_password, false))
-    .await?;
+        .await?;
     signed_in.session.sign_in(&updated)?;
     signed_in.session.flash(
         FlashKind::Success,

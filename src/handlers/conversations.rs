@@ -4,12 +4,12 @@
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
-use crate::page::FlashKind;
 use crate::auth::CurrentUser;
 use crate::db::types::ConversationId;
 use crate::db::{conversations, customers, identities};
 use crate::domain::FieldErrors;
 use crate::error::{AppError, see_other};
+use crate::page::FlashKind;
 use crate::services::conversations as traffic;
 use crate::state::AppState;
 
@@ -35,27 +35,30 @@ fn back_to(back: &str, fallback: String) -> String {
 pub async fn link(
     current: CurrentUser,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
+    path: web::Path<ConversationId>,
     form: web::Form<LinkForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
-    let id = ConversationId(path.into_inner());
+    let id = path.into_inner();
     let actor = current.actor();
     let public_id = form.customer_id.trim().to_owned();
     let target = public_id.clone();
-    let result = state.run(move |conn| {
-        let customer = customers::find_customer_by_public_id(conn, &target)?.ok_or_else(|| {
-            let mut errors = FieldErrors::default();
-            errors.push("customer_id", "There is no customer with this ID.");
-            AppError::Invalid(errors)
-        })?;
-        traffic::link(conn, id, customer.id, &actor)
-    })
-    .await;
+    let result = state
+        .run(move |conn| {
+            let customer =
+                customers::find_customer_by_public_id(conn, &target)?.ok_or_else(|| {
+                    let mut errors = FieldErrors::default();
+                    errors.push("customer_id", "There is no customer with this ID.");
+                    AppError::Invalid(errors)
+                })?;
+            traffic::link(conn, id, customer.id, &actor)
+        })
+        .await;
     match result {
-        Ok(()) => current
-            .session
-            .flash(FlashKind::Success, format!("Conversation linked to {public_id}.")),
+        Ok(()) => current.session.flash(
+            FlashKind::Success,
+            format!("Conversation linked to {public_id}."),
+        ),
         Err(AppError::Invalid(errors)) => current.session.flash(
             FlashKind::Error,
             errors
@@ -77,24 +80,25 @@ pub async fn link(
 pub async fn link_new(
     current: CurrentUser,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
+    path: web::Path<ConversationId>,
     form: web::Form<LinkForm>,
 ) -> Result<HttpResponse, AppError> {
-    let id = ConversationId(path.into_inner());
+    let id = path.into_inner();
     let actor = current.actor();
-    let created = state.run(move |conn| {
-        let conversation = conversations::get_conversation(conn, id)?;
-        let identity = identities::get_identity(conn, conversation.identity_id)?;
-        if identity.customer_id.is_some() {
-            return Err(AppError::Conflict(
-                "This conversation is already linked to a customer.".to_owned(),
-            ));
-        }
-        let customer = traffic::create_customer_from_identity(conn, &identity, &actor)?;
-        traffic::link(conn, id, customer.id, &actor)?;
-        Ok(customer.public_id)
-    })
-    .await?;
+    let created = state
+        .run(move |conn| {
+            let conversation = conversations::get_conversation(conn, id)?;
+            let identity = identities::get_identity(conn, conversation.identity_id)?;
+            if identity.customer_id.is_some() {
+                return Err(AppError::Conflict(
+                    "This conversation is already linked to a customer.".to_owned(),
+                ));
+            }
+            let customer = traffic::create_customer_from_identity(conn, &identity, &actor)?;
+            traffic::link(conn, id, customer.id, &actor)?;
+            Ok(customer.public_id)
+        })
+        .await?;
     current.session.flash(
         FlashKind::Success,
         format!("Created customer {created} from this contact."),
@@ -109,12 +113,14 @@ pub async fn link_new(
 pub async fn unlink(
     current: CurrentUser,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
+    path: web::Path<ConversationId>,
     form: web::Form<LinkForm>,
 ) -> Result<HttpResponse, AppError> {
-    let id = ConversationId(path.into_inner());
+    let id = path.into_inner();
     let actor = current.actor();
-    state.run(move |conn| traffic::unlink(conn, id, &actor)).await?;
+    state
+        .run(move |conn| traffic::unlink(conn, id, &actor))
+        .await?;
     current.session.flash(
         FlashKind::Success,
         "Conversation unlinked; the contact is unknown again.",

@@ -24,8 +24,9 @@ pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
 /// (newest customers, on the creation index) and a bare HTML render, no session or
 /// template: what the real page is measured against.
 pub async fn ceiling(state: web::Data<AppState>) -> Result<HttpResponse, crate::error::AppError> {
-    let rows = state.run(|conn| Ok(crate::db::listing::list_newest_names(conn, 51)?))
-    .await?;
+    let rows = state
+        .run(|conn| Ok(crate::db::listing::list_newest_names(conn, 51)?))
+        .await?;
     let mut html = String::from("<!doctype html><title>ceiling</title><table>");
     for (id, name) in rows {
         html.push_str("<tr><td>");

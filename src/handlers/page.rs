@@ -9,8 +9,8 @@ use crate::auth::{CurrentUser, TypedSession};
 use crate::db::users::User;
 use crate::domain::Role;
 use crate::error::AppError;
-pub use crate::page::{PageContext, local_time};
 use crate::page::NavUser;
+pub use crate::page::{PageContext, local_time};
 
 impl PageContext {
     /// For a signed-in page.
@@ -62,7 +62,6 @@ impl PageContext {
             section: "",
         })
     }
-
 }
 
 /// Renders a page with 200.

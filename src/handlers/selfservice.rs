@@ -117,7 +117,9 @@ pub async fn open(
     if token.len() > 128 || !token.chars().all(|c| c.is_ascii_hexdigit()) {
         return link_unusable(&state).await;
     }
-    let opened = state.run(move |conn| selfservice::open(conn, &token)).await?;
+    let opened = state
+        .run(move |conn| selfservice::open(conn, &token))
+        .await?;
     let Ok(link) = opened else {
         return link_unusable(&state).await;
     };
@@ -184,17 +186,18 @@ async fn profile_page(
     saved: bool,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
-    let loaded = state.run(move |conn| {
-        let Some(link) = selfservice::session(conn, link_id)? else {
-            return Ok(None);
-        };
-        let customer = customers::get_customer(conn, link.customer_id)?;
-        let registry = db::properties::list_properties(conn)?;
-        let values = profiles::current_values(conn, &customer, &registry)?;
-        let config = selfservice::config(conn)?;
-        Ok(Some((customer, registry, values, config)))
-    })
-    .await?;
+    let loaded = state
+        .run(move |conn| {
+            let Some(link) = selfservice::session(conn, link_id)? else {
+                return Ok(None);
+            };
+            let customer = customers::get_customer(conn, link.customer_id)?;
+            let registry = db::properties::list_properties(conn)?;
+            let values = profiles::current_values(conn, &customer, &registry)?;
+            let config = selfservice::config(conn)?;
+            Ok(Some((customer, registry, values, config)))
+        })
+        .await?;
     let Some((customer, registry, values, config)) = loaded else {
         return session_ended(state).await;
     };
@@ -276,23 +279,24 @@ pub async fn save(
         .first("version")
         .and_then(|v| v.parse::<i64>().ok());
     let edit_source = Submitted::from_pairs(&form);
-    let result = state.run(move |conn| {
-        let Some(link) = selfservice::session(conn, link_id)? else {
-            return Err(AppError::Unauthorized { next: None });
-        };
-        let registry = db::properties::list_properties(conn)?;
-        let edit = edit_source.to_edit(&registry, false);
-        profiles::edit_customer(
-            conn,
-            link.customer_id,
-            &registry,
-            version,
-            &Actor::Customer,
-            Editor::Customer,
-            &edit,
-        )
-    })
-    .await;
+    let result = state
+        .run(move |conn| {
+            let Some(link) = selfservice::session(conn, link_id)? else {
+                return Err(AppError::Unauthorized { next: None });
+            };
+            let registry = db::properties::list_properties(conn)?;
+            let edit = edit_source.to_edit(&registry, false);
+            profiles::edit_customer(
+                conn,
+                link.customer_id,
+                &registry,
+                version,
+                &Actor::Customer,
+                Editor::Customer,
+                &edit,
+            )
+        })
+        .await;
     match result {
         Ok(EditOutcome::Saved(_)) => Ok(HttpResponse::SeeOther()
             .insert_header((actix_web::http::header::LOCATION, "/s/profile?saved=1"))

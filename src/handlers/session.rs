@@ -59,7 +59,11 @@ pub async fn login(
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     let address = client_address(&req, state.settings.trust_proxy);
-    let (pool, username, password) = (state.pool.clone(), form.username.clone(), form.password.clone());
+    let (pool, username, password) = (
+        state.pool.clone(),
+        form.username.clone(),
+        form.password.clone(),
+    );
     let outcome =
         web::block(move || accounts::sign_in(&pool, &username, &password, &address)).await??;
     let (status, error) = match outcome {

@@ -2,13 +2,13 @@
 
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
-use crate::db::users::{self, NewUser, User, UserChanges};
 use crate::db::types::UserId;
+use crate::db::users::{self, NewUser, User, UserChanges};
 use crate::db::{self, DbPool};
-use crate::domain::password::{dummy_hash, verify_password};
-use crate::domain::throttle;
 use crate::db::{DbConnection, now};
+use crate::domain::password::{dummy_hash, verify_password};
 use crate::domain::password::{hash_password, random_password};
+use crate::domain::throttle;
 use crate::domain::user::{DisplayName, NewPassword, TimeZone, Username};
 use crate::domain::{FieldErrors, Role};
 use crate::error::AppError;

@@ -14,6 +14,13 @@ pub fn record(
     subject: &str,
     detail: &str,
 ) -> Result<(), AppError> {
-    audit::insert_audit(conn, actor.user_id(), &actor.name(), action, subject, detail)?;
+    audit::insert_audit(
+        conn,
+        actor.user_id(),
+        &actor.name(),
+        action,
+        subject,
+        detail,
+    )?;
     Ok(())
 }

@@ -1,12 +1,13 @@
 //! The customer context card's rule: an agent edits on the card only what the card makes
 //! editable and the property's access allows; everything else is the profile service.
 
+use crate::db::DbConnection;
 use crate::db::card::{self, CardAttribute};
 use crate::db::conversations;
 use crate::db::properties::{self, Property};
 use crate::db::types::ConversationId;
-use crate::db::DbConnection;
 use crate::domain::Role;
+use crate::domain::card::Mode;
 use crate::domain::customer::Actor;
 use crate::domain::property::{Access, PropertyKind};
 use crate::error::AppError;
@@ -17,7 +18,7 @@ use crate::services::profiles::{self, EditOutcome, Editor, ProfileEdit};
 pub fn editable_keys(config: &[CardAttribute], registry: &[Property], role: Role) -> Vec<String> {
     config
         .iter()
-        .filter(|a| a.mode == "edit")
+        .filter(|a| a.mode == Mode::Edit)
         .filter_map(|a| registry.iter().find(|p| p.id == a.property_id))
         .filter(|p| {
             p.kind != PropertyKind::Computed && Editor::Staff(role).access(p) == Access::Edit

@@ -84,11 +84,13 @@ pub fn retry_failed(conn: &mut DbConnection) -> Result<usize, AppError> {
 /// One pass over the due deliveries. Returns how many were attempted.
 pub fn deliver_due(pool: &DbPool, pacing: Pacing) -> Result<usize, AppError> {
     let mut conn = pool.get()?;
-    let Some(url) = settings::find_setting(&mut conn, crate::db::types::Setting::WebhookUrl)?.filter(|u| !u.is_empty())
+    let Some(url) = settings::find_setting(&mut conn, crate::db::types::Setting::WebhookUrl)?
+        .filter(|u| !u.is_empty())
     else {
         return Ok(0);
     };
-    let secret = settings::find_setting(&mut conn, crate::db::types::Setting::WebhookSecret)?.unwrap_or_default();
+    let secret = settings::find_setting(&mut conn, crate::db::types::Setting::WebhookSecret)?
+        .unwrap_or_default();
     let due = outbox::list_due(&mut conn, 20)?;
     let agent = ureq::Agent::config_builder()
         .timeout_global(Some(Duration::from_secs(10)))

@@ -14,9 +14,9 @@ use crate::db::listing::{self, CustomerFilter};
 use crate::db::properties::Property;
 use crate::db::tags;
 use crate::db::types::{AuditAction, CustomerId};
+use crate::domain::Role;
 use crate::domain::customer::Actor;
 use crate::services::audit;
-use crate::domain::Role;
 use crate::services::profiles::value_of;
 
 /// Customers read per query while exporting.
@@ -164,7 +164,13 @@ pub fn write_all(
     let detail = format!("{described} ({rows} rows)");
     // In a transaction, to take the writer's turn (see `db::transaction`).
     let recorded = crate::db::transaction(conn, |conn| {
-        audit::record(conn, actor, AuditAction::CustomersExported, "customers", &detail)
+        audit::record(
+            conn,
+            actor,
+            AuditAction::CustomersExported,
+            "customers",
+            &detail,
+        )
     });
     if let Err(error) = recorded {
         tracing::warn!(%error, "export not recorded");

@@ -6,14 +6,15 @@ use chrono::NaiveDateTime;
 use crate::db::conversations::{self, NewMessage, WebMetadata};
 use crate::db::customers;
 use crate::db::identities;
-use crate::db::types::ConversationId;
+use crate::db::types::EventAction;
+use crate::db::types::{AuthorKind, ConversationId, Direction};
 use crate::db::{DbConnection, now};
 use crate::domain::FieldErrors;
 use crate::domain::channel::Channel;
-use crate::domain::customer::MatchKey;
 use crate::domain::customer::Actor;
+use crate::domain::customer::MatchKey;
 use crate::error::AppError;
-use crate::services::conversations::{self as traffic, Author, MAX_TEXT, Opening, Reuse, action};
+use crate::services::conversations::{self as traffic, Author, MAX_TEXT, Opening, Reuse};
 use crate::services::selfservice;
 
 /// An inbound message as an integration submits it.
@@ -165,7 +166,7 @@ pub fn receive(
                 conn,
                 customer,
                 &Actor::System,
-                action::IDENTITY_LINKED,
+                EventAction::IdentityLinked,
                 &identity,
             )?;
             identity.customer_id = Some(customer);
@@ -194,8 +195,8 @@ pub fn receive(
                 conversation: conversation.as_ref().map(|c| c.id),
                 identity: identity.id,
                 customer: customer_id,
-                direction: "inbound",
-                author_kind: "customer",
+                direction: Direction::Inbound,
+                author_kind: AuthorKind::Customer,
                 author_user_id: None,
                 author_name: valid.display_name.as_deref(),
                 body: &valid.text,
@@ -225,7 +226,8 @@ pub fn receive(
             let owner = match customer_id {
                 Some(id) => id,
                 None => {
-                    let created = traffic::create_customer_from_identity(conn, &identity, &Actor::System)?;
+                    let created =
+                        traffic::create_customer_from_identity(conn, &identity, &Actor::System)?;
                     traffic::link(conn, conversation.id, created.id, &Actor::System)?;
                     outcome.known = true;
                     outcome.customer_id = Some(created.public_id);
@@ -238,7 +240,7 @@ pub fn receive(
                 conn,
                 &conversation,
                 &Author {
-                    kind: "system",
+                    kind: AuthorKind::System,
                     user_id: None,
                     name: "Clientele",
                 },
@@ -249,4 +251,3 @@ pub fn receive(
         Ok(outcome)
     })
 }
-

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::db::jobs::{self, Job, Progress};
 use crate::db::listing::{self, CustomerFilter};
 use crate::db::types::{CustomerId, TagId};
+use crate::db::types::{JobId, JobKind, JobStatus};
 use crate::db::{self, DbConnection, DbPool};
 use crate::domain::Role;
 use crate::domain::customer::Actor;
@@ -18,9 +19,6 @@ use crate::services::profiles::{self, EditOutcome, Editor, ProfileEdit};
 
 /// Customers changed per transaction.
 pub const BATCH: i64 = 200;
-
-/// Kind of the bulk-change jobs.
-pub const BULK: &str = "bulk";
 
 /// What a bulk change does to each customer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,12 +44,12 @@ pub fn queue_bulk(
     params: &BulkParams,
     label: &str,
     total: i64,
-) -> Result<i64, AppError> {
+) -> Result<JobId, AppError> {
     let encoded = serde_json::to_string(params).map_err(|e| AppError::Unexpected(e.into()))?;
     Ok(jobs::insert_job(
         conn,
         jobs::NewJob {
-            kind: BULK,
+            kind: JobKind::Bulk,
             label,
             params: &encoded,
             total,
@@ -115,17 +113,17 @@ pub fn work_once(conn: &mut DbConnection) -> Result<bool, AppError> {
     let Some(job) = jobs::next_job(conn)? else {
         return Ok(false);
     };
-    if job.status == "queued" {
+    if job.status == JobStatus::Queued {
         jobs::start_job(conn, job.id)?;
     }
-    let outcome = match job.kind.as_str() {
-        BULK => match serde_json::from_str::<BulkParams>(&job.params) {
+    let outcome = match job.kind {
+        JobKind::Bulk => match serde_json::from_str::<BulkParams>(&job.params) {
             Ok(params) => bulk_batch(conn, &job, &params),
             Err(_) => Err(AppError::Conflict(
                 "the job's parameters cannot be read".into(),
             )),
         },
-        crate::services::import::DRY_RUN | crate::services::import::RUN => {
+        JobKind::ImportDryRun | JobKind::Import => {
             match serde_json::from_str::<crate::services::import::ImportParams>(&job.params) {
                 Ok(params) => crate::services::import::import_batch(conn, &job, &params),
                 Err(_) => Err(AppError::Conflict(
@@ -133,10 +131,9 @@ pub fn work_once(conn: &mut DbConnection) -> Result<bool, AppError> {
                 )),
             }
         }
-        _ => Err(AppError::Conflict("unknown kind of job".into())),
     };
     if let Err(error) = outcome {
-        tracing::warn!(job = job.id, %error, "background job failed");
+        tracing::warn!(job = job.id.0, %error, "background job failed");
         jobs::finish_job(conn, job.id, Some(&error.to_string()))?;
     }
     Ok(true)

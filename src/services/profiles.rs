@@ -8,28 +8,13 @@ use crate::db::customers::{self, Customer};
 use crate::db::events::{self, Event, NewEvent};
 use crate::db::properties::Property;
 use crate::db::tags;
+use crate::db::types::EventAction;
 use crate::db::types::{CustomerId, EventId, TagId};
 use crate::db::{DbConnection, notes};
 use crate::domain::customer::{Actor, Lifecycle, parse_note};
 use crate::domain::property::{Access, PropertyKind, RawValue, Value, parse_value};
 use crate::domain::{FieldErrors, Role};
 use crate::error::AppError;
-
-/// History actions.
-pub mod action {
-    /// The customer was created.
-    pub const CREATED: &str = "created";
-    /// A property value changed.
-    pub const PROPERTY_CHANGED: &str = "property_changed";
-    /// The lifecycle stage changed.
-    pub const LIFECYCLE_CHANGED: &str = "lifecycle_changed";
-    /// A tag was added.
-    pub const TAG_ADDED: &str = "tag_added";
-    /// A tag was removed.
-    pub const TAG_REMOVED: &str = "tag_removed";
-    /// A note was added.
-    pub const NOTE_ADDED: &str = "note_added";
-}
 
 /// Who is editing, for access checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -279,7 +264,7 @@ fn write_changes(
         history.push(NewEvent {
             customer: customer.id,
             actor,
-            action: action::PROPERTY_CHANGED,
+            action: EventAction::PropertyChanged,
             property_key: Some(&property.key),
             old_value: to_json(*old),
             new_value: to_json(*new),
@@ -295,7 +280,7 @@ fn write_changes(
             NewEvent {
                 customer: customer.id,
                 actor,
-                action: action::LIFECYCLE_CHANGED,
+                action: EventAction::LifecycleChanged,
                 property_key: None,
                 old_value: Some(customer.lifecycle.clone()),
                 new_value: Some(stage.as_str().to_owned()),
@@ -383,7 +368,7 @@ pub fn create_customers(
         history.push(NewEvent {
             customer: id,
             actor,
-            action: action::CREATED,
+            action: EventAction::Created,
             property_key: None,
             old_value: None,
             new_value: None,
@@ -412,7 +397,7 @@ pub fn create_customers(
             history.push(NewEvent {
                 customer: id,
                 actor,
-                action: action::PROPERTY_CHANGED,
+                action: EventAction::PropertyChanged,
                 property_key: Some(&property.key),
                 old_value: None,
                 new_value: to_json(Some(value)),
@@ -449,7 +434,7 @@ pub fn tag_new_customers(
         .map(|(customer, tag)| NewEvent {
             customer: customer.id,
             actor,
-            action: action::TAG_ADDED,
+            action: EventAction::TagAdded,
             property_key: None,
             old_value: None,
             new_value: serde_json::to_string(&TagRef {
@@ -497,9 +482,9 @@ pub fn set_tag(
             })
             .ok();
             let (action, old_value, new_value) = if on {
-                (action::TAG_ADDED, None, reference)
+                (EventAction::TagAdded, None, reference)
             } else {
-                (action::TAG_REMOVED, reference, None)
+                (EventAction::TagRemoved, reference, None)
             };
             events::insert_event(
                 conn,
@@ -539,7 +524,7 @@ pub fn add_note(
             NewEvent {
                 customer,
                 actor,
-                action: action::NOTE_ADDED,
+                action: EventAction::NoteAdded,
                 property_key: None,
                 old_value: None,
                 new_value: serde_json::to_string(&body).ok(),
@@ -572,8 +557,8 @@ pub fn revert_event(
             return Err(refuse("This change has already been reverted."));
         }
         let customer = customers::get_customer(conn, customer_id)?;
-        match event.action.as_str() {
-            action::PROPERTY_CHANGED => {
+        match event.action {
+            EventAction::PropertyChanged => {
                 let key = event.property_key.clone().unwrap_or_default();
                 let property = properties
                     .iter()
@@ -621,7 +606,7 @@ pub fn revert_event(
                     NewEvent {
                         customer: customer_id,
                         actor,
-                        action: action::PROPERTY_CHANGED,
+                        action: EventAction::PropertyChanged,
                         property_key: Some(&property.key),
                         old_value: to_json(current.get(&property.key)),
                         new_value: to_json(value.as_ref()),
@@ -630,7 +615,7 @@ pub fn revert_event(
                     },
                 )?;
             }
-            action::LIFECYCLE_CHANGED => {
+            EventAction::LifecycleChanged => {
                 let old = event.old_value.clone().unwrap_or_default();
                 let stage: Lifecycle = old
                     .parse()
@@ -643,7 +628,7 @@ pub fn revert_event(
                     NewEvent {
                         customer: customer_id,
                         actor,
-                        action: action::LIFECYCLE_CHANGED,
+                        action: EventAction::LifecycleChanged,
                         property_key: None,
                         old_value: Some(customer.lifecycle.clone()),
                         new_value: Some(stage.as_str().to_owned()),
@@ -652,8 +637,8 @@ pub fn revert_event(
                     },
                 )?;
             }
-            action::TAG_ADDED | action::TAG_REMOVED => {
-                let added = event.action == action::TAG_ADDED;
+            EventAction::TagAdded | EventAction::TagRemoved => {
+                let added = event.action == EventAction::TagAdded;
                 let json = if added {
                     &event.new_value
                 } else {
@@ -674,9 +659,9 @@ pub fn revert_event(
                 if changed {
                     let reference = serde_json::to_string(&tag).ok();
                     let (action, old_value, new_value) = if added {
-                        (action::TAG_REMOVED, reference, None)
+                        (EventAction::TagRemoved, reference, None)
                     } else {
-                        (action::TAG_ADDED, None, reference)
+                        (EventAction::TagAdded, None, reference)
                     };
                     events::insert_event(
                         conn,

@@ -83,7 +83,13 @@ pub fn update_property(
 ) -> Result<Result<(), FieldErrors>, AppError> {
     db::transaction(conn, |conn| {
         let mut errors = FieldErrors::default();
-        check_values_still_fit(conn, target, definition.ty, &definition.choices, &mut errors)?;
+        check_values_still_fit(
+            conn,
+            target,
+            definition.ty,
+            &definition.choices,
+            &mut errors,
+        )?;
         if !errors.is_empty() {
             return Ok(Err(errors));
         }

@@ -1,5 +1,6 @@
 //! Segments: filters of the Customers page saved under a name and shared with the team.
 
+use crate::db::types::SegmentId;
 use crate::db::{self, DbConnection, segments};
 use crate::error::AppError;
 
@@ -29,7 +30,11 @@ pub fn save_segment(
 }
 
 /// Renames a segment. `false` when the name is taken or the segment is gone.
-pub fn rename_segment(conn: &mut DbConnection, id: i64, name: &str) -> Result<bool, AppError> {
+pub fn rename_segment(
+    conn: &mut DbConnection,
+    id: SegmentId,
+    name: &str,
+) -> Result<bool, AppError> {
     db::transaction(conn, |conn| {
         if segments::name_taken(conn, name, Some(id))? {
             return Ok(false);
@@ -39,7 +44,7 @@ pub fn rename_segment(conn: &mut DbConnection, id: i64, name: &str) -> Result<bo
 }
 
 /// Deletes a segment.
-pub fn delete_segment(conn: &mut DbConnection, id: i64) -> Result<(), AppError> {
+pub fn delete_segment(conn: &mut DbConnection, id: SegmentId) -> Result<(), AppError> {
     db::transaction(conn, |conn| segments::delete_segment(conn, id))?;
     Ok(())
 }

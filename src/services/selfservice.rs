@@ -28,17 +28,24 @@ pub struct Config {
 /// Reads the settings (defaults: on, `profile`, 24 h, "Clientele").
 pub fn config(conn: &mut DbConnection) -> Result<Config, AppError> {
     Ok(Config {
-        enabled: settings::find_setting(conn, Setting::SelfServiceEnabled)?.as_deref() != Some("off"),
-        keyword: settings::find_setting(conn, Setting::SelfServiceKeyword)?.unwrap_or_else(|| "profile".to_owned()),
+        enabled: settings::find_setting(conn, Setting::SelfServiceEnabled)?.as_deref()
+            != Some("off"),
+        keyword: settings::find_setting(conn, Setting::SelfServiceKeyword)?
+            .unwrap_or_else(|| "profile".to_owned()),
         ttl_hours: settings::find_setting(conn, Setting::SelfServiceTtlHours)?
             .and_then(|h| h.parse().ok())
             .unwrap_or(24),
-        org_name: settings::find_setting(conn, Setting::OrgName)?.unwrap_or_else(|| "Clientele".to_owned()),
+        org_name: settings::find_setting(conn, Setting::OrgName)?
+            .unwrap_or_else(|| "Clientele".to_owned()),
     })
 }
 
 /// Saves the self-service settings.
-pub fn save_config(conn: &mut DbConnection, actor: &Actor, config: &Config) -> Result<(), AppError> {
+pub fn save_config(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    config: &Config,
+) -> Result<(), AppError> {
     crate::db::transaction(conn, |conn| {
         let enabled = crate::services::settings::on_off(config.enabled);
         settings::upsert_setting(conn, Setting::SelfServiceEnabled, enabled)?;
@@ -58,7 +65,9 @@ pub fn save_config(conn: &mut DbConnection, actor: &Actor, config: &Config) -> R
 
 /// Ends every self-service link and session of a customer; returns how many links.
 pub fn revoke_all(conn: &mut DbConnection, customer: CustomerId) -> Result<usize, AppError> {
-    Ok(crate::db::transaction(conn, |conn| links::revoke_all(conn, customer))?)
+    Ok(crate::db::transaction(conn, |conn| {
+        links::revoke_all(conn, customer)
+    })?)
 }
 
 /// Whether an inbound text asks for the link.

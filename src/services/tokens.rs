@@ -2,13 +2,13 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::db::types::AuditAction;
+use crate::db::types::{AuditAction, TokenId};
 use crate::db::{self, DbConnection, tokens};
-use crate::domain::customer::Actor;
-use crate::services::audit;
 use crate::domain::FieldErrors;
+use crate::domain::customer::Actor;
 use crate::domain::password::random_hex;
 use crate::error::AppError;
+use crate::services::audit;
 
 /// The prefix of every token, so a leaked one is recognisable in logs and scanners.
 pub const PREFIX: &str = "clt_";
@@ -19,7 +19,11 @@ pub fn hash_token(token: &str) -> String {
 }
 
 /// Creates a token named `name` and returns its secret (the only time it exists).
-pub fn create_token(conn: &mut DbConnection, actor: &Actor, name: &str) -> Result<String, AppError> {
+pub fn create_token(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    name: &str,
+) -> Result<String, AppError> {
     let name = name.trim();
     let mut errors = FieldErrors::default();
     if name.is_empty() || name.chars().count() > 80 {
@@ -48,7 +52,11 @@ pub fn create_token(conn: &mut DbConnection, actor: &Actor, name: &str) -> Resul
 }
 
 /// Revokes the active token with this name; `false` when there is none.
-pub fn revoke_by_name(conn: &mut DbConnection, actor: &Actor, name: &str) -> Result<bool, AppError> {
+pub fn revoke_by_name(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    name: &str,
+) -> Result<bool, AppError> {
     let name = name.trim();
     db::transaction(conn, |conn| {
         if tokens::revoke_by_name(conn, name)? == 0 {
@@ -60,7 +68,7 @@ pub fn revoke_by_name(conn: &mut DbConnection, actor: &Actor, name: &str) -> Res
 }
 
 /// Revokes a token: it stops working at once.
-pub fn revoke_token(conn: &mut DbConnection, actor: &Actor, id: i64) -> Result<(), AppError> {
+pub fn revoke_token(conn: &mut DbConnection, actor: &Actor, id: TokenId) -> Result<(), AppError> {
     db::transaction(conn, |conn| {
         tokens::revoke(conn, id)?;
         audit::record(conn, actor, AuditAction::TokenRevoked, &id.to_string(), "")

@@ -324,8 +324,14 @@ impl TestApp {
 impl TestApp {
     /// A new API token's secret.
     pub fn api_token(&self, name: &str) -> String {
-        self.with_db(|conn| clientele::services::tokens::create_token(conn, &clientele::domain::customer::Actor::System, name))
-            .expect("token")
+        self.with_db(|conn| {
+            clientele::services::tokens::create_token(
+                conn,
+                &clientele::domain::customer::Actor::System,
+                name,
+            )
+        })
+        .expect("token")
     }
 
     /// Sends a JSON request to the API with a bearer token.

@@ -616,7 +616,7 @@ async fn old_files_are_removed_unless_a_job_reads_them_and_their_import_asks_for
             let job = clientele::db::jobs::insert_job(
                 conn,
                 clientele::db::jobs::NewJob {
-                    kind: "import",
+                    kind: clientele::db::types::JobKind::Import,
                     label: "Import of busy.csv",
                     params: "{}",
                     total: 1,
@@ -627,7 +627,12 @@ async fn old_files_are_removed_unless_a_job_reads_them_and_their_import_asks_for
             diesel::update(jobs::table.find(job))
                 .set(jobs::status.eq("running"))
                 .execute(conn)?;
-            clientele::db::imports::set_job(conn, busy, job, false)?;
+            clientele::db::imports::set_job(
+                conn,
+                clientele::db::types::ImportId(busy),
+                job,
+                false,
+            )?;
             removed = remove_old_files(conn)?;
             Err(AppError::Conflict("undo the job".into()))
         });

@@ -54,7 +54,8 @@ async fn queries_planned_for_their_values_are_never_kept_as_prepared_statements(
             listing::count_filtered(conn, &filter, &plans, 100).expect("the count runs");
             identities::find_identities(conn, &[("whatsapp", "+385911111111")])
                 .expect("the identity lookup runs");
-            imports::key_rows(conn, 1, &keys).expect("the key lookup runs");
+            imports::key_rows(conn, clientele::db::types::JobId(1), &keys)
+                .expect("the key lookup runs");
         }
         if let DbConnection::Postgresql(_) = conn {
             let kept = read(

@@ -19,8 +19,8 @@ use crate::db::{DbConnection, identities, tags};
 use crate::domain::FieldErrors;
 use crate::error::{ApiError, AppError};
 use crate::services::conversations as traffic;
-use crate::services::profiles::{self, EditOutcome, Editor, ProfileEdit};
 use crate::services::orders::{self as order_service, OrderInput};
+use crate::services::profiles::{self, EditOutcome, Editor, ProfileEdit};
 use crate::state::AppState;
 
 fn field_error(field: &str, message: impl Into<String>) -> AppError {
@@ -132,19 +132,20 @@ pub async fn list(
             None => None,
         };
     let limit = query.limit.unwrap_or(50).clamp(1, 200);
-    let body = state.run(move |conn| {
-        let found = customers::list_customers_updated(conn, since, after, limit)?;
-        let next = (found.len() as i64 == limit)
-            .then(|| {
-                found
-                    .last()
-                    .map(|c| format!("{}_{}", c.updated_at.and_utc().timestamp_micros(), c.id))
-            })
-            .flatten();
-        let properties = properties::list_properties(conn)?;
-        Ok(json!({"customers": customers_json(conn, &found, &properties)?, "next": next}))
-    })
-    .await?;
+    let body = state
+        .run(move |conn| {
+            let found = customers::list_customers_updated(conn, since, after, limit)?;
+            let next = (found.len() as i64 == limit)
+                .then(|| {
+                    found
+                        .last()
+                        .map(|c| format!("{}_{}", c.updated_at.and_utc().timestamp_micros(), c.id))
+                })
+                .flatten();
+            let properties = properties::list_properties(conn)?;
+            Ok(json!({"customers": customers_json(conn, &found, &properties)?, "next": next}))
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(body))
 }
 
@@ -162,11 +163,12 @@ pub async fn get(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let public_id = path.into_inner();
-    let body = state.run(move |conn| {
-        let customer = find(conn, &public_id)?;
-        one_json(conn, customer.id)
-    })
-    .await?;
+    let body = state
+        .run(move |conn| {
+            let customer = find(conn, &public_id)?;
+            one_json(conn, customer.id)
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(body))
 }
 
@@ -245,13 +247,15 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let actor = integration.actor();
-    let created = state.run(move |conn| {
-        let registry = properties::list_properties(conn)?;
-        let edit = edit_from(&body, &registry)?;
-        let mut tag_ids = Vec::new();
-        let known = tags::list_tags(conn)?;
-        for name in &body.tags {
-            let tag = known
+    let created =
+        state
+            .run(move |conn| {
+                let registry = properties::list_properties(conn)?;
+                let edit = edit_from(&body, &registry)?;
+                let mut tag_ids = Vec::new();
+                let known = tags::list_tags(conn)?;
+                for name in &body.tags {
+                    let tag = known
                 .iter()
                 .find(|t| t.name_key == name.trim().to_lowercase())
                 .ok_or_else(|| {
@@ -260,17 +264,17 @@ pub async fn create(
                         format!("There is no tag named {name:?}; a supervisor creates tags first."),
                     )
                 })?;
-            tag_ids.push(tag.id);
-        }
-        let customer =
-            profiles::create_customer(conn, &registry, &actor, Editor::Integration, &edit)
-                .map_err(in_properties)?;
-        for tag in tag_ids {
-            profiles::set_tag(conn, customer.id, tag, true, &actor)?;
-        }
-        one_json(conn, customer.id)
-    })
-    .await?;
+                    tag_ids.push(tag.id);
+                }
+                let customer =
+                    profiles::create_customer(conn, &registry, &actor, Editor::Integration, &edit)
+                        .map_err(in_properties)?;
+                for tag in tag_ids {
+                    profiles::set_tag(conn, customer.id, tag, true, &actor)?;
+                }
+                one_json(conn, customer.id)
+            })
+            .await?;
     Ok(HttpResponse::Created().json(created))
 }
 
@@ -348,12 +352,13 @@ pub async fn add_identity(
 ) -> Result<HttpResponse, ApiError> {
     let (public_id, body) = (path.into_inner(), body.into_inner());
     let actor = integration.actor();
-    let updated = state.run(move |conn| {
-        let customer = find(conn, &public_id)?;
-        traffic::add_identity(conn, customer.id, &body.channel, &body.external_id, &actor)?;
-        one_json(conn, customer.id)
-    })
-    .await?;
+    let updated = state
+        .run(move |conn| {
+            let customer = find(conn, &public_id)?;
+            traffic::add_identity(conn, customer.id, &body.channel, &body.external_id, &actor)?;
+            one_json(conn, customer.id)
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(updated))
 }
 
@@ -372,19 +377,20 @@ pub async fn remove_identity(
 ) -> Result<HttpResponse, ApiError> {
     let (public_id, channel, external) = path.into_inner();
     let actor = integration.actor();
-    state.run(move |conn| {
-        let customer = find(conn, &public_id)?;
-        let channel: crate::domain::channel::Channel = channel
-            .parse()
-            .map_err(|m: String| field_error("channel", m))?;
-        let external = channel
-            .normalize(&external)
-            .map_err(|m| field_error("external_id", m))?;
-        let identity = identities::find_identity(conn, channel.as_str(), &external)?
-            .ok_or(AppError::NotFound)?;
-        traffic::remove_identity(conn, customer.id, identity.id, &actor)
-    })
-    .await?;
+    state
+        .run(move |conn| {
+            let customer = find(conn, &public_id)?;
+            let channel: crate::domain::channel::Channel = channel
+                .parse()
+                .map_err(|m: String| field_error("channel", m))?;
+            let external = channel
+                .normalize(&external)
+                .map_err(|m| field_error("external_id", m))?;
+            let identity = identities::find_identity(conn, channel.as_str(), &external)?
+                .ok_or(AppError::NotFound)?;
+            traffic::remove_identity(conn, customer.id, identity.id, &actor)
+        })
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -420,13 +426,14 @@ pub async fn add_tag(
 ) -> Result<HttpResponse, ApiError> {
     let (public_id, name) = (path.into_inner(), body.into_inner().tag);
     let actor = integration.actor();
-    let updated = state.run(move |conn| {
-        let customer = find(conn, &public_id)?;
-        let tag = tag_named(conn, &name)?;
-        profiles::set_tag(conn, customer.id, tag, true, &actor)?;
-        one_json(conn, customer.id)
-    })
-    .await?;
+    let updated = state
+        .run(move |conn| {
+            let customer = find(conn, &public_id)?;
+            let tag = tag_named(conn, &name)?;
+            profiles::set_tag(conn, customer.id, tag, true, &actor)?;
+            one_json(conn, customer.id)
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(updated))
 }
 
@@ -445,13 +452,14 @@ pub async fn remove_tag(
 ) -> Result<HttpResponse, ApiError> {
     let (public_id, name) = path.into_inner();
     let actor = integration.actor();
-    state.run(move |conn| {
-        let customer = find(conn, &public_id)?;
-        let tag = tag_named(conn, &name)?;
-        profiles::set_tag(conn, customer.id, tag, false, &actor)?;
-        Ok(())
-    })
-    .await?;
+    state
+        .run(move |conn| {
+            let customer = find(conn, &public_id)?;
+            let tag = tag_named(conn, &name)?;
+            profiles::set_tag(conn, customer.id, tag, false, &actor)?;
+            Ok(())
+        })
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

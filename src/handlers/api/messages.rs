@@ -117,10 +117,9 @@ pub async fn receive(
         },
     };
     let base_url = state.public_url.clone();
-    let outcome = state.run(move |conn| {
-        inbound::receive(conn, &inbound, &base_url)
-    })
-    .await?;
+    let outcome = state
+        .run(move |conn| inbound::receive(conn, &inbound, &base_url))
+        .await?;
     Ok(HttpResponse::Ok().json(MessageOutcome {
         conversation_id: outcome.conversation_id.map(|c| c.0),
         customer_id: outcome.customer_id,
@@ -158,13 +157,12 @@ pub struct RatingBody {
 pub async fn rate(
     _integration: Integration,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
+    path: web::Path<ConversationId>,
     body: web::Json<RatingBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, rating) = (ConversationId(path.into_inner()), body.rating);
-    state.run(move |conn| {
-        conversations::rate(conn, id, rating)
-    })
-    .await?;
+    let (id, rating) = (path.into_inner(), body.rating);
+    state
+        .run(move |conn| conversations::rate(conn, id, rating))
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }

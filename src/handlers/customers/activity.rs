@@ -9,17 +9,20 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::{ProfileHeader, load};
-use crate::page::FlashKind;
 use crate::auth::CustomersUser;
 use crate::db::conversations::{self, Conversation, Message};
 use crate::db::identities::{self, Identity};
 use crate::db::orders::{self, Order};
-use crate::db::types::{ConversationId, IdentityId, MessageId};
+use crate::db::types::AuthorKind;
+use crate::db::types::{
+    ConversationId, ConversationStatus, DeliveryStatus, Direction, IdentityId, MessageId,
+};
 use crate::db::{self, outbox};
 use crate::domain::FieldErrors;
 use crate::domain::channel::Channel;
 use crate::error::{AppError, see_other};
 use crate::handlers::page::{PageContext, local_time, render, render_status};
+use crate::page::FlashKind;
 use crate::services::conversations::{self as traffic, Author};
 use crate::state::AppState;
 
@@ -72,10 +75,9 @@ async fn identities_page(
 ) -> Result<HttpResponse, AppError> {
     let loaded = load(state, public_id).await?;
     let id = loaded.customer.id;
-    let found = state.run(move |conn| {
-        Ok(identities::list_customer_identities(conn, id)?)
-    })
-    .await?;
+    let found = state
+        .run(move |conn| Ok(identities::list_customer_identities(conn, id)?))
+        .await?;
     let failed = !errors.is_empty();
     let owner = match (
         failed,
@@ -85,16 +87,17 @@ async fn identities_page(
             .and_then(|c| c.normalize(&external_id).ok().map(|e| (c, e))),
     ) {
         (true, Some((c, normalized))) => {
-            state.run(move |conn| {
-                let found = identities::find_identity(conn, c.as_str(), &normalized)?;
-                Ok(match found.and_then(|i| i.customer_id) {
-                    Some(owner) if owner != id => {
-                        Some(crate::db::customers::get_customer(conn, owner)?.public_id)
-                    }
-                    _ => None,
+            state
+                .run(move |conn| {
+                    let found = identities::find_identity(conn, c.as_str(), &normalized)?;
+                    Ok(match found.and_then(|i| i.customer_id) {
+                        Some(owner) if owner != id => {
+                            Some(crate::db::customers::get_customer(conn, owner)?.public_id)
+                        }
+                        _ => None,
+                    })
                 })
-            })
-            .await?
+                .await?
         }
         _ => None,
     };
@@ -152,10 +155,11 @@ pub async fn add_identity(
     let loaded = load(&state, public_id.clone()).await?;
     let actor = user.0.actor();
     let (channel, external) = (form.channel.clone(), form.external_id.clone());
-    let result = state.run(move |conn| {
-        traffic::add_identity(conn, loaded.customer.id, &channel, &external, &actor)
-    })
-    .await;
+    let result = state
+        .run(move |conn| {
+            traffic::add_identity(conn, loaded.customer.id, &channel, &external, &actor)
+        })
+        .await;
     match result {
         Ok(()) => {
             user.0.session.flash(FlashKind::Success, "Identity added.");
@@ -185,10 +189,11 @@ pub async fn remove_identity(
     let (public_id, identity) = path.into_inner();
     let loaded = load(&state, public_id.clone()).await?;
     let actor = user.0.actor();
-    state.run(move |conn| {
-        traffic::remove_identity(conn, loaded.customer.id, IdentityId(identity), &actor)
-    })
-    .await?;
+    state
+        .run(move |conn| {
+            traffic::remove_identity(conn, loaded.customer.id, IdentityId(identity), &actor)
+        })
+        .await?;
     user.0.session.flash(
         FlashKind::Success,
         "Identity removed; its conversations are unknown again.",
@@ -200,8 +205,8 @@ pub async fn remove_identity(
 pub struct ConversationView {
     pub id: i64,
     pub channel: &'static str,
-    pub direction: String,
-    pub status: String,
+    pub direction: Direction,
+    pub status: ConversationStatus,
     pub started: String,
     pub ended: Option<String>,
     pub rating: Option<i32>,
@@ -226,10 +231,10 @@ pub struct MessageView {
 }
 
 fn delivery_label(delivery: &outbox::Delivery) -> String {
-    match (delivery.status.as_str(), &delivery.last_error) {
-        ("delivered", _) => "Delivered".to_owned(),
-        ("pending", None) => "Waiting for delivery".to_owned(),
-        ("pending", Some(error)) => {
+    match (delivery.status, &delivery.last_error) {
+        (DeliveryStatus::Delivered, _) => "Delivered".to_owned(),
+        (DeliveryStatus::Pending, None) => "Waiting for delivery".to_owned(),
+        (DeliveryStatus::Pending, Some(error)) => {
             format!("Retrying after {} attempt(s): {error}", delivery.attempts)
         }
         (_, Some(error)) => format!("Failed: {error}"),
@@ -265,7 +270,7 @@ pub fn conversation_views(
     };
     let outbound: Vec<MessageId> = all
         .iter()
-        .filter(|m| m.direction == "outbound")
+        .filter(|m| m.direction == Direction::Outbound)
         .map(|m| m.id)
         .collect();
     let deliveries: HashMap<MessageId, outbox::Delivery> =
@@ -275,7 +280,7 @@ pub fn conversation_views(
             .collect();
     let mut by_conversation: HashMap<ConversationId, Vec<MessageView>> = HashMap::new();
     for message in all {
-        if shown == Shown::AgentReplies && message.author_kind != "agent" {
+        if shown == Shown::AgentReplies && message.author_kind != AuthorKind::Agent {
             continue;
         }
         let Some(conversation) = message.conversation_id else {
@@ -286,14 +291,15 @@ pub fn conversation_views(
             .or_default()
             .push(MessageView {
                 id: message.id.0,
-                author: message.author_name.clone().unwrap_or_else(|| {
-                    match message.author_kind.as_str() {
-                        "customer" => "Customer".to_owned(),
-                        "agent" => "Agent".to_owned(),
-                        _ => "Clientele".to_owned(),
-                    }
-                }),
-                outbound: message.direction == "outbound",
+                author: message
+                    .author_name
+                    .clone()
+                    .unwrap_or_else(|| match message.author_kind {
+                        AuthorKind::Customer => "Customer".to_owned(),
+                        AuthorKind::Agent => "Agent".to_owned(),
+                        AuthorKind::System => "Clientele".to_owned(),
+                    }),
+                outbound: message.direction == Direction::Outbound,
                 delivery: deliveries.get(&message.id).map(delivery_label),
                 body: message.body,
                 sent: time(message.sent_at),
@@ -344,11 +350,12 @@ async fn conversations_tab(
         "conversations" => Shown::AgentReplies,
         _ => Shown::All,
     };
-    let conversations = state.run(move |conn| {
-        let found = conversations::list_customer_conversations(conn, id, 50)?;
-        conversation_views(conn, &time_zone, found, shown)
-    })
-    .await?;
+    let conversations = state
+        .run(move |conn| {
+            let found = conversations::list_customer_conversations(conn, id, 50)?;
+            conversation_views(conn, &time_zone, found, shown)
+        })
+        .await?;
     render(&ConversationsPage {
         header: ProfileHeader::new(&loaded, mode),
         ctx,
@@ -400,7 +407,9 @@ pub async fn orders(
 ) -> Result<HttpResponse, AppError> {
     let loaded = load(&state, path.into_inner()).await?;
     let id = loaded.customer.id;
-    let found = state.run(move |conn| Ok(orders::list_orders(conn, id)?)).await?;
+    let found = state
+        .run(move |conn| Ok(orders::list_orders(conn, id)?))
+        .await?;
     let ctx = PageContext::new(&user.0, "customers")?;
     let orders = found
         .into_iter()
@@ -434,10 +443,9 @@ pub async fn blacklist(
     let loaded = load(&state, public_id.clone()).await?;
     let actor = user.0.actor();
     let reason = form.into_inner().reason;
-    let result = state.run(move |conn| {
-        traffic::set_blacklisted(conn, loaded.customer.id, Some(&reason), &actor)
-    })
-    .await;
+    let result = state
+        .run(move |conn| traffic::set_blacklisted(conn, loaded.customer.id, Some(&reason), &actor))
+        .await;
     match result {
         Ok(()) => user.0.session.flash(
             FlashKind::Success,
@@ -461,10 +469,9 @@ pub async fn unblacklist(
     let public_id = path.into_inner();
     let loaded = load(&state, public_id.clone()).await?;
     let actor = user.0.actor();
-    state.run(move |conn| {
-        traffic::set_blacklisted(conn, loaded.customer.id, None, &actor)
-    })
-    .await?;
+    state
+        .run(move |conn| traffic::set_blacklisted(conn, loaded.customer.id, None, &actor))
+        .await?;
     user.0
         .session
         .flash(FlashKind::Success, "Removed from the blacklist.");
@@ -490,26 +497,28 @@ pub async fn contact(
     let loaded = load(&state, public_id.clone()).await?;
     let form = form.into_inner();
     let (user_id, name) = (user.0.user.id.0, user.0.user.display_name.clone());
-    let result = state.run(move |conn| {
-        let author = Author {
-            kind: "agent",
-            user_id: Some(user_id),
-            name: &name,
-        };
-        traffic::contact(
-            conn,
-            loaded.customer.id,
-            IdentityId(form.identity_id),
-            &author,
-            &form.text,
-        )
-    })
-    .await;
+    let result = state
+        .run(move |conn| {
+            let author = Author {
+                kind: AuthorKind::Agent,
+                user_id: Some(user_id),
+                name: &name,
+            };
+            traffic::contact(
+                conn,
+                loaded.customer.id,
+                IdentityId(form.identity_id),
+                &author,
+                &form.text,
+            )
+        })
+        .await;
     match result {
         Ok(_) => {
-            user.0
-                .session
-                .flash(FlashKind::Success, "Message queued: a new conversation is open.");
+            user.0.session.flash(
+                FlashKind::Success,
+                "Message queued: a new conversation is open.",
+            );
             Ok(see_other(&format!("/customers/{public_id}/messages")))
         }
         Err(AppError::Invalid(errors)) => {
@@ -549,17 +558,21 @@ pub async fn send_link(
         user.0.user.display_name.clone(),
         state.public_url.clone(),
     );
-    let result = state.run(move |conn| {
-        let author = Author {
-            kind: "agent",
-            user_id: Some(user_id),
-            name: &name,
-        };
-        crate::services::selfservice::send(conn, loaded.customer.id, identity, &author, &base)
-    })
-    .await;
+    let result = state
+        .run(move |conn| {
+            let author = Author {
+                kind: AuthorKind::Agent,
+                user_id: Some(user_id),
+                name: &name,
+            };
+            crate::services::selfservice::send(conn, loaded.customer.id, identity, &author, &base)
+        })
+        .await;
     match result {
-        Ok(()) => user.0.session.flash(FlashKind::Success, "Profile link sent."),
+        Ok(()) => user
+            .0
+            .session
+            .flash(FlashKind::Success, "Profile link sent."),
         Err(AppError::Conflict(message)) => user.0.session.flash(FlashKind::Error, message),
         Err(other) => return Err(other),
     }
@@ -578,8 +591,9 @@ pub async fn revoke_links(
     let count = state
         .run(move |conn| crate::services::selfservice::revoke_all(conn, loaded.customer.id))
         .await?;
-    user.0
-        .session
-        .flash(FlashKind::Success, format!("{count} self-service link(s) revoked."));
+    user.0.session.flash(
+        FlashKind::Success,
+        format!("{count} self-service link(s) revoked."),
+    );
     Ok(see_other(&format!("/customers/{public_id}/profile")))
 }

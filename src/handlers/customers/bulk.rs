@@ -7,15 +7,15 @@ use askama::Template;
 use serde::Serialize;
 
 use super::filter;
-use crate::page::FlashKind;
 use crate::auth::CustomersUser;
 use crate::db::jobs::{self, Job};
 use crate::db::listing::{self, CustomerFilter};
-use crate::db::types::TagId;
+use crate::db::types::{JobId, JobKind as DbJobKind, TagId};
 use crate::db::{self, customers, tags};
 use crate::domain::customer::Lifecycle;
 use crate::error::{AppError, see_other};
 use crate::handlers::page::{PageContext, render};
+use crate::page::FlashKind;
 use crate::services::jobs::{self as background, BulkAction, BulkParams};
 use crate::state::AppState;
 
@@ -161,7 +161,7 @@ struct JobPage {
     job: Job,
     status: JobStatus,
     /// The import a job belongs to, for imports.
-    import_id: Option<i64>,
+    import_id: Option<crate::db::types::ImportId>,
 }
 
 /// A job's progress, as the page shows it and polls it.
@@ -195,7 +195,7 @@ impl JobStatus {
         };
         let left = (job.total - job.processed).max(0);
         JobStatus {
-            status: job.status.clone(),
+            status: job.status.to_string(),
             finished: job.finished(),
             percent: job.percent(),
             total: job.total,
@@ -211,8 +211,9 @@ impl JobStatus {
 }
 
 /// Loads a job the user may watch: their own, or any for supervisors.
-async fn load_job(user: &CustomersUser, state: &AppState, id: i64) -> Result<Job, AppError> {
-    let job = state.run(move |conn| Ok(jobs::get_job(conn, id)?))
+async fn load_job(user: &CustomersUser, state: &AppState, id: JobId) -> Result<Job, AppError> {
+    let job = state
+        .run(move |conn| Ok(jobs::get_job(conn, id)?))
         .await?
         .ok_or(AppError::NotFound)?;
     let own = job.created_by == Some(user_id_of(user));
@@ -227,14 +228,14 @@ async fn load_job(user: &CustomersUser, state: &AppState, id: i64) -> Result<Job
 pub async fn show(
     user: CustomersUser,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
+    path: web::Path<JobId>,
 ) -> Result<HttpResponse, AppError> {
     let job = load_job(&user, &state, path.into_inner()).await?;
     let ctx = PageContext::new(&user.0, "customers")?;
     let status = JobStatus::of(&job);
     let import_id = serde_json::from_str::<crate::services::import::ImportParams>(&job.params)
         .ok()
-        .filter(|_| job.kind.starts_with("import"))
+        .filter(|_| matches!(job.kind, DbJobKind::Import | DbJobKind::ImportDryRun))
         .map(|p| p.import_id);
     render(&JobPage {
         ctx,
@@ -248,7 +249,7 @@ pub async fn show(
 pub async fn status(
     user: CustomersUser,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
+    path: web::Path<JobId>,
 ) -> Result<HttpResponse, AppError> {
     let job = load_job(&user, &state, path.into_inner()).await?;
     Ok(HttpResponse::Ok()

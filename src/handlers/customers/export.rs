@@ -10,11 +10,11 @@ use actix_web::web::Bytes;
 use actix_web::{HttpResponse, web};
 
 use super::filter;
-use crate::page::FlashKind;
 use crate::auth::CustomersUser;
 use crate::db::listing::CustomerFilter;
 use crate::db::{self, customers};
 use crate::error::AppError;
+use crate::page::FlashKind;
 use crate::services::export::{ExportPlan, write_all};
 use crate::state::AppState;
 
@@ -76,16 +76,17 @@ async fn stream(
     } else {
         format!("selected: {}", selected.join(", "))
     };
-    let plan = state.run(move |conn| {
-        let resolved = filter::resolve(conn, &pairs, role)?;
-        let filter = if selected.is_empty() {
-            resolved.filter
-        } else {
-            CustomerFilter::only(customers::ids_for_public_ids(conn, &selected)?)
-        };
-        Ok(ExportPlan::new(&resolved.registry, role, filter))
-    })
-    .await?;
+    let plan = state
+        .run(move |conn| {
+            let resolved = filter::resolve(conn, &pairs, role)?;
+            let filter = if selected.is_empty() {
+                resolved.filter
+            } else {
+                CustomerFilter::only(customers::ids_for_public_ids(conn, &selected)?)
+            };
+            Ok(ExportPlan::new(&resolved.registry, role, filter))
+        })
+        .await?;
     let (sender, receiver) = tokio::sync::mpsc::channel(4);
     let pool = state.pool.clone();
     let actor = user.0.actor();

@@ -136,9 +136,11 @@ pub const NEW_CONDITION_KEYS: [&str; 4] = ["fp", "fo", "fv", "fv2"];
 
 /// The organisation's time zone.
 pub fn org_zone(conn: &mut DbConnection) -> diesel::QueryResult<chrono_tz::Tz> {
-    Ok(settings::find_setting(conn, crate::db::types::Setting::OrgTimeZone)?
-        .and_then(|z| z.parse().ok())
-        .unwrap_or(chrono_tz::UTC))
+    Ok(
+        settings::find_setting(conn, crate::db::types::Setting::OrgTimeZone)?
+            .and_then(|z| z.parse().ok())
+            .unwrap_or(chrono_tz::UTC),
+    )
 }
 
 /// Reads a query string's filter for a reader of `role`. Filters on properties hidden from

@@ -7,16 +7,17 @@ use askama::Template;
 
 use super::fields::parse_stored_time;
 use super::{ProfileHeader, lifecycle_label, load};
-use crate::page::FlashKind;
 use crate::auth::CustomersUser;
 use crate::db::events::{self, Event};
 use crate::db::properties::Property;
+use crate::db::types::EventAction;
 use crate::db::types::EventId;
 use crate::domain::Role;
 use crate::domain::property::{PropertyType, Value};
 use crate::error::{AppError, see_other};
 use crate::handlers::page::{PageContext, render};
-use crate::services::profiles::{self, TagRef, action};
+use crate::page::FlashKind;
+use crate::services::profiles::{self, TagRef};
 use crate::state::AppState;
 
 /// One entry as pages show it.
@@ -82,14 +83,14 @@ pub fn event_views(
                     None => return None,
                 }
             }
-            let (what, old, new, note) = match event.action.as_str() {
-                action::CREATED => (
+            let (what, old, new, note) = match event.action {
+                EventAction::Created => (
                     "Created the customer".to_owned(),
                     String::new(),
                     String::new(),
                     None,
                 ),
-                action::PROPERTY_CHANGED => (
+                EventAction::PropertyChanged => (
                     format!(
                         "Changed {}",
                         property.map_or_else(
@@ -101,25 +102,25 @@ pub fn event_views(
                     show_value(event.new_value.as_deref(), property, ctx),
                     None,
                 ),
-                action::LIFECYCLE_CHANGED => (
+                EventAction::LifecycleChanged => (
                     "Changed lifecycle stage".to_owned(),
                     lifecycle_label(event.old_value.as_deref().unwrap_or_default()).to_owned(),
                     lifecycle_label(event.new_value.as_deref().unwrap_or_default()).to_owned(),
                     None,
                 ),
-                action::TAG_ADDED => (
+                EventAction::TagAdded => (
                     format!("Added tag {}", tag_name(event.new_value.as_deref())),
                     String::new(),
                     String::new(),
                     None,
                 ),
-                action::TAG_REMOVED => (
+                EventAction::TagRemoved => (
                     format!("Removed tag {}", tag_name(event.old_value.as_deref())),
                     String::new(),
                     String::new(),
                     None,
                 ),
-                action::NOTE_ADDED => (
+                EventAction::NoteAdded => (
                     "Added a note".to_owned(),
                     String::new(),
                     String::new(),
@@ -128,14 +129,19 @@ pub fn event_views(
                         .as_deref()
                         .and_then(|j| serde_json::from_str::<String>(j).ok()),
                 ),
-                other => (other.replace('_', " "), String::new(), String::new(), None),
+                other => (
+                    other.as_str().replace('_', " "),
+                    String::new(),
+                    String::new(),
+                    None,
+                ),
             };
             let revertible_action = matches!(
-                event.action.as_str(),
-                action::PROPERTY_CHANGED
-                    | action::LIFECYCLE_CHANGED
-                    | action::TAG_ADDED
-                    | action::TAG_REMOVED
+                event.action,
+                EventAction::PropertyChanged
+                    | EventAction::LifecycleChanged
+                    | EventAction::TagAdded
+                    | EventAction::TagRemoved
             );
             let was_reverted = reverted.contains(&event.id.0);
             Some(EventView {
@@ -170,10 +176,9 @@ pub async fn history(
 ) -> Result<HttpResponse, AppError> {
     let loaded = load(&state, path.into_inner()).await?;
     let id = loaded.customer.id;
-    let recorded = state.run(move |conn| {
-        Ok(events::list_events(conn, id, 500)?)
-    })
-    .await?;
+    let recorded = state
+        .run(move |conn| Ok(events::list_events(conn, id, 500)?))
+        .await?;
     let ctx = PageContext::new(&user.0, "customers")?;
     let entries = event_views(&ctx, &recorded, &loaded.properties, user.role(), &recorded);
     render(&HistoryPage {
@@ -195,18 +200,22 @@ pub async fn revert(
     let (public_id, event) = path.into_inner();
     let loaded = load(&state, public_id.clone()).await?;
     let actor = user.0.actor();
-    let result = state.run(move |conn| {
-        profiles::revert_event(
-            conn,
-            loaded.customer.id,
-            EventId(event),
-            &loaded.properties,
-            &actor,
-        )
-    })
-    .await;
+    let result = state
+        .run(move |conn| {
+            profiles::revert_event(
+                conn,
+                loaded.customer.id,
+                EventId(event),
+                &loaded.properties,
+                &actor,
+            )
+        })
+        .await;
     match result {
-        Ok(()) => user.0.session.flash(FlashKind::Success, "The change was reverted."),
+        Ok(()) => user
+            .0
+            .session
+            .flash(FlashKind::Success, "The change was reverted."),
         Err(AppError::Conflict(message)) => user.0.session.flash(FlashKind::Error, message),
         Err(other) => return Err(other),
     }

@@ -7,15 +7,16 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
-use crate::page::FlashKind;
 use crate::auth::Supervisor;
 use crate::db::imports::{self, Import, Refusal};
 use crate::db::jobs::{self, Job};
+use crate::db::types::{ImportId, JobId};
 use crate::db::{self, properties};
+use crate::domain::customer::MatchKey;
 use crate::error::{AppError, see_other};
 use crate::handlers::page::{PageContext, render, render_status};
+use crate::page::FlashKind;
 use crate::services::export::neutralise;
-use crate::domain::customer::MatchKey;
 use crate::services::import::{self as service, ImportParams};
 use crate::state::AppState;
 
@@ -148,32 +149,33 @@ struct MapPage {
 pub async fn show(
     user: Supervisor,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
+    path: web::Path<ImportId>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
-    let (import, registry, dry, run, refused) = state.run(move |conn| {
-        let import = imports::get_import(conn, id)?.ok_or(AppError::NotFound)?;
-        let dry = match import.dry_job_id {
-            Some(job) => jobs::get_job(conn, job)?,
-            None => None,
-        };
-        let run = match import.run_job_id {
-            Some(job) => jobs::get_job(conn, job)?,
-            None => None,
-        };
-        let refused = match &dry {
-            Some(job) => imports::list_refusals(conn, job.id, 0, 20)?,
-            None => Vec::new(),
-        };
-        Ok((
-            import,
-            properties::list_properties(conn)?,
-            dry,
-            run,
-            refused,
-        ))
-    })
-    .await?;
+    let (import, registry, dry, run, refused) = state
+        .run(move |conn| {
+            let import = imports::get_import(conn, id)?.ok_or(AppError::NotFound)?;
+            let dry = match import.dry_job_id {
+                Some(job) => jobs::get_job(conn, job)?,
+                None => None,
+            };
+            let run = match import.run_job_id {
+                Some(job) => jobs::get_job(conn, job)?,
+                None => None,
+            };
+            let refused = match &dry {
+                Some(job) => imports::list_refusals(conn, job.id, 0, 20)?,
+                None => Vec::new(),
+            };
+            Ok((
+                import,
+                properties::list_properties(conn)?,
+                dry,
+                run,
+                refused,
+            ))
+        })
+        .await?;
     let targets = import.targets();
     let columns = import
         .header_cells()
@@ -209,7 +211,7 @@ pub async fn show(
 pub async fn start(
     user: Supervisor,
     state: web::Data<AppState>,
-    path: web::Path<(i64, String)>,
+    path: web::Path<(ImportId, String)>,
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
     let (id, what) = path.into_inner();
@@ -220,20 +222,25 @@ pub async fn start(
     };
     let pairs = form.into_inner();
     // Without columns in the form (a script), the proposed mapping stands.
-    let mapping = pairs
-        .iter()
-        .any(|(k, _)| k.starts_with("col_"))
-        .then(|| service::MappingChoice {
-            columns: pairs
-                .iter()
-                .filter_map(|(k, v)| Some((k.strip_prefix("col_")?.parse().ok()?, v.clone())))
-                .collect(),
-            keys: MatchKey::ALL
-                .into_iter()
-                .filter(|k| pairs.iter().any(|(name, v)| name == "match" && v == k.as_str()))
-                .collect(),
-            create_tags: pairs.iter().any(|(k, v)| k == "create_tags" && v == "on"),
-        });
+    let mapping =
+        pairs
+            .iter()
+            .any(|(k, _)| k.starts_with("col_"))
+            .then(|| service::MappingChoice {
+                columns: pairs
+                    .iter()
+                    .filter_map(|(k, v)| Some((k.strip_prefix("col_")?.parse().ok()?, v.clone())))
+                    .collect(),
+                keys: MatchKey::ALL
+                    .into_iter()
+                    .filter(|k| {
+                        pairs
+                            .iter()
+                            .any(|(name, v)| name == "match" && v == k.as_str())
+                    })
+                    .collect(),
+                create_tags: pairs.iter().any(|(k, v)| k == "create_tags" && v == "on"),
+            });
     let (user_id, user_name) = (user.0.user.id.0, user.0.user.display_name.clone());
     let job = state
         .run(move |conn| service::start(conn, id, dry_run, mapping, user_id, user_name))
@@ -253,48 +260,50 @@ pub async fn start(
 pub async fn refused_csv(
     _user: Supervisor,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
+    path: web::Path<JobId>,
 ) -> Result<HttpResponse, AppError> {
     let job_id = path.into_inner();
-    let body = state.run(move |conn| {
-        let job = jobs::get_job(conn, job_id)?.ok_or(AppError::NotFound)?;
-        let params: ImportParams =
-            serde_json::from_str(&job.params).map_err(|_| AppError::NotFound)?;
-        let import = imports::get_import(conn, params.import_id)?.ok_or(AppError::NotFound)?;
-        let mut out = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
-        let mut header = import.header_cells();
-        header.extend(["refused_row", "refused_column", "refused_reason"].map(str::to_owned));
-        let write = |out: &mut csv::Writer<Vec<u8>>, record: &[String]| {
-            out.write_record(record)
-                .map_err(|e| AppError::Unexpected(e.into()))
-        };
-        write(&mut out, &header)?;
-        let mut after = 0;
-        loop {
-            let batch = imports::list_refusals(conn, job_id, after, 1000)?;
-            let Some(last) = batch.last() else { break };
-            after = last.row_number;
-            for refusal in &batch {
-                // The cells as uploaded, made safe to open in a spreadsheet (an import
-                // takes the apostrophe off again).
-                let mut record: Vec<String> = serde_json::from_str::<Vec<String>>(&refusal.cells)
-                    .unwrap_or_default()
-                    .iter()
-                    .map(|cell| neutralise(cell).into_owned())
-                    .collect();
-                record.resize(import.header_cells().len(), String::new());
-                record.extend([
-                    refusal.row_number.to_string(),
-                    refusal.column_name.clone(),
-                    refusal.reason.clone(),
-                ]);
-                write(&mut out, &record)?;
+    let body = state
+        .run(move |conn| {
+            let job = jobs::get_job(conn, job_id)?.ok_or(AppError::NotFound)?;
+            let params: ImportParams =
+                serde_json::from_str(&job.params).map_err(|_| AppError::NotFound)?;
+            let import = imports::get_import(conn, params.import_id)?.ok_or(AppError::NotFound)?;
+            let mut out = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
+            let mut header = import.header_cells();
+            header.extend(["refused_row", "refused_column", "refused_reason"].map(str::to_owned));
+            let write = |out: &mut csv::Writer<Vec<u8>>, record: &[String]| {
+                out.write_record(record)
+                    .map_err(|e| AppError::Unexpected(e.into()))
+            };
+            write(&mut out, &header)?;
+            let mut after = 0;
+            loop {
+                let batch = imports::list_refusals(conn, job_id, after, 1000)?;
+                let Some(last) = batch.last() else { break };
+                after = last.row_number;
+                for refusal in &batch {
+                    // The cells as uploaded, made safe to open in a spreadsheet (an import
+                    // takes the apostrophe off again).
+                    let mut record: Vec<String> =
+                        serde_json::from_str::<Vec<String>>(&refusal.cells)
+                            .unwrap_or_default()
+                            .iter()
+                            .map(|cell| neutralise(cell).into_owned())
+                            .collect();
+                    record.resize(import.header_cells().len(), String::new());
+                    record.extend([
+                        refusal.row_number.to_string(),
+                        refusal.column_name.clone(),
+                        refusal.reason.clone(),
+                    ]);
+                    write(&mut out, &record)?;
+                }
             }
-        }
-        out.into_inner()
-            .map_err(|e| AppError::Unexpected(anyhow::anyhow!("{e}")))
-    })
-    .await?;
+            out.into_inner()
+                .map_err(|e| AppError::Unexpected(anyhow::anyhow!("{e}")))
+        })
+        .await?;
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((

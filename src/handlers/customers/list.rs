@@ -10,7 +10,6 @@ use askama::Template;
 use super::fields::{FieldGroups, Submitted, field_groups};
 use super::filter::{self, Chip, FilterForm, NEW_CONDITION_KEYS, query_of};
 use super::{editor_of, lifecycle_label};
-use crate::page::FlashKind;
 use crate::auth::CustomersUser;
 use crate::db::listing::{self, Cursor, SortKey};
 use crate::db::properties::{self, Property};
@@ -22,6 +21,7 @@ use crate::domain::condition::{Operator, operators_for};
 use crate::domain::customer::Lifecycle;
 use crate::error::{AppError, see_other};
 use crate::handlers::page::{PageContext, render, render_status};
+use crate::page::FlashKind;
 use crate::services::profiles;
 use crate::state::AppState;
 
@@ -115,42 +115,43 @@ pub async fn list(
         .find(|(k, _)| k == "after")
         .and_then(|(_, v)| Cursor::parse(v));
     let lookup = pairs.clone();
-    let (resolved, found, total, tags, all_tags, segments) = state.run(move |conn| {
-        let resolved = filter::resolve(conn, &lookup, role)?;
-        if resolved.added.is_some() {
-            return Ok((
+    let (resolved, found, total, tags, all_tags, segments) = state
+        .run(move |conn| {
+            let resolved = filter::resolve(conn, &lookup, role)?;
+            if resolved.added.is_some() {
+                return Ok((
+                    resolved,
+                    Vec::new(),
+                    0,
+                    HashMap::new(),
+                    Vec::new(),
+                    Vec::new(),
+                ));
+            }
+            let key = chosen_sort(&resolved, role);
+            let plans = listing::plan(conn, &resolved.filter)?;
+            let found = listing::list_filtered(
+                conn,
+                &resolved.filter,
+                &plans,
+                key,
+                resolved.form.dir == "asc",
+                after.as_ref(),
+                resolved.form.size + 1,
+            )?;
+            let total = listing::count_filtered(conn, &resolved.filter, &plans, COUNT_CAP)?;
+            let ids: Vec<CustomerId> = found.iter().map(|(c, _)| c.id).collect();
+            let tags = tags::list_tags_for_customers(conn, &ids)?;
+            Ok((
                 resolved,
-                Vec::new(),
-                0,
-                HashMap::new(),
-                Vec::new(),
-                Vec::new(),
-            ));
-        }
-        let key = chosen_sort(&resolved, role);
-        let plans = listing::plan(conn, &resolved.filter)?;
-        let found = listing::list_filtered(
-            conn,
-            &resolved.filter,
-            &plans,
-            key,
-            resolved.form.dir == "asc",
-            after.as_ref(),
-            resolved.form.size + 1,
-        )?;
-        let total = listing::count_filtered(conn, &resolved.filter, &plans, COUNT_CAP)?;
-        let ids: Vec<CustomerId> = found.iter().map(|(c, _)| c.id).collect();
-        let tags = tags::list_tags_for_customers(conn, &ids)?;
-        Ok((
-            resolved,
-            found,
-            total,
-            tags,
-            tags::list_tags(conn)?,
-            crate::db::segments::list_segments(conn)?,
-        ))
-    })
-    .await?;
+                found,
+                total,
+                tags,
+                tags::list_tags(conn)?,
+                crate::db::segments::list_segments(conn)?,
+            ))
+        })
+        .await?;
     // A condition that reads well joins the URL, so the view stays bookmarkable.
     if let Some(added) = &resolved.added {
         let mut kept: Vec<(String, String)> = pairs.clone();
@@ -296,7 +297,9 @@ pub async fn new_form(
     user: CustomersUser,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let properties = state.run(|conn| Ok(properties::list_properties(conn)?)).await?;
+    let properties = state
+        .run(|conn| Ok(properties::list_properties(conn)?))
+        .await?;
     let ctx = PageContext::new(&user.0, "customers")?;
     let fields = field_groups(
         &ctx,
@@ -321,14 +324,15 @@ pub async fn create(
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
     let submitted = Submitted::from_pairs(&form);
-    let properties = state.run(|conn| Ok(properties::list_properties(conn)?)).await?;
+    let properties = state
+        .run(|conn| Ok(properties::list_properties(conn)?))
+        .await?;
     let edit = submitted.to_edit(&properties, true);
     let (actor, editor) = (user.0.actor(), editor_of(&user));
     let registry = properties.clone();
-    let result = state.run(move |conn| {
-        profiles::create_customer(conn, &registry, &actor, editor, &edit)
-    })
-    .await;
+    let result = state
+        .run(move |conn| profiles::create_customer(conn, &registry, &actor, editor, &edit))
+        .await;
     match result {
         Ok(customer) => {
             user.0.session.flash(

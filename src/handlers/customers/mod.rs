@@ -14,10 +14,10 @@ pub mod segments;
 use std::collections::HashMap;
 
 use crate::auth::CustomersUser;
+use crate::db::DbConnection;
 use crate::db::customers::{self, Customer};
 use crate::db::properties::{self, Property};
 use crate::db::tags::{self, Tag};
-use crate::db::DbConnection;
 use crate::domain::customer::Lifecycle;
 use crate::domain::property::Value;
 use crate::error::AppError;

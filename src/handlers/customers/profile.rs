@@ -8,15 +8,15 @@ use serde::Deserialize;
 use super::fields::{FieldGroups, Submitted, field_groups};
 use super::history::{EventView, event_views};
 use super::{ProfileHeader, editor_of, load};
-use crate::page::FlashKind;
 use crate::auth::CustomersUser;
+use crate::db::events;
 use crate::db::tags::{self, Tag};
 use crate::db::types::TagId;
-use crate::db::events;
 use crate::domain::FieldErrors;
 use crate::domain::customer::Lifecycle;
 use crate::error::{AppError, see_other};
 use crate::handlers::page::{PageContext, render, render_status};
+use crate::page::FlashKind;
 use crate::services::profiles::{self, EditOutcome};
 use crate::state::AppState;
 
@@ -48,10 +48,9 @@ async fn render_summary(
 ) -> Result<HttpResponse, AppError> {
     let loaded = super::load(&state, public_id).await?;
     let id = loaded.customer.id;
-    let recent = state.run(move |conn| {
-        Ok(events::list_events(conn, id, 100)?)
-    })
-    .await?;
+    let recent = state
+        .run(move |conn| Ok(events::list_events(conn, id, 100)?))
+        .await?;
     let ctx = PageContext::new(&user.0, "customers")?;
     let timeline = event_views(&ctx, &recent, &loaded.properties, user.role(), &recent);
     let page = SummaryPage {
@@ -86,10 +85,9 @@ pub async fn add_note(
     let loaded = load(&state, public_id.clone()).await?;
     let actor = user.0.actor();
     let body = form.body.clone();
-    let result = state.run(move |conn| {
-        profiles::add_note(conn, loaded.customer.id, &actor, &body)
-    })
-    .await;
+    let result = state
+        .run(move |conn| profiles::add_note(conn, loaded.customer.id, &actor, &body))
+        .await;
     match result {
         Ok(()) => {
             user.0.session.flash(FlashKind::Success, "Note added.");
@@ -121,12 +119,13 @@ async fn identities_of(
     state: &AppState,
     customer: crate::db::types::CustomerId,
 ) -> Result<Vec<super::activity::IdentityView>, AppError> {
-    let found = state.run(move |conn| {
-        Ok(crate::db::identities::list_customer_identities(
-            conn, customer,
-        )?)
-    })
-    .await?;
+    let found = state
+        .run(move |conn| {
+            Ok(crate::db::identities::list_customer_identities(
+                conn, customer,
+            )?)
+        })
+        .await?;
     Ok(super::activity::identity_views(found))
 }
 
@@ -178,10 +177,11 @@ pub async fn save_profile(
     let edit = submitted.to_edit(&loaded.properties, submitted.first("lifecycle").is_some());
     let (actor, editor) = (user.0.actor(), editor_of(&user));
     let (id, registry) = (loaded.customer.id, loaded.properties.clone());
-    let result = state.run(move |conn| {
-        profiles::edit_customer(conn, id, &registry, expected, &actor, editor, &edit)
-    })
-    .await;
+    let result = state
+        .run(move |conn| {
+            profiles::edit_customer(conn, id, &registry, expected, &actor, editor, &edit)
+        })
+        .await;
     let (errors, conflict, version, status) = match result {
         Ok(EditOutcome::Saved(changed)) => {
             let message = match changed {
@@ -304,14 +304,14 @@ async fn set_tag(
 ) -> Result<HttpResponse, AppError> {
     let loaded = load(&state, public_id.clone()).await?;
     let actor = user.0.actor();
-    let changed = state.run(move |conn| {
-        profiles::set_tag(conn, loaded.customer.id, tag, on, &actor)
-    })
-    .await?;
+    let changed = state
+        .run(move |conn| profiles::set_tag(conn, loaded.customer.id, tag, on, &actor))
+        .await?;
     if changed {
-        user.0
-            .session
-            .flash(FlashKind::Success, if on { "Tag added." } else { "Tag removed." });
+        user.0.session.flash(
+            FlashKind::Success,
+            if on { "Tag added." } else { "Tag removed." },
+        );
     }
     Ok(see_other(&format!("/customers/{public_id}/tags")))
 }

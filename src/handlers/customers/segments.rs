@@ -4,10 +4,11 @@
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
-use crate::page::FlashKind;
 use crate::auth::CustomersUser;
+use crate::db::types::SegmentId;
 use crate::domain::Role;
 use crate::error::{AppError, see_other};
+use crate::page::FlashKind;
 use crate::services::segments::{self as service, parse_name};
 use crate::state::AppState;
 
@@ -47,9 +48,10 @@ pub async fn save(
         .run(move |conn| service::save_segment(conn, &name, &stored, &author))
         .await?;
     if saved {
-        user.0
-            .session
-            .flash(FlashKind::Success, format!("Saved the segment {saved_name}."));
+        user.0.session.flash(
+            FlashKind::Success,
+            format!("Saved the segment {saved_name}."),
+        );
     } else {
         user.0
             .session
@@ -70,7 +72,7 @@ fn supervisors_only(user: &CustomersUser) -> Result<(), AppError> {
 pub async fn rename(
     user: CustomersUser,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
+    path: web::Path<SegmentId>,
     form: web::Form<SegmentForm>,
 ) -> Result<HttpResponse, AppError> {
     supervisors_only(&user)?;
@@ -98,7 +100,7 @@ pub async fn rename(
 pub async fn delete(
     user: CustomersUser,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
+    path: web::Path<SegmentId>,
 ) -> Result<HttpResponse, AppError> {
     supervisors_only(&user)?;
     let id = path.into_inner();

@@ -7,8 +7,6 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
-use crate::services::settings::{self, CardRow};
-use crate::page::FlashKind;
 use crate::auth::{CurrentUser, Supervisor};
 use crate::db::card::{self, CardAttribute};
 use crate::db::properties::{self, Property};
@@ -20,7 +18,9 @@ use crate::error::{AppError, see_other};
 use crate::handlers::customers::fields::{FieldView, Submitted};
 use crate::handlers::page::{PageContext, render_status};
 use crate::handlers::workspace::card::card_fields;
+use crate::page::FlashKind;
 use crate::services::profiles;
+use crate::services::settings::{self, CardRow};
 use crate::state::AppState;
 
 /// One property's row in the form.
@@ -62,8 +62,8 @@ fn rows_from_config(registry: &[Property], config: &[CardAttribute]) -> Vec<Row>
                 agent_hidden: !p.visible_to(Role::Agent),
                 on: on.is_some(),
                 position: on.map_or(String::new(), |a| a.position.to_string()),
-                section: on.map_or("additional".to_owned(), |a| a.section.clone()),
-                mode: on.map_or("view".to_owned(), |a| a.mode.clone()),
+                section: on.map_or("additional".to_owned(), |a| a.section.to_string()),
+                mode: on.map_or("view".to_owned(), |a| a.mode.to_string()),
             }
         })
         .collect()
@@ -113,8 +113,8 @@ fn parse(
                     id: 0,
                     property_id: p.id,
                     position,
-                    section: section.as_str().to_owned(),
-                    mode: mode.as_str().to_owned(),
+                    section,
+                    mode,
                 }),
                 (Err(message), _, _) => problems.push(message),
                 _ => problems.push(format!("Choose a section and a mode for {}.", p.label)),
@@ -133,11 +133,14 @@ fn parse(
             mode,
         });
     }
-    let basic = config.iter().filter(|a| a.section == "basic").count();
+    let basic = config
+        .iter()
+        .filter(|a| a.section == Section::Basic)
+        .count();
     if let Err(message) = check_basic_count(basic) {
         problems.insert(0, message);
     }
-    config.sort_by_key(|a| (a.section != "basic", a.position));
+    config.sort_by_key(|a| (a.section != Section::Basic, a.position));
     if problems.is_empty() {
         (rows, Ok(config))
     } else {
@@ -170,13 +173,14 @@ async fn page(
     state: &AppState,
     submitted: Option<Submitted>,
 ) -> Result<(CardPage, bool), AppError> {
-    let (registry, saved, sample) = state.run(|conn| {
-        let registry = properties::list_properties(conn)?;
-        let saved = card::list_card(conn)?;
-        let sample = sample_values(conn, &registry)?;
-        Ok((registry, saved, sample))
-    })
-    .await?;
+    let (registry, saved, sample) = state
+        .run(|conn| {
+            let registry = properties::list_properties(conn)?;
+            let saved = card::list_card(conn)?;
+            let sample = sample_values(conn, &registry)?;
+            Ok((registry, saved, sample))
+        })
+        .await?;
     let (rows, config, error) = match &submitted {
         Some(form) => {
             let (rows, parsed) = parse(&registry, form);
@@ -229,7 +233,9 @@ pub async fn save(
 ) -> Result<HttpResponse, AppError> {
     let submitted = Submitted::from_pairs(&form);
     let preview = submitted.first("action") == Some("preview");
-    let registry = state.run(|conn| Ok(properties::list_properties(conn)?)).await?;
+    let registry = state
+        .run(|conn| Ok(properties::list_properties(conn)?))
+        .await?;
     let (_, parsed) = parse(&registry, &submitted);
     match parsed {
         Ok(config) if !preview => {

@@ -4,12 +4,12 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::page::FlashKind;
 use crate::auth::Supervisor;
 use crate::db::settings as stored;
-use crate::services::settings;
 use crate::error::{AppError, see_other};
 use crate::handlers::page::{PageContext, render};
+use crate::page::FlashKind;
+use crate::services::settings;
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -26,13 +26,15 @@ pub async fn show(
     Supervisor(current): Supervisor,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let (customers_page_for_agents, time_zone) = state.run(|conn| {
-        Ok((
-            stored::is_enabled(conn, crate::db::types::Setting::CustomersPageForAgents)?,
-            stored::find_setting(conn, crate::db::types::Setting::OrgTimeZone)?.unwrap_or_else(|| "UTC".to_owned()),
-        ))
-    })
-    .await?;
+    let (customers_page_for_agents, time_zone) = state
+        .run(|conn| {
+            Ok((
+                stored::is_enabled(conn, crate::db::types::Setting::CustomersPageForAgents)?,
+                stored::find_setting(conn, crate::db::types::Setting::OrgTimeZone)?
+                    .unwrap_or_else(|| "UTC".to_owned()),
+            ))
+        })
+        .await?;
     render(&FeaturesPage {
         ctx: PageContext::new(&current, "features")?,
         customers_page_for_agents,

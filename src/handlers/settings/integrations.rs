@@ -4,15 +4,16 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::page::FlashKind;
 use crate::auth::{CurrentUser, Supervisor};
 use crate::db::tokens::{self, ApiToken};
+use crate::db::types::{DeliveryStatus, TokenId};
 use crate::db::{self, settings as stored};
 use crate::domain::FieldErrors;
 use crate::error::{AppError, see_other};
 use crate::handlers::page::{PageContext, render, render_status};
-use crate::services::tokens as token_service;
+use crate::page::FlashKind;
 use crate::services::settings;
+use crate::services::tokens as token_service;
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -36,16 +37,18 @@ async fn page(
     token_name: String,
     errors: FieldErrors,
 ) -> Result<HttpResponse, AppError> {
-    let (url, secret, found, pending, failed) = state.run(|conn| {
-        Ok((
-            stored::find_setting(conn, crate::db::types::Setting::WebhookUrl)?.unwrap_or_default(),
-            stored::find_setting(conn, crate::db::types::Setting::WebhookSecret)?,
-            tokens::list_tokens(conn)?,
-            db::outbox::count_by_status(conn, "pending")?,
-            db::outbox::count_by_status(conn, "failed")?,
-        ))
-    })
-    .await?;
+    let (url, secret, found, pending, failed) = state
+        .run(|conn| {
+            Ok((
+                stored::find_setting(conn, crate::db::types::Setting::WebhookUrl)?
+                    .unwrap_or_default(),
+                stored::find_setting(conn, crate::db::types::Setting::WebhookSecret)?,
+                tokens::list_tokens(conn)?,
+                db::outbox::count_by_status(conn, DeliveryStatus::Pending)?,
+                db::outbox::count_by_status(conn, DeliveryStatus::Failed)?,
+            ))
+        })
+        .await?;
     let ctx = PageContext::new(current, "integrations")?;
     let tokens = found
         .into_iter()
@@ -125,13 +128,13 @@ pub async fn retry_failed(
     Supervisor(current): Supervisor,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let count = state.run(|conn| {
-        crate::services::delivery::retry_failed(conn)
-    })
-    .await?;
-    current
-        .session
-        .flash(FlashKind::Success, format!("{count} deliveries queued again."));
+    let count = state
+        .run(|conn| crate::services::delivery::retry_failed(conn))
+        .await?;
+    current.session.flash(
+        FlashKind::Success,
+        format!("{count} deliveries queued again."),
+    );
     Ok(see_other("/settings/integrations"))
 }
 
@@ -174,7 +177,7 @@ pub async fn create_token(
 pub async fn revoke_token(
     Supervisor(current): Supervisor,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
+    path: web::Path<TokenId>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let actor = current.actor();

@@ -7,4 +7,3 @@ pub mod properties;
 pub mod selfservice;
 pub mod tags;
 pub mod users;
-

@@ -5,7 +5,6 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::page::FlashKind;
 use crate::auth::{CurrentUser, Supervisor};
 use crate::db::properties::{self, Property};
 use crate::db::types::PropertyId;
@@ -15,6 +14,7 @@ use crate::domain::property::{
 };
 use crate::error::{AppError, see_other};
 use crate::handlers::page::{PageContext, render, render_status};
+use crate::page::FlashKind;
 use crate::services::properties as service;
 use crate::state::AppState;
 
@@ -30,7 +30,9 @@ pub async fn list(
     Supervisor(current): Supervisor,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let properties = state.run(|conn| Ok(properties::list_properties(conn)?)).await?;
+    let properties = state
+        .run(|conn| Ok(properties::list_properties(conn)?))
+        .await?;
     render(&ListPage {
         ctx: PageContext::new(&current, "properties")?,
         properties,
@@ -226,18 +228,17 @@ pub async fn create(
     }
 }
 
-async fn load(state: &AppState, id: i64) -> Result<Property, AppError> {
-    state.run(move |conn| {
-        Ok(properties::get_property(conn, PropertyId(id))?)
-    })
-    .await
+async fn load(state: &AppState, id: PropertyId) -> Result<Property, AppError> {
+    state
+        .run(move |conn| Ok(properties::get_property(conn, id)?))
+        .await
 }
 
 /// `GET /settings/properties/{id}`.
 pub async fn edit_form(
     Supervisor(current): Supervisor,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
+    path: web::Path<PropertyId>,
 ) -> Result<HttpResponse, AppError> {
     let property = load(&state, path.into_inner()).await?;
     let form = PropertyForm::of(&property);
@@ -250,7 +251,7 @@ pub async fn edit_form(
 pub async fn update(
     Supervisor(current): Supervisor,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
+    path: web::Path<PropertyId>,
     form: web::Form<PropertyForm>,
 ) -> Result<HttpResponse, AppError> {
     let property = load(&state, path.into_inner()).await?;
@@ -310,15 +311,16 @@ struct DeletePage {
 pub async fn confirm_delete(
     Supervisor(current): Supervisor,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
+    path: web::Path<PropertyId>,
 ) -> Result<HttpResponse, AppError> {
-    let id = PropertyId(path.into_inner());
-    let (property, holders) = state.run(move |conn| {
-        let property = properties::get_property(conn, id)?;
-        let holders = properties::count_customers_with_values(conn, &property)?;
-        Ok((property, holders))
-    })
-    .await?;
+    let id = path.into_inner();
+    let (property, holders) = state
+        .run(move |conn| {
+            let property = properties::get_property(conn, id)?;
+            let holders = properties::count_customers_with_values(conn, &property)?;
+            Ok((property, holders))
+        })
+        .await?;
     if property.kind != PropertyKind::Custom {
         return Err(AppError::Conflict(
             "Standard and computed properties cannot be deleted.".to_owned(),
@@ -335,9 +337,9 @@ pub async fn confirm_delete(
 pub async fn delete(
     Supervisor(current): Supervisor,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
+    path: web::Path<PropertyId>,
 ) -> Result<HttpResponse, AppError> {
-    let id = PropertyId(path.into_inner());
+    let id = path.into_inner();
     let actor = current.actor();
     let deleted = state
         .run(move |conn| service::delete_property(conn, &actor, id))

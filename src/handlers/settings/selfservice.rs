@@ -4,11 +4,11 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::page::FlashKind;
 use crate::auth::{CurrentUser, Supervisor};
 use crate::domain::FieldErrors;
 use crate::error::{AppError, see_other};
 use crate::handlers::page::{PageContext, render_status};
+use crate::page::FlashKind;
 use crate::services::selfservice;
 use crate::state::AppState;
 

@@ -5,7 +5,6 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::page::FlashKind;
 use crate::auth::Supervisor;
 use crate::db::tags::{self, Tag};
 use crate::db::types::TagId;
@@ -13,6 +12,7 @@ use crate::domain::FieldErrors;
 use crate::domain::customer::{TAG_COLORS, parse_tag_color, parse_tag_name};
 use crate::error::{AppError, see_other};
 use crate::handlers::page::{PageContext, render, render_status};
+use crate::page::FlashKind;
 use crate::services::tags as tag_service;
 use crate::state::AppState;
 
@@ -94,16 +94,10 @@ pub async fn create(
 pub async fn update(
     Supervisor(current): Supervisor,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
+    path: web::Path<TagId>,
     form: web::Form<TagForm>,
 ) -> Result<HttpResponse, AppError> {
-    save(
-        current,
-        state,
-        form.into_inner(),
-        Some(TagId(path.into_inner())),
-    )
-    .await
+    save(current, state, form.into_inner(), Some(path.into_inner())).await
 }
 
 async fn save(
@@ -136,9 +130,9 @@ async fn save(
 pub async fn delete(
     Supervisor(current): Supervisor,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
+    path: web::Path<TagId>,
 ) -> Result<HttpResponse, AppError> {
-    let id = TagId(path.into_inner());
+    let id = path.into_inner();
     let actor = current.actor();
     let tag = state
         .run(move |conn| tag_service::delete_tag(conn, &actor, id))

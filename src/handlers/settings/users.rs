@@ -5,7 +5,6 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::page::FlashKind;
 use crate::auth::Supervisor;
 use crate::db::users::User;
 use crate::db::{self, types::UserId};
@@ -13,6 +12,7 @@ use crate::domain::user::{DisplayName, NewPassword};
 use crate::domain::{FieldErrors, Role};
 use crate::error::{AppError, see_other};
 use crate::handlers::page::{PageContext, render, render_status};
+use crate::page::FlashKind;
 use crate::services::accounts::{self, AccountInput, parse_time_zone};
 use crate::state::AppState;
 
@@ -67,10 +67,9 @@ pub async fn create(
     let mut form = form.into_inner();
     let result = match form.parse() {
         Ok(account) => {
-            state.run(move |conn| {
-                accounts::create_account(conn, &account, true)
-            })
-            .await
+            state
+                .run(move |conn| accounts::create_account(conn, &account, true))
+                .await
         }
         Err(errors) => Err(AppError::Invalid(errors)),
     };
@@ -142,18 +141,17 @@ impl EditUserPage {
     }
 }
 
-async fn load_user(state: &AppState, id: i64) -> Result<User, AppError> {
-    state.run(move |conn| {
-        Ok(db::users::get_user(conn, UserId(id))?)
-    })
-    .await
+async fn load_user(state: &AppState, id: UserId) -> Result<User, AppError> {
+    state
+        .run(move |conn| Ok(db::users::get_user(conn, id)?))
+        .await
 }
 
 /// `GET /settings/users/{id}`.
 pub async fn edit_form(
     Supervisor(current): Supervisor,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
+    path: web::Path<UserId>,
 ) -> Result<HttpResponse, AppError> {
     let user = load_user(&state, path.into_inner()).await?;
     let is_self = user.id == current.user.id;
@@ -169,7 +167,7 @@ pub async fn edit_form(
 pub async fn update(
     Supervisor(current): Supervisor,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
+    path: web::Path<UserId>,
     form: web::Form<ProfileForm>,
 ) -> Result<HttpResponse, AppError> {
     let user = load_user(&state, path.into_inner()).await?;
@@ -190,10 +188,8 @@ pub async fn update(
     {
         let id = user.id;
         let outcome = state
-            .run(move |conn| {
-                accounts::update_account(conn, id, &display_name, role, &time_zone)
-            })
-        .await?;
+            .run(move |conn| accounts::update_account(conn, id, &display_name, role, &time_zone))
+            .await?;
         match outcome {
             Some(updated) => {
                 current
@@ -225,7 +221,7 @@ pub struct ResetPasswordForm {
 pub async fn reset_password(
     Supervisor(current): Supervisor,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
+    path: web::Path<UserId>,
     form: web::Form<ResetPasswordForm>,
 ) -> Result<HttpResponse, AppError> {
     let user = load_user(&state, path.into_inner()).await?;
@@ -257,7 +253,7 @@ pub async fn reset_password(
 pub async fn deactivate(
     Supervisor(current): Supervisor,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
+    path: web::Path<UserId>,
 ) -> Result<HttpResponse, AppError> {
     set_active(current, state, path.into_inner(), false).await
 }
@@ -266,7 +262,7 @@ pub async fn deactivate(
 pub async fn activate(
     Supervisor(current): Supervisor,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
+    path: web::Path<UserId>,
 ) -> Result<HttpResponse, AppError> {
     set_active(current, state, path.into_inner(), true).await
 }
@@ -274,10 +270,9 @@ pub async fn activate(
 async fn set_active(
     current: crate::auth::CurrentUser,
     state: web::Data<AppState>,
-    id: i64,
+    id: UserId,
     active: bool,
 ) -> Result<HttpResponse, AppError> {
-    let id = UserId(id);
     if id == current.user.id && !active {
         current
             .session
@@ -286,11 +281,12 @@ async fn set_active(
     }
     let updated = state
         .run(move |conn| accounts::set_active(conn, id, active))
-    .await?;
+        .await?;
     match updated {
-        Some(user) if active => current
-            .session
-            .flash(FlashKind::Success, format!("{} can sign in again.", user.username)),
+        Some(user) if active => current.session.flash(
+            FlashKind::Success,
+            format!("{} can sign in again.", user.username),
+        ),
         Some(user) => current.session.flash(
             FlashKind::Success,
             format!(
@@ -298,9 +294,10 @@ async fn set_active(
                 user.username
             ),
         ),
-        None => current
-            .session
-            .flash(FlashKind::Error, "The last active supervisor cannot be deactivated."),
+        None => current.session.flash(
+            FlashKind::Error,
+            "The last active supervisor cannot be deactivated.",
+        ),
     }
     Ok(see_other(&format!("/settings/users/{id}")))
 }

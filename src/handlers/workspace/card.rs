@@ -12,6 +12,7 @@ use crate::db::tags::{self, Tag};
 use crate::db::{DbConnection, identities};
 use crate::domain::FieldErrors;
 use crate::domain::Role;
+use crate::domain::card::Section;
 use crate::domain::property::Value;
 use crate::error::AppError;
 use crate::handlers::customers::activity::channel_label;
@@ -75,7 +76,7 @@ pub fn card_fields(
             submitted,
             errors,
         );
-        if attribute.section == "basic" {
+        if attribute.section == Section::Basic {
             basic.push(field);
         } else {
             additional.push(field);

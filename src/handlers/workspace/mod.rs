@@ -10,10 +10,10 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::{Deserialize, Serialize};
 
-use crate::page::FlashKind;
 use crate::auth::CurrentUser;
 use crate::db::conversations::{self, Conversation, Queue};
-use crate::db::types::{ConversationId, CustomerId};
+use crate::db::types::AuthorKind;
+use crate::db::types::{ConversationId, ConversationStatus, CustomerId};
 use crate::db::{self, customers, identities};
 use crate::domain::FieldErrors;
 use crate::error::{AppError, see_other};
@@ -23,6 +23,7 @@ use crate::handlers::customers::activity::{
 use crate::handlers::customers::fields::Submitted;
 use crate::handlers::customers::history::{EventView, event_views};
 use crate::handlers::page::{PageContext, render, render_status};
+use crate::page::FlashKind;
 use crate::services::card as card_service;
 use crate::services::conversations::{Author, workspace};
 use crate::services::profiles::{self, EditOutcome};
@@ -217,8 +218,8 @@ async fn conversation_page(
     let me = current.user.id.0;
     let search = query.q.clone();
     let earlier_count = query.earlier.min(50);
-    let (conversation, views, relationship, assignees, data, results) =
-        state.run(move |conn| {
+    let (conversation, views, relationship, assignees, data, results) = state
+        .run(move |conn| {
             let conversation = conversations::get_conversation(conn, id)?;
             let relationship = conversations::list_relationship(conn, &conversation)?;
             let position = relationship.iter().position(|c| c.id == id).unwrap_or(0);
@@ -261,7 +262,7 @@ async fn conversation_page(
         earlier: views,
         more_history,
         next_conversation,
-        open: conversation.status == "open",
+        open: conversation.status == ConversationStatus::Open,
         assigned_to_me: assignees.iter().any(|(_, user, _)| *user == me),
         assignees: assignees.into_iter().map(|(_, _, name)| name).collect(),
         card,
@@ -278,13 +279,13 @@ async fn conversation_page(
 pub async fn show(
     current: CurrentUser,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
+    path: web::Path<ConversationId>,
     query: web::Query<ConversationQuery>,
 ) -> Result<HttpResponse, AppError> {
     conversation_page(
         &current,
         &state,
-        ConversationId(path.into_inner()),
+        path.into_inner(),
         query.into_inner(),
         Extra::none(),
         StatusCode::OK,
@@ -296,13 +297,11 @@ pub async fn show(
 pub async fn take(
     current: CurrentUser,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
+    path: web::Path<ConversationId>,
 ) -> Result<HttpResponse, AppError> {
-    let id = ConversationId(path.into_inner());
+    let id = path.into_inner();
     let me = current.user.id.0;
-    state
-        .run(move |conn| workspace::take(conn, id, me))
-        .await?;
+    state.run(move |conn| workspace::take(conn, id, me)).await?;
     current
         .session
         .flash(FlashKind::Success, "You took this conversation.");
@@ -313,11 +312,13 @@ pub async fn take(
 pub async fn close(
     current: CurrentUser,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
+    path: web::Path<ConversationId>,
 ) -> Result<HttpResponse, AppError> {
-    let id = ConversationId(path.into_inner());
+    let id = path.into_inner();
     state.run(move |conn| workspace::close(conn, id)).await?;
-    current.session.flash(FlashKind::Success, "Conversation closed.");
+    current
+        .session
+        .flash(FlashKind::Success, "Conversation closed.");
     Ok(see_other(&format!("/conversations/{}", id.0)))
 }
 
@@ -332,10 +333,10 @@ pub struct ReplyForm {
 pub async fn reply(
     current: CurrentUser,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
+    path: web::Path<ConversationId>,
     form: web::Form<ReplyForm>,
 ) -> Result<HttpResponse, AppError> {
-    let id = ConversationId(path.into_inner());
+    let id = path.into_inner();
     let text = form.into_inner().text;
     let (me, name) = (current.user.id.0, current.user.display_name.clone());
     let body = text.clone();
@@ -374,10 +375,10 @@ pub async fn reply(
 pub async fn save_card(
     current: CurrentUser,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
+    path: web::Path<ConversationId>,
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
-    let id = ConversationId(path.into_inner());
+    let id = path.into_inner();
     let submitted = Submitted::from_pairs(&form);
     let role = current.role();
     let actor = current.actor();
@@ -452,18 +453,19 @@ pub struct NoteForm {
 pub async fn add_note(
     current: CurrentUser,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
+    path: web::Path<ConversationId>,
     form: web::Form<NoteForm>,
 ) -> Result<HttpResponse, AppError> {
-    let id = ConversationId(path.into_inner());
+    let id = path.into_inner();
     let actor = current.actor();
     let body = form.into_inner().body;
-    let result = state.run(move |conn| {
-        let conversation = conversations::get_conversation(conn, id)?;
-        let customer = conversation.customer_id.ok_or(AppError::Forbidden)?;
-        profiles::add_note(conn, customer, &actor, &body)
-    })
-    .await;
+    let result = state
+        .run(move |conn| {
+            let conversation = conversations::get_conversation(conn, id)?;
+            let customer = conversation.customer_id.ok_or(AppError::Forbidden)?;
+            profiles::add_note(conn, customer, &actor, &body)
+        })
+        .await;
     match result {
         Ok(()) => current
             .session
@@ -482,27 +484,36 @@ pub async fn add_note(
 pub async fn send_link(
     current: CurrentUser,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
+    path: web::Path<ConversationId>,
 ) -> Result<HttpResponse, AppError> {
-    let id = ConversationId(path.into_inner());
+    let id = path.into_inner();
     let (me, name, base) = (
         current.user.id.0,
         current.user.display_name.clone(),
         state.public_url.clone(),
     );
-    let result = state.run(move |conn| {
-        let conversation = conversations::get_conversation(conn, id)?;
-        let customer = conversation.customer_id.ok_or(AppError::Forbidden)?;
-        let author = Author {
-            kind: "agent",
-            user_id: Some(me),
-            name: &name,
-        };
-        crate::services::selfservice::send(conn, customer, conversation.identity_id, &author, &base)
-    })
-    .await;
+    let result = state
+        .run(move |conn| {
+            let conversation = conversations::get_conversation(conn, id)?;
+            let customer = conversation.customer_id.ok_or(AppError::Forbidden)?;
+            let author = Author {
+                kind: AuthorKind::Agent,
+                user_id: Some(me),
+                name: &name,
+            };
+            crate::services::selfservice::send(
+                conn,
+                customer,
+                conversation.identity_id,
+                &author,
+                &base,
+            )
+        })
+        .await;
     match result {
-        Ok(()) => current.session.flash(FlashKind::Success, "Profile link sent."),
+        Ok(()) => current
+            .session
+            .flash(FlashKind::Success, "Profile link sent."),
         Err(AppError::Conflict(message)) => current.session.flash(FlashKind::Error, message),
         Err(other) => return Err(other),
     }
@@ -514,20 +525,21 @@ pub async fn send_link(
 pub async fn thread(
     current: CurrentUser,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
+    path: web::Path<ConversationId>,
 ) -> Result<HttpResponse, AppError> {
-    let id = ConversationId(path.into_inner());
+    let id = path.into_inner();
     let time_zone = current.user.time_zone.clone();
-    let messages = state.run(move |conn| {
-        let conversation = conversations::get_conversation(conn, id)?;
-        Ok(
-            conversation_views(conn, &time_zone, vec![conversation], Shown::All)?
-                .pop()
-                .map(|c| c.messages)
-                .unwrap_or_default(),
-        )
-    })
-    .await?;
+    let messages = state
+        .run(move |conn| {
+            let conversation = conversations::get_conversation(conn, id)?;
+            Ok(
+                conversation_views(conn, &time_zone, vec![conversation], Shown::All)?
+                    .pop()
+                    .map(|c| c.messages)
+                    .unwrap_or_default(),
+            )
+        })
+        .await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .json(serde_json::json!({ "messages": messages })))

@@ -1,10 +1,10 @@
 //! The blacklist: a customer on it can still write, but reaches no agent.
 
-use super::action;
+use crate::db::DbConnection;
 use crate::db::customers;
 use crate::db::events::{self, NewEvent};
 use crate::db::types::CustomerId;
-use crate::db::DbConnection;
+use crate::db::types::EventAction;
 use crate::domain::FieldErrors;
 use crate::domain::customer::Actor;
 use crate::error::AppError;
@@ -36,9 +36,9 @@ pub fn set_blacklisted(
                 customer,
                 actor,
                 action: if on {
-                    action::BLACKLISTED
+                    EventAction::Blacklisted
                 } else {
-                    action::UNBLACKLISTED
+                    EventAction::Unblacklisted
                 },
                 property_key: None,
                 old_value: current.blacklist_reason.clone(),
@@ -50,4 +50,3 @@ pub fn set_blacklisted(
         Ok(())
     })
 }
-

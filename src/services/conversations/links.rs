@@ -1,13 +1,13 @@
 //! Which customer a conversation, an identity or a contact belongs to: link, unlink, add
 //! and remove identities, create a customer from a contact, and the name a channel reports.
 
-use super::action;
+use crate::db::DbConnection;
 use crate::db::conversations;
 use crate::db::customers::{self, Customer};
 use crate::db::events::{self, NewEvent};
 use crate::db::identities::{self, Identity};
+use crate::db::types::EventAction;
 use crate::db::types::{ConversationId, CustomerId, IdentityId};
-use crate::db::DbConnection;
 use crate::domain::FieldErrors;
 use crate::domain::channel::Channel;
 use crate::domain::customer::Actor;
@@ -33,7 +33,7 @@ pub fn fill_name_from_channel(
         NewEvent {
             customer: customer.id,
             actor: &Actor::System,
-            action: crate::services::profiles::action::PROPERTY_CHANGED,
+            action: EventAction::PropertyChanged,
             property_key: Some("name"),
             old_value: None,
             new_value: serde_json::to_string(&crate::domain::property::Value::Text {
@@ -52,7 +52,7 @@ fn link_entry<'a>(
     customer: CustomerId,
     version: i64,
     actor: &'a Actor,
-    action: &'a str,
+    action: EventAction,
     channel: &str,
     external_id: &str,
 ) -> NewEvent<'a> {
@@ -72,7 +72,7 @@ pub(crate) fn link_event(
     conn: &mut DbConnection,
     customer: CustomerId,
     actor: &Actor,
-    action: &str,
+    action: EventAction,
     identity: &Identity,
 ) -> Result<(), AppError> {
     let version = customers::get_customer(conn, customer)?.version;
@@ -110,7 +110,7 @@ pub fn link_new_identities(
                 customer.id,
                 customer.version,
                 actor,
-                action::IDENTITY_LINKED,
+                EventAction::IdentityLinked,
                 channel,
                 external,
             )
@@ -181,7 +181,13 @@ pub fn link(
         identities::update_identity_customer(conn, identity.id, Some(customer))?;
         conversations::reassign_identity(conn, identity.id, Some(customer))?;
         conversations::recount_customer(conn, customer)?;
-        link_event(conn, customer, actor, action::IDENTITY_LINKED, &identity)?;
+        link_event(
+            conn,
+            customer,
+            actor,
+            EventAction::IdentityLinked,
+            &identity,
+        )?;
         Ok(())
     })
 }
@@ -202,7 +208,13 @@ pub fn unlink(
         identities::update_identity_customer(conn, identity.id, None)?;
         conversations::reassign_identity(conn, identity.id, None)?;
         conversations::recount_customer(conn, customer)?;
-        link_event(conn, customer, actor, action::IDENTITY_UNLINKED, &identity)?;
+        link_event(
+            conn,
+            customer,
+            actor,
+            EventAction::IdentityUnlinked,
+            &identity,
+        )?;
         Ok(())
     })
 }
@@ -245,7 +257,13 @@ pub fn add_identity(
         identities::update_identity_customer(conn, identity.id, Some(customer))?;
         conversations::reassign_identity(conn, identity.id, Some(customer))?;
         conversations::recount_customer(conn, customer)?;
-        link_event(conn, customer, actor, action::IDENTITY_LINKED, &identity)?;
+        link_event(
+            conn,
+            customer,
+            actor,
+            EventAction::IdentityLinked,
+            &identity,
+        )?;
         Ok(())
     })
 }
@@ -265,7 +283,13 @@ pub fn remove_identity(
         identities::update_identity_customer(conn, identity.id, None)?;
         conversations::reassign_identity(conn, identity.id, None)?;
         conversations::recount_customer(conn, customer)?;
-        link_event(conn, customer, actor, action::IDENTITY_UNLINKED, &identity)?;
+        link_event(
+            conn,
+            customer,
+            actor,
+            EventAction::IdentityUnlinked,
+            &identity,
+        )?;
         Ok(())
     })
 }

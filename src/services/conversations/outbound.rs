@@ -6,7 +6,7 @@ use chrono::NaiveDateTime;
 use super::{Author, MAX_TEXT};
 use crate::db::conversations::{self, Conversation, NewMessage, WebMetadata};
 use crate::db::identities::{self, Identity};
-use crate::db::types::{ConversationId, CustomerId, IdentityId};
+use crate::db::types::{ConversationId, CustomerId, Direction, IdentityId};
 use crate::db::{DbConnection, customers, now, outbox};
 use crate::domain::FieldErrors;
 use crate::error::AppError;
@@ -50,8 +50,8 @@ pub fn open_conversation(
     }
     let none = WebMetadata::default();
     let (direction, at, web) = match opening {
-        Opening::Inbound { at, web } => ("inbound", at, web),
-        Opening::Outbound => ("outbound", now(), &none),
+        Opening::Inbound { at, web } => (Direction::Inbound, at, web),
+        Opening::Outbound => (Direction::Outbound, now(), &none),
     };
     let conversation = conversations::insert_conversation(
         conn,
@@ -92,7 +92,7 @@ pub fn send(
             conversation: Some(conversation.id),
             identity: conversation.identity_id,
             customer: conversation.customer_id,
-            direction: "outbound",
+            direction: Direction::Outbound,
             author_kind: author.kind,
             author_user_id: author.user_id,
             author_name: Some(author.name),
@@ -158,4 +158,3 @@ pub fn rate(
         Ok(())
     })
 }
-

@@ -2,7 +2,8 @@
 
 use super::{Author, send};
 use crate::db::conversations;
-use crate::db::types::ConversationId;
+use crate::db::types::AuthorKind;
+use crate::db::types::{ConversationId, ConversationStatus};
 use crate::db::{self, DbConnection};
 use crate::error::AppError;
 
@@ -32,14 +33,14 @@ pub fn reply(
 ) -> Result<(), AppError> {
     db::transaction(conn, |conn| {
         let conversation = conversations::get_conversation(conn, id)?;
-        if conversation.status != "open" {
+        if conversation.status != ConversationStatus::Open {
             return Err(AppError::Conflict(
                 "This conversation is closed; contact the customer from their profile to start a new one."
                     .to_owned(),
             ));
         }
         let author = Author {
-            kind: "agent",
+            kind: AuthorKind::Agent,
             user_id: Some(user_id),
             name,
         };

@@ -6,13 +6,12 @@ use std::io::{Read, Seek, SeekFrom};
 
 use diesel::QueryResult;
 
-
 use crate::db::customers::{self, Customer};
 use crate::db::imports::{self, Import, Refusal};
 use crate::db::jobs::{self, Job, Progress};
 use crate::db::properties::Property;
 use crate::db::tags::{self, Tag};
-use crate::db::types::{CustomerId, PropertyId, TagId};
+use crate::db::types::{CustomerId, JobId, PropertyId, TagId};
 use crate::db::{self, DbConnection};
 use crate::domain::customer::{Actor, MatchKey};
 use crate::domain::property::Value;
@@ -20,9 +19,8 @@ use crate::error::AppError;
 use crate::services::conversations;
 use crate::services::profiles::{self, EditOutcome, NewProfile};
 
-
-use super::rows::*;
 use super::ImportParams;
+use super::rows::*;
 
 /// Rows per transaction. SQLite has one writer, which everyone else waits for while a
 /// batch commits: short batches (~0.1 s) there. PostgreSQL writers do not wait on each
@@ -517,7 +515,7 @@ pub(super) struct Applied {
 
 impl Applied {
     /// Records it on the job.
-    fn record(&self, conn: &mut DbConnection, job: i64) -> Result<(), AppError> {
+    fn record(&self, conn: &mut DbConnection, job: JobId) -> Result<(), AppError> {
         imports::insert_refusals(conn, job, &self.refusals)?;
         imports::insert_keys(conn, job, &self.keys)?;
         jobs::record_progress(conn, job, self.progress)?;
@@ -606,7 +604,11 @@ pub(super) type Record = Result<Vec<String>, String>;
 
 /// Reads up to `rows` records from the file at `offset`; returns them with their end
 /// offsets.
-pub(super) fn read_batch(import: &Import, offset: u64, rows: usize) -> Result<Vec<(Record, u64)>, AppError> {
+pub(super) fn read_batch(
+    import: &Import,
+    offset: u64,
+    rows: usize,
+) -> Result<Vec<(Record, u64)>, AppError> {
     let mut file = std::fs::File::open(&import.stored_path)
         .map_err(|e| AppError::Unexpected(anyhow::anyhow!("import file missing: {e}")))?;
     file.seek(SeekFrom::Start(offset))
@@ -757,7 +759,6 @@ impl From<AppError> for BatchError {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -776,4 +777,3 @@ mod tests {
         );
     }
 }
-

@@ -4,17 +4,15 @@
 use std::collections::HashMap;
 use std::io::{Seek, SeekFrom};
 
-
-
 use crate::db::imports::{self, Import};
 use crate::db::jobs::{self};
 use crate::db::{self, DbConnection};
 use crate::domain::customer::MatchKey;
 use crate::error::AppError;
 
+use super::ImportParams;
 use super::batch::first_row_offset;
-use super::{DRY_RUN, ImportParams, RUN};
-
+use crate::db::types::{ImportId, JobId, JobKind};
 
 /// How many data rows the file has (a fast pass that does not decode the cells).
 pub fn count_rows(import: &Import) -> Result<i64, AppError> {
@@ -74,7 +72,7 @@ pub fn queue(
     import: &Import,
     params: &ImportParams,
     rows: i64,
-) -> Result<i64, AppError> {
+) -> Result<JobId, AppError> {
     let encoded = serde_json::to_string(params).map_err(|e| AppError::Unexpected(e.into()))?;
     let label = if params.dry_run {
         format!("Dry run of the import of {}", import.file_name)
@@ -84,7 +82,11 @@ pub fn queue(
     let job = jobs::insert_job(
         conn,
         jobs::NewJob {
-            kind: if params.dry_run { DRY_RUN } else { RUN },
+            kind: if params.dry_run {
+                JobKind::ImportDryRun
+            } else {
+                JobKind::Import
+            },
             label: &label,
             params: &encoded,
             total: rows,
@@ -95,7 +97,6 @@ pub fn queue(
     imports::set_job(conn, import.id, job, params.dry_run)?;
     Ok(job)
 }
-
 
 /// An uploaded file, kept and read as far as its header.
 pub struct Upload {
@@ -116,7 +117,7 @@ pub fn register(
     upload: &Upload,
     user_id: i64,
     user_name: &str,
-) -> Result<i64, AppError> {
+) -> Result<ImportId, AppError> {
     let registry = crate::db::properties::list_properties(conn)?;
     let targets: Vec<String> = upload
         .headers
@@ -158,12 +159,12 @@ pub struct MappingChoice {
 /// repeat the first one's work.
 pub fn start(
     conn: &mut DbConnection,
-    id: i64,
+    id: ImportId,
     dry_run: bool,
     mapping: Option<MappingChoice>,
     user_id: i64,
     user_name: String,
-) -> Result<Result<i64, String>, AppError> {
+) -> Result<Result<JobId, String>, AppError> {
     let import = imports::get_import(conn, id)?.ok_or(AppError::NotFound)?;
     if !file_kept(&import) {
         return Ok(Err(gone_message()));

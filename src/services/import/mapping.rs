@@ -2,13 +2,10 @@
 
 use std::io::Read;
 
-
-
 use crate::db::properties::Property;
 use crate::domain::channel::Channel;
 use crate::domain::property::PropertyKind;
 use crate::domain::search::fold;
-
 
 /// What a column feeds.
 pub mod target {
@@ -126,7 +123,6 @@ pub fn read_header(path: &std::path::Path) -> Result<(u8, Vec<String>), String> 
     Ok((delimiter, headers))
 }
 
-
 /// What a column can feed, for the selects.
 pub fn targets(registry: &[Property]) -> Vec<(String, String)> {
     let mut choices = vec![(target::SKIP.to_owned(), "— skip this column —".to_owned())];
@@ -151,4 +147,3 @@ pub fn targets(registry: &[Property]) -> Vec<(String, String)> {
     }
     choices
 }
-

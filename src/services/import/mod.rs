@@ -11,24 +11,20 @@ mod rows;
 
 use serde::{Deserialize, Serialize};
 
+use crate::db::types::ImportId;
+
 pub use batch::import_batch;
 pub use job::{
-    KEEP_FILES_DAYS, MappingChoice, Upload, count_rows, file_kept, gone_message, queue, register, remove_old_files,
-    start,
+    KEEP_FILES_DAYS, MappingChoice, Upload, count_rows, file_kept, gone_message, queue, register,
+    remove_old_files, start,
 };
 pub use mapping::{guess_target, read_header, target, targets};
-
-/// Kinds of the import jobs.
-pub const DRY_RUN: &str = "import_dry_run";
-/// The real import.
-pub const RUN: &str = "import";
 
 /// An import job's parameters.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ImportParams {
-    pub import_id: i64,
+    pub import_id: ImportId,
     pub dry_run: bool,
     pub user_id: i64,
     pub user_name: String,
 }
-

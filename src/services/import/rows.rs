@@ -1,8 +1,5 @@
 //! One row: its cells read and checked on their own, before anything is written.
 
-
-
-
 use crate::db::imports::Import;
 use crate::db::properties::Property;
 use crate::db::tags::Tag;
@@ -13,7 +10,6 @@ use crate::error::AppError;
 use crate::services::profiles::{Editor, ProfileEdit};
 
 use super::target;
-
 
 /// What one row did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,7 +143,11 @@ pub(super) struct Parsed<'r> {
 
 /// Reads one row's cells into an edit, tags, identities and keys; refuses what can be
 /// told wrong from the row alone.
-pub(super) fn parse_row<'r>(ctx: &Context<'_>, row: i64, cells: &'r [String]) -> Result<Parsed<'r>, Refused> {
+pub(super) fn parse_row<'r>(
+    ctx: &Context<'_>,
+    row: i64,
+    cells: &'r [String],
+) -> Result<Parsed<'r>, Refused> {
     if cells.len() != ctx.headers.len() {
         return refuse(
             "",
@@ -255,4 +255,3 @@ pub(super) fn parse_row<'r>(ctx: &Context<'_>, row: i64, cells: &'r [String]) ->
     }
     Ok(parsed)
 }
-
