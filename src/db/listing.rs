@@ -716,6 +716,19 @@ pub fn count_all(conn: &mut DbConnection, filter: &CustomerFilter) -> QueryResul
     filtered(filter, &plans, None).count().get_result(conn)
 }
 
+/// The newest customers' public ids and names, on the creation index: the benchmark's
+/// ceiling for the Customers page (no filter, no template).
+pub fn list_newest_names(
+    conn: &mut DbConnection,
+    limit: i64,
+) -> QueryResult<Vec<(String, Option<String>)>> {
+    customers::table
+        .order((customers::created_at.desc(), customers::id.desc()))
+        .select((customers::public_id, customers::name))
+        .limit(limit)
+        .load(conn)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -738,17 +751,4 @@ mod tests {
         }
         assert_eq!(Cursor::parse("x"), None);
     }
-}
-
-/// The newest customers' public ids and names, on the creation index: the benchmark's
-/// ceiling for the Customers page (no filter, no template).
-pub fn list_newest_names(
-    conn: &mut DbConnection,
-    limit: i64,
-) -> QueryResult<Vec<(String, Option<String>)>> {
-    customers::table
-        .order((customers::created_at.desc(), customers::id.desc()))
-        .select((customers::public_id, customers::name))
-        .limit(limit)
-        .load(conn)
 }

@@ -128,9 +128,7 @@ pub async fn retry_failed(
     Supervisor(current): Supervisor,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let count = state
-        .run(|conn| crate::services::delivery::retry_failed(conn))
-        .await?;
+    let count = state.run(crate::services::delivery::retry_failed).await?;
     current.session.flash(
         FlashKind::Success,
         format!("{count} deliveries queued again."),
