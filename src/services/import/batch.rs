@@ -1,26 +1,26 @@
 //! A batch of rows applied in one transaction: matched by key, created together when
 //! they match nobody, refused one by one with their reason.
 
+use super::rows::{Context, EDITOR, Key, Outcome, Parsed, Refused, RowError, parse_row, refuse};
+use super::write::{Known, apply_one, create_together, load_known};
 use std::collections::HashMap;
-use std::io::{Read, Seek, SeekFrom};
 
 use diesel::QueryResult;
 
-use crate::db::customers::{self, Customer};
-use crate::db::imports::{self, Import, Refusal};
+use crate::db::customers::{self};
+use crate::db::imports::{self, Refusal};
 use crate::db::jobs::{self, Job, Progress};
 use crate::db::properties::Property;
-use crate::db::tags::{self, Tag};
-use crate::db::types::{CustomerId, JobId, PropertyId, TagId};
+use crate::db::tags::{self};
+use crate::db::types::{CustomerId, JobId};
 use crate::db::{self, DbConnection};
 use crate::domain::customer::{Actor, MatchKey};
-use crate::domain::property::Value;
 use crate::error::AppError;
 use crate::services::conversations;
-use crate::services::profiles::{self, EditOutcome, NewProfile};
+use crate::services::profiles::{self, NewProfile};
 
 use super::ImportParams;
-use super::rows::*;
+use super::file::{Record, first_row_offset, read_batch};
 
 /// Rows per transaction. SQLite has one writer, which everyone else waits for while a
 /// batch commits: short batches (~0.1 s) there. PostgreSQL writers do not wait on each
@@ -59,138 +59,6 @@ pub(super) fn find_matches(
         }
     }
     Ok(found)
-}
-
-/// Applies one row the general way, through the profile service, in its own savepoint:
-/// an edit of `matched`, or a new customer; then its tags and identities.
-pub(super) fn apply_one(
-    conn: &mut DbConnection,
-    ctx: &mut Context<'_>,
-    parsed: &Parsed<'_>,
-    matched: Option<CustomerId>,
-) -> Result<Outcome, RowError> {
-    db::transaction(conn, |conn| -> Result<Outcome, RowError> {
-        let (customer, mut outcome) = match matched {
-            Some(existing) => {
-                let result = profiles::edit_customer(
-                    conn,
-                    existing,
-                    ctx.registry,
-                    None,
-                    &ctx.actor,
-                    EDITOR,
-                    &parsed.edit,
-                )
-                .map_err(|e| ctx.refusal_of(e))?;
-                let outcome = match result {
-                    EditOutcome::Saved(n) if n > 0 => Outcome::Updated,
-                    _ => Outcome::Unchanged,
-                };
-                (existing, outcome)
-            }
-            None => {
-                let created =
-                    profiles::create_customer(conn, ctx.registry, &ctx.actor, EDITOR, &parsed.edit)
-                        .map_err(|e| ctx.refusal_of(e))?;
-                (created.id, Outcome::Created)
-            }
-        };
-        for (header, name) in &parsed.tags {
-            let tag = match ctx.tag(name) {
-                Some(tag) => tag.clone(),
-                None if ctx.import.create_tags => {
-                    tags::insert_tag(conn, name, crate::domain::customer::TAG_COLORS[0].0)?;
-                    ctx.tags = tags::list_tags(conn)?;
-                    ctx.tag(name).cloned().ok_or(AppError::NotFound)?
-                }
-                None => refuse(header, format!("No tag is called {name:?}."))?,
-            };
-            if profiles::set_tag(conn, customer, tag.id, true, &ctx.actor)?
-                && outcome == Outcome::Unchanged
-            {
-                outcome = Outcome::Updated;
-            }
-        }
-        for (header, channel, external) in &parsed.identities {
-            // Compared as stored; a malformed one is refused by `add_identity` below.
-            let (channel_key, external_key) = match conversations::check_identity(channel, external)
-            {
-                Ok((c, e)) => (c.as_str(), e),
-                Err(_) => ("", String::new()),
-            };
-            let existing = crate::db::identities::find_identity(conn, channel_key, &external_key)?;
-            if existing
-                .as_ref()
-                .is_some_and(|i| i.customer_id == Some(customer))
-            {
-                continue;
-            }
-            match conversations::add_identity(conn, customer, channel, external, &ctx.actor) {
-                Ok(()) => {
-                    if outcome == Outcome::Unchanged {
-                        outcome = Outcome::Updated;
-                    }
-                }
-                Err(AppError::Invalid(errors)) => {
-                    let message = errors
-                        .0
-                        .first()
-                        .map_or("Refused.".to_owned(), |e| e.message.clone());
-                    refuse(header, message)?;
-                }
-                Err(AppError::Conflict(message)) => refuse(header, message)?,
-                Err(other) => return Err(RowError::Failed(other)),
-            }
-        }
-        Ok(outcome)
-    })
-}
-
-/// What a matched customer holds, read once for the whole batch, so a row that would
-/// change nothing is settled without a write.
-pub(super) struct Known {
-    pub(super) customer: Customer,
-    pub(super) custom: HashMap<PropertyId, Value>,
-    pub(super) tags: Vec<TagId>,
-    /// (channel, external id).
-    pub(super) identities: Vec<(String, String)>,
-}
-
-/// Reads what these customers hold: four queries whatever their number.
-pub(super) fn load_known(
-    conn: &mut DbConnection,
-    registry: &[Property],
-    ids: &[CustomerId],
-) -> QueryResult<HashMap<CustomerId, Known>> {
-    let mut custom = customers::list_custom_values_for(conn, ids, registry)?;
-    let mut held = tags::list_tags_for_customers(conn, ids)?;
-    let mut identities: HashMap<CustomerId, Vec<(String, String)>> = HashMap::new();
-    for identity in crate::db::identities::list_identities_for(conn, ids)? {
-        if let Some(owner) = identity.customer_id {
-            identities
-                .entry(owner)
-                .or_default()
-                .push((identity.channel, identity.external_id));
-        }
-    }
-    Ok(customers::list_by_ids(conn, ids)?
-        .into_iter()
-        .map(|customer| {
-            let id = customer.id;
-            let known = Known {
-                custom: custom.remove(&id).unwrap_or_default(),
-                tags: held
-                    .remove(&id)
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|t| t.id)
-                    .collect(),
-                identities: identities.remove(&id).unwrap_or_default(),
-                customer,
-            };
-            (id, known)
-        })
-        .collect())
 }
 
 /// An identity to link: channel and external id, as stored.
@@ -463,48 +331,6 @@ impl<'a, 'r> Batch<'_, 'a, 'r> {
     }
 }
 
-/// Creates the customers of pending rows with their tags (creating missing tags) and new
-/// identities, in a few statements. Returns the tag list when tags were created.
-pub(super) fn create_together(
-    conn: &mut DbConnection,
-    ctx: &Context<'_>,
-    rows: &[Pending<'_, '_>],
-) -> Result<Option<Vec<Tag>>, AppError> {
-    let mut missing: Vec<&str> = Vec::new();
-    for (_, name) in rows.iter().flat_map(|p| p.parsed.tags.iter()) {
-        if ctx.tag(name).is_none() && !missing.iter().any(|m| m.eq_ignore_ascii_case(name)) {
-            missing.push(name);
-        }
-    }
-    let mut created_tags = None;
-    if !missing.is_empty() {
-        for name in &missing {
-            tags::insert_tag(conn, name, crate::domain::customer::TAG_COLORS[0].0)?;
-        }
-        created_tags = Some(tags::list_tags(conn)?);
-    }
-    let known = created_tags.as_ref().unwrap_or(&ctx.tags);
-    let profiles: Vec<&NewProfile<'_>> = rows.iter().map(|p| &p.profile).collect();
-    let customers = profiles::create_customers(conn, &ctx.actor, &profiles)?;
-    let mut tagged = Vec::new();
-    let mut links = Vec::new();
-    for (customer, pending) in customers.iter().zip(rows) {
-        for (_, name) in &pending.parsed.tags {
-            let tag = known
-                .iter()
-                .find(|t| t.name.eq_ignore_ascii_case(name))
-                .ok_or(AppError::NotFound)?;
-            tagged.push((customer, tag));
-        }
-        for (channel, external) in &pending.links {
-            links.push((customer, *channel, external.as_str()));
-        }
-    }
-    profiles::tag_new_customers(conn, &ctx.actor, &tagged)?;
-    conversations::link_new_identities(conn, &ctx.actor, &links)?;
-    Ok(created_tags)
-}
-
 /// What a batch did: its counters and cursor, its refused rows, and the keys of the
 /// rows it accepted (with their row numbers).
 pub(super) struct Applied {
@@ -597,79 +423,6 @@ pub(super) fn apply_batch(
         refusals,
         keys,
     })
-}
-
-/// A record's cells, or why it cannot be read.
-pub(super) type Record = Result<Vec<String>, String>;
-
-/// Reads up to `rows` records from the file at `offset`; returns them with their end
-/// offsets.
-pub(super) fn read_batch(
-    import: &Import,
-    offset: u64,
-    rows: usize,
-) -> Result<Vec<(Record, u64)>, AppError> {
-    let mut file = std::fs::File::open(&import.stored_path)
-        .map_err(|e| AppError::Unexpected(anyhow::anyhow!("import file missing: {e}")))?;
-    file.seek(SeekFrom::Start(offset))
-        .map_err(|e| AppError::Unexpected(e.into()))?;
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(import.delimiter_byte())
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(std::io::BufReader::new(file));
-    let mut records = Vec::new();
-    let mut record = csv::ByteRecord::new();
-    while records.len() < rows {
-        match reader.read_byte_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {
-                let cells: Result<Vec<String>, String> = record
-                    .iter()
-                    .map(|cell| {
-                        std::str::from_utf8(cell)
-                            .map(str::to_owned)
-                            .map_err(|_| "The row is not valid UTF-8 text.".to_owned())
-                    })
-                    .collect();
-                records.push((cells, offset + reader.position().byte()));
-            }
-            Err(error) => {
-                // A malformed record: refuse it and go on after it.
-                let end = offset + reader.position().byte();
-                records.push((Err(format!("The row cannot be read as CSV: {error}")), end));
-                if records.len() > 1 && records[records.len() - 2].1 == end {
-                    break;
-                }
-            }
-        }
-    }
-    Ok(records)
-}
-
-/// The byte offset of the first data row (after the BOM and the header).
-pub(super) fn first_row_offset(import: &Import) -> Result<u64, AppError> {
-    let mut file = std::fs::File::open(&import.stored_path)
-        .map_err(|e| AppError::Unexpected(anyhow::anyhow!("import file missing: {e}")))?;
-    let mut bom = [0_u8; 3];
-    let read = file
-        .read(&mut bom)
-        .map_err(|e| AppError::Unexpected(e.into()))?;
-    let skip = if read == 3 && bom == *b"\xEF\xBB\xBF" {
-        3
-    } else {
-        0
-    };
-    file.seek(SeekFrom::Start(skip))
-        .map_err(|e| AppError::Unexpected(e.into()))?;
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(import.delimiter_byte())
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(std::io::BufReader::new(file));
-    let mut header = csv::ByteRecord::new();
-    let _ = reader.read_byte_record(&mut header);
-    Ok(skip + reader.position().byte())
 }
 
 /// Runs one batch of an import job; returns whether the job is finished.

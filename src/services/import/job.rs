@@ -11,7 +11,7 @@ use crate::domain::customer::MatchKey;
 use crate::error::AppError;
 
 use super::ImportParams;
-use super::batch::first_row_offset;
+use super::file::first_row_offset;
 use crate::db::types::{ImportId, JobId, JobKind};
 
 /// How many data rows the file has (a fast pass that does not decode the cells).

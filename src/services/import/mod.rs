@@ -5,9 +5,11 @@
 //! of the next row, committed with each batch: a restart resumes there.
 
 mod batch;
+mod file;
 mod job;
 mod mapping;
 mod rows;
+mod write;
 
 use serde::{Deserialize, Serialize};
 

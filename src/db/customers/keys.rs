@@ -1,0 +1,63 @@
+//! Finding customers by a value that points at one of them (e-mail, phone, customer ID).
+
+use crate::db::DbConnection;
+use crate::db::schema::customers;
+use crate::db::types::CustomerId;
+use crate::domain::customer::MatchKey;
+use diesel::prelude::*;
+
+/// The customer holding this key, if exactly one does: two customers with one key are no
+/// match at all, so nothing is guessed. Used by inbound auto-link and the import.
+pub fn find_by_key(
+    conn: &mut DbConnection,
+    key: MatchKey,
+    value: &str,
+) -> QueryResult<Option<CustomerId>> {
+    let value = key.lookup_form(value);
+    let found: Vec<CustomerId> = match key {
+        MatchKey::CustomerId => customers::table
+            .filter(customers::public_id.eq(value))
+            .select(customers::id)
+            .limit(2)
+            .load(conn)?,
+        MatchKey::Email => customers::table
+            .filter(crate::db::lower(customers::email).eq(value))
+            .select(customers::id)
+            .limit(2)
+            .load(conn)?,
+        MatchKey::Phone => customers::table
+            .filter(customers::phone.eq(value))
+            .select(customers::id)
+            .limit(2)
+            .load(conn)?,
+    };
+    Ok(if found.len() == 1 {
+        found.first().copied()
+    } else {
+        None
+    })
+}
+
+/// Every (value in lookup form, customer) pair for these values of one key. The values
+/// come in batches of thousands, so the query is planned for them on every run.
+pub fn list_by_key(
+    conn: &mut DbConnection,
+    key: MatchKey,
+    values: &[String],
+) -> QueryResult<Vec<(Option<String>, CustomerId)>> {
+    let planned = || customers::table.filter(crate::db::planned_per_run());
+    match key {
+        MatchKey::CustomerId => planned()
+            .filter(customers::public_id.eq_any(values))
+            .select((customers::public_id.nullable(), customers::id))
+            .load(conn),
+        MatchKey::Email => planned()
+            .filter(crate::db::lower(customers::email).eq_any(values))
+            .select((crate::db::lower(customers::email), customers::id))
+            .load(conn),
+        MatchKey::Phone => planned()
+            .filter(customers::phone.eq_any(values))
+            .select((customers::phone, customers::id))
+            .load(conn),
+    }
+}

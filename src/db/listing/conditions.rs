@@ -1,0 +1,281 @@
+//! Property conditions of the Customers page as query pieces, one per kind of property
+//! (standard columns, custom values, computed counters), with bounds made inclusive or
+//! half-open as the type needs.
+
+use crate::db::lower;
+use crate::db::schema::{customer_values, customers};
+use crate::db::types::PropertyId;
+use crate::domain::condition::{Scalar, Test};
+use crate::domain::property::PropertyType;
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::Query;
+
+/// Applies optional lower and upper bounds (each with "included") to a column.
+macro_rules! bounded {
+    ($query:expr, $column:expr, $low:expr, $high:expr) => {{
+        let mut query = $query;
+        if let Some((value, included)) = $low {
+            query = if included {
+                query.filter($column.ge(value))
+            } else {
+                query.filter($column.gt(value))
+            };
+        }
+        if let Some((value, included)) = $high {
+            query = if included {
+                query.filter($column.le(value))
+            } else {
+                query.filter($column.lt(value))
+            };
+        }
+        query
+    }};
+}
+
+pub(super) fn like_escaped(text: &str) -> String {
+    text.to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+pub(super) fn contains_pattern(text: &str) -> String {
+    format!("%{}%", like_escaped(text))
+}
+
+pub(super) fn prefix_pattern(text: &str) -> String {
+    format!("{}%", like_escaped(text))
+}
+
+/// A bound and whether it is included.
+pub(super) type Bound<T> = (T, bool);
+
+pub(super) fn number_of(bound: &Option<(Scalar, bool)>) -> Option<(f64, bool)> {
+    match bound {
+        Some((Scalar::Number(n), included)) => Some((*n, *included)),
+        _ => None,
+    }
+}
+
+pub(super) fn text_of(bound: &Option<(Scalar, bool)>) -> Option<(String, bool)> {
+    match bound {
+        Some((Scalar::Text(t), included)) => Some((t.clone(), *included)),
+        _ => None,
+    }
+}
+
+pub(super) fn moment_of(bound: &Option<(Scalar, bool)>) -> Option<(NaiveDateTime, bool)> {
+    match bound {
+        Some((Scalar::Moment(m), included)) => Some((*m, *included)),
+        _ => None,
+    }
+}
+
+/// Integer bounds, both included, equivalent to real ones on a whole-number column.
+pub(super) fn count_bounds(
+    low: &Option<(Scalar, bool)>,
+    high: &Option<(Scalar, bool)>,
+) -> (Option<Bound<i64>>, Option<Bound<i64>>) {
+    let low = number_of(low).map(|(n, included)| {
+        let n = if included { n.ceil() } else { n.floor() + 1.0 };
+        (n as i64, true)
+    });
+    let high = number_of(high).map(|(n, included)| {
+        let n = if included { n.floor() } else { n.ceil() - 1.0 };
+        (n as i64, true)
+    });
+    (low, high)
+}
+
+pub(super) fn free_text(ty: PropertyType) -> bool {
+    matches!(
+        ty,
+        PropertyType::Text | PropertyType::Word | PropertyType::Location
+    )
+}
+
+pub(super) fn standard_condition(query: Query, key: &str, ty: PropertyType, test: &Test) -> Query {
+    let free = free_text(ty);
+    with_standard_column!(key, column => match test {
+        Test::Empty => query.filter(column.is_null()),
+        Test::NotEmpty => query.filter(column.is_not_null()),
+        Test::Equals(values) if free => query.filter(lower(column).eq_any(values.clone())),
+        Test::Equals(values) => query.filter(column.eq_any(values.clone())),
+        Test::NotEquals(Scalar::Text(value)) if free => {
+            query.filter(lower(column).ne(value.clone()).or(column.is_null()))
+        }
+        Test::NotEquals(Scalar::Text(value)) => {
+            query.filter(column.ne(value.clone()).or(column.is_null()))
+        }
+        Test::Contains(part) => query.filter(lower(column).like(contains_pattern(part)).escape('\\')),
+        Test::StartsWith(part) => query.filter(lower(column).like(prefix_pattern(part)).escape('\\')),
+        _ => query,
+    }, _ => query)
+}
+
+/// Inclusive numeric bounds equivalent to the given ones (the next float past an
+/// excluded bound), so each range is one expression shape.
+pub(super) fn inclusive_numbers(
+    low: &Option<(Scalar, bool)>,
+    high: &Option<(Scalar, bool)>,
+) -> (Option<f64>, Option<f64>) {
+    let low = number_of(low).map(|(n, included)| if included { n } else { n.next_up() });
+    let high = number_of(high).map(|(n, included)| if included { n } else { n.next_down() });
+    (low, high)
+}
+
+/// Bounds `[low, high)` on canonical texts (ISO dates, HH:MM times), which never hold a
+/// character below a space: "after d" starts at `d + " "`, "up to d" ends before it.
+pub(super) fn half_open_texts(
+    low: &Option<(Scalar, bool)>,
+    high: &Option<(Scalar, bool)>,
+) -> (Option<String>, Option<String>) {
+    let low = text_of(low).map(|(t, included)| if included { t } else { format!("{t} ") });
+    let high = text_of(high).map(|(t, included)| if included { format!("{t} ") } else { t });
+    (low, high)
+}
+
+pub(super) fn custom_condition(
+    query: Query,
+    property: PropertyId,
+    ty: PropertyType,
+    test: &Test,
+) -> Query {
+    // Not boxed: a subquery of the boxed query must be concrete.
+    let values = || {
+        customer_values::table
+            .filter(customer_values::property_id.eq(property))
+            .select(customer_values::customer_id)
+    };
+    let free = free_text(ty);
+    let number = customer_values::value_number;
+    let text = customer_values::value_text;
+    match test {
+        Test::Empty => query.filter(customers::id.ne_all(values())),
+        Test::NotEmpty => query.filter(customers::id.eq_any(values())),
+        Test::Equals(options) if free => {
+            query.filter(customers::id.eq_any(values().filter(lower(text).eq_any(options.clone()))))
+        }
+        Test::Equals(options) => {
+            query.filter(customers::id.eq_any(values().filter(text.eq_any(options.clone()))))
+        }
+        Test::NotEquals(Scalar::Number(n)) => {
+            query.filter(customers::id.ne_all(values().filter(number.eq(*n))))
+        }
+        Test::NotEquals(Scalar::Text(t)) if free => {
+            query.filter(customers::id.ne_all(values().filter(lower(text).eq(t.clone()))))
+        }
+        Test::NotEquals(Scalar::Text(t)) => {
+            query.filter(customers::id.ne_all(values().filter(text.eq(t.clone()))))
+        }
+        Test::NotEquals(Scalar::Moment(_)) => query,
+        Test::Contains(part) => query.filter(
+            customers::id
+                .eq_any(values().filter(lower(text).like(contains_pattern(part)).escape('\\'))),
+        ),
+        Test::StartsWith(part) => query.filter(
+            customers::id
+                .eq_any(values().filter(lower(text).like(prefix_pattern(part)).escape('\\'))),
+        ),
+        Test::Range { low, high } if ty == PropertyType::Number => {
+            match inclusive_numbers(low, high) {
+                (Some(low), Some(high)) => query.filter(
+                    customers::id.eq_any(values().filter(number.ge(low).and(number.le(high)))),
+                ),
+                (Some(low), None) => {
+                    query.filter(customers::id.eq_any(values().filter(number.ge(low))))
+                }
+                (None, Some(high)) => {
+                    query.filter(customers::id.eq_any(values().filter(number.le(high))))
+                }
+                (None, None) => query,
+            }
+        }
+        Test::Range { low, high } => match half_open_texts(low, high) {
+            (Some(low), Some(high)) => {
+                query.filter(customers::id.eq_any(values().filter(text.ge(low).and(text.lt(high)))))
+            }
+            (Some(low), None) => query.filter(customers::id.eq_any(values().filter(text.ge(low)))),
+            (None, Some(high)) => {
+                query.filter(customers::id.eq_any(values().filter(text.lt(high))))
+            }
+            (None, None) => query,
+        },
+        Test::HasAll(options) => options.iter().fold(query, |query, option| {
+            query.filter(customers::id.eq_any(values().filter(text.eq(option.clone()))))
+        }),
+    }
+}
+
+/// Applies a test to one of the whole-number counters.
+macro_rules! count_condition {
+    ($query:expr, $column:expr, $test:expr) => {{
+        let query = $query;
+        match $test {
+            Test::Empty => query.filter($column.eq(0)),
+            Test::NotEmpty => query.filter($column.gt(0)),
+            Test::NotEquals(Scalar::Number(n)) if n.fract() == 0.0 => {
+                query.filter($column.ne(*n as i64))
+            }
+            Test::Range { low, high } => {
+                let (low, high) = count_bounds(low, high);
+                bounded!(query, $column, low, high)
+            }
+            _ => query,
+        }
+    }};
+}
+
+pub(super) fn computed_condition(query: Query, key: &str, test: &Test) -> Query {
+    match key {
+        "conversations_count" => count_condition!(query, customers::conversations_count, test),
+        "messages_count" => count_condition!(query, customers::messages_count, test),
+        "orders_count" => count_condition!(query, customers::orders_count, test),
+        "csat_average" => match test {
+            Test::Empty => query.filter(customers::csat_average.is_null()),
+            Test::NotEmpty => query.filter(customers::csat_average.is_not_null()),
+            Test::NotEquals(Scalar::Number(n)) => query.filter(
+                customers::csat_average
+                    .ne(*n)
+                    .or(customers::csat_average.is_null()),
+            ),
+            Test::Range { low, high } => {
+                bounded!(
+                    query,
+                    customers::csat_average,
+                    number_of(low),
+                    number_of(high)
+                )
+            }
+            _ => query,
+        },
+        "created_at" => match test {
+            Test::Empty => query.filter(customers::id.lt(0)),
+            Test::Range { low, high } => {
+                bounded!(
+                    query,
+                    customers::created_at,
+                    moment_of(low),
+                    moment_of(high)
+                )
+            }
+            _ => query,
+        },
+        "last_contact_at" => match test {
+            Test::Empty => query.filter(customers::last_contact_at.is_null()),
+            Test::NotEmpty => query.filter(customers::last_contact_at.is_not_null()),
+            Test::Range { low, high } => {
+                bounded!(
+                    query,
+                    customers::last_contact_at,
+                    moment_of(low),
+                    moment_of(high)
+                )
+            }
+            _ => query,
+        },
+        _ => query,
+    }
+}

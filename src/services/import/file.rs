@@ -1,0 +1,80 @@
+//! Reading the uploaded file from a byte offset, batch by batch, so a job resumes where
+//! its last committed batch ended.
+
+use std::io::{Read, Seek, SeekFrom};
+
+use crate::db::imports::Import;
+use crate::error::AppError;
+
+/// A record's cells, or why it cannot be read.
+pub(super) type Record = Result<Vec<String>, String>;
+
+/// Reads up to `rows` records from the file at `offset`; returns them with their end
+/// offsets.
+pub(super) fn read_batch(
+    import: &Import,
+    offset: u64,
+    rows: usize,
+) -> Result<Vec<(Record, u64)>, AppError> {
+    let mut file = std::fs::File::open(&import.stored_path)
+        .map_err(|e| AppError::Unexpected(anyhow::anyhow!("import file missing: {e}")))?;
+    file.seek(SeekFrom::Start(offset))
+        .map_err(|e| AppError::Unexpected(e.into()))?;
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(import.delimiter_byte())
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(std::io::BufReader::new(file));
+    let mut records = Vec::new();
+    let mut record = csv::ByteRecord::new();
+    while records.len() < rows {
+        match reader.read_byte_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {
+                let cells: Result<Vec<String>, String> = record
+                    .iter()
+                    .map(|cell| {
+                        std::str::from_utf8(cell)
+                            .map(str::to_owned)
+                            .map_err(|_| "The row is not valid UTF-8 text.".to_owned())
+                    })
+                    .collect();
+                records.push((cells, offset + reader.position().byte()));
+            }
+            Err(error) => {
+                // A malformed record: refuse it and go on after it.
+                let end = offset + reader.position().byte();
+                records.push((Err(format!("The row cannot be read as CSV: {error}")), end));
+                if records.len() > 1 && records[records.len() - 2].1 == end {
+                    break;
+                }
+            }
+        }
+    }
+    Ok(records)
+}
+
+/// The byte offset of the first data row (after the BOM and the header).
+pub(super) fn first_row_offset(import: &Import) -> Result<u64, AppError> {
+    let mut file = std::fs::File::open(&import.stored_path)
+        .map_err(|e| AppError::Unexpected(anyhow::anyhow!("import file missing: {e}")))?;
+    let mut bom = [0_u8; 3];
+    let read = file
+        .read(&mut bom)
+        .map_err(|e| AppError::Unexpected(e.into()))?;
+    let skip = if read == 3 && bom == *b"\xEF\xBB\xBF" {
+        3
+    } else {
+        0
+    };
+    file.seek(SeekFrom::Start(skip))
+        .map_err(|e| AppError::Unexpected(e.into()))?;
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(import.delimiter_byte())
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(std::io::BufReader::new(file));
+    let mut header = csv::ByteRecord::new();
+    let _ = reader.read_byte_record(&mut header);
+    Ok(skip + reader.position().byte())
+}
