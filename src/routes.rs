@@ -11,7 +11,7 @@ use crate::error::{ApiError, AppError};
 use crate::handlers::api::{customers as api_customers, messages, openapi};
 use crate::handlers::conversations;
 use crate::handlers::customers::{
-    activity, bulk, export, history, import, list, profile, segments,
+    actions, bulk, export, history, identities, import, list, orders, profile, segments, traffic,
 };
 use crate::handlers::settings::{
     card, features, integrations, properties, selfservice as self_settings, tags, users,
@@ -106,24 +106,24 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &Path) {
                     "/{id}/tags/{tag}/remove",
                     web::post().to(profile::remove_tag),
                 )
-                .route("/{id}/identities", web::get().to(activity::identities))
-                .route("/{id}/identities", web::post().to(activity::add_identity))
+                .route("/{id}/identities", web::get().to(identities::identities))
+                .route("/{id}/identities", web::post().to(identities::add_identity))
                 .route(
                     "/{id}/identities/{identity}/remove",
-                    web::post().to(activity::remove_identity),
+                    web::post().to(identities::remove_identity),
                 )
-                .route("/{id}/interactions", web::get().to(activity::interactions))
-                .route("/{id}/messages", web::get().to(activity::messages))
-                .route("/{id}/conversations", web::get().to(activity::replies))
-                .route("/{id}/orders", web::get().to(activity::orders))
-                .route("/{id}/blacklist", web::post().to(activity::blacklist))
+                .route("/{id}/interactions", web::get().to(traffic::interactions))
+                .route("/{id}/messages", web::get().to(traffic::messages))
+                .route("/{id}/conversations", web::get().to(traffic::replies))
+                .route("/{id}/orders", web::get().to(orders::orders))
+                .route("/{id}/blacklist", web::post().to(actions::blacklist))
                 .route(
                     "/{id}/blacklist/remove",
-                    web::post().to(activity::unblacklist),
+                    web::post().to(actions::unblacklist),
                 )
-                .route("/{id}/contact", web::post().to(activity::contact))
-                .route("/{id}/send-link", web::post().to(activity::send_link))
-                .route("/{id}/links/revoke", web::post().to(activity::revoke_links))
+                .route("/{id}/contact", web::post().to(actions::contact))
+                .route("/{id}/send-link", web::post().to(actions::send_link))
+                .route("/{id}/links/revoke", web::post().to(actions::revoke_links))
                 .route("/{id}/history", web::get().to(history::history))
                 .route(
                     "/{id}/history/{event}/revert",

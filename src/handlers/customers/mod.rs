@@ -1,15 +1,18 @@
 //! The Customers area: the list, creating a customer, and the profile with its tabs.
 
-pub mod activity;
+pub mod actions;
 pub mod bulk;
 pub mod export;
 pub mod fields;
 pub mod filter;
 pub mod history;
+pub mod identities;
 pub mod import;
 pub mod list;
+pub mod orders;
 pub mod profile;
 pub mod segments;
+pub mod traffic;
 
 use std::collections::HashMap;
 

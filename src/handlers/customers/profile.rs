@@ -111,14 +111,14 @@ struct ProfilePage {
     lifecycles: [Lifecycle; 6],
     lifecycle: String,
     conflict: Vec<EventView>,
-    identities: Vec<super::activity::IdentityView>,
+    identities: Vec<super::identities::IdentityView>,
     blacklisted: bool,
 }
 
 async fn identities_of(
     state: &AppState,
     customer: crate::db::types::CustomerId,
-) -> Result<Vec<super::activity::IdentityView>, AppError> {
+) -> Result<Vec<super::identities::IdentityView>, AppError> {
     let found = state
         .run(move |conn| {
             Ok(crate::db::identities::list_customer_identities(
@@ -126,7 +126,7 @@ async fn identities_of(
             )?)
         })
         .await?;
-    Ok(super::activity::identity_views(found))
+    Ok(super::identities::identity_views(found))
 }
 
 /// `GET /customers/{id}/profile`.

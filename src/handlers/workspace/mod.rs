@@ -17,11 +17,10 @@ use crate::db::types::{ConversationId, ConversationStatus, CustomerId};
 use crate::db::{self, customers, identities};
 use crate::domain::FieldErrors;
 use crate::error::{AppError, see_other};
-use crate::handlers::customers::activity::{
-    ConversationView, Shown, channel_label, conversation_views,
-};
 use crate::handlers::customers::fields::Submitted;
 use crate::handlers::customers::history::{EventView, event_views};
+use crate::handlers::customers::identities::channel_label;
+use crate::handlers::customers::traffic::{ConversationView, Shown, conversation_views};
 use crate::handlers::page::{PageContext, render, render_status};
 use crate::page::FlashKind;
 use crate::services::card as card_service;

@@ -1,0 +1,187 @@
+//! Actions on a customer beside the tabs: blacklist, Contact customer, send and revoke
+//! self-service links.
+
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+
+use super::load;
+use crate::auth::CustomersUser;
+use crate::db::types::AuthorKind;
+use crate::db::types::IdentityId;
+use crate::error::{AppError, see_other};
+use crate::page::FlashKind;
+use crate::services::conversations::{self as traffic, Author};
+use crate::state::AppState;
+
+/// The blacklist form.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct BlacklistForm {
+    reason: String,
+}
+
+/// `POST /customers/{id}/blacklist`: a reason is required.
+pub async fn blacklist(
+    user: CustomersUser,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    form: web::Form<BlacklistForm>,
+) -> Result<HttpResponse, AppError> {
+    let public_id = path.into_inner();
+    let loaded = load(&state, public_id.clone()).await?;
+    let actor = user.0.actor();
+    let reason = form.into_inner().reason;
+    let result = state
+        .run(move |conn| traffic::set_blacklisted(conn, loaded.customer.id, Some(&reason), &actor))
+        .await;
+    match result {
+        Ok(()) => user.0.session.flash(
+            FlashKind::Success,
+            "Added to the blacklist: new messages open no conversation.",
+        ),
+        Err(AppError::Invalid(errors)) => user.0.session.flash(
+            FlashKind::Error,
+            errors.get("reason").unwrap_or("Give a reason.").to_owned(),
+        ),
+        Err(other) => return Err(other),
+    }
+    Ok(see_other(&format!("/customers/{public_id}/profile")))
+}
+
+/// `POST /customers/{id}/blacklist/remove`.
+pub async fn unblacklist(
+    user: CustomersUser,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let public_id = path.into_inner();
+    let loaded = load(&state, public_id.clone()).await?;
+    let actor = user.0.actor();
+    state
+        .run(move |conn| traffic::set_blacklisted(conn, loaded.customer.id, None, &actor))
+        .await?;
+    user.0
+        .session
+        .flash(FlashKind::Success, "Removed from the blacklist.");
+    Ok(see_other(&format!("/customers/{public_id}/profile")))
+}
+
+/// The Contact customer form.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ContactForm {
+    identity_id: i64,
+    text: String,
+}
+
+/// `POST /customers/{id}/contact`: opens an outbound conversation with a first message.
+pub async fn contact(
+    user: CustomersUser,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    form: web::Form<ContactForm>,
+) -> Result<HttpResponse, AppError> {
+    let public_id = path.into_inner();
+    let loaded = load(&state, public_id.clone()).await?;
+    let form = form.into_inner();
+    let (user_id, name) = (user.0.user.id.0, user.0.user.display_name.clone());
+    let result = state
+        .run(move |conn| {
+            let author = Author {
+                kind: AuthorKind::Agent,
+                user_id: Some(user_id),
+                name: &name,
+            };
+            traffic::contact(
+                conn,
+                loaded.customer.id,
+                IdentityId(form.identity_id),
+                &author,
+                &form.text,
+            )
+        })
+        .await;
+    match result {
+        Ok(_) => {
+            user.0.session.flash(
+                FlashKind::Success,
+                "Message queued: a new conversation is open.",
+            );
+            Ok(see_other(&format!("/customers/{public_id}/messages")))
+        }
+        Err(AppError::Invalid(errors)) => {
+            user.0.session.flash(
+                FlashKind::Error,
+                errors.get("text").unwrap_or("Write a message.").to_owned(),
+            );
+            Ok(see_other(&format!("/customers/{public_id}/profile")))
+        }
+        Err(AppError::Conflict(message)) => {
+            user.0.session.flash(FlashKind::Error, message);
+            Ok(see_other(&format!("/customers/{public_id}/profile")))
+        }
+        Err(other) => Err(other),
+    }
+}
+
+/// The Send profile link form.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct SendLinkForm {
+    identity_id: i64,
+}
+
+/// `POST /customers/{id}/send-link`: sends the self-service link on one identity.
+pub async fn send_link(
+    user: CustomersUser,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    form: web::Form<SendLinkForm>,
+) -> Result<HttpResponse, AppError> {
+    let public_id = path.into_inner();
+    let loaded = load(&state, public_id.clone()).await?;
+    let identity = IdentityId(form.identity_id);
+    let (user_id, name, base) = (
+        user.0.user.id.0,
+        user.0.user.display_name.clone(),
+        state.public_url.clone(),
+    );
+    let result = state
+        .run(move |conn| {
+            let author = Author {
+                kind: AuthorKind::Agent,
+                user_id: Some(user_id),
+                name: &name,
+            };
+            crate::services::selfservice::send(conn, loaded.customer.id, identity, &author, &base)
+        })
+        .await;
+    match result {
+        Ok(()) => user
+            .0
+            .session
+            .flash(FlashKind::Success, "Profile link sent."),
+        Err(AppError::Conflict(message)) => user.0.session.flash(FlashKind::Error, message),
+        Err(other) => return Err(other),
+    }
+    Ok(see_other(&format!("/customers/{public_id}/profile")))
+}
+
+/// `POST /customers/{id}/links/revoke`: every self-service link and session of the
+/// customer stops working.
+pub async fn revoke_links(
+    user: CustomersUser,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let public_id = path.into_inner();
+    let loaded = load(&state, public_id.clone()).await?;
+    let count = state
+        .run(move |conn| crate::services::selfservice::revoke_all(conn, loaded.customer.id))
+        .await?;
+    user.0.session.flash(
+        FlashKind::Success,
+        format!("{count} self-service link(s) revoked."),
+    );
+    Ok(see_other(&format!("/customers/{public_id}/profile")))
+}
