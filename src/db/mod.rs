@@ -330,6 +330,33 @@ pub fn now() -> chrono::NaiveDateTime {
 mod tests {
     use super::*;
 
+    fn migration_names(backend: &str) -> Vec<String> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("migrations")
+            .join(backend);
+        let mut names: Vec<String> = std::fs::read_dir(&dir)
+            .map(|entries| {
+                entries
+                    .filter_map(Result::ok)
+                    .filter(|e| {
+                        e.path().join("up.sql").is_file() && e.path().join("down.sql").is_file()
+                    })
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn both_backends_have_the_same_migrations_each_with_up_and_down() {
+        let sqlite = migration_names("sqlite");
+        let postgres = migration_names("postgres");
+        assert!(!sqlite.is_empty(), "no migrations found");
+        assert_eq!(sqlite, postgres);
+    }
+
     #[test]
     fn the_scheme_picks_the_backend() {
         assert_eq!(

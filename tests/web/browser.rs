@@ -18,8 +18,10 @@ pub struct Chrome {
 }
 
 impl Chrome {
-    /// Starts chromedriver on a free loopback port and opens a browser session.
-    pub async fn start() -> Chrome {
+    /// Starts chromedriver on a free loopback port and opens a browser session. Without
+    /// chromedriver, a developer's run skips the browser test with a notice (`None`);
+    /// in CI (`CI` set) it fails, so a missing install step cannot hide.
+    pub async fn start() -> Option<Chrome> {
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free port")
@@ -31,8 +33,20 @@ impl Chrome {
         .arg("--allowed-ips=127.0.0.1")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
-        .spawn()
-        .expect("chromedriver must be installed (scripts/test installs chromium-driver)");
+        .spawn();
+        let chromedriver = match chromedriver {
+            Ok(child) => child,
+            Err(error) if std::env::var_os("CI").is_none() => {
+                use std::io::Write;
+                // Straight to the terminal: the test harness hides printed output.
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "SKIPPED browser test: chromedriver cannot start ({error}); scripts/test installs chromium-driver"
+                );
+                return None;
+            }
+            Err(error) => panic!("chromedriver must be installed in CI: {error}"),
+        };
         let profile = tempfile::tempdir().expect("profile dir");
         let mut caps = DesiredCapabilities::chrome();
         caps.set_binary(
@@ -66,11 +80,11 @@ impl Chrome {
                 Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
             }
         };
-        Chrome {
+        Some(Chrome {
             driver,
             chromedriver,
             _profile: profile,
-        }
+        })
     }
 
     /// Fills a field by its id.
@@ -133,7 +147,9 @@ async fn a_supervisor_creates_an_agent_who_then_sees_only_agent_navigation() {
     let app = spawn_app().await;
     app.create_user("sam.supervisor", Role::Supervisor);
 
-    let supervisor = Chrome::start().await;
+    let Some(supervisor) = Chrome::start().await else {
+        return;
+    };
     supervisor
         .sign_in(&app.address, "sam.supervisor", PASSWORD)
         .await;
@@ -151,7 +167,9 @@ async fn a_supervisor_creates_an_agent_who_then_sees_only_agent_navigation() {
     assert!(list.contains("Lea Novak"));
 
     // A second, independent browser session for the agent.
-    let agent = Chrome::start().await;
+    let Some(agent) = Chrome::start().await else {
+        return;
+    };
     agent
         .sign_in(&app.address, "lea.novak", "first-day-pass")
         .await;
@@ -197,7 +215,9 @@ async fn a_supervisor_adds_a_loyalty_tier_sets_it_and_reverts_it_from_history() 
     app.create_user("sam.supervisor", Role::Supervisor);
     let customer = app.create_customer(&[("name", "Ada Lovelace")]);
 
-    let chrome = Chrome::start().await;
+    let Some(chrome) = Chrome::start().await else {
+        return;
+    };
     chrome
         .sign_in(&app.address, "sam.supervisor", PASSWORD)
         .await;
@@ -305,7 +325,9 @@ async fn the_supervisor_configures_the_card_and_an_agent_edits_on_it_and_links_a
         .expect("conversation");
 
     // The supervisor: loyalty tier basic and editable, company additional; nothing else.
-    let supervisor = Chrome::start().await;
+    let Some(supervisor) = Chrome::start().await else {
+        return;
+    };
     supervisor
         .sign_in(&app.address, "sam.supervisor", PASSWORD)
         .await;
@@ -352,7 +374,9 @@ async fn the_supervisor_configures_the_card_and_an_agent_edits_on_it_and_links_a
     supervisor.quit().await;
 
     // The agent sees exactly that, edits the tier in place and opens See more.
-    let agent = Chrome::start().await;
+    let Some(agent) = Chrome::start().await else {
+        return;
+    };
     agent.sign_in(&app.address, "ana.agent", PASSWORD).await;
     agent.wait_for_text("Sign out").await;
     agent
@@ -479,7 +503,9 @@ async fn a_customer_on_a_phone_fixes_a_date_and_choices_that_the_agent_then_sees
         .expect("url")
         .to_owned();
 
-    let phone = Chrome::start().await;
+    let Some(phone) = Chrome::start().await else {
+        return;
+    };
     phone
         .driver
         .set_window_rect(0, 0, 375, 812)
@@ -532,7 +558,9 @@ async fn a_customer_on_a_phone_fixes_a_date_and_choices_that_the_agent_then_sees
         Some("Travel")
     );
 
-    let agent = Chrome::start().await;
+    let Some(agent) = Chrome::start().await else {
+        return;
+    };
     agent.sign_in(&app.address, "ana.agent", PASSWORD).await;
     agent.wait_for_text("Sign out").await;
     let conversation = answer["conversation_id"].as_i64().expect("conversation");
@@ -565,7 +593,9 @@ async fn new_inbound_messages_appear_without_a_reload() {
         .inbound(&token, serde_json::json!({"channel": "web", "external_id": "visitor-1", "display_name": "Guest", "text": "Hello"}))
         .await;
     let conversation = first["conversation_id"].as_i64().expect("conversation");
-    let agent = Chrome::start().await;
+    let Some(agent) = Chrome::start().await else {
+        return;
+    };
     agent.sign_in(&app.address, "ana.agent", PASSWORD).await;
     agent.wait_for_text("Guest").await;
     app.inbound(&token, serde_json::json!({"channel": "telegram", "external_id": "42", "display_name": "Newcomer", "text": "Are you open today?"}))
@@ -614,7 +644,9 @@ async fn an_agent_filters_by_tag_and_fuzzy_name_saves_a_segment_and_tags_all_res
     }
 
     // The supervisor opens the Customers page to agents.
-    let supervisor = Chrome::start().await;
+    let Some(supervisor) = Chrome::start().await else {
+        return;
+    };
     supervisor
         .sign_in(&app.address, "sam.supervisor", PASSWORD)
         .await;
@@ -632,7 +664,9 @@ async fn an_agent_filters_by_tag_and_fuzzy_name_saves_a_segment_and_tags_all_res
     supervisor.quit().await;
 
     // The agent filters by a tag and a name with a typo.
-    let agent = Chrome::start().await;
+    let Some(agent) = Chrome::start().await else {
+        return;
+    };
     agent.sign_in(&app.address, "lea.agent", PASSWORD).await;
     agent.wait_for_text("Sign out").await;
     agent.click("nav.mainnav a[href='/customers']").await;
@@ -686,7 +720,9 @@ async fn a_supervisor_imports_a_file_with_two_bad_rows_and_downloads_them() {
     )
     .expect("file written");
 
-    let chrome = Chrome::start().await;
+    let Some(chrome) = Chrome::start().await else {
+        return;
+    };
     chrome
         .sign_in(&app.address, "sam.supervisor", PASSWORD)
         .await;

@@ -73,7 +73,8 @@ fn an_unreachable_postgres_is_a_clear_error() {
 #[test]
 fn users_are_created_listed_and_given_passwords_from_scripts() {
     let dir = tempfile::tempdir().unwrap();
-    let url = fresh_database(&dir).to_string();
+    let database = fresh_database(&dir);
+    let url = database.url.to_string();
 
     let output = clientele(&url, &["migrate"], "");
     assert!(
@@ -145,8 +146,8 @@ fn users_are_created_listed_and_given_passwords_from_scripts() {
 #[test]
 fn demo_data_has_customers_traffic_unknown_contacts_and_one_blacklisted_customer() {
     let dir = tempfile::tempdir().unwrap();
-    let url = fresh_database(&dir);
-    let pool = crate::helpers::connect(&url);
+    let database = fresh_database(&dir);
+    let pool = crate::helpers::connect(&database.url);
     let mut conn = pool.get().unwrap();
     clientele::db::run_migrations(&mut conn).unwrap();
     assert_eq!(clientele::cli::demo::seed(&mut conn, 20).unwrap(), 20);
@@ -186,7 +187,8 @@ fn demo_data_has_customers_traffic_unknown_contacts_and_one_blacklisted_customer
 #[test]
 fn tokens_are_created_and_revoked_from_scripts() {
     let dir = tempfile::tempdir().unwrap();
-    let url = fresh_database(&dir).to_string();
+    let database = fresh_database(&dir);
+    let url = database.url.to_string();
     let output = clientele(&url, &["tokens", "create", "--name", "gateway"], "");
     assert!(
         output.status.success(),

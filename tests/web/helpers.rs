@@ -22,11 +22,59 @@ pub struct TestApp {
     pub address: String,
     /// The server's own pool, for direct checks of the database.
     pub pool: DbPool,
+    _database: TestDatabase,
     _dir: tempfile::TempDir,
 }
 
-/// A fresh database URL: a temp SQLite file, or a new PostgreSQL database.
-pub fn fresh_database(dir: &tempfile::TempDir) -> DatabaseUrl {
+/// A database made for one test. A PostgreSQL one is dropped when the test ends (its
+/// connections closed by force), so runs leave no databases behind.
+pub struct TestDatabase {
+    /// Where it is.
+    pub url: DatabaseUrl,
+    /// For PostgreSQL: the maintenance URL and the database's name.
+    postgres: Option<(String, String)>,
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Some((admin_url, name)) = &self.postgres {
+            let dropped = diesel::PgConnection::establish(admin_url).and_then(|mut admin| {
+                admin
+                    .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))
+            });
+            if let Err(error) = dropped {
+                eprintln!("the test database {name} was not dropped: {error}");
+            }
+        }
+    }
+}
+
+/// Whether this run tests PostgreSQL (else SQLite).
+pub fn testing_postgres() -> bool {
+    std::env::var(PG_ENV).is_ok_and(|v| !v.is_empty())
+}
+
+/// Asserts that this run tests the backend a backend-only test was written for. Such a
+/// test is `#[ignore]`d, named `sqlite_only_…` or `postgres_only_…`, and run by
+/// scripts/test on its backend alone, so the other backend reports it as ignored
+/// instead of passing it without checking anything.
+pub fn require_backend(postgres: bool) {
+    assert_eq!(
+        testing_postgres(),
+        postgres,
+        "this test checks {} only: run it with `--ignored {}` against that backend",
+        if postgres { "PostgreSQL" } else { "SQLite" },
+        if postgres {
+            "postgres_only"
+        } else {
+            "sqlite_only"
+        },
+    );
+}
+
+/// A fresh database: a temp SQLite file, or a new PostgreSQL database.
+pub fn fresh_database(dir: &tempfile::TempDir) -> TestDatabase {
     match std::env::var(PG_ENV) {
         Ok(admin_url) if !admin_url.is_empty() => {
             let name = format!(
@@ -42,11 +90,17 @@ pub fn fresh_database(dir: &tempfile::TempDir) -> DatabaseUrl {
                 .rsplit_once('/')
                 .map(|(b, _)| b)
                 .expect("a database URL with a path");
-            format!("{base}/{name}").parse().expect("a PostgreSQL URL")
+            TestDatabase {
+                url: format!("{base}/{name}").parse().expect("a PostgreSQL URL"),
+                postgres: Some((admin_url, name)),
+            }
         }
-        _ => format!("sqlite://{}", dir.path().join("test.db").display())
-            .parse()
-            .expect("a SQLite URL"),
+        _ => TestDatabase {
+            url: format!("sqlite://{}", dir.path().join("test.db").display())
+                .parse()
+                .expect("a SQLite URL"),
+            postgres: None,
+        },
     }
 }
 
@@ -58,8 +112,8 @@ pub async fn spawn_app() -> TestApp {
 /// Starts a server on a fresh database with adjusted settings.
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
-    let database_url = fresh_database(&dir);
-    let mut settings = Settings::for_tests(database_url);
+    let database = fresh_database(&dir);
+    let mut settings = Settings::for_tests(database.url.clone());
     adjust(&mut settings);
     let app = Application::build(settings).expect("the application builds");
     let address = format!("http://127.0.0.1:{}", app.port());
@@ -68,6 +122,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     TestApp {
         address,
         pool,
+        _database: database,
         _dir: dir,
     }
 }
