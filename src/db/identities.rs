@@ -158,12 +158,6 @@ pub fn list_customer_identities(
         .load(conn)
 }
 
-/// Deletes an identity that has no conversations; returns false when it has some (then it
-/// is only unlinked by the caller).
-pub fn delete_identity(conn: &mut DbConnection, id: IdentityId) -> QueryResult<usize> {
-    diesel::delete(channel_identities::table.find(id)).execute(conn)
-}
-
 /// The identities of several customers (one query for a page of API results).
 pub fn list_identities_for(
     conn: &mut DbConnection,

@@ -163,11 +163,3 @@ pub fn finish_job(conn: &mut DbConnection, id: JobId, error: Option<&str>) -> Qu
         .execute(conn)
 }
 
-/// The latest jobs, newest first.
-pub fn list_recent(conn: &mut DbConnection, limit: i64) -> QueryResult<Vec<Job>> {
-    jobs::table
-        .order(jobs::id.desc())
-        .limit(limit)
-        .select(Job::as_select())
-        .load(conn)
-}

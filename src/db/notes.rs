@@ -38,16 +38,3 @@ pub fn insert_note(
         .execute(conn)
 }
 
-/// The newest notes of a customer.
-pub fn list_notes(
-    conn: &mut DbConnection,
-    customer: CustomerId,
-    limit: i64,
-) -> QueryResult<Vec<Note>> {
-    customer_notes::table
-        .filter(customer_notes::customer_id.eq(customer))
-        .order((customer_notes::created_at.desc(), customer_notes::id.desc()))
-        .limit(limit)
-        .select(Note::as_select())
-        .load(conn)
-}

@@ -131,10 +131,6 @@ impl Tier {
     /// In ranking order.
     pub const ALL: [Tier; 3] = [Tier::Exact, Tier::Partial, Tier::Typo];
 
-    /// From the cursor form.
-    pub fn from_code(code: u8) -> Option<Tier> {
-        Tier::ALL.into_iter().find(|t| *t as u8 == code)
-    }
 }
 
 /// A query word whose matches outnumber this is too common to collect: it is tested on

@@ -68,15 +68,6 @@ impl Value {
         }
     }
 
-    /// Whether a choice is selected (for checkboxes and selects).
-    pub fn has_choice(&self, choice: &str) -> bool {
-        match self {
-            Value::Choices { choices } => choices.iter().any(|c| c == choice),
-            Value::Text { text } => text == choice,
-            _ => false,
-        }
-    }
-
     /// The value as people read it.
     pub fn display(&self, ty: PropertyType) -> String {
         match (self, ty) {
