@@ -159,6 +159,33 @@ pub fn create_customer_from_identity(
     )
 }
 
+/// Links an identity and all its conversations to a customer; counters follow; recorded.
+fn attach(
+    conn: &mut DbConnection,
+    identity: &Identity,
+    customer: CustomerId,
+    actor: &Actor,
+) -> Result<(), AppError> {
+    identities::update_identity_customer(conn, identity.id, Some(customer))?;
+    conversations::reassign_identity(conn, identity.id, Some(customer))?;
+    conversations::recount_customer(conn, customer)?;
+    link_event(conn, customer, actor, EventAction::IdentityLinked, identity)
+}
+
+/// Makes an identity and all its conversations unknown again; the customer it leaves is
+/// recounted; recorded on that customer.
+fn detach(
+    conn: &mut DbConnection,
+    identity: &Identity,
+    customer: CustomerId,
+    actor: &Actor,
+) -> Result<(), AppError> {
+    identities::update_identity_customer(conn, identity.id, None)?;
+    conversations::reassign_identity(conn, identity.id, None)?;
+    conversations::recount_customer(conn, customer)?;
+    link_event(conn, customer, actor, EventAction::IdentityUnlinked, identity)
+}
+
 /// Links the conversation's identity (and so all its conversations) to a customer.
 pub fn link(
     conn: &mut DbConnection,
@@ -178,17 +205,7 @@ pub fn link(
             ));
         }
         customers::get_customer(conn, customer)?;
-        identities::update_identity_customer(conn, identity.id, Some(customer))?;
-        conversations::reassign_identity(conn, identity.id, Some(customer))?;
-        conversations::recount_customer(conn, customer)?;
-        link_event(
-            conn,
-            customer,
-            actor,
-            EventAction::IdentityLinked,
-            &identity,
-        )?;
-        Ok(())
+        attach(conn, &identity, customer, actor)
     })
 }
 
@@ -205,17 +222,7 @@ pub fn unlink(
         let Some(customer) = identity.customer_id else {
             return Ok(());
         };
-        identities::update_identity_customer(conn, identity.id, None)?;
-        conversations::reassign_identity(conn, identity.id, None)?;
-        conversations::recount_customer(conn, customer)?;
-        link_event(
-            conn,
-            customer,
-            actor,
-            EventAction::IdentityUnlinked,
-            &identity,
-        )?;
-        Ok(())
+        detach(conn, &identity, customer, actor)
     })
 }
 
@@ -254,17 +261,7 @@ pub fn add_identity(
             }
             None => {}
         }
-        identities::update_identity_customer(conn, identity.id, Some(customer))?;
-        conversations::reassign_identity(conn, identity.id, Some(customer))?;
-        conversations::recount_customer(conn, customer)?;
-        link_event(
-            conn,
-            customer,
-            actor,
-            EventAction::IdentityLinked,
-            &identity,
-        )?;
-        Ok(())
+        attach(conn, &identity, customer, actor)
     })
 }
 
@@ -280,16 +277,6 @@ pub fn remove_identity(
         if identity.customer_id != Some(customer) {
             return Err(AppError::NotFound);
         }
-        identities::update_identity_customer(conn, identity.id, None)?;
-        conversations::reassign_identity(conn, identity.id, None)?;
-        conversations::recount_customer(conn, customer)?;
-        link_event(
-            conn,
-            customer,
-            actor,
-            EventAction::IdentityUnlinked,
-            &identity,
-        )?;
-        Ok(())
+        detach(conn, &identity, customer, actor)
     })
 }

@@ -6,6 +6,27 @@ use std::io::{Read, Seek, SeekFrom};
 use crate::db::imports::Import;
 use crate::error::AppError;
 
+/// The uploaded file's records from byte `offset` on.
+pub(super) type FileReader = csv::Reader<std::io::BufReader<std::fs::File>>;
+
+fn open(import: &Import) -> Result<std::fs::File, AppError> {
+    std::fs::File::open(&import.stored_path)
+        .map_err(|e| AppError::Unexpected(anyhow::anyhow!("import file missing: {e}")))
+}
+
+/// A reader of the file's records from byte `offset` on (offsets it reports are relative
+/// to `offset`).
+pub(super) fn reader_at(import: &Import, offset: u64) -> Result<FileReader, AppError> {
+    let mut file = open(import)?;
+    file.seek(SeekFrom::Start(offset))
+        .map_err(|e| AppError::Unexpected(e.into()))?;
+    Ok(csv::ReaderBuilder::new()
+        .delimiter(import.delimiter_byte())
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(std::io::BufReader::new(file)))
+}
+
 /// A record's cells, or why it cannot be read.
 pub(super) type Record = Result<Vec<String>, String>;
 
@@ -16,15 +37,7 @@ pub(super) fn read_batch(
     offset: u64,
     rows: usize,
 ) -> Result<Vec<(Record, u64)>, AppError> {
-    let mut file = std::fs::File::open(&import.stored_path)
-        .map_err(|e| AppError::Unexpected(anyhow::anyhow!("import file missing: {e}")))?;
-    file.seek(SeekFrom::Start(offset))
-        .map_err(|e| AppError::Unexpected(e.into()))?;
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(import.delimiter_byte())
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(std::io::BufReader::new(file));
+    let mut reader = reader_at(import, offset)?;
     let mut records = Vec::new();
     let mut record = csv::ByteRecord::new();
     while records.len() < rows {
@@ -56,8 +69,7 @@ pub(super) fn read_batch(
 
 /// The byte offset of the first data row (after the BOM and the header).
 pub(super) fn first_row_offset(import: &Import) -> Result<u64, AppError> {
-    let mut file = std::fs::File::open(&import.stored_path)
-        .map_err(|e| AppError::Unexpected(anyhow::anyhow!("import file missing: {e}")))?;
+    let mut file = open(import)?;
     let mut bom = [0_u8; 3];
     let read = file
         .read(&mut bom)
@@ -67,13 +79,7 @@ pub(super) fn first_row_offset(import: &Import) -> Result<u64, AppError> {
     } else {
         0
     };
-    file.seek(SeekFrom::Start(skip))
-        .map_err(|e| AppError::Unexpected(e.into()))?;
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(import.delimiter_byte())
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(std::io::BufReader::new(file));
+    let mut reader = reader_at(import, skip)?;
     let mut header = csv::ByteRecord::new();
     let _ = reader.read_byte_record(&mut header);
     Ok(skip + reader.position().byte())

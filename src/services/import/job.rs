@@ -2,7 +2,6 @@
 //! removing old uploaded files.
 
 use std::collections::HashMap;
-use std::io::{Seek, SeekFrom};
 
 use crate::db::imports::{self, Import};
 use crate::db::jobs::{self};
@@ -17,15 +16,7 @@ use crate::db::types::{ImportId, JobId, JobKind};
 /// How many data rows the file has (a fast pass that does not decode the cells).
 pub fn count_rows(import: &Import) -> Result<i64, AppError> {
     let offset = first_row_offset(import)?;
-    let mut file = std::fs::File::open(&import.stored_path)
-        .map_err(|e| AppError::Unexpected(anyhow::anyhow!("import file missing: {e}")))?;
-    file.seek(SeekFrom::Start(offset))
-        .map_err(|e| AppError::Unexpected(e.into()))?;
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(import.delimiter_byte())
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(std::io::BufReader::new(file));
+    let mut reader = super::file::reader_at(import, offset)?;
     let mut record = csv::ByteRecord::new();
     let mut rows = 0_i64;
     loop {
