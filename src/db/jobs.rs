@@ -162,4 +162,3 @@ pub fn finish_job(conn: &mut DbConnection, id: JobId, error: Option<&str>) -> Qu
         ))
         .execute(conn)
 }
-

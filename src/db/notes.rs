@@ -37,4 +37,3 @@ pub fn insert_note(
         ))
         .execute(conn)
 }
-

@@ -130,7 +130,6 @@ pub enum Tier {
 impl Tier {
     /// In ranking order.
     pub const ALL: [Tier; 3] = [Tier::Exact, Tier::Partial, Tier::Typo];
-
 }
 
 /// A query word whose matches outnumber this is too common to collect: it is tested on

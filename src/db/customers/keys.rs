@@ -1,6 +1,7 @@
 //! Finding customers by a value that points at one of them (e-mail, phone, customer ID).
 
 use crate::db::DbConnection;
+use crate::db::customers::Backend;
 use crate::db::schema::customers;
 use crate::db::types::CustomerId;
 use crate::domain::customer::MatchKey;
@@ -13,29 +14,27 @@ pub fn find_by_key(
     key: MatchKey,
     value: &str,
 ) -> QueryResult<Option<CustomerId>> {
-    let value = key.lookup_form(value);
-    let found: Vec<CustomerId> = match key {
-        MatchKey::CustomerId => customers::table
-            .filter(customers::public_id.eq(value))
-            .select(customers::id)
-            .limit(2)
-            .load(conn)?,
-        MatchKey::Email => customers::table
-            .filter(crate::db::lower(customers::email).eq(value))
-            .select(customers::id)
-            .limit(2)
-            .load(conn)?,
-        MatchKey::Phone => customers::table
-            .filter(customers::phone.eq(value))
-            .select(customers::id)
-            .limit(2)
-            .load(conn)?,
-    };
+    let found: Vec<CustomerId> = holding(key, value)
+        .select(customers::id)
+        .limit(2)
+        .load(conn)?;
     Ok(if found.len() == 1 {
         found.first().copied()
     } else {
         None
     })
+}
+
+/// The customers holding this value of a key, compared in the key's lookup form: the one
+/// place a key becomes a condition.
+pub fn holding(key: MatchKey, value: &str) -> customers::BoxedQuery<'static, Backend> {
+    let value = key.lookup_form(value);
+    let all = customers::table.into_boxed();
+    match key {
+        MatchKey::CustomerId => all.filter(customers::public_id.eq(value)),
+        MatchKey::Email => all.filter(crate::db::lower(customers::email).eq(value)),
+        MatchKey::Phone => all.filter(customers::phone.eq(value)),
+    }
 }
 
 /// Every (value in lookup form, customer) pair for these values of one key. The values

@@ -14,7 +14,7 @@ use diesel::prelude::*;
 use super::schema::customers;
 use super::types::CustomerId;
 use super::{DbConnection, now};
-use crate::domain::customer::public_id_for;
+use crate::domain::customer::{MatchKey, public_id_for};
 use crate::domain::property::Value;
 
 /// A customer as stored. Field order is the table's column order.
@@ -406,23 +406,27 @@ pub fn search_customers(
     if query.is_empty() {
         return Ok(Vec::new());
     }
+    let by_key = |key: MatchKey, value: &str| {
+        keys::holding(key, value)
+            .select(Customer::as_select())
+            .order(customers::id.desc())
+            .limit(limit)
+    };
+    if let Ok(Value::Text { text: phone }) = crate::domain::property::parse_phone(query) {
+        return by_key(MatchKey::Phone, &phone).load(conn);
+    }
+    if query.contains('@') {
+        return by_key(MatchKey::Email, query).load(conn);
+    }
+    let upper = query.to_uppercase();
+    if upper.starts_with('C') && upper.len() > 1 && upper[1..].chars().all(|c| c.is_ascii_digit()) {
+        return by_key(MatchKey::CustomerId, &upper).load(conn);
+    }
     let base = customers::table
         .select(Customer::as_select())
         .order(customers::id.desc())
         .limit(limit)
         .into_boxed();
-    if let Ok(Value::Text { text: phone }) = crate::domain::property::parse_phone(query) {
-        return base.filter(customers::phone.eq(phone)).load(conn);
-    }
-    if query.contains('@') {
-        return base
-            .filter(super::lower(customers::email).eq(query.to_lowercase()))
-            .load(conn);
-    }
-    let upper = query.to_uppercase();
-    if upper.starts_with('C') && upper.len() > 1 && upper[1..].chars().all(|c| c.is_ascii_digit()) {
-        return base.filter(customers::public_id.eq(upper)).load(conn);
-    }
     let pattern = format!(
         "%{}%",
         query

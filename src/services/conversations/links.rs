@@ -183,7 +183,13 @@ fn detach(
     identities::update_identity_customer(conn, identity.id, None)?;
     conversations::reassign_identity(conn, identity.id, None)?;
     conversations::recount_customer(conn, customer)?;
-    link_event(conn, customer, actor, EventAction::IdentityUnlinked, identity)
+    link_event(
+        conn,
+        customer,
+        actor,
+        EventAction::IdentityUnlinked,
+        identity,
+    )
 }
 
 /// Links the conversation's identity (and so all its conversations) to a customer.
