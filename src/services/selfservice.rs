@@ -5,7 +5,7 @@ use chrono::{NaiveDateTime, TimeDelta};
 
 use crate::db::identities;
 use crate::db::links::{self, Link};
-use crate::db::types::{AuditAction, CustomerId, IdentityId, Setting};
+use crate::db::types::{AuditAction, ConversationId, CustomerId, IdentityId, Setting};
 use crate::db::{DbConnection, customers, now, settings};
 use crate::domain::customer::Actor;
 use crate::domain::password::random_hex;
@@ -150,6 +150,19 @@ pub fn send(
             traffic::open_conversation(conn, &identity, Opening::Outbound, Reuse::OpenOne)?;
         traffic::send(conn, &conversation, author, &text)
     })
+}
+
+/// Staff send the link in a conversation, on its identity. A conversation with an unknown
+/// contact has no profile to open: refused.
+pub fn send_in_conversation(
+    conn: &mut DbConnection,
+    conversation: ConversationId,
+    author: &Author<'_>,
+    base_url: &str,
+) -> Result<(), AppError> {
+    let conversation = crate::db::conversations::get_conversation(conn, conversation)?;
+    let customer = conversation.customer_id.ok_or(AppError::Forbidden)?;
+    send(conn, customer, conversation.identity_id, author, base_url)
 }
 
 #[cfg(test)]

@@ -6,7 +6,6 @@ use serde::Deserialize;
 
 use super::load;
 use crate::auth::CustomersUser;
-use crate::db::types::AuthorKind;
 use crate::db::types::IdentityId;
 use crate::error::{AppError, see_other};
 use crate::page::FlashKind;
@@ -87,11 +86,7 @@ pub async fn contact(
     let (user_id, name) = (user.0.user.id.0, user.0.user.display_name.clone());
     let result = state
         .run(move |conn| {
-            let author = Author {
-                kind: AuthorKind::Agent,
-                user_id: Some(user_id),
-                name: &name,
-            };
+            let author = Author::agent(user_id, &name);
             traffic::contact(
                 conn,
                 loaded.customer.id,
@@ -148,11 +143,7 @@ pub async fn send_link(
     );
     let result = state
         .run(move |conn| {
-            let author = Author {
-                kind: AuthorKind::Agent,
-                user_id: Some(user_id),
-                name: &name,
-            };
+            let author = Author::agent(user_id, &name);
             crate::services::selfservice::send(conn, loaded.customer.id, identity, &author, &base)
         })
         .await;

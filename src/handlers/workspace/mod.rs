@@ -12,7 +12,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::CurrentUser;
 use crate::db::conversations::{self, Conversation, Queue};
-use crate::db::types::AuthorKind;
 use crate::db::types::{ConversationId, ConversationStatus, CustomerId};
 use crate::db::{self, customers, identities};
 use crate::domain::FieldErrors;
@@ -493,20 +492,8 @@ pub async fn send_link(
     );
     let result = state
         .run(move |conn| {
-            let conversation = conversations::get_conversation(conn, id)?;
-            let customer = conversation.customer_id.ok_or(AppError::Forbidden)?;
-            let author = Author {
-                kind: AuthorKind::Agent,
-                user_id: Some(me),
-                name: &name,
-            };
-            crate::services::selfservice::send(
-                conn,
-                customer,
-                conversation.identity_id,
-                &author,
-                &base,
-            )
+            let author = Author::agent(me, &name);
+            crate::services::selfservice::send_in_conversation(conn, id, &author, &base)
         })
         .await;
     match result {

@@ -29,3 +29,14 @@ pub struct Author<'a> {
     /// The name shown in the thread.
     pub name: &'a str,
 }
+
+impl<'a> Author<'a> {
+    /// A staff member writing as themselves.
+    pub fn agent(user_id: i64, name: &'a str) -> Self {
+        Author {
+            kind: AuthorKind::Agent,
+            user_id: Some(user_id),
+            name,
+        }
+    }
+}

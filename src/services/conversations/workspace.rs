@@ -2,7 +2,6 @@
 
 use super::{Author, send};
 use crate::db::conversations;
-use crate::db::types::AuthorKind;
 use crate::db::types::{ConversationId, ConversationStatus};
 use crate::db::{self, DbConnection};
 use crate::error::AppError;
@@ -39,11 +38,7 @@ pub fn reply(
                     .to_owned(),
             ));
         }
-        let author = Author {
-            kind: AuthorKind::Agent,
-            user_id: Some(user_id),
-            name,
-        };
+        let author = Author::agent(user_id, name);
         send(conn, &conversation, &author, text)?;
         conversations::assign(conn, id, user_id)?;
         Ok(())
