@@ -5,8 +5,8 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
 use crate::auth::CurrentUser;
+use crate::db::customers;
 use crate::db::types::ConversationId;
-use crate::db::{conversations, customers, identities};
 use crate::domain::FieldErrors;
 use crate::error::{AppError, see_other};
 use crate::page::FlashKind;
@@ -86,18 +86,7 @@ pub async fn link_new(
     let id = path.into_inner();
     let actor = current.actor();
     let created = state
-        .run(move |conn| {
-            let conversation = conversations::get_conversation(conn, id)?;
-            let identity = identities::get_identity(conn, conversation.identity_id)?;
-            if identity.customer_id.is_some() {
-                return Err(AppError::Conflict(
-                    "This conversation is already linked to a customer.".to_owned(),
-                ));
-            }
-            let customer = traffic::create_customer_from_identity(conn, &identity, &actor)?;
-            traffic::link(conn, id, customer.id, &actor)?;
-            Ok(customer.public_id)
-        })
+        .run(move |conn| traffic::link_new_customer(conn, id, &actor))
         .await?;
     current.session.flash(
         FlashKind::Success,

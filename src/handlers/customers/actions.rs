@@ -69,7 +69,7 @@ pub async fn unblacklist(
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct ContactForm {
-    identity_id: i64,
+    identity_id: IdentityId,
     text: String,
 }
 
@@ -90,7 +90,7 @@ pub async fn contact(
             traffic::contact(
                 conn,
                 loaded.customer.id,
-                IdentityId(form.identity_id),
+                form.identity_id,
                 &author,
                 &form.text,
             )
@@ -123,7 +123,7 @@ pub async fn contact(
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct SendLinkForm {
-    identity_id: i64,
+    identity_id: IdentityId,
 }
 
 /// `POST /customers/{id}/send-link`: sends the self-service link on one identity.
@@ -135,7 +135,7 @@ pub async fn send_link(
 ) -> Result<HttpResponse, AppError> {
     let public_id = path.into_inner();
     let loaded = load(&state, public_id.clone()).await?;
-    let identity = IdentityId(form.identity_id);
+    let identity = form.identity_id;
     let (user_id, name, base) = (
         user.0.user.id.0,
         user.0.user.display_name.clone(),

@@ -192,7 +192,7 @@ pub async fn history(
 pub async fn revert(
     user: CustomersUser,
     state: web::Data<AppState>,
-    path: web::Path<(String, i64)>,
+    path: web::Path<(String, EventId)>,
 ) -> Result<HttpResponse, AppError> {
     if user.role() < Role::Supervisor {
         return Err(AppError::Forbidden);
@@ -202,13 +202,7 @@ pub async fn revert(
     let actor = user.0.actor();
     let result = state
         .run(move |conn| {
-            profiles::revert_event(
-                conn,
-                loaded.customer.id,
-                EventId(event),
-                &loaded.properties,
-                &actor,
-            )
+            profiles::revert_event(conn, loaded.customer.id, event, &loaded.properties, &actor)
         })
         .await;
     match result {

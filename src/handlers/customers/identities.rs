@@ -175,15 +175,13 @@ pub async fn add_identity(
 pub async fn remove_identity(
     user: CustomersUser,
     state: web::Data<AppState>,
-    path: web::Path<(String, i64)>,
+    path: web::Path<(String, IdentityId)>,
 ) -> Result<HttpResponse, AppError> {
     let (public_id, identity) = path.into_inner();
     let loaded = load(&state, public_id.clone()).await?;
     let actor = user.0.actor();
     state
-        .run(move |conn| {
-            traffic::remove_identity(conn, loaded.customer.id, IdentityId(identity), &actor)
-        })
+        .run(move |conn| traffic::remove_identity(conn, loaded.customer.id, identity, &actor))
         .await?;
     user.0.session.flash(
         FlashKind::Success,

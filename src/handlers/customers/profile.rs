@@ -272,7 +272,7 @@ pub async fn tags_tab(
 #[derive(Default, Deserialize)]
 #[serde(default)]
 pub struct TagForm {
-    tag_id: i64,
+    tag_id: TagId,
 }
 
 /// `POST /customers/{id}/tags`.
@@ -282,17 +282,17 @@ pub async fn add_tag(
     path: web::Path<String>,
     form: web::Form<TagForm>,
 ) -> Result<HttpResponse, AppError> {
-    set_tag(user, state, path.into_inner(), TagId(form.tag_id), true).await
+    set_tag(user, state, path.into_inner(), form.tag_id, true).await
 }
 
 /// `POST /customers/{id}/tags/{tag}/remove`.
 pub async fn remove_tag(
     user: CustomersUser,
     state: web::Data<AppState>,
-    path: web::Path<(String, i64)>,
+    path: web::Path<(String, TagId)>,
 ) -> Result<HttpResponse, AppError> {
     let (public_id, tag) = path.into_inner();
-    set_tag(user, state, public_id, TagId(tag), false).await
+    set_tag(user, state, public_id, tag, false).await
 }
 
 async fn set_tag(

@@ -215,6 +215,27 @@ pub fn link(
     })
 }
 
+/// "Create customer from this contact": a customer made from the conversation's unknown
+/// contact, linked to it; returns the new customer's public ID.
+pub fn link_new_customer(
+    conn: &mut DbConnection,
+    conversation: ConversationId,
+    actor: &Actor,
+) -> Result<String, AppError> {
+    crate::db::transaction(conn, |conn| {
+        let found = conversations::get_conversation(conn, conversation)?;
+        let identity = identities::get_identity(conn, found.identity_id)?;
+        if identity.customer_id.is_some() {
+            return Err(AppError::Conflict(
+                "This conversation is already linked to a customer.".to_owned(),
+            ));
+        }
+        let customer = create_customer_from_identity(conn, &identity, actor)?;
+        link(conn, conversation, customer.id, actor)?;
+        Ok(customer.public_id)
+    })
+}
+
 /// Unlinks a wrongly linked conversation: its identity and all its conversations go back
 /// to being unknown; the customer's counters follow.
 pub fn unlink(
