@@ -161,6 +161,14 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &Path) {
             "/conversations/{id}/unlink",
             web::post().to(conversations::unlink),
         )
+        .route(
+            "/conversations/{id}/contact-blacklist",
+            web::post().to(conversations::blacklist_contact),
+        )
+        .route(
+            "/conversations/{id}/contact-blacklist/remove",
+            web::post().to(conversations::unblacklist_contact),
+        )
         .route("/settings/integrations", web::get().to(integrations::show))
         .route(
             "/settings/integrations/webhook",

@@ -322,6 +322,33 @@ pub fn count_suppressed(conn: &mut DbConnection, customer: CustomerId) -> QueryR
         .get_result(conn)
 }
 
+/// The messages a customer sent while blacklisted, newest first.
+pub fn list_suppressed(
+    conn: &mut DbConnection,
+    customer: CustomerId,
+    limit: i64,
+) -> QueryResult<Vec<Message>> {
+    messages::table
+        .filter(messages::customer_id.eq(customer))
+        .filter(messages::suppressed.eq(true))
+        .order((messages::sent_at.desc(), messages::id.desc()))
+        .limit(limit)
+        .select(Message::as_select())
+        .load(conn)
+}
+
+/// The open conversations of a customer.
+pub fn list_open_of_customer(
+    conn: &mut DbConnection,
+    customer: CustomerId,
+) -> QueryResult<Vec<Conversation>> {
+    conversations::table
+        .filter(conversations::customer_id.eq(customer))
+        .filter(conversations::status.eq(ConversationStatus::Open))
+        .select(Conversation::as_select())
+        .load(conn)
+}
+
 /// Which open conversations the workspace lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Queue {

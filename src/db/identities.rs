@@ -18,6 +18,19 @@ pub struct Identity {
     pub display_name: Option<String>,
     pub created_at: NaiveDateTime,
     pub last_seen_at: NaiveDateTime,
+    /// Why this contact is blacklisted on its own (an unknown contact).
+    pub blacklist_reason: Option<String>,
+    /// Who blacklisted it.
+    pub blacklisted_by: Option<String>,
+    /// When; `None` while not blacklisted.
+    pub blacklisted_at: Option<NaiveDateTime>,
+}
+
+impl Identity {
+    /// Whether the contact itself is on the blacklist.
+    pub fn blacklisted(&self) -> bool {
+        self.blacklisted_at.is_some()
+    }
 }
 
 /// The identity for (channel, external id), if known.
@@ -182,4 +195,21 @@ pub fn list_by_ids(conn: &mut DbConnection, ids: &[IdentityId]) -> QueryResult<V
         .filter(channel_identities::id.eq_any(ids))
         .select(Identity::as_select())
         .load(conn)
+}
+
+/// Puts a contact on the blacklist (with a reason and who did it) or takes it off.
+pub fn update_blacklist(
+    conn: &mut DbConnection,
+    id: IdentityId,
+    reason: Option<&str>,
+    by: Option<String>,
+) -> QueryResult<usize> {
+    let on = reason.is_some();
+    diesel::update(channel_identities::table.find(id))
+        .set((
+            channel_identities::blacklist_reason.eq(reason),
+            channel_identities::blacklisted_by.eq(by),
+            channel_identities::blacklisted_at.eq(on.then(now)),
+        ))
+        .execute(conn)
 }

@@ -34,6 +34,7 @@ pub mod imports;
 pub mod jobs;
 pub mod links;
 pub mod listing;
+pub mod locks;
 pub mod notes;
 pub mod orders;
 pub mod outbox;

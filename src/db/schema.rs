@@ -194,6 +194,17 @@ diesel::table! {
         display_name -> Nullable<Text>,
         created_at -> Timestamp,
         last_seen_at -> Timestamp,
+        blacklist_reason -> Nullable<Text>,
+        blacklisted_by -> Nullable<Text>,
+        blacklisted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    customer_locks (customer_id) {
+        customer_id -> BigInt,
+        locked_by -> Text,
+        locked_at -> Timestamp,
     }
 }
 
@@ -396,4 +407,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     imports,
     import_refusals,
     import_keys,
+    customer_locks,
 );

@@ -242,6 +242,9 @@ stored_enum!(
         WebhookSecret => "outbound.webhook_secret",
         /// The generated key that signs session cookies.
         SessionSigningKey => "session_signing_key",
+        /// Whether customers edit their own locked profile on the self-service page
+        /// (`on` by default).
+        LockedSelfServiceEdits => "lock.self_service_edits",
     }
 );
 
@@ -338,6 +341,10 @@ stored_enum!(
         Blacklisted => "blacklisted",
         /// Removed from the blacklist.
         Unblacklisted => "unblacklisted",
+        /// The profile was locked against channel data.
+        Locked => "locked",
+        /// The profile was unlocked.
+        Unlocked => "unlocked",
     }
 );
 

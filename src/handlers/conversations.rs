@@ -116,3 +116,59 @@ pub async fn unlink(
     );
     Ok(see_other(&back_to(&form.back, "/".to_owned())))
 }
+
+/// The reason given when blacklisting a contact.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ContactBlacklistForm {
+    reason: String,
+}
+
+/// `POST /conversations/{id}/contact-blacklist`: blacklists the conversation's unknown
+/// contact (a reason is required); the conversation closes.
+pub async fn blacklist_contact(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    path: web::Path<ConversationId>,
+    form: web::Form<ContactBlacklistForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let actor = current.actor();
+    let reason = form.into_inner().reason;
+    let result = state
+        .run(move |conn| traffic::set_contact_blacklisted(conn, id, Some(&reason), &actor))
+        .await;
+    contact_blacklist_done(&current, id, result, "Contact added to the blacklist.")
+}
+
+/// `POST /conversations/{id}/contact-blacklist/remove`.
+pub async fn unblacklist_contact(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    path: web::Path<ConversationId>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let actor = current.actor();
+    let result = state
+        .run(move |conn| traffic::set_contact_blacklisted(conn, id, None, &actor))
+        .await;
+    contact_blacklist_done(&current, id, result, "Contact removed from the blacklist.")
+}
+
+fn contact_blacklist_done(
+    current: &CurrentUser,
+    id: ConversationId,
+    result: Result<(), AppError>,
+    done: &str,
+) -> Result<HttpResponse, AppError> {
+    match result {
+        Ok(()) => current.session.flash(FlashKind::Success, done),
+        Err(AppError::Invalid(errors)) => current.session.flash(
+            FlashKind::Error,
+            errors.get("reason").unwrap_or("Give a reason.").to_owned(),
+        ),
+        Err(AppError::Conflict(message)) => current.session.flash(FlashKind::Error, message),
+        Err(other) => return Err(other),
+    }
+    Ok(see_other(&format!("/conversations/{}", id.0)))
+}

@@ -178,7 +178,7 @@ pub fn receive(
         if let Some(customer) = &customer {
             traffic::fill_name_from_channel(conn, customer, valid.display_name.as_deref())?;
         }
-        let blocked = customer.as_ref().is_some_and(|c| c.blacklisted);
+        let blocked = identity.blacklisted() || customer.as_ref().is_some_and(|c| c.blacklisted);
         let customer_id = customer.as_ref().map(|c| c.id);
         let conversation = if blocked {
             None

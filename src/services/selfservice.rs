@@ -106,6 +106,7 @@ pub fn open(conn: &mut DbConnection, token: &str) -> Result<Result<Link, Refused
     };
     if link.revoked_at.is_some()
         || link.expires_at <= now()
+        || customers::get_customer(conn, link.customer_id)?.blacklisted
         || !crate::db::transaction(conn, |conn| links::mark_opened(conn, link.id))?
     {
         return Ok(Err(Refused::Unusable));
@@ -140,9 +141,7 @@ pub fn send(
             return Err(AppError::NotFound);
         }
         if customers::get_customer(conn, customer)?.blacklisted {
-            return Err(AppError::Conflict(
-                "This customer is on the blacklist and gets no link.".to_owned(),
-            ));
+            return Err(traffic::refuse_blacklisted("no self-service link is sent"));
         }
         let config = config(conn)?;
         let text = issue(conn, customer, base_url, &config)?;

@@ -7,6 +7,7 @@
 
 mod api;
 mod auth;
+mod blacklist;
 mod browser;
 mod cli;
 mod customers;

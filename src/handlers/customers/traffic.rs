@@ -12,7 +12,7 @@ use crate::auth::CustomersUser;
 use crate::db::conversations::{self, Conversation, Message};
 use crate::db::types::AuthorKind;
 use crate::db::types::{ConversationId, ConversationStatus, DeliveryStatus, Direction, MessageId};
-use crate::db::{self, outbox};
+use crate::db::{self, identities, outbox};
 use crate::error::AppError;
 use crate::handlers::page::{PageContext, local_time, render};
 use crate::state::AppState;
@@ -149,6 +149,17 @@ struct ConversationsPage {
     conversations: Vec<ConversationView>,
     /// `interactions`, `messages` or `conversations`.
     mode: &'static str,
+    /// On the Messages tab: how many messages arrived while the customer was blacklisted.
+    suppressed_count: i64,
+    /// The newest of them.
+    suppressed: Vec<SuppressedView>,
+}
+
+/// A message that arrived while the customer was on the blacklist.
+pub struct SuppressedView {
+    pub channel: &'static str,
+    pub sent: String,
+    pub body: String,
 }
 
 async fn conversations_tab(
@@ -166,10 +177,27 @@ async fn conversations_tab(
         "conversations" => Shown::AgentReplies,
         _ => Shown::All,
     };
-    let conversations = state
+    let (conversations, suppressed_count, suppressed) = state
         .run(move |conn| {
             let found = conversations::list_customer_conversations(conn, id, 50)?;
-            conversation_views(conn, &time_zone, found, shown)
+            let views = conversation_views(conn, &time_zone, found, shown)?;
+            if shown != Shown::All {
+                return Ok((views, 0, Vec::new()));
+            }
+            let count = conversations::count_suppressed(conn, id)?;
+            let mut channels = HashMap::new();
+            for identity in identities::list_identities_for(conn, &[id])? {
+                channels.insert(identity.id, channel_label(&identity.channel));
+            }
+            let newest = conversations::list_suppressed(conn, id, 50)?
+                .into_iter()
+                .map(|m| SuppressedView {
+                    channel: channels.get(&m.identity_id).copied().unwrap_or("Unknown"),
+                    sent: local_time(m.sent_at, &time_zone),
+                    body: m.body,
+                })
+                .collect();
+            Ok((views, count, newest))
         })
         .await?;
     render(&ConversationsPage {
@@ -177,6 +205,8 @@ async fn conversations_tab(
         ctx,
         conversations,
         mode,
+        suppressed_count,
+        suppressed,
     })
 }
 

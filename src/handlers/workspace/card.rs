@@ -41,6 +41,8 @@ pub struct CardView {
     pub channel: &'static str,
     pub external_id: String,
     pub reported_name: Option<String>,
+    /// Why the unknown contact itself is blacklisted, when it is.
+    pub contact_blacklisted: Option<String>,
     pub known: Option<KnownCard>,
     /// Whether the reader may open the full profile.
     pub profile_link: bool,
@@ -164,6 +166,10 @@ pub fn view(
         channel: channel_label(&data.identity.channel),
         external_id: data.identity.external_id.clone(),
         reported_name: data.identity.display_name.clone(),
+        contact_blacklisted: data
+            .identity
+            .blacklisted()
+            .then(|| data.identity.blacklist_reason.clone().unwrap_or_default()),
         known,
         profile_link: customers_page,
     }

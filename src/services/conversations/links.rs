@@ -210,7 +210,11 @@ pub fn link(
                 "This conversation is linked to another customer; unlink it first.".to_owned(),
             ));
         }
-        customers::get_customer(conn, customer)?;
+        if customers::get_customer(conn, customer)?.blacklisted {
+            return Err(super::refuse_blacklisted(
+                "no conversation is linked to them",
+            ));
+        }
         attach(conn, &identity, customer, actor)
     })
 }

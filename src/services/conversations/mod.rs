@@ -7,7 +7,7 @@ mod links;
 mod outbound;
 pub mod workspace;
 
-pub use blacklist::set_blacklisted;
+pub use blacklist::{refuse_blacklisted, set_blacklisted, set_contact_blacklisted};
 pub(crate) use links::link_event;
 pub use links::{
     add_identity, check_identity, create_customer_from_identity, fill_name_from_channel, link,

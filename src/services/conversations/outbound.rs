@@ -6,7 +6,7 @@ use chrono::NaiveDateTime;
 use super::{Author, MAX_TEXT};
 use crate::db::conversations::{self, Conversation, NewMessage, WebMetadata};
 use crate::db::identities::{self, Identity};
-use crate::db::types::{ConversationId, CustomerId, Direction, IdentityId};
+use crate::db::types::{AuthorKind, ConversationId, CustomerId, Direction, IdentityId};
 use crate::db::{DbConnection, customers, now, outbox};
 use crate::domain::FieldErrors;
 use crate::error::AppError;
@@ -110,6 +110,32 @@ pub fn send(
     Ok(())
 }
 
+/// A note from Clientele in a thread (e.g. why it was closed): shown with the messages,
+/// never delivered to the customer, not counted as a message.
+pub fn note(
+    conn: &mut DbConnection,
+    conversation: &Conversation,
+    text: &str,
+) -> Result<(), AppError> {
+    conversations::insert_message(
+        conn,
+        &NewMessage {
+            conversation: Some(conversation.id),
+            identity: conversation.identity_id,
+            customer: conversation.customer_id,
+            direction: Direction::Outbound,
+            author_kind: AuthorKind::System,
+            author_user_id: None,
+            author_name: Some("Clientele"),
+            body: text,
+            client_message_id: None,
+            suppressed: false,
+            sent_at: now(),
+        },
+    )?;
+    Ok(())
+}
+
 /// Callback / Contact customer: opens a new outbound conversation on one of the
 /// customer's identities with a first message.
 pub fn contact(
@@ -126,10 +152,7 @@ pub fn contact(
         }
         let customer_row = customers::get_customer(conn, customer)?;
         if customer_row.blacklisted {
-            return Err(AppError::Conflict(
-                "This customer is on the blacklist; remove them from it before contacting them."
-                    .to_owned(),
-            ));
+            return Err(super::refuse_blacklisted("callbacks are refused"));
         }
         let (conversation, _) =
             open_conversation(conn, &identity, Opening::Outbound, Reuse::Never)?;

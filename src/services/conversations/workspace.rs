@@ -32,6 +32,15 @@ pub fn reply(
 ) -> Result<(), AppError> {
     db::transaction(conn, |conn| {
         let conversation = conversations::get_conversation(conn, id)?;
+        let blacklisted = match conversation.customer_id {
+            Some(customer) => crate::db::customers::get_customer(conn, customer)?.blacklisted,
+            None => {
+                crate::db::identities::get_identity(conn, conversation.identity_id)?.blacklisted()
+            }
+        };
+        if blacklisted {
+            return Err(super::refuse_blacklisted("replies are refused"));
+        }
         if conversation.status != ConversationStatus::Open {
             return Err(AppError::Conflict(
                 "This conversation is closed; contact the customer from their profile to start a new one."

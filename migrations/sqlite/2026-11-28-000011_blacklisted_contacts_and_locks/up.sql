@@ -1,0 +1,14 @@
+-- An unknown contact (an identity with no customer) can be blacklisted on its own.
+ALTER TABLE channel_identities ADD COLUMN blacklist_reason TEXT;
+ALTER TABLE channel_identities ADD COLUMN blacklisted_by TEXT;
+ALTER TABLE channel_identities ADD COLUMN blacklisted_at TIMESTAMP;
+
+-- A locked profile: channel data no longer changes it. One row per locked customer.
+CREATE TABLE customer_locks (
+    customer_id INTEGER PRIMARY KEY NOT NULL REFERENCES customers (id) ON DELETE CASCADE,
+    locked_by TEXT NOT NULL,
+    locked_at TIMESTAMP NOT NULL
+);
+
+-- "Messages received while blacklisted" on a profile.
+CREATE INDEX messages_suppressed_idx ON messages (customer_id, sent_at) WHERE suppressed;
