@@ -122,6 +122,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &Path) {
                     web::post().to(actions::unblacklist),
                 )
                 .route("/{id}/contact", web::post().to(actions::contact))
+                .route("/{id}/lock", web::post().to(actions::lock))
+                .route("/{id}/unlock", web::post().to(actions::unlock))
                 .route("/{id}/send-link", web::post().to(actions::send_link))
                 .route("/{id}/links/revoke", web::post().to(actions::revoke_links))
                 .route("/{id}/history", web::get().to(history::history))

@@ -13,7 +13,6 @@ use sha2::Sha256;
 use crate::auth::constant_time_eq;
 use crate::db::{self, customers};
 use crate::domain::FieldErrors;
-use crate::domain::customer::Actor;
 use crate::error::AppError;
 use crate::handlers::customers::fields::{FieldGroups, Submitted, field_groups};
 use crate::handlers::page::{PageContext, client_address, render_status};
@@ -281,20 +280,9 @@ pub async fn save(
     let edit_source = Submitted::from_pairs(&form);
     let result = state
         .run(move |conn| {
-            let Some(link) = selfservice::session(conn, link_id)? else {
-                return Err(AppError::Unauthorized { next: None });
-            };
-            let registry = db::properties::list_properties(conn)?;
-            let edit = edit_source.to_edit(&registry, false);
-            profiles::edit_customer(
-                conn,
-                link.customer_id,
-                &registry,
-                version,
-                &Actor::Customer,
-                Editor::Customer,
-                &edit,
-            )
+            selfservice::save_own_profile(conn, link_id, version, |registry| {
+                edit_source.to_edit(registry, false)
+            })
         })
         .await;
     match result {

@@ -10,6 +10,7 @@ pub mod export;
 pub mod import;
 pub mod inbound;
 pub mod jobs;
+pub mod locks;
 pub mod orders;
 pub mod profiles;
 pub mod properties;

@@ -11,6 +11,7 @@ use crate::domain::customer::Actor;
 use crate::domain::password::random_hex;
 use crate::error::AppError;
 use crate::services::conversations::{self as traffic, Author, Opening, Reuse};
+use crate::services::profiles::{EditOutcome, Editor, ProfileEdit};
 use crate::services::tokens::hash_token;
 
 /// How long the customer session started by a link lasts.
@@ -23,6 +24,8 @@ pub struct Config {
     pub keyword: String,
     pub ttl_hours: i64,
     pub org_name: String,
+    /// Whether customers edit their own profile while it is locked.
+    pub locked_edits: bool,
 }
 
 /// Reads the settings (defaults: on, `profile`, 24 h, "Clientele").
@@ -37,6 +40,8 @@ pub fn config(conn: &mut DbConnection) -> Result<Config, AppError> {
             .unwrap_or(24),
         org_name: settings::find_setting(conn, Setting::OrgName)?
             .unwrap_or_else(|| "Clientele".to_owned()),
+        locked_edits: settings::find_setting(conn, Setting::LockedSelfServiceEdits)?.as_deref()
+            != Some("off"),
     })
 }
 
@@ -53,12 +58,17 @@ pub fn save_config(
         let ttl = config.ttl_hours.to_string();
         settings::upsert_setting(conn, Setting::SelfServiceTtlHours, &ttl)?;
         settings::upsert_setting(conn, Setting::OrgName, &config.org_name)?;
+        let locked_edits = crate::services::settings::on_off(config.locked_edits);
+        settings::upsert_setting(conn, Setting::LockedSelfServiceEdits, locked_edits)?;
         crate::services::audit::record(
             conn,
             actor,
             AuditAction::SelfServiceChanged,
             &config.keyword,
-            &format!("enabled={}, ttl={}h", config.enabled, config.ttl_hours),
+            &format!(
+                "enabled={}, ttl={}h, locked_edits={}",
+                config.enabled, config.ttl_hours, config.locked_edits
+            ),
         )
     })
 }
@@ -68,6 +78,36 @@ pub fn revoke_all(conn: &mut DbConnection, customer: CustomerId) -> Result<usize
     Ok(crate::db::transaction(conn, |conn| {
         links::revoke_all(conn, customer)
     })?)
+}
+
+/// The customer saves their own profile on the self-service page (the session's link
+/// names the customer). A locked profile refuses it while the settings say so.
+pub fn save_own_profile(
+    conn: &mut DbConnection,
+    link_id: i64,
+    expected_version: Option<i64>,
+    edit: impl FnOnce(&[crate::db::properties::Property]) -> ProfileEdit,
+) -> Result<EditOutcome, AppError> {
+    let Some(link) = session(conn, link_id)? else {
+        return Err(AppError::Unauthorized { next: None });
+    };
+    if !config(conn)?.locked_edits && crate::services::locks::is_locked(conn, link.customer_id)? {
+        return Err(AppError::Conflict(
+            "Your details are locked and cannot be changed here. Contact us to change them."
+                .to_owned(),
+        ));
+    }
+    let registry = crate::db::properties::list_properties(conn)?;
+    let edit = edit(&registry);
+    crate::services::profiles::edit_customer(
+        conn,
+        link.customer_id,
+        &registry,
+        expected_version,
+        &Actor::Customer,
+        Editor::Customer,
+        &edit,
+    )
 }
 
 /// Whether an inbound text asks for the link.
@@ -175,6 +215,7 @@ mod tests {
             keyword: "profile".to_owned(),
             ttl_hours: 24,
             org_name: String::new(),
+            locked_edits: true,
         };
         assert!(is_request(&config, "  PROFILE \n"));
         assert!(!is_request(&config, "my profile"));

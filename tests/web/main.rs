@@ -18,6 +18,7 @@ mod health;
 mod helpers;
 mod history;
 mod import;
+mod locks;
 mod pool;
 mod properties;
 mod security;

@@ -176,3 +176,48 @@ pub async fn revoke_links(
     );
     Ok(see_other(&format!("/customers/{public_id}/profile")))
 }
+
+/// `POST /customers/{id}/lock` (supervisors): channel data no longer changes the profile.
+pub async fn lock(
+    user: CustomersUser,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    set_locked(user, state, path.into_inner(), true).await
+}
+
+/// `POST /customers/{id}/unlock` (supervisors).
+pub async fn unlock(
+    user: CustomersUser,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    set_locked(user, state, path.into_inner(), false).await
+}
+
+async fn set_locked(
+    user: CustomersUser,
+    state: web::Data<AppState>,
+    public_id: String,
+    locked: bool,
+) -> Result<HttpResponse, AppError> {
+    if user.role() < crate::domain::Role::Supervisor {
+        return Err(AppError::Forbidden);
+    }
+    let loaded = load(&state, public_id.clone()).await?;
+    let actor = user.0.actor();
+    state
+        .run(move |conn| {
+            crate::services::locks::set_locked(conn, loaded.customer.id, locked, &actor)
+        })
+        .await?;
+    user.0.session.flash(
+        FlashKind::Success,
+        if locked {
+            "Profile locked: channel data no longer changes it."
+        } else {
+            "Profile unlocked."
+        },
+    );
+    Ok(see_other(&format!("/customers/{public_id}/profile")))
+}

@@ -33,6 +33,8 @@ pub struct Loaded {
     pub properties: Vec<Property>,
     pub values: HashMap<String, Value>,
     pub tags: Vec<Tag>,
+    /// Who locked the profile, when it is locked.
+    pub locked_by: Option<String>,
 }
 
 /// Loads a customer by public ID with the registry, its values and tags (four queries,
@@ -48,11 +50,13 @@ pub fn load_with(conn: &mut DbConnection, public_id: &str) -> Result<Loaded, App
     let properties = properties::list_properties(conn)?;
     let values = profiles::current_values(conn, &customer, &properties)?;
     let tags = tags::list_customer_tags(conn, customer.id)?;
+    let locked_by = crate::db::locks::find_lock(conn, customer.id)?.map(|(by, _)| by);
     Ok(Loaded {
         customer,
         properties,
         values,
         tags,
+        locked_by,
     })
 }
 
@@ -70,6 +74,8 @@ pub struct ProfileHeader {
     pub tab: &'static str,
     /// The blacklist reason, when blacklisted.
     pub blacklisted: Option<String>,
+    /// Who locked the profile, when it is locked.
+    pub locked_by: Option<String>,
 }
 
 impl ProfileHeader {
@@ -85,6 +91,7 @@ impl ProfileHeader {
                 .customer
                 .blacklisted
                 .then(|| loaded.customer.blacklist_reason.clone().unwrap_or_default()),
+            locked_by: loaded.locked_by.clone(),
         }
     }
 }

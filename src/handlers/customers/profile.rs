@@ -113,6 +113,8 @@ struct ProfilePage {
     conflict: Vec<EventView>,
     identities: Vec<super::identities::IdentityView>,
     blacklisted: bool,
+    /// Whether the reader may lock and unlock (supervisors).
+    can_lock: bool,
 }
 
 async fn identities_of(
@@ -149,6 +151,7 @@ pub async fn profile(
     render(&ProfilePage {
         identities,
         blacklisted: loaded.customer.blacklisted,
+        can_lock: user.role() >= crate::domain::Role::Supervisor,
         header: ProfileHeader::new(&loaded, "profile"),
         ctx,
         fields,
@@ -225,6 +228,7 @@ pub async fn save_profile(
     let page = ProfilePage {
         identities,
         blacklisted: fresh.customer.blacklisted,
+        can_lock: user.role() >= crate::domain::Role::Supervisor,
         header: ProfileHeader::new(&fresh, "profile"),
         ctx,
         fields,

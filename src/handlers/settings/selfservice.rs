@@ -20,6 +20,7 @@ pub struct SelfServiceForm {
     keyword: String,
     ttl_hours: String,
     org_name: String,
+    locked_edits: Option<String>,
 }
 
 #[derive(Template)]
@@ -61,6 +62,7 @@ pub async fn show(
         keyword: config.keyword,
         ttl_hours: config.ttl_hours.to_string(),
         org_name: config.org_name,
+        locked_edits: config.locked_edits.then(|| "on".to_owned()),
     };
     page(&current, form, FieldErrors::default())
 }
@@ -100,12 +102,14 @@ pub async fn save(
         return page(&current, form, errors);
     };
     let enabled = form.enabled.is_some();
+    let locked_edits = form.locked_edits.is_some();
     let actor = current.actor();
     let config = selfservice::Config {
         enabled,
         keyword,
         ttl_hours: ttl,
         org_name,
+        locked_edits,
     };
     state
         .run(move |conn| selfservice::save_config(conn, &actor, &config))

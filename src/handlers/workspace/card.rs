@@ -32,6 +32,8 @@ pub struct KnownCard {
     pub tags: Vec<Tag>,
     pub lifecycle: &'static str,
     pub blacklisted: Option<String>,
+    /// Whether the profile is locked against channel data.
+    pub locked: bool,
     pub any_editable: bool,
 }
 
@@ -95,6 +97,7 @@ pub struct CardData {
     pub config: Vec<CardAttribute>,
     pub values: HashMap<String, Value>,
     pub tags: Vec<Tag>,
+    pub locked: bool,
 }
 
 /// Loads the card's data: identity, customer, registry, card, values, tags.
@@ -106,12 +109,13 @@ pub fn load(conn: &mut DbConnection, conversation: &Conversation) -> Result<Card
     };
     let registry = properties::list_properties(conn)?;
     let config = card::list_card(conn)?;
-    let (values, tags) = match &customer {
+    let (values, tags, locked) = match &customer {
         Some(c) => (
             profiles::current_values(conn, c, &registry)?,
             tags::list_customer_tags(conn, c.id)?,
+            crate::db::locks::find_lock(conn, c.id)?.is_some(),
         ),
-        None => (HashMap::new(), Vec::new()),
+        None => (HashMap::new(), Vec::new(), false),
     };
     Ok(CardData {
         identity,
@@ -120,6 +124,7 @@ pub fn load(conn: &mut DbConnection, conversation: &Conversation) -> Result<Card
         config,
         values,
         tags,
+        locked,
     })
 }
 
@@ -158,6 +163,7 @@ pub fn view(
             blacklisted: customer
                 .blacklisted
                 .then(|| customer.blacklist_reason.clone().unwrap_or_default()),
+            locked: data.locked,
             any_editable,
         }
     });

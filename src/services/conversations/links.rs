@@ -23,7 +23,7 @@ pub fn fill_name_from_channel(
     let Some(name) = name.filter(|n| !n.trim().is_empty()) else {
         return Ok(());
     };
-    if customer.name.is_some() {
+    if customer.name.is_some() || crate::services::locks::is_locked(conn, customer.id)? {
         return Ok(());
     }
     let version = customers::bump_version(conn, customer.id, None)?.unwrap_or(customer.version);
