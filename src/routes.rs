@@ -127,6 +127,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &Path) {
                 .route("/{id}/send-link", web::post().to(actions::send_link))
                 .route("/{id}/links/revoke", web::post().to(actions::revoke_links))
                 .route("/{id}/history", web::get().to(history::history))
+                .route("/{id}/export.json", web::get().to(export::export_customer))
                 .route(
                     "/{id}/history/{event}/revert",
                     web::post().to(history::revert),
@@ -231,6 +232,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &Path) {
                 .route("/customers", web::get().to(api_customers::list))
                 .route("/customers", web::post().to(api_customers::create))
                 .route("/customers/{id}", web::get().to(api_customers::get))
+                .route(
+                    "/customers/{id}/export",
+                    web::get().to(api_customers::export),
+                )
                 .route("/customers/{id}", web::patch().to(api_customers::patch))
                 .route(
                     "/customers/{id}/identities",

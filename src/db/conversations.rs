@@ -298,6 +298,56 @@ pub fn list_customer_conversations(
         .load(conn)
 }
 
+/// A page of a customer's conversations after `after`, in id order (the export).
+pub fn list_conversations_after(
+    conn: &mut DbConnection,
+    customer: CustomerId,
+    after: ConversationId,
+    limit: i64,
+) -> QueryResult<Vec<Conversation>> {
+    conversations::table
+        .filter(conversations::customer_id.eq(customer))
+        .filter(conversations::id.gt(after))
+        .order(conversations::id.asc())
+        .limit(limit)
+        .select(Conversation::as_select())
+        .load(conn)
+}
+
+/// A page of one conversation's messages after `after`, in id order (the export).
+pub fn list_messages_after(
+    conn: &mut DbConnection,
+    conversation: ConversationId,
+    after: MessageId,
+    limit: i64,
+) -> QueryResult<Vec<Message>> {
+    messages::table
+        .filter(messages::conversation_id.eq(conversation))
+        .filter(messages::id.gt(after))
+        .order(messages::id.asc())
+        .limit(limit)
+        .select(Message::as_select())
+        .load(conn)
+}
+
+/// A page of a customer's messages that joined no conversation (received while
+/// blacklisted), after `after`, in id order (the export).
+pub fn list_unthreaded_after(
+    conn: &mut DbConnection,
+    customer: CustomerId,
+    after: MessageId,
+    limit: i64,
+) -> QueryResult<Vec<Message>> {
+    messages::table
+        .filter(messages::customer_id.eq(customer))
+        .filter(messages::conversation_id.is_null())
+        .filter(messages::id.gt(after))
+        .order(messages::id.asc())
+        .limit(limit)
+        .select(Message::as_select())
+        .load(conn)
+}
+
 /// The messages of several conversations, oldest first (one query for a whole tab).
 pub fn list_messages_of(
     conn: &mut DbConnection,

@@ -87,6 +87,22 @@ pub fn list_events(
         .load(conn)
 }
 
+/// A page of a customer's History after `after`, oldest first (the export).
+pub fn list_events_after(
+    conn: &mut DbConnection,
+    customer: CustomerId,
+    after: EventId,
+    limit: i64,
+) -> QueryResult<Vec<Event>> {
+    customer_events::table
+        .filter(customer_events::customer_id.eq(customer))
+        .filter(customer_events::id.gt(after))
+        .order(customer_events::id.asc())
+        .limit(limit)
+        .select(Event::as_select())
+        .load(conn)
+}
+
 /// Entries recorded after the customer was at `version` (what a conflicting editor missed).
 pub fn list_events_since(
     conn: &mut DbConnection,

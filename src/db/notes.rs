@@ -37,3 +37,19 @@ pub fn insert_note(
         ))
         .execute(conn)
 }
+
+/// A page of a customer's notes after note `after`, oldest first (the export).
+pub fn list_notes_after(
+    conn: &mut DbConnection,
+    customer: CustomerId,
+    after: i64,
+    limit: i64,
+) -> QueryResult<Vec<Note>> {
+    customer_notes::table
+        .filter(customer_notes::customer_id.eq(customer))
+        .filter(customer_notes::id.gt(after))
+        .order(customer_notes::id.asc())
+        .limit(limit)
+        .select(Note::as_select())
+        .load(conn)
+}

@@ -218,6 +218,8 @@ stored_enum!(
         TokenRevoked => "token_revoked",
         /// Customers were exported.
         CustomersExported => "customers.exported",
+        /// One customer's data was exported (an access or portability request).
+        CustomerExported => "customer.exported",
     }
 );
 

@@ -4,6 +4,7 @@ pub mod account;
 pub mod api;
 pub mod conversations;
 pub mod customers;
+pub mod download;
 pub mod health;
 pub mod page;
 pub mod selfservice;

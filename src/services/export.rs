@@ -124,7 +124,7 @@ pub fn write_all(
     plan: &ExportPlan,
     actor: &Actor,
     described: &str,
-    mut send: impl FnMut(Vec<u8>) -> bool,
+    send: &mut dyn FnMut(Vec<u8>) -> bool,
 ) {
     let mut out = csv::Writer::from_writer(Vec::with_capacity(64 * 1024));
     let mut first = b"\xEF\xBB\xBF".to_vec();

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod audit;
 pub mod card;
 pub mod conversations;
+pub mod customer_export;
 pub mod delivery;
 pub mod export;
 pub mod import;

@@ -10,6 +10,7 @@ mod auth;
 mod blacklist;
 mod browser;
 mod cli;
+mod customer_export;
 mod customers;
 mod customers_page;
 mod customers_search;

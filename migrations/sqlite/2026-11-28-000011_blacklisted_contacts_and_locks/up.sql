@@ -12,3 +12,6 @@ CREATE TABLE customer_locks (
 
 -- "Messages received while blacklisted" on a profile.
 CREATE INDEX messages_suppressed_idx ON messages (customer_id, sent_at) WHERE suppressed;
+
+-- The per-customer export pages through conversations in id order.
+CREATE INDEX conversations_customer_id_idx ON conversations (customer_id, id);

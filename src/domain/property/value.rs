@@ -59,6 +59,23 @@ pub enum RawValue {
 }
 
 impl Value {
+    /// The value as JSON: text and numbers as themselves, choices as a list, a location
+    /// as an object (the API and the per-customer export).
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Value::Text { text } => serde_json::json!(text),
+            Value::Number { number, .. } => serde_json::json!(number),
+            Value::Choices { choices } => serde_json::json!(choices),
+            Value::Location {
+                address,
+                latitude,
+                longitude,
+            } => {
+                serde_json::json!({"address": address, "latitude": latitude, "longitude": longitude})
+            }
+        }
+    }
+
     /// The value's text as an input field holds it (parsing it again gives the same value).
     pub fn form_text(&self) -> String {
         match self {

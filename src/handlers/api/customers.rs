@@ -233,6 +233,39 @@ fn in_properties(error: AppError) -> AppError {
 }
 
 /// Create a customer.
+/// Everything about one customer as one JSON document (GDPR access and portability):
+/// profile, lifecycle, tags, identities, notes, conversations with messages, ratings and
+/// web metadata, orders and History. Streamed; recorded in the audit log.
+#[utoipa::path(
+    get,
+    path = "/api/v1/customers/{id}/export",
+    params(("id" = String, Path, description = "Customer ID, e.g. C0000042")),
+    responses((status = 200, description = "The customer's data", body = Object), (status = 404, description = "Unknown", body = ErrorBody)),
+    security(("bearer" = []))
+)]
+pub async fn export(
+    integration: Integration,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let public_id = path.into_inner();
+    let lookup = public_id.clone();
+    let customer = state.run(move |conn| find(conn, &lookup)).await?;
+    let actor = integration.actor();
+    Ok(crate::handlers::download::stream(
+        state.pool.clone(),
+        "application/json",
+        &format!("{public_id}.json"),
+        move |conn, send| {
+            let written =
+                crate::services::customer_export::write_customer(conn, customer.id, &actor, send);
+            if let Err(error) = written {
+                tracing::warn!(%error, "customer export stopped");
+            }
+        },
+    ))
+}
+
 #[utoipa::path(
     post,
     path = "/api/v1/customers",

@@ -14,21 +14,6 @@ use crate::db::properties::Property;
 use crate::db::tags::Tag;
 use crate::domain::property::{PropertyType, RawValue, Value};
 
-/// A property value as JSON: text as a string, numbers as numbers, Multiple choice as an
-/// array, Location as an object.
-pub fn value_json(value: &Value) -> Json {
-    match value {
-        Value::Text { text } => json!(text),
-        Value::Number { number, .. } => json!(number),
-        Value::Choices { choices } => json!(choices),
-        Value::Location {
-            address,
-            latitude,
-            longitude,
-        } => json!({"address": address, "latitude": latitude, "longitude": longitude}),
-    }
-}
-
 /// A submitted JSON value as the parser's raw input; `Err` names what is wrong.
 pub fn raw_from_json(ty: PropertyType, json: &Json) -> Result<RawValue, String> {
     let text = |j: &Json| match j {
@@ -71,7 +56,7 @@ pub fn customer_json(
     for property in properties {
         props.insert(
             property.key.clone(),
-            values.get(&property.key).map_or(Json::Null, value_json),
+            values.get(&property.key).map_or(Json::Null, Value::to_json),
         );
     }
     json!({

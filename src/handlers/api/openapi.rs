@@ -28,6 +28,7 @@ impl Modify for BearerAuth {
         messages::rate,
         customers::list,
         customers::get,
+        customers::export,
         customers::create,
         customers::patch,
         customers::add_identity,

@@ -3,10 +3,6 @@
 //! written by a blocking task batch by batch into a small channel, so the download starts
 //! at once and memory stays flat; the export is recorded with its filter and row count.
 
-use std::pin::Pin;
-use std::task::{Context, Poll};
-
-use actix_web::web::Bytes;
 use actix_web::{HttpResponse, web};
 
 use super::filter;
@@ -14,20 +10,11 @@ use crate::auth::CustomersUser;
 use crate::db::listing::CustomerFilter;
 use crate::db::{self, customers};
 use crate::error::AppError;
+use crate::handlers::download;
 use crate::page::FlashKind;
+use crate::services::customer_export;
 use crate::services::export::{ExportPlan, write_all};
 use crate::state::AppState;
-
-/// The download body: chunks as the exporting task produces them.
-struct Chunks(tokio::sync::mpsc::Receiver<Result<Bytes, std::io::Error>>);
-
-impl futures_core::Stream for Chunks {
-    type Item = Result<Bytes, std::io::Error>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.0.poll_recv(cx)
-    }
-}
 
 /// `GET`: the filter in the query string.
 pub async fn export_filter(
@@ -87,28 +74,42 @@ async fn stream(
             Ok(ExportPlan::new(&resolved.registry, role, filter))
         })
         .await?;
-    let (sender, receiver) = tokio::sync::mpsc::channel(4);
-    let pool = state.pool.clone();
     let actor = user.0.actor();
-    actix_web::rt::task::spawn_blocking(move || {
-        let mut conn = match pool.get() {
-            Ok(conn) => conn,
-            Err(error) => {
-                tracing::warn!(%error, "export: no database connection");
-                return;
-            }
-        };
-        write_all(&mut conn, &plan, &actor, &described, |chunk| {
-            sender.blocking_send(Ok(Bytes::from(chunk))).is_ok()
-        });
-    });
     let name = format!("customers-{}.csv", db::now().format("%Y%m%d-%H%M"));
-    Ok(HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header((
-            "Content-Disposition",
-            format!("attachment; filename=\"{name}\""),
-        ))
-        .insert_header(("Cache-Control", "no-store"))
-        .streaming(Chunks(receiver)))
+    Ok(download::stream(
+        state.pool.clone(),
+        "text/csv; charset=utf-8",
+        &name,
+        move |conn, send| write_all(conn, &plan, &actor, &described, send),
+    ))
+}
+
+/// `GET /customers/{id}/export.json` (supervisors): everything about one customer, for an
+/// access or portability request; recorded in the audit log.
+pub async fn export_customer(
+    user: CustomersUser,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    if user.role() < crate::domain::Role::Supervisor {
+        return Err(AppError::Forbidden);
+    }
+    let public_id = path.into_inner();
+    let lookup = public_id.clone();
+    let customer = state
+        .run(move |conn| {
+            customers::find_customer_by_public_id(conn, &lookup)?.ok_or(AppError::NotFound)
+        })
+        .await?;
+    let actor = user.0.actor();
+    Ok(download::stream(
+        state.pool.clone(),
+        "application/json",
+        &format!("{public_id}.json"),
+        move |conn, send| {
+            if let Err(error) = customer_export::write_customer(conn, customer.id, &actor, send) {
+                tracing::warn!(%error, "customer export stopped");
+            }
+        },
+    ))
 }

@@ -114,7 +114,7 @@ struct ProfilePage {
     identities: Vec<super::identities::IdentityView>,
     blacklisted: bool,
     /// Whether the reader may lock and unlock (supervisors).
-    can_lock: bool,
+    supervisor_actions: bool,
 }
 
 async fn identities_of(
@@ -151,7 +151,7 @@ pub async fn profile(
     render(&ProfilePage {
         identities,
         blacklisted: loaded.customer.blacklisted,
-        can_lock: user.role() >= crate::domain::Role::Supervisor,
+        supervisor_actions: user.role() >= crate::domain::Role::Supervisor,
         header: ProfileHeader::new(&loaded, "profile"),
         ctx,
         fields,
@@ -228,7 +228,7 @@ pub async fn save_profile(
     let page = ProfilePage {
         identities,
         blacklisted: fresh.customer.blacklisted,
-        can_lock: user.role() >= crate::domain::Role::Supervisor,
+        supervisor_actions: user.role() >= crate::domain::Role::Supervisor,
         header: ProfileHeader::new(&fresh, "profile"),
         ctx,
         fields,
