@@ -165,6 +165,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &Path) {
             web::post().to(conversations::unlink),
         )
         .route(
+            "/conversations/{id}/move",
+            web::post().to(conversations::move_conversation),
+        )
+        .route(
             "/conversations/{id}/contact-blacklist",
             web::post().to(conversations::blacklist_contact),
         )

@@ -250,6 +250,21 @@ pub fn reassign_identity(
     Ok(())
 }
 
+/// Gives one conversation and its messages to another customer, or to nobody.
+pub fn reassign_conversation(
+    conn: &mut DbConnection,
+    id: ConversationId,
+    customer: Option<CustomerId>,
+) -> QueryResult<()> {
+    diesel::update(conversations::table.find(id))
+        .set(conversations::customer_id.eq(customer))
+        .execute(conn)?;
+    diesel::update(messages::table.filter(messages::conversation_id.eq(id)))
+        .set(messages::customer_id.eq(customer))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// Recomputes a customer's conversation counters from their conversations. Used after
 /// link, unlink and rating, where a whole set of conversations changes hands.
 pub fn recount_customer(conn: &mut DbConnection, customer: CustomerId) -> QueryResult<()> {

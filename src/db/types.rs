@@ -347,6 +347,8 @@ stored_enum!(
         Locked => "locked",
         /// The profile was unlocked.
         Unlocked => "unlocked",
+        /// One conversation was moved to or from the customer ("not from this customer").
+        ConversationMoved => "conversation_moved",
     }
 );
 

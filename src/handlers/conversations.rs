@@ -117,6 +117,42 @@ pub async fn unlink(
     Ok(see_other(&back_to(&form.back, "/".to_owned())))
 }
 
+/// `POST /conversations/{id}/move`: "not from this customer" — only this conversation
+/// moves, to the customer named by `customer_id`, or to nobody when it is empty.
+pub async fn move_conversation(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    path: web::Path<ConversationId>,
+    form: web::Form<LinkForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let actor = current.actor();
+    let form = form.into_inner();
+    let to = form.customer_id.clone();
+    let result = state
+        .run(move |conn| traffic::move_conversation(conn, id, Some(&to), &actor))
+        .await;
+    match result {
+        Ok(()) => current.session.flash(
+            FlashKind::Success,
+            "Only this conversation was moved; the contact's other conversations stay.",
+        ),
+        Err(AppError::Invalid(errors)) => current.session.flash(
+            FlashKind::Error,
+            errors
+                .get("customer_id")
+                .unwrap_or("Check the customer ID.")
+                .to_owned(),
+        ),
+        Err(AppError::Conflict(message)) => current.session.flash(FlashKind::Error, message),
+        Err(other) => return Err(other),
+    }
+    Ok(see_other(&back_to(
+        &form.back,
+        format!("/conversations/{}", id.0),
+    )))
+}
+
 /// The reason given when blacklisting a contact.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]

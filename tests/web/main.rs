@@ -20,6 +20,7 @@ mod helpers;
 mod history;
 mod import;
 mod locks;
+mod moves;
 mod pool;
 mod properties;
 mod security;

@@ -129,6 +129,17 @@ pub fn event_views(
                         .as_deref()
                         .and_then(|j| serde_json::from_str::<String>(j).ok()),
                 ),
+                // Actions whose values are plain text: shown as stored.
+                EventAction::ConversationMoved
+                | EventAction::IdentityLinked
+                | EventAction::IdentityUnlinked
+                | EventAction::Blacklisted
+                | EventAction::Unblacklisted => (
+                    event.action.as_str().replace('_', " "),
+                    event.old_value.clone().unwrap_or_default(),
+                    event.new_value.clone().unwrap_or_default(),
+                    None,
+                ),
                 other => (
                     other.as_str().replace('_', " "),
                     String::new(),

@@ -240,6 +240,96 @@ pub fn link_new_customer(
     })
 }
 
+/// "This conversation is not from this customer": moves only this conversation, its
+/// messages and counters, to another customer (by public ID) or to nobody, leaving the
+/// contact's other conversations where they are. A moved conversation is closed, so the
+/// contact's next message opens a new one for the contact's own customer. Both customers'
+/// History record it.
+pub fn move_conversation(
+    conn: &mut DbConnection,
+    conversation: ConversationId,
+    to: Option<&str>,
+    actor: &Actor,
+) -> Result<(), AppError> {
+    crate::db::transaction(conn, |conn| {
+        let found = conversations::get_conversation(conn, conversation)?;
+        let Some(from) = found.customer_id else {
+            return Err(AppError::Conflict(
+                "This conversation belongs to no customer.".to_owned(),
+            ));
+        };
+        let to = match to.map(str::trim).filter(|t| !t.is_empty()) {
+            Some(public_id) => {
+                let Some(target) =
+                    customers::find_customer_by_public_id(conn, &public_id.to_uppercase())?
+                else {
+                    let mut errors = FieldErrors::default();
+                    errors.push(
+                        "customer_id",
+                        format!("No customer has the ID {public_id}."),
+                    );
+                    return Err(AppError::Invalid(errors));
+                };
+                if target.blacklisted {
+                    return Err(super::refuse_blacklisted(
+                        "no conversation is linked to them",
+                    ));
+                }
+                Some(target)
+            }
+            None => None,
+        };
+        if to.as_ref().is_some_and(|t| t.id == from) {
+            return Ok(());
+        }
+        conversations::close_conversation(conn, conversation)?;
+        conversations::reassign_conversation(conn, conversation, to.as_ref().map(|t| t.id))?;
+        conversations::recount_customer(conn, from)?;
+        let from_row = customers::get_customer(conn, from)?;
+        let what = format!("{} conversation {}", found.channel, conversation.0);
+        let record = |conn: &mut DbConnection,
+                      customer: &Customer,
+                      old: Option<String>,
+                      new: Option<String>| {
+            let version =
+                customers::bump_version(conn, customer.id, None)?.unwrap_or(customer.version);
+            events::insert_event(
+                conn,
+                NewEvent {
+                    customer: customer.id,
+                    actor,
+                    action: EventAction::ConversationMoved,
+                    property_key: None,
+                    old_value: old,
+                    new_value: new,
+                    reverts: None,
+                    customer_version: version,
+                },
+            )
+        };
+        let destination = to
+            .as_ref()
+            .map_or_else(|| "no customer".to_owned(), |t| t.public_id.clone());
+        record(
+            conn,
+            &from_row,
+            Some(what.clone()),
+            Some(format!("moved to {destination}")),
+        )?;
+        if let Some(target) = &to {
+            conversations::recount_customer(conn, target.id)?;
+            let target = customers::get_customer(conn, target.id)?;
+            record(
+                conn,
+                &target,
+                Some(format!("moved from {}", from_row.public_id)),
+                Some(what),
+            )?;
+        }
+        Ok(())
+    })
+}
+
 /// Unlinks a wrongly linked conversation: its identity and all its conversations go back
 /// to being unknown; the customer's counters follow.
 pub fn unlink(

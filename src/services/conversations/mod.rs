@@ -11,7 +11,7 @@ pub use blacklist::{refuse_blacklisted, set_blacklisted, set_contact_blacklisted
 pub(crate) use links::link_event;
 pub use links::{
     add_identity, check_identity, create_customer_from_identity, fill_name_from_channel, link,
-    link_new_customer, link_new_identities, remove_identity, unlink,
+    link_new_customer, link_new_identities, move_conversation, remove_identity, unlink,
 };
 pub use outbound::{Opening, Reuse, contact, open_conversation, rate, send};
 
