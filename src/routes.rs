@@ -123,6 +123,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &Path) {
                 )
                 .route("/{id}/contact", web::post().to(actions::contact))
                 .route("/{id}/lock", web::post().to(actions::lock))
+                .route("/{id}/anonymize", web::get().to(actions::confirm_anonymize))
+                .route("/{id}/anonymize", web::post().to(actions::anonymize))
                 .route("/{id}/unlock", web::post().to(actions::unlock))
                 .route("/{id}/send-link", web::post().to(actions::send_link))
                 .route("/{id}/links/revoke", web::post().to(actions::revoke_links))
@@ -241,6 +243,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &Path) {
                     web::get().to(api_customers::export),
                 )
                 .route("/customers/{id}", web::patch().to(api_customers::patch))
+                .route("/customers/{id}", web::delete().to(api_customers::delete))
                 .route(
                     "/customers/{id}/identities",
                     web::post().to(api_customers::add_identity),

@@ -201,6 +201,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    customer_erasures (customer_id) {
+        customer_id -> BigInt,
+        erased_by -> Text,
+        erased_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     customer_locks (customer_id) {
         customer_id -> BigInt,
         locked_by -> Text,
@@ -408,4 +416,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     import_refusals,
     import_keys,
     customer_locks,
+    customer_erasures,
 );

@@ -220,6 +220,8 @@ stored_enum!(
         CustomersExported => "customers.exported",
         /// One customer's data was exported (an access or portability request).
         CustomerExported => "customer.exported",
+        /// One customer's personal data was erased (an erasure request).
+        CustomerAnonymized => "customer.anonymized",
     }
 );
 
@@ -349,6 +351,8 @@ stored_enum!(
         Unlocked => "unlocked",
         /// One conversation was moved to or from the customer ("not from this customer").
         ConversationMoved => "conversation_moved",
+        /// The customer's personal data was erased.
+        Anonymized => "anonymized",
     }
 );
 

@@ -5,6 +5,7 @@
     reason = "test helpers fail loudly, naming what they expected"
 )]
 
+mod anonymize;
 mod api;
 mod auth;
 mod blacklist;

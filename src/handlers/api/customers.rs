@@ -233,6 +233,47 @@ fn in_properties(error: AppError) -> AppError {
 }
 
 /// Create a customer.
+/// Query of the delete.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(default)]
+pub struct DeleteQuery {
+    /// `anonymize`: the only way a customer is removed (GDPR erasure).
+    pub mode: String,
+}
+
+/// Anonymize a customer (GDPR erasure): personal data and message texts are removed for
+/// good; counts, timestamps, ratings and order amounts stay. `mode=anonymize` is required.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/customers/{id}",
+    params(("id" = String, Path, description = "Customer ID, e.g. C0000042"), DeleteQuery),
+    responses((status = 204, description = "Anonymized"), (status = 404, description = "Unknown", body = ErrorBody), (status = 409, description = "Anonymized already", body = ErrorBody), (status = 422, description = "mode is not anonymize", body = ErrorBody)),
+    security(("bearer" = []))
+)]
+pub async fn delete(
+    integration: Integration,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    query: web::Query<DeleteQuery>,
+) -> Result<HttpResponse, ApiError> {
+    if query.mode != "anonymize" {
+        return Err(field_error(
+            "mode",
+            "Use mode=anonymize: customers are anonymized, never deleted outright.",
+        )
+        .into());
+    }
+    let public_id = path.into_inner();
+    let actor = integration.actor();
+    state
+        .run(move |conn| {
+            let customer = find(conn, &public_id)?;
+            crate::services::erasure::anonymize(conn, customer.id, &actor)
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
 /// Everything about one customer as one JSON document (GDPR access and portability):
 /// profile, lifecycle, tags, identities, notes, conversations with messages, ratings and
 /// web metadata, orders and History. Streamed; recorded in the audit log.

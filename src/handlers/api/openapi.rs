@@ -29,6 +29,7 @@ impl Modify for BearerAuth {
         customers::list,
         customers::get,
         customers::export,
+        customers::delete,
         customers::create,
         customers::patch,
         customers::add_identity,

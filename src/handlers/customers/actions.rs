@@ -221,3 +221,73 @@ async fn set_locked(
     );
     Ok(see_other(&format!("/customers/{public_id}/profile")))
 }
+
+#[derive(askama::Template)]
+#[template(path = "customers/anonymize.html")]
+struct AnonymizePage {
+    ctx: crate::page::PageContext,
+    header: super::ProfileHeader,
+    typed: String,
+    error: Option<String>,
+}
+
+/// The confirmation form: the customer ID typed again.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct AnonymizeForm {
+    confirm: String,
+}
+
+/// `GET /customers/{id}/anonymize` (supervisors): what will be erased, and the form.
+pub async fn confirm_anonymize(
+    user: CustomersUser,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    if user.role() < crate::domain::Role::Supervisor {
+        return Err(AppError::Forbidden);
+    }
+    let loaded = load(&state, path.into_inner()).await?;
+    crate::handlers::page::render(&AnonymizePage {
+        ctx: crate::page::PageContext::new(&user.0, "customers")?,
+        header: super::ProfileHeader::new(&loaded, "profile"),
+        typed: String::new(),
+        error: None,
+    })
+}
+
+/// `POST /customers/{id}/anonymize` (supervisors): erases the customer's personal data once
+/// the customer ID was typed to confirm.
+pub async fn anonymize(
+    user: CustomersUser,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    form: web::Form<AnonymizeForm>,
+) -> Result<HttpResponse, AppError> {
+    if user.role() < crate::domain::Role::Supervisor {
+        return Err(AppError::Forbidden);
+    }
+    let public_id = path.into_inner();
+    let loaded = load(&state, public_id.clone()).await?;
+    let typed = form.into_inner().confirm;
+    if !typed.trim().eq_ignore_ascii_case(&public_id) {
+        return crate::handlers::page::render_status(
+            &AnonymizePage {
+                ctx: crate::page::PageContext::new(&user.0, "customers")?,
+                header: super::ProfileHeader::new(&loaded, "profile"),
+                typed,
+                error: Some(format!("Type {public_id} exactly to confirm.")),
+            },
+            actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+        );
+    }
+    let actor = user.0.actor();
+    state
+        .run(move |conn| crate::services::erasure::anonymize(conn, loaded.customer.id, &actor))
+        .await?;
+    user.0.session.flash(
+        FlashKind::Success,
+        "The customer's personal data is erased; counts and ratings remain.",
+    );
+    Ok(see_other(&format!("/customers/{public_id}/profile")))
+}

@@ -154,6 +154,23 @@ pub fn event_views(
                     | EventAction::TagAdded
                     | EventAction::TagRemoved
             );
+            // Anonymization clears the values of every entry; the entries stay.
+            let erased = event.old_value.is_none()
+                && event.new_value.is_none()
+                && matches!(
+                    event.action,
+                    EventAction::PropertyChanged
+                        | EventAction::LifecycleChanged
+                        | EventAction::NoteAdded
+                        | EventAction::IdentityLinked
+                        | EventAction::IdentityUnlinked
+                        | EventAction::ConversationMoved
+                );
+            let (old, new, note) = if erased {
+                (String::new(), String::new(), Some("erased".to_owned()))
+            } else {
+                (old, new, note)
+            };
             let was_reverted = reverted.contains(&event.id.0);
             Some(EventView {
                 id: event.id.0,
@@ -163,7 +180,7 @@ pub fn event_views(
                 old,
                 new,
                 note,
-                revertible: supervisor && revertible_action && !was_reverted,
+                revertible: supervisor && revertible_action && !was_reverted && !erased,
                 reverted: was_reverted,
                 is_revert: event.reverts_event_id.is_some(),
             })
