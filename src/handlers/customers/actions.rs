@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
 use super::load;
-use crate::auth::CustomersUser;
+use crate::auth::{CustomersUser, Supervisor};
 use crate::db::types::IdentityId;
 use crate::error::{AppError, see_other};
 use crate::page::FlashKind;
@@ -179,7 +179,7 @@ pub async fn revoke_links(
 
 /// `POST /customers/{id}/lock` (supervisors): channel data no longer changes the profile.
 pub async fn lock(
-    user: CustomersUser,
+    Supervisor(user): Supervisor,
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
@@ -188,7 +188,7 @@ pub async fn lock(
 
 /// `POST /customers/{id}/unlock` (supervisors).
 pub async fn unlock(
-    user: CustomersUser,
+    Supervisor(user): Supervisor,
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
@@ -196,22 +196,19 @@ pub async fn unlock(
 }
 
 async fn set_locked(
-    user: CustomersUser,
+    user: crate::auth::CurrentUser,
     state: web::Data<AppState>,
     public_id: String,
     locked: bool,
 ) -> Result<HttpResponse, AppError> {
-    if user.role() < crate::domain::Role::Supervisor {
-        return Err(AppError::Forbidden);
-    }
     let loaded = load(&state, public_id.clone()).await?;
-    let actor = user.0.actor();
+    let actor = user.actor();
     state
         .run(move |conn| {
             crate::services::locks::set_locked(conn, loaded.customer.id, locked, &actor)
         })
         .await?;
-    user.0.session.flash(
+    user.session.flash(
         FlashKind::Success,
         if locked {
             "Profile locked: channel data no longer changes it."
@@ -240,16 +237,13 @@ pub struct AnonymizeForm {
 
 /// `GET /customers/{id}/anonymize` (supervisors): what will be erased, and the form.
 pub async fn confirm_anonymize(
-    user: CustomersUser,
+    Supervisor(user): Supervisor,
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    if user.role() < crate::domain::Role::Supervisor {
-        return Err(AppError::Forbidden);
-    }
     let loaded = load(&state, path.into_inner()).await?;
     crate::handlers::page::render(&AnonymizePage {
-        ctx: crate::page::PageContext::new(&user.0, "customers")?,
+        ctx: crate::page::PageContext::new(&user, "customers")?,
         header: super::ProfileHeader::new(&loaded, "profile"),
         typed: String::new(),
         error: None,
@@ -259,21 +253,18 @@ pub async fn confirm_anonymize(
 /// `POST /customers/{id}/anonymize` (supervisors): erases the customer's personal data once
 /// the customer ID was typed to confirm.
 pub async fn anonymize(
-    user: CustomersUser,
+    Supervisor(user): Supervisor,
     state: web::Data<AppState>,
     path: web::Path<String>,
     form: web::Form<AnonymizeForm>,
 ) -> Result<HttpResponse, AppError> {
-    if user.role() < crate::domain::Role::Supervisor {
-        return Err(AppError::Forbidden);
-    }
     let public_id = path.into_inner();
     let loaded = load(&state, public_id.clone()).await?;
     let typed = form.into_inner().confirm;
     if !typed.trim().eq_ignore_ascii_case(&public_id) {
         return crate::handlers::page::render_status(
             &AnonymizePage {
-                ctx: crate::page::PageContext::new(&user.0, "customers")?,
+                ctx: crate::page::PageContext::new(&user, "customers")?,
                 header: super::ProfileHeader::new(&loaded, "profile"),
                 typed,
                 error: Some(format!("Type {public_id} exactly to confirm.")),
@@ -281,11 +272,11 @@ pub async fn anonymize(
             actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
         );
     }
-    let actor = user.0.actor();
+    let actor = user.actor();
     state
         .run(move |conn| crate::services::erasure::anonymize(conn, loaded.customer.id, &actor))
         .await?;
-    user.0.session.flash(
+    user.session.flash(
         FlashKind::Success,
         "The customer's personal data is erased; counts and ratings remain.",
     );

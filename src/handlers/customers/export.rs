@@ -6,7 +6,7 @@
 use actix_web::{HttpResponse, web};
 
 use super::filter;
-use crate::auth::CustomersUser;
+use crate::auth::{CustomersUser, Supervisor};
 use crate::db::listing::CustomerFilter;
 use crate::db::{self, customers};
 use crate::error::AppError;
@@ -87,13 +87,10 @@ async fn stream(
 /// `GET /customers/{id}/export.json` (supervisors): everything about one customer, for an
 /// access or portability request; recorded in the audit log.
 pub async fn export_customer(
-    user: CustomersUser,
+    Supervisor(user): Supervisor,
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    if user.role() < crate::domain::Role::Supervisor {
-        return Err(AppError::Forbidden);
-    }
     let public_id = path.into_inner();
     let lookup = public_id.clone();
     let customer = state
@@ -101,7 +98,7 @@ pub async fn export_customer(
             customers::find_customer_by_public_id(conn, &lookup)?.ok_or(AppError::NotFound)
         })
         .await?;
-    let actor = user.0.actor();
+    let actor = user.actor();
     Ok(download::stream(
         state.pool.clone(),
         "application/json",

@@ -7,7 +7,7 @@ use askama::Template;
 
 use super::fields::parse_stored_time;
 use super::{ProfileHeader, lifecycle_label, load};
-use crate::auth::CustomersUser;
+use crate::auth::{CustomersUser, Supervisor};
 use crate::db::events::{self, Event};
 use crate::db::properties::Property;
 use crate::db::types::EventAction;
@@ -218,16 +218,13 @@ pub async fn history(
 
 /// `POST /customers/{id}/history/{event}/revert` (supervisors).
 pub async fn revert(
-    user: CustomersUser,
+    Supervisor(user): Supervisor,
     state: web::Data<AppState>,
     path: web::Path<(String, EventId)>,
 ) -> Result<HttpResponse, AppError> {
-    if user.role() < Role::Supervisor {
-        return Err(AppError::Forbidden);
-    }
     let (public_id, event) = path.into_inner();
     let loaded = load(&state, public_id.clone()).await?;
-    let actor = user.0.actor();
+    let actor = user.actor();
     let result = state
         .run(move |conn| {
             profiles::revert_event(conn, loaded.customer.id, event, &loaded.properties, &actor)
@@ -235,10 +232,9 @@ pub async fn revert(
         .await;
     match result {
         Ok(()) => user
-            .0
             .session
             .flash(FlashKind::Success, "The change was reverted."),
-        Err(AppError::Conflict(message)) => user.0.session.flash(FlashKind::Error, message),
+        Err(AppError::Conflict(message)) => user.session.flash(FlashKind::Error, message),
         Err(other) => return Err(other),
     }
     Ok(see_other(&format!("/customers/{public_id}/history")))

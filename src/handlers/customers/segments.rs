@@ -4,9 +4,8 @@
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
-use crate::auth::CustomersUser;
+use crate::auth::{CustomersUser, Supervisor};
 use crate::db::types::SegmentId;
-use crate::domain::Role;
 use crate::error::{AppError, see_other};
 use crate::page::FlashKind;
 use crate::services::segments::{self as service, parse_name};
@@ -60,22 +59,13 @@ pub async fn save(
     Ok(see_other(&back))
 }
 
-fn supervisors_only(user: &CustomersUser) -> Result<(), AppError> {
-    if user.role() >= Role::Supervisor {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden)
-    }
-}
-
 /// `POST /customers/segments/{id}`: renames (supervisors).
 pub async fn rename(
-    user: CustomersUser,
+    Supervisor(user): Supervisor,
     state: web::Data<AppState>,
     path: web::Path<SegmentId>,
     form: web::Form<SegmentForm>,
 ) -> Result<HttpResponse, AppError> {
-    supervisors_only(&user)?;
     let id = path.into_inner();
     match parse_name(&form.name) {
         Ok(name) => {
@@ -83,30 +73,29 @@ pub async fn rename(
                 .run(move |conn| service::rename_segment(conn, id, &name))
                 .await?;
             if renamed {
-                user.0.session.flash(FlashKind::Success, "Segment renamed.");
+                user.session.flash(FlashKind::Success, "Segment renamed.");
             } else {
-                user.0.session.flash(
+                user.session.flash(
                     FlashKind::Error,
                     "That name is taken, or the segment no longer exists.",
                 );
             }
         }
-        Err(message) => user.0.session.flash(FlashKind::Error, message),
+        Err(message) => user.session.flash(FlashKind::Error, message),
     }
     Ok(see_other("/customers"))
 }
 
 /// `POST /customers/segments/{id}/delete` (supervisors).
 pub async fn delete(
-    user: CustomersUser,
+    Supervisor(user): Supervisor,
     state: web::Data<AppState>,
     path: web::Path<SegmentId>,
 ) -> Result<HttpResponse, AppError> {
-    supervisors_only(&user)?;
     let id = path.into_inner();
     state
         .run(move |conn| service::delete_segment(conn, id))
         .await?;
-    user.0.session.flash(FlashKind::Success, "Segment deleted.");
+    user.session.flash(FlashKind::Success, "Segment deleted.");
     Ok(see_other("/customers"))
 }
