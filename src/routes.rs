@@ -109,6 +109,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &Path) {
                 .route("/{id}/identities", web::get().to(identities::identities))
                 .route("/{id}/identities", web::post().to(identities::add_identity))
                 .route(
+                    "/{id}/duplicates/{other}/dismiss",
+                    web::post().to(identities::dismiss_duplicate),
+                )
+                .route(
                     "/{id}/identities/{identity}/remove",
                     web::post().to(identities::remove_identity),
                 )

@@ -27,6 +27,7 @@ pub mod card;
 pub mod conversations;
 #[macro_use]
 pub mod customers;
+pub mod duplicates;
 pub mod erasure;
 pub mod events;
 pub mod generate;

@@ -209,6 +209,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    duplicate_dismissals (customer_a, customer_b) {
+        customer_a -> BigInt,
+        customer_b -> BigInt,
+        dismissed_by -> Text,
+        dismissed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     customer_locks (customer_id) {
         customer_id -> BigInt,
         locked_by -> Text,
@@ -417,4 +426,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     import_keys,
     customer_locks,
     customer_erasures,
+    duplicate_dismissals,
 );

@@ -7,6 +7,7 @@ pub mod card;
 pub mod conversations;
 pub mod customer_export;
 pub mod delivery;
+pub mod duplicates;
 pub mod erasure;
 pub mod export;
 pub mod import;

@@ -15,6 +15,7 @@ mod customer_export;
 mod customers;
 mod customers_page;
 mod customers_search;
+mod duplicates;
 mod export;
 mod health;
 mod helpers;

@@ -54,6 +54,15 @@ struct IdentitiesPage {
     errors: FieldErrors,
     /// When the identity belongs to another customer: that customer's ID, for a link.
     owner: Option<String>,
+    /// Customers who may be the same person.
+    duplicates: Vec<DuplicateView>,
+}
+
+/// A possible duplicate as the Identities tab lists it.
+pub struct DuplicateView {
+    pub public_id: String,
+    pub name: String,
+    pub reasons: String,
 }
 
 async fn identities_page(
@@ -66,9 +75,23 @@ async fn identities_page(
 ) -> Result<HttpResponse, AppError> {
     let loaded = load(state, public_id).await?;
     let id = loaded.customer.id;
-    let found = state
-        .run(move |conn| Ok(identities::list_customer_identities(conn, id)?))
+    let customer = loaded.customer.clone();
+    let (found, suggestions) = state
+        .run(move |conn| {
+            Ok((
+                identities::list_customer_identities(conn, id)?,
+                crate::services::duplicates::suggestions_for(conn, &customer)?,
+            ))
+        })
         .await?;
+    let duplicates = suggestions
+        .into_iter()
+        .map(|s| DuplicateView {
+            name: s.customer.display_name(),
+            public_id: s.customer.public_id,
+            reasons: s.reasons.join(", "),
+        })
+        .collect();
     let failed = !errors.is_empty();
     let owner = match (
         failed,
@@ -94,6 +117,7 @@ async fn identities_page(
     };
     let page = IdentitiesPage {
         owner,
+        duplicates,
         ctx: PageContext::new(&user.0, "customers")?,
         header: ProfileHeader::new(&loaded, "identities"),
         identities: identity_views(found),
@@ -186,6 +210,34 @@ pub async fn remove_identity(
     user.0.session.flash(
         FlashKind::Success,
         "Identity removed; its conversations are unknown again.",
+    );
+    Ok(see_other(&format!("/customers/{public_id}/identities")))
+}
+
+/// `POST /customers/{id}/duplicates/{other}/dismiss`: "not the same person"; the pair is
+/// not suggested again.
+pub async fn dismiss_duplicate(
+    user: CustomersUser,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    let (public_id, other) = path.into_inner();
+    let loaded = load(&state, public_id.clone()).await?;
+    let other = load(&state, other).await?;
+    let actor = user.0.actor();
+    state
+        .run(move |conn| {
+            crate::services::duplicates::dismiss(
+                conn,
+                loaded.customer.id,
+                other.customer.id,
+                &actor,
+            )
+        })
+        .await?;
+    user.0.session.flash(
+        FlashKind::Success,
+        "Noted: they are not suggested as duplicates again.",
     );
     Ok(see_other(&format!("/customers/{public_id}/identities")))
 }
