@@ -194,14 +194,15 @@ async fn profile_page(
             let registry = db::properties::list_properties(conn)?;
             let values = profiles::current_values(conn, &customer, &registry)?;
             let config = selfservice::config(conn)?;
-            Ok(Some((customer, registry, values, config)))
+            let read_only = selfservice::locked_for_customer(conn, &config, customer.id)?;
+            Ok(Some((customer, registry, values, config, read_only)))
         })
         .await?;
-    let Some((customer, registry, values, config)) = loaded else {
+    let Some((customer, registry, values, config, read_only)) = loaded else {
         return session_ended(state).await;
     };
     let ctx = PageContext::anonymous();
-    let fields = field_groups(
+    let mut fields = field_groups(
         &ctx,
         &registry,
         &values,
@@ -209,6 +210,15 @@ async fn profile_page(
         submitted,
         errors,
     );
+    let notice = if read_only {
+        // A locked profile the customer may not edit: shown, not offered as a form.
+        for field in fields.standard.iter_mut().chain(fields.custom.iter_mut()) {
+            field.editable = false;
+        }
+        notice.or(Some(selfservice::LOCKED_NOTICE))
+    } else {
+        notice
+    };
     let any_editable = fields.any_editable();
     let page = ProfilePage {
         org_name: config.org_name,

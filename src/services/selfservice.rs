@@ -80,6 +80,20 @@ pub fn revoke_all(conn: &mut DbConnection, customer: CustomerId) -> Result<usize
     })?)
 }
 
+/// What a customer reads when their locked profile is not theirs to edit.
+pub const LOCKED_NOTICE: &str =
+    "Your details are locked and cannot be changed here. Contact us to change them.";
+
+/// Whether the customer's own edits are refused: their profile is locked and the
+/// settings keep customers from editing locked profiles.
+pub fn locked_for_customer(
+    conn: &mut DbConnection,
+    config: &Config,
+    customer: CustomerId,
+) -> Result<bool, AppError> {
+    Ok(!config.locked_edits && crate::services::locks::is_locked(conn, customer)?)
+}
+
 /// The customer saves their own profile on the self-service page (the session's link
 /// names the customer). A locked profile refuses it while the settings say so.
 pub fn save_own_profile(
@@ -91,11 +105,9 @@ pub fn save_own_profile(
     let Some(link) = session(conn, link_id)? else {
         return Err(AppError::Unauthorized { next: None });
     };
-    if !config(conn)?.locked_edits && crate::services::locks::is_locked(conn, link.customer_id)? {
-        return Err(AppError::Conflict(
-            "Your details are locked and cannot be changed here. Contact us to change them."
-                .to_owned(),
-        ));
+    let settings = config(conn)?;
+    if locked_for_customer(conn, &settings, link.customer_id)? {
+        return Err(AppError::Conflict(LOCKED_NOTICE.to_owned()));
     }
     let registry = crate::db::properties::list_properties(conn)?;
     let edit = edit(&registry);

@@ -162,6 +162,13 @@ async fn customers_edit_a_locked_profile_only_while_the_setting_allows_it() {
         )
         .await;
     let (browser, csrf) = open_session().await;
+    let page = browser.page("/s/profile").await;
+    assert!(page.contains("Your details are locked"), "said on the page");
+    assert!(
+        !page.contains("name=\"p_email\"") && !page.contains("Save my details"),
+        "shown, not offered as a form"
+    );
+    // A crafted save is refused all the same.
     let response = save(browser, csrf, "other@example.com").await;
     assert_eq!(response.status(), StatusCode::CONFLICT);
     assert!(
