@@ -86,6 +86,28 @@ impl TypedSession {
         let _ = self.0.insert(FLASH, flashes);
     }
 
+    /// Queues the message for a form action's outcome: `done` when it worked; when it was
+    /// refused, the message about `field` (or `fallback`), or the conflict's explanation.
+    /// Any other error is handed back for the error page.
+    pub fn flash_outcome(
+        &self,
+        result: Result<(), AppError>,
+        done: impl Into<String>,
+        field: &str,
+        fallback: &str,
+    ) -> Result<(), AppError> {
+        match result {
+            Ok(()) => self.flash(FlashKind::Success, done),
+            Err(AppError::Invalid(errors)) => self.flash(
+                FlashKind::Error,
+                errors.get(field).unwrap_or(fallback).to_owned(),
+            ),
+            Err(AppError::Conflict(message)) => self.flash(FlashKind::Error, message),
+            Err(other) => return Err(other),
+        }
+        Ok(())
+    }
+
     /// Takes the queued messages.
     pub fn take_flashes(&self) -> Vec<Flash> {
         match self.0.remove_as::<Vec<Flash>>(FLASH) {

@@ -54,21 +54,12 @@ pub async fn link(
             traffic::link(conn, id, customer.id, &actor)
         })
         .await;
-    match result {
-        Ok(()) => current.session.flash(
-            FlashKind::Success,
-            format!("Conversation linked to {public_id}."),
-        ),
-        Err(AppError::Invalid(errors)) => current.session.flash(
-            FlashKind::Error,
-            errors
-                .get("customer_id")
-                .unwrap_or("Choose a customer.")
-                .to_owned(),
-        ),
-        Err(AppError::Conflict(message)) => current.session.flash(FlashKind::Error, message),
-        Err(other) => return Err(other),
-    }
+    current.session.flash_outcome(
+        result,
+        format!("Conversation linked to {public_id}."),
+        "customer_id",
+        "Choose a customer.",
+    )?;
     Ok(see_other(&back_to(
         &form.back,
         format!("/customers/{public_id}/interactions"),
@@ -132,21 +123,12 @@ pub async fn move_conversation(
     let result = state
         .run(move |conn| traffic::move_conversation(conn, id, Some(&to), &actor))
         .await;
-    match result {
-        Ok(()) => current.session.flash(
-            FlashKind::Success,
-            "Only this conversation was moved; the contact's other conversations stay.",
-        ),
-        Err(AppError::Invalid(errors)) => current.session.flash(
-            FlashKind::Error,
-            errors
-                .get("customer_id")
-                .unwrap_or("Check the customer ID.")
-                .to_owned(),
-        ),
-        Err(AppError::Conflict(message)) => current.session.flash(FlashKind::Error, message),
-        Err(other) => return Err(other),
-    }
+    current.session.flash_outcome(
+        result,
+        "Only this conversation was moved; the contact's other conversations stay.",
+        "customer_id",
+        "Check the customer ID.",
+    )?;
     Ok(see_other(&back_to(
         &form.back,
         format!("/conversations/{}", id.0),
@@ -197,14 +179,8 @@ fn contact_blacklist_done(
     result: Result<(), AppError>,
     done: &str,
 ) -> Result<HttpResponse, AppError> {
-    match result {
-        Ok(()) => current.session.flash(FlashKind::Success, done),
-        Err(AppError::Invalid(errors)) => current.session.flash(
-            FlashKind::Error,
-            errors.get("reason").unwrap_or("Give a reason.").to_owned(),
-        ),
-        Err(AppError::Conflict(message)) => current.session.flash(FlashKind::Error, message),
-        Err(other) => return Err(other),
-    }
+    current
+        .session
+        .flash_outcome(result, done, "reason", "Give a reason.")?;
     Ok(see_other(&format!("/conversations/{}", id.0)))
 }

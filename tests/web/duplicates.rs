@@ -70,4 +70,15 @@ async fn a_customer_is_never_its_own_duplicate() {
         .post_form(&format!("/customers/{ada}/duplicates/{ada}/dismiss"), &[])
         .await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let response = supervisor
+        .post_form(
+            &format!("/customers/{ada}/duplicates/C9999999/dismiss"),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        response.status(),
+        StatusCode::NOT_FOUND,
+        "an unknown customer"
+    );
 }

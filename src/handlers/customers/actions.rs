@@ -33,17 +33,12 @@ pub async fn blacklist(
     let result = state
         .run(move |conn| traffic::set_blacklisted(conn, loaded.customer.id, Some(&reason), &actor))
         .await;
-    match result {
-        Ok(()) => user.0.session.flash(
-            FlashKind::Success,
-            "Added to the blacklist: new messages open no conversation.",
-        ),
-        Err(AppError::Invalid(errors)) => user.0.session.flash(
-            FlashKind::Error,
-            errors.get("reason").unwrap_or("Give a reason.").to_owned(),
-        ),
-        Err(other) => return Err(other),
-    }
+    user.0.session.flash_outcome(
+        result,
+        "Added to the blacklist: new messages open no conversation.",
+        "reason",
+        "Give a reason.",
+    )?;
     Ok(see_other(&format!("/customers/{public_id}/profile")))
 }
 
