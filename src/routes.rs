@@ -11,7 +11,8 @@ use crate::error::{ApiError, AppError};
 use crate::handlers::api::{customers as api_customers, messages, openapi};
 use crate::handlers::conversations;
 use crate::handlers::customers::{
-    actions, bulk, export, history, identities, import, list, orders, profile, segments, traffic,
+    actions, bulk, export, history, identities, import, list, merge, orders, profile, segments,
+    traffic,
 };
 use crate::handlers::settings::{
     card, features, integrations, properties, selfservice as self_settings, tags, users,
@@ -83,6 +84,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &Path) {
         // Staff allowed on the Customers page (supervisors; agents when the feature is on).
         .service(
             web::scope("/customers")
+                .wrap(actix_web::middleware::from_fn(merge::follow_merged))
                 .route("", web::get().to(list::list))
                 .route("", web::post().to(list::create))
                 .route("/new", web::get().to(list::new_form))
@@ -91,6 +93,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &Path) {
                 .route("/import", web::post().to(import::upload))
                 .route("/import/{id}", web::get().to(import::show))
                 .route("/import/{id}/{what}", web::post().to(import::start))
+                .route("/duplicates", web::get().to(merge::list))
                 .route("/export.csv", web::get().to(export::export_filter))
                 .route("/export.csv", web::post().to(export::export_selected))
                 .route("/segments", web::post().to(segments::save))
@@ -132,7 +135,13 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &Path) {
                 .route("/{id}/unlock", web::post().to(actions::unlock))
                 .route("/{id}/send-link", web::post().to(actions::send_link))
                 .route("/{id}/links/revoke", web::post().to(actions::revoke_links))
+                .route("/{id}/merge/{other}", web::get().to(merge::review))
+                .route("/{id}/merge/{other}", web::post().to(merge::merge))
                 .route("/{id}/history", web::get().to(history::history))
+                .route(
+                    "/{id}/merges/{merge}/undo",
+                    web::post().to(history::undo_merge),
+                )
                 .route("/{id}/export.json", web::get().to(export::export_customer))
                 .route(
                     "/{id}/history/{event}/revert",
@@ -247,6 +256,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &Path) {
                     web::get().to(api_customers::export),
                 )
                 .route("/customers/{id}", web::patch().to(api_customers::patch))
+                .route(
+                    "/customers/{id}/merge",
+                    web::post().to(crate::handlers::api::merge::merge),
+                )
                 .route("/customers/{id}", web::delete().to(api_customers::delete))
                 .route(
                     "/customers/{id}/identities",

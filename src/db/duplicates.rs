@@ -1,34 +1,103 @@
-//! Possible duplicates: customers sharing an e-mail (without case) or a phone with another,
-//! found through the indexes on those columns; and the pairs staff dismissed.
+//! Possible duplicates: the customers holding one of a customer's contacts (an e-mail without
+//! case, a phone, an identity with that value) or the same folded name with another field in
+//! common, found through indexes; the pairs kept for the duplicates list, the queue of
+//! customers whose pairs need working out again, and the pairs staff dismissed.
 
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::customers::Customer;
-use super::schema::{customers, duplicate_dismissals};
+use super::schema::{
+    channel_identities, customers, duplicate_checks, duplicate_dismissals, duplicate_pairs,
+};
 use super::types::CustomerId;
 use super::{DbConnection, lower, now};
 
-/// Other customers holding the customer's e-mail or phone, at most `limit`, newest first.
-pub fn list_sharing_keys(
+/// What a customer is matched on.
+#[derive(Debug, Default)]
+pub struct MatchOn<'a> {
+    /// E-mail addresses, lower-case (the column's and e-mail identities').
+    pub emails: Vec<String>,
+    /// Phones in E.164 (the column's and phone identities').
+    pub phones: Vec<String>,
+    /// The folded name, with the city, company and country, when the customer has a name.
+    pub name: Option<(&'a str, [Option<&'a str>; 3])>,
+}
+
+/// Ids of other customers matching `on` in some way, at most `limit` per way.
+pub fn list_candidates(
     conn: &mut DbConnection,
-    customer: &Customer,
+    customer: CustomerId,
+    on: &MatchOn<'_>,
     limit: i64,
-) -> QueryResult<Vec<Customer>> {
-    let email = customer.email.as_deref().map(str::to_lowercase);
-    let phone = customer.phone.clone();
-    if email.is_none() && phone.is_none() {
-        return Ok(Vec::new());
+) -> QueryResult<Vec<CustomerId>> {
+    let mut found: Vec<CustomerId> = Vec::new();
+    if !on.emails.is_empty() {
+        found.extend(
+            customers::table
+                .filter(lower(customers::email).eq_any(on.emails.iter().map(|e| Some(e.clone()))))
+                .filter(customers::id.ne(customer))
+                .select(customers::id)
+                .limit(limit)
+                .load::<CustomerId>(conn)?,
+        );
     }
-    customers::table
-        .filter(customers::id.ne(customer.id))
-        .filter(
-            lower(customers::email)
-                .eq(email)
-                .or(customers::phone.eq(phone)),
-        )
-        .order(customers::id.desc())
+    if !on.phones.is_empty() {
+        found.extend(
+            customers::table
+                .filter(customers::phone.eq_any(&on.phones))
+                .filter(customers::id.ne(customer))
+                .select(customers::id)
+                .limit(limit)
+                .load::<CustomerId>(conn)?,
+        );
+    }
+    let values: Vec<&String> = on.emails.iter().chain(&on.phones).collect();
+    if !values.is_empty() {
+        found.extend(
+            channel_identities::table
+                .filter(channel_identities::external_id.eq_any(values))
+                .filter(channel_identities::customer_id.ne(customer))
+                .select(channel_identities::customer_id.assume_not_null())
+                .limit(limit)
+                .load::<CustomerId>(conn)?,
+        );
+    }
+    if let Some((sort_name, [city, company, country])) = on.name
+        && (city.is_some() || company.is_some() || country.is_some())
+    {
+        found.extend(
+            customers::table
+                .filter(customers::sort_name.eq(sort_name))
+                .filter(customers::name.is_not_null())
+                .filter(customers::id.ne(customer))
+                .filter(
+                    lower(customers::city)
+                        .eq(city.map(str::to_lowercase))
+                        .or(lower(customers::company).eq(company.map(str::to_lowercase)))
+                        .or(lower(customers::country).eq(country.map(str::to_lowercase))),
+                )
+                .select(customers::id)
+                .limit(limit)
+                .load::<CustomerId>(conn)?,
+        );
+    }
+    found.sort_unstable();
+    found.dedup();
+    Ok(found)
+}
+
+/// The customers holding an identity with exactly this external id, on any channel.
+pub fn list_holding_identity(
+    conn: &mut DbConnection,
+    external_id: &str,
+    limit: i64,
+) -> QueryResult<Vec<CustomerId>> {
+    channel_identities::table
+        .filter(channel_identities::external_id.eq(external_id))
+        .filter(channel_identities::customer_id.is_not_null())
+        .select(channel_identities::customer_id.assume_not_null())
         .limit(limit)
-        .select(Customer::as_select())
         .load(conn)
 }
 
@@ -48,18 +117,23 @@ pub fn list_dismissed(
     Ok(after.into_iter().chain(before).collect())
 }
 
-/// Records that two customers are not the same person (once; the lower id first).
+/// A pair's key: the lower id first.
+fn ordered(one: CustomerId, other: CustomerId) -> (CustomerId, CustomerId) {
+    if one < other {
+        (one, other)
+    } else {
+        (other, one)
+    }
+}
+
+/// Records that two customers are not the same person (once), and drops their pair.
 pub fn insert_dismissal(
     conn: &mut DbConnection,
     one: CustomerId,
     other: CustomerId,
     by: &str,
 ) -> QueryResult<()> {
-    let (a, b) = if one < other {
-        (one, other)
-    } else {
-        (other, one)
-    };
+    let (a, b) = ordered(one, other);
     let exists = duplicate_dismissals::table
         .find((a, b))
         .count()
@@ -75,5 +149,120 @@ pub fn insert_dismissal(
             ))
             .execute(conn)?;
     }
+    diesel::delete(duplicate_pairs::table.find((a, b))).execute(conn)?;
     Ok(())
+}
+
+/// Asks for these customers' pairs to be worked out again (in the background).
+pub fn queue_checks(conn: &mut DbConnection, ids: &[CustomerId]) -> QueryResult<()> {
+    let at = now();
+    let rows: Vec<_> = ids
+        .iter()
+        .map(|id| {
+            (
+                duplicate_checks::customer_id.eq(*id),
+                duplicate_checks::queued_at.eq(at),
+            )
+        })
+        .collect();
+    for chunk in rows.chunks(super::rows_per_insert(2)) {
+        either_backend!(&mut *conn, c => diesel::insert_into(duplicate_checks::table)
+            .values(chunk)
+            .on_conflict_do_nothing()
+            .execute(c)?);
+    }
+    Ok(())
+}
+
+/// Takes up to `limit` queued customers off the queue (call it in a transaction).
+pub fn take_checks(conn: &mut DbConnection, limit: i64) -> QueryResult<Vec<CustomerId>> {
+    let ids: Vec<CustomerId> = duplicate_checks::table
+        .order(duplicate_checks::customer_id)
+        .select(duplicate_checks::customer_id)
+        .limit(limit)
+        .load(conn)?;
+    if !ids.is_empty() {
+        diesel::delete(duplicate_checks::table.filter(duplicate_checks::customer_id.eq_any(&ids)))
+            .execute(conn)?;
+    }
+    Ok(ids)
+}
+
+/// Replaces every pair of `customer` by `pairs` (the other customer, score, reason codes).
+pub fn replace_pairs(
+    conn: &mut DbConnection,
+    customer: CustomerId,
+    pairs: &[(CustomerId, i32, String)],
+) -> QueryResult<()> {
+    delete_pairs_of(conn, customer)?;
+    let at = now();
+    for (other, score, reasons) in pairs {
+        let (a, b) = ordered(customer, *other);
+        diesel::insert_into(duplicate_pairs::table)
+            .values((
+                duplicate_pairs::customer_a.eq(a),
+                duplicate_pairs::customer_b.eq(b),
+                duplicate_pairs::score.eq(score),
+                duplicate_pairs::reasons.eq(reasons),
+                duplicate_pairs::found_at.eq(at),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Drops every pair `customer` is in (it was merged, anonymized, or is worked out again).
+pub fn delete_pairs_of(conn: &mut DbConnection, customer: CustomerId) -> QueryResult<usize> {
+    diesel::delete(
+        duplicate_pairs::table.filter(
+            duplicate_pairs::customer_a
+                .eq(customer)
+                .or(duplicate_pairs::customer_b.eq(customer)),
+        ),
+    )
+    .execute(conn)
+}
+
+/// A suggested pair as kept.
+#[derive(Debug, Clone, Queryable)]
+pub struct Pair {
+    pub customer_a: CustomerId,
+    pub customer_b: CustomerId,
+    pub score: i32,
+    pub reasons: String,
+    pub found_at: NaiveDateTime,
+}
+
+/// Where a page of pairs ends: (score, a, b) of its last pair.
+pub type PairCursor = (i32, CustomerId, CustomerId);
+
+/// A page of pairs, strongest first (then newest), after `after`.
+pub fn list_pairs(
+    conn: &mut DbConnection,
+    after: Option<PairCursor>,
+    limit: i64,
+) -> QueryResult<Vec<Pair>> {
+    use duplicate_pairs::dsl::{customer_a, customer_b, found_at, reasons, score};
+    let mut query = duplicate_pairs::table
+        .select((customer_a, customer_b, score, reasons, found_at))
+        .order((score.desc(), customer_a.desc(), customer_b.desc()))
+        .limit(limit)
+        .into_boxed();
+    if let Some((s, a, b)) = after {
+        query = query.filter(
+            score.lt(s).or(score
+                .eq(s)
+                .and(customer_a.lt(a).or(customer_a.eq(a).and(customer_b.lt(b))))),
+        );
+    }
+    query.load(conn)
+}
+
+/// The customers with these ids, for a page of pairs.
+pub fn customers_of(conn: &mut DbConnection, pairs: &[Pair]) -> QueryResult<Vec<Customer>> {
+    let ids: Vec<CustomerId> = pairs
+        .iter()
+        .flat_map(|p| [p.customer_a, p.customer_b])
+        .collect();
+    super::customers::list_by_ids(conn, &ids)
 }

@@ -54,6 +54,10 @@ pub fn erase_customer(
         .execute(conn)?;
     diesel::delete(customer_values::table.filter(customer_values::customer_id.eq(customer)))
         .execute(conn)?;
+    // A merge into this customer can no longer be undone: its snapshot held the other
+    // customer's data, now part of this one's.
+    super::merges::drop_snapshots_into(conn, customer)?;
+    super::duplicates::delete_pairs_of(conn, customer)?;
     diesel::delete(customer_terms::table.filter(customer_terms::customer_id.eq(customer)))
         .execute(conn)?;
     diesel::delete(self_service_links::table.filter(self_service_links::customer_id.eq(customer)))

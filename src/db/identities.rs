@@ -100,7 +100,8 @@ pub fn insert_linked(
             .values(chunk)
             .execute(c)?);
     }
-    Ok(())
+    let owners: Vec<CustomerId> = links.iter().map(|(_, _, customer)| *customer).collect();
+    super::duplicates::queue_checks(conn, &owners)
 }
 
 /// The identity with this id, or NotFound.
@@ -145,15 +146,20 @@ pub fn upsert_identity(
     find_identity(conn, channel, external_id)?.ok_or(diesel::result::Error::NotFound)
 }
 
-/// Links (or with `None`, unlinks) an identity.
+/// Links (or with `None`, unlinks) an identity; the customer's duplicates are worked out
+/// again.
 pub fn update_identity_customer(
     conn: &mut DbConnection,
     id: IdentityId,
     customer: Option<CustomerId>,
 ) -> QueryResult<usize> {
-    diesel::update(channel_identities::table.find(id))
+    let changed = diesel::update(channel_identities::table.find(id))
         .set(channel_identities::customer_id.eq(customer))
-        .execute(conn)
+        .execute(conn)?;
+    if let Some(customer) = customer {
+        super::duplicates::queue_checks(conn, &[customer])?;
+    }
+    Ok(changed)
 }
 
 /// The identities of a customer.

@@ -37,6 +37,7 @@ pub mod jobs;
 pub mod links;
 pub mod listing;
 pub mod locks;
+pub mod merges;
 pub mod notes;
 pub mod orders;
 pub mod outbox;

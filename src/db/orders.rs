@@ -8,7 +8,7 @@ use super::types::CustomerId;
 use super::{DbConnection, now};
 
 /// An order as stored.
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, Selectable, serde::Serialize, serde::Deserialize)]
 #[diesel(table_name = orders)]
 pub struct Order {
     pub id: i64,

@@ -218,6 +218,37 @@ diesel::table! {
 }
 
 diesel::table! {
+    customer_merges (id) {
+        id -> BigInt,
+        duplicate_id -> BigInt,
+        duplicate_public_id -> Text,
+        survivor_id -> BigInt,
+        merged_by -> Text,
+        merged_at -> Timestamp,
+        snapshot -> Nullable<Text>,
+        undone_at -> Nullable<Timestamp>,
+        undone_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    duplicate_pairs (customer_a, customer_b) {
+        customer_a -> BigInt,
+        customer_b -> BigInt,
+        score -> Integer,
+        reasons -> Text,
+        found_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    duplicate_checks (customer_id) {
+        customer_id -> BigInt,
+        queued_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     customer_locks (customer_id) {
         customer_id -> BigInt,
         locked_by -> Text,
@@ -427,4 +458,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     customer_locks,
     customer_erasures,
     duplicate_dismissals,
+    customer_merges,
+    duplicate_pairs,
+    duplicate_checks,
 );

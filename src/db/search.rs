@@ -31,7 +31,8 @@ pub fn sort_name(customer: &Customer) -> String {
 }
 
 /// Indexes customers that are about to be inserted: fills their sort name and rules
-/// version in place, and writes their search terms (a few thousand per statement).
+/// version in place, writes their search terms (a few thousand per statement) and queues
+/// them for the duplicates check.
 pub fn index_new(conn: &mut DbConnection, customers: &mut [Customer]) -> QueryResult<()> {
     let mut rows = Vec::new();
     for customer in customers.iter_mut() {
@@ -50,7 +51,8 @@ pub fn index_new(conn: &mut DbConnection, customers: &mut [Customer]) -> QueryRe
             .values(chunk)
             .execute(c)?);
     }
-    Ok(())
+    let ids: Vec<CustomerId> = customers.iter().map(|c| c.id).collect();
+    super::duplicates::queue_checks(conn, &ids)
 }
 
 /// Re-indexes a customer after a change: `before` is the row as it was (its terms are

@@ -222,6 +222,10 @@ stored_enum!(
         CustomerExported => "customer.exported",
         /// One customer's personal data was erased (an erasure request).
         CustomerAnonymized => "customer.anonymized",
+        /// Two customers were merged into one.
+        CustomerMerged => "customer.merged",
+        /// A merge was undone.
+        CustomerMergeUndone => "customer.merge_undone",
     }
 );
 
@@ -249,6 +253,9 @@ stored_enum!(
         /// Whether customers edit their own locked profile on the self-service page
         /// (`on` by default).
         LockedSelfServiceEdits => "lock.self_service_edits",
+        /// Whether agents merge customers when the Customers page is on for them (`off`
+        /// by default).
+        AgentsMerge => "feature.agents_merge",
     }
 );
 
@@ -353,6 +360,10 @@ stored_enum!(
         ConversationMoved => "conversation_moved",
         /// The customer's personal data was erased.
         Anonymized => "anonymized",
+        /// Another customer was merged into this one.
+        Merged => "merged",
+        /// A merge was undone (on the survivor and on the customer it restored).
+        MergeUndone => "merge_undone",
     }
 );
 

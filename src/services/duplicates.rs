@@ -1,47 +1,341 @@
-//! Possible duplicates of a customer — others sharing their e-mail (without case) or phone
-//! — and "not the same person", which keeps a pair from being suggested again.
+//! Possible duplicates. Two customers may be the same person when they share an e-mail
+//! (without case), a phone, or a contact one of them holds as a channel identity, or when
+//! their names fold the same and they share a city, company or country. A profile's
+//! Identities tab works its suggestions out on the spot; the duplicates list reads pairs
+//! the background worker keeps current from the queue every such change writes to.
+//! "Not the same person" keeps a pair from being suggested again.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use crate::db::customers::{self, Customer};
+use crate::db::duplicates::{self, MatchOn, Pair, PairCursor};
+use crate::db::identities::{self, Identity};
 use crate::db::types::CustomerId;
-use crate::db::{self, DbConnection, duplicates};
+use crate::db::{self, DbConnection};
+use crate::domain::channel::Channel;
 use crate::domain::customer::Actor;
 use crate::error::AppError;
 
-/// At most this many suggestions are shown for one customer.
-const MOST: i64 = 20;
+/// At most this many candidates are looked at per way of matching.
+const CANDIDATES: i64 = 50;
+
+/// Why two customers may be the same person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Reason {
+    /// An e-mail address in common (a column or an e-mail identity).
+    Email,
+    /// A phone number in common (a column or a phone identity).
+    Phone,
+    /// The same name and city.
+    NameAndCity,
+    /// The same name and company.
+    NameAndCompany,
+    /// The same name and country.
+    NameAndCountry,
+}
+
+impl Reason {
+    const ALL: [Reason; 5] = [
+        Reason::Email,
+        Reason::Phone,
+        Reason::NameAndCity,
+        Reason::NameAndCompany,
+        Reason::NameAndCountry,
+    ];
+
+    /// As stored in a pair's reasons.
+    pub fn code(self) -> &'static str {
+        match self {
+            Reason::Email => "email",
+            Reason::Phone => "phone",
+            Reason::NameAndCity => "name_city",
+            Reason::NameAndCompany => "name_company",
+            Reason::NameAndCountry => "name_country",
+        }
+    }
+
+    /// As staff read it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Reason::Email => "same e-mail",
+            Reason::Phone => "same phone",
+            Reason::NameAndCity => "same name and city",
+            Reason::NameAndCompany => "same name and company",
+            Reason::NameAndCountry => "same name and country",
+        }
+    }
+
+    /// How much it says two records are one person.
+    fn weight(self) -> i32 {
+        match self {
+            Reason::Email => 50,
+            Reason::Phone => 40,
+            Reason::NameAndCompany => 25,
+            Reason::NameAndCity => 20,
+            Reason::NameAndCountry => 10,
+        }
+    }
+
+    fn from_code(code: &str) -> Option<Reason> {
+        Reason::ALL.into_iter().find(|r| r.code() == code)
+    }
+}
+
+/// The sum of the reasons' weights: pairs are listed strongest first.
+pub fn score(reasons: &[Reason]) -> i32 {
+    reasons.iter().map(|r| r.weight()).sum()
+}
+
+/// What one customer is compared on.
+struct Keys {
+    emails: BTreeSet<String>,
+    phones: BTreeSet<String>,
+}
+
+fn keys_of(customer: &Customer, identities: &[&Identity]) -> Keys {
+    let mut keys = Keys {
+        emails: customer.email.iter().map(|e| e.to_lowercase()).collect(),
+        phones: customer.phone.iter().cloned().collect(),
+    };
+    for identity in identities {
+        match identity.channel.parse::<Channel>() {
+            Ok(Channel::Email) => keys.emails.insert(identity.external_id.to_lowercase()),
+            Ok(channel) if channel.is_phone() => keys.phones.insert(identity.external_id.clone()),
+            _ => false,
+        };
+    }
+    keys
+}
+
+fn same(one: Option<&str>, other: Option<&str>) -> bool {
+    match (one, other) {
+        (Some(a), Some(b)) => !a.trim().is_empty() && a.trim().eq_ignore_ascii_case(b.trim()),
+        _ => false,
+    }
+}
+
+/// Why `a` and `b` may be the same person (nothing when they have nothing in common).
+fn compare(a: &Customer, a_keys: &Keys, b: &Customer, b_keys: &Keys) -> Vec<Reason> {
+    let mut reasons = Vec::new();
+    if !a_keys.emails.is_disjoint(&b_keys.emails) {
+        reasons.push(Reason::Email);
+    }
+    if !a_keys.phones.is_disjoint(&b_keys.phones) {
+        reasons.push(Reason::Phone);
+    }
+    if a.name.is_some() && b.name.is_some() && a.sort_name == b.sort_name {
+        if same(a.city.as_deref(), b.city.as_deref()) {
+            reasons.push(Reason::NameAndCity);
+        }
+        if same(a.company.as_deref(), b.company.as_deref()) {
+            reasons.push(Reason::NameAndCompany);
+        }
+        if same(a.country.as_deref(), b.country.as_deref()) {
+            reasons.push(Reason::NameAndCountry);
+        }
+    }
+    reasons
+}
 
 /// A customer who may be the same person, and why.
 pub struct Suggestion {
     /// The other customer.
     pub customer: Customer,
-    /// What they share: "same e-mail", "same phone".
-    pub reasons: Vec<&'static str>,
+    /// What they share, strongest first.
+    pub reasons: Vec<Reason>,
 }
 
-/// The possible duplicates of `customer`, leaving out the pairs staff dismissed.
+/// The possible duplicates of `customer`, strongest first, leaving out the pairs staff
+/// dismissed. A few indexed queries, whatever the number of customers.
 pub fn suggestions_for(
     conn: &mut DbConnection,
     customer: &Customer,
 ) -> Result<Vec<Suggestion>, AppError> {
-    let dismissed = duplicates::list_dismissed(conn, customer.id)?;
-    let email = customer.email.as_deref().map(str::to_lowercase);
-    Ok(duplicates::list_sharing_keys(conn, customer, MOST)?
+    let own = identities::list_customer_identities(conn, customer.id)?;
+    let keys = keys_of(customer, &own.iter().collect::<Vec<_>>());
+    let on = MatchOn {
+        emails: keys.emails.iter().cloned().collect(),
+        phones: keys.phones.iter().cloned().collect(),
+        name: customer.name.as_ref().map(|_| {
+            (
+                customer.sort_name.as_str(),
+                [
+                    customer.city.as_deref(),
+                    customer.company.as_deref(),
+                    customer.country.as_deref(),
+                ],
+            )
+        }),
+    };
+    let dismissed: HashSet<CustomerId> = duplicates::list_dismissed(conn, customer.id)?
         .into_iter()
-        .filter(|other| !dismissed.contains(&other.id))
-        .map(|other| {
-            let mut reasons = Vec::new();
-            if email.is_some() && other.email.as_deref().map(str::to_lowercase) == email {
-                reasons.push("same e-mail");
-            }
-            if customer.phone.is_some() && other.phone == customer.phone {
-                reasons.push("same phone");
-            }
-            Suggestion {
+        .collect();
+    let ids: Vec<CustomerId> = duplicates::list_candidates(conn, customer.id, &on, CANDIDATES)?
+        .into_iter()
+        .filter(|id| !dismissed.contains(id))
+        .collect();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut held: HashMap<CustomerId, Vec<Identity>> = HashMap::new();
+    for identity in identities::list_identities_for(conn, &ids)? {
+        if let Some(owner) = identity.customer_id {
+            held.entry(owner).or_default().push(identity);
+        }
+    }
+    let mut found: Vec<Suggestion> = customers::list_by_ids(conn, &ids)?
+        .into_iter()
+        .filter_map(|other| {
+            let other_ids: Vec<&Identity> = held.get(&other.id).into_iter().flatten().collect();
+            let reasons = compare(customer, &keys, &other, &keys_of(&other, &other_ids));
+            (!reasons.is_empty()).then_some(Suggestion {
                 customer: other,
                 reasons,
-            }
+            })
         })
-        .collect())
+        .collect();
+    found.sort_by(|a, b| {
+        score(&b.reasons)
+            .cmp(&score(&a.reasons))
+            .then(b.customer.id.cmp(&a.customer.id))
+    });
+    Ok(found)
+}
+
+/// Customers matching what staff typed to pick a duplicate: a customer ID, a phone, an
+/// e-mail (a column or an identity), a channel id, or a name by the Customers page's fuzzy
+/// rules. At most `limit`, best first; never `except`.
+pub fn find_any(
+    conn: &mut DbConnection,
+    query: &str,
+    except: CustomerId,
+    limit: i64,
+) -> Result<Vec<Customer>, AppError> {
+    use crate::db::listing::{self, CustomerFilter, SortKey};
+    use crate::domain::customer::MatchKey;
+    use crate::domain::property::{Value, parse_phone};
+    use crate::domain::search::FuzzyQuery;
+
+    let query = query.trim();
+    if query.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut ids: Vec<CustomerId> = duplicates::list_holding_identity(conn, query, limit)?;
+    let key = if let Ok(Value::Text { text }) = parse_phone(query) {
+        Some((MatchKey::Phone, text))
+    } else if query.contains('@') {
+        ids.extend(duplicates::list_holding_identity(
+            conn,
+            &query.to_lowercase(),
+            limit,
+        )?);
+        Some((MatchKey::Email, query.to_owned()))
+    } else {
+        let upper = query.to_uppercase();
+        (upper.len() > 1
+            && upper.starts_with('C')
+            && upper[1..].chars().all(|c| c.is_ascii_digit()))
+        .then_some((MatchKey::CustomerId, upper))
+    };
+    if let Some((key, value)) = key {
+        if key == MatchKey::Phone {
+            ids.extend(duplicates::list_holding_identity(conn, &value, limit)?);
+        }
+        ids.extend(customers::ids_by_key(conn, key, &value, limit)?);
+    }
+    let mut found: Vec<Customer> = Vec::new();
+    if !ids.is_empty() {
+        found = customers::list_by_ids(conn, &ids)?;
+    }
+    if found.is_empty() {
+        // A name (or part of an ID) by the fuzzy rules: exact, then partial, then typo.
+        let filter = CustomerFilter {
+            name: FuzzyQuery::parse(query),
+            ..CustomerFilter::default()
+        };
+        if filter.name.is_some() {
+            let plans = listing::plan(conn, &filter)?;
+            found = listing::list_filtered(
+                conn,
+                &filter,
+                &plans,
+                SortKey::Created,
+                false,
+                None,
+                limit + 1,
+            )?
+            .into_iter()
+            .map(|(c, _)| c)
+            .collect();
+        }
+    }
+    found.retain(|c| c.id != except);
+    found.truncate(limit as usize);
+    Ok(found)
+}
+
+/// Works out the pairs of up to `batch` queued customers, in one transaction. Returns how
+/// many it took off the queue.
+pub fn check_pending(conn: &mut DbConnection, batch: i64) -> Result<usize, AppError> {
+    db::transaction(conn, |conn| {
+        let ids = duplicates::take_checks(conn, batch)?;
+        for customer in customers::list_by_ids(conn, &ids)? {
+            let pairs: Vec<(CustomerId, i32, String)> = suggestions_for(conn, &customer)?
+                .into_iter()
+                .map(|s| {
+                    let codes: Vec<&str> = s.reasons.iter().map(|r| r.code()).collect();
+                    (s.customer.id, score(&s.reasons), codes.join(","))
+                })
+                .collect();
+            duplicates::replace_pairs(conn, customer.id, &pairs)?;
+        }
+        Ok(ids.len())
+    })
+}
+
+/// A suggested pair for the duplicates list.
+pub struct PairView {
+    pub one: Customer,
+    pub other: Customer,
+    pub score: i32,
+    pub reasons: Vec<Reason>,
+}
+
+/// How many pairs a page of the duplicates list shows.
+pub const PAGE: i64 = 25;
+
+/// A page of suggested pairs, strongest first, and the cursor of the next page.
+pub fn list_pairs(
+    conn: &mut DbConnection,
+    after: Option<PairCursor>,
+) -> Result<(Vec<PairView>, Option<PairCursor>), AppError> {
+    let pairs: Vec<Pair> = duplicates::list_pairs(conn, after, PAGE + 1)?;
+    let next = (pairs.len() as i64 > PAGE)
+        .then(|| pairs.get(PAGE as usize - 1))
+        .flatten()
+        .map(|p| (p.score, p.customer_a, p.customer_b));
+    let pairs = &pairs[..pairs.len().min(PAGE as usize)];
+    let by_id: HashMap<CustomerId, Customer> = duplicates::customers_of(conn, pairs)?
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect();
+    let views = pairs
+        .iter()
+        .filter_map(|pair| {
+            Some(PairView {
+                // The newer customer is usually the duplicate: show the older first.
+                one: by_id.get(&pair.customer_a)?.clone(),
+                other: by_id.get(&pair.customer_b)?.clone(),
+                score: pair.score,
+                reasons: pair
+                    .reasons
+                    .split(',')
+                    .filter_map(Reason::from_code)
+                    .collect(),
+            })
+        })
+        .collect();
+    Ok((views, next))
 }
 
 /// "Not the same person": the pair is not suggested again.
@@ -60,4 +354,38 @@ pub fn dismiss(
         duplicates::insert_dismissal(conn, customer, other, &actor.name())?;
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_reason_reads_back_from_its_code() {
+        for reason in Reason::ALL {
+            assert_eq!(Reason::from_code(reason.code()), Some(reason));
+        }
+        assert_eq!(Reason::from_code("nonsense"), None);
+    }
+
+    #[test]
+    fn contacts_and_names_make_reasons() {
+        let at = chrono::NaiveDateTime::default();
+        let mut a = customers::blank(CustomerId(1), "prospect", at);
+        let mut b = customers::blank(CustomerId(2), "prospect", at);
+        a.email = Some("Ana@Example.com".into());
+        b.email = Some("ana@example.com".into());
+        a.name = Some("Ana Kovač".into());
+        b.name = Some("Ana Kovač".into());
+        a.sort_name = "ana kovac".into();
+        b.sort_name = "ana kovac".into();
+        a.city = Some("Split".into());
+        b.city = Some("split".into());
+        let reasons = compare(&a, &keys_of(&a, &[]), &b, &keys_of(&b, &[]));
+        assert_eq!(reasons, [Reason::Email, Reason::NameAndCity]);
+        assert_eq!(score(&reasons), 70);
+        b.email = None;
+        b.city = None;
+        assert!(compare(&a, &keys_of(&a, &[]), &b, &keys_of(&b, &[])).is_empty());
+    }
 }

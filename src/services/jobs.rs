@@ -1,7 +1,8 @@
 //! The background worker: keeps the search index complete, then runs queued jobs (bulk
-//! changes, imports) one batch at a time. Each batch is one short transaction that also
-//! moves the job's cursor, so other writers get their turn between batches and a restart
-//! resumes after the last committed batch, never doing a row twice.
+//! changes, imports) one batch at a time, and between jobs works out suggested duplicates.
+//! Each batch is one short transaction that also moves the job's cursor, so other writers
+//! get their turn between batches and a restart resumes after the last committed batch,
+//! never doing a row twice.
 
 use std::time::Duration;
 
@@ -111,7 +112,8 @@ pub fn work_once(conn: &mut DbConnection) -> Result<bool, AppError> {
         return Ok(true);
     }
     let Some(job) = jobs::next_job(conn)? else {
-        return Ok(false);
+        // Idle between jobs: keep the suggested duplicates current.
+        return Ok(crate::services::duplicates::check_pending(conn, BATCH)? > 0);
     };
     if job.status == JobStatus::Queued {
         jobs::start_job(conn, job.id)?;
@@ -143,7 +145,8 @@ pub fn work_once(conn: &mut DbConnection) -> Result<bool, AppError> {
 const SWEEP_EVERY: Duration = Duration::from_secs(3600);
 
 /// Runs [`work_once`] until there is nothing left, then polls every `idle`; once an hour
-/// (and at start) removes import files past their keeping time.
+/// (and at start) removes import files past their keeping time and drops merge snapshots
+/// past the undo window.
 pub async fn run(pool: DbPool, idle: Duration) {
     let mut swept: Option<std::time::Instant> = None;
     loop {
@@ -152,6 +155,10 @@ pub async fn run(pool: DbPool, idle: Duration) {
             let sweep_pool = pool.clone();
             let removed = actix_web::web::block(move || {
                 let mut conn = sweep_pool.get()?;
+                let dropped = crate::services::merge::drop_expired_snapshots(&mut conn)?;
+                if dropped > 0 {
+                    tracing::info!(dropped, "merge snapshots past the undo window dropped");
+                }
                 crate::services::import::remove_old_files(&mut conn)
             })
             .await;

@@ -14,6 +14,7 @@ pub mod import;
 pub mod inbound;
 pub mod jobs;
 pub mod locks;
+pub mod merge;
 pub mod orders;
 pub mod profiles;
 pub mod properties;

@@ -20,11 +20,13 @@ pub fn save_features(
     conn: &mut DbConnection,
     actor: &Actor,
     customers_page_for_agents: bool,
+    agents_merge: bool,
     time_zone: &str,
 ) -> Result<(), AppError> {
     db::transaction(conn, |conn| {
         let on = on_off(customers_page_for_agents);
         upsert_setting(conn, Setting::CustomersPageForAgents, on)?;
+        upsert_setting(conn, Setting::AgentsMerge, on_off(agents_merge))?;
         upsert_setting(conn, Setting::OrgTimeZone, time_zone)?;
         audit::record(
             conn,
@@ -32,6 +34,13 @@ pub fn save_features(
             AuditAction::FeatureChanged,
             "Customers page in agent mode",
             on,
+        )?;
+        audit::record(
+            conn,
+            actor,
+            AuditAction::FeatureChanged,
+            "Agents merge customers",
+            on_off(agents_merge),
         )
     })
 }

@@ -297,6 +297,7 @@ async fn the_openapi_document_lists_every_api_route_and_each_is_served() {
         ("/api/v1/customers/{id}", "patch"),
         ("/api/v1/customers/{id}/export", "get"),
         ("/api/v1/customers/{id}", "delete"),
+        ("/api/v1/customers/{id}/merge", "post"),
         ("/api/v1/customers/{id}/identities", "post"),
         (
             "/api/v1/customers/{id}/identities/{channel}/{external_id}",

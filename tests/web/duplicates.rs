@@ -82,3 +82,179 @@ async fn a_customer_is_never_its_own_duplicate() {
         "an unknown customer"
     );
 }
+
+/// Works the queue of duplicate checks off, as the background worker does between jobs.
+fn work_out_pairs(app: &crate::helpers::TestApp) {
+    app.with_db(|conn| {
+        while clientele::services::duplicates::check_pending(conn, 100).expect("checked") > 0 {}
+    });
+}
+
+#[tokio::test]
+async fn the_duplicates_list_shows_pairs_strongest_first_with_why_and_drops_dismissed_ones() {
+    let app = spawn_app().await;
+    let token = app.api_token("gateway");
+    // An e-mail and a phone in common: the strongest.
+    let ada = app.create_customer(&[
+        ("name", "Ada"),
+        ("email", "ada@example.com"),
+        ("phone", "+385912345678"),
+    ]);
+    let ada2 = app.create_customer(&[
+        ("name", "Ada L."),
+        ("email", "ADA@example.com"),
+        ("phone", "+385912345678"),
+    ]);
+    // The same name (folded) and city.
+    let ivan = app.create_customer(&[("name", "Ivan Horvat"), ("city", "Split")]);
+    let ivan2 = app.create_customer(&[("name", "IVAN  horvat"), ("city", "split")]);
+    // The same name alone is no suggestion.
+    let marko = app.create_customer(&[("name", "Marko Marić"), ("city", "Rijeka")]);
+    let marko2 = app.create_customer(&[("name", "Marko Marić"), ("city", "Osijek")]);
+    // A phone one holds as a property and the other as a WhatsApp identity.
+    let bea = app.create_customer(&[("name", "Bea"), ("phone", "+385981112222")]);
+    let bea2 = app.create_customer(&[("name", "Beatrice")]);
+    app.with_db(|conn| {
+        let bea2_id = clientele::db::customers::find_customer_by_public_id(conn, &bea2)
+            .expect("query")
+            .expect("bea2")
+            .id;
+        clientele::services::conversations::add_identity(
+            conn,
+            bea2_id,
+            "whatsapp",
+            "+385981112222",
+            &clientele::domain::customer::Actor::System,
+        )
+        .expect("identity added");
+    });
+    work_out_pairs(&app);
+
+    let supervisor = app.supervisor().await;
+    let page = supervisor.page("/customers/duplicates").await;
+    let strong = page
+        .find(&format!("pair-{ada}-{ada2}"))
+        .expect("the e-mail and phone pair");
+    let name = page
+        .find(&format!("pair-{ivan}-{ivan2}"))
+        .expect("the name and city pair");
+    assert!(strong < name, "strongest first");
+    assert!(page.contains("same e-mail, same phone"));
+    assert!(page.contains("same name and city"));
+    assert!(
+        page.contains(&format!("pair-{bea}-{bea2}")),
+        "a phone held as an identity"
+    );
+    assert!(
+        !page.contains(&format!("pair-{marko}-{marko2}")),
+        "a name alone is not enough"
+    );
+    assert!(page.contains(&format!("/customers/{ada}/merge/{ada2}")));
+
+    supervisor
+        .post_form(
+            &format!("/customers/{ivan2}/duplicates/{ivan}/dismiss"),
+            &[],
+        )
+        .await;
+    let page = supervisor.page("/customers/duplicates").await;
+    assert!(!page.contains(&format!("pair-{ivan}-{ivan2}")), "dismissed");
+    // A change that ends the likeness ends the pair.
+    let response = app
+        .api(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/customers/{ada2}"),
+            &token,
+            Some(serde_json::json!({"properties": {"email": "other@example.com", "phone": null}})),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    work_out_pairs(&app);
+    assert!(
+        !supervisor
+            .page("/customers/duplicates")
+            .await
+            .contains(&format!("pair-{ada}-{ada2}"))
+    );
+}
+
+#[tokio::test]
+async fn the_duplicates_list_pages_by_keyset() {
+    let app = spawn_app().await;
+    for n in 0..30 {
+        let email = format!("twin{n}@example.com");
+        app.create_customer(&[("name", "One"), ("email", &email)]);
+        app.create_customer(&[("name", "Two"), ("email", &email)]);
+    }
+    work_out_pairs(&app);
+    let supervisor = app.supervisor().await;
+    let first = supervisor.page("/customers/duplicates").await;
+    assert_eq!(first.matches("id=\"pair-").count(), 25);
+    let next = first
+        .split("href=\"/customers/duplicates?after=")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a next page");
+    let second = supervisor
+        .page(&format!("/customers/duplicates?after={next}"))
+        .await;
+    assert_eq!(second.matches("id=\"pair-").count(), 5);
+    assert!(!second.contains("?after="), "the last page");
+    assert_eq!(
+        supervisor
+            .get("/customers/duplicates?after=nonsense")
+            .await
+            .status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn staff_find_any_customer_to_merge_by_name_id_email_phone_or_channel_id() {
+    let app = spawn_app().await;
+    let ada = app.create_customer(&[("name", "Ada Lovelace")]);
+    let other = app.create_customer(&[
+        ("name", "Augusta King"),
+        ("email", "augusta@example.com"),
+        ("phone", "+385913334444"),
+    ]);
+    let wechat = app.create_customer(&[("name", "Wei")]);
+    let wechat_id = app.customer(&wechat).id;
+    app.with_db(|conn| {
+        clientele::services::conversations::add_identity(
+            conn,
+            wechat_id,
+            "wechat",
+            "wx-openid-77",
+            &clientele::domain::customer::Actor::System,
+        )
+        .expect("identity added")
+    });
+    let supervisor = app.supervisor().await;
+    for (typed, wanted) in [
+        ("augsta king", &other),
+        (other.as_str(), &other),
+        ("AUGUSTA@example.com", &other),
+        ("+385 91 333 4444", &other),
+        ("wx-openid-77", &wechat),
+    ] {
+        let page = supervisor
+            .page(&format!(
+                "/customers/{ada}/identities?find={}",
+                typed
+                    .replace('+', "%2B")
+                    .replace(' ', "+")
+                    .replace('@', "%40")
+            ))
+            .await;
+        assert!(
+            page.contains(&format!("id=\"found-{wanted}\"")),
+            "{typed} finds {wanted}"
+        );
+        assert!(page.contains(&format!("/customers/{ada}/merge/{wanted}")));
+    }
+    let page = supervisor
+        .page(&format!("/customers/{ada}/identities?find=nobody+at+all"))
+        .await;
+    assert!(page.contains("id=\"find-empty\""));
+}

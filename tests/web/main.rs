@@ -22,6 +22,7 @@ mod helpers;
 mod history;
 mod import;
 mod locks;
+mod merge;
 mod moves;
 mod pool;
 mod properties;

@@ -25,6 +25,20 @@ pub fn find_by_key(
     })
 }
 
+/// Ids of up to `limit` customers holding this key (several may: a lookup, not a match).
+pub fn ids_by_key(
+    conn: &mut DbConnection,
+    key: MatchKey,
+    value: &str,
+    limit: i64,
+) -> QueryResult<Vec<CustomerId>> {
+    holding(key, value)
+        .select(customers::id)
+        .order(customers::id.desc())
+        .limit(limit)
+        .load(conn)
+}
+
 /// The customers holding this value of a key, compared in the key's lookup form: the one
 /// place a key becomes a condition.
 pub fn holding(key: MatchKey, value: &str) -> customers::BoxedQuery<'static, Backend> {

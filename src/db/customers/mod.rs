@@ -3,7 +3,7 @@
 mod keys;
 mod values;
 
-pub use keys::{find_by_key, list_by_key};
+pub use keys::{find_by_key, ids_by_key, list_by_key};
 pub use values::{
     insert_custom_values, list_custom_values, list_custom_values_for, replace_custom_value,
 };
@@ -18,7 +18,16 @@ use crate::domain::customer::{MatchKey, public_id_for};
 use crate::domain::property::Value;
 
 /// A customer as stored. Field order is the table's column order.
-#[derive(Debug, Clone, Queryable, Selectable, Identifiable, Insertable)]
+#[derive(
+    Debug,
+    Clone,
+    Queryable,
+    Selectable,
+    Identifiable,
+    Insertable,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 #[diesel(table_name = customers)]
 pub struct Customer {
     pub id: CustomerId,
@@ -349,7 +358,18 @@ pub fn update_standard(
     {
         super::search::index_customer(conn, Some(before), &after)?;
     }
+    if texts.iter().any(|(key, _)| feeds_duplicates(key)) {
+        super::duplicates::queue_checks(conn, &[before.id])?;
+    }
     Ok(())
+}
+
+/// Whether a standard property is compared when looking for duplicates.
+fn feeds_duplicates(key: &str) -> bool {
+    matches!(
+        key,
+        "name" | "email" | "phone" | "city" | "company" | "country"
+    )
 }
 
 /// How many customers have a value in a standard property's column.

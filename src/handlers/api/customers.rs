@@ -65,7 +65,8 @@ fn customers_json(
         .collect())
 }
 
-fn one_json(conn: &mut DbConnection, customer_id: CustomerId) -> Result<Json, AppError> {
+/// One customer's JSON, as `get` answers it.
+pub(super) fn one_json(conn: &mut DbConnection, customer_id: CustomerId) -> Result<Json, AppError> {
     let customer = customers::get_customer(conn, customer_id)?;
     let properties = properties::list_properties(conn)?;
     Ok(
@@ -154,7 +155,7 @@ pub async fn list(
     get,
     path = "/api/v1/customers/{id}",
     params(("id" = String, Path, description = "Customer ID, e.g. C0000042")),
-    responses((status = 200, description = "The customer", body = Object), (status = 404, description = "Unknown", body = ErrorBody)),
+    responses((status = 200, description = "The customer; for the ID of a customer merged into another, that customer with `merged_into` set to its ID", body = Object), (status = 404, description = "Unknown", body = ErrorBody)),
     security(("bearer" = []))
 )]
 pub async fn get(
@@ -165,8 +166,13 @@ pub async fn get(
     let public_id = path.into_inner();
     let body = state
         .run(move |conn| {
-            let customer = find(conn, &public_id)?;
-            one_json(conn, customer.id)
+            let (customer, merged) =
+                crate::services::merge::resolve(conn, &public_id)?.ok_or(AppError::NotFound)?;
+            let mut body = one_json(conn, customer.id)?;
+            if merged {
+                body["merged_into"] = Json::String(customer.public_id);
+            }
+            Ok(body)
         })
         .await?;
     Ok(HttpResponse::Ok().json(body))

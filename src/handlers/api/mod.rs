@@ -1,6 +1,7 @@
 //! The integration API under `/api/v1`: bearer tokens, JSON in and out, JSON errors.
 
 pub mod customers;
+pub mod merge;
 pub mod messages;
 pub mod openapi;
 

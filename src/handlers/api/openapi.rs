@@ -4,7 +4,7 @@ use actix_web::HttpResponse;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{customers, messages};
+use super::{customers, merge, messages};
 
 /// Adds the bearer-token scheme every path uses.
 struct BearerAuth;
@@ -30,6 +30,7 @@ impl Modify for BearerAuth {
         customers::get,
         customers::export,
         customers::delete,
+        merge::merge,
         customers::create,
         customers::patch,
         customers::add_identity,
@@ -50,6 +51,7 @@ impl Modify for BearerAuth {
         customers::IdentityBody,
         customers::TagBody,
         customers::OrderBody,
+        merge::MergeBody,
     )),
     modifiers(&BearerAuth)
 )]

@@ -17,6 +17,7 @@ use crate::domain::property::{PropertyType, Value};
 use crate::error::{AppError, see_other};
 use crate::handlers::page::{PageContext, render};
 use crate::page::FlashKind;
+use crate::services::merge;
 use crate::services::profiles::{self, TagRef};
 use crate::state::AppState;
 
@@ -32,6 +33,12 @@ pub struct EventView {
     pub revertible: bool,
     pub reverted: bool,
     pub is_revert: bool,
+    /// Lines under the entry (a merge's field decisions and what moved).
+    pub details: Vec<String>,
+    /// The merge this entry recorded, if it is a merge.
+    pub merge_id: Option<i64>,
+    /// Whether this reader can undo that merge now.
+    pub undoable: bool,
 }
 
 fn show_value(json: Option<&str>, property: Option<&Property>, ctx: &PageContext) -> String {
@@ -53,6 +60,48 @@ fn show_value(json: Option<&str>, property: Option<&Property>, ctx: &PageContext
 fn tag_name(json: Option<&str>) -> String {
     json.and_then(|j| serde_json::from_str::<TagRef>(j).ok())
         .map_or_else(|| "a tag".to_owned(), |t| t.name)
+}
+
+/// A merge's field decisions (those this role may see) and what moved, one line each.
+fn merge_details(record: &merge::MergeRecord, properties: &[Property], role: Role) -> Vec<String> {
+    let mut lines: Vec<String> = record
+        .decisions
+        .iter()
+        .filter_map(|decision| {
+            let property = properties.iter().find(|p| p.key == decision.key)?;
+            if !property.visible_to(role) {
+                return None;
+            }
+            let shown = decision
+                .after
+                .as_ref()
+                .map_or_else(|| "—".to_owned(), |v| v.display(property.ty));
+            let whose = match decision.kept {
+                merge::Keep::Survivor => "kept this customer's",
+                merge::Keep::Duplicate => "took the duplicate's",
+                merge::Keep::Both => "kept both",
+            };
+            Some(format!("{}: {whose} ({shown})", property.label))
+        })
+        .collect();
+    if let Some((before, after)) = &record.lifecycle {
+        lines.push(format!(
+            "Lifecycle stage: took the duplicate's ({} instead of {})",
+            lifecycle_label(after),
+            lifecycle_label(before)
+        ));
+    }
+    let moved = &record.moved;
+    lines.push(format!(
+        "Moved: {} identities, {} conversations, {} messages, {} notes, {} orders, {} tags",
+        moved.identities,
+        moved.conversations,
+        moved.messages,
+        moved.notes,
+        moved.orders,
+        moved.tags
+    ));
+    lines
 }
 
 /// Builds the views of `shown`, leaving out changes to properties this role may not see.
@@ -83,7 +132,41 @@ pub fn event_views(
                     None => return None,
                 }
             }
+            let mut details = Vec::new();
+            let mut merge_id = None;
             let (what, old, new, note) = match event.action {
+                EventAction::Merged => match merge::read_record(event) {
+                    Some(record) => {
+                        merge_id = Some(record.merge_id);
+                        details = merge_details(&record, properties, role);
+                        (
+                            format!("Merged {} into this customer", record.duplicate),
+                            String::new(),
+                            String::new(),
+                            None,
+                        )
+                    }
+                    None => (
+                        format!(
+                            "Merged {} into this customer",
+                            event.old_value.clone().unwrap_or_default()
+                        ),
+                        String::new(),
+                        String::new(),
+                        None,
+                    ),
+                },
+                EventAction::MergeUndone => (
+                    "Undid a merge".to_owned(),
+                    String::new(),
+                    event
+                        .new_value
+                        .as_deref()
+                        .and_then(|j| serde_json::from_str::<serde_json::Value>(j).ok())
+                        .and_then(|v| v["duplicate"].as_str().map(|d| format!("{d} restored")))
+                        .unwrap_or_default(),
+                    None,
+                ),
                 EventAction::Created => (
                     "Created the customer".to_owned(),
                     String::new(),
@@ -183,6 +266,9 @@ pub fn event_views(
                 revertible: supervisor && revertible_action && !was_reverted && !erased,
                 reverted: was_reverted,
                 is_revert: event.reverts_event_id.is_some(),
+                details,
+                merge_id,
+                undoable: false,
             })
         })
         .collect()
@@ -204,16 +290,49 @@ pub async fn history(
 ) -> Result<HttpResponse, AppError> {
     let loaded = load(&state, path.into_inner()).await?;
     let id = loaded.customer.id;
-    let recorded = state
-        .run(move |conn| Ok(events::list_events(conn, id, 500)?))
+    let (recorded, undoable) = state
+        .run(move |conn| {
+            Ok((
+                events::list_events(conn, id, 500)?,
+                merge::undoable_into(conn, id)?,
+            ))
+        })
         .await?;
     let ctx = PageContext::new(&user.0, "customers")?;
-    let entries = event_views(&ctx, &recorded, &loaded.properties, user.role(), &recorded);
+    let mut entries = event_views(&ctx, &recorded, &loaded.properties, user.role(), &recorded);
+    if user.role() >= Role::Supervisor {
+        for entry in &mut entries {
+            entry.undoable = entry.merge_id.is_some_and(|m| undoable.contains(&m));
+        }
+    }
     render(&HistoryPage {
         header: ProfileHeader::new(&loaded, "history"),
         ctx,
         entries,
     })
+}
+
+/// `POST /customers/{id}/merges/{merge}/undo` (supervisors): the duplicate comes back.
+pub async fn undo_merge(
+    Supervisor(user): Supervisor,
+    state: web::Data<AppState>,
+    path: web::Path<(String, i64)>,
+) -> Result<HttpResponse, AppError> {
+    let (public_id, merge_id) = path.into_inner();
+    let loaded = load(&state, public_id.clone()).await?;
+    let actor = user.actor();
+    let result = state
+        .run(move |conn| merge::undo(conn, loaded.customer.id, merge_id, &actor))
+        .await;
+    match result {
+        Ok(restored) => user.session.flash(
+            FlashKind::Success,
+            format!("The merge was undone: {restored} is back as it was."),
+        ),
+        Err(AppError::Conflict(message)) => user.session.flash(FlashKind::Error, message),
+        Err(other) => return Err(other),
+    }
+    Ok(see_other(&format!("/customers/{public_id}/history")))
 }
 
 /// `POST /customers/{id}/history/{event}/revert` (supervisors).

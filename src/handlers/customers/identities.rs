@@ -15,6 +15,7 @@ use crate::error::{AppError, see_other};
 use crate::handlers::page::{PageContext, render, render_status};
 use crate::page::FlashKind;
 use crate::services::conversations::{self as traffic};
+use crate::services::duplicates;
 use crate::state::AppState;
 
 /// The label of a stored channel.
@@ -56,6 +57,11 @@ struct IdentitiesPage {
     owner: Option<String>,
     /// Customers who may be the same person.
     duplicates: Vec<DuplicateView>,
+    /// What was typed to find another customer, and what it found.
+    find: String,
+    found: Vec<DuplicateView>,
+    /// Whether this reader merges customers.
+    may_merge: bool,
 }
 
 /// A possible duplicate as the Identities tab lists it.
@@ -72,24 +78,41 @@ async fn identities_page(
     channel: String,
     external_id: String,
     errors: FieldErrors,
+    find: String,
 ) -> Result<HttpResponse, AppError> {
     let loaded = load(state, public_id).await?;
     let id = loaded.customer.id;
     let customer = loaded.customer.clone();
-    let (found, suggestions) = state
+    let (role, typed) = (user.role(), find.clone());
+    let (found, suggestions, matches, may_merge) = state
         .run(move |conn| {
             Ok((
                 identities::list_customer_identities(conn, id)?,
-                crate::services::duplicates::suggestions_for(conn, &customer)?,
+                duplicates::suggestions_for(conn, &customer)?,
+                duplicates::find_any(conn, &typed, id, 20)?,
+                crate::services::merge::may_merge(conn, role)?,
             ))
         })
         .await?;
+    let matches = matches
+        .into_iter()
+        .map(|c| DuplicateView {
+            name: c.display_name(),
+            public_id: c.public_id,
+            reasons: String::new(),
+        })
+        .collect();
     let duplicates = suggestions
         .into_iter()
         .map(|s| DuplicateView {
             name: s.customer.display_name(),
             public_id: s.customer.public_id,
-            reasons: s.reasons.join(", "),
+            reasons: s
+                .reasons
+                .iter()
+                .map(|r| r.label())
+                .collect::<Vec<_>>()
+                .join(", "),
         })
         .collect();
     let failed = !errors.is_empty();
@@ -118,6 +141,9 @@ async fn identities_page(
     let page = IdentitiesPage {
         owner,
         duplicates,
+        find,
+        found: matches,
+        may_merge,
         ctx: PageContext::new(&user.0, "customers")?,
         header: ProfileHeader::new(&loaded, "identities"),
         identities: identity_views(found),
@@ -133,11 +159,19 @@ async fn identities_page(
     }
 }
 
+/// The tab's query: what was typed to find a customer to merge.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct IdentitiesQuery {
+    find: String,
+}
+
 /// `GET /customers/{id}/identities`.
 pub async fn identities(
     user: CustomersUser,
     state: web::Data<AppState>,
     path: web::Path<String>,
+    query: web::Query<IdentitiesQuery>,
 ) -> Result<HttpResponse, AppError> {
     identities_page(
         &user,
@@ -146,6 +180,7 @@ pub async fn identities(
         "whatsapp".to_owned(),
         String::new(),
         FieldErrors::default(),
+        query.into_inner().find,
     )
     .await
 }
@@ -188,6 +223,7 @@ pub async fn add_identity(
                 form.channel,
                 form.external_id,
                 errors,
+                String::new(),
             )
             .await
         }
@@ -226,14 +262,7 @@ pub async fn dismiss_duplicate(
     let other = load(&state, other).await?;
     let actor = user.0.actor();
     state
-        .run(move |conn| {
-            crate::services::duplicates::dismiss(
-                conn,
-                loaded.customer.id,
-                other.customer.id,
-                &actor,
-            )
-        })
+        .run(move |conn| duplicates::dismiss(conn, loaded.customer.id, other.customer.id, &actor))
         .await?;
     user.0.session.flash(
         FlashKind::Success,

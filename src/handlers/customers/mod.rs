@@ -9,6 +9,7 @@ pub mod history;
 pub mod identities;
 pub mod import;
 pub mod list;
+pub mod merge;
 pub mod orders;
 pub mod profile;
 pub mod segments;

@@ -17,6 +17,7 @@ use crate::state::AppState;
 struct FeaturesPage {
     ctx: PageContext,
     customers_page_for_agents: bool,
+    agents_merge: bool,
     time_zone: String,
     error: Option<String>,
 }
@@ -26,10 +27,11 @@ pub async fn show(
     Supervisor(current): Supervisor,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let (customers_page_for_agents, time_zone) = state
+    let (customers_page_for_agents, agents_merge, time_zone) = state
         .run(|conn| {
             Ok((
                 stored::is_enabled(conn, crate::db::types::Setting::CustomersPageForAgents)?,
+                stored::is_enabled(conn, crate::db::types::Setting::AgentsMerge)?,
                 stored::find_setting(conn, crate::db::types::Setting::OrgTimeZone)?
                     .unwrap_or_else(|| "UTC".to_owned()),
             ))
@@ -38,6 +40,7 @@ pub async fn show(
     render(&FeaturesPage {
         ctx: PageContext::new(&current, "features")?,
         customers_page_for_agents,
+        agents_merge,
         time_zone,
         error: None,
     })
@@ -48,6 +51,7 @@ pub async fn show(
 #[serde(default)]
 pub struct FeaturesForm {
     customers_page_for_agents: Option<String>,
+    agents_merge: Option<String>,
     time_zone: String,
 }
 
@@ -58,12 +62,14 @@ pub async fn save(
     form: web::Form<FeaturesForm>,
 ) -> Result<HttpResponse, AppError> {
     let on = form.customers_page_for_agents.is_some();
+    let merge = form.agents_merge.is_some();
     let zone = match crate::services::accounts::parse_time_zone(&form.time_zone) {
         Ok(zone) => zone.name().to_owned(),
         Err(message) => {
             let page = FeaturesPage {
                 ctx: PageContext::new(&current, "features")?,
                 customers_page_for_agents: on,
+                agents_merge: merge,
                 time_zone: form.time_zone.clone(),
                 error: Some(message),
             };
@@ -75,7 +81,7 @@ pub async fn save(
     };
     let actor = current.actor();
     state
-        .run(move |conn| settings::save_features(conn, &actor, on, &zone))
+        .run(move |conn| settings::save_features(conn, &actor, on, merge, &zone))
         .await?;
     current.session.flash(FlashKind::Success, "Features saved.");
     Ok(see_other("/settings/features"))
