@@ -34,6 +34,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let mut conn = pool.get()?;
             db::run_migrations(&mut conn)?;
             let took = crate::db::generate::generate(&mut conn, customers, seed)?;
+            // The planted duplicates are listed at once, as the worker would list them.
+            while crate::services::duplicates::check_pending(&mut conn, 500)? > 0 {}
             println!(
                 "Added {customers} customers in {:.1} s.",
                 took.as_secs_f64()

@@ -20,8 +20,8 @@ pub struct MatchOn<'a> {
     pub emails: Vec<String>,
     /// Phones in E.164 (the column's and phone identities').
     pub phones: Vec<String>,
-    /// The folded name, with the city, company and country, when the customer has a name.
-    pub name: Option<(&'a str, [Option<&'a str>; 3])>,
+    /// The folded name, with the city and company, when the customer has a name.
+    pub name: Option<(&'a str, [Option<&'a str>; 2])>,
 }
 
 /// Ids of other customers matching `on` in some way, at most `limit` per way.
@@ -63,8 +63,8 @@ pub fn list_candidates(
                 .load::<CustomerId>(conn)?,
         );
     }
-    if let Some((sort_name, [city, company, country])) = on.name
-        && (city.is_some() || company.is_some() || country.is_some())
+    if let Some((sort_name, [city, company])) = on.name
+        && (city.is_some() || company.is_some())
     {
         found.extend(
             customers::table
@@ -74,8 +74,7 @@ pub fn list_candidates(
                 .filter(
                     lower(customers::city)
                         .eq(city.map(str::to_lowercase))
-                        .or(lower(customers::company).eq(company.map(str::to_lowercase)))
-                        .or(lower(customers::country).eq(country.map(str::to_lowercase))),
+                        .or(lower(customers::company).eq(company.map(str::to_lowercase))),
                 )
                 .select(customers::id)
                 .limit(limit)

@@ -251,6 +251,8 @@ pub fn generate(
     let mut identity_id = next_id(conn, "channel_identities")?;
     let mut conversation_id = next_id(conn, "conversations")?;
     let mut tag_counts = vec![0_i64; tag_ids.len()];
+    let mut previous_email = String::new();
+    let mut duplicated = Vec::new();
     let mut done = 0;
     while done < count {
         let size = BATCH.min(count - done);
@@ -293,6 +295,15 @@ pub fn generate(
                 fold(first),
                 fold(last).replace(' ', "")
             );
+            // One customer in 200 holds the previous one's e-mail in capitals: a duplicate
+            // for the duplicates list to find.
+            let email_value = if id % 200 == 0 && !previous_email.is_empty() {
+                duplicated.push(super::types::CustomerId(id));
+                previous_email.to_uppercase()
+            } else {
+                email.clone()
+            };
+            previous_email = email.clone();
             let phone = format!("+3859{:08}", id % 100_000_000);
             let (city, country) = CITIES[rng.usize(..CITIES.len())];
             let created = now - Duration::seconds(rng.i64(0..2 * 365 * 86_400));
@@ -374,7 +385,7 @@ pub fn generate(
                 "{id},{},{},{},{},{},{},'en',{},{conversations_count},{messages_count},{},{csat_sum},{csat_count},{},{},1,{},{},{},{},{},{SEARCH_VERSION}",
                 quote(&public_id),
                 quote(&name),
-                quote(&email),
+                quote(&email_value),
                 quote(&phone),
                 quote(city),
                 quote(country),
@@ -427,6 +438,7 @@ pub fn generate(
             println!("{done} customers ({rate:.0}/s)");
         }
     }
+    super::duplicates::queue_checks(conn, &duplicated)?;
     for (tag, added) in tag_ids.iter().zip(tag_counts) {
         diesel::sql_query(format!(
             "UPDATE tags SET customers_count = customers_count + {added} WHERE id = {tag}"

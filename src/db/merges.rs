@@ -357,15 +357,19 @@ pub fn list_undoable_into(
         .load(conn)
 }
 
-/// Marks a merge undone and drops its snapshot.
+/// Marks a merge undone (once: 0 when it was already) and drops its snapshot.
 pub fn mark_undone(conn: &mut DbConnection, id: i64, by: &str) -> QueryResult<usize> {
-    diesel::update(customer_merges::table.find(id))
-        .set((
-            customer_merges::undone_at.eq(Some(now())),
-            customer_merges::undone_by.eq(Some(by)),
-            customer_merges::snapshot.eq(None::<String>),
-        ))
-        .execute(conn)
+    diesel::update(
+        customer_merges::table
+            .find(id)
+            .filter(customer_merges::undone_at.is_null()),
+    )
+    .set((
+        customer_merges::undone_at.eq(Some(now())),
+        customer_merges::undone_by.eq(Some(by)),
+        customer_merges::snapshot.eq(None::<String>),
+    ))
+    .execute(conn)
 }
 
 /// Drops the snapshots of merges made before `before` (they can no longer be undone).

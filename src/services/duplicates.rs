@@ -1,6 +1,7 @@
 //! Possible duplicates. Two customers may be the same person when they share an e-mail
 //! (without case), a phone, or a contact one of them holds as a channel identity, or when
-//! their names fold the same and they share a city, company or country. A profile's
+//! their names fold the same and they share a city or company (a name and a country are
+//! too common together to mean anything). A profile's
 //! Identities tab works its suggestions out on the spot; the duplicates list reads pairs
 //! the background worker keeps current from the queue every such change writes to.
 //! "Not the same person" keeps a pair from being suggested again.
@@ -30,17 +31,14 @@ pub enum Reason {
     NameAndCity,
     /// The same name and company.
     NameAndCompany,
-    /// The same name and country.
-    NameAndCountry,
 }
 
 impl Reason {
-    const ALL: [Reason; 5] = [
+    const ALL: [Reason; 4] = [
         Reason::Email,
         Reason::Phone,
         Reason::NameAndCity,
         Reason::NameAndCompany,
-        Reason::NameAndCountry,
     ];
 
     /// As stored in a pair's reasons.
@@ -50,7 +48,6 @@ impl Reason {
             Reason::Phone => "phone",
             Reason::NameAndCity => "name_city",
             Reason::NameAndCompany => "name_company",
-            Reason::NameAndCountry => "name_country",
         }
     }
 
@@ -61,7 +58,6 @@ impl Reason {
             Reason::Phone => "same phone",
             Reason::NameAndCity => "same name and city",
             Reason::NameAndCompany => "same name and company",
-            Reason::NameAndCountry => "same name and country",
         }
     }
 
@@ -72,7 +68,6 @@ impl Reason {
             Reason::Phone => 40,
             Reason::NameAndCompany => 25,
             Reason::NameAndCity => 20,
-            Reason::NameAndCountry => 10,
         }
     }
 
@@ -130,9 +125,6 @@ fn compare(a: &Customer, a_keys: &Keys, b: &Customer, b_keys: &Keys) -> Vec<Reas
         if same(a.company.as_deref(), b.company.as_deref()) {
             reasons.push(Reason::NameAndCompany);
         }
-        if same(a.country.as_deref(), b.country.as_deref()) {
-            reasons.push(Reason::NameAndCountry);
-        }
     }
     reasons
 }
@@ -159,11 +151,7 @@ pub fn suggestions_for(
         name: customer.name.as_ref().map(|_| {
             (
                 customer.sort_name.as_str(),
-                [
-                    customer.city.as_deref(),
-                    customer.company.as_deref(),
-                    customer.country.as_deref(),
-                ],
+                [customer.city.as_deref(), customer.company.as_deref()],
             )
         }),
     };

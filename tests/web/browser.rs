@@ -796,3 +796,81 @@ async fn a_supervisor_imports_a_file_with_two_bad_rows_and_downloads_them() {
     assert!(!text.contains("Ada Lovelace"));
     chrome.quit().await;
 }
+
+#[tokio::test]
+async fn a_supervisor_merges_a_suggested_pair_follows_the_old_id_and_undoes_the_merge() {
+    let app = spawn_app().await;
+    app.create_user("sam.supervisor", Role::Supervisor);
+    let ada = app.create_customer(&[
+        ("name", "Ada Lovelace"),
+        ("email", "ada@example.com"),
+        ("city", "London"),
+    ]);
+    let twin = app.create_customer(&[
+        ("name", "Ada L."),
+        ("email", "ADA@example.com"),
+        ("phone", "+385912345678"),
+        ("city", "Paris"),
+    ]);
+    app.with_db(|conn| {
+        while clientele::services::duplicates::check_pending(conn, 100).expect("checked") > 0 {}
+    });
+
+    let Some(chrome) = Chrome::start().await else {
+        return;
+    };
+    chrome
+        .sign_in(&app.address, "sam.supervisor", PASSWORD)
+        .await;
+    chrome.wait_for_text("Sign out").await;
+    chrome
+        .driver
+        .goto(format!("{}/customers", app.address))
+        .await
+        .expect("open the Customers page");
+    chrome.click("a[href='/customers/duplicates']").await;
+    chrome.wait_for_text("same e-mail").await;
+    chrome
+        .click(&format!("a[href='/customers/{ada}/merge/{twin}']"))
+        .await;
+    chrome.wait_for_text("Merge Ada L. into Ada Lovelace").await;
+    // The city from the duplicate, the name from the survivor (the default).
+    chrome
+        .click("input[name='keep.city'][value='duplicate']")
+        .await;
+    chrome.click("#merge-submit").await;
+    chrome
+        .wait_for_text(&format!("Merged {twin} into this customer"))
+        .await;
+    assert_eq!(app.value_of(&ada, "city").as_deref(), Some("Paris"));
+    assert_eq!(app.value_of(&ada, "name").as_deref(), Some("Ada Lovelace"));
+
+    // The old ID leads to the survivor.
+    chrome
+        .driver
+        .goto(format!("{}/customers/{twin}/profile", app.address))
+        .await
+        .expect("open the old ID");
+    chrome.wait_for_text("Ada Lovelace").await;
+    let url = chrome.driver.current_url().await.expect("url");
+    assert!(
+        url.path().ends_with(&format!("/customers/{ada}/profile")),
+        "{url}"
+    );
+
+    chrome.click("nav.tabs a[href$='/history']").await;
+    chrome.wait_for_text("City: took the duplicate").await;
+    chrome
+        .click("form[action$='/undo'] button[type=submit]")
+        .await;
+    chrome
+        .driver
+        .accept_alert()
+        .await
+        .expect("confirm the undo");
+    chrome.wait_for_text("is back as it was").await;
+    assert_eq!(app.value_of(&ada, "city").as_deref(), Some("London"));
+    assert_eq!(app.value_of(&twin, "city").as_deref(), Some("Paris"));
+
+    chrome.quit().await;
+}

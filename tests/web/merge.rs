@@ -554,3 +554,110 @@ async fn the_api_merges_with_choices_and_refuses_what_cannot_be_merged() {
         .expect("JSON");
     assert!(document["paths"]["/api/v1/customers/{id}/merge"]["post"].is_object());
 }
+
+#[tokio::test]
+async fn a_blacklisted_duplicate_keeps_the_survivor_on_the_blacklist_until_the_undo() {
+    let app = spawn_app().await;
+    let token = app.api_token("gateway");
+    let (ada, twin) = pair(&app, &token).await;
+    let supervisor = app.supervisor().await;
+    supervisor
+        .post_form(
+            &format!("/customers/{twin}/blacklist"),
+            &[("reason", "abusive messages")],
+        )
+        .await;
+    let review = supervisor
+        .page(&format!("/customers/{ada}/merge/{twin}"))
+        .await;
+    assert!(review.contains("id=\"merge-blacklist\""));
+    let response = merge_form(&supervisor, &ada, &twin, &app, &[]).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let survivor = app.customer(&ada);
+    assert!(survivor.blacklisted);
+    assert_eq!(
+        survivor.blacklist_reason.as_deref(),
+        Some("abusive messages")
+    );
+    // A message from the duplicate's number opens no conversation.
+    let answer = app
+        .inbound(
+            &token,
+            json!({"channel": "whatsapp", "external_id": "+385912345678", "text": "again"}),
+        )
+        .await;
+    assert_eq!(answer["blocked"], json!(true), "{answer}");
+
+    let merge_id = app.with_db(|conn| {
+        clientele::services::merge::undoable_into(conn, survivor.id)
+            .expect("merges")
+            .into_iter()
+            .next()
+            .expect("undoable")
+    });
+    // A second merge of the same duplicate finds nothing to merge.
+    let third = app.create_customer(&[("name", "Third")]);
+    let response = supervisor
+        .get(&format!("/customers/{third}/merge/{twin}"))
+        .await;
+    assert_eq!(
+        response.status(),
+        StatusCode::NOT_FOUND,
+        "merged away: nothing to merge"
+    );
+    supervisor
+        .post_form(&format!("/customers/{ada}/merges/{merge_id}/undo"), &[])
+        .await;
+    assert!(
+        !app.customer(&ada).blacklisted,
+        "the survivor's own state comes back"
+    );
+    assert!(app.customer(&twin).blacklisted);
+}
+
+#[tokio::test]
+async fn two_merges_of_one_duplicate_at_once_make_one_merge() {
+    let app = spawn_app().await;
+    let token = app.api_token("gateway");
+    let (ada, twin) = pair(&app, &token).await;
+    let other = app.create_customer(&[("name", "Other")]);
+    let ids = [app.customer(&ada).id, app.customer(&other).id];
+    let duplicate = app.customer(&twin).id;
+    let outcomes: Vec<bool> = std::thread::scope(|scope| {
+        let runs: Vec<_> = ids
+            .iter()
+            .map(|survivor| {
+                let app = &app;
+                scope.spawn(move || {
+                    app.with_db(|conn| {
+                        clientele::services::merge::merge(
+                            conn,
+                            *survivor,
+                            duplicate,
+                            &clientele::services::merge::Choices::default(),
+                            &clientele::domain::customer::Actor::System,
+                            clientele::domain::Role::Supervisor,
+                        )
+                        .is_ok()
+                    })
+                })
+            })
+            .collect();
+        runs.into_iter()
+            .map(|r| r.join().expect("thread"))
+            .collect()
+    });
+    assert_eq!(outcomes.iter().filter(|ok| **ok).count(), 1, "{outcomes:?}");
+    let winner = if outcomes[0] { &ada } else { &other };
+    let loser = if outcomes[0] { &other } else { &ada };
+    assert_eq!(app.customer(winner).messages_count, 2);
+    assert_eq!(app.customer(loser).messages_count, 0);
+    let merges: i64 = app.with_db(|conn| {
+        use diesel::prelude::*;
+        clientele::db::schema::customer_merges::table
+            .count()
+            .get_result(conn)
+            .expect("count")
+    });
+    assert_eq!(merges, 1);
+}

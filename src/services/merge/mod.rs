@@ -213,6 +213,9 @@ struct Snapshot {
     moved: merges::Moved,
     decisions: Vec<Decision>,
     lifecycle: Option<(String, String)>,
+    /// Whether the merge put the survivor on the blacklist (the duplicate was on it).
+    #[serde(default)]
+    blacklisted: bool,
 }
 
 /// What a merge did.
@@ -355,6 +358,19 @@ pub fn merge(
                 )?,
             });
         }
+        // Claim both rows at the versions read: a writer (or another merge) that got there
+        // first makes this one a conflict instead of half a merge.
+        let Some(version) = customers::bump_version(conn, survivor.id, Some(survivor.version))?
+        else {
+            return Err(refuse(
+                "The customer changed meanwhile; open the review again.",
+            ));
+        };
+        if customers::bump_version(conn, duplicate.id, Some(duplicate.version))?.is_none() {
+            return Err(refuse(
+                "The duplicate changed meanwhile; open the review again.",
+            ));
+        }
         let registry = properties::list_properties(conn)?;
         let survivor_values = super::profiles::current_values(conn, &survivor, &registry)?;
         let duplicate_values = super::profiles::current_values(conn, &duplicate, &registry)?;
@@ -389,9 +405,18 @@ pub fn merge(
         if let Some((_, stage)) = &lifecycle_change {
             customers::update_lifecycle(conn, survivor.id, stage)?;
         }
+        // Who was blacklisted stays so: the duplicate's contacts now reach the survivor.
+        let blacklisted = duplicate.blacklisted && !survivor.blacklisted;
+        if blacklisted {
+            customers::update_blacklist(
+                conn,
+                survivor.id,
+                Some(duplicate.blacklist_reason.as_deref().unwrap_or_default()),
+                duplicate.blacklisted_by.clone(),
+            )?;
+        }
         conversations::recount_customer(conn, survivor.id)?;
         merges::recount_orders(conn, survivor.id)?;
-        let version = customers::bump_version(conn, survivor.id, None)?.unwrap_or(survivor.version);
 
         let snapshot = Snapshot {
             duplicate: duplicate.clone(),
@@ -400,6 +425,7 @@ pub fn merge(
             moved,
             decisions: decisions.clone(),
             lifecycle: lifecycle_change.clone(),
+            blacklisted,
         };
         let snapshot =
             serde_json::to_string(&snapshot).map_err(|e| AppError::Unexpected(e.into()))?;

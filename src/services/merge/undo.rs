@@ -41,7 +41,8 @@ pub fn undo(
         if merge.survivor_id != survivor {
             return Err(AppError::NotFound);
         }
-        if merge.undone_at.is_some() {
+        // Claimed before anything moves: of two undos at once, one does it.
+        if merge.undone_at.is_some() || merges::mark_undone(conn, merge.id, &actor.name())? == 0 {
             return Err(AppError::Conflict("This merge was undone already.".into()));
         }
         let snapshot = merge
@@ -92,6 +93,9 @@ pub fn undo(
             .map(|d| (d.key.as_str(), d.before.as_ref()))
             .collect();
         write_values(conn, &survivor, &registry, &back)?;
+        if snapshot.blacklisted && survivor.blacklisted {
+            customers::update_blacklist(conn, survivor.id, None, None)?;
+        }
         if let Some((before, after)) = &snapshot.lifecycle
             && &survivor.lifecycle == after
         {
@@ -121,7 +125,6 @@ pub fn undo(
                 },
             )?;
         }
-        merges::mark_undone(conn, merge.id, &actor.name())?;
         crate::db::duplicates::queue_checks(conn, &[survivor.id, restored.id])?;
         audit::record(
             conn,
