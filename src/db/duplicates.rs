@@ -22,6 +22,9 @@ pub struct MatchOn<'a> {
     pub phones: Vec<String>,
     /// The folded name, with the city and company, when the customer has a name.
     pub name: Option<(&'a str, [Option<&'a str>; 2])>,
+    /// Customers whose names the search index found alike (compared on the city and
+    /// company here).
+    pub near_names: Vec<CustomerId>,
 }
 
 /// Ids of other customers matching `on` in some way, at most `limit` per way.
@@ -81,8 +84,46 @@ pub fn list_candidates(
                 .load::<CustomerId>(conn)?,
         );
     }
+    if let Some((_, [city, company])) = on.name
+        && !on.near_names.is_empty()
+    {
+        found.extend(
+            customers::table
+                .filter(customers::id.eq_any(&on.near_names))
+                .filter(customers::id.ne(customer))
+                .filter(
+                    lower(customers::city)
+                        .eq(city.map(str::to_lowercase))
+                        .or(lower(customers::company).eq(company.map(str::to_lowercase))),
+                )
+                .select(customers::id)
+                .limit(limit)
+                .load::<CustomerId>(conn)?,
+        );
+    }
     found.sort_unstable();
     found.dedup();
+    Ok(found)
+}
+
+/// The customers a kept pair joins to `customer`.
+pub fn list_paired_with(
+    conn: &mut DbConnection,
+    customer: CustomerId,
+    limit: i64,
+) -> QueryResult<Vec<CustomerId>> {
+    let mut found: Vec<CustomerId> = duplicate_pairs::table
+        .filter(duplicate_pairs::customer_a.eq(customer))
+        .select(duplicate_pairs::customer_b)
+        .limit(limit)
+        .load(conn)?;
+    found.extend(
+        duplicate_pairs::table
+            .filter(duplicate_pairs::customer_b.eq(customer))
+            .select(duplicate_pairs::customer_a)
+            .limit(limit)
+            .load::<CustomerId>(conn)?,
+    );
     Ok(found)
 }
 

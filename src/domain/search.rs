@@ -169,6 +169,27 @@ impl FuzzyQuery {
     }
 }
 
+/// Whether two folded names may be one person's by the search's rules: the same words, each
+/// word of one matching the other's in order with at most one typo, or every word of the
+/// shorter (two at least) among the longer's ("Ana Kovač" and "Ana Marija Kovač").
+pub fn names_alike(one: &str, other: &str) -> bool {
+    let a: Vec<&str> = words(one).collect();
+    let b: Vec<&str> = words(other).collect();
+    if a.is_empty() || b.is_empty() {
+        return false;
+    }
+    let near = |x: &str, y: &str| x == y || FuzzyQuery::typo_variants(x).iter().any(|v| v == y);
+    if a.len() == b.len() {
+        return a.iter().zip(&b).all(|(x, y)| near(x, y));
+    }
+    let (short, long) = if a.len() < b.len() {
+        (&a, &b)
+    } else {
+        (&b, &a)
+    };
+    short.len() >= 2 && short.iter().all(|w| long.contains(w))
+}
+
 /// The exclusive upper bound of the terms starting with `prefix` (terms are ASCII).
 pub fn prefix_end(prefix: &str) -> String {
     format!("{prefix}\u{7f}")
@@ -177,6 +198,23 @@ pub fn prefix_end(prefix: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_are_alike_when_folded_equal_one_typo_apart_or_one_within_the_other() {
+        assert!(names_alike(&fold("Ivan Horvat"), &fold("IVAN  horvat")));
+        assert!(names_alike(&fold("Ivan Horvat"), &fold("Ivan Horvta")));
+        assert!(names_alike(&fold("Ana Kovač"), &fold("Ana Marija Kovac")));
+        assert!(
+            !names_alike(&fold("Ana"), &fold("Ana Kovač")),
+            "one word is too little"
+        );
+        assert!(!names_alike(&fold("Ivan Horvat"), &fold("Ivan Babić")));
+        assert!(
+            !names_alike(&fold("Horvat Ivan"), &fold("Ivan Horvat")),
+            "in order"
+        );
+        assert!(!names_alike("", "ivan"));
+    }
 
     #[test]
     fn folding_drops_case_accents_and_punctuation() {

@@ -1,7 +1,8 @@
 //! Possible duplicates. Two customers may be the same person when they share an e-mail
 //! (without case), a phone, or a contact one of them holds as a channel identity, or when
-//! their names fold the same and they share a city or company (a name and a country are
-//! too common together to mean anything). A profile's
+//! their names are alike by the search's rules (the same folded, a typo apart, or one
+//! within the other) and they share a city or company (a name and a country are too
+//! common together to mean anything). A profile's
 //! Identities tab works its suggestions out on the spot; the duplicates list reads pairs
 //! the background worker keeps current from the queue every such change writes to.
 //! "Not the same person" keeps a pair from being suggested again.
@@ -27,9 +28,9 @@ pub enum Reason {
     Email,
     /// A phone number in common (a column or a phone identity).
     Phone,
-    /// The same name and city.
+    /// A similar name and the same city.
     NameAndCity,
-    /// The same name and company.
+    /// A similar name and the same company.
     NameAndCompany,
 }
 
@@ -56,8 +57,8 @@ impl Reason {
         match self {
             Reason::Email => "same e-mail",
             Reason::Phone => "same phone",
-            Reason::NameAndCity => "same name and city",
-            Reason::NameAndCompany => "same name and company",
+            Reason::NameAndCity => "similar name and same city",
+            Reason::NameAndCompany => "similar name and same company",
         }
     }
 
@@ -118,7 +119,10 @@ fn compare(a: &Customer, a_keys: &Keys, b: &Customer, b_keys: &Keys) -> Vec<Reas
     if !a_keys.phones.is_disjoint(&b_keys.phones) {
         reasons.push(Reason::Phone);
     }
-    if a.name.is_some() && b.name.is_some() && a.sort_name == b.sort_name {
+    if a.name.is_some()
+        && b.name.is_some()
+        && crate::domain::search::names_alike(&a.sort_name, &b.sort_name)
+    {
         if same(a.city.as_deref(), b.city.as_deref()) {
             reasons.push(Reason::NameAndCity);
         }
@@ -137,31 +141,65 @@ pub struct Suggestion {
     pub reasons: Vec<Reason>,
 }
 
+/// How far to look for customers with a similar name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reach {
+    /// A page view: names that fold the same (one indexed lookup).
+    Page,
+    /// The background check: also names a typo apart or within each other, through the
+    /// search index, when the name's words are uncommon enough to list.
+    Background,
+}
+
+/// At most this many customers with a similar name are looked at.
+const NEAR_NAMES: usize = 2_000;
+
 /// The possible duplicates of `customer`, strongest first, leaving out the pairs staff
 /// dismissed. A few indexed queries, whatever the number of customers.
 pub fn suggestions_for(
     conn: &mut DbConnection,
     customer: &Customer,
 ) -> Result<Vec<Suggestion>, AppError> {
+    find(conn, customer, Reach::Page)
+}
+
+fn find(
+    conn: &mut DbConnection,
+    customer: &Customer,
+    reach: Reach,
+) -> Result<Vec<Suggestion>, AppError> {
     let own = identities::list_customer_identities(conn, customer.id)?;
     let keys = keys_of(customer, &own.iter().collect::<Vec<_>>());
+    let place = [customer.city.as_deref(), customer.company.as_deref()];
+    let named = customer.name.is_some() && place.iter().any(Option::is_some);
+    let mut near_names = Vec::new();
+    if named
+        && reach == Reach::Background
+        && let Some(query) = crate::domain::search::FuzzyQuery::parse(&customer.sort_name)
+    {
+        let plan = crate::db::search::plan_collecting(conn, &query, false, NEAR_NAMES)?;
+        if let Some(partial) = plan.partial {
+            near_names = partial;
+            near_names.extend(plan.typo);
+            near_names.truncate(NEAR_NAMES);
+        }
+    }
     let on = MatchOn {
         emails: keys.emails.iter().cloned().collect(),
         phones: keys.phones.iter().cloned().collect(),
-        name: customer.name.as_ref().map(|_| {
-            (
-                customer.sort_name.as_str(),
-                [customer.city.as_deref(), customer.company.as_deref()],
-            )
-        }),
+        name: named.then_some((customer.sort_name.as_str(), place)),
+        near_names,
     };
     let dismissed: HashSet<CustomerId> = duplicates::list_dismissed(conn, customer.id)?
         .into_iter()
         .collect();
-    let ids: Vec<CustomerId> = duplicates::list_candidates(conn, customer.id, &on, CANDIDATES)?
-        .into_iter()
-        .filter(|id| !dismissed.contains(id))
-        .collect();
+    // Pairs found before are compared again: finding is not symmetric (a longer name
+    // is looked up by its own words), so a pair ends only when the two differ now.
+    let mut ids = duplicates::list_candidates(conn, customer.id, &on, CANDIDATES)?;
+    ids.extend(duplicates::list_paired_with(conn, customer.id, CANDIDATES)?);
+    ids.sort_unstable();
+    ids.dedup();
+    ids.retain(|id| !dismissed.contains(id));
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -268,7 +306,7 @@ pub fn check_pending(conn: &mut DbConnection, batch: i64) -> Result<usize, AppEr
     db::transaction(conn, |conn| {
         let ids = duplicates::take_checks(conn, batch)?;
         for customer in customers::list_by_ids(conn, &ids)? {
-            let pairs: Vec<(CustomerId, i32, String)> = suggestions_for(conn, &customer)?
+            let pairs: Vec<(CustomerId, i32, String)> = find(conn, &customer, Reach::Background)?
                 .into_iter()
                 .map(|s| {
                     let codes: Vec<&str> = s.reasons.iter().map(|r| r.code()).collect();

@@ -108,6 +108,9 @@ async fn the_duplicates_list_shows_pairs_strongest_first_with_why_and_drops_dism
     // The same name (folded) and city.
     let ivan = app.create_customer(&[("name", "Ivan Horvat"), ("city", "Split")]);
     let ivan2 = app.create_customer(&[("name", "IVAN  horvat"), ("city", "split")]);
+    let ivan3 = app.create_customer(&[("name", "Ivan Horvta"), ("city", "Split")]);
+    let ana = app.create_customer(&[("name", "Ana Kovač"), ("company", "Podravka")]);
+    let ana2 = app.create_customer(&[("name", "Ana Marija Kovac"), ("company", "podravka")]);
     // The same name alone is no suggestion.
     let marko = app.create_customer(&[("name", "Marko Marić"), ("city", "Rijeka")]);
     let marko2 = app.create_customer(&[("name", "Marko Marić"), ("city", "Osijek")]);
@@ -140,7 +143,15 @@ async fn the_duplicates_list_shows_pairs_strongest_first_with_why_and_drops_dism
         .expect("the name and city pair");
     assert!(strong < name, "strongest first");
     assert!(page.contains("same e-mail, same phone"));
-    assert!(page.contains("same name and city"));
+    assert!(page.contains("similar name and same city"));
+    assert!(
+        page.contains(&format!("pair-{ivan}-{ivan3}")),
+        "a name a typo apart, with the same city"
+    );
+    assert!(
+        page.contains(&format!("pair-{ana}-{ana2}")),
+        "one name within the other, with the same company"
+    );
     assert!(
         page.contains(&format!("pair-{bea}-{bea2}")),
         "a phone held as an identity"
