@@ -661,3 +661,56 @@ async fn two_merges_of_one_duplicate_at_once_make_one_merge() {
     });
     assert_eq!(merges, 1);
 }
+
+#[tokio::test]
+async fn multiple_choice_may_keep_both_sides_and_other_types_may_not() {
+    let app = spawn_app().await;
+    app.create_property(
+        "interests",
+        "multiple_choice",
+        &["Music", "Travel", "Food"],
+        "edit",
+    );
+    let token = app.api_token("crm");
+    let ada = app.create_customer(&[("name", "Ada")]);
+    let twin = app.create_customer(&[("name", "Ada L.")]);
+    for (id, interests) in [
+        (&ada, json!(["Music"])),
+        (&twin, json!(["Travel", "Music"])),
+    ] {
+        let response = app
+            .api(
+                Method::PATCH,
+                &format!("/api/v1/customers/{id}"),
+                &token,
+                Some(json!({"properties": {"interests": interests}})),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+    let supervisor = app.supervisor().await;
+    let review = supervisor
+        .page(&format!("/customers/{ada}/merge/{twin}"))
+        .await;
+    assert!(review.contains("name=\"keep.interests\" value=\"both\""));
+    assert!(!review.contains("name=\"keep.name\" value=\"both\""));
+    let response = merge_form(&supervisor, &ada, &twin, &app, &[("keep.name", "both")]).await;
+    assert_eq!(
+        response.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "only multiple choice"
+    );
+    let response = merge_form(
+        &supervisor,
+        &ada,
+        &twin,
+        &app,
+        &[("keep.interests", "both")],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.value_of(&ada, "interests").as_deref(),
+        Some("Music, Travel")
+    );
+}

@@ -147,9 +147,9 @@ pub fn event_views(
                         )
                     }
                     None => (
-                        format!(
-                            "Merged {} into this customer",
-                            event.old_value.clone().unwrap_or_default()
+                        event.old_value.as_ref().map_or_else(
+                            || "Merged another customer into this one".to_owned(),
+                            |duplicate| format!("Merged {duplicate} into this customer"),
                         ),
                         String::new(),
                         String::new(),
@@ -248,6 +248,7 @@ pub fn event_views(
                         | EventAction::IdentityLinked
                         | EventAction::IdentityUnlinked
                         | EventAction::ConversationMoved
+                        | EventAction::Merged
                 );
             let (old, new, note) = if erased {
                 (String::new(), String::new(), Some("erased".to_owned()))
