@@ -37,6 +37,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &Path) {
                 ),
         )
         // Customers, with a self-service link (never a staff session).
+        .route("/s", web::get().to(selfservice::request_form))
+        .route("/s", web::post().to(selfservice::request_link))
         .route("/s/profile", web::get().to(selfservice::profile))
         .route("/s/profile", web::post().to(selfservice::save))
         .route("/s/{token}", web::get().to(selfservice::open))

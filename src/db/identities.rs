@@ -219,3 +219,17 @@ pub fn update_blacklist(
         ))
         .execute(conn)
 }
+
+/// The identities on these channels with this external id that belong to a customer.
+pub fn list_linked_with_id(
+    conn: &mut DbConnection,
+    channels: &[&str],
+    external_id: &str,
+) -> QueryResult<Vec<Identity>> {
+    channel_identities::table
+        .filter(channel_identities::channel.eq_any(channels))
+        .filter(channel_identities::external_id.eq(external_id))
+        .filter(channel_identities::customer_id.is_not_null())
+        .select(Identity::as_select())
+        .load(conn)
+}

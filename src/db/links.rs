@@ -1,10 +1,10 @@
-//! Self-service links.
+//! Self-service links, and the requests for one made on the "text me my link" page.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::self_service_links;
-use super::types::CustomerId;
+use super::schema::{link_requests, self_service_links};
+use super::types::{CustomerId, MessageId};
 use super::{DbConnection, now};
 
 /// A link as stored (never the token itself).
@@ -76,4 +76,38 @@ pub fn revoke_all(conn: &mut DbConnection, customer: CustomerId) -> QueryResult<
     )
     .set(self_service_links::revoked_at.eq(now()))
     .execute(conn)
+}
+
+/// Records a "text me my link" request under its token's hash, with the message that
+/// carried the link when one was sent.
+pub fn insert_request(
+    conn: &mut DbConnection,
+    hash: &str,
+    message: Option<MessageId>,
+) -> QueryResult<usize> {
+    diesel::insert_into(link_requests::table)
+        .values((
+            link_requests::token_hash.eq(hash),
+            link_requests::message_id.eq(message),
+            link_requests::created_at.eq(now()),
+        ))
+        .execute(conn)
+}
+
+/// A request by its token's hash: `Some(message)` when it exists (the message may be
+/// `None`: nothing was sent, and the page must not say so).
+pub fn find_request(conn: &mut DbConnection, hash: &str) -> QueryResult<Option<Option<MessageId>>> {
+    link_requests::table
+        .filter(link_requests::token_hash.eq(hash))
+        .select(link_requests::message_id)
+        .first(conn)
+        .optional()
+}
+
+/// Removes requests older than `before`.
+pub fn delete_requests_before(
+    conn: &mut DbConnection,
+    before: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::delete(link_requests::table.filter(link_requests::created_at.lt(before))).execute(conn)
 }

@@ -34,6 +34,7 @@ pub mod generate;
 pub mod identities;
 pub mod imports;
 pub mod jobs;
+pub mod limits;
 pub mod links;
 pub mod listing;
 pub mod locks;

@@ -249,6 +249,24 @@ diesel::table! {
 }
 
 diesel::table! {
+    limit_events (id) {
+        id -> BigInt,
+        scope -> Text,
+        subject -> Text,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    link_requests (id) {
+        id -> BigInt,
+        token_hash -> Text,
+        message_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     customer_locks (customer_id) {
         customer_id -> BigInt,
         locked_by -> Text,
@@ -461,4 +479,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     customer_merges,
     duplicate_pairs,
     duplicate_checks,
+    limit_events,
+    link_requests,
 );

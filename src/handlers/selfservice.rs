@@ -17,7 +17,7 @@ use crate::error::AppError;
 use crate::handlers::customers::fields::{FieldGroups, Submitted, field_groups};
 use crate::handlers::page::{PageContext, client_address, render_status};
 use crate::services::profiles::{self, EditOutcome, Editor};
-use crate::services::selfservice;
+use crate::services::{link_requests, selfservice};
 use crate::state::AppState;
 
 /// The customer session cookie (scoped to `/s`).
@@ -330,6 +330,131 @@ pub async fn save(
             .await
         }
         Err(AppError::Unauthorized { .. }) => session_ended(&state).await,
+        Err(other) => Err(other),
+    }
+}
+
+/// The "text me my link" page.
+#[derive(Template)]
+#[template(path = "self/request.html")]
+struct RequestPage {
+    org_name: String,
+    keyword: String,
+    csrf_token: String,
+    phone: String,
+    error: Option<String>,
+    notice: Option<&'static str>,
+    failed: bool,
+}
+
+async fn request_page(
+    state: &AppState,
+    session: &crate::auth::TypedSession,
+    phone: String,
+    error: Option<String>,
+    notice: Option<&'static str>,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let config = state.run(selfservice::config).await?;
+    let page = RequestPage {
+        org_name: config.org_name,
+        keyword: config.keyword,
+        csrf_token: session.csrf_token()?,
+        phone,
+        error,
+        failed: notice == Some(link_requests::FAILED),
+        notice,
+    };
+    let mut response = render_status(&page, status)?;
+    response.headers_mut().insert(
+        actix_web::http::header::REFERRER_POLICY,
+        actix_web::http::header::HeaderValue::from_static("no-referrer"),
+    );
+    Ok(response)
+}
+
+/// The page's query: the request whose outcome to show.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RequestQuery {
+    r: String,
+}
+
+/// `GET /s`: customers type their phone number to get their link; after a request, the
+/// page says how sending went (reloading it shows a delivery that failed meanwhile).
+pub async fn request_form(
+    state: web::Data<AppState>,
+    session: crate::auth::TypedSession,
+    query: web::Query<RequestQuery>,
+) -> Result<HttpResponse, AppError> {
+    let token = query.into_inner().r;
+    let notice = if token.is_empty() {
+        None
+    } else {
+        state
+            .run(move |conn| link_requests::state(conn, &token))
+            .await?
+    };
+    request_page(
+        &state,
+        &session,
+        String::new(),
+        None,
+        notice,
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// The phone number form.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RequestForm {
+    phone: String,
+}
+
+/// `POST /s`: sends a link when the number belongs to a customer; answers the same for
+/// every number.
+pub async fn request_link(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: crate::auth::TypedSession,
+    form: web::Form<RequestForm>,
+) -> Result<HttpResponse, AppError> {
+    let phone = form.into_inner().phone;
+    let address = client_address(&req, state.settings.trust_proxy);
+    let base = state.public_url.clone();
+    let typed = phone.clone();
+    let outcome = state
+        .run(move |conn| link_requests::request(conn, &typed, &address, &base))
+        .await;
+    match outcome {
+        Ok(link_requests::Requested::Accepted(token)) => {
+            Ok(crate::error::see_other(&format!("/s?r={token}")))
+        }
+        Ok(link_requests::Requested::TooSoon) => {
+            request_page(
+                &state,
+                &session,
+                phone,
+                None,
+                Some(link_requests::TOO_SOON),
+                StatusCode::TOO_MANY_REQUESTS,
+            )
+            .await
+        }
+        Err(AppError::Invalid(errors)) => {
+            let error = errors.get("phone").map(str::to_owned);
+            request_page(
+                &state,
+                &session,
+                phone,
+                error,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
         Err(other) => Err(other),
     }
 }

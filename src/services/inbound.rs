@@ -219,9 +219,13 @@ pub fn receive(
             replies: Vec::new(),
         };
         let config = selfservice::config(conn)?;
+        // At most one link a minute and five a day per identity, as on the "text me my
+        // link" page; past that the keyword is an ordinary message.
         if let (Some(conversation), true) =
             (&conversation, selfservice::is_request(&config, &valid.text))
+            && crate::services::link_requests::identity_may_get_link(conn, &identity)?
         {
+            crate::services::link_requests::count_link_sent(conn, &identity)?;
             // The link needs a profile to open: an unknown sender gets one from the identity.
             let owner = match customer_id {
                 Some(id) => id,

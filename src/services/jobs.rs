@@ -145,8 +145,8 @@ pub fn work_once(conn: &mut DbConnection) -> Result<bool, AppError> {
 const SWEEP_EVERY: Duration = Duration::from_secs(3600);
 
 /// Runs [`work_once`] until there is nothing left, then polls every `idle`; once an hour
-/// (and at start) removes import files past their keeping time and drops merge snapshots
-/// past the undo window.
+/// (and at start) removes import files past their keeping time, drops merge snapshots
+/// past the undo window, and forgets limit events older than a day.
 pub async fn run(pool: DbPool, idle: Duration) {
     let mut swept: Option<std::time::Instant> = None;
     loop {
@@ -159,6 +159,7 @@ pub async fn run(pool: DbPool, idle: Duration) {
                 if dropped > 0 {
                     tracing::info!(dropped, "merge snapshots past the undo window dropped");
                 }
+                crate::services::link_requests::sweep(&mut conn)?;
                 crate::services::import::remove_old_files(&mut conn)
             })
             .await;

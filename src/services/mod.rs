@@ -13,6 +13,7 @@ pub mod export;
 pub mod import;
 pub mod inbound;
 pub mod jobs;
+pub mod link_requests;
 pub mod locks;
 pub mod merge;
 pub mod orders;

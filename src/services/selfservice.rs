@@ -5,7 +5,7 @@ use chrono::{NaiveDateTime, TimeDelta};
 
 use crate::db::identities;
 use crate::db::links::{self, Link};
-use crate::db::types::{AuditAction, ConversationId, CustomerId, IdentityId, Setting};
+use crate::db::types::{AuditAction, ConversationId, CustomerId, IdentityId, MessageId, Setting};
 use crate::db::{DbConnection, customers, now, settings};
 use crate::domain::customer::Actor;
 use crate::domain::password::random_hex;
@@ -179,14 +179,15 @@ pub fn session_valid(link: &Link, at: NaiveDateTime) -> bool {
             .is_some_and(|opened| at < opened + TimeDelta::minutes(SESSION_MINUTES))
 }
 
-/// Staff send the link on one of the customer's identities ("Send profile link").
+/// Sends a new link on one of the customer's identities ("Send profile link", and the
+/// "text me my link" page); returns the message that carries it.
 pub fn send(
     conn: &mut DbConnection,
     customer: CustomerId,
     identity: IdentityId,
     author: &Author<'_>,
     base_url: &str,
-) -> Result<(), AppError> {
+) -> Result<MessageId, AppError> {
     crate::db::transaction(conn, |conn| {
         let identity = identities::get_identity(conn, identity)?;
         if identity.customer_id != Some(customer) {
@@ -213,7 +214,7 @@ pub fn send_in_conversation(
 ) -> Result<(), AppError> {
     let conversation = crate::db::conversations::get_conversation(conn, conversation)?;
     let customer = conversation.customer_id.ok_or(AppError::Forbidden)?;
-    send(conn, customer, conversation.identity_id, author, base_url)
+    send(conn, customer, conversation.identity_id, author, base_url).map(|_| ())
 }
 
 #[cfg(test)]

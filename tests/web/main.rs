@@ -21,6 +21,7 @@ mod health;
 mod helpers;
 mod history;
 mod import;
+mod link_requests;
 mod locks;
 mod merge;
 mod moves;

@@ -143,7 +143,7 @@ pub async fn send_link(
         })
         .await;
     match result {
-        Ok(()) => user
+        Ok(_) => user
             .0
             .session
             .flash(FlashKind::Success, "Profile link sent."),

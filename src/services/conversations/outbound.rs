@@ -6,7 +6,7 @@ use chrono::NaiveDateTime;
 use super::{Author, MAX_TEXT};
 use crate::db::conversations::{self, Conversation, NewMessage, WebMetadata};
 use crate::db::identities::{self, Identity};
-use crate::db::types::{AuthorKind, ConversationId, CustomerId, Direction, IdentityId};
+use crate::db::types::{AuthorKind, ConversationId, CustomerId, Direction, IdentityId, MessageId};
 use crate::db::{DbConnection, customers, now, outbox};
 use crate::domain::FieldErrors;
 use crate::error::AppError;
@@ -69,13 +69,13 @@ pub fn open_conversation(
 }
 
 /// Writes an outbound message into a conversation and queues it for delivery, in the
-/// caller's transaction.
+/// caller's transaction; returns the message.
 pub fn send(
     conn: &mut DbConnection,
     conversation: &Conversation,
     author: &Author<'_>,
     text: &str,
-) -> Result<(), AppError> {
+) -> Result<MessageId, AppError> {
     let text = text.trim();
     if text.is_empty() || text.chars().count() > MAX_TEXT {
         let mut errors = FieldErrors::default();
@@ -107,7 +107,7 @@ pub fn send(
         conversations::count_on_customer(conn, customer, false, at)?;
     }
     outbox::insert_delivery(conn, message.id)?;
-    Ok(())
+    Ok(message.id)
 }
 
 /// A note from Clientele in a thread (e.g. why it was closed): shown with the messages,
