@@ -127,20 +127,6 @@ pub fn list_paired_with(
     Ok(found)
 }
 
-/// The customers holding an identity with exactly this external id, on any channel.
-pub fn list_holding_identity(
-    conn: &mut DbConnection,
-    external_id: &str,
-    limit: i64,
-) -> QueryResult<Vec<CustomerId>> {
-    channel_identities::table
-        .filter(channel_identities::external_id.eq(external_id))
-        .filter(channel_identities::customer_id.is_not_null())
-        .select(channel_identities::customer_id.assume_not_null())
-        .limit(limit)
-        .load(conn)
-}
-
 /// The customers staff said are not the same person as `customer`.
 pub fn list_dismissed(
     conn: &mut DbConnection,

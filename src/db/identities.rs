@@ -233,3 +233,46 @@ pub fn list_linked_with_id(
         .select(Identity::as_select())
         .load(conn)
 }
+
+/// Ids of up to `limit` customers holding an identity whose id starts with `prefix`
+/// (lower-case), through the index on the lower-cased id.
+pub fn list_customers_by_id_prefix(
+    conn: &mut DbConnection,
+    prefix: &str,
+    limit: i64,
+) -> QueryResult<Vec<CustomerId>> {
+    let lowered = super::lower(channel_identities::external_id.nullable());
+    match conn {
+        // A range on the expression index (SQLite's LIKE would not use it).
+        DbConnection::Sqlite(c) => channel_identities::table
+            .filter(lowered.ge(prefix))
+            .filter(
+                super::lower(channel_identities::external_id.nullable())
+                    .lt(format!("{prefix}\u{7f}")),
+            )
+            .filter(channel_identities::customer_id.is_not_null())
+            .select(channel_identities::customer_id.assume_not_null())
+            .distinct()
+            .limit(limit)
+            .load(c),
+        // LIKE on the text_pattern_ops index, right whatever the database's collation.
+        DbConnection::Postgresql(c) => channel_identities::table
+            .filter(lowered.like(prefix_pattern(prefix)).escape('\\'))
+            .filter(channel_identities::customer_id.is_not_null())
+            .select(channel_identities::customer_id.assume_not_null())
+            .distinct()
+            .limit(limit)
+            .load(c),
+    }
+}
+
+/// A LIKE pattern matching what starts with `prefix`.
+pub fn prefix_pattern(prefix: &str) -> String {
+    format!(
+        "{}%",
+        prefix
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    )
+}

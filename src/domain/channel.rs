@@ -29,11 +29,13 @@ pub enum Channel {
     Wechat,
     /// Weibo: UUID.
     Weibo,
+    /// QQ: numeric QQ number.
+    Qq,
 }
 
 impl Channel {
     /// Every channel.
-    pub const ALL: [Channel; 10] = [
+    pub const ALL: [Channel; 11] = [
         Channel::Whatsapp,
         Channel::Sms,
         Channel::Voice,
@@ -44,6 +46,7 @@ impl Channel {
         Channel::App,
         Channel::Wechat,
         Channel::Weibo,
+        Channel::Qq,
     ];
 
     /// Stored and API form.
@@ -59,6 +62,7 @@ impl Channel {
             Channel::App => "app",
             Channel::Wechat => "wechat",
             Channel::Weibo => "weibo",
+            Channel::Qq => "qq",
         }
     }
 
@@ -75,6 +79,7 @@ impl Channel {
             Channel::App => "In-app",
             Channel::Wechat => "WeChat",
             Channel::Weibo => "Weibo",
+            Channel::Qq => "QQ",
         }
     }
 
@@ -91,6 +96,7 @@ impl Channel {
             Channel::App => "in-app user id (e.g. a Hyphenate id)",
             Channel::Wechat => "openid on the official account",
             Channel::Weibo => "Weibo UUID",
+            Channel::Qq => "QQ number, 5 to 11 digits",
         }
     }
 
@@ -155,6 +161,16 @@ impl Channel {
                         "A WeChat openid has 6 to 64 letters, digits, dashes and underscores."
                             .to_owned(),
                     )
+                }
+            }
+            Channel::Qq => {
+                let valid = (5..=11).contains(&raw.len())
+                    && !raw.starts_with('0')
+                    && raw.chars().all(|c| c.is_ascii_digit());
+                if valid {
+                    Ok(raw.to_owned())
+                } else {
+                    Err("A QQ number has 5 to 11 digits and does not start with 0.".to_owned())
                 }
             }
             Channel::Weibo => {
@@ -251,6 +267,14 @@ mod tests {
         );
         assert!(Channel::Weibo.normalize("not-a-uuid").is_err());
         assert!(Channel::Web.normalize("  ").is_err());
+    }
+
+    #[test]
+    fn a_qq_number_is_five_to_eleven_digits() {
+        assert_eq!(Channel::Qq.normalize(" 123456789 ").unwrap(), "123456789");
+        assert!(Channel::Qq.normalize("1234").is_err());
+        assert!(Channel::Qq.normalize("012345").is_err());
+        assert!(Channel::Qq.normalize("12345x").is_err());
     }
 
     #[test]

@@ -228,73 +228,15 @@ fn find(
     Ok(found)
 }
 
-/// Customers matching what staff typed to pick a duplicate: a customer ID, a phone, an
-/// e-mail (a column or an identity), a channel id, or a name by the Customers page's fuzzy
-/// rules. At most `limit`, best first; never `except`.
+/// Customers matching what staff typed to pick a duplicate (see
+/// [`super::lookup::find_customers`]), never `except`.
 pub fn find_any(
     conn: &mut DbConnection,
     query: &str,
     except: CustomerId,
     limit: i64,
 ) -> Result<Vec<Customer>, AppError> {
-    use crate::db::listing::{self, CustomerFilter, SortKey};
-    use crate::domain::customer::MatchKey;
-    use crate::domain::property::{Value, parse_phone};
-    use crate::domain::search::FuzzyQuery;
-
-    let query = query.trim();
-    if query.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut ids: Vec<CustomerId> = duplicates::list_holding_identity(conn, query, limit)?;
-    let key = if let Ok(Value::Text { text }) = parse_phone(query) {
-        Some((MatchKey::Phone, text))
-    } else if query.contains('@') {
-        ids.extend(duplicates::list_holding_identity(
-            conn,
-            &query.to_lowercase(),
-            limit,
-        )?);
-        Some((MatchKey::Email, query.to_owned()))
-    } else {
-        let upper = query.to_uppercase();
-        (upper.len() > 1
-            && upper.starts_with('C')
-            && upper[1..].chars().all(|c| c.is_ascii_digit()))
-        .then_some((MatchKey::CustomerId, upper))
-    };
-    if let Some((key, value)) = key {
-        if key == MatchKey::Phone {
-            ids.extend(duplicates::list_holding_identity(conn, &value, limit)?);
-        }
-        ids.extend(customers::ids_by_key(conn, key, &value, limit)?);
-    }
-    let mut found: Vec<Customer> = Vec::new();
-    if !ids.is_empty() {
-        found = customers::list_by_ids(conn, &ids)?;
-    }
-    if found.is_empty() {
-        // A name (or part of an ID) by the fuzzy rules: exact, then partial, then typo.
-        let filter = CustomerFilter {
-            name: FuzzyQuery::parse(query),
-            ..CustomerFilter::default()
-        };
-        if filter.name.is_some() {
-            let plans = listing::plan(conn, &filter)?;
-            found = listing::list_filtered(
-                conn,
-                &filter,
-                &plans,
-                SortKey::Created,
-                false,
-                None,
-                limit + 1,
-            )?
-            .into_iter()
-            .map(|(c, _)| c)
-            .collect();
-        }
-    }
+    let mut found = super::lookup::find_customers(conn, query, limit + 1)?;
     found.retain(|c| c.id != except);
     found.truncate(limit as usize);
     Ok(found)

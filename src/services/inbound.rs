@@ -14,7 +14,7 @@ use crate::domain::channel::Channel;
 use crate::domain::customer::Actor;
 use crate::domain::customer::MatchKey;
 use crate::error::AppError;
-use crate::services::conversations::{self as traffic, Author, MAX_TEXT, Opening, Reuse};
+use crate::services::conversations::{self as traffic, Author, MAX_TEXT, Opening};
 use crate::services::selfservice;
 
 /// An inbound message as an integration submits it.
@@ -187,7 +187,7 @@ pub fn receive(
                 at: valid.sent_at,
                 web: &valid.web,
             };
-            Some(traffic::open_conversation(conn, &identity, opening, Reuse::OpenOne)?.0)
+            Some(traffic::open_conversation(conn, &identity, opening)?.0)
         };
         conversations::insert_message(
             conn,

@@ -15,6 +15,7 @@ pub mod inbound;
 pub mod jobs;
 pub mod link_requests;
 pub mod locks;
+pub mod lookup;
 pub mod merge;
 pub mod orders;
 pub mod profiles;

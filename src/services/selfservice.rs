@@ -10,7 +10,7 @@ use crate::db::{DbConnection, customers, now, settings};
 use crate::domain::customer::Actor;
 use crate::domain::password::random_hex;
 use crate::error::AppError;
-use crate::services::conversations::{self as traffic, Author, Opening, Reuse};
+use crate::services::conversations::{self as traffic, Author, Opening};
 use crate::services::profiles::{EditOutcome, Editor, ProfileEdit};
 use crate::services::tokens::hash_token;
 
@@ -198,8 +198,7 @@ pub fn send(
         }
         let config = config(conn)?;
         let text = issue(conn, customer, base_url, &config)?;
-        let (conversation, _) =
-            traffic::open_conversation(conn, &identity, Opening::Outbound, Reuse::OpenOne)?;
+        let (conversation, _) = traffic::open_conversation(conn, &identity, Opening::Outbound)?;
         traffic::send(conn, &conversation, author, &text)
     })
 }

@@ -17,6 +17,7 @@ mod customers_page;
 mod customers_search;
 mod duplicates;
 mod export;
+mod find_by_id;
 mod health;
 mod helpers;
 mod history;

@@ -14,8 +14,7 @@ use diesel::prelude::*;
 use super::schema::customers;
 use super::types::CustomerId;
 use super::{DbConnection, now};
-use crate::domain::customer::{MatchKey, public_id_for};
-use crate::domain::property::Value;
+use crate::domain::customer::public_id_for;
 
 /// A customer as stored. Field order is the table's column order.
 #[derive(
@@ -413,50 +412,6 @@ pub fn list_customers_updated(
         );
     }
     query.load(conn)
-}
-
-/// Customers matching what an agent typed to link a contact: a customer ID, a phone
-/// number, an e-mail address, or part of a name.
-pub fn search_customers(
-    conn: &mut DbConnection,
-    query: &str,
-    limit: i64,
-) -> QueryResult<Vec<Customer>> {
-    let query = query.trim();
-    if query.is_empty() {
-        return Ok(Vec::new());
-    }
-    let by_key = |key: MatchKey, value: &str| {
-        keys::holding(key, value)
-            .select(Customer::as_select())
-            .order(customers::id.desc())
-            .limit(limit)
-    };
-    if let Ok(Value::Text { text: phone }) = crate::domain::property::parse_phone(query) {
-        return by_key(MatchKey::Phone, &phone).load(conn);
-    }
-    if query.contains('@') {
-        return by_key(MatchKey::Email, query).load(conn);
-    }
-    let upper = query.to_uppercase();
-    if upper.starts_with('C') && upper.len() > 1 && upper[1..].chars().all(|c| c.is_ascii_digit()) {
-        return by_key(MatchKey::CustomerId, &upper).load(conn);
-    }
-    let base = customers::table
-        .select(Customer::as_select())
-        .order(customers::id.desc())
-        .limit(limit)
-        .into_boxed();
-    let pattern = format!(
-        "%{}%",
-        query
-            .to_lowercase()
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_")
-    );
-    base.filter(super::lower(customers::name).like(pattern).escape('\\'))
-        .load(conn)
 }
 
 /// Several customers by id (one query).

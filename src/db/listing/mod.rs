@@ -53,6 +53,10 @@ pub struct CustomerFilter {
     pub phone: Option<String>,
     /// Has an identity on this channel.
     pub channel: Option<String>,
+    /// Has an identity whose id starts with this (in its stored form: lower case, a
+    /// phone in E.164).
+    #[serde(default)]
+    pub contact: Option<String>,
     /// In this lifecycle stage.
     pub lifecycle: Option<String>,
     /// Blacklisted or not.
@@ -194,7 +198,13 @@ pub(super) type Query = customers::BoxedQuery<'static, Backend>;
 pub struct Plans {
     name: Option<search::Plan>,
     public_id: Option<search::Plan>,
+    /// The holders of a channel id that starts with the filter's, when they are few
+    /// enough to list; `None` tests each row instead.
+    contact: Option<Vec<CustomerId>>,
 }
+
+/// The most holders of a channel id prefix passed as a list.
+const CONTACT_LIST_AT_MOST: i64 = 10_000;
 
 /// Resolves a filter's fuzzy searches.
 pub fn plan(conn: &mut DbConnection, filter: &CustomerFilter) -> QueryResult<Plans> {
@@ -219,6 +229,17 @@ pub fn plan_collecting(
             .as_ref()
             .map(|q| search::plan_collecting(conn, q, true, at_most))
             .transpose()?,
+        contact: match &filter.contact {
+            Some(prefix) => {
+                let ids = super::identities::list_customers_by_id_prefix(
+                    conn,
+                    prefix,
+                    CONTACT_LIST_AT_MOST + 1,
+                )?;
+                (ids.len() as i64 <= CONTACT_LIST_AT_MOST).then_some(ids)
+            }
+            None => None,
+        },
     })
 }
 
@@ -303,6 +324,22 @@ fn filtered(filter: &CustomerFilter, plans: &Plans, tier: Option<Tier>) -> Query
     if let Some(phone) = &filter.phone {
         let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
         query = query.filter(customers::phone.like(format!("%{digits}%")));
+    }
+    if let Some(prefix) = &filter.contact {
+        query = match &plans.contact {
+            Some(ids) => query.filter(customers::id.eq_any(ids.clone())),
+            None => query.filter(
+                customers::id.nullable().eq_any(
+                    channel_identities::table
+                        .filter(
+                            lower(channel_identities::external_id.nullable())
+                                .like(super::identities::prefix_pattern(prefix))
+                                .escape('\\'),
+                        )
+                        .select(channel_identities::customer_id),
+                ),
+            ),
+        };
     }
     if let Some(channel) = &filter.channel {
         query = query.filter(

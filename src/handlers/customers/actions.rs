@@ -68,7 +68,8 @@ pub struct ContactForm {
     text: String,
 }
 
-/// `POST /customers/{id}/contact`: opens an outbound conversation with a first message.
+/// `POST /customers/{id}/contact` (Contact customer, Callback): a message on one of the
+/// customer's identities, in its open conversation or a new outbound one.
 pub async fn contact(
     user: CustomersUser,
     state: web::Data<AppState>,
@@ -92,10 +93,14 @@ pub async fn contact(
         })
         .await;
     match result {
-        Ok(_) => {
+        Ok((_, created)) => {
             user.0.session.flash(
                 FlashKind::Success,
-                "Message queued: a new conversation is open.",
+                if created {
+                    "Message queued: a new conversation is open."
+                } else {
+                    "Message queued in the conversation already open on this identity."
+                },
             );
             Ok(see_other(&format!("/customers/{public_id}/messages")))
         }

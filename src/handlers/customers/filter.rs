@@ -29,6 +29,7 @@ pub struct FilterForm {
     pub id: String,
     pub email: String,
     pub phone: String,
+    pub contact: String,
     pub channel: String,
     pub lifecycle: String,
     pub blacklisted: String,
@@ -99,6 +100,7 @@ pub fn parse_form(pairs: &[(String, String)]) -> FilterForm {
         id: get(pairs, "id"),
         email: get(pairs, "email"),
         phone: get(pairs, "phone"),
+        contact: get(pairs, "contact"),
         channel: get(pairs, "channel"),
         lifecycle: get(pairs, "lifecycle"),
         blacklisted: get(pairs, "blacklisted"),
@@ -174,6 +176,7 @@ pub fn resolve(
         public_id: FuzzyQuery::parse(&form.id),
         email: some(&form.email).filter(|_| visible("email")),
         phone: some(&form.phone).filter(|_| visible("phone")),
+        contact: crate::services::lookup::id_form(&form.contact),
         channel: form
             .channel
             .parse::<Channel>()

@@ -49,7 +49,7 @@ struct IdentitiesPage {
     ctx: PageContext,
     header: ProfileHeader,
     identities: Vec<IdentityView>,
-    channels: [Channel; 10],
+    channels: [Channel; Channel::ALL.len()],
     channel: String,
     external_id: String,
     errors: FieldErrors,

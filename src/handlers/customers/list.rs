@@ -73,7 +73,7 @@ struct ListPage {
     segments: Vec<crate::db::segments::Segment>,
     current_query: String,
     is_supervisor: bool,
-    channels: [Channel; 10],
+    channels: [Channel; Channel::ALL.len()],
     lifecycles: [Lifecycle; 6],
 }
 

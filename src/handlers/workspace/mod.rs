@@ -228,7 +228,7 @@ async fn conversation_page(
             let assignees = conversations::list_assignees(conn, &[id])?;
             let data = card::load(conn, &conversation)?;
             let results = if data.customer.is_none() && !search.trim().is_empty() {
-                customers::search_customers(conn, &search, 10)?
+                crate::services::lookup::find_customers(conn, &search, 10)?
                     .into_iter()
                     .map(|c| (c.public_id.clone(), c.display_name()))
                     .collect()

@@ -25,27 +25,15 @@ pub enum Opening<'a> {
     Outbound,
 }
 
-/// Whether an open conversation on the identity is continued or a new one always starts.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Reuse {
-    /// Continue the identity's open conversation when there is one.
-    OpenOne,
-    /// Always start a new one (a callback).
-    Never,
-}
-
 /// The one way a conversation is opened, for inbound messages, self-service links and
-/// callbacks: the identity's open conversation, or a new one counted on its customer.
-/// Returns the conversation and whether it was created.
+/// callbacks: the identity's open conversation (an identity never has two), or a new one
+/// counted on its customer. Returns the conversation and whether it was created.
 pub fn open_conversation(
     conn: &mut DbConnection,
     identity: &Identity,
     opening: Opening<'_>,
-    reuse: Reuse,
 ) -> Result<(Conversation, bool), AppError> {
-    if reuse == Reuse::OpenOne
-        && let Some(open) = conversations::find_open_conversation(conn, identity.id)?
-    {
+    if let Some(open) = conversations::find_open_conversation(conn, identity.id)? {
         return Ok((open, false));
     }
     let none = WebMetadata::default();
@@ -136,15 +124,15 @@ pub fn note(
     Ok(())
 }
 
-/// Callback / Contact customer: opens a new outbound conversation on one of the
-/// customer's identities with a first message.
+/// Callback / Contact customer: a message on one of the customer's identities, in its open
+/// conversation or a new outbound one. Returns the conversation and whether it is new.
 pub fn contact(
     conn: &mut DbConnection,
     customer: CustomerId,
     identity: IdentityId,
     author: &Author<'_>,
     text: &str,
-) -> Result<ConversationId, AppError> {
+) -> Result<(ConversationId, bool), AppError> {
     crate::db::transaction(conn, |conn| {
         let identity = identities::get_identity(conn, identity)?;
         if identity.customer_id != Some(customer) {
@@ -154,10 +142,10 @@ pub fn contact(
         if customer_row.blacklisted {
             return Err(super::refuse_blacklisted("callbacks are refused"));
         }
-        let (conversation, _) =
-            open_conversation(conn, &identity, Opening::Outbound, Reuse::Never)?;
+        // An identity with an open conversation goes on in it: never two at once.
+        let (conversation, created) = open_conversation(conn, &identity, Opening::Outbound)?;
         send(conn, &conversation, author, text)?;
-        Ok(conversation.id)
+        Ok((conversation.id, created))
     })
 }
 

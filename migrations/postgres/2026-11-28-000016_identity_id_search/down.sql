@@ -1,0 +1,1 @@
+DROP INDEX channel_identities_external_lower_idx;
