@@ -71,6 +71,22 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &Path) {
             web::get().to(workspace::thread),
         )
         .route(
+            "/conversations/{id}/identities",
+            web::post().to(workspace::panel::add_identity),
+        )
+        .route(
+            "/conversations/{id}/tags",
+            web::post().to(workspace::panel::add_tag),
+        )
+        .route(
+            "/conversations/{id}/tags/{tag}/remove",
+            web::post().to(workspace::panel::remove_tag),
+        )
+        .route(
+            "/conversations/{id}/comments",
+            web::post().to(workspace::panel::comment),
+        )
+        .route(
             "/conversations/{id}/send-link",
             web::post().to(workspace::send_link),
         )

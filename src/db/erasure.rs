@@ -4,9 +4,9 @@
 use diesel::prelude::*;
 
 use super::schema::{
-    channel_identities, conversations, customer_erasures, customer_events, customer_locks,
-    customer_notes, customer_terms, customer_values, customers, import_keys, messages, orders,
-    outbox, self_service_links,
+    channel_identities, conversation_comments, conversations, customer_erasures, customer_events,
+    customer_locks, customer_notes, customer_terms, customer_values, customers, import_keys,
+    messages, orders, outbox, self_service_links,
 };
 use super::types::CustomerId;
 use super::{DbConnection, now};
@@ -67,6 +67,17 @@ pub fn erase_customer(
     diesel::update(customer_notes::table.filter(customer_notes::customer_id.eq(customer)))
         .set(customer_notes::body.eq("[erased]"))
         .execute(conn)?;
+    diesel::update(
+        conversation_comments::table.filter(
+            conversation_comments::conversation_id.eq_any(
+                conversations::table
+                    .filter(conversations::customer_id.eq(customer))
+                    .select(conversations::id),
+            ),
+        ),
+    )
+    .set(conversation_comments::body.eq("[erased]"))
+    .execute(conn)?;
     diesel::update(customer_events::table.filter(customer_events::customer_id.eq(customer)))
         .set((
             customer_events::old_value.eq(None::<String>),

@@ -24,6 +24,7 @@ macro_rules! either_backend {
 
 pub mod audit;
 pub mod card;
+pub mod comments;
 pub mod conversations;
 #[macro_use]
 pub mod customers;

@@ -249,6 +249,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    conversation_comments (id) {
+        id -> BigInt,
+        conversation_id -> BigInt,
+        author_id -> Nullable<BigInt>,
+        author_name -> Text,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     limit_events (id) {
         id -> BigInt,
         scope -> Text,
@@ -481,4 +492,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     duplicate_checks,
     limit_events,
     link_requests,
+    conversation_comments,
 );

@@ -874,3 +874,128 @@ async fn a_supervisor_merges_a_suggested_pair_follows_the_old_id_and_undoes_the_
 
     chrome.quit().await;
 }
+
+#[tokio::test]
+async fn an_agent_works_a_conversation_with_the_panel_identities_tags_and_a_comment() {
+    let app = spawn_app().await;
+    app.create_user("ana.agent", Role::Agent);
+    let token = app.api_token("gw");
+    app.create_customer(&[("name", "Ada Lovelace"), ("phone", "+385912345678")]);
+    app.with_db(|conn| clientele::db::tags::insert_tag(conn, "VIP", "gold"))
+        .expect("tag");
+    let id = app
+        .inbound(
+            &token,
+            serde_json::json!({"channel": "whatsapp", "external_id": "+385912345678", "text": "Hello"}),
+        )
+        .await["conversation_id"]
+        .as_i64()
+        .expect("a conversation");
+
+    let Some(chrome) = Chrome::start().await else {
+        return;
+    };
+    chrome.sign_in(&app.address, "ana.agent", PASSWORD).await;
+    chrome.wait_for_text("Sign out").await;
+    chrome
+        .driver
+        .goto(format!("{}/conversations/{id}", app.address))
+        .await
+        .expect("open the conversation");
+    chrome
+        .click("nav.panel-tabs a[href$='panel=identities']")
+        .await;
+    chrome.wait_for_text("Add a destination").await;
+    let select = chrome
+        .driver
+        .find(By::Id("panel-channel"))
+        .await
+        .expect("channel select");
+    thirtyfour::components::SelectElement::new(&select)
+        .await
+        .expect("select")
+        .select_by_value("email")
+        .await
+        .expect("e-mail");
+    chrome.fill("panel-external-id", "Ada@Example.com").await;
+    chrome
+        .click("form[action$='/identities'] button[type=submit]")
+        .await;
+    chrome.wait_for_text("ada@example.com").await;
+
+    chrome.click("nav.panel-tabs a[href$='panel=tags']").await;
+    chrome.wait_for_text("Add a tag").await;
+    chrome
+        .click("form[action$='/tags'] button[type=submit]")
+        .await;
+    chrome.wait_for_text("Tag added.").await;
+
+    chrome
+        .click("nav.panel-tabs a[href$='panel=conversations']")
+        .await;
+    chrome.wait_for_text("Comments are internal").await;
+    chrome
+        .fill(&format!("comment-{id}"), "Wants the invoice resent")
+        .await;
+    chrome
+        .click("form[action$='/comments'] button[type=submit]")
+        .await;
+    let page = chrome.wait_for_text("Wants the invoice resent").await;
+    assert!(page.contains("Comment added."));
+
+    chrome.quit().await;
+}
+
+#[tokio::test]
+async fn a_customer_on_a_phone_asks_for_their_link_twice() {
+    let app = spawn_app().await;
+    app.create_customer(&[("name", "Ada"), ("phone", "+385912345678")]);
+    // A receiver on the loopback that nobody answers: the link waits in the outbox.
+    app.with_db(|conn| {
+        clientele::db::settings::upsert_setting(
+            conn,
+            clientele::db::types::Setting::WebhookUrl,
+            "http://127.0.0.1:9/receiver",
+        )
+    })
+    .expect("webhook");
+    let Some(chrome) = Chrome::start().await else {
+        return;
+    };
+    chrome
+        .driver
+        .set_window_rect(0, 0, 360, 740)
+        .await
+        .expect("a phone-sized window");
+    chrome
+        .driver
+        .goto(format!("{}/s", app.address))
+        .await
+        .expect("open the page");
+    chrome.fill("phone", "091 234 5678").await;
+    chrome.click("form[action='/s'] button[type=submit]").await;
+    chrome
+        .wait_for_text("Enter your phone number with its country code")
+        .await;
+    chrome.fill("phone", "+385 91 234 5678").await;
+    chrome.click("form[action='/s'] button[type=submit]").await;
+    // Sent (or, once the unreachable receiver was tried, said to have failed).
+    chrome.wait_for_text("id=\"request-notice\"").await;
+    chrome.fill("phone", "+385 91 234 5678").await;
+    chrome.click("form[action='/s'] button[type=submit]").await;
+    chrome
+        .wait_for_text("Please allow a full minute between phone number submissions.")
+        .await;
+    // The page fits the phone: nothing wider than the screen.
+    let width = chrome
+        .driver
+        .execute("return document.documentElement.scrollWidth;", Vec::new())
+        .await
+        .expect("width")
+        .json()
+        .as_i64()
+        .expect("a number");
+    assert!(width <= 360, "the page is {width}px wide");
+
+    chrome.quit().await;
+}

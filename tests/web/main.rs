@@ -26,6 +26,7 @@ mod link_requests;
 mod locks;
 mod merge;
 mod moves;
+mod panel;
 mod pool;
 mod properties;
 mod security;

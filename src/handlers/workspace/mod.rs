@@ -2,6 +2,7 @@
 //! and the customer context card.
 
 pub mod card;
+pub mod panel;
 
 use std::collections::HashMap;
 
@@ -170,6 +171,9 @@ struct ConversationPage {
     conflict: Vec<EventView>,
     reply: String,
     reply_error: Option<String>,
+    panel: panel::PanelView,
+    panel_tabs: [(panel::Section, &'static str, &'static str); 4],
+    channels: [crate::domain::channel::Channel; crate::domain::channel::Channel::ALL.len()],
 }
 
 /// Query of the conversation page.
@@ -180,6 +184,18 @@ pub struct ConversationQuery {
     earlier: usize,
     /// A search to link an unknown contact to an existing customer.
     q: String,
+    /// The panel's section (`card` unless said).
+    panel: String,
+}
+
+impl ConversationQuery {
+    /// The page with this panel section open.
+    pub(crate) fn panel(section: panel::Section) -> Self {
+        ConversationQuery {
+            panel: section.name().to_owned(),
+            ..ConversationQuery::default()
+        }
+    }
 }
 
 struct Extra {
@@ -188,6 +204,9 @@ struct Extra {
     conflict: Vec<crate::db::events::Event>,
     reply: String,
     reply_error: Option<String>,
+    /// A panel form that was refused: channel and id typed, comment typed and the
+    /// conversation it was for, and why.
+    panel: Option<(String, String, String, i64, FieldErrors)>,
 }
 
 impl Extra {
@@ -198,6 +217,7 @@ impl Extra {
             conflict: Vec::new(),
             reply: String::new(),
             reply_error: None,
+            panel: None,
         }
     }
 }
@@ -216,7 +236,9 @@ async fn conversation_page(
     let me = current.user.id.0;
     let search = query.q.clone();
     let earlier_count = query.earlier.min(50);
-    let (conversation, views, relationship, assignees, data, results) = state
+    let section = panel::Section::parse(&query.panel);
+    let zone = current.user.time_zone.clone();
+    let (conversation, views, relationship, assignees, data, results, mut panel_view) = state
         .run(move |conn| {
             let conversation = conversations::get_conversation(conn, id)?;
             let relationship = conversations::list_relationship(conn, &conversation)?;
@@ -235,7 +257,17 @@ async fn conversation_page(
             } else {
                 Vec::new()
             };
-            Ok((conversation, views, relationship, assignees, data, results))
+            let customer = data.customer.as_ref().map(|c| c.id);
+            let panel_view = panel::load(conn, section, customer, &zone)?;
+            Ok((
+                conversation,
+                views,
+                relationship,
+                assignees,
+                data,
+                results,
+                panel_view,
+            ))
         })
         .await?;
     let position = relationship.iter().position(|c| c.id == id).unwrap_or(0);
@@ -269,6 +301,18 @@ async fn conversation_page(
         conflict,
         reply: extra.reply,
         reply_error: extra.reply_error,
+        panel: {
+            if let Some((channel, external_id, comment, comment_on, errors)) = extra.panel {
+                panel_view.channel = channel;
+                panel_view.external_id = external_id;
+                panel_view.comment = comment;
+                panel_view.comment_on = comment_on;
+                panel_view.errors = errors;
+            }
+            panel_view
+        },
+        panel_tabs: panel::Section::ALL,
+        channels: crate::domain::channel::Channel::ALL,
     };
     render_status(&page, status)
 }

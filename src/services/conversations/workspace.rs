@@ -1,4 +1,5 @@
-//! What an agent does with a conversation in the workspace: take it, reply, close it.
+//! What an agent does with a conversation in the workspace: take it, reply, comment on
+//! it, close it.
 
 use super::{Author, send};
 use crate::db::conversations;
@@ -50,6 +51,32 @@ pub fn reply(
         let author = Author::agent(user_id, name);
         send(conn, &conversation, &author, text)?;
         conversations::assign(conn, id, user_id)?;
+        Ok(())
+    })
+}
+
+/// The longest comment, in characters.
+pub const MAX_COMMENT: usize = 2_000;
+
+/// A staff comment on a conversation: internal, never delivered to the customer.
+pub fn comment(
+    conn: &mut DbConnection,
+    id: ConversationId,
+    author: &Author<'_>,
+    body: &str,
+) -> Result<(), AppError> {
+    let body = body.trim();
+    if body.is_empty() || body.chars().count() > MAX_COMMENT {
+        let mut errors = crate::domain::FieldErrors::default();
+        errors.push(
+            "comment",
+            format!("Write a comment of 1 to {MAX_COMMENT} characters."),
+        );
+        return Err(AppError::Invalid(errors));
+    }
+    db::transaction(conn, |conn| {
+        conversations::get_conversation(conn, id)?;
+        crate::db::comments::insert_comment(conn, id, author.user_id, author.name, body)?;
         Ok(())
     })
 }

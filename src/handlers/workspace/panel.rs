@@ -1,0 +1,339 @@
+//! The customer information panel beside a conversation: besides the card, the customer's
+//! identities (add one), tags (add or remove) and conversations (the agents' replies, with
+//! internal comments). Any agent who can see the conversation reaches its customer here,
+//! whether or not the Customers page is on for agents.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+
+use super::{ConversationQuery, Extra, conversation_page};
+use crate::auth::CurrentUser;
+use crate::db::DbConnection;
+use crate::db::comments;
+use crate::db::conversations::{self, Conversation};
+use crate::db::identities;
+use crate::db::tags::{self, Tag};
+use crate::db::types::{AuthorKind, ConversationId, CustomerId, Direction, TagId};
+use crate::domain::FieldErrors;
+use crate::error::{AppError, see_other};
+use crate::handlers::customers::identities::{IdentityView, identity_views};
+use crate::page::FlashKind;
+use crate::services::conversations::{self as traffic, Author, workspace};
+use crate::services::profiles;
+use crate::state::AppState;
+
+/// The panel's sections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    Card,
+    Identities,
+    Tags,
+    Conversations,
+}
+
+impl Section {
+    /// Every section, in the order of the panel's tabs: (section, URL name, label).
+    pub const ALL: [(Section, &'static str, &'static str); 4] = [
+        (Section::Card, "card", "Card"),
+        (Section::Identities, "identities", "Identities"),
+        (Section::Tags, "tags", "Tags"),
+        (Section::Conversations, "conversations", "Conversations"),
+    ];
+
+    /// From the page's `panel` parameter; the card when absent or unknown.
+    pub fn parse(raw: &str) -> Section {
+        Section::ALL
+            .iter()
+            .find(|(_, name, _)| *name == raw)
+            .map_or(Section::Card, |(s, _, _)| *s)
+    }
+
+    /// Its URL name.
+    pub fn name(self) -> &'static str {
+        Section::ALL
+            .iter()
+            .find(|(s, _, _)| *s == self)
+            .map_or("card", |(_, name, _)| name)
+    }
+}
+
+/// One of the customer's conversations as the panel lists it.
+pub struct PanelConversation {
+    pub id: i64,
+    pub channel: &'static str,
+    pub started: String,
+    pub open: bool,
+    /// The agents' replies: (author, time, text).
+    pub replies: Vec<(String, String, String)>,
+    /// Internal comments: (author, time, text).
+    pub comments: Vec<(String, String, String)>,
+}
+
+/// What the active section shows.
+#[derive(Default)]
+pub struct PanelView {
+    pub section: &'static str,
+    pub identities: Vec<IdentityView>,
+    pub tags: Vec<Tag>,
+    /// Tags the customer does not hold yet, to add.
+    pub other_tags: Vec<Tag>,
+    pub conversations: Vec<PanelConversation>,
+    /// What was typed in a form that was refused, and why.
+    pub channel: String,
+    pub external_id: String,
+    pub comment: String,
+    pub comment_on: i64,
+    pub errors: FieldErrors,
+}
+
+/// How many of the customer's conversations the Conversations section lists.
+const CONVERSATIONS: i64 = 20;
+
+fn time(zone: &str, at: chrono::NaiveDateTime) -> String {
+    crate::page::local_time(at, zone)
+}
+
+/// Loads the active section for a customer (a few queries, whatever the section).
+pub fn load(
+    conn: &mut DbConnection,
+    section: Section,
+    customer: Option<CustomerId>,
+    zone: &str,
+) -> Result<PanelView, AppError> {
+    let mut view = PanelView {
+        section: section.name(),
+        ..PanelView::default()
+    };
+    let Some(customer) = customer else {
+        view.section = Section::Card.name();
+        return Ok(view);
+    };
+    match section {
+        Section::Card => {}
+        Section::Identities => {
+            view.identities = identity_views(identities::list_customer_identities(conn, customer)?);
+        }
+        Section::Tags => {
+            view.tags = tags::list_customer_tags(conn, customer)?;
+            view.other_tags = tags::list_tags(conn)?
+                .into_iter()
+                .filter(|t| !view.tags.iter().any(|held| held.id == t.id))
+                .collect();
+        }
+        Section::Conversations => {
+            let found: Vec<Conversation> =
+                conversations::list_customer_conversations(conn, customer, CONVERSATIONS)?;
+            let ids: Vec<ConversationId> = found.iter().map(|c| c.id).collect();
+            let messages = conversations::list_messages_of(conn, &ids)?;
+            let notes = comments::list_for(conn, &ids)?;
+            view.conversations = found
+                .iter()
+                .map(|c| PanelConversation {
+                    id: c.id.0,
+                    channel: crate::handlers::customers::identities::channel_label(&c.channel),
+                    started: time(zone, c.started_at),
+                    open: c.status == crate::db::types::ConversationStatus::Open,
+                    replies: messages
+                        .iter()
+                        .filter(|m| {
+                            m.conversation_id == Some(c.id)
+                                && m.direction == Direction::Outbound
+                                && m.author_kind == AuthorKind::Agent
+                        })
+                        .map(|m| {
+                            (
+                                m.author_name.clone().unwrap_or_default(),
+                                time(zone, m.sent_at),
+                                m.body.clone(),
+                            )
+                        })
+                        .collect(),
+                    comments: notes
+                        .iter()
+                        .filter(|n| n.conversation_id == c.id)
+                        .map(|n| {
+                            (
+                                n.author_name.clone(),
+                                time(zone, n.created_at),
+                                n.body.clone(),
+                            )
+                        })
+                        .collect(),
+                })
+                .collect();
+        }
+    }
+    Ok(view)
+}
+
+fn back(id: ConversationId, section: Section) -> String {
+    format!("/conversations/{}?panel={}", id.0, section.name())
+}
+
+/// The customer of a conversation, or 404 for a conversation with an unknown contact.
+async fn customer_of(state: &AppState, id: ConversationId) -> Result<CustomerId, AppError> {
+    state
+        .run(move |conn| {
+            conversations::get_conversation(conn, id)?
+                .customer_id
+                .ok_or(AppError::NotFound)
+        })
+        .await
+}
+
+/// The panel's add-identity form.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct IdentityForm {
+    channel: String,
+    external_id: String,
+}
+
+/// `POST /conversations/{id}/identities`: adds a destination to the conversation's
+/// customer, normalised as everywhere.
+pub async fn add_identity(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    path: web::Path<ConversationId>,
+    form: web::Form<IdentityForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let customer = customer_of(&state, id).await?;
+    let form = form.into_inner();
+    let actor = current.actor();
+    let (channel, external) = (form.channel.clone(), form.external_id.clone());
+    let result = state
+        .run(move |conn| traffic::add_identity(conn, customer, &channel, &external, &actor))
+        .await;
+    match result {
+        Ok(()) => {
+            current.session.flash(FlashKind::Success, "Identity added.");
+            Ok(see_other(&back(id, Section::Identities)))
+        }
+        Err(AppError::Invalid(errors)) => {
+            let mut extra = Extra::none();
+            extra.panel = Some((form.channel, form.external_id, String::new(), 0, errors));
+            conversation_page(
+                &current,
+                &state,
+                id,
+                ConversationQuery::panel(Section::Identities),
+                extra,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(other) => Err(other),
+    }
+}
+
+/// The panel's tag form.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct TagForm {
+    tag: i64,
+}
+
+/// `POST /conversations/{id}/tags`: tags the conversation's customer.
+pub async fn add_tag(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    path: web::Path<ConversationId>,
+    form: web::Form<TagForm>,
+) -> Result<HttpResponse, AppError> {
+    set_tag(current, state, path.into_inner(), TagId(form.tag), true).await
+}
+
+/// `POST /conversations/{id}/tags/{tag}/remove`.
+pub async fn remove_tag(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    path: web::Path<(ConversationId, TagId)>,
+) -> Result<HttpResponse, AppError> {
+    let (id, tag) = path.into_inner();
+    set_tag(current, state, id, tag, false).await
+}
+
+async fn set_tag(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    id: ConversationId,
+    tag: TagId,
+    on: bool,
+) -> Result<HttpResponse, AppError> {
+    let customer = customer_of(&state, id).await?;
+    let actor = current.actor();
+    state
+        .run(move |conn| profiles::set_tag(conn, customer, tag, on, &actor))
+        .await?;
+    current.session.flash(
+        FlashKind::Success,
+        if on { "Tag added." } else { "Tag removed." },
+    );
+    Ok(see_other(&back(id, Section::Tags)))
+}
+
+/// The comment box under a conversation's replies.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct CommentForm {
+    comment: String,
+    /// The conversation whose page the panel is on.
+    from: i64,
+}
+
+/// `POST /conversations/{id}/comments`: an internal comment on conversation `id` (one of
+/// the customer's), never sent to the customer.
+pub async fn comment(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    path: web::Path<ConversationId>,
+    form: web::Form<CommentForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let form = form.into_inner();
+    let from = if form.from > 0 {
+        ConversationId(form.from)
+    } else {
+        id
+    };
+    let (user_id, name) = (current.user.id.0, current.user.display_name.clone());
+    let body = form.comment.clone();
+    let result = state
+        .run(move |conn| {
+            // The page's conversation and this one belong to one customer.
+            let here = conversations::get_conversation(conn, from)?;
+            let target = conversations::get_conversation(conn, id)?;
+            if here.customer_id.is_none() || here.customer_id != target.customer_id {
+                return Err(AppError::NotFound);
+            }
+            let author = Author {
+                kind: AuthorKind::Agent,
+                user_id: Some(user_id),
+                name: &name,
+            };
+            workspace::comment(conn, id, &author, &body)
+        })
+        .await;
+    match result {
+        Ok(()) => {
+            current.session.flash(FlashKind::Success, "Comment added.");
+            Ok(see_other(&back(from, Section::Conversations)))
+        }
+        Err(AppError::Invalid(errors)) => {
+            let mut extra = Extra::none();
+            extra.panel = Some((String::new(), String::new(), form.comment, id.0, errors));
+            conversation_page(
+                &current,
+                &state,
+                from,
+                ConversationQuery::panel(Section::Conversations),
+                extra,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(other) => Err(other),
+    }
+}

@@ -1,0 +1,226 @@
+//! The customer information panel beside a conversation: identities, tags and the agents'
+//! replies with internal comments, for any agent who sees the conversation — with the
+//! Customers page off for agents too.
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::{TestApp, location, spawn_app};
+
+/// Ada writes on WhatsApp; an agent replies. Returns (customer, conversation).
+async fn conversation(app: &TestApp) -> (String, i64) {
+    let token = app.api_token("gw");
+    let ada = app.create_customer(&[("name", "Ada"), ("phone", "+385912345678")]);
+    let answer = app
+        .inbound(
+            &token,
+            json!({"channel": "whatsapp", "external_id": "+385912345678", "text": "Hello"}),
+        )
+        .await;
+    (
+        ada,
+        answer["conversation_id"].as_i64().expect("a conversation"),
+    )
+}
+
+#[tokio::test]
+async fn an_agent_adds_an_identity_and_a_tag_from_the_panel_without_the_customers_page() {
+    let app = spawn_app().await;
+    app.set_customers_page_for_agents(false);
+    let (ada, id) = conversation(&app).await;
+    app.with_db(|conn| clientele::db::tags::insert_tag(conn, "VIP", "gold"))
+        .expect("tag");
+    let agent = app.agent().await;
+    assert_eq!(
+        agent.get(&format!("/customers/{ada}")).await.status(),
+        StatusCode::FORBIDDEN
+    );
+
+    let page = agent
+        .page(&format!("/conversations/{id}?panel=identities"))
+        .await;
+    assert!(page.contains("id=\"panel-identities\"") && page.contains("+385912345678"));
+    // A wrong id is said at the field, and what was typed stays.
+    let response = agent
+        .post_form(
+            &format!("/conversations/{id}/identities"),
+            &[("channel", "email"), ("external_id", "not an address")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.expect("page");
+    assert!(
+        html.contains("id=\"panel-external-id-error\"")
+            && html.contains("value=\"not an address\"")
+    );
+    let response = agent
+        .post_form(
+            &format!("/conversations/{id}/identities"),
+            &[("channel", "email"), ("external_id", "Ada@Example.com")],
+        )
+        .await;
+    assert_eq!(
+        location(&response),
+        format!("/conversations/{id}?panel=identities")
+    );
+    assert!(
+        agent
+            .page(&location(&response))
+            .await
+            .contains("ada@example.com")
+    );
+
+    let page = agent.page(&format!("/conversations/{id}?panel=tags")).await;
+    let vip = app.with_db(|conn| clientele::db::tags::list_tags(conn).expect("tags"))[0]
+        .id
+        .0;
+    assert!(page.contains(&format!("<option value=\"{vip}\">VIP</option>")));
+    let response = agent
+        .post_form(
+            &format!("/conversations/{id}/tags"),
+            &[("tag", &vip.to_string())],
+        )
+        .await;
+    assert_eq!(
+        location(&response),
+        format!("/conversations/{id}?panel=tags")
+    );
+    assert!(
+        agent
+            .page(&location(&response))
+            .await
+            .contains(&format!("/tags/{vip}/remove"))
+    );
+    let response = agent
+        .post_form(&format!("/conversations/{id}/tags/{vip}/remove"), &[])
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let customer = app.customer(&ada).id;
+    let held =
+        app.with_db(|conn| clientele::db::tags::list_customer_tags(conn, customer).expect("tags"));
+    assert!(held.is_empty());
+}
+
+#[tokio::test]
+async fn comments_sit_under_the_agents_replies_and_never_reach_the_outbox() {
+    let app = spawn_app().await;
+    let (ada, id) = conversation(&app).await;
+    let agent = app.agent().await;
+    agent
+        .post_form(
+            &format!("/conversations/{id}/reply"),
+            &[("text", "How can I help?")],
+        )
+        .await;
+    let outbox_before: i64 = app.with_db(|conn| {
+        use diesel::prelude::*;
+        clientele::db::schema::outbox::table
+            .count()
+            .get_result(conn)
+            .expect("count")
+    });
+    let response = agent
+        .post_form(
+            &format!("/conversations/{id}/comments"),
+            &[("comment", "   "), ("from", &id.to_string())],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        response
+            .text()
+            .await
+            .expect("page")
+            .contains(&format!("id=\"comment-{id}-error\""))
+    );
+    let response = agent
+        .post_form(
+            &format!("/conversations/{id}/comments"),
+            &[
+                ("comment", "Asked about the <b>refund</b> policy"),
+                ("from", &id.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(
+        location(&response),
+        format!("/conversations/{id}?panel=conversations")
+    );
+    let page = agent.page(&location(&response)).await;
+    assert!(page.contains("How can I help?"), "the agent's reply");
+    assert!(
+        page.contains("refund") && !page.contains("<b>refund"),
+        "shown, escaped"
+    );
+    let outbox_after: i64 = app.with_db(|conn| {
+        use diesel::prelude::*;
+        clientele::db::schema::outbox::table
+            .count()
+            .get_result(conn)
+            .expect("count")
+    });
+    assert_eq!(outbox_before, outbox_after, "a comment is never delivered");
+
+    // A comment on another customer's conversation from this page is refused.
+    let token = app.api_token("gw2");
+    app.create_customer(&[("name", "Bob"), ("phone", "+385981112222")]);
+    let other = app
+        .inbound(
+            &token,
+            json!({"channel": "whatsapp", "external_id": "+385981112222", "text": "Hi"}),
+        )
+        .await["conversation_id"]
+        .as_i64()
+        .expect("a conversation");
+    let response = agent
+        .post_form(
+            &format!("/conversations/{other}/comments"),
+            &[("comment", "sneaky"), ("from", &id.to_string())],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    // Anonymizing the customer erases the comments' text.
+    app.with_db(|conn| {
+        clientele::services::erasure::anonymize(
+            conn,
+            app.customer(&ada).id,
+            &clientele::domain::customer::Actor::System,
+        )
+    })
+    .expect("anonymized");
+    assert!(
+        !agent
+            .page(&format!("/conversations/{id}?panel=conversations"))
+            .await
+            .contains("refund")
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_contact_has_no_panel_and_its_forms_are_refused() {
+    let app = spawn_app().await;
+    let token = app.api_token("gw");
+    let id = app
+        .inbound(
+            &token,
+            json!({"channel": "telegram", "external_id": "5550001", "text": "Hi"}),
+        )
+        .await["conversation_id"]
+        .as_i64()
+        .expect("a conversation");
+    let agent = app.agent().await;
+    let page = agent
+        .page(&format!("/conversations/{id}?panel=identities"))
+        .await;
+    assert!(
+        !page.contains("id=\"panel-identities\""),
+        "the card instead"
+    );
+    let response = agent
+        .post_form(
+            &format!("/conversations/{id}/identities"),
+            &[("channel", "email"), ("external_id", "x@example.com")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+}
