@@ -1,6 +1,6 @@
 //! One customer's data as one JSON document (GDPR access and portability): the profile
 //! with every property by technical name and type, lifecycle, tags, identities, notes,
-//! conversations with their messages, ratings and web metadata, orders, and History.
+//! conversations with their messages, staff comments, ratings and web metadata, orders, and History.
 //! Written page by page into chunks, so a customer with 100,000 messages exports in flat
 //! memory; every export is recorded in the audit log.
 
@@ -278,7 +278,20 @@ fn write_conversations<F: FnMut(Vec<u8>) -> bool>(
                     None => break,
                 }
             }
-            out.raw("]}");
+            // Staff comments on the conversation (a few per conversation).
+            let comments: Vec<Json> = crate::db::comments::list_for(conn, &[conversation.id])?
+                .iter()
+                .map(|c| {
+                    serde_json::json!({
+                        "author": c.author_name,
+                        "at": time(c.created_at),
+                        "text": c.body,
+                    })
+                })
+                .collect();
+            out.raw("],\"comments\":");
+            out.value(&comments);
+            out.raw("}");
         }
         match page.last() {
             Some(last) if out.open => after = last.id,

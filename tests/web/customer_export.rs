@@ -65,6 +65,22 @@ async fn a_supervisor_downloads_everything_about_one_customer_and_the_export_is_
             .await
             .contains(&format!("/customers/{customer}/export.json"))
     );
+    let conversation_id = app.with_db(|conn| {
+        clientele::db::conversations::list_customer_conversations(
+            conn,
+            app.customer(&customer).id,
+            1,
+        )
+        .expect("conversations")[0]
+            .id
+            .0
+    });
+    supervisor
+        .post_form(
+            &format!("/conversations/{conversation_id}/comments"),
+            &[("comment", "Called back about the order"), ("from", &conversation_id.to_string())],
+        )
+        .await;
 
     let response = supervisor
         .get(&format!("/customers/{customer}/export.json"))
@@ -95,6 +111,7 @@ async fn a_supervisor_downloads_everything_about_one_customer_and_the_export_is_
         .filter_map(|m| m["text"].as_str())
         .collect();
     assert_eq!(texts, ["Hello", "Where is my order?"]);
+    assert_eq!(conversation["comments"][0]["text"], "Called back about the order");
     assert!(
         export["history"]
             .as_array()
