@@ -22,6 +22,7 @@ macro_rules! either_backend {
     };
 }
 
+pub mod activity;
 pub mod audit;
 pub mod card;
 pub mod comments;

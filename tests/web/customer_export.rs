@@ -78,7 +78,10 @@ async fn a_supervisor_downloads_everything_about_one_customer_and_the_export_is_
     supervisor
         .post_form(
             &format!("/conversations/{conversation_id}/comments"),
-            &[("comment", "Called back about the order"), ("from", &conversation_id.to_string())],
+            &[
+                ("comment", "Called back about the order"),
+                ("from", &conversation_id.to_string()),
+            ],
         )
         .await;
 
@@ -111,7 +114,10 @@ async fn a_supervisor_downloads_everything_about_one_customer_and_the_export_is_
         .filter_map(|m| m["text"].as_str())
         .collect();
     assert_eq!(texts, ["Hello", "Where is my order?"]);
-    assert_eq!(conversation["comments"][0]["text"], "Called back about the order");
+    assert_eq!(
+        conversation["comments"][0]["text"],
+        "Called back about the order"
+    );
     assert!(
         export["history"]
             .as_array()

@@ -224,3 +224,121 @@ async fn an_unknown_contact_has_no_panel_and_its_forms_are_refused() {
         .await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn the_summary_mixes_conversations_messages_notes_ratings_and_changes_newest_first() {
+    let app = spawn_app().await;
+    let token = app.api_token("gw2");
+    app.create_property("secret_score", "text", &[], "hidden");
+    let (ada, id) = conversation(&app).await;
+    let agent = app.agent().await;
+    agent
+        .post_form(
+            &format!("/conversations/{id}/reply"),
+            &[("text", "How can I help?")],
+        )
+        .await;
+    let response = app
+        .api(
+            reqwest::Method::POST,
+            &format!("/api/v1/conversations/{id}/rating"),
+            &token,
+            Some(json!({"rating": 4})),
+        )
+        .await;
+    assert!(response.status().is_success());
+    for properties in [json!({"city": "London"}), json!({"secret_score": "42"})] {
+        let response = app
+            .api(
+                reqwest::Method::PATCH,
+                &format!("/api/v1/customers/{ada}"),
+                &token,
+                Some(json!({ "properties": properties })),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+    let response = agent
+        .post_form(
+            &format!("/conversations/{id}/note"),
+            &[("body", "VIP treatment please"), ("panel", "summary")],
+        )
+        .await;
+    assert_eq!(
+        location(&response),
+        format!("/conversations/{id}?panel=summary")
+    );
+    let page = agent.page(&location(&response)).await;
+    let log = &page[page.find("id=\"panel-summary\"").expect("the summary")..];
+    for expected in [
+        "Conversation on WhatsApp",
+        "Message from the customer",
+        "How can I help?",
+        "Rated the conversation",
+        "Changed City",
+        "VIP treatment please",
+    ] {
+        assert!(log.contains(expected), "{expected}");
+    }
+    assert!(
+        !log.to_lowercase().contains("secret"),
+        "a change of a property hidden from agents stays hidden"
+    );
+    let note = log.find("VIP treatment please").expect("note");
+    let first = log.find("Conversation on WhatsApp").expect("conversation");
+    assert!(note < first, "newest first");
+}
+
+#[tokio::test]
+async fn the_summary_pages_back_through_a_long_history() {
+    let app = spawn_app().await;
+    let token = app.api_token("gw-more");
+    let (_, id) = conversation(&app).await;
+    for n in 0..40 {
+        app.inbound(
+            &token,
+            json!({"channel": "whatsapp", "external_id": "+385912345678", "text": format!("message number {n}")}),
+        )
+        .await;
+    }
+    let agent = app.agent().await;
+    let summary =
+        |page: String| page[page.find("id=\"panel-summary\"").expect("the summary")..].to_owned();
+    let first = summary(
+        agent
+            .page(&format!("/conversations/{id}?panel=summary"))
+            .await,
+    );
+    assert!(first.contains("message number 39"));
+    assert!(!first.contains("message number 5<"));
+    let older = first
+        .split("\" id=\"activity-older\"")
+        .next()
+        .and_then(|head| head.rsplit("href=\"").next())
+        .map(|href| href.replace("&amp;", "&"))
+        .expect("an older page");
+    let second = summary(agent.page(&older).await);
+    assert!(second.contains("message number 5<"), "{older}");
+    assert!(!second.contains("message number 39"));
+}
+
+#[tokio::test]
+async fn extra_actions_show_only_what_the_reader_may_use() {
+    let app = spawn_app().await;
+    let (ada, id) = conversation(&app).await;
+    app.set_customers_page_for_agents(false);
+    let agent = app.agent().await;
+    let page = agent
+        .page(&format!("/conversations/{id}?panel=actions"))
+        .await;
+    assert!(page.contains("Send self-service link"));
+    assert!(!page.contains(&format!("/customers/{ada}/anonymize")));
+    assert!(!page.contains(&format!("/customers/{ada}/export.json")));
+    let supervisor = app.supervisor().await;
+    let page = supervisor
+        .page(&format!("/conversations/{id}?panel=actions"))
+        .await;
+    assert!(page.contains(&format!("/customers/{ada}/anonymize")));
+    assert!(page.contains(&format!("/customers/{ada}/export.json")));
+    assert!(page.contains(&format!("/customers/{ada}/identities#duplicates")));
+}

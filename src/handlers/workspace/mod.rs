@@ -172,7 +172,7 @@ struct ConversationPage {
     reply: String,
     reply_error: Option<String>,
     panel: panel::PanelView,
-    panel_tabs: [(panel::Section, &'static str, &'static str); 4],
+    panel_tabs: [(panel::Section, &'static str, &'static str); 6],
     channels: [crate::domain::channel::Channel; crate::domain::channel::Channel::ALL.len()],
 }
 
@@ -186,6 +186,8 @@ pub struct ConversationQuery {
     q: String,
     /// The panel's section (`card` unless said).
     panel: String,
+    /// The Summary's page: entries before this time (microseconds).
+    before: Option<i64>,
 }
 
 impl ConversationQuery {
@@ -237,6 +239,7 @@ async fn conversation_page(
     let search = query.q.clone();
     let earlier_count = query.earlier.min(50);
     let section = panel::Section::parse(&query.panel);
+    let before = query.before;
     let zone = current.user.time_zone.clone();
     let (conversation, views, relationship, assignees, data, results, mut panel_view) = state
         .run(move |conn| {
@@ -258,7 +261,7 @@ async fn conversation_page(
                 Vec::new()
             };
             let customer = data.customer.as_ref().map(|c| c.id);
-            let panel_view = panel::load(conn, section, customer, &zone)?;
+            let panel_view = panel::load(conn, section, customer, &zone, before)?;
             Ok((
                 conversation,
                 views,
@@ -286,6 +289,7 @@ async fn conversation_page(
         &extra.errors,
     );
     let conflict = event_views(&ctx, &extra.conflict, &data.registry, role, &[]);
+    panel::finish(&mut panel_view, &ctx, &data.registry, role);
     let page = ConversationPage {
         ctx,
         conversation: this,
@@ -489,6 +493,8 @@ pub async fn save_card(
 #[serde(default)]
 pub struct NoteForm {
     body: String,
+    /// The panel section to come back to (the Summary's comment box).
+    panel: String,
 }
 
 /// `POST /conversations/{id}/note`: a note on the customer, from the card.
@@ -500,7 +506,9 @@ pub async fn add_note(
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let actor = current.actor();
-    let body = form.into_inner().body;
+    let form = form.into_inner();
+    let section = panel::Section::parse(&form.panel);
+    let body = form.body;
     let result = state
         .run(move |conn| {
             let conversation = conversations::get_conversation(conn, id)?;
@@ -518,7 +526,10 @@ pub async fn add_note(
         ),
         Err(other) => return Err(other),
     }
-    Ok(see_other(&format!("/conversations/{}", id.0)))
+    Ok(see_other(&match section {
+        panel::Section::Card => format!("/conversations/{}", id.0),
+        other => format!("/conversations/{}?panel={}", id.0, other.name()),
+    }))
 }
 
 /// `POST /conversations/{id}/send-link`: sends the customer their self-service link in

@@ -27,18 +27,22 @@ use crate::state::AppState;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Section {
     Card,
+    Summary,
     Identities,
     Tags,
     Conversations,
+    Actions,
 }
 
 impl Section {
     /// Every section, in the order of the panel's tabs: (section, URL name, label).
-    pub const ALL: [(Section, &'static str, &'static str); 4] = [
+    pub const ALL: [(Section, &'static str, &'static str); 6] = [
         (Section::Card, "card", "Card"),
+        (Section::Summary, "summary", "Summary"),
         (Section::Identities, "identities", "Identities"),
         (Section::Tags, "tags", "Tags"),
         (Section::Conversations, "conversations", "Conversations"),
+        (Section::Actions, "actions", "Extra actions"),
     ];
 
     /// From the page's `panel` parameter; the card when absent or unknown.
@@ -70,10 +74,28 @@ pub struct PanelConversation {
     pub comments: Vec<(String, String, String)>,
 }
 
+/// One line of the activity log.
+pub struct Activity {
+    pub at: chrono::NaiveDateTime,
+    pub when: String,
+    pub what: String,
+    pub detail: String,
+}
+
 /// What the active section shows.
 #[derive(Default)]
 pub struct PanelView {
     pub section: &'static str,
+    /// Summary: the activity log, newest first, and where the next page starts.
+    pub activity: Vec<Activity>,
+    pub older: Option<i64>,
+    /// A source of the log had more than a page.
+    more: bool,
+    /// History entries of this page, turned into activity once the reader is known.
+    events: Vec<crate::db::events::Event>,
+    /// Extra actions: the customer's ID, whether they are blacklisted.
+    pub public_id: String,
+    pub blacklisted: bool,
     pub identities: Vec<IdentityView>,
     pub tags: Vec<Tag>,
     /// Tags the customer does not hold yet, to add.
@@ -90,6 +112,23 @@ pub struct PanelView {
 /// How many of the customer's conversations the Conversations section lists.
 const CONVERSATIONS: i64 = 20;
 
+/// Lines of the activity log per page.
+const ACTIVITY: i64 = 30;
+
+/// Notes whether a source filled its page (so there may be more before it).
+fn counted<T>(more: &mut bool, found: Vec<T>) -> Vec<T> {
+    *more |= found.len() as i64 >= ACTIVITY;
+    found
+}
+
+fn excerpt(text: &str) -> String {
+    let mut short: String = text.chars().take(140).collect();
+    if short.len() < text.len() {
+        short.push('…');
+    }
+    short
+}
+
 fn time(zone: &str, at: chrono::NaiveDateTime) -> String {
     crate::page::local_time(at, zone)
 }
@@ -100,6 +139,7 @@ pub fn load(
     section: Section,
     customer: Option<CustomerId>,
     zone: &str,
+    before: Option<i64>,
 ) -> Result<PanelView, AppError> {
     let mut view = PanelView {
         section: section.name(),
@@ -111,6 +151,83 @@ pub fn load(
     };
     match section {
         Section::Card => {}
+        Section::Summary => {
+            use crate::db::activity;
+            let before = before
+                .and_then(chrono::DateTime::from_timestamp_micros)
+                .map_or_else(
+                    || crate::db::now() + chrono::TimeDelta::seconds(1),
+                    |t| t.naive_utc(),
+                );
+            let mut log: Vec<Activity> = Vec::new();
+            let line = |at, what: String, detail: String| Activity {
+                at,
+                when: String::new(),
+                what,
+                detail,
+            };
+            for c in counted(
+                &mut view.more,
+                activity::conversations_before(conn, customer, before, ACTIVITY)?,
+            ) {
+                let channel = crate::handlers::customers::identities::channel_label(&c.channel);
+                let state = match c.ended_at {
+                    Some(_) => "closed",
+                    None if c.status == crate::db::types::ConversationStatus::Open => "open",
+                    None => "closed",
+                };
+                log.push(line(
+                    c.started_at,
+                    format!("Conversation on {channel}"),
+                    format!("{state} · {} messages", c.messages_count),
+                ));
+            }
+            for c in counted(
+                &mut view.more,
+                activity::ratings_before(conn, customer, before, ACTIVITY)?,
+            ) {
+                if let (Some(rating), Some(at)) = (c.rating, c.rated_at) {
+                    log.push(line(
+                        at,
+                        "Rated the conversation".into(),
+                        format!("{rating} of 5"),
+                    ));
+                }
+            }
+            for m in counted(
+                &mut view.more,
+                activity::messages_before(conn, customer, before, ACTIVITY)?,
+            ) {
+                let who = match m.direction {
+                    Direction::Inbound => "Message from the customer".to_owned(),
+                    Direction::Outbound => format!(
+                        "Reply by {}",
+                        m.author_name.clone().unwrap_or_else(|| "Clientele".into())
+                    ),
+                };
+                log.push(line(m.sent_at, who, excerpt(&m.body)));
+            }
+            for n in counted(
+                &mut view.more,
+                activity::notes_before(conn, customer, before, ACTIVITY)?,
+            ) {
+                log.push(line(
+                    n.created_at,
+                    format!("Note by {}", n.author_name),
+                    excerpt(&n.body),
+                ));
+            }
+            view.events = counted(
+                &mut view.more,
+                activity::events_before(conn, customer, before, ACTIVITY)?,
+            );
+            view.activity = log;
+        }
+        Section::Actions => {
+            let found = crate::db::customers::get_customer(conn, customer)?;
+            view.public_id = found.public_id;
+            view.blacklisted = found.blacklisted;
+        }
         Section::Identities => {
             view.identities = identity_views(identities::list_customer_identities(conn, customer)?);
         }
@@ -165,6 +282,46 @@ pub fn load(
         }
     }
     Ok(view)
+}
+
+/// Finishes the Summary for its reader: History entries join the log as this role may see
+/// them, the log is cut to a page, and times are shown in the reader's zone.
+pub fn finish(
+    view: &mut PanelView,
+    ctx: &crate::page::PageContext,
+    registry: &[crate::db::properties::Property],
+    role: crate::domain::Role,
+) {
+    use crate::handlers::customers::history::event_views;
+    for event in std::mem::take(&mut view.events) {
+        let at = event.created_at;
+        let shown = std::slice::from_ref(&event);
+        for entry in event_views(ctx, shown, registry, role, shown) {
+            let detail = match (entry.old.is_empty(), entry.new.is_empty()) {
+                (true, true) => entry.note.unwrap_or_default(),
+                (true, false) => entry.new,
+                _ => format!("{} → {}", entry.old, entry.new),
+            };
+            view.activity.push(Activity {
+                at,
+                when: String::new(),
+                what: entry.what,
+                detail,
+            });
+        }
+    }
+    view.activity.sort_by(|a, b| b.at.cmp(&a.at));
+    let page = ACTIVITY as usize;
+    if view.activity.len() > page || view.more {
+        view.activity.truncate(page);
+        view.older = view
+            .activity
+            .last()
+            .map(|a| a.at.and_utc().timestamp_micros());
+    }
+    for line in &mut view.activity {
+        line.when = ctx.time(line.at);
+    }
 }
 
 fn back(id: ConversationId, section: Section) -> String {

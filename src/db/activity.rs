@@ -1,0 +1,92 @@
+//! The pieces of a customer's activity log, each the newest `limit` before a time: the
+//! log merges them (a few indexed reads per page, whatever the customer's history).
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::DbConnection;
+use super::conversations::{Conversation, Message};
+use super::events::Event;
+use super::notes::Note;
+use super::schema::{conversations, customer_events, customer_notes, messages};
+use super::types::CustomerId;
+
+/// Conversations started before `before`, newest first.
+pub fn conversations_before(
+    conn: &mut DbConnection,
+    customer: CustomerId,
+    before: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<Conversation>> {
+    conversations::table
+        .filter(conversations::customer_id.eq(customer))
+        .filter(conversations::started_at.lt(before))
+        .order((conversations::started_at.desc(), conversations::id.desc()))
+        .limit(limit)
+        .select(Conversation::as_select())
+        .load(conn)
+}
+
+/// Conversations rated before `before`, newest rating first.
+pub fn ratings_before(
+    conn: &mut DbConnection,
+    customer: CustomerId,
+    before: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<Conversation>> {
+    conversations::table
+        .filter(conversations::customer_id.eq(customer))
+        .filter(conversations::rated_at.lt(before))
+        .order(conversations::rated_at.desc())
+        .limit(limit)
+        .select(Conversation::as_select())
+        .load(conn)
+}
+
+/// Messages sent before `before`, newest first (walking the customer's message index).
+pub fn messages_before(
+    conn: &mut DbConnection,
+    customer: CustomerId,
+    before: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<Message>> {
+    messages::table
+        .filter(messages::customer_id.eq(customer))
+        .filter(messages::sent_at.lt(before))
+        .order(messages::id.desc())
+        .limit(limit)
+        .select(Message::as_select())
+        .load(conn)
+}
+
+/// Notes written before `before`, newest first.
+pub fn notes_before(
+    conn: &mut DbConnection,
+    customer: CustomerId,
+    before: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<Note>> {
+    customer_notes::table
+        .filter(customer_notes::customer_id.eq(customer))
+        .filter(customer_notes::created_at.lt(before))
+        .order(customer_notes::created_at.desc())
+        .limit(limit)
+        .select(Note::as_select())
+        .load(conn)
+}
+
+/// History entries recorded before `before`, newest first.
+pub fn events_before(
+    conn: &mut DbConnection,
+    customer: CustomerId,
+    before: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<Event>> {
+    customer_events::table
+        .filter(customer_events::customer_id.eq(customer))
+        .filter(customer_events::created_at.lt(before))
+        .order(customer_events::id.desc())
+        .limit(limit)
+        .select(Event::as_select())
+        .load(conn)
+}
