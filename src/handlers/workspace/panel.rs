@@ -310,7 +310,7 @@ pub fn finish(
             });
         }
     }
-    view.activity.sort_by(|a, b| b.at.cmp(&a.at));
+    view.activity.sort_by_key(|line| std::cmp::Reverse(line.at));
     let page = ACTIVITY as usize;
     if view.activity.len() > page || view.more {
         view.activity.truncate(page);
