@@ -313,6 +313,32 @@ pub fn list_customer_conversations(
         .load(conn)
 }
 
+/// A page of a customer's conversations, newest first, started before the keyset cursor
+/// `(started_at, id)` when given.
+pub fn list_customer_conversations_before(
+    conn: &mut DbConnection,
+    customer: CustomerId,
+    before: Option<(NaiveDateTime, ConversationId)>,
+    limit: i64,
+) -> QueryResult<Vec<Conversation>> {
+    let mut query = conversations::table
+        .filter(conversations::customer_id.eq(customer))
+        .order((conversations::started_at.desc(), conversations::id.desc()))
+        .limit(limit)
+        .select(Conversation::as_select())
+        .into_boxed();
+    if let Some((at, id)) = before {
+        query = query.filter(
+            conversations::started_at
+                .lt(at)
+                .or(conversations::started_at
+                    .eq(at)
+                    .and(conversations::id.lt(id))),
+        );
+    }
+    query.load(conn)
+}
+
 /// A page of a customer's conversations after `after`, in id order (the export).
 pub fn list_conversations_after(
     conn: &mut DbConnection,

@@ -31,6 +31,7 @@ mod pool;
 mod properties;
 mod security;
 mod selfservice;
+mod tabs;
 mod traffic;
 mod users;
 mod workspace;

@@ -153,6 +153,24 @@ struct ConversationsPage {
     suppressed_count: i64,
     /// The newest of them.
     suppressed: Vec<SuppressedView>,
+    /// The next page's cursor, when there are older conversations.
+    older: Option<String>,
+}
+
+/// How many conversations a tab shows per page.
+const PAGE: i64 = 25;
+
+/// A page's query: where the previous page ended.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct PageQuery {
+    before: String,
+}
+
+fn parse_before(raw: &str) -> Option<(chrono::NaiveDateTime, ConversationId)> {
+    let (micros, id) = raw.split_once('_')?;
+    let at = chrono::DateTime::from_timestamp_micros(micros.parse().ok()?)?.naive_utc();
+    Some((at, ConversationId(id.parse().ok()?)))
 }
 
 /// A message that arrived while the customer was on the blacklist.
@@ -167,8 +185,10 @@ async fn conversations_tab(
     state: web::Data<AppState>,
     public_id: String,
     mode: &'static str,
+    before: String,
 ) -> Result<HttpResponse, AppError> {
     let loaded = load(&state, public_id).await?;
+    let before = parse_before(&before);
     let ctx = PageContext::new(&user.0, "customers")?;
     let id = loaded.customer.id;
     let time_zone = user.0.user.time_zone.clone();
@@ -177,12 +197,20 @@ async fn conversations_tab(
         "conversations" => Shown::AgentReplies,
         _ => Shown::All,
     };
-    let (conversations, suppressed_count, suppressed) = state
+    let (conversations, suppressed_count, suppressed, older) = state
         .run(move |conn| {
-            let found = conversations::list_customer_conversations(conn, id, 50)?;
+            let mut found =
+                conversations::list_customer_conversations_before(conn, id, before, PAGE + 1)?;
+            let older = (found.len() as i64 > PAGE).then(|| {
+                found.truncate(PAGE as usize);
+                found
+                    .last()
+                    .map(|c| format!("{}_{}", c.started_at.and_utc().timestamp_micros(), c.id.0))
+            });
+            let older = older.flatten();
             let views = conversation_views(conn, &time_zone, found, shown)?;
-            if shown != Shown::All {
-                return Ok((views, 0, Vec::new()));
+            if shown != Shown::All || before.is_some() {
+                return Ok((views, 0, Vec::new(), older));
             }
             let count = conversations::count_suppressed(conn, id)?;
             let mut channels = HashMap::new();
@@ -197,7 +225,7 @@ async fn conversations_tab(
                     body: m.body,
                 })
                 .collect();
-            Ok((views, count, newest))
+            Ok((views, count, newest, older))
         })
         .await?;
     render(&ConversationsPage {
@@ -207,6 +235,7 @@ async fn conversations_tab(
         mode,
         suppressed_count,
         suppressed,
+        older,
     })
 }
 
@@ -215,8 +244,16 @@ pub async fn interactions(
     user: CustomersUser,
     state: web::Data<AppState>,
     path: web::Path<String>,
+    query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
-    conversations_tab(user, state, path.into_inner(), "interactions").await
+    conversations_tab(
+        user,
+        state,
+        path.into_inner(),
+        "interactions",
+        query.into_inner().before,
+    )
+    .await
 }
 
 /// `GET /customers/{id}/messages`: every message, by conversation.
@@ -224,8 +261,16 @@ pub async fn messages(
     user: CustomersUser,
     state: web::Data<AppState>,
     path: web::Path<String>,
+    query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
-    conversations_tab(user, state, path.into_inner(), "messages").await
+    conversations_tab(
+        user,
+        state,
+        path.into_inner(),
+        "messages",
+        query.into_inner().before,
+    )
+    .await
 }
 
 /// `GET /customers/{id}/conversations`: the agents' replies only.
@@ -233,6 +278,14 @@ pub async fn replies(
     user: CustomersUser,
     state: web::Data<AppState>,
     path: web::Path<String>,
+    query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
-    conversations_tab(user, state, path.into_inner(), "conversations").await
+    conversations_tab(
+        user,
+        state,
+        path.into_inner(),
+        "conversations",
+        query.into_inner().before,
+    )
+    .await
 }
