@@ -451,10 +451,12 @@ pub enum Queue {
     Unassigned,
 }
 
-/// Open conversations, newest activity first.
+/// Open conversations, newest activity first, after the keyset cursor
+/// `(last_message_at, id)` when given.
 pub fn list_open(
     conn: &mut DbConnection,
     queue: Queue,
+    after: Option<(NaiveDateTime, ConversationId)>,
     limit: i64,
 ) -> QueryResult<Vec<Conversation>> {
     use super::schema::conversation_agents;
@@ -467,6 +469,15 @@ pub fn list_open(
         .limit(limit)
         .select(Conversation::as_select())
         .into_boxed();
+    if let Some((at, id)) = after {
+        query = query.filter(
+            conversations::last_message_at
+                .lt(at)
+                .or(conversations::last_message_at
+                    .eq(at)
+                    .and(conversations::id.lt(id))),
+        );
+    }
     match queue {
         Queue::All => {}
         Queue::Mine(user) => {

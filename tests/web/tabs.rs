@@ -77,3 +77,33 @@ async fn a_conversation_shows_its_rating_and_web_visitor_data() {
     assert!(page.contains("rated 5/5"));
     assert!(page.contains("IP 203.0.113.9") && page.contains("from /pricing"));
 }
+
+#[tokio::test]
+async fn the_workspace_queue_pages_through_every_open_conversation() {
+    let app = spawn_app().await;
+    let token = app.api_token("gw");
+    for n in 0..60 {
+        app.inbound(
+            &token,
+            json!({"channel": "web", "external_id": format!("visitor-{n}"), "text": format!("hello {n}")}),
+        )
+        .await;
+    }
+    let agent = app.agent().await;
+    let first = agent.page("/").await;
+    assert_eq!(first.matches("<tr data-id=").count(), 50);
+    assert!(
+        first.contains("data-poll="),
+        "the first page refreshes itself"
+    );
+    let next = first
+        .split("id=\"queue-next\" href=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .map(|href| href.replace("&amp;", "&"))
+        .expect("an older page");
+    let second = agent.page(&next).await;
+    assert_eq!(second.matches("<tr data-id=").count(), 10);
+    assert!(!second.contains("data-poll="), "a later page stays still");
+    assert!(second.contains("hello 0<") && !second.contains("hello 59<"));
+}

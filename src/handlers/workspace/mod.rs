@@ -63,8 +63,22 @@ fn preview(text: &str) -> String {
 
 /// The open conversations of a queue with their names, previews and assignees: five
 /// queries whatever the number of rows.
-fn queue_rows(conn: &mut db::DbConnection, queue: Queue) -> Result<Vec<QueueRow>, AppError> {
-    let open = conversations::list_open(conn, queue, 100)?;
+fn queue_rows(
+    conn: &mut db::DbConnection,
+    queue: Queue,
+    after: Option<(chrono::NaiveDateTime, ConversationId)>,
+) -> Result<(Vec<QueueRow>, Option<String>), AppError> {
+    let mut open = conversations::list_open(conn, queue, after, QUEUE_PAGE + 1)?;
+    let next = (open.len() as i64 > QUEUE_PAGE).then(|| {
+        open.truncate(QUEUE_PAGE as usize);
+        open.last().map(|c| {
+            format!(
+                "{}_{}",
+                c.last_message_at.and_utc().timestamp_micros(),
+                c.id.0
+            )
+        })
+    });
     let ids: Vec<ConversationId> = open.iter().map(|c| c.id).collect();
     let last: HashMap<ConversationId, String> = conversations::list_last_messages(conn, &ids)?
         .into_iter()
@@ -84,7 +98,7 @@ fn queue_rows(conn: &mut db::DbConnection, queue: Queue) -> Result<Vec<QueueRow>
         .into_iter()
         .map(|i| (i.id, i.display_name.clone().unwrap_or(i.external_id)))
         .collect();
-    Ok(open
+    let rows = open
         .into_iter()
         .map(|c| QueueRow {
             id: c.id.0,
@@ -100,7 +114,17 @@ fn queue_rows(conn: &mut db::DbConnection, queue: Queue) -> Result<Vec<QueueRow>
             assignees: assignees.remove(&c.id).unwrap_or_default(),
             last_message_at: c.last_message_at.and_utc().timestamp_micros(),
         })
-        .collect())
+        .collect();
+    Ok((rows, next.flatten()))
+}
+
+/// Conversations per page of the queue.
+const QUEUE_PAGE: i64 = 50;
+
+fn parse_after(raw: Option<&str>) -> Option<(chrono::NaiveDateTime, ConversationId)> {
+    let (micros, id) = raw?.split_once('_')?;
+    let at = chrono::DateTime::from_timestamp_micros(micros.parse().ok()?)?.naive_utc();
+    Some((at, ConversationId(id.parse().ok()?)))
 }
 
 /// Query of the workspace: which queue.
@@ -108,6 +132,8 @@ fn queue_rows(conn: &mut db::DbConnection, queue: Queue) -> Result<Vec<QueueRow>
 #[serde(default)]
 pub struct QueueQuery {
     view: Option<String>,
+    /// Where the previous page ended.
+    after: Option<String>,
 }
 
 fn queue_of(query: &QueueQuery, current: &CurrentUser) -> (Queue, &'static str) {
@@ -124,6 +150,10 @@ struct WorkspacePage {
     ctx: PageContext,
     rows: Vec<QueueRow>,
     view: &'static str,
+    /// The next page's cursor.
+    next: Option<String>,
+    /// Whether this is a later page (it is not refreshed in place).
+    paged: bool,
 }
 
 /// `GET /`: the agent's home.
@@ -133,11 +163,16 @@ pub async fn index(
     query: web::Query<QueueQuery>,
 ) -> Result<HttpResponse, AppError> {
     let (queue, view) = queue_of(&query, &current);
-    let rows = state.run(move |conn| queue_rows(conn, queue)).await?;
+    let after = parse_after(query.after.as_deref());
+    let (rows, next) = state
+        .run(move |conn| queue_rows(conn, queue, after))
+        .await?;
     render(&WorkspacePage {
         ctx: PageContext::new(&current, "home")?,
         rows,
         view,
+        next,
+        paged: after.is_some(),
     })
 }
 
@@ -148,7 +183,7 @@ pub async fn poll(
     query: web::Query<QueueQuery>,
 ) -> Result<HttpResponse, AppError> {
     let (queue, _) = queue_of(&query, &current);
-    let rows = state.run(move |conn| queue_rows(conn, queue)).await?;
+    let (rows, _) = state.run(move |conn| queue_rows(conn, queue, None)).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .json(serde_json::json!({"conversations": rows})))
