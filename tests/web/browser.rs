@@ -812,9 +812,7 @@ async fn a_supervisor_merges_a_suggested_pair_follows_the_old_id_and_undoes_the_
         ("phone", "+385912345678"),
         ("city", "Paris"),
     ]);
-    app.with_db(|conn| {
-        while clientele::services::duplicates::check_pending(conn, 100).expect("checked") > 0 {}
-    });
+    app.work_out_duplicates();
 
     let Some(chrome) = Chrome::start().await else {
         return;

@@ -83,13 +83,6 @@ async fn a_customer_is_never_its_own_duplicate() {
     );
 }
 
-/// Works the queue of duplicate checks off, as the background worker does between jobs.
-fn work_out_pairs(app: &crate::helpers::TestApp) {
-    app.with_db(|conn| {
-        while clientele::services::duplicates::check_pending(conn, 100).expect("checked") > 0 {}
-    });
-}
-
 #[tokio::test]
 async fn the_duplicates_list_shows_pairs_strongest_first_with_why_and_drops_dismissed_ones() {
     let app = spawn_app().await;
@@ -131,7 +124,7 @@ async fn the_duplicates_list_shows_pairs_strongest_first_with_why_and_drops_dism
         )
         .expect("identity added");
     });
-    work_out_pairs(&app);
+    app.work_out_duplicates();
 
     let supervisor = app.supervisor().await;
     let page = supervisor.page("/customers/duplicates").await;
@@ -180,7 +173,7 @@ async fn the_duplicates_list_shows_pairs_strongest_first_with_why_and_drops_dism
         )
         .await;
     assert_eq!(response.status(), StatusCode::OK);
-    work_out_pairs(&app);
+    app.work_out_duplicates();
     assert!(
         !supervisor
             .page("/customers/duplicates")
@@ -197,7 +190,7 @@ async fn the_duplicates_list_pages_by_keyset() {
         app.create_customer(&[("name", "One"), ("email", &email)]);
         app.create_customer(&[("name", "Two"), ("email", &email)]);
     }
-    work_out_pairs(&app);
+    app.work_out_duplicates();
     let supervisor = app.supervisor().await;
     let first = supervisor.page("/customers/duplicates").await;
     assert_eq!(first.matches("id=\"pair-").count(), 25);

@@ -425,3 +425,21 @@ impl TestApp {
         })
     }
 }
+
+impl TestApp {
+    /// Lets a minute pass for the one-a-minute limits (links, phone number requests).
+    pub fn forget_limits(&self) {
+        use diesel::prelude::*;
+        self.with_db(|conn| {
+            diesel::delete(clientele::db::schema::limit_events::table).execute(conn)
+        })
+        .expect("limits forgotten");
+    }
+
+    /// Works the queue of duplicate checks off, as the background worker does between jobs.
+    pub fn work_out_duplicates(&self) {
+        self.with_db(|conn| {
+            while clientele::services::duplicates::check_pending(conn, 100).expect("checked") > 0 {}
+        });
+    }
+}

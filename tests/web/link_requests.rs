@@ -32,6 +32,18 @@ fn set_webhook(app: &TestApp, url: &str) {
     .expect("webhook set");
 }
 
+/// Every limit event so far happened two minutes ago.
+fn two_minutes_pass(app: &TestApp) {
+    app.with_db(|conn| {
+        use clientele::db::schema::limit_events::dsl::*;
+        use diesel::prelude::*;
+        diesel::update(limit_events)
+            .set(at.eq(clientele::db::now() - chrono::TimeDelta::minutes(2)))
+            .execute(conn)
+    })
+    .expect("time passes");
+}
+
 async fn ask(browser: &Browser, phone: &str) -> reqwest::Response {
     let form = browser.page("/s").await;
     let token = crate::helpers::extract_csrf(&form).expect("a csrf token");
@@ -121,11 +133,7 @@ async fn a_failed_delivery_shows_on_reload_and_a_missing_webhook_shows_for_every
     }
     // A receiver that cannot be reached: the page says so once delivery was tried.
     set_webhook(&app, "http://127.0.0.1:9/never-answers");
-    app.with_db(|conn| {
-        use diesel::prelude::*;
-        diesel::delete(clientele::db::schema::limit_events::table).execute(conn)
-    })
-    .expect("a minute passes");
+    app.forget_limits();
     let response = ask(&customer, "+385912345678").await;
     let target = location(&response);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
@@ -164,24 +172,10 @@ async fn the_keyword_gets_one_link_a_minute_and_five_a_day_per_identity() {
     );
     // Four more minutes pass: five links in a day, then none.
     for _ in 0..4 {
-        app.with_db(|conn| {
-            use clientele::db::schema::limit_events::dsl::*;
-            use diesel::prelude::*;
-            diesel::update(limit_events)
-                .set(at.eq(clientele::db::now() - chrono::TimeDelta::minutes(2)))
-                .execute(conn)
-        })
-        .expect("time passes");
+        two_minutes_pass(&app);
         assert_eq!(text().await["replies"].as_array().map(Vec::len), Some(1));
     }
-    app.with_db(|conn| {
-        use clientele::db::schema::limit_events::dsl::*;
-        use diesel::prelude::*;
-        diesel::update(limit_events)
-            .set(at.eq(clientele::db::now() - chrono::TimeDelta::minutes(2)))
-            .execute(conn)
-    })
-    .expect("time passes");
+    two_minutes_pass(&app);
     assert_eq!(
         text().await["replies"].as_array().map(Vec::len),
         Some(0),

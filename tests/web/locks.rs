@@ -111,11 +111,7 @@ async fn customers_edit_a_locked_profile_only_while_the_setting_allows_it() {
 
     let open_session = || async {
         // A minute passes between the two requests for a link.
-        app.with_db(|conn| {
-            use diesel::prelude::*;
-            diesel::delete(clientele::db::schema::limit_events::table).execute(conn)
-        })
-        .expect("limits forgotten");
+        app.forget_limits();
         let answer = app
             .inbound(
                 &token,

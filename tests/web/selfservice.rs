@@ -279,7 +279,7 @@ async fn a_link_works_once_and_unusable_links_all_look_the_same() {
     assert!(reused.contains("send the message <strong>profile</strong>"));
 
     // Expired.
-    forget_limits(&app);
+    app.forget_limits();
     let answer = text_profile(&app, &token, "+385912345678", None).await;
     let expired = link_path(answer["replies"][0]["text"].as_str().unwrap());
     app.with_db(|conn| {
@@ -299,7 +299,7 @@ async fn staff_revoke_links_and_open_sessions_end() {
     let token = app.api_token("gw");
     let customer = app.create_customer(&[("phone", "+385912345678")]);
     let (browser, _) = customer_session(&app, &token, "+385912345678").await;
-    forget_limits(&app);
+    app.forget_limits();
     let unused = link_path(
         text_profile(&app, &token, "+385912345678", None).await["replies"][0]["text"]
             .as_str()
@@ -413,14 +413,4 @@ async fn a_forged_customer_cookie_opens_nothing() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     assert!(!response.text().await.unwrap().contains("Ada"));
-}
-
-/// Lets a minute pass for the one-link-a-minute limits.
-fn forget_limits(app: &TestApp) {
-    app.with_db(|conn| {
-        use diesel::prelude::*;
-        diesel::delete(clientele::db::schema::limit_events::table)
-            .execute(conn)
-            .expect("limits forgotten")
-    });
 }
