@@ -1,4 +1,4 @@
-//! The pieces of a customer's activity log, each the newest `limit` before a time: the
+//! The pieces of a customer's activity log, each the newest `limit` at or before a time: the
 //! log merges them (a few indexed reads per page, whatever the customer's history).
 
 use chrono::NaiveDateTime;
@@ -11,7 +11,7 @@ use super::notes::Note;
 use super::schema::{conversations, customer_events, customer_notes, messages};
 use super::types::CustomerId;
 
-/// Conversations started before `before`, newest first.
+/// Conversations started at or before `before`, newest first.
 pub fn conversations_before(
     conn: &mut DbConnection,
     customer: CustomerId,
@@ -20,14 +20,14 @@ pub fn conversations_before(
 ) -> QueryResult<Vec<Conversation>> {
     conversations::table
         .filter(conversations::customer_id.eq(customer))
-        .filter(conversations::started_at.lt(before))
+        .filter(conversations::started_at.le(before))
         .order((conversations::started_at.desc(), conversations::id.desc()))
         .limit(limit)
         .select(Conversation::as_select())
         .load(conn)
 }
 
-/// Conversations rated before `before`, newest rating first.
+/// Conversations rated at or before `before`, newest rating first.
 pub fn ratings_before(
     conn: &mut DbConnection,
     customer: CustomerId,
@@ -36,14 +36,14 @@ pub fn ratings_before(
 ) -> QueryResult<Vec<Conversation>> {
     conversations::table
         .filter(conversations::customer_id.eq(customer))
-        .filter(conversations::rated_at.lt(before))
+        .filter(conversations::rated_at.le(before))
         .order(conversations::rated_at.desc())
         .limit(limit)
         .select(Conversation::as_select())
         .load(conn)
 }
 
-/// Messages sent before `before`, newest first (walking the customer's message index).
+/// Messages sent at or before `before`, newest first (walking the customer's message index).
 pub fn messages_before(
     conn: &mut DbConnection,
     customer: CustomerId,
@@ -52,14 +52,14 @@ pub fn messages_before(
 ) -> QueryResult<Vec<Message>> {
     messages::table
         .filter(messages::customer_id.eq(customer))
-        .filter(messages::sent_at.lt(before))
+        .filter(messages::sent_at.le(before))
         .order(messages::id.desc())
         .limit(limit)
         .select(Message::as_select())
         .load(conn)
 }
 
-/// Notes written before `before`, newest first.
+/// Notes written at or before `before`, newest first.
 pub fn notes_before(
     conn: &mut DbConnection,
     customer: CustomerId,
@@ -68,14 +68,14 @@ pub fn notes_before(
 ) -> QueryResult<Vec<Note>> {
     customer_notes::table
         .filter(customer_notes::customer_id.eq(customer))
-        .filter(customer_notes::created_at.lt(before))
+        .filter(customer_notes::created_at.le(before))
         .order(customer_notes::created_at.desc())
         .limit(limit)
         .select(Note::as_select())
         .load(conn)
 }
 
-/// History entries recorded before `before`, newest first.
+/// History entries recorded at or before `before`, newest first.
 pub fn events_before(
     conn: &mut DbConnection,
     customer: CustomerId,
@@ -84,7 +84,7 @@ pub fn events_before(
 ) -> QueryResult<Vec<Event>> {
     customer_events::table
         .filter(customer_events::customer_id.eq(customer))
-        .filter(customer_events::created_at.lt(before))
+        .filter(customer_events::created_at.le(before))
         .order(customer_events::id.desc())
         .limit(limit)
         .select(Event::as_select())

@@ -342,3 +342,109 @@ async fn extra_actions_show_only_what_the_reader_may_use() {
     assert!(page.contains(&format!("/customers/{ada}/export.json")));
     assert!(page.contains(&format!("/customers/{ada}/identities#duplicates")));
 }
+
+#[tokio::test]
+async fn the_messages_section_shows_every_conversation_with_its_messages_page_by_page() {
+    let app = spawn_app().await;
+    let token = app.api_token("gw-threads");
+    let (_, id) = conversation(&app).await;
+    app.with_db(|conn| {
+        clientele::services::conversations::workspace::close(
+            conn,
+            clientele::db::types::ConversationId(id),
+        )
+    })
+    .expect("closed");
+    let mut last = id;
+    for n in 0..6 {
+        last = app
+            .inbound(
+                &token,
+                json!({"channel": "whatsapp", "external_id": "+385912345678", "text": format!("thread {n}")}),
+            )
+            .await["conversation_id"]
+            .as_i64()
+            .expect("a conversation");
+        app.with_db(|conn| {
+            clientele::services::conversations::workspace::close(
+                conn,
+                clientele::db::types::ConversationId(last),
+            )
+        })
+        .expect("closed");
+    }
+    let agent = app.agent().await;
+    let section =
+        |page: String| page[page.find("id=\"panel-messages\"").expect("messages")..].to_owned();
+    let first = section(
+        agent
+            .page(&format!("/conversations/{last}?panel=messages"))
+            .await,
+    );
+    assert_eq!(first.matches("class=\"panel-conversation\"").count(), 5);
+    assert!(first.contains("thread 5<") && !first.contains(">Hello<"));
+    let older = first
+        .split("\" id=\"messages-older\"")
+        .next()
+        .and_then(|head| head.rsplit("href=\"").next())
+        .map(|href| href.replace("&amp;", "&"))
+        .expect("more message history");
+    let second = section(agent.page(&older).await);
+    assert_eq!(second.matches("class=\"panel-conversation\"").count(), 2);
+    assert!(second.contains(">Hello<"));
+}
+
+#[tokio::test]
+async fn summary_lines_recorded_at_one_instant_are_neither_lost_nor_repeated_across_pages() {
+    let app = spawn_app().await;
+    let token = app.api_token("gw-instant");
+    let ada = app.create_customer(&[("name", "Ada"), ("phone", "+385912345678")]);
+    // Five changes saved at once share one time.
+    let response = app
+        .api(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/customers/{ada}"),
+            &token,
+            Some(json!({"properties": {"city": "London", "company": "Engines", "nickname": "Countess", "gender": "female", "email": "ada@example.com"}})),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let mut id = 0;
+    for n in 0..27 {
+        id = app
+            .inbound(
+                &token,
+                json!({"channel": "whatsapp", "external_id": "+385912345678", "text": format!("line {n}")}),
+            )
+            .await["conversation_id"]
+            .as_i64()
+            .expect("a conversation");
+    }
+    let agent = app.agent().await;
+    let summary =
+        |page: String| page[page.find("id=\"panel-summary\"").expect("summary")..].to_owned();
+    let first = summary(
+        agent
+            .page(&format!("/conversations/{id}?panel=summary"))
+            .await,
+    );
+    let older = first
+        .split("\" id=\"activity-older\"")
+        .next()
+        .and_then(|head| head.rsplit("href=\"").next())
+        .map(|href| href.replace("&amp;", "&"))
+        .expect("an older page");
+    let second = summary(agent.page(&older).await);
+    for label in ["E-mail", "Gender", "Nickname", "Company", "City"] {
+        let line = format!("· Changed {label}<");
+        assert_eq!(
+            first.matches(&line).count() + second.matches(&line).count(),
+            1,
+            "{label}: once across the pages"
+        );
+    }
+    assert!(
+        first.contains("· Changed E-mail<") && second.contains("· Changed City<"),
+        "the instant straddles the pages"
+    );
+}

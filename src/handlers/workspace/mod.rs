@@ -207,7 +207,7 @@ struct ConversationPage {
     reply: String,
     reply_error: Option<String>,
     panel: panel::PanelView,
-    panel_tabs: [(panel::Section, &'static str, &'static str); 6],
+    panel_tabs: [(panel::Section, &'static str, &'static str); 7],
     channels: [crate::domain::channel::Channel; crate::domain::channel::Channel::ALL.len()],
 }
 
@@ -221,8 +221,10 @@ pub struct ConversationQuery {
     q: String,
     /// The panel's section (`card` unless said).
     panel: String,
-    /// The Summary's page: entries before this time (microseconds).
-    before: Option<i64>,
+    /// The Summary's page (`micros_k`, see `panel::parse_summary_cursor`).
+    before: String,
+    /// The Messages section's page: conversations before this cursor.
+    threads: String,
 }
 
 impl ConversationQuery {
@@ -274,7 +276,8 @@ async fn conversation_page(
     let search = query.q.clone();
     let earlier_count = query.earlier.min(50);
     let section = panel::Section::parse(&query.panel);
-    let before = query.before;
+    let before = panel::parse_summary_cursor(&query.before);
+    let threads_before = panel::parse_cursor(&query.threads);
     let zone = current.user.time_zone.clone();
     let (conversation, views, relationship, assignees, data, results, mut panel_view) = state
         .run(move |conn| {
@@ -296,7 +299,7 @@ async fn conversation_page(
                 Vec::new()
             };
             let customer = data.customer.as_ref().map(|c| c.id);
-            let panel_view = panel::load(conn, section, customer, &zone, before)?;
+            let panel_view = panel::load(conn, section, customer, &zone, before, threads_before)?;
             Ok((
                 conversation,
                 views,

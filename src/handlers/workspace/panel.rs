@@ -31,17 +31,19 @@ pub enum Section {
     Identities,
     Tags,
     Conversations,
+    Messages,
     Actions,
 }
 
 impl Section {
     /// Every section, in the order of the panel's tabs: (section, URL name, label).
-    pub const ALL: [(Section, &'static str, &'static str); 6] = [
+    pub const ALL: [(Section, &'static str, &'static str); 7] = [
         (Section::Card, "card", "Card"),
         (Section::Summary, "summary", "Summary"),
+        (Section::Conversations, "conversations", "Conversations"),
+        (Section::Messages, "messages", "Messages"),
         (Section::Identities, "identities", "Identities"),
         (Section::Tags, "tags", "Tags"),
-        (Section::Conversations, "conversations", "Conversations"),
         (Section::Actions, "actions", "Extra actions"),
     ];
 
@@ -88,11 +90,19 @@ pub struct PanelView {
     pub section: &'static str,
     /// Summary: the activity log, newest first, and where the next page starts.
     pub activity: Vec<Activity>,
-    pub older: Option<i64>,
+    /// The next page's cursor: `micros_k`, the time of the page's last line and how many
+    /// lines at that very time were shown already.
+    pub older: Option<String>,
+    /// This page's cursor, read.
+    cursor: Option<(chrono::NaiveDateTime, usize)>,
     /// A source of the log had more than a page.
     more: bool,
     /// History entries of this page, turned into activity once the reader is known.
     events: Vec<crate::db::events::Event>,
+    /// Messages: the customer's conversations with every message, newest first.
+    pub threads: Vec<crate::handlers::customers::traffic::ConversationView>,
+    /// Where the next page of conversations starts.
+    pub threads_older: Option<String>,
     /// Extra actions: the customer's ID, whether they are blacklisted.
     pub public_id: String,
     pub blacklisted: bool,
@@ -111,6 +121,23 @@ pub struct PanelView {
 
 /// How many of the customer's conversations the Conversations section lists.
 const CONVERSATIONS: i64 = 20;
+
+/// The Summary's cursor `micros_k`: a time and how many lines at it were shown.
+pub fn parse_summary_cursor(raw: &str) -> Option<(chrono::NaiveDateTime, usize)> {
+    let (micros, shown) = raw.split_once('_')?;
+    let at = chrono::DateTime::from_timestamp_micros(micros.parse().ok()?)?.naive_utc();
+    Some((at, shown.parse().ok()?))
+}
+
+/// A page cursor `micros_id` (a start time and an id).
+pub fn parse_cursor(raw: &str) -> Option<(chrono::NaiveDateTime, ConversationId)> {
+    let (micros, id) = raw.split_once('_')?;
+    let at = chrono::DateTime::from_timestamp_micros(micros.parse().ok()?)?.naive_utc();
+    Some((at, ConversationId(id.parse().ok()?)))
+}
+
+/// Conversations per page of the Messages section.
+const THREADS: i64 = 5;
 
 /// Lines of the activity log per page.
 const ACTIVITY: i64 = 30;
@@ -139,7 +166,8 @@ pub fn load(
     section: Section,
     customer: Option<CustomerId>,
     zone: &str,
-    before: Option<i64>,
+    before: Option<(chrono::NaiveDateTime, usize)>,
+    threads_before: Option<(chrono::NaiveDateTime, ConversationId)>,
 ) -> Result<PanelView, AppError> {
     let mut view = PanelView {
         section: section.name(),
@@ -153,12 +181,11 @@ pub fn load(
         Section::Card => {}
         Section::Summary => {
             use crate::db::activity;
-            let before = before
-                .and_then(chrono::DateTime::from_timestamp_micros)
-                .map_or_else(
-                    || crate::db::now() + chrono::TimeDelta::seconds(1),
-                    |t| t.naive_utc(),
-                );
+            view.cursor = before;
+            let before = before.map_or_else(
+                || crate::db::now() + chrono::TimeDelta::seconds(1),
+                |(at, _)| at,
+            );
             let mut log: Vec<Activity> = Vec::new();
             let line = |at, what: String, detail: String| Activity {
                 at,
@@ -222,6 +249,26 @@ pub fn load(
                 activity::events_before(conn, customer, before, ACTIVITY)?,
             );
             view.activity = log;
+        }
+        Section::Messages => {
+            let mut found = conversations::list_customer_conversations_before(
+                conn,
+                customer,
+                threads_before,
+                THREADS + 1,
+            )?;
+            if found.len() as i64 > THREADS {
+                found.truncate(THREADS as usize);
+                view.threads_older = found
+                    .last()
+                    .map(|c| format!("{}_{}", c.started_at.and_utc().timestamp_micros(), c.id.0));
+            }
+            view.threads = crate::handlers::customers::traffic::conversation_views(
+                conn,
+                zone,
+                found,
+                crate::handlers::customers::traffic::Shown::All,
+            )?;
         }
         Section::Actions => {
             let found = crate::db::customers::get_customer(conn, customer)?;
@@ -311,13 +358,29 @@ pub fn finish(
         }
     }
     view.activity.sort_by_key(|line| std::cmp::Reverse(line.at));
+    // Lines at the cursor's very time that the previous page showed are left out.
+    let (mut skip, at_cursor) = match view.cursor {
+        Some((at, shown)) => (shown, Some(at)),
+        None => (0, None),
+    };
+    view.activity.retain(|line| {
+        if Some(line.at) == at_cursor && skip > 0 {
+            skip -= 1;
+            false
+        } else {
+            true
+        }
+    });
     let page = ACTIVITY as usize;
     if view.activity.len() > page || view.more {
         view.activity.truncate(page);
-        view.older = view
-            .activity
-            .last()
-            .map(|a| a.at.and_utc().timestamp_micros());
+        view.older = view.activity.last().map(|last| {
+            let mut same = view.activity.iter().filter(|l| l.at == last.at).count();
+            if Some(last.at) == at_cursor {
+                same += view.cursor.map_or(0, |(_, shown)| shown);
+            }
+            format!("{}_{same}", last.at.and_utc().timestamp_micros())
+        });
     }
     for line in &mut view.activity {
         line.when = ctx.time(line.at);
