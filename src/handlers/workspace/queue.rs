@@ -1,0 +1,177 @@
+//! The workspace's list of open conversations: all, mine or unassigned, newest activity
+//! first, in keyset pages; the first page refreshes itself from a JSON poll.
+
+use std::collections::HashMap;
+
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::{Deserialize, Serialize};
+
+use crate::auth::CurrentUser;
+use crate::db::conversations::{self, Queue};
+use crate::db::types::{ConversationId, CustomerId};
+use crate::db::{self, customers, identities};
+use crate::error::AppError;
+use crate::handlers::customers::identities::channel_label;
+use crate::handlers::page::{PageContext, render};
+use crate::state::AppState;
+
+/// One row of the workspace list (also the JSON the page polls).
+#[derive(Debug, Serialize)]
+pub struct QueueRow {
+    pub id: i64,
+    pub channel: &'static str,
+    pub who: String,
+    pub known: bool,
+    pub preview: String,
+    pub age: String,
+    pub assignees: Vec<String>,
+    pub last_message_at: i64,
+}
+
+fn age(at: chrono::NaiveDateTime) -> String {
+    let seconds = (chrono::Utc::now().naive_utc() - at).num_seconds().max(0);
+    match seconds {
+        0..60 => "just now".to_owned(),
+        60..3600 => format!("{} min", seconds / 60),
+        3600..86_400 => format!("{} h", seconds / 3600),
+        _ => format!("{} d", seconds / 86_400),
+    }
+}
+
+fn preview(text: &str) -> String {
+    let short: String = text.chars().take(80).collect();
+    if short.len() < text.len() {
+        format!("{short}…")
+    } else {
+        short
+    }
+}
+
+/// The open conversations of a queue with their names, previews and assignees: five
+/// queries whatever the number of rows.
+fn queue_rows(
+    conn: &mut db::DbConnection,
+    queue: Queue,
+    after: Option<(chrono::NaiveDateTime, ConversationId)>,
+) -> Result<(Vec<QueueRow>, Option<String>), AppError> {
+    let mut open = conversations::list_open(conn, queue, after, QUEUE_PAGE + 1)?;
+    let next = (open.len() as i64 > QUEUE_PAGE).then(|| {
+        open.truncate(QUEUE_PAGE as usize);
+        open.last().map(|c| {
+            format!(
+                "{}_{}",
+                c.last_message_at.and_utc().timestamp_micros(),
+                c.id.0
+            )
+        })
+    });
+    let ids: Vec<ConversationId> = open.iter().map(|c| c.id).collect();
+    let last: HashMap<ConversationId, String> = conversations::list_last_messages(conn, &ids)?
+        .into_iter()
+        .filter_map(|m| m.conversation_id.map(|c| (c, m.body)))
+        .collect();
+    let mut assignees: HashMap<ConversationId, Vec<String>> = HashMap::new();
+    for (conversation, _, name) in conversations::list_assignees(conn, &ids)? {
+        assignees.entry(conversation).or_default().push(name);
+    }
+    let customer_ids: Vec<CustomerId> = open.iter().filter_map(|c| c.customer_id).collect();
+    let names: HashMap<CustomerId, String> = customers::list_by_ids(conn, &customer_ids)?
+        .into_iter()
+        .map(|c| (c.id, c.display_name()))
+        .collect();
+    let identity_ids: Vec<_> = open.iter().map(|c| c.identity_id).collect();
+    let contacts: HashMap<_, _> = identities::list_by_ids(conn, &identity_ids)?
+        .into_iter()
+        .map(|i| (i.id, i.display_name.clone().unwrap_or(i.external_id)))
+        .collect();
+    let rows = open
+        .into_iter()
+        .map(|c| QueueRow {
+            id: c.id.0,
+            channel: channel_label(&c.channel),
+            known: c.customer_id.is_some(),
+            who: c
+                .customer_id
+                .and_then(|id| names.get(&id).cloned())
+                .or_else(|| contacts.get(&c.identity_id).cloned())
+                .unwrap_or_default(),
+            preview: last.get(&c.id).map(|b| preview(b)).unwrap_or_default(),
+            age: age(c.last_message_at),
+            assignees: assignees.remove(&c.id).unwrap_or_default(),
+            last_message_at: c.last_message_at.and_utc().timestamp_micros(),
+        })
+        .collect();
+    Ok((rows, next.flatten()))
+}
+
+/// Conversations per page of the queue.
+const QUEUE_PAGE: i64 = 50;
+
+fn parse_after(raw: Option<&str>) -> Option<(chrono::NaiveDateTime, ConversationId)> {
+    let (micros, id) = raw?.split_once('_')?;
+    let at = chrono::DateTime::from_timestamp_micros(micros.parse().ok()?)?.naive_utc();
+    Some((at, ConversationId(id.parse().ok()?)))
+}
+
+/// Query of the workspace: which queue.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct QueueQuery {
+    view: Option<String>,
+    /// Where the previous page ended.
+    after: Option<String>,
+}
+
+fn queue_of(query: &QueueQuery, current: &CurrentUser) -> (Queue, &'static str) {
+    match query.view.as_deref() {
+        Some("mine") => (Queue::Mine(current.user.id.0), "mine"),
+        Some("unassigned") => (Queue::Unassigned, "unassigned"),
+        _ => (Queue::All, "all"),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "workspace/index.html")]
+struct WorkspacePage {
+    ctx: PageContext,
+    rows: Vec<QueueRow>,
+    view: &'static str,
+    /// The next page's cursor.
+    next: Option<String>,
+    /// Whether this is a later page (it is not refreshed in place).
+    paged: bool,
+}
+
+/// `GET /`: the agent's home.
+pub async fn index(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    query: web::Query<QueueQuery>,
+) -> Result<HttpResponse, AppError> {
+    let (queue, view) = queue_of(&query, &current);
+    let after = parse_after(query.after.as_deref());
+    let (rows, next) = state
+        .run(move |conn| queue_rows(conn, queue, after))
+        .await?;
+    render(&WorkspacePage {
+        ctx: PageContext::new(&current, "home")?,
+        rows,
+        view,
+        next,
+        paged: after.is_some(),
+    })
+}
+
+/// `GET /workspace/conversations.json`: what the workspace page polls for new messages.
+pub async fn poll(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    query: web::Query<QueueQuery>,
+) -> Result<HttpResponse, AppError> {
+    let (queue, _) = queue_of(&query, &current);
+    let (rows, _) = state.run(move |conn| queue_rows(conn, queue, None)).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(serde_json::json!({"conversations": rows})))
+}
