@@ -5,8 +5,8 @@ use diesel::prelude::*;
 
 use super::schema::{
     channel_identities, conversation_comments, conversations, customer_erasures, customer_events,
-    customer_locks, customer_notes, customer_terms, customer_values, customers, import_keys,
-    messages, orders, outbox, self_service_links,
+    customer_locks, customer_notes, customer_values, customers, import_keys, messages, orders,
+    outbox, self_service_links,
 };
 use super::types::CustomerId;
 use super::{DbConnection, now};
@@ -30,12 +30,13 @@ pub fn find_erasure(
 /// ratings and order amounts stay.
 pub fn erase_customer(
     conn: &mut DbConnection,
-    customer: CustomerId,
+    found: &super::customers::Customer,
     name: &str,
     sort_name: &str,
     keys: &[String],
     by: &str,
 ) -> QueryResult<()> {
+    let customer = found.id;
     diesel::update(customers::table.find(customer))
         .set((
             customers::name.eq(Some(name)),
@@ -58,8 +59,7 @@ pub fn erase_customer(
     // customer's data, now part of this one's.
     super::merges::drop_snapshots_into(conn, customer)?;
     super::duplicates::delete_pairs_of(conn, customer)?;
-    diesel::delete(customer_terms::table.filter(customer_terms::customer_id.eq(customer)))
-        .execute(conn)?;
+    super::search::remove_terms(conn, found)?;
     diesel::delete(self_service_links::table.filter(self_service_links::customer_id.eq(customer)))
         .execute(conn)?;
     diesel::delete(customer_locks::table.filter(customer_locks::customer_id.eq(customer)))

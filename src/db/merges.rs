@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 use super::orders::Order;
 use super::schema::{
     channel_identities, conversations, customer_events, customer_locks, customer_merges,
-    customer_notes, customer_tags, customer_terms, customer_values, customers, duplicate_checks,
-    messages, orders, self_service_links, tags,
+    customer_notes, customer_tags, customer_values, customers, duplicate_checks, messages, orders,
+    self_service_links, tags,
 };
 use super::types::{ConversationId, CustomerId, TagId};
 use super::{DbConnection, now};
@@ -38,9 +38,10 @@ pub struct Moved {
 /// in the caller's transaction. Counters are not touched: recount the survivor after.
 pub fn move_everything(
     conn: &mut DbConnection,
-    duplicate: CustomerId,
+    duplicate_row: &super::customers::Customer,
     survivor: CustomerId,
 ) -> QueryResult<Moved> {
+    let duplicate = duplicate_row.id;
     let mut moved = Moved {
         identities: channel_identities::table
             .filter(channel_identities::customer_id.eq(duplicate))
@@ -130,8 +131,7 @@ pub fn move_everything(
         .execute(conn)?;
     diesel::delete(customer_values::table.filter(customer_values::customer_id.eq(duplicate)))
         .execute(conn)?;
-    diesel::delete(customer_terms::table.filter(customer_terms::customer_id.eq(duplicate)))
-        .execute(conn)?;
+    super::search::remove_terms(conn, duplicate_row)?;
     diesel::delete(customer_locks::table.filter(customer_locks::customer_id.eq(duplicate)))
         .execute(conn)?;
     diesel::delete(duplicate_checks::table.filter(duplicate_checks::customer_id.eq(duplicate)))

@@ -95,6 +95,21 @@ pub fn index_customer(
     Ok(())
 }
 
+/// Removes a customer's search terms by their keys: the index is keyed by term first, so
+/// a delete by customer alone would read all of it. Rows indexed by older rules (whose
+/// terms this version cannot name) are removed by that read instead.
+pub fn remove_terms(conn: &mut DbConnection, customer: &Customer) -> QueryResult<()> {
+    if customer.search_version != SEARCH_VERSION {
+        diesel::delete(customer_terms::table.filter(customer_terms::customer_id.eq(customer.id.0)))
+            .execute(conn)?;
+        return Ok(());
+    }
+    for (kind, term) in terms_of(customer) {
+        diesel::delete(customer_terms::table.find((kind, term, customer.id.0))).execute(conn)?;
+    }
+    Ok(())
+}
+
 /// Indexes up to `batch` customers that the current rules have not indexed yet (rows
 /// from before the index existed, or from older rules). Returns how many it did.
 pub fn index_pending(conn: &mut DbConnection, batch: i64) -> QueryResult<usize> {

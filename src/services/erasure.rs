@@ -38,7 +38,7 @@ pub fn anonymize(
             })
             .collect();
         let name = anonymized_name(&found.public_id);
-        erasure::erase_customer(conn, customer, &name, &fold(&name), &keys, &actor.name())?;
+        erasure::erase_customer(conn, &found, &name, &fold(&name), &keys, &actor.name())?;
         let version = customers::bump_version(conn, customer, None)?.unwrap_or(found.version);
         events::insert_event(
             conn,

@@ -398,7 +398,7 @@ pub fn merge(
             .filter(|d| d.before != d.after)
             .map(|d| (d.key.as_str(), d.after.as_ref()))
             .collect();
-        let moved = merges::move_everything(conn, duplicate.id, survivor.id)?;
+        let moved = merges::move_everything(conn, &duplicate, survivor.id)?;
         write_values(conn, &survivor, &registry, &changed)?;
         let lifecycle_change =
             lifecycle.map(|stage| (survivor.lifecycle.clone(), stage.as_str().to_owned()));
