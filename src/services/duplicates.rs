@@ -18,8 +18,10 @@ use crate::domain::channel::Channel;
 use crate::domain::customer::Actor;
 use crate::error::AppError;
 
-/// At most this many candidates are looked at per way of matching.
+/// At most this many candidates are looked at per way of matching: in the background,
+/// and on a page (which shows the strongest of them).
 const CANDIDATES: i64 = 50;
+const CANDIDATES_ON_PAGE: i64 = 20;
 
 /// Why two customers may be the same person.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -195,8 +197,12 @@ fn find(
         .collect();
     // Pairs found before are compared again: finding is not symmetric (a longer name
     // is looked up by its own words), so a pair ends only when the two differ now.
-    let mut ids = duplicates::list_candidates(conn, customer.id, &on, CANDIDATES)?;
-    ids.extend(duplicates::list_paired_with(conn, customer.id, CANDIDATES)?);
+    let most = match reach {
+        Reach::Page => CANDIDATES_ON_PAGE,
+        Reach::Background => CANDIDATES,
+    };
+    let mut ids = duplicates::list_candidates(conn, customer.id, &on, most)?;
+    ids.extend(duplicates::list_paired_with(conn, customer.id, most)?);
     ids.sort_unstable();
     ids.dedup();
     ids.retain(|id| !dismissed.contains(id));
@@ -225,6 +231,7 @@ fn find(
             .cmp(&score(&a.reasons))
             .then(b.customer.id.cmp(&a.customer.id))
     });
+    found.truncate(most as usize);
     Ok(found)
 }
 
