@@ -38,14 +38,66 @@ pub fn save_on_card(
     expected_version: Option<i64>,
     edit: impl FnOnce(&[Property]) -> ProfileEdit,
 ) -> Result<EditOutcome, AppError> {
+    save_beside(
+        conn,
+        conversation,
+        role,
+        actor,
+        expected_version,
+        Reach::Card,
+        edit,
+    )
+}
+
+/// Saves what was edited in the panel's Profile section: every property the reader may
+/// edit (the profile service refuses the rest, as on the profile page).
+pub fn save_profile_beside(
+    conn: &mut DbConnection,
+    conversation: ConversationId,
+    role: Role,
+    actor: &Actor,
+    expected_version: Option<i64>,
+    edit: impl FnOnce(&[Property]) -> ProfileEdit,
+) -> Result<EditOutcome, AppError> {
+    save_beside(
+        conn,
+        conversation,
+        role,
+        actor,
+        expected_version,
+        Reach::Profile,
+        edit,
+    )
+}
+
+/// What an edit beside a conversation may change.
+#[derive(PartialEq, Eq)]
+enum Reach {
+    /// The card's editable attributes.
+    Card,
+    /// Every property the reader's access allows.
+    Profile,
+}
+
+fn save_beside(
+    conn: &mut DbConnection,
+    conversation: ConversationId,
+    role: Role,
+    actor: &Actor,
+    expected_version: Option<i64>,
+    reach: Reach,
+    edit: impl FnOnce(&[Property]) -> ProfileEdit,
+) -> Result<EditOutcome, AppError> {
     let conversation = conversations::get_conversation(conn, conversation)?;
     let customer = conversation.customer_id.ok_or(AppError::Forbidden)?;
     let registry = properties::list_properties(conn)?;
-    let config = card::list_card(conn)?;
-    let allowed = editable_keys(&config, &registry, role);
     let edit = edit(&registry);
-    if edit.values.iter().any(|(key, _)| !allowed.contains(key)) {
-        return Err(AppError::Forbidden);
+    if reach == Reach::Card {
+        let config = card::list_card(conn)?;
+        let allowed = editable_keys(&config, &registry, role);
+        if edit.values.iter().any(|(key, _)| !allowed.contains(key)) {
+            return Err(AppError::Forbidden);
+        }
     }
     profiles::edit_customer(
         conn,

@@ -448,3 +448,77 @@ async fn summary_lines_recorded_at_one_instant_are_neither_lost_nor_repeated_acr
         "the instant straddles the pages"
     );
 }
+
+#[tokio::test]
+async fn the_profile_section_edits_every_property_the_agent_may_edit() {
+    let app = spawn_app().await;
+    app.create_property("loyalty_code", "word", &[], "edit");
+    app.create_property("risk_note", "text", &[], "view");
+    app.create_property("secret_score", "text", &[], "hidden");
+    let (ada, id) = conversation(&app).await;
+    let agent = app.agent().await;
+    let page = agent
+        .page(&format!("/conversations/{id}?panel=profile"))
+        .await;
+    let section = &page[page
+        .find("id=\"panel-profile\"")
+        .expect("the profile section")..];
+    assert!(section.contains("name=\"p_loyalty_code\""));
+    assert!(
+        section.contains("risk_note label") && !section.contains("name=\"p_risk_note\""),
+        "view only"
+    );
+    assert!(!section.contains("secret_score"), "hidden");
+    let version = app.version_of(&ada);
+    let response = agent
+        .post_form(
+            &format!("/conversations/{id}/card"),
+            &[
+                ("panel", "profile"),
+                ("version", &version),
+                ("p_loyalty_code", "two words"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.expect("page");
+    assert!(html.contains("id=\"panel-profile\"") && html.contains("value=\"two words\""));
+    let response = agent
+        .post_form(
+            &format!("/conversations/{id}/card"),
+            &[
+                ("panel", "profile"),
+                ("version", &version),
+                ("p_loyalty_code", "GOLD7"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        location(&response),
+        format!("/conversations/{id}?panel=profile")
+    );
+    assert_eq!(app.value_of(&ada, "loyalty_code").as_deref(), Some("GOLD7"));
+    // A view-only property cannot be saved by a crafted form.
+    let response = agent
+        .post_form(
+            &format!("/conversations/{id}/card"),
+            &[
+                ("panel", "profile"),
+                ("version", &app.version_of(&ada)),
+                ("p_risk_note", "edited"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    // The card itself still takes only its own attributes.
+    let response = agent
+        .post_form(
+            &format!("/conversations/{id}/card"),
+            &[
+                ("version", &app.version_of(&ada)),
+                ("p_loyalty_code", "OTHER1"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+}

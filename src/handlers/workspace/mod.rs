@@ -46,7 +46,10 @@ struct ConversationPage {
     reply: String,
     reply_error: Option<String>,
     panel: panel::PanelView,
-    panel_tabs: [(panel::Section, &'static str, &'static str); 7],
+    panel_tabs: [(panel::Section, &'static str, &'static str); 8],
+    /// The Profile section: every property the reader may see, editable where allowed.
+    fields: crate::handlers::customers::fields::FieldGroups,
+    version: i64,
     channels: [crate::domain::channel::Channel; crate::domain::channel::Channel::ALL.len()],
 }
 
@@ -167,6 +170,25 @@ async fn conversation_page(
     );
     let conflict = event_views(&ctx, &extra.conflict, &data.registry, role, &[]);
     panel::finish(&mut panel_view, &ctx, &data.registry, role);
+    let fields = if section == panel::Section::Profile && data.customer.is_some() {
+        crate::handlers::customers::fields::field_groups(
+            &ctx,
+            &data.registry,
+            &data.values,
+            profiles::Editor::Staff(role),
+            extra.submitted.as_ref(),
+            &extra.errors,
+        )
+    } else {
+        crate::handlers::customers::fields::FieldGroups::default()
+    };
+    let version = extra
+        .submitted
+        .as_ref()
+        .and_then(|s| s.first("version"))
+        .and_then(|v| v.parse().ok())
+        .or(data.customer.as_ref().map(|c| c.version))
+        .unwrap_or_default();
     let page = ConversationPage {
         ctx,
         conversation: this,
@@ -193,6 +215,8 @@ async fn conversation_page(
             panel_view
         },
         panel_tabs: panel::Section::ALL,
+        fields,
+        version,
         channels: crate::domain::channel::Channel::ALL,
     };
     render_status(&page, status)
@@ -309,11 +333,21 @@ pub async fn save_card(
         .first("version")
         .and_then(|v| v.parse::<i64>().ok());
     let edit_source = Submitted::from_pairs(&form);
+    // The panel's Profile section posts here too, for every property the reader may edit.
+    let section = match submitted.first("panel") {
+        Some("profile") => panel::Section::Profile,
+        _ => panel::Section::Card,
+    };
     let result = state
         .run(move |conn| {
-            card_service::save_on_card(conn, id, role, &actor, expected, |registry| {
-                edit_source.to_edit(registry, false)
-            })
+            let edit =
+                |registry: &[crate::db::properties::Property]| edit_source.to_edit(registry, false);
+            match section {
+                panel::Section::Profile => {
+                    card_service::save_profile_beside(conn, id, role, &actor, expected, edit)
+                }
+                _ => card_service::save_on_card(conn, id, role, &actor, expected, edit),
+            }
         })
         .await;
     let (extra, status) = match result {
@@ -326,7 +360,10 @@ pub async fn save_card(
                     "Saved on the customer's profile."
                 },
             );
-            return Ok(see_other(&format!("/conversations/{}", id.0)));
+            return Ok(see_other(&match section {
+                panel::Section::Card => format!("/conversations/{}", id.0),
+                other => format!("/conversations/{}?panel={}", id.0, other.name()),
+            }));
         }
         Ok(EditOutcome::Conflict {
             current_version,
@@ -358,7 +395,7 @@ pub async fn save_card(
         &current,
         &state,
         id,
-        ConversationQuery::default(),
+        ConversationQuery::panel(section),
         extra,
         status,
     )

@@ -28,6 +28,7 @@ use crate::state::AppState;
 pub enum Section {
     Card,
     Summary,
+    Profile,
     Identities,
     Tags,
     Conversations,
@@ -37,9 +38,10 @@ pub enum Section {
 
 impl Section {
     /// Every section, in the order of the panel's tabs: (section, URL name, label).
-    pub const ALL: [(Section, &'static str, &'static str); 7] = [
+    pub const ALL: [(Section, &'static str, &'static str); 8] = [
         (Section::Card, "card", "Card"),
         (Section::Summary, "summary", "Summary"),
+        (Section::Profile, "profile", "Profile"),
         (Section::Conversations, "conversations", "Conversations"),
         (Section::Messages, "messages", "Messages"),
         (Section::Identities, "identities", "Identities"),
@@ -178,7 +180,8 @@ pub fn load(
         return Ok(view);
     };
     match section {
-        Section::Card => {}
+        // Built from the card's data once the reader is known (see `conversation_page`).
+        Section::Card | Section::Profile => {}
         Section::Summary => {
             use crate::db::activity;
             view.cursor = before;
