@@ -189,3 +189,33 @@ document.addEventListener("DOMContentLoaded", () => {
   };
   window.setTimeout(poll, 300);
 });
+
+// The information panel beside a conversation swaps its sections in place, so the thread
+// and an unsent reply stay as they are; without the script the links load the page.
+(() => {
+  const pane = document.querySelector(".card-pane");
+  if (!pane) return;
+  const swap = async (url, push) => {
+    try {
+      const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "text/html" } });
+      if (!response.ok) throw new Error(String(response.status));
+      const page = new DOMParser().parseFromString(await response.text(), "text/html");
+      const fresh = page.querySelector(".card-pane");
+      if (!fresh) throw new Error("no panel");
+      pane.replaceChildren(...fresh.childNodes);
+      if (push) history.pushState({ panel: url }, "", url);
+      pane.querySelector(".panel-tabs a[aria-current]")?.focus();
+    } catch {
+      window.location.href = url;
+    }
+  };
+  pane.addEventListener("click", (event) => {
+    const link = event.target instanceof Element ? event.target.closest(".panel-tabs a, #activity-older, #messages-older") : null;
+    if (!link || event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0) return;
+    event.preventDefault();
+    swap(link.href, true);
+  });
+  window.addEventListener("popstate", (event) => {
+    if (event.state && event.state.panel) swap(event.state.panel, false);
+  });
+})();

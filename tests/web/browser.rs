@@ -900,10 +900,21 @@ async fn an_agent_works_a_conversation_with_the_panel_identities_tags_and_a_comm
         .goto(format!("{}/conversations/{id}", app.address))
         .await
         .expect("open the conversation");
+    // A reply being written survives switching the panel (it swaps in place).
+    chrome.fill("reply-text", "Let me check that for you").await;
     chrome
         .click("nav.panel-tabs a[href$='panel=identities']")
         .await;
     chrome.wait_for_text("Add a destination").await;
+    let kept = chrome
+        .driver
+        .find(By::Id("reply-text"))
+        .await
+        .expect("the reply box")
+        .prop("value")
+        .await
+        .expect("its value");
+    assert_eq!(kept.as_deref(), Some("Let me check that for you"));
     let select = chrome
         .driver
         .find(By::Id("panel-channel"))
