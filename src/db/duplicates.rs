@@ -179,7 +179,9 @@ pub fn insert_dismissal(
     Ok(())
 }
 
-/// Asks for these customers' pairs to be worked out again (in the background).
+/// Asks for these customers' pairs to be worked out again (in the background). A customer
+/// already waiting is stamped again, so a check that read them before this change does
+/// not take them off the queue.
 pub fn queue_checks(conn: &mut DbConnection, ids: &[CustomerId]) -> QueryResult<()> {
     let at = now();
     let rows: Vec<_> = ids
@@ -194,35 +196,55 @@ pub fn queue_checks(conn: &mut DbConnection, ids: &[CustomerId]) -> QueryResult<
     for chunk in rows.chunks(super::rows_per_insert(2)) {
         either_backend!(&mut *conn, c => diesel::insert_into(duplicate_checks::table)
             .values(chunk)
-            .on_conflict_do_nothing()
+            .on_conflict(duplicate_checks::customer_id)
+            .do_update()
+            .set(duplicate_checks::queued_at.eq(at))
             .execute(c)?);
     }
     Ok(())
 }
 
-/// Takes up to `limit` queued customers off the queue (call it in a transaction).
-pub fn take_checks(conn: &mut DbConnection, limit: i64) -> QueryResult<Vec<CustomerId>> {
-    let ids: Vec<CustomerId> = duplicate_checks::table
+/// Up to `limit` queued customers, with the time they were queued.
+pub fn list_checks(
+    conn: &mut DbConnection,
+    limit: i64,
+) -> QueryResult<Vec<(CustomerId, NaiveDateTime)>> {
+    duplicate_checks::table
         .order(duplicate_checks::customer_id)
-        .select(duplicate_checks::customer_id)
+        .select((duplicate_checks::customer_id, duplicate_checks::queued_at))
         .limit(limit)
-        .load(conn)?;
-    if !ids.is_empty() {
-        diesel::delete(duplicate_checks::table.filter(duplicate_checks::customer_id.eq_any(&ids)))
-            .execute(conn)?;
-    }
-    Ok(ids)
+        .load(conn)
 }
 
-/// Replaces every pair of `customer` by `pairs` (the other customer, score, reason codes).
-pub fn replace_pairs(
+/// Takes a checked customer off the queue, unless queued again after `read_at`.
+pub fn delete_check(
     conn: &mut DbConnection,
     customer: CustomerId,
-    pairs: &[(CustomerId, i32, String)],
+    read_at: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::delete(
+        duplicate_checks::table
+            .filter(duplicate_checks::customer_id.eq(customer))
+            .filter(duplicate_checks::queued_at.le(read_at)),
+    )
+    .execute(conn)
+}
+
+/// Records what comparing `customer` with others found: `found` pairs (the other
+/// customer, score, reason codes) are written or updated, and pairs with the `unlike`
+/// customers (compared, nothing in common) are dropped. Pairs with customers not compared
+/// this time stay.
+pub fn update_pairs(
+    conn: &mut DbConnection,
+    customer: CustomerId,
+    found: &[(CustomerId, i32, String)],
+    unlike: &[CustomerId],
 ) -> QueryResult<()> {
-    delete_pairs_of(conn, customer)?;
     let at = now();
-    for (other, score, reasons) in pairs {
+    for other in unlike.iter().chain(found.iter().map(|(other, _, _)| other)) {
+        diesel::delete(duplicate_pairs::table.find(ordered(customer, *other))).execute(conn)?;
+    }
+    for (other, score, reasons) in found {
         let (a, b) = ordered(customer, *other);
         diesel::insert_into(duplicate_pairs::table)
             .values((
@@ -237,7 +259,7 @@ pub fn replace_pairs(
     Ok(())
 }
 
-/// Drops every pair `customer` is in (it was merged, anonymized, or is worked out again).
+/// Drops every pair `customer` is in (it was anonymized).
 pub fn delete_pairs_of(conn: &mut DbConnection, customer: CustomerId) -> QueryResult<usize> {
     diesel::delete(
         duplicate_pairs::table.filter(

@@ -27,59 +27,19 @@ pub fn editable_keys(config: &[CardAttribute], registry: &[Property], role: Role
         .collect()
 }
 
-/// Saves what was edited on the card of a conversation's customer. An attribute the card
-/// does not make editable for `role` is refused as a whole (403), whatever was crafted;
-/// the rest is the profile service's validation, History and version check.
-pub fn save_on_card(
-    conn: &mut DbConnection,
-    conversation: ConversationId,
-    role: Role,
-    actor: &Actor,
-    expected_version: Option<i64>,
-    edit: impl FnOnce(&[Property]) -> ProfileEdit,
-) -> Result<EditOutcome, AppError> {
-    save_beside(
-        conn,
-        conversation,
-        role,
-        actor,
-        expected_version,
-        Reach::Card,
-        edit,
-    )
-}
-
-/// Saves what was edited in the panel's Profile section: every property the reader may
-/// edit (the profile service refuses the rest, as on the profile page).
-pub fn save_profile_beside(
-    conn: &mut DbConnection,
-    conversation: ConversationId,
-    role: Role,
-    actor: &Actor,
-    expected_version: Option<i64>,
-    edit: impl FnOnce(&[Property]) -> ProfileEdit,
-) -> Result<EditOutcome, AppError> {
-    save_beside(
-        conn,
-        conversation,
-        role,
-        actor,
-        expected_version,
-        Reach::Profile,
-        edit,
-    )
-}
-
 /// What an edit beside a conversation may change.
-#[derive(PartialEq, Eq)]
-enum Reach {
-    /// The card's editable attributes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// The card's editable attributes: any other attribute is refused as a whole (403),
+    /// whatever was crafted.
     Card,
-    /// Every property the reader's access allows.
+    /// Every property the reader's access allows (the panel's Profile section).
     Profile,
 }
 
-fn save_beside(
+/// Saves what was edited beside a conversation on its customer: the profile service's
+/// validation, History and version check, within `reach`.
+pub fn save_beside(
     conn: &mut DbConnection,
     conversation: ConversationId,
     role: Role,

@@ -162,14 +162,15 @@ pub fn suggestions_for(
     conn: &mut DbConnection,
     customer: &Customer,
 ) -> Result<Vec<Suggestion>, AppError> {
-    find(conn, customer, Reach::Page)
+    Ok(find(conn, customer, Reach::Page)?.0)
 }
 
+/// The suggestions for `customer`, and every customer compared (with or without a reason).
 fn find(
     conn: &mut DbConnection,
     customer: &Customer,
     reach: Reach,
-) -> Result<Vec<Suggestion>, AppError> {
+) -> Result<(Vec<Suggestion>, Vec<CustomerId>), AppError> {
     let own = identities::list_customer_identities(conn, customer.id)?;
     let keys = keys_of(customer, &own.iter().collect::<Vec<_>>());
     let place = [customer.city.as_deref(), customer.company.as_deref()];
@@ -207,7 +208,7 @@ fn find(
     ids.dedup();
     ids.retain(|id| !dismissed.contains(id));
     if ids.is_empty() {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), ids));
     }
     let mut held: HashMap<CustomerId, Vec<Identity>> = HashMap::new();
     for identity in identities::list_identities_for(conn, &ids)? {
@@ -232,7 +233,7 @@ fn find(
             .then(b.customer.id.cmp(&a.customer.id))
     });
     found.truncate(most as usize);
-    Ok(found)
+    Ok((found, ids))
 }
 
 /// Customers matching what staff typed to pick a duplicate (see
@@ -249,22 +250,59 @@ pub fn find_any(
     Ok(found)
 }
 
-/// Works out the pairs of up to `batch` queued customers, in one transaction. Returns how
-/// many it took off the queue.
+/// Works out the pairs of up to `batch` queued customers: read first, then written in one
+/// short transaction, so writers are not held up while names are looked up. Returns how
+/// many it looked at (0 when the queue is empty).
 pub fn check_pending(conn: &mut DbConnection, batch: i64) -> Result<usize, AppError> {
+    let queued = duplicates::list_checks(conn, batch)?;
+    if queued.is_empty() {
+        return Ok(0);
+    }
+    let ids: Vec<CustomerId> = queued.iter().map(|(id, _)| *id).collect();
+    type Worked = (CustomerId, Vec<(CustomerId, i32, String)>, Vec<CustomerId>);
+    let mut worked: Vec<Worked> = Vec::new();
+    for customer in customers::list_by_ids(conn, &ids)? {
+        let (found, compared) = find(conn, &customer, Reach::Background)?;
+        let unlike: Vec<CustomerId> = compared
+            .into_iter()
+            .filter(|id| !found.iter().any(|s| s.customer.id == *id))
+            .collect();
+        let pairs = found
+            .into_iter()
+            .map(|s| {
+                let codes: Vec<&str> = s.reasons.iter().map(|r| r.code()).collect();
+                (s.customer.id, score(&s.reasons), codes.join(","))
+            })
+            .collect();
+        worked.push((customer.id, pairs, unlike));
+    }
     db::transaction(conn, |conn| {
-        let ids = duplicates::take_checks(conn, batch)?;
-        for customer in customers::list_by_ids(conn, &ids)? {
-            let pairs: Vec<(CustomerId, i32, String)> = find(conn, &customer, Reach::Background)?
+        for (customer, queued_at) in &queued {
+            // Changed since it was read: it stays queued and is worked out again.
+            if duplicates::delete_check(conn, *customer, *queued_at)? == 0 {
+                continue;
+            }
+            let Some((_, pairs, unlike)) = worked.iter().find(|(id, _, _)| id == customer) else {
+                continue;
+            };
+            // Customers merged away meanwhile are left out (their rows are gone).
+            let mut involved: Vec<CustomerId> = pairs.iter().map(|(other, _, _)| *other).collect();
+            involved.push(*customer);
+            let alive: Vec<CustomerId> = customers::list_by_ids(conn, &involved)?
                 .into_iter()
-                .map(|s| {
-                    let codes: Vec<&str> = s.reasons.iter().map(|r| r.code()).collect();
-                    (s.customer.id, score(&s.reasons), codes.join(","))
-                })
+                .map(|c| c.id)
                 .collect();
-            duplicates::replace_pairs(conn, customer.id, &pairs)?;
+            if !alive.contains(customer) {
+                continue;
+            }
+            let pairs: Vec<_> = pairs
+                .iter()
+                .filter(|(other, _, _)| alive.contains(other))
+                .cloned()
+                .collect();
+            duplicates::update_pairs(conn, *customer, &pairs, unlike)?;
         }
-        Ok(ids.len())
+        Ok(queued.len())
     })
 }
 

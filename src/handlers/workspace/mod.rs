@@ -342,12 +342,11 @@ pub async fn save_card(
         .run(move |conn| {
             let edit =
                 |registry: &[crate::db::properties::Property]| edit_source.to_edit(registry, false);
-            match section {
-                panel::Section::Profile => {
-                    card_service::save_profile_beside(conn, id, role, &actor, expected, edit)
-                }
-                _ => card_service::save_on_card(conn, id, role, &actor, expected, edit),
-            }
+            let reach = match section {
+                panel::Section::Profile => card_service::Reach::Profile,
+                _ => card_service::Reach::Card,
+            };
+            card_service::save_beside(conn, id, role, &actor, expected, reach, edit)
         })
         .await;
     let (extra, status) = match result {
