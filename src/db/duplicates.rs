@@ -7,9 +7,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::customers::Customer;
-use super::schema::{
-    channel_identities, customers, duplicate_checks, duplicate_dismissals, duplicate_pairs,
-};
+use super::schema::{channel_identities, customers, duplicate_dismissals, duplicate_pairs};
 use super::types::CustomerId;
 use super::{DbConnection, lower, now};
 
@@ -177,57 +175,6 @@ pub fn insert_dismissal(
     }
     diesel::delete(duplicate_pairs::table.find((a, b))).execute(conn)?;
     Ok(())
-}
-
-/// Asks for these customers' pairs to be worked out again (in the background). A customer
-/// already waiting is stamped again, so a check that read them before this change does
-/// not take them off the queue.
-pub fn queue_checks(conn: &mut DbConnection, ids: &[CustomerId]) -> QueryResult<()> {
-    let at = now();
-    let rows: Vec<_> = ids
-        .iter()
-        .map(|id| {
-            (
-                duplicate_checks::customer_id.eq(*id),
-                duplicate_checks::queued_at.eq(at),
-            )
-        })
-        .collect();
-    for chunk in rows.chunks(super::rows_per_insert(2)) {
-        either_backend!(&mut *conn, c => diesel::insert_into(duplicate_checks::table)
-            .values(chunk)
-            .on_conflict(duplicate_checks::customer_id)
-            .do_update()
-            .set(duplicate_checks::queued_at.eq(at))
-            .execute(c)?);
-    }
-    Ok(())
-}
-
-/// Up to `limit` queued customers, with the time they were queued.
-pub fn list_checks(
-    conn: &mut DbConnection,
-    limit: i64,
-) -> QueryResult<Vec<(CustomerId, NaiveDateTime)>> {
-    duplicate_checks::table
-        .order(duplicate_checks::customer_id)
-        .select((duplicate_checks::customer_id, duplicate_checks::queued_at))
-        .limit(limit)
-        .load(conn)
-}
-
-/// Takes a checked customer off the queue, unless queued again after `read_at`.
-pub fn delete_check(
-    conn: &mut DbConnection,
-    customer: CustomerId,
-    read_at: NaiveDateTime,
-) -> QueryResult<usize> {
-    diesel::delete(
-        duplicate_checks::table
-            .filter(duplicate_checks::customer_id.eq(customer))
-            .filter(duplicate_checks::queued_at.le(read_at)),
-    )
-    .execute(conn)
 }
 
 /// Records what comparing `customer` with others found: `found` pairs (the other

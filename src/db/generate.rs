@@ -438,7 +438,7 @@ pub fn generate(
             println!("{done} customers ({rate:.0}/s)");
         }
     }
-    super::duplicates::queue_checks(conn, &duplicated)?;
+    super::duplicate_checks::queue_checks(conn, &duplicated)?;
     for (tag, added) in tag_ids.iter().zip(tag_counts) {
         diesel::sql_query(format!(
             "UPDATE tags SET customers_count = customers_count + {added} WHERE id = {tag}"

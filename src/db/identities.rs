@@ -101,7 +101,7 @@ pub fn insert_linked(
             .execute(c)?);
     }
     let owners: Vec<CustomerId> = links.iter().map(|(_, _, customer)| *customer).collect();
-    super::duplicates::queue_checks(conn, &owners)
+    super::duplicate_checks::queue_checks(conn, &owners)
 }
 
 /// The identity with this id, or NotFound.
@@ -157,7 +157,7 @@ pub fn update_identity_customer(
         .set(channel_identities::customer_id.eq(customer))
         .execute(conn)?;
     if let Some(customer) = customer {
-        super::duplicates::queue_checks(conn, &[customer])?;
+        super::duplicate_checks::queue_checks(conn, &[customer])?;
     }
     Ok(changed)
 }

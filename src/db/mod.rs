@@ -29,6 +29,7 @@ pub mod comments;
 pub mod conversations;
 #[macro_use]
 pub mod customers;
+pub mod duplicate_checks;
 pub mod duplicates;
 pub mod erasure;
 pub mod events;

@@ -52,7 +52,7 @@ pub fn index_new(conn: &mut DbConnection, customers: &mut [Customer]) -> QueryRe
             .execute(c)?);
     }
     let ids: Vec<CustomerId> = customers.iter().map(|c| c.id).collect();
-    super::duplicates::queue_checks(conn, &ids)
+    super::duplicate_checks::queue_checks(conn, &ids)
 }
 
 /// Re-indexes a customer after a change: `before` is the row as it was (its terms are

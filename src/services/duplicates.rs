@@ -10,6 +10,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use crate::db::customers::{self, Customer};
+use crate::db::duplicate_checks;
 use crate::db::duplicates::{self, MatchOn, Pair, PairCursor};
 use crate::db::identities::{self, Identity};
 use crate::db::types::CustomerId;
@@ -254,7 +255,7 @@ pub fn find_any(
 /// short transaction, so writers are not held up while names are looked up. Returns how
 /// many it looked at (0 when the queue is empty).
 pub fn check_pending(conn: &mut DbConnection, batch: i64) -> Result<usize, AppError> {
-    let queued = duplicates::list_checks(conn, batch)?;
+    let queued = duplicate_checks::list_checks(conn, batch)?;
     if queued.is_empty() {
         return Ok(0);
     }
@@ -279,7 +280,7 @@ pub fn check_pending(conn: &mut DbConnection, batch: i64) -> Result<usize, AppEr
     db::transaction(conn, |conn| {
         for (customer, queued_at) in &queued {
             // Changed since it was read: it stays queued and is worked out again.
-            if duplicates::delete_check(conn, *customer, *queued_at)? == 0 {
+            if duplicate_checks::delete_check(conn, *customer, *queued_at)? == 0 {
                 continue;
             }
             let Some((_, pairs, unlike)) = worked.iter().find(|(id, _, _)| id == customer) else {

@@ -358,7 +358,7 @@ pub fn update_standard(
         super::search::index_customer(conn, Some(before), &after)?;
     }
     if texts.iter().any(|(key, _)| feeds_duplicates(key)) {
-        super::duplicates::queue_checks(conn, &[before.id])?;
+        super::duplicate_checks::queue_checks(conn, &[before.id])?;
     }
     Ok(())
 }

@@ -457,7 +457,7 @@ pub fn merge(
                 customer_version: version,
             },
         )?;
-        crate::db::duplicates::queue_checks(conn, &[survivor.id])?;
+        crate::db::duplicate_checks::queue_checks(conn, &[survivor.id])?;
         audit::record(
             conn,
             actor,

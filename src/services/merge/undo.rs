@@ -125,7 +125,7 @@ pub fn undo(
                 },
             )?;
         }
-        crate::db::duplicates::queue_checks(conn, &[survivor.id, restored.id])?;
+        crate::db::duplicate_checks::queue_checks(conn, &[survivor.id, restored.id])?;
         audit::record(
             conn,
             actor,
