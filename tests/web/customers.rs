@@ -181,7 +181,7 @@ async fn the_customers_page_is_closed_to_agents_until_a_supervisor_opens_it() {
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert!(agent.page("/").await.contains("href=\"/customers\""));
-    assert!(agent.page("/customers").await.contains("Ada"));
+    assert!(agent.page("/customers?whose=all").await.contains("Ada"));
 
     supervisor.post_form("/settings/features", &[]).await;
     assert_eq!(

@@ -214,7 +214,7 @@ async fn columns_hidden_from_agents_never_appear_for_them() {
             .unwrap();
     });
     let agent = app.agent().await;
-    let html = agent.page("/customers").await;
+    let html = agent.page("/customers?whose=all").await;
     assert!(html.contains("Ada"));
     assert!(!html.contains("ada@example.com"), "no hidden value");
     assert!(
@@ -225,7 +225,9 @@ async fn columns_hidden_from_agents_never_appear_for_them() {
         !html.contains("id=\"f-email\""),
         "no filter on a hidden property"
     );
-    let probe = agent.page("/customers?email=nobody-has-this").await;
+    let probe = agent
+        .page("/customers?whose=all&email=nobody-has-this")
+        .await;
     assert!(
         probe.contains("Ada"),
         "a crafted filter on a hidden property is ignored, revealing nothing"
@@ -313,4 +315,42 @@ async fn segments_are_saved_by_staff_shared_and_managed_by_supervisors() {
         app.with_db(|conn| clientele::db::segments::list_segments(conn).unwrap())
             .is_empty()
     );
+}
+
+#[tokio::test]
+async fn agents_start_from_the_customers_they_served_and_may_switch_to_all() {
+    let app = spawn_app().await;
+    app.set_customers_page_for_agents(true);
+    let token = app.api_token("gw-served");
+    let served = app.create_customer(&[("name", "Served Sara"), ("phone", "+385912345678")]);
+    let other = app.create_customer(&[("name", "Other Olga")]);
+    let conversation = app
+        .inbound(
+            &token,
+            serde_json::json!({"channel": "whatsapp", "external_id": "+385912345678", "text": "Hi"}),
+        )
+        .await["conversation_id"]
+        .as_i64()
+        .expect("a conversation");
+    let agent = app.agent().await;
+    let mine = agent.page("/customers?period=all").await;
+    assert!(
+        !mine.contains(&served) && !mine.contains(&other),
+        "nobody served yet"
+    );
+    agent
+        .post_form(
+            &format!("/conversations/{conversation}/reply"),
+            &[("text", "Hello Sara")],
+        )
+        .await;
+    let mine = agent.page("/customers?period=all").await;
+    assert!(mine.contains(&served) && !mine.contains(&other));
+    assert!(mine.contains("<option value=\"mine\" selected>"));
+    let all = agent.page("/customers?period=all&whose=all").await;
+    assert!(all.contains(&served) && all.contains(&other));
+    // Supervisors start from everyone.
+    let supervisor = app.supervisor().await;
+    let everyone = supervisor.page("/customers?period=all").await;
+    assert!(everyone.contains(&served) && everyone.contains(&other));
 }

@@ -212,7 +212,7 @@ async fn conditions_on_hidden_properties_reveal_nothing_to_agents() {
     let low = app.create_customer(&[("name", "Low"), ("secret_score", "1")]);
     let agent = app.agent().await;
     let response = agent
-        .get("/customers?period=all&f=secret_score:greater:5")
+        .get("/customers?whose=all&period=all&f=secret_score:greater:5")
         .await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = response.text().await.unwrap();

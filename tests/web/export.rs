@@ -64,7 +64,7 @@ async fn the_export_follows_the_filter_the_reader_and_neutralises_formulas() {
     let agent = app.agent().await;
     let rows = parse(
         &agent
-            .get("/customers/export.csv?period=all&name=bob")
+            .get("/customers/export.csv?whose=all&period=all&name=bob")
             .await
             .text()
             .await

@@ -57,6 +57,9 @@ pub struct CustomerFilter {
     /// phone in E.164).
     #[serde(default)]
     pub contact: Option<String>,
+    /// Served by this staff member: a conversation of theirs took or was replied in by them.
+    #[serde(default)]
+    pub served_by: Option<i64>,
     /// In this lifecycle stage.
     pub lifecycle: Option<String>,
     /// Blacklisted or not.
@@ -340,6 +343,22 @@ fn filtered(filter: &CustomerFilter, plans: &Plans, tier: Option<Tier>) -> Query
                 ),
             ),
         };
+    }
+    if let Some(user) = filter.served_by {
+        use crate::db::schema::{conversation_agents, conversations};
+        query = query.filter(
+            customers::id.nullable().eq_any(
+                conversations::table
+                    .filter(
+                        conversations::id.eq_any(
+                            conversation_agents::table
+                                .filter(conversation_agents::user_id.eq(user))
+                                .select(conversation_agents::conversation_id),
+                        ),
+                    )
+                    .select(conversations::customer_id),
+            ),
+        );
     }
     if let Some(channel) = &filter.channel {
         query = query.filter(

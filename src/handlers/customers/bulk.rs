@@ -62,6 +62,7 @@ pub async fn apply(
     let all = field(&pairs, "scope") == "all";
     let confirmed = field(&pairs, "confirm") == "yes";
     let role = user.role();
+    let me = user.0.user.id.0;
     let query_pairs: Vec<(String, String)> =
         web::Query::<Vec<(String, String)>>::from_query(&query)
             .map(web::Query::into_inner)
@@ -96,7 +97,7 @@ pub async fn apply(
             _ => return Ok(Err("Pick what to change.".to_owned())),
         };
         let filter = if all {
-            filter::resolve(conn, &query_pairs, role)?.filter
+            filter::resolve(conn, &query_pairs, role, me)?.filter
         } else {
             let ids = customers::ids_for_public_ids(conn, &selected)?;
             if ids.is_empty() {

@@ -58,6 +58,7 @@ async fn stream(
     selected: Vec<String>,
 ) -> Result<HttpResponse, AppError> {
     let role = user.role();
+    let me = user.0.user.id.0;
     let described = if selected.is_empty() {
         format!("filter: {}", filter::query_of(&pairs, &[]))
     } else {
@@ -65,7 +66,7 @@ async fn stream(
     };
     let plan = state
         .run(move |conn| {
-            let resolved = filter::resolve(conn, &pairs, role)?;
+            let resolved = filter::resolve(conn, &pairs, role, me)?;
             let filter = if selected.is_empty() {
                 resolved.filter
             } else {

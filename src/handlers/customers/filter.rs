@@ -30,6 +30,8 @@ pub struct FilterForm {
     pub email: String,
     pub phone: String,
     pub contact: String,
+    /// `mine` (customers served by the reader) or `all`; agents see `mine` unless said.
+    pub whose: String,
     pub channel: String,
     pub lifecycle: String,
     pub blacklisted: String,
@@ -101,6 +103,7 @@ pub fn parse_form(pairs: &[(String, String)]) -> FilterForm {
         email: get(pairs, "email"),
         phone: get(pairs, "phone"),
         contact: get(pairs, "contact"),
+        whose: get(pairs, "whose"),
         channel: get(pairs, "channel"),
         lifecycle: get(pairs, "lifecycle"),
         blacklisted: get(pairs, "blacklisted"),
@@ -151,8 +154,18 @@ pub fn resolve(
     conn: &mut DbConnection,
     pairs: &[(String, String)],
     role: Role,
+    user_id: i64,
 ) -> diesel::QueryResult<Resolved> {
-    let form = parse_form(pairs);
+    let mut form = parse_form(pairs);
+    if form.whose != "mine" && form.whose != "all" {
+        // Agents start from the customers they served; supervisors from everyone.
+        form.whose = if role >= Role::Supervisor {
+            "all"
+        } else {
+            "mine"
+        }
+        .to_owned();
+    }
     let registry = properties::list_properties(conn)?;
     let zone = org_zone(conn)?;
     let now = db::now();
@@ -177,6 +190,7 @@ pub fn resolve(
         email: some(&form.email).filter(|_| visible("email")),
         phone: some(&form.phone).filter(|_| visible("phone")),
         contact: crate::services::lookup::id_form(&form.contact),
+        served_by: (form.whose == "mine").then_some(user_id),
         channel: form
             .channel
             .parse::<Channel>()

@@ -110,6 +110,7 @@ pub async fn list(
 ) -> Result<HttpResponse, AppError> {
     let pairs = query.into_inner();
     let role = user.role();
+    let me = user.0.user.id.0;
     let after = pairs
         .iter()
         .find(|(k, _)| k == "after")
@@ -117,7 +118,7 @@ pub async fn list(
     let lookup = pairs.clone();
     let (resolved, found, total, tags, all_tags, segments) = state
         .run(move |conn| {
-            let resolved = filter::resolve(conn, &lookup, role)?;
+            let resolved = filter::resolve(conn, &lookup, role, me)?;
             if resolved.added.is_some() {
                 return Ok((
                     resolved,
