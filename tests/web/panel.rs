@@ -522,3 +522,23 @@ async fn the_profile_section_edits_every_property_the_agent_may_edit() {
         .await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn a_refused_note_keeps_what_was_typed_at_its_box() {
+    let app = spawn_app().await;
+    let (_, id) = conversation(&app).await;
+    let agent = app.agent().await;
+    let long = "x".repeat(5001);
+    for (panel, box_id) in [("", "note-body"), ("summary", "summary-note")] {
+        let response = agent
+            .post_form(
+                &format!("/conversations/{id}/note"),
+                &[("body", &long), ("panel", panel)],
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let html = response.text().await.expect("page");
+        assert!(html.contains(&format!("id=\"{box_id}-error\"")), "{panel}");
+        assert!(html.contains(&long), "what was typed stays");
+    }
+}

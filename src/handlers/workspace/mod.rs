@@ -45,6 +45,8 @@ struct ConversationPage {
     conflict: Vec<EventView>,
     reply: String,
     reply_error: Option<String>,
+    note: String,
+    note_error: Option<String>,
     panel: panel::PanelView,
     panel_tabs: [(panel::Section, &'static str, &'static str); 8],
     /// The Profile section: every property the reader may see, editable where allowed.
@@ -88,6 +90,9 @@ struct Extra {
     /// A panel form that was refused: channel and id typed, comment typed and the
     /// conversation it was for, and why.
     panel: Option<(String, String, String, i64, FieldErrors)>,
+    /// A note that was refused, as typed, and why.
+    note: String,
+    note_error: Option<String>,
 }
 
 impl Extra {
@@ -99,6 +104,8 @@ impl Extra {
             reply: String::new(),
             reply_error: None,
             panel: None,
+            note: String::new(),
+            note_error: None,
         }
     }
 }
@@ -204,6 +211,8 @@ async fn conversation_page(
         conflict,
         reply: extra.reply,
         reply_error: extra.reply_error,
+        note: extra.note,
+        note_error: extra.note_error,
         panel: {
             if let Some((channel, external_id, comment, comment_on, errors)) = extra.panel {
                 panel_view.channel = channel;
@@ -421,7 +430,7 @@ pub async fn add_note(
     let actor = current.actor();
     let form = form.into_inner();
     let section = panel::Section::parse(&form.panel);
-    let body = form.body;
+    let body = form.body.clone();
     let result = state
         .run(move |conn| {
             let conversation = conversations::get_conversation(conn, id)?;
@@ -430,19 +439,34 @@ pub async fn add_note(
         })
         .await;
     match result {
-        Ok(()) => current
-            .session
-            .flash(FlashKind::Success, "Note added to the customer."),
-        Err(AppError::Invalid(errors)) => current.session.flash(
-            FlashKind::Error,
-            errors.get("body").unwrap_or("Write a note.").to_owned(),
-        ),
-        Err(other) => return Err(other),
+        Ok(()) => {
+            current
+                .session
+                .flash(FlashKind::Success, "Note added to the customer.");
+            Ok(see_other(&match section {
+                panel::Section::Card => format!("/conversations/{}", id.0),
+                other => format!("/conversations/{}?panel={}", id.0, other.name()),
+            }))
+        }
+        // Said at the box, with what was typed still in it.
+        Err(AppError::Invalid(errors)) => {
+            let extra = Extra {
+                note_error: Some(errors.get("body").unwrap_or("Write a note.").to_owned()),
+                note: form.body,
+                ..Extra::none()
+            };
+            conversation_page(
+                &current,
+                &state,
+                id,
+                ConversationQuery::panel(section),
+                extra,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(other) => Err(other),
     }
-    Ok(see_other(&match section {
-        panel::Section::Card => format!("/conversations/{}", id.0),
-        other => format!("/conversations/{}?panel={}", id.0, other.name()),
-    }))
 }
 
 /// `POST /conversations/{id}/send-link`: sends the customer their self-service link in
