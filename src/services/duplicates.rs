@@ -251,8 +251,8 @@ pub fn find_any(
     Ok(found)
 }
 
-/// Works out the pairs of up to `batch` queued customers: read first, then written in one
-/// short transaction, so writers are not held up while names are looked up. Returns how
+/// Works out the pairs of up to `batch` queued customers: read first, then written in a
+/// short transaction per customer, so writers are not held up while names are looked up. Returns how
 /// many it looked at (0 when the queue is empty).
 pub fn check_pending(conn: &mut DbConnection, batch: i64) -> Result<usize, AppError> {
     let queued = duplicate_checks::list_checks(conn, batch)?;
@@ -277,14 +277,16 @@ pub fn check_pending(conn: &mut DbConnection, batch: i64) -> Result<usize, AppEr
             .collect();
         worked.push((customer.id, pairs, unlike));
     }
-    db::transaction(conn, |conn| {
-        for (customer, queued_at) in &queued {
+    // One short transaction per customer: a merge deleting a customer waits for at most
+    // one of them, and none waits for the merge while holding what the merge needs.
+    for (customer, queued_at) in &queued {
+        db::transaction(conn, |conn| -> Result<(), AppError> {
             // Changed since it was read: it stays queued and is worked out again.
             if duplicate_checks::delete_check(conn, *customer, *queued_at)? == 0 {
-                continue;
+                return Ok(());
             }
             let Some((_, pairs, unlike)) = worked.iter().find(|(id, _, _)| id == customer) else {
-                continue;
+                return Ok(());
             };
             // Customers merged away meanwhile are left out (their rows are gone).
             let mut involved: Vec<CustomerId> = pairs.iter().map(|(other, _, _)| *other).collect();
@@ -294,7 +296,7 @@ pub fn check_pending(conn: &mut DbConnection, batch: i64) -> Result<usize, AppEr
                 .map(|c| c.id)
                 .collect();
             if !alive.contains(customer) {
-                continue;
+                return Ok(());
             }
             let pairs: Vec<_> = pairs
                 .iter()
@@ -302,9 +304,10 @@ pub fn check_pending(conn: &mut DbConnection, batch: i64) -> Result<usize, AppEr
                 .cloned()
                 .collect();
             duplicates::update_pairs(conn, *customer, &pairs, unlike)?;
-        }
-        Ok(queued.len())
-    })
+            Ok(())
+        })?;
+    }
+    Ok(queued.len())
 }
 
 /// A suggested pair for the duplicates list.

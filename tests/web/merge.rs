@@ -404,7 +404,8 @@ async fn a_merge_cannot_be_undone_after_thirty_days_or_once_the_survivor_is_anon
 
     // Anonymizing a survivor drops the snapshot of a fresh merge too.
     let third = app.create_customer(&[("name", "Third"), ("email", "third@example.com")]);
-    merge_form(&supervisor, &ada, &third, &app, &[]).await;
+    let response = merge_form(&supervisor, &ada, &third, &app, &[]).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "merged");
     assert_eq!(
         app.with_db(
             |conn| clientele::services::merge::undoable_into(conn, survivor)

@@ -371,6 +371,9 @@ pub fn merge(
                 "The duplicate changed meanwhile; open the review again.",
             ));
         }
+        // Queued before any row moves: the background check then waits for this merge
+        // instead of the merge waiting for a check that waits for it.
+        crate::db::duplicate_checks::queue_checks(conn, &[survivor.id])?;
         let registry = properties::list_properties(conn)?;
         let survivor_values = super::profiles::current_values(conn, &survivor, &registry)?;
         let duplicate_values = super::profiles::current_values(conn, &duplicate, &registry)?;
@@ -457,7 +460,6 @@ pub fn merge(
                 customer_version: version,
             },
         )?;
-        crate::db::duplicate_checks::queue_checks(conn, &[survivor.id])?;
         audit::record(
             conn,
             actor,
