@@ -99,9 +99,32 @@ pub fn safe_next(next: Option<&str>) -> String {
     }
 }
 
+/// A keyset cursor as URLs carry it: a time in microseconds and a number (an id, or how
+/// many rows at that time were shown), `micros_n`.
+pub fn time_cursor(at: chrono::NaiveDateTime, n: i64) -> String {
+    format!("{}_{n}", at.and_utc().timestamp_micros())
+}
+
+/// Reads a [`time_cursor`]; `None` for anything else.
+pub fn parse_time_cursor(raw: &str) -> Option<(chrono::NaiveDateTime, i64)> {
+    let (micros, n) = raw.split_once('_')?;
+    let at = chrono::DateTime::from_timestamp_micros(micros.parse().ok()?)?.naive_utc();
+    Some((at, n.parse().ok()?))
+}
+
 #[cfg(test)]
 mod tests {
-    use super::safe_next;
+    use super::{parse_time_cursor, safe_next, time_cursor};
+
+    #[test]
+    fn a_time_cursor_reads_back_and_nonsense_does_not() {
+        let at = chrono::DateTime::from_timestamp_micros(1_795_876_632_045_928)
+            .expect("a time")
+            .naive_utc();
+        assert_eq!(parse_time_cursor(&time_cursor(at, 42)), Some((at, 42)));
+        assert_eq!(parse_time_cursor("nonsense"), None);
+        assert_eq!(parse_time_cursor("12_x"), None);
+    }
 
     #[test]
     fn only_local_paths_are_followed_after_sign_in() {

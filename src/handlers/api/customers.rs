@@ -93,9 +93,7 @@ pub struct ListQuery {
 }
 
 fn parse_cursor(raw: &str) -> Option<(NaiveDateTime, CustomerId)> {
-    let (micros, id) = raw.split_once('_')?;
-    let at = chrono::DateTime::from_timestamp_micros(micros.parse().ok()?)?.naive_utc();
-    Some((at, CustomerId(id.parse().ok()?)))
+    crate::handlers::page::parse_time_cursor(raw).map(|(at, id)| (at, CustomerId(id)))
 }
 
 /// List customers by last change, in keyset pages.
@@ -140,7 +138,7 @@ pub async fn list(
                 .then(|| {
                     found
                         .last()
-                        .map(|c| format!("{}_{}", c.updated_at.and_utc().timestamp_micros(), c.id))
+                        .map(|c| crate::handlers::page::time_cursor(c.updated_at, c.id.0))
                 })
                 .flatten();
             let properties = properties::list_properties(conn)?;

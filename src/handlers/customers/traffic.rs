@@ -168,9 +168,7 @@ pub struct PageQuery {
 }
 
 fn parse_before(raw: &str) -> Option<(chrono::NaiveDateTime, ConversationId)> {
-    let (micros, id) = raw.split_once('_')?;
-    let at = chrono::DateTime::from_timestamp_micros(micros.parse().ok()?)?.naive_utc();
-    Some((at, ConversationId(id.parse().ok()?)))
+    crate::handlers::page::parse_time_cursor(raw).map(|(at, id)| (at, ConversationId(id)))
 }
 
 /// A message that arrived while the customer was on the blacklist.
@@ -205,7 +203,7 @@ async fn conversations_tab(
                 found.truncate(PAGE as usize);
                 found
                     .last()
-                    .map(|c| format!("{}_{}", c.started_at.and_utc().timestamp_micros(), c.id.0))
+                    .map(|c| crate::handlers::page::time_cursor(c.started_at, c.id.0))
             });
             let older = older.flatten();
             let views = conversation_views(conn, &time_zone, found, shown)?;

@@ -124,18 +124,15 @@ pub struct PanelView {
 /// How many of the customer's conversations the Conversations section lists.
 const CONVERSATIONS: i64 = 20;
 
-/// The Summary's cursor `micros_k`: a time and how many lines at it were shown.
+/// The Summary's cursor: a time and how many lines at it were shown.
 pub fn parse_summary_cursor(raw: &str) -> Option<(chrono::NaiveDateTime, usize)> {
-    let (micros, shown) = raw.split_once('_')?;
-    let at = chrono::DateTime::from_timestamp_micros(micros.parse().ok()?)?.naive_utc();
-    Some((at, shown.parse().ok()?))
+    let (at, shown) = crate::handlers::page::parse_time_cursor(raw)?;
+    Some((at, usize::try_from(shown).ok()?))
 }
 
-/// A page cursor `micros_id` (a start time and an id).
+/// The Messages section's cursor: a start time and a conversation id.
 pub fn parse_cursor(raw: &str) -> Option<(chrono::NaiveDateTime, ConversationId)> {
-    let (micros, id) = raw.split_once('_')?;
-    let at = chrono::DateTime::from_timestamp_micros(micros.parse().ok()?)?.naive_utc();
-    Some((at, ConversationId(id.parse().ok()?)))
+    crate::handlers::page::parse_time_cursor(raw).map(|(at, id)| (at, ConversationId(id)))
 }
 
 /// Conversations per page of the Messages section.
@@ -148,14 +145,6 @@ const ACTIVITY: i64 = 30;
 fn counted<T>(more: &mut bool, found: Vec<T>) -> Vec<T> {
     *more |= found.len() as i64 >= ACTIVITY;
     found
-}
-
-fn excerpt(text: &str) -> String {
-    let mut short: String = text.chars().take(140).collect();
-    if short.len() < text.len() {
-        short.push('…');
-    }
-    short
 }
 
 fn time(zone: &str, at: chrono::NaiveDateTime) -> String {
@@ -235,7 +224,7 @@ pub fn load(
                         m.author_name.clone().unwrap_or_else(|| "Clientele".into())
                     ),
                 };
-                log.push(line(m.sent_at, who, excerpt(&m.body)));
+                log.push(line(m.sent_at, who, super::queue::excerpt(&m.body, 140)));
             }
             for n in counted(
                 &mut view.more,
@@ -244,7 +233,7 @@ pub fn load(
                 log.push(line(
                     n.created_at,
                     format!("Note by {}", n.author_name),
-                    excerpt(&n.body),
+                    super::queue::excerpt(&n.body, 140),
                 ));
             }
             view.events = counted(
@@ -264,7 +253,7 @@ pub fn load(
                 found.truncate(THREADS as usize);
                 view.threads_older = found
                     .last()
-                    .map(|c| format!("{}_{}", c.started_at.and_utc().timestamp_micros(), c.id.0));
+                    .map(|c| crate::handlers::page::time_cursor(c.started_at, c.id.0));
             }
             view.threads = crate::handlers::customers::traffic::conversation_views(
                 conn,
@@ -382,7 +371,7 @@ pub fn finish(
             if Some(last.at) == at_cursor {
                 same += view.cursor.map_or(0, |(_, shown)| shown);
             }
-            format!("{}_{same}", last.at.and_utc().timestamp_micros())
+            crate::handlers::page::time_cursor(last.at, same as i64)
         });
     }
     for line in &mut view.activity {

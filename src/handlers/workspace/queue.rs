@@ -39,15 +39,14 @@ fn age(at: chrono::NaiveDateTime) -> String {
     }
 }
 
-fn preview(text: &str) -> String {
-    let short: String = text.chars().take(80).collect();
+/// The first `chars` characters of a text, with `…` when it goes on (list previews).
+pub(super) fn excerpt(text: &str, chars: usize) -> String {
+    let mut short: String = text.chars().take(chars).collect();
     if short.len() < text.len() {
-        format!("{short}…")
-    } else {
-        short
+        short.push('…');
     }
+    short
 }
-
 /// The open conversations of a queue with their names, previews and assignees: five
 /// queries whatever the number of rows.
 fn queue_rows(
@@ -58,13 +57,8 @@ fn queue_rows(
     let mut open = conversations::list_open(conn, queue, after, QUEUE_PAGE + 1)?;
     let next = (open.len() as i64 > QUEUE_PAGE).then(|| {
         open.truncate(QUEUE_PAGE as usize);
-        open.last().map(|c| {
-            format!(
-                "{}_{}",
-                c.last_message_at.and_utc().timestamp_micros(),
-                c.id.0
-            )
-        })
+        open.last()
+            .map(|c| crate::handlers::page::time_cursor(c.last_message_at, c.id.0))
     });
     let ids: Vec<ConversationId> = open.iter().map(|c| c.id).collect();
     let last: HashMap<ConversationId, String> = conversations::list_last_messages(conn, &ids)?
@@ -96,7 +90,7 @@ fn queue_rows(
                 .and_then(|id| names.get(&id).cloned())
                 .or_else(|| contacts.get(&c.identity_id).cloned())
                 .unwrap_or_default(),
-            preview: last.get(&c.id).map(|b| preview(b)).unwrap_or_default(),
+            preview: last.get(&c.id).map(|b| excerpt(b, 80)).unwrap_or_default(),
             age: age(c.last_message_at),
             assignees: assignees.remove(&c.id).unwrap_or_default(),
             last_message_at: c.last_message_at.and_utc().timestamp_micros(),
@@ -109,9 +103,7 @@ fn queue_rows(
 const QUEUE_PAGE: i64 = 50;
 
 fn parse_after(raw: Option<&str>) -> Option<(chrono::NaiveDateTime, ConversationId)> {
-    let (micros, id) = raw?.split_once('_')?;
-    let at = chrono::DateTime::from_timestamp_micros(micros.parse().ok()?)?.naive_utc();
-    Some((at, ConversationId(id.parse().ok()?)))
+    crate::handlers::page::parse_time_cursor(raw?).map(|(at, id)| (at, ConversationId(id)))
 }
 
 /// Query of the workspace: which queue.
