@@ -10,7 +10,7 @@ use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::http::header::CONTENT_TYPE;
 use actix_web::middleware::Next;
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use chrono::Utc;
 use serde::Serialize;
 
@@ -18,6 +18,7 @@ use crate::db::{self, types::UserId, users::User};
 use crate::domain::Role;
 use crate::domain::customer::Actor;
 use crate::domain::password::random_hex;
+use crate::domain::scope::Scope;
 use crate::error::AppError;
 use crate::page::{Flash, FlashKind};
 use crate::state::AppState;
@@ -146,11 +147,29 @@ pub struct SignedIn {
     /// Whether this user may use the Customers page (supervisors always; agents when the
     /// feature "Customers page in agent mode" is on).
     pub customers_page: bool,
+    /// What this user sees (their teams' reach, or everything).
+    pub scope: Scope,
+}
+
+/// The account as loaded once for a request, so the scope guard and the handler share it.
+#[derive(Clone)]
+struct LoadedUser {
+    user: User,
+    customers_page: bool,
+    scope: Scope,
 }
 
 impl SignedIn {
     async fn load(req: HttpRequest) -> Result<Self, AppError> {
         let session = TypedSession(req.get_session());
+        if let Some(loaded) = req.extensions().get::<LoadedUser>().cloned() {
+            return Ok(SignedIn {
+                user: loaded.user,
+                session,
+                customers_page: loaded.customers_page,
+                scope: loaded.scope,
+            });
+        }
         let next = || {
             (req.method() == Method::GET).then(|| match req.query_string() {
                 "" => req.path().to_owned(),
@@ -173,7 +192,7 @@ impl SignedIn {
             );
             return Err(AppError::Unauthorized { next: next() });
         }
-        let (user, customers_toggle) = state
+        let (user, customers_toggle, scope) = state
             .run(move |conn| {
                 let user = db::users::find_user(conn, user_id)?;
                 let toggle = match &user {
@@ -183,7 +202,11 @@ impl SignedIn {
                     )?,
                     _ => false,
                 };
-                Ok((user, toggle))
+                let scope = match &user {
+                    Some(u) => db::teams::scope_of(conn, u.id, u.role())?,
+                    None => Scope::Everything,
+                };
+                Ok((user, toggle, scope))
             })
             .await?;
         let epoch = session.0.get::<i64>(EPOCH).ok().flatten();
@@ -198,10 +221,16 @@ impl SignedIn {
             session.insert(SEEN_AT, now)?;
         }
         let customers_page = customers_toggle || user.role() >= Role::Supervisor;
+        req.extensions_mut().insert(LoadedUser {
+            user: user.clone(),
+            customers_page,
+            scope: scope.clone(),
+        });
         Ok(SignedIn {
             user,
             session,
             customers_page,
+            scope,
         })
     }
 }
@@ -223,6 +252,8 @@ pub struct CurrentUser {
     pub session: TypedSession,
     /// Whether this user may use the Customers page and profiles.
     pub customers_page: bool,
+    /// What this user sees: their teams' conversations and customers, or everything.
+    pub scope: Scope,
 }
 
 impl CurrentUser {
@@ -251,6 +282,7 @@ impl FromRequest for CurrentUser {
                 user,
                 session,
                 customers_page,
+                scope,
             } = SignedIn::load(req).await?;
             if user.must_change_password {
                 return Err(AppError::PasswordChangeRequired);
@@ -259,6 +291,7 @@ impl FromRequest for CurrentUser {
                 user,
                 session,
                 customers_page,
+                scope,
             })
         })
     }

@@ -1,5 +1,6 @@
 //! The whole route table, in one place, grouped by who may use it. Access is enforced by
-//! each handler's extractor (`CurrentUser`, `Supervisor`), never by hiding links.
+//! each handler's extractor (`CurrentUser`, `Supervisor`), never by hiding links; pages of
+//! one conversation or customer also pass the teams' scope guard (`handlers::scope`).
 
 use std::path::Path;
 
@@ -15,9 +16,9 @@ use crate::handlers::customers::{
     traffic,
 };
 use crate::handlers::settings::{
-    card, features, integrations, properties, selfservice as self_settings, tags, users,
+    card, features, integrations, properties, selfservice as self_settings, tags, teams, users,
 };
-use crate::handlers::{account, health, selfservice, session, workspace};
+use crate::handlers::{account, health, scope, selfservice, session, workspace};
 
 /// Registers every route.
 pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &Path) {
@@ -48,47 +49,40 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &Path) {
             "/workspace/conversations.json",
             web::get().to(workspace::poll),
         )
-        .route("/conversations/{id}", web::get().to(workspace::show))
-        .route("/conversations/{id}/take", web::post().to(workspace::take))
-        .route(
-            "/conversations/{id}/close",
-            web::post().to(workspace::close),
-        )
-        .route(
-            "/conversations/{id}/reply",
-            web::post().to(workspace::reply),
-        )
-        .route(
-            "/conversations/{id}/card",
-            web::post().to(workspace::save_card),
-        )
-        .route(
-            "/conversations/{id}/note",
-            web::post().to(workspace::add_note),
-        )
-        .route(
-            "/conversations/{id}/messages.json",
-            web::get().to(workspace::thread),
-        )
-        .route(
-            "/conversations/{id}/identities",
-            web::post().to(workspace::panel::add_identity),
-        )
-        .route(
-            "/conversations/{id}/tags",
-            web::post().to(workspace::panel::add_tag),
-        )
-        .route(
-            "/conversations/{id}/tags/{tag}/remove",
-            web::post().to(workspace::panel::remove_tag),
-        )
-        .route(
-            "/conversations/{id}/comments",
-            web::post().to(workspace::panel::comment),
-        )
-        .route(
-            "/conversations/{id}/send-link",
-            web::post().to(workspace::send_link),
+        // One conversation, for staff whose teams reach it (the agent workspace links here).
+        .service(
+            web::scope("/conversations/{id}")
+                .wrap(actix_web::middleware::from_fn(scope::guard))
+                .route("", web::get().to(workspace::show))
+                .route("/take", web::post().to(workspace::take))
+                .route("/close", web::post().to(workspace::close))
+                .route("/reply", web::post().to(workspace::reply))
+                .route("/card", web::post().to(workspace::save_card))
+                .route("/note", web::post().to(workspace::add_note))
+                .route("/messages.json", web::get().to(workspace::thread))
+                .route(
+                    "/identities",
+                    web::post().to(workspace::panel::add_identity),
+                )
+                .route("/tags", web::post().to(workspace::panel::add_tag))
+                .route(
+                    "/tags/{tag}/remove",
+                    web::post().to(workspace::panel::remove_tag),
+                )
+                .route("/comments", web::post().to(workspace::panel::comment))
+                .route("/send-link", web::post().to(workspace::send_link))
+                .route("/link", web::post().to(conversations::link))
+                .route("/link-new", web::post().to(conversations::link_new))
+                .route("/unlink", web::post().to(conversations::unlink))
+                .route("/move", web::post().to(conversations::move_conversation))
+                .route(
+                    "/contact-blacklist",
+                    web::post().to(conversations::blacklist_contact),
+                )
+                .route(
+                    "/contact-blacklist/remove",
+                    web::post().to(conversations::unblacklist_contact),
+                ),
         )
         .route("/account/password", web::get().to(account::password_form))
         .route(
@@ -103,6 +97,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &Path) {
         .service(
             web::scope("/customers")
                 .wrap(actix_web::middleware::from_fn(merge::follow_merged))
+                .wrap(actix_web::middleware::from_fn(scope::guard))
                 .route("", web::get().to(list::list))
                 .route("", web::post().to(list::create))
                 .route("/new", web::get().to(list::new_form))
@@ -184,31 +179,6 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &Path) {
                 .route("/{id}", web::post().to(tags::update))
                 .route("/{id}/delete", web::post().to(tags::delete)),
         )
-        // Any staff member, on a conversation (the agent workspace links here).
-        .route(
-            "/conversations/{id}/link",
-            web::post().to(conversations::link),
-        )
-        .route(
-            "/conversations/{id}/link-new",
-            web::post().to(conversations::link_new),
-        )
-        .route(
-            "/conversations/{id}/unlink",
-            web::post().to(conversations::unlink),
-        )
-        .route(
-            "/conversations/{id}/move",
-            web::post().to(conversations::move_conversation),
-        )
-        .route(
-            "/conversations/{id}/contact-blacklist",
-            web::post().to(conversations::blacklist_contact),
-        )
-        .route(
-            "/conversations/{id}/contact-blacklist/remove",
-            web::post().to(conversations::unblacklist_contact),
-        )
         .route("/settings/integrations", web::get().to(integrations::show))
         .route(
             "/settings/integrations/webhook",
@@ -235,6 +205,15 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &Path) {
         .route("/settings/card", web::post().to(card::save))
         .route("/settings/features", web::get().to(features::show))
         .route("/settings/features", web::post().to(features::save))
+        .service(
+            web::scope("/settings/teams")
+                .route("", web::get().to(teams::list))
+                .route("", web::post().to(teams::create))
+                .route("/new", web::get().to(teams::new_form))
+                .route("/{id}", web::get().to(teams::edit_form))
+                .route("/{id}", web::post().to(teams::update))
+                .route("/{id}/delete", web::post().to(teams::delete)),
+        )
         .service(
             web::scope("/settings/users")
                 .route("", web::get().to(users::list))

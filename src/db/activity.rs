@@ -9,54 +9,75 @@ use super::conversations::{Conversation, Message};
 use super::events::Event;
 use super::notes::Note;
 use super::schema::{conversations, customer_events, customer_notes, messages};
-use super::types::CustomerId;
+use super::types::{ConversationId, CustomerId};
 
-/// Conversations started at or before `before`, newest first.
+/// Conversations started at or before `before`, newest first, but the `hidden` ones.
 pub fn conversations_before(
     conn: &mut DbConnection,
     customer: CustomerId,
+    hidden: &[ConversationId],
     before: NaiveDateTime,
     limit: i64,
 ) -> QueryResult<Vec<Conversation>> {
-    conversations::table
+    let mut query = conversations::table
         .filter(conversations::customer_id.eq(customer))
         .filter(conversations::started_at.le(before))
         .order((conversations::started_at.desc(), conversations::id.desc()))
         .limit(limit)
         .select(Conversation::as_select())
-        .load(conn)
+        .into_boxed();
+    if !hidden.is_empty() {
+        query = query.filter(diesel::dsl::not(conversations::id.eq_any(hidden.to_vec())));
+    }
+    query.load(conn)
 }
 
-/// Conversations rated at or before `before`, newest rating first.
+/// Conversations rated at or before `before`, newest rating first, but the `hidden` ones.
 pub fn ratings_before(
     conn: &mut DbConnection,
     customer: CustomerId,
+    hidden: &[ConversationId],
     before: NaiveDateTime,
     limit: i64,
 ) -> QueryResult<Vec<Conversation>> {
-    conversations::table
+    let mut query = conversations::table
         .filter(conversations::customer_id.eq(customer))
         .filter(conversations::rated_at.le(before))
         .order(conversations::rated_at.desc())
         .limit(limit)
         .select(Conversation::as_select())
-        .load(conn)
+        .into_boxed();
+    if !hidden.is_empty() {
+        query = query.filter(diesel::dsl::not(conversations::id.eq_any(hidden.to_vec())));
+    }
+    query.load(conn)
 }
 
-/// Messages sent at or before `before`, newest first (walking the customer's message index).
+/// Messages sent at or before `before`, newest first (walking the customer's message
+/// index), but those of the `hidden` conversations.
 pub fn messages_before(
     conn: &mut DbConnection,
     customer: CustomerId,
+    hidden: &[ConversationId],
     before: NaiveDateTime,
     limit: i64,
 ) -> QueryResult<Vec<Message>> {
-    messages::table
+    let mut query = messages::table
         .filter(messages::customer_id.eq(customer))
         .filter(messages::sent_at.le(before))
         .order(messages::id.desc())
         .limit(limit)
         .select(Message::as_select())
-        .load(conn)
+        .into_boxed();
+    if !hidden.is_empty() {
+        let hidden: Vec<Option<ConversationId>> = hidden.iter().map(|c| Some(*c)).collect();
+        query = query.filter(
+            messages::conversation_id
+                .is_null()
+                .or(diesel::dsl::not(messages::conversation_id.eq_any(hidden))),
+        );
+    }
+    query.load(conn)
 }
 
 /// Notes written at or before `before`, newest first.

@@ -29,6 +29,8 @@ pub struct Conversation {
     pub web_region: Option<String>,
     pub web_user_agent: Option<String>,
     pub web_source: Option<String>,
+    /// The business account it came in on (empty: the channel's only or unnamed one).
+    pub account: String,
 }
 
 /// Web visitor metadata reported with a web chat message.
@@ -74,18 +76,43 @@ pub struct NewMessage<'a> {
     pub sent_at: NaiveDateTime,
 }
 
-/// The open conversation of an identity, if any.
+/// The open conversation of an identity on one business account, or on any when `account`
+/// is `None` (the newest), if any.
 pub fn find_open_conversation(
     conn: &mut DbConnection,
     identity: IdentityId,
+    account: Option<&str>,
 ) -> QueryResult<Option<Conversation>> {
-    conversations::table
+    let mut query = conversations::table
         .filter(conversations::identity_id.eq(identity))
         .filter(conversations::status.eq(ConversationStatus::Open))
         .order(conversations::id.desc())
         .select(Conversation::as_select())
+        .into_boxed();
+    if let Some(account) = account {
+        query = query.filter(conversations::account.eq(account.to_owned()));
+    }
+    query.first(conn).optional()
+}
+
+/// The business account of an identity's latest conversation (empty when it has none):
+/// where staff reaching out write from.
+pub fn latest_account(conn: &mut DbConnection, identity: IdentityId) -> QueryResult<String> {
+    Ok(conversations::table
+        .filter(conversations::identity_id.eq(identity))
+        .order(conversations::id.desc())
+        .select(conversations::account)
         .first(conn)
-        .optional()
+        .optional()?
+        .unwrap_or_default())
+}
+
+/// The conversation with this id, if any.
+pub fn find_conversation(
+    conn: &mut DbConnection,
+    id: ConversationId,
+) -> QueryResult<Option<Conversation>> {
+    get_conversation(conn, id).optional()
 }
 
 /// The conversation with this id, or NotFound.
@@ -96,25 +123,34 @@ pub fn get_conversation(conn: &mut DbConnection, id: ConversationId) -> QueryRes
         .first(conn)
 }
 
+/// A conversation to open.
+pub struct NewConversation<'a> {
+    pub identity: IdentityId,
+    pub customer: Option<CustomerId>,
+    pub channel: &'a str,
+    /// The business account it came in on (empty when the channel has one).
+    pub account: &'a str,
+    pub direction: Direction,
+    pub started_at: NaiveDateTime,
+    pub web: &'a WebMetadata,
+}
+
 /// Opens a conversation.
 pub fn insert_conversation(
     conn: &mut DbConnection,
-    identity: IdentityId,
-    customer: Option<CustomerId>,
-    channel: &str,
-    direction: Direction,
-    started_at: NaiveDateTime,
-    web: &WebMetadata,
+    new: &NewConversation<'_>,
 ) -> QueryResult<Conversation> {
+    let web = new.web;
     diesel::insert_into(conversations::table)
         .values((
-            conversations::identity_id.eq(identity),
-            conversations::customer_id.eq(customer),
-            conversations::channel.eq(channel),
+            conversations::identity_id.eq(new.identity),
+            conversations::customer_id.eq(new.customer),
+            conversations::channel.eq(new.channel),
+            conversations::account.eq(new.account),
             conversations::status.eq(ConversationStatus::Open),
-            conversations::direction.eq(direction),
-            conversations::started_at.eq(started_at),
-            conversations::last_message_at.eq(started_at),
+            conversations::direction.eq(new.direction),
+            conversations::started_at.eq(new.started_at),
+            conversations::last_message_at.eq(new.started_at),
             conversations::web_ip.eq(&web.ip),
             conversations::web_region.eq(&web.region),
             conversations::web_user_agent.eq(&web.user_agent),
@@ -299,25 +335,12 @@ pub fn recount_customer(conn: &mut DbConnection, customer: CustomerId) -> QueryR
     Ok(())
 }
 
-/// A customer's conversations, newest first.
-pub fn list_customer_conversations(
-    conn: &mut DbConnection,
-    customer: CustomerId,
-    limit: i64,
-) -> QueryResult<Vec<Conversation>> {
-    conversations::table
-        .filter(conversations::customer_id.eq(customer))
-        .order((conversations::started_at.desc(), conversations::id.desc()))
-        .limit(limit)
-        .select(Conversation::as_select())
-        .load(conn)
-}
-
-/// A page of a customer's conversations, newest first, started before the keyset cursor
-/// `(started_at, id)` when given.
+/// A page of a customer's conversations but the `hidden` ones, newest first, started
+/// before the keyset cursor `(started_at, id)` when given.
 pub fn list_customer_conversations_before(
     conn: &mut DbConnection,
     customer: CustomerId,
+    hidden: &[ConversationId],
     before: Option<(NaiveDateTime, ConversationId)>,
     limit: i64,
 ) -> QueryResult<Vec<Conversation>> {
@@ -327,6 +350,9 @@ pub fn list_customer_conversations_before(
         .limit(limit)
         .select(Conversation::as_select())
         .into_boxed();
+    if !hidden.is_empty() {
+        query = query.filter(diesel::dsl::not(conversations::id.eq_any(hidden.to_vec())));
+    }
     if let Some((at, id)) = before {
         query = query.filter(
             conversations::started_at
@@ -428,6 +454,18 @@ pub fn list_suppressed(
         .load(conn)
 }
 
+/// The open conversations of an identity (one per business account it wrote to).
+pub fn list_open_of_identity(
+    conn: &mut DbConnection,
+    identity: IdentityId,
+) -> QueryResult<Vec<Conversation>> {
+    conversations::table
+        .filter(conversations::identity_id.eq(identity))
+        .filter(conversations::status.eq(ConversationStatus::Open))
+        .select(Conversation::as_select())
+        .load(conn)
+}
+
 /// The open conversations of a customer.
 pub fn list_open_of_customer(
     conn: &mut DbConnection,
@@ -452,10 +490,12 @@ pub enum Queue {
 }
 
 /// Open conversations, newest activity first, after the keyset cursor
-/// `(last_message_at, id)` when given.
+/// `(last_message_at, id)` when given, on the channels every one of `within` works (the
+/// reader's teams, a chosen team).
 pub fn list_open(
     conn: &mut DbConnection,
     queue: Queue,
+    within: &[&crate::domain::scope::Grants],
     after: Option<(NaiveDateTime, ConversationId)>,
     limit: i64,
 ) -> QueryResult<Vec<Conversation>> {
@@ -477,6 +517,9 @@ pub fn list_open(
                     .eq(at)
                     .and(conversations::id.lt(id))),
         );
+    }
+    for grants in within {
+        query = query.filter(super::teams::conversation_condition(grants));
     }
     match queue {
         Queue::All => {}

@@ -52,6 +52,7 @@ pub mod segments;
 pub mod settings;
 pub mod sign_in;
 pub mod tags;
+pub mod teams;
 pub mod tokens;
 pub mod types;
 pub mod users;

@@ -303,6 +303,7 @@ diesel::table! {
         web_region -> Nullable<Text>,
         web_user_agent -> Nullable<Text>,
         web_source -> Nullable<Text>,
+        account -> Text,
     }
 }
 
@@ -457,6 +458,34 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    teams (id) {
+        id -> BigInt,
+        name -> Text,
+        name_key -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    team_members (team_id, user_id) {
+        team_id -> BigInt,
+        user_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    team_channels (team_id, channel, account) {
+        team_id -> BigInt,
+        channel -> Text,
+        account -> Text,
+    }
+}
+
+diesel::joinable!(team_members -> teams (team_id));
+diesel::joinable!(team_members -> users (user_id));
+diesel::joinable!(team_channels -> teams (team_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     app_settings,
@@ -493,4 +522,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     limit_events,
     link_requests,
     conversation_comments,
+    teams,
+    team_members,
+    team_channels,
 );

@@ -105,6 +105,11 @@ id_type!(
     TokenId
 );
 
+id_type!(
+    /// A team's id.
+    TeamId
+);
+
 /// Gives a type with `as_str` and `FromStr` a TEXT column on both backends: stored as its
 /// name, read back through `FromStr` (an unknown stored name is an error, not a guess).
 macro_rules! text_column {
@@ -226,6 +231,10 @@ stored_enum!(
         CustomerMerged => "customer.merged",
         /// A merge was undone.
         CustomerMergeUndone => "customer.merge_undone",
+        /// A team was created, or its name, members or channels changed.
+        TeamSaved => "team_saved",
+        /// A team was deleted.
+        TeamDeleted => "team_deleted",
     }
 );
 

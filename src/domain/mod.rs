@@ -9,6 +9,7 @@ pub mod password;
 pub mod period;
 pub mod property;
 pub mod role;
+pub mod scope;
 pub mod search;
 pub mod throttle;
 pub mod user;

@@ -5,12 +5,12 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
 use crate::auth::CurrentUser;
-use crate::db::customers;
 use crate::db::types::ConversationId;
 use crate::domain::FieldErrors;
 use crate::error::{AppError, see_other};
 use crate::page::FlashKind;
 use crate::services::conversations as traffic;
+use crate::services::teams;
 use crate::state::AppState;
 
 /// Where to go after an action: the form's `back` if it is a local path, else the profile.
@@ -43,10 +43,11 @@ pub async fn link(
     let actor = current.actor();
     let public_id = form.customer_id.trim().to_owned();
     let target = public_id.clone();
+    let scope = current.scope.clone();
     let result = state
         .run(move |conn| {
             let customer =
-                customers::find_customer_by_public_id(conn, &target)?.ok_or_else(|| {
+                teams::find_reachable_customer(conn, &scope, &target)?.ok_or_else(|| {
                     let mut errors = FieldErrors::default();
                     errors.push("customer_id", "There is no customer with this ID.");
                     AppError::Invalid(errors)
@@ -120,8 +121,20 @@ pub async fn move_conversation(
     let actor = current.actor();
     let form = form.into_inner();
     let to = form.customer_id.clone();
+    let scope = current.scope.clone();
     let result = state
-        .run(move |conn| traffic::move_conversation(conn, id, Some(&to), &actor))
+        .run(move |conn| {
+            let named = to.trim();
+            if scope.limited().is_some()
+                && !named.is_empty()
+                && teams::find_reachable_customer(conn, &scope, &named.to_uppercase())?.is_none()
+            {
+                let mut errors = FieldErrors::default();
+                errors.push("customer_id", format!("No customer has the ID {named}."));
+                return Err(AppError::Invalid(errors));
+            }
+            traffic::move_conversation(conn, id, Some(&to), &actor)
+        })
         .await;
     current.session.flash_outcome(
         result,

@@ -7,6 +7,7 @@ pub mod customers;
 pub mod download;
 pub mod health;
 pub mod page;
+pub mod scope;
 pub mod selfservice;
 pub mod session;
 pub mod settings;

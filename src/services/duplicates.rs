@@ -243,9 +243,10 @@ pub fn find_any(
     conn: &mut DbConnection,
     query: &str,
     except: CustomerId,
+    scope: &crate::domain::scope::Scope,
     limit: i64,
 ) -> Result<Vec<Customer>, AppError> {
-    let mut found = super::lookup::find_customers(conn, query, limit + 1)?;
+    let mut found = super::lookup::find_customers(conn, query, scope, limit + 1)?;
     found.retain(|c| c.id != except);
     found.truncate(limit as usize);
     Ok(found)

@@ -26,6 +26,8 @@ pub struct Inbound {
     pub text: String,
     pub message_id: Option<String>,
     pub sent_at: Option<String>,
+    /// The business account it was sent to (a WhatsApp number, a mailbox); optional.
+    pub account: Option<String>,
     pub web: WebMetadata,
 }
 
@@ -58,6 +60,7 @@ struct ValidInbound {
     text: String,
     message_id: Option<String>,
     sent_at: NaiveDateTime,
+    account: String,
     web: WebMetadata,
 }
 
@@ -111,16 +114,25 @@ fn validate(inbound: &Inbound) -> Result<ValidInbound, AppError> {
         user_agent: bounded("web.user_agent", &inbound.web.user_agent, 1000, &mut errors),
         source: bounded("web.source", &inbound.web.source, 2000, &mut errors),
     };
-    match (channel, external_id, sent_at, errors.is_empty()) {
-        (Some(channel), Some(external_id), Some(sent_at), true) => Ok(ValidInbound {
-            channel,
-            external_id,
-            display_name,
-            text: text.to_owned(),
-            message_id,
-            sent_at,
-            web,
-        }),
+    let account = channel.and_then(|c| {
+        errors.check(
+            "account",
+            crate::domain::scope::normalize_account(c, inbound.account.as_deref().unwrap_or("")),
+        )
+    });
+    match (channel, external_id, sent_at, account, errors.is_empty()) {
+        (Some(channel), Some(external_id), Some(sent_at), Some(account), true) => {
+            Ok(ValidInbound {
+                channel,
+                external_id,
+                display_name,
+                text: text.to_owned(),
+                message_id,
+                sent_at,
+                account,
+                web,
+            })
+        }
         _ => Err(AppError::Invalid(errors)),
     }
 }
@@ -185,6 +197,7 @@ pub fn receive(
         } else {
             let opening = Opening::Inbound {
                 at: valid.sent_at,
+                account: &valid.account,
                 web: &valid.web,
             };
             Some(traffic::open_conversation(conn, &identity, opening)?.0)

@@ -11,8 +11,10 @@ use crate::db::listing::{self, CustomerFilter, SortKey};
 use crate::db::types::CustomerId;
 use crate::domain::customer::MatchKey;
 use crate::domain::property::{Value, parse_phone};
+use crate::domain::scope::Scope;
 use crate::domain::search::FuzzyQuery;
 use crate::error::AppError;
+use crate::services::teams;
 
 /// The form of a typed channel id it is stored in: a phone in E.164, anything else in
 /// lower case without an Instagram `@`. `None` when nothing is left.
@@ -25,11 +27,13 @@ pub fn id_form(typed: &str) -> Option<String> {
     (!lowered.is_empty()).then_some(lowered)
 }
 
-/// Up to `limit` customers matching `query`, best first: those holding it as a key or a
-/// channel id, else those whose name (or ID) matches by the fuzzy rules.
+/// Up to `limit` customers matching `query` that the reader's scope reaches, best first:
+/// those holding it as a key or a channel id, else those whose name (or ID) matches by the
+/// fuzzy rules.
 pub fn find_customers(
     conn: &mut DbConnection,
     query: &str,
+    scope: &Scope,
     limit: i64,
 ) -> Result<Vec<Customer>, AppError> {
     let query = query.trim();
@@ -59,6 +63,15 @@ pub fn find_customers(
     } else {
         customers::list_by_ids(conn, &ids)?
     };
+    if scope.limited().is_some() {
+        let mut reached = Vec::with_capacity(found.len());
+        for customer in found {
+            if teams::sees_customer(conn, scope, customer.id)? {
+                reached.push(customer);
+            }
+        }
+        found = reached;
+    }
     if found.is_empty() {
         // A name, or part of a customer ID: exact, then partial, then with a typo.
         for id in [false, true] {
@@ -68,11 +81,13 @@ pub fn find_customers(
                     public_id: parsed,
                     ..CustomerFilter::default()
                 }
+                .within(scope)
             } else {
                 CustomerFilter {
                     name: parsed,
                     ..CustomerFilter::default()
                 }
+                .within(scope)
             };
             if filter.name.is_none() && filter.public_id.is_none() {
                 break;

@@ -24,4 +24,5 @@ pub mod segments;
 pub mod selfservice;
 pub mod settings;
 pub mod tags;
+pub mod teams;
 pub mod tokens;

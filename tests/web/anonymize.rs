@@ -139,9 +139,11 @@ async fn anonymizing_erases_every_string_from_every_table_and_keeps_the_counts()
         )
         .await;
     let conversation = app.with_db(|conn| {
-        clientele::db::conversations::list_customer_conversations(
+        clientele::db::conversations::list_customer_conversations_before(
             conn,
             app.customer(&customer).id,
+            &[],
+            None,
             1,
         )
         .expect("conversations")[0]

@@ -66,9 +66,11 @@ async fn a_supervisor_downloads_everything_about_one_customer_and_the_export_is_
             .contains(&format!("/customers/{customer}/export.json"))
     );
     let conversation_id = app.with_db(|conn| {
-        clientele::db::conversations::list_customer_conversations(
+        clientele::db::conversations::list_customer_conversations_before(
             conn,
             app.customer(&customer).id,
+            &[],
+            None,
             1,
         )
         .expect("conversations")[0]

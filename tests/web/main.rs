@@ -32,6 +32,7 @@ mod properties;
 mod security;
 mod selfservice;
 mod tabs;
+mod teams;
 mod traffic;
 mod users;
 mod workspace;

@@ -16,6 +16,7 @@ use super::types::{CustomerId, PropertyId, TagId};
 use super::{DbConnection, lower};
 use crate::domain::condition::Test;
 use crate::domain::property::PropertyType;
+use crate::domain::scope::{Grants, Scope};
 use crate::domain::search::FuzzyQuery;
 
 /// What a property condition is about, resolved against the registry.
@@ -68,6 +69,10 @@ pub struct CustomerFilter {
     pub conditions: Vec<(Target, Test)>,
     /// Only these customers (selected rows), when not empty.
     pub ids: Vec<CustomerId>,
+    /// Only customers an agent's teams reach (see `teams::customer_condition`); kept with
+    /// a queued export or bulk change, so it reaches no further than its author.
+    #[serde(default)]
+    pub reach: Option<Grants>,
     /// The tags are held by many customers: test each listed row for them (walking the
     /// sort's index) instead of collecting every holder first.
     #[serde(default)]
@@ -88,6 +93,12 @@ impl CustomerFilter {
             },
             ..CustomerFilter::default()
         }
+    }
+
+    /// Narrowed to what a reader with this scope sees.
+    pub fn within(mut self, scope: &Scope) -> CustomerFilter {
+        self.reach = scope.limited().cloned();
+        self
     }
 
     /// The fuzzy search that ranks results, if any: the name's, else the ID's.
@@ -368,6 +379,9 @@ fn filtered(filter: &CustomerFilter, plans: &Plans, tier: Option<Tier>) -> Query
                     .select(channel_identities::customer_id),
             ),
         );
+    }
+    if let Some(grants) = &filter.reach {
+        query = query.filter(super::teams::customer_condition(grants));
     }
     if let Some(stage) = &filter.lifecycle {
         query = query.filter(customers::lifecycle.eq(stage.clone()));

@@ -40,6 +40,10 @@ pub struct MessageBody {
     pub message_id: Option<String>,
     /// When it was sent (RFC 3339); now when missing.
     pub sent_at: Option<String>,
+    /// The business account the message was sent to, when the channel has several (a
+    /// WhatsApp number, a support mailbox, a page): teams may work single accounts.
+    #[schema(example = "+15550001111")]
+    pub account: Option<String>,
     /// Web visitor metadata.
     pub web: Option<WebBody>,
 }
@@ -109,6 +113,7 @@ pub async fn receive(
         text: body.text,
         message_id: body.message_id,
         sent_at: body.sent_at,
+        account: body.account,
         web: WebMetadata {
             ip: web.ip,
             region: web.region,

@@ -63,6 +63,7 @@ pub async fn apply(
     let confirmed = field(&pairs, "confirm") == "yes";
     let role = user.role();
     let me = user.0.user.id.0;
+    let scope = user.0.scope.clone();
     let query_pairs: Vec<(String, String)> =
         web::Query::<Vec<(String, String)>>::from_query(&query)
             .map(web::Query::into_inner)
@@ -97,7 +98,7 @@ pub async fn apply(
             _ => return Ok(Err("Pick what to change.".to_owned())),
         };
         let filter = if all {
-            filter::resolve(conn, &query_pairs, role, me)?.filter
+            filter::resolve(conn, &query_pairs, role, me, &scope)?.filter
         } else {
             let ids = customers::ids_for_public_ids(conn, &selected)?;
             if ids.is_empty() {
@@ -106,7 +107,7 @@ pub async fn apply(
                         .to_owned(),
                 ));
             }
-            CustomerFilter::only(ids)
+            CustomerFilter::only(ids).within(&scope)
         };
         let count = listing::count_all(conn, &filter)?;
         if count == 0 {

@@ -64,13 +64,14 @@ async fn stream(
     } else {
         format!("selected: {}", selected.join(", "))
     };
+    let scope = user.0.scope.clone();
     let plan = state
         .run(move |conn| {
-            let resolved = filter::resolve(conn, &pairs, role, me)?;
+            let resolved = filter::resolve(conn, &pairs, role, me, &scope)?;
             let filter = if selected.is_empty() {
                 resolved.filter
             } else {
-                CustomerFilter::only(customers::ids_for_public_ids(conn, &selected)?)
+                CustomerFilter::only(customers::ids_for_public_ids(conn, &selected)?).within(&scope)
             };
             Ok(ExportPlan::new(&resolved.registry, role, filter))
         })

@@ -14,6 +14,7 @@ use crate::domain::condition::{Condition, Subject};
 use crate::domain::customer::Lifecycle;
 use crate::domain::period::Period;
 use crate::domain::property::PropertyKind;
+use crate::domain::scope::Scope;
 use crate::domain::search::FuzzyQuery;
 
 /// The filters as the form shows them (and the URL carries them).
@@ -155,6 +156,7 @@ pub fn resolve(
     pairs: &[(String, String)],
     role: Role,
     user_id: i64,
+    scope: &Scope,
 ) -> diesel::QueryResult<Resolved> {
     let mut form = parse_form(pairs);
     if form.whose != "mine" && form.whose != "all" {
@@ -206,6 +208,7 @@ pub fn resolve(
             "no" => Some(false),
             _ => None,
         },
+        reach: scope.limited().cloned(),
         ..CustomerFilter::default()
     };
     let tag_ids: Vec<TagId> = form.tags.iter().map(|t| TagId(*t)).collect();

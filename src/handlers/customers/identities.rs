@@ -16,6 +16,7 @@ use crate::handlers::page::{PageContext, render, render_status};
 use crate::page::FlashKind;
 use crate::services::conversations::{self as traffic};
 use crate::services::duplicates;
+use crate::services::teams;
 use crate::state::AppState;
 
 /// The label of a stored channel.
@@ -84,12 +85,19 @@ async fn identities_page(
     let id = loaded.customer.id;
     let customer = loaded.customer.clone();
     let (role, typed) = (user.role(), find.clone());
+    let scope = user.0.scope.clone();
     let (found, suggestions, matches, may_merge) = state
         .run(move |conn| {
+            let mut suggestions = Vec::new();
+            for suggestion in duplicates::suggestions_for(conn, &customer)? {
+                if teams::sees_customer(conn, &scope, suggestion.customer.id)? {
+                    suggestions.push(suggestion);
+                }
+            }
             Ok((
                 identities::list_customer_identities(conn, id)?,
-                duplicates::suggestions_for(conn, &customer)?,
-                duplicates::find_any(conn, &typed, id, 20)?,
+                suggestions,
+                duplicates::find_any(conn, &typed, id, &scope, 20)?,
                 crate::services::merge::may_merge(conn, role)?,
             ))
         })

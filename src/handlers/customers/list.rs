@@ -73,6 +73,8 @@ struct ListPage {
     segments: Vec<crate::db::segments::Segment>,
     current_query: String,
     is_supervisor: bool,
+    /// Whether the reader's teams limit what "all" means.
+    teams_only: bool,
     channels: [Channel; Channel::ALL.len()],
     lifecycles: [Lifecycle; 6],
 }
@@ -116,9 +118,10 @@ pub async fn list(
         .find(|(k, _)| k == "after")
         .and_then(|(_, v)| Cursor::parse(v));
     let lookup = pairs.clone();
+    let scope = user.0.scope.clone();
     let (resolved, found, total, tags, all_tags, segments) = state
         .run(move |conn| {
-            let resolved = filter::resolve(conn, &lookup, role, me)?;
+            let resolved = filter::resolve(conn, &lookup, role, me, &scope)?;
             if resolved.added.is_some() {
                 return Ok((
                     resolved,
@@ -264,6 +267,7 @@ pub async fn list(
             segments,
             current_query: query_of(&pairs, &["after"]),
             is_supervisor: role >= crate::domain::Role::Supervisor,
+            teams_only: user.0.scope.limited().is_some(),
             channels: Channel::ALL,
             lifecycles: Lifecycle::ALL,
         },

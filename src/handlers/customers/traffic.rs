@@ -15,6 +15,7 @@ use crate::db::types::{ConversationId, ConversationStatus, DeliveryStatus, Direc
 use crate::db::{self, identities, outbox};
 use crate::error::AppError;
 use crate::handlers::page::{PageContext, local_time, render};
+use crate::services::teams;
 use crate::state::AppState;
 
 /// One conversation as the tabs show it.
@@ -195,10 +196,17 @@ async fn conversations_tab(
         "conversations" => Shown::AgentReplies,
         _ => Shown::All,
     };
+    let scope = user.0.scope.clone();
     let (conversations, suppressed_count, suppressed, older) = state
         .run(move |conn| {
-            let mut found =
-                conversations::list_customer_conversations_before(conn, id, before, PAGE + 1)?;
+            let hidden = teams::hidden_conversations(conn, &scope, id)?;
+            let mut found = conversations::list_customer_conversations_before(
+                conn,
+                id,
+                &hidden,
+                before,
+                PAGE + 1,
+            )?;
             let older = (found.len() as i64 > PAGE).then(|| {
                 found.truncate(PAGE as usize);
                 found
@@ -210,19 +218,30 @@ async fn conversations_tab(
             if shown != Shown::All || before.is_some() {
                 return Ok((views, 0, Vec::new(), older));
             }
-            let count = conversations::count_suppressed(conn, id)?;
             let mut channels = HashMap::new();
             for identity in identities::list_identities_for(conn, &[id])? {
-                channels.insert(identity.id, channel_label(&identity.channel));
+                // Messages held back from a blacklisted customer, on the reader's channels.
+                if scope
+                    .limited()
+                    .is_none_or(|g| g.channels().contains(&identity.channel))
+                {
+                    channels.insert(identity.id, channel_label(&identity.channel));
+                }
             }
-            let newest = conversations::list_suppressed(conn, id, 50)?
+            let newest: Vec<SuppressedView> = conversations::list_suppressed(conn, id, 50)?
                 .into_iter()
+                .filter(|m| channels.contains_key(&m.identity_id))
                 .map(|m| SuppressedView {
                     channel: channels.get(&m.identity_id).copied().unwrap_or("Unknown"),
                     sent: local_time(m.sent_at, &time_zone),
                     body: m.body,
                 })
                 .collect();
+            let count = if scope.limited().is_some() {
+                newest.len() as i64
+            } else {
+                conversations::count_suppressed(conn, id)?
+            };
             Ok((views, count, newest, older))
         })
         .await?;

@@ -6,4 +6,5 @@ pub mod integrations;
 pub mod properties;
 pub mod selfservice;
 pub mod tags;
+pub mod teams;
 pub mod users;

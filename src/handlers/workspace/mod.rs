@@ -25,6 +25,7 @@ use crate::page::FlashKind;
 use crate::services::card as card_service;
 use crate::services::conversations::{Author, workspace};
 use crate::services::profiles::{self, EditOutcome};
+use crate::services::teams;
 use crate::state::AppState;
 use card::CardView;
 
@@ -128,10 +129,16 @@ async fn conversation_page(
     let before = panel::parse_summary_cursor(&query.before);
     let threads_before = panel::parse_cursor(&query.threads);
     let zone = current.user.time_zone.clone();
+    let scope = current.scope.clone();
     let (conversation, views, relationship, assignees, data, results, mut panel_view) = state
         .run(move |conn| {
             let conversation = conversations::get_conversation(conn, id)?;
-            let relationship = conversations::list_relationship(conn, &conversation)?;
+            if !teams::sees_conversation(&scope, &conversation) {
+                return Err(AppError::NotFound);
+            }
+            // Earlier and later conversations of the customer, on the reader's channels.
+            let mut relationship = conversations::list_relationship(conn, &conversation)?;
+            relationship.retain(|c| teams::sees_conversation(&scope, c));
             let position = relationship.iter().position(|c| c.id == id).unwrap_or(0);
             let start = position.saturating_sub(earlier_count);
             let shown: Vec<Conversation> =
@@ -140,7 +147,7 @@ async fn conversation_page(
             let assignees = conversations::list_assignees(conn, &[id])?;
             let data = card::load(conn, &conversation)?;
             let results = if data.customer.is_none() && !search.trim().is_empty() {
-                crate::services::lookup::find_customers(conn, &search, 10)?
+                crate::services::lookup::find_customers(conn, &search, &scope, 10)?
                     .into_iter()
                     .map(|c| (c.public_id.clone(), c.display_name()))
                     .collect()
@@ -148,7 +155,15 @@ async fn conversation_page(
                 Vec::new()
             };
             let customer = data.customer.as_ref().map(|c| c.id);
-            let panel_view = panel::load(conn, section, customer, &zone, before, threads_before)?;
+            let panel_view = panel::load(
+                conn,
+                section,
+                customer,
+                &scope,
+                &zone,
+                before,
+                threads_before,
+            )?;
             Ok((
                 conversation,
                 views,

@@ -16,11 +16,13 @@ use crate::db::identities;
 use crate::db::tags::{self, Tag};
 use crate::db::types::{AuthorKind, ConversationId, CustomerId, Direction, TagId};
 use crate::domain::FieldErrors;
+use crate::domain::scope::Scope;
 use crate::error::{AppError, see_other};
 use crate::handlers::customers::identities::{IdentityView, identity_views};
 use crate::page::FlashKind;
 use crate::services::conversations::{self as traffic, Author, workspace};
 use crate::services::profiles;
+use crate::services::teams;
 use crate::state::AppState;
 
 /// The panel's sections.
@@ -156,6 +158,7 @@ pub fn load(
     conn: &mut DbConnection,
     section: Section,
     customer: Option<CustomerId>,
+    scope: &Scope,
     zone: &str,
     before: Option<(chrono::NaiveDateTime, usize)>,
     threads_before: Option<(chrono::NaiveDateTime, ConversationId)>,
@@ -168,6 +171,8 @@ pub fn load(
         view.section = Section::Card.name();
         return Ok(view);
     };
+    // The customer's conversations on channels the reader's teams do not work.
+    let hidden = teams::hidden_conversations(conn, scope, customer)?;
     match section {
         // Built from the card's data once the reader is known (see `conversation_page`).
         Section::Card | Section::Profile => {}
@@ -187,7 +192,7 @@ pub fn load(
             };
             for c in counted(
                 &mut view.more,
-                activity::conversations_before(conn, customer, before, ACTIVITY)?,
+                activity::conversations_before(conn, customer, &hidden, before, ACTIVITY)?,
             ) {
                 let channel = crate::handlers::customers::identities::channel_label(&c.channel);
                 let state = match c.ended_at {
@@ -203,7 +208,7 @@ pub fn load(
             }
             for c in counted(
                 &mut view.more,
-                activity::ratings_before(conn, customer, before, ACTIVITY)?,
+                activity::ratings_before(conn, customer, &hidden, before, ACTIVITY)?,
             ) {
                 if let (Some(rating), Some(at)) = (c.rating, c.rated_at) {
                     log.push(line(
@@ -215,7 +220,7 @@ pub fn load(
             }
             for m in counted(
                 &mut view.more,
-                activity::messages_before(conn, customer, before, ACTIVITY)?,
+                activity::messages_before(conn, customer, &hidden, before, ACTIVITY)?,
             ) {
                 let who = match m.direction {
                     Direction::Inbound => "Message from the customer".to_owned(),
@@ -246,6 +251,7 @@ pub fn load(
             let mut found = conversations::list_customer_conversations_before(
                 conn,
                 customer,
+                &hidden,
                 threads_before,
                 THREADS + 1,
             )?;
@@ -278,8 +284,13 @@ pub fn load(
                 .collect();
         }
         Section::Conversations => {
-            let found: Vec<Conversation> =
-                conversations::list_customer_conversations(conn, customer, CONVERSATIONS)?;
+            let found: Vec<Conversation> = conversations::list_customer_conversations_before(
+                conn,
+                customer,
+                &hidden,
+                None,
+                CONVERSATIONS,
+            )?;
             let ids: Vec<ConversationId> = found.iter().map(|c| c.id).collect();
             let messages = conversations::list_messages_of(conn, &ids)?;
             let notes = comments::list_for(conn, &ids)?;

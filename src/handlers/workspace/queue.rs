@@ -1,5 +1,6 @@
-//! The workspace's list of open conversations: all, mine or unassigned, newest activity
-//! first, in keyset pages; the first page refreshes itself from a JSON poll.
+//! The workspace's list of open conversations: all the reader's teams reach, mine or
+//! unassigned, optionally one team's, newest activity first, in keyset pages; the first
+//! page refreshes itself from a JSON poll.
 
 use std::collections::HashMap;
 
@@ -9,8 +10,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::CurrentUser;
 use crate::db::conversations::{self, Queue};
-use crate::db::types::{ConversationId, CustomerId};
-use crate::db::{self, customers, identities};
+use crate::db::types::{ConversationId, CustomerId, TeamId};
+use crate::db::{self, customers, identities, teams};
+use crate::domain::Role;
+use crate::domain::scope::{Grants, Scope};
 use crate::error::AppError;
 use crate::handlers::customers::identities::channel_label;
 use crate::handlers::page::{PageContext, render};
@@ -52,9 +55,20 @@ pub(super) fn excerpt(text: &str, chars: usize) -> String {
 fn queue_rows(
     conn: &mut db::DbConnection,
     queue: Queue,
+    reach: &Reach,
     after: Option<(chrono::NaiveDateTime, ConversationId)>,
 ) -> Result<(Vec<QueueRow>, Option<String>), AppError> {
-    let mut open = conversations::list_open(conn, queue, after, QUEUE_PAGE + 1)?;
+    let team = match reach.team {
+        Some(team) => Some(teams::grants_of_team(conn, team)?),
+        None => None,
+    };
+    let within: Vec<&Grants> = reach
+        .scope
+        .limited()
+        .into_iter()
+        .chain(team.as_ref())
+        .collect();
+    let mut open = conversations::list_open(conn, queue, &within, after, QUEUE_PAGE + 1)?;
     let next = (open.len() as i64 > QUEUE_PAGE).then(|| {
         open.truncate(QUEUE_PAGE as usize);
         open.last()
@@ -111,8 +125,39 @@ fn parse_after(raw: Option<&str>) -> Option<(chrono::NaiveDateTime, Conversation
 #[serde(default)]
 pub struct QueueQuery {
     view: Option<String>,
+    /// Only this team's conversations.
+    team: Option<i64>,
     /// Where the previous page ended.
     after: Option<String>,
+}
+
+/// Whose conversations the queue may list: the reader's scope, narrowed to one team.
+struct Reach {
+    scope: Scope,
+    team: Option<TeamId>,
+}
+
+impl Reach {
+    fn of(query: &QueueQuery, current: &CurrentUser) -> Reach {
+        Reach {
+            scope: current.scope.clone(),
+            team: query.team.filter(|t| *t > 0).map(TeamId),
+        }
+    }
+}
+
+/// The team filter's choices: the reader's teams (every team for supervisors).
+fn team_choices(
+    conn: &mut db::DbConnection,
+    current_id: crate::db::types::UserId,
+    supervisor: bool,
+) -> Result<Vec<(i64, String)>, AppError> {
+    let list = if supervisor {
+        teams::list_teams(conn)?
+    } else {
+        teams::list_teams_of_user(conn, current_id)?
+    };
+    Ok(list.into_iter().map(|t| (t.id.0, t.name)).collect())
 }
 
 fn queue_of(query: &QueueQuery, current: &CurrentUser) -> (Queue, &'static str) {
@@ -129,6 +174,13 @@ struct WorkspacePage {
     ctx: PageContext,
     rows: Vec<QueueRow>,
     view: &'static str,
+    /// The teams to narrow to, and the one chosen (0 for all).
+    teams: Vec<(i64, String)>,
+    team: i64,
+    /// The label of "no team chosen".
+    all_teams: &'static str,
+    /// The query string of this view and team, for links.
+    here: String,
     /// The next page's cursor.
     next: Option<String>,
     /// Whether this is a later page (it is not refreshed in place).
@@ -143,13 +195,32 @@ pub async fn index(
 ) -> Result<HttpResponse, AppError> {
     let (queue, view) = queue_of(&query, &current);
     let after = parse_after(query.after.as_deref());
-    let (rows, next) = state
-        .run(move |conn| queue_rows(conn, queue, after))
+    let reach = Reach::of(&query, &current);
+    let team = reach.team.map_or(0, |t| t.0);
+    let (me, supervisor) = (current.user.id, current.role() >= Role::Supervisor);
+    let (rows, next, teams) = state
+        .run(move |conn| {
+            let (rows, next) = queue_rows(conn, queue, &reach, after)?;
+            Ok((rows, next, team_choices(conn, me, supervisor)?))
+        })
         .await?;
+    let here = if team > 0 {
+        format!("view={view}&team={team}")
+    } else {
+        format!("view={view}")
+    };
     render(&WorkspacePage {
         ctx: PageContext::new(&current, "home")?,
         rows,
         view,
+        teams,
+        team,
+        all_teams: if supervisor {
+            "All teams"
+        } else {
+            "All my teams"
+        },
+        here,
         next,
         paged: after.is_some(),
     })
@@ -162,7 +233,10 @@ pub async fn poll(
     query: web::Query<QueueQuery>,
 ) -> Result<HttpResponse, AppError> {
     let (queue, _) = queue_of(&query, &current);
-    let (rows, _) = state.run(move |conn| queue_rows(conn, queue, None)).await?;
+    let reach = Reach::of(&query, &current);
+    let (rows, _) = state
+        .run(move |conn| queue_rows(conn, queue, &reach, None))
+        .await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .json(serde_json::json!({"conversations": rows})))

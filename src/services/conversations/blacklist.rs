@@ -62,10 +62,10 @@ pub fn set_contact_blacklisted(
             return Ok(());
         }
         identities::update_blacklist(conn, identity, reason, reason.map(|_| actor.name()))?;
-        if reason.is_some()
-            && let Some(open) = conversations::find_open_conversation(conn, identity)?
-        {
-            close_with_note(conn, &open)?;
+        if reason.is_some() {
+            for open in conversations::list_open_of_identity(conn, identity)? {
+                close_with_note(conn, &open)?;
+            }
         }
         Ok(())
     })

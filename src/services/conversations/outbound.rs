@@ -4,7 +4,7 @@
 use chrono::NaiveDateTime;
 
 use super::{Author, MAX_TEXT};
-use crate::db::conversations::{self, Conversation, NewMessage, WebMetadata};
+use crate::db::conversations::{self, Conversation, NewConversation, NewMessage, WebMetadata};
 use crate::db::identities::{self, Identity};
 use crate::db::types::{AuthorKind, ConversationId, CustomerId, Direction, IdentityId, MessageId};
 use crate::db::{DbConnection, customers, now, outbox};
@@ -18,6 +18,8 @@ pub enum Opening<'a> {
     Inbound {
         /// When it was sent.
         at: NaiveDateTime,
+        /// The business account it was sent to (empty when the channel has one).
+        account: &'a str,
         /// What the web widget reported.
         web: &'a WebMetadata,
     },
@@ -26,29 +28,43 @@ pub enum Opening<'a> {
 }
 
 /// The one way a conversation is opened, for inbound messages, self-service links and
-/// callbacks: the identity's open conversation (an identity never has two), or a new one
-/// counted on its customer. Returns the conversation and whether it was created.
+/// callbacks: the identity's open conversation on the business account the message came
+/// to (an identity never has two there; staff reaching out continue any open one), or a
+/// new one counted on its customer. Returns the conversation and whether it was created.
 pub fn open_conversation(
     conn: &mut DbConnection,
     identity: &Identity,
     opening: Opening<'_>,
 ) -> Result<(Conversation, bool), AppError> {
-    if let Some(open) = conversations::find_open_conversation(conn, identity.id)? {
+    let wanted = match &opening {
+        Opening::Inbound { account, .. } => Some(*account),
+        Opening::Outbound => None,
+    };
+    if let Some(open) = conversations::find_open_conversation(conn, identity.id, wanted)? {
         return Ok((open, false));
     }
     let none = WebMetadata::default();
-    let (direction, at, web) = match opening {
-        Opening::Inbound { at, web } => (Direction::Inbound, at, web),
-        Opening::Outbound => (Direction::Outbound, now(), &none),
+    let (direction, at, web, account) = match opening {
+        Opening::Inbound { at, account, web } => (Direction::Inbound, at, web, account.to_owned()),
+        // Staff write from the account the customer last wrote to.
+        Opening::Outbound => (
+            Direction::Outbound,
+            now(),
+            &none,
+            conversations::latest_account(conn, identity.id)?,
+        ),
     };
     let conversation = conversations::insert_conversation(
         conn,
-        identity.id,
-        identity.customer_id,
-        &identity.channel,
-        direction,
-        at,
-        web,
+        &NewConversation {
+            identity: identity.id,
+            customer: identity.customer_id,
+            channel: &identity.channel,
+            account: &account,
+            direction,
+            started_at: at,
+            web,
+        },
     )?;
     if let Some(customer) = identity.customer_id {
         customers::count_new_conversation(conn, customer)?;
