@@ -326,6 +326,16 @@ async fn an_agent_sees_only_the_conversations_and_customers_of_their_teams_chann
         StatusCode::OK,
         "tokens stay organisation-wide"
     );
+    let listing = app
+        .api(reqwest::Method::GET, "/api/v1/customers", &w.token, None)
+        .await
+        .text()
+        .await
+        .expect("body");
+    assert!(
+        listing.contains(&w.bea) && listing.contains(&w.ada),
+        "{listing}"
+    );
 }
 
 #[tokio::test]
