@@ -490,12 +490,40 @@ pub enum Queue {
 }
 
 /// Open conversations, newest activity first, after the keyset cursor
-/// `(last_message_at, id)` when given, on the channels every one of `within` works (the
-/// reader's teams, a chosen team).
+/// `(last_message_at, id)` when given; with `within`, only on its channels and accounts —
+/// one indexed walk per channel (`(status, channel, last_message_at)`), merged, so a team's
+/// queue costs the same whether its channels carry most conversations or few.
 pub fn list_open(
     conn: &mut DbConnection,
     queue: Queue,
-    within: &[&crate::domain::scope::Grants],
+    within: Option<&crate::domain::scope::Grants>,
+    after: Option<(NaiveDateTime, ConversationId)>,
+    limit: i64,
+) -> QueryResult<Vec<Conversation>> {
+    let Some(grants) = within else {
+        return list_open_on(conn, queue, None, after, limit);
+    };
+    let mut found = Vec::new();
+    for channel in grants.channels() {
+        let accounts = grants.accounts_of(&channel);
+        found.extend(list_open_on(
+            conn,
+            queue,
+            Some((&channel, accounts)),
+            after,
+            limit,
+        )?);
+    }
+    found.sort_by_key(|c| std::cmp::Reverse((c.last_message_at, c.id)));
+    found.truncate(usize::try_from(limit).unwrap_or(0));
+    Ok(found)
+}
+
+/// One walk of [`list_open`]: every channel, or one (with some of its accounts).
+fn list_open_on(
+    conn: &mut DbConnection,
+    queue: Queue,
+    channel: Option<(&str, Option<Vec<String>>)>,
     after: Option<(NaiveDateTime, ConversationId)>,
     limit: i64,
 ) -> QueryResult<Vec<Conversation>> {
@@ -509,6 +537,12 @@ pub fn list_open(
         .limit(limit)
         .select(Conversation::as_select())
         .into_boxed();
+    if let Some((channel, accounts)) = channel {
+        query = query.filter(conversations::channel.eq(channel.to_owned()));
+        if let Some(accounts) = accounts {
+            query = query.filter(conversations::account.eq_any(accounts));
+        }
+    }
     if let Some((at, id)) = after {
         query = query.filter(
             conversations::last_message_at
@@ -517,9 +551,6 @@ pub fn list_open(
                     .eq(at)
                     .and(conversations::id.lt(id))),
         );
-    }
-    for grants in within {
-        query = query.filter(super::teams::conversation_condition(grants));
     }
     match queue {
         Queue::All => {}

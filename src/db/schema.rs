@@ -482,6 +482,13 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    customer_counts (lifecycle) {
+        lifecycle -> Text,
+        customers -> BigInt,
+    }
+}
+
 diesel::joinable!(team_members -> teams (team_id));
 diesel::joinable!(team_members -> users (user_id));
 diesel::joinable!(team_channels -> teams (team_id));
@@ -525,4 +532,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     teams,
     team_members,
     team_channels,
+    customer_counts,
 );

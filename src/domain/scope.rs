@@ -100,6 +100,48 @@ impl Grants {
     pub fn covers(&self, channel: &str, account: &str) -> bool {
         self.0.iter().any(|g| g.covers(channel, account))
     }
+
+    /// The accounts granted on a channel: `None` for every account (the channel is granted
+    /// whole), else the listed ones.
+    pub fn accounts_of(&self, channel: &str) -> Option<Vec<String>> {
+        if self
+            .0
+            .iter()
+            .any(|g| g.channel == channel && g.account.is_empty())
+        {
+            return None;
+        }
+        Some(
+            self.0
+                .iter()
+                .filter(|g| g.channel == channel)
+                .map(|g| g.account.clone())
+                .collect(),
+        )
+    }
+
+    /// What both reach (the reader's teams narrowed to one team).
+    pub fn intersect(&self, other: &Grants) -> Grants {
+        let mut both = BTreeSet::new();
+        for mine in &self.0 {
+            for theirs in &other.0 {
+                if mine.channel != theirs.channel {
+                    continue;
+                }
+                let account = match (mine.account.is_empty(), theirs.account.is_empty()) {
+                    (true, _) => theirs.account.clone(),
+                    (false, true) => mine.account.clone(),
+                    (false, false) if mine.account == theirs.account => mine.account.clone(),
+                    (false, false) => continue,
+                };
+                both.insert(Grant {
+                    channel: mine.channel.clone(),
+                    account,
+                });
+            }
+        }
+        Grants(both)
+    }
 }
 
 /// What one staff member sees.
@@ -191,6 +233,22 @@ mod tests {
             g.channels(),
             vec!["email".to_owned(), "whatsapp".to_owned()]
         );
+    }
+
+    #[test]
+    fn narrowing_to_a_team_keeps_what_both_reach() {
+        let mine = grants(&["whatsapp", "email:help@example.com", "sms:+15550001111"]);
+        let team = grants(&["whatsapp:+15550002222", "email", "sms:+15550003333"]);
+        assert_eq!(
+            mine.intersect(&team),
+            grants(&["whatsapp:+15550002222", "email:help@example.com"])
+        );
+        assert_eq!(mine.accounts_of("whatsapp"), None);
+        assert_eq!(
+            mine.accounts_of("sms"),
+            Some(vec!["+15550001111".to_owned()])
+        );
+        assert_eq!(mine.accounts_of("web"), Some(Vec::new()));
     }
 
     #[test]

@@ -33,6 +33,7 @@ mod security;
 mod selfservice;
 mod tabs;
 mod teams;
+mod totals;
 mod traffic;
 mod users;
 mod workspace;

@@ -104,7 +104,7 @@ async fn postgres_only_queries_planned_for_their_values_are_never_kept_as_prepar
         let plans = listing::plan(conn, &filter).expect("the filter plans");
         let keys = vec!["email:someone@example.com".to_owned()];
         for _ in 0..8 {
-            listing::count_filtered(conn, &filter, &plans, 100).expect("the count runs");
+            listing::total(conn, &filter, &plans, None).expect("the count runs");
             identities::find_identities(conn, &[("whatsapp", "+385911111111")])
                 .expect("the identity lookup runs");
             imports::key_rows(conn, clientele::db::types::JobId(1), &keys)

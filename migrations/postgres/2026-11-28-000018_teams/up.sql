@@ -28,6 +28,7 @@ CREATE TABLE team_channels (
 -- empty when the channel has one account or the integration does not say.
 ALTER TABLE conversations ADD COLUMN account TEXT NOT NULL DEFAULT '';
 
--- The scoped queue and the scope of one customer's conversations.
-CREATE INDEX conversations_scope_idx ON conversations (status, channel, account, last_message_at);
+-- A team's queue walks each of its channels newest first; an agent's reach of a customer
+-- is tested on their identities' channels.
+CREATE INDEX conversations_channel_queue_idx ON conversations (status, channel, last_message_at);
 CREATE INDEX channel_identities_customer_channel_idx ON channel_identities (customer_id, channel);

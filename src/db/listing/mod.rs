@@ -10,7 +10,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::customers::{Backend, Customer};
-use super::schema::{channel_identities, customer_tags, customers};
+use super::schema::{channel_identities, customer_counts, customer_tags, customers};
 use super::search::{self, Tier};
 use super::types::{CustomerId, PropertyId, TagId};
 use super::{DbConnection, lower};
@@ -372,13 +372,13 @@ fn filtered(filter: &CustomerFilter, plans: &Plans, tier: Option<Tier>) -> Query
         );
     }
     if let Some(channel) = &filter.channel {
-        query = query.filter(
-            customers::id.nullable().eq_any(
-                channel_identities::table
-                    .filter(channel_identities::channel.eq(channel.clone()))
-                    .select(channel_identities::customer_id),
-            ),
-        );
+        // Tested row by row on `(customer_id, channel)`: a channel's holders are too many
+        // to collect.
+        query = query.filter(diesel::dsl::exists(
+            channel_identities::table
+                .filter(channel_identities::customer_id.eq(customers::id.nullable()))
+                .filter(channel_identities::channel.eq(channel.clone())),
+        ));
     }
     if let Some(grants) = &filter.reach {
         query = query.filter(super::teams::customer_condition(grants));
@@ -489,18 +489,179 @@ pub fn list_filtered(
     Ok(page)
 }
 
-/// How many customers match, counted up to `cap` (beyond it the page says "more than").
-pub fn count_filtered(
+/// How many customers a filter matches, as the Customers page says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Total {
+    /// Exactly this many.
+    Exact(i64),
+    /// About this many: estimated from a sample, rounded to two significant digits.
+    About(i64),
+    /// More than this many (the sample found none, but a page is full).
+    MoreThan(i64),
+}
+
+/// Customer ids a total's sample reads, at most.
+const SAMPLE_IDS: i64 = 4_000;
+
+/// Windows the sample is spread over, evenly along the id range.
+const SAMPLE_WINDOWS: i64 = 8;
+
+/// How many customers match, at no more cost than the page itself, the way search engines
+/// and mail clients do: exact from the first page when it holds every match
+/// (`first_page_complete`), from the stage counters for everyone or one stage, or by
+/// counting when the filter's candidates are a bounded list (a name search's matches, a
+/// tag few hold, selected rows, the customers an agent served); otherwise estimated from
+/// windows of the id range the filter's period spans (a few thousand rows, one query).
+/// Paging, exports and bulk changes always work on the exact set.
+pub fn total(
     conn: &mut DbConnection,
     filter: &CustomerFilter,
     plans: &Plans,
-    cap: i64,
-) -> QueryResult<i64> {
-    let ids: Vec<CustomerId> = filtered(filter, plans, None)
-        .select(customers::id)
-        .limit(cap + 1)
-        .load(conn)?;
-    Ok(ids.len() as i64)
+    first_page_complete: Option<usize>,
+) -> QueryResult<Total> {
+    if let Some(rows) = first_page_complete {
+        return Ok(Total::Exact(rows as i64));
+    }
+    if let Some(stage) = counted_stage(filter) {
+        let mut query = customer_counts::table
+            .select(customer_counts::customers)
+            .into_boxed();
+        if let Some(stage) = stage {
+            query = query.filter(customer_counts::lifecycle.eq(stage.to_owned()));
+        }
+        let counts: Vec<i64> = query.load(conn)?;
+        return Ok(Total::Exact(counts.iter().sum::<i64>().max(0)));
+    }
+    if bounded(filter, plans) {
+        return Ok(Total::Exact(
+            filtered(filter, plans, None).count().get_result(conn)?,
+        ));
+    }
+    sampled(conn, filter, plans)
+}
+
+/// `Some(None)` for a filter that is no filter (everyone), `Some(Some(stage))` for one
+/// lifecycle stage alone: both answered by the stage counters.
+fn counted_stage(filter: &CustomerFilter) -> Option<Option<&str>> {
+    let unfiltered = filter.from.is_none()
+        && filter.until.is_none()
+        && filter.any_tags.is_empty()
+        && filter.all_tags.is_empty()
+        && filter.name.is_none()
+        && filter.public_id.is_none()
+        && filter.email.is_none()
+        && filter.phone.is_none()
+        && filter.channel.is_none()
+        && filter.contact.is_none()
+        && filter.served_by.is_none()
+        && filter.blacklisted.is_none()
+        && filter.conditions.is_empty()
+        && filter.ids.is_empty()
+        && filter.reach.is_none();
+    unfiltered.then_some(filter.lifecycle.as_deref())
+}
+
+/// Whether the filter's candidates are a bounded list, so counting them costs no more than
+/// reading the list.
+fn bounded(filter: &CustomerFilter, plans: &Plans) -> bool {
+    let listed = |plan: &Option<search::Plan>| plan.as_ref().is_some_and(|p| p.partial.is_some());
+    !filter.ids.is_empty()
+        || filter.served_by.is_some()
+        || (!filter.probe_tags && (!filter.any_tags.is_empty() || !filter.all_tags.is_empty()))
+        || listed(&plans.name)
+        || listed(&plans.public_id)
+        || (filter.contact.is_some() && plans.contact.is_some())
+}
+
+/// The id range a filter's customers lie in: the period's (customer ids grow with their
+/// creation time) or the whole table's. `None` when no customer can match.
+fn id_bounds(conn: &mut DbConnection, filter: &CustomerFilter) -> QueryResult<Option<(i64, i64)>> {
+    let by_creation = !filter.on_last_contact && (filter.from.is_some() || filter.until.is_some());
+    if !by_creation {
+        let (low, high): (Option<CustomerId>, Option<CustomerId>) = customers::table
+            .select((
+                diesel::dsl::min(customers::id),
+                diesel::dsl::max(customers::id),
+            ))
+            .first(conn)?;
+        return Ok(low.zip(high).map(|(l, h)| (l.0, h.0)));
+    }
+    let in_period = || {
+        let mut query = customers::table
+            .select(customers::id)
+            .filter(crate::db::planned_per_run())
+            .into_boxed();
+        if let Some(from) = filter.from {
+            query = query.filter(customers::created_at.ge(from));
+        }
+        if let Some(until) = filter.until {
+            query = query.filter(customers::created_at.lt(until));
+        }
+        query
+    };
+    let first: Option<CustomerId> = in_period()
+        .order((customers::created_at.asc(), customers::id.asc()))
+        .first(conn)
+        .optional()?;
+    let last: Option<CustomerId> = in_period()
+        .order((customers::created_at.desc(), customers::id.desc()))
+        .first(conn)
+        .optional()?;
+    Ok(first.zip(last).map(|(a, b)| (a.0.min(b.0), a.0.max(b.0))))
+}
+
+/// Estimates a total from evenly spread windows of the filter's id range (read whole when
+/// it is small enough, which makes the count exact).
+fn sampled(conn: &mut DbConnection, filter: &CustomerFilter, plans: &Plans) -> QueryResult<Total> {
+    let Some((low, high)) = id_bounds(conn, filter)? else {
+        return Ok(Total::Exact(0));
+    };
+    // Tags are tested row by row here: their holders are never collected for a sample.
+    let probing = CustomerFilter {
+        probe_tags: true,
+        ..filter.clone()
+    };
+    let span = high - low + 1;
+    if span <= SAMPLE_IDS {
+        let whole = filtered(&probing, plans, None)
+            .filter(customers::id.between(low, high))
+            .count()
+            .get_result(conn)?;
+        // Exact when the range is the whole table's; a period's range could miss a
+        // customer whose id came from an import.
+        let exact = filter.on_last_contact || (filter.from.is_none() && filter.until.is_none());
+        return Ok(if exact {
+            Total::Exact(whole)
+        } else {
+            Total::About(whole)
+        });
+    }
+    let width = SAMPLE_IDS / SAMPLE_WINDOWS;
+    let step = span / SAMPLE_WINDOWS;
+    let mut windows: Box<
+        dyn BoxableExpression<customers::table, Backend, SqlType = diesel::sql_types::Bool>,
+    > = Box::new(customers::id.between(low, low + width - 1));
+    for k in 1..SAMPLE_WINDOWS {
+        let start = low + k * step;
+        windows = Box::new(windows.or(customers::id.between(start, start + width - 1)));
+    }
+    let found: i64 = filtered(&probing, plans, None)
+        .filter(windows)
+        .count()
+        .get_result(conn)?;
+    if found == 0 {
+        return Ok(Total::MoreThan(0));
+    }
+    Ok(Total::About(two_digits(found * span / SAMPLE_IDS)))
+}
+
+/// Rounds to two significant digits (12,345 → 12,000), as estimates are read.
+fn two_digits(n: i64) -> i64 {
+    let mut unit = 1;
+    while n / unit >= 100 {
+        unit *= 10;
+    }
+    (n + unit / 2) / unit * unit
 }
 
 /// The next ids matching the filter after `after`, in id order (bulk changes and exports
@@ -560,5 +721,14 @@ mod tests {
             assert_eq!(Cursor::parse(&cursor.to_param()), Some(cursor));
         }
         assert_eq!(Cursor::parse("x"), None);
+    }
+
+    #[test]
+    fn estimates_keep_two_significant_digits() {
+        assert_eq!(two_digits(7), 7);
+        assert_eq!(two_digits(99), 99);
+        assert_eq!(two_digits(12_345), 12_000);
+        assert_eq!(two_digits(987), 990);
+        assert_eq!(two_digits(1_049_999), 1_000_000);
     }
 }

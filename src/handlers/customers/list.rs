@@ -11,7 +11,7 @@ use super::fields::{FieldGroups, Submitted, field_groups};
 use super::filter::{self, Chip, FilterForm, NEW_CONDITION_KEYS, query_of};
 use super::{editor_of, lifecycle_label};
 use crate::auth::CustomersUser;
-use crate::db::listing::{self, Cursor, SortKey};
+use crate::db::listing::{self, Cursor, SortKey, Total};
 use crate::db::properties::{self, Property};
 use crate::db::tags::{self, Tag};
 use crate::db::types::CustomerId;
@@ -25,8 +25,18 @@ use crate::page::FlashKind;
 use crate::services::profiles;
 use crate::state::AppState;
 
-/// Totals are exact up to this many; beyond, the page says "more than".
-pub const COUNT_CAP: i64 = 10_000;
+/// A count as people read it: 1,234,567.
+fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
 
 /// One row of the list.
 pub struct Row {
@@ -126,7 +136,7 @@ pub async fn list(
                 return Ok((
                     resolved,
                     Vec::new(),
-                    0,
+                    Total::Exact(0),
                     HashMap::new(),
                     Vec::new(),
                     Vec::new(),
@@ -143,7 +153,9 @@ pub async fn list(
                 after.as_ref(),
                 resolved.form.size + 1,
             )?;
-            let total = listing::count_filtered(conn, &resolved.filter, &plans, COUNT_CAP)?;
+            let size = usize::try_from(resolved.form.size).unwrap_or(0);
+            let complete = (after.is_none() && found.len() <= size).then_some(found.len());
+            let total = listing::total(conn, &resolved.filter, &plans, complete)?;
             let ids: Vec<CustomerId> = found.iter().map(|(c, _)| c.id).collect();
             let tags = tags::list_tags_for_customers(conn, &ids)?;
             Ok((
@@ -194,7 +206,7 @@ pub async fn list(
     let ctx = PageContext::new(&user.0, "customers")?;
     let mut tags: HashMap<CustomerId, Vec<Tag>> = tags;
     let ranked = resolved.filter.name.is_some() || resolved.filter.public_id.is_some();
-    let rows = found
+    let rows: Vec<Row> = found
         .into_iter()
         .map(|(c, tier)| Row {
             name: if show_name {
@@ -229,12 +241,14 @@ pub async fn list(
             public_id: c.public_id,
         })
         .collect();
-    let total = if total > COUNT_CAP {
-        format!("More than {COUNT_CAP} customers")
-    } else if total == 1 {
-        "1 customer".to_owned()
-    } else {
-        format!("{total} customers")
+    let total = match total {
+        Total::Exact(1) => "1 customer".to_owned(),
+        Total::Exact(n) => format!("{} customers", thousands(n)),
+        Total::About(n) => format!("About {} customers", thousands(n.max(rows.len() as i64))),
+        Total::MoreThan(n) => format!(
+            "More than {} customers",
+            thousands(n.max(rows.len() as i64))
+        ),
     };
     let status = if resolved.error.is_some() || resolved.condition_error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY

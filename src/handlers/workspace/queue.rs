@@ -62,13 +62,12 @@ fn queue_rows(
         Some(team) => Some(teams::grants_of_team(conn, team)?),
         None => None,
     };
-    let within: Vec<&Grants> = reach
-        .scope
-        .limited()
-        .into_iter()
-        .chain(team.as_ref())
-        .collect();
-    let mut open = conversations::list_open(conn, queue, &within, after, QUEUE_PAGE + 1)?;
+    let within: Option<Grants> = match (reach.scope.limited(), team) {
+        (Some(mine), Some(team)) => Some(mine.intersect(&team)),
+        (Some(mine), None) => Some(mine.clone()),
+        (None, team) => team,
+    };
+    let mut open = conversations::list_open(conn, queue, within.as_ref(), after, QUEUE_PAGE + 1)?;
     let next = (open.len() as i64 > QUEUE_PAGE).then(|| {
         open.truncate(QUEUE_PAGE as usize);
         open.last()

@@ -1,0 +1,135 @@
+//! The Customers page's total: exact when it is cheap (the first page holds everything,
+//! the stage counters, a bounded candidate list), otherwise an estimate near the truth —
+//! and bulk changes always act on the exact set.
+
+use clientele::db::schema::{customer_counts, customers};
+use diesel::prelude::*;
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::spawn_app;
+
+/// The number in "About 1,200 customers" or "1,200 customers".
+fn said_total(html: &str) -> (bool, i64) {
+    let start = html.find("id=\"total\">").expect("a total") + "id=\"total\">".len();
+    let text = &html[start..start + html[start..].find('<').expect("end of total")];
+    let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+    (text.starts_with("About"), digits.parse().expect("a number"))
+}
+
+#[tokio::test]
+async fn the_total_comes_from_counters_kept_by_every_write() {
+    let app = spawn_app().await;
+    let supervisor = app.supervisor().await;
+    let token = app.api_token("crm");
+    let mut ids = Vec::new();
+    for i in 0..30 {
+        ids.push(app.create_customer(&[("name", &format!("Counted {i}"))]));
+    }
+    // More than a page: the total cannot come from the page itself.
+    let page = supervisor.page("/customers?period=all&size=25").await;
+    assert!(page.contains("id=\"next-page\""), "{page}");
+    assert_eq!(said_total(&page), (false, 30));
+
+    for id in &ids[..27] {
+        let response = app
+            .api(
+                reqwest::Method::PATCH,
+                &format!("/api/v1/customers/{id}"),
+                &token,
+                Some(json!({"lifecycle": "vip"})),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+    let vip = supervisor
+        .page("/customers?period=all&size=25&lifecycle=vip")
+        .await;
+    assert_eq!(said_total(&vip), (false, 27));
+    // A merge removes the duplicate's row.
+    let response = app
+        .api(
+            reqwest::Method::POST,
+            &format!("/api/v1/customers/{}/merge", ids[1]),
+            &token,
+            Some(json!({"duplicate": ids[0]})),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let vip = supervisor
+        .page("/customers?period=all&size=25&lifecycle=vip")
+        .await;
+    assert_eq!(said_total(&vip), (false, 26));
+    let all = supervisor.page("/customers?period=all&size=25").await;
+    assert_eq!(said_total(&all), (false, 29));
+    let counted: i64 =
+        app.with_db(|conn| customers::table.count().get_result(conn).expect("count"));
+    assert_eq!(counted, 29);
+    let stages: Vec<(String, i64)> = app.with_db(|conn| {
+        customer_counts::table
+            .select((customer_counts::lifecycle, customer_counts::customers))
+            .order(customer_counts::lifecycle.asc())
+            .load(conn)
+            .expect("counters")
+    });
+    assert_eq!(
+        stages,
+        vec![("prospect".to_owned(), 3), ("vip".to_owned(), 26)],
+        "kept by every write"
+    );
+}
+
+#[tokio::test]
+async fn an_estimated_total_is_near_the_truth_and_bulk_changes_count_exactly() {
+    let app = spawn_app().await;
+    // Generated first: the test's server waits meanwhile, and a browser's idle connection
+    // would be dropped under it.
+    app.with_db(|conn| clientele::db::generate::generate(conn, 6_000, 7))
+        .expect("customers generated");
+    let supervisor = app.supervisor().await;
+    let truth: i64 = app.with_db(|conn| {
+        customers::table
+            .filter(customers::lifecycle.eq("vip"))
+            .filter(customers::blacklisted.eq(false))
+            .count()
+            .get_result(conn)
+            .expect("count")
+    });
+    let query = "period=all&lifecycle=vip&blacklisted=no";
+    let page = supervisor.page(&format!("/customers?{query}")).await;
+    let (about, said) = said_total(&page);
+    assert!(about, "a total the counters cannot give is an estimate");
+    assert!(
+        (said - truth).abs() * 4 <= truth,
+        "estimate {said} is within a quarter of {truth}"
+    );
+    // Everyone: exact, from the counters.
+    let all = supervisor.page("/customers?period=all&size=25").await;
+    assert_eq!(said_total(&all), (false, 6_000));
+
+    app.with_db(|conn| clientele::db::tags::insert_tag(conn, "Estimated", "gold"))
+        .expect("tag");
+    let tag = app
+        .with_db(|conn| clientele::db::tags::list_tags(conn).expect("tags"))
+        .into_iter()
+        .find(|t| t.name == "Estimated")
+        .expect("tag")
+        .id
+        .to_string();
+    let response = supervisor
+        .post_form(
+            "/customers/bulk",
+            &[
+                ("query", query),
+                ("action", "add_tag"),
+                ("tag", &tag),
+                ("scope", "all"),
+            ],
+        )
+        .await;
+    let confirm = response.text().await.expect("page");
+    assert!(
+        confirm.contains(&format!("for {truth} customers")),
+        "the confirmation counts exactly: {truth}"
+    );
+}
