@@ -137,11 +137,41 @@ pub(super) fn half_open_texts(
     (low, high)
 }
 
+/// Customers holding a value of the subquery `$values` (rows of `customer_values`): the
+/// holders collected once, or, when `$probe`, tested row by row on the customer's values
+/// (a sample or a walk along the sort's index, where collecting every holder would cost
+/// more than the rows read).
+macro_rules! holds {
+    ($query:expr, $probe:expr, $values:expr) => {{
+        if $probe {
+            $query.filter(diesel::dsl::exists(
+                $values.filter(customer_values::customer_id.eq(customers::id)),
+            ))
+        } else {
+            $query.filter(customers::id.eq_any($values))
+        }
+    }};
+}
+
+/// Customers holding no value of the subquery `$values` (see [`holds`]).
+macro_rules! lacks {
+    ($query:expr, $probe:expr, $values:expr) => {{
+        if $probe {
+            $query.filter(diesel::dsl::not(diesel::dsl::exists(
+                $values.filter(customer_values::customer_id.eq(customers::id)),
+            )))
+        } else {
+            $query.filter(customers::id.ne_all($values))
+        }
+    }};
+}
+
 pub(super) fn custom_condition(
     query: Query,
     property: PropertyId,
     ty: PropertyType,
     test: &Test,
+    probe: bool,
 ) -> Query {
     // Not boxed: a subquery of the boxed query must be concrete.
     let values = || {
@@ -153,58 +183,70 @@ pub(super) fn custom_condition(
     let number = customer_values::value_number;
     let text = customer_values::value_text;
     match test {
-        Test::Empty => query.filter(customers::id.ne_all(values())),
-        Test::NotEmpty => query.filter(customers::id.eq_any(values())),
+        Test::Empty => lacks!(query, probe, values()),
+        Test::NotEmpty => holds!(query, probe, values()),
         Test::Equals(options) if free => {
-            query.filter(customers::id.eq_any(values().filter(lower(text).eq_any(options.clone()))))
+            holds!(
+                query,
+                probe,
+                values().filter(lower(text).eq_any(options.clone()))
+            )
         }
         Test::Equals(options) => {
-            query.filter(customers::id.eq_any(values().filter(text.eq_any(options.clone()))))
+            holds!(query, probe, values().filter(text.eq_any(options.clone())))
         }
         Test::NotEquals(Scalar::Number(n)) => {
-            query.filter(customers::id.ne_all(values().filter(number.eq(*n))))
+            lacks!(query, probe, values().filter(number.eq(*n)))
         }
         Test::NotEquals(Scalar::Text(t)) if free => {
-            query.filter(customers::id.ne_all(values().filter(lower(text).eq(t.clone()))))
+            lacks!(query, probe, values().filter(lower(text).eq(t.clone())))
         }
         Test::NotEquals(Scalar::Text(t)) => {
-            query.filter(customers::id.ne_all(values().filter(text.eq(t.clone()))))
+            lacks!(query, probe, values().filter(text.eq(t.clone())))
         }
         Test::NotEquals(Scalar::Moment(_)) => query,
-        Test::Contains(part) => query.filter(
-            customers::id
-                .eq_any(values().filter(lower(text).like(contains_pattern(part)).escape('\\'))),
+        Test::Contains(part) => holds!(
+            query,
+            probe,
+            values().filter(lower(text).like(contains_pattern(part)).escape('\\'))
         ),
-        Test::StartsWith(part) => query.filter(
-            customers::id
-                .eq_any(values().filter(lower(text).like(prefix_pattern(part)).escape('\\'))),
+        Test::StartsWith(part) => holds!(
+            query,
+            probe,
+            values().filter(lower(text).like(prefix_pattern(part)).escape('\\'))
         ),
         Test::Range { low, high } if ty == PropertyType::Number => {
             match inclusive_numbers(low, high) {
-                (Some(low), Some(high)) => query.filter(
-                    customers::id.eq_any(values().filter(number.ge(low).and(number.le(high)))),
+                (Some(low), Some(high)) => holds!(
+                    query,
+                    probe,
+                    values().filter(number.ge(low).and(number.le(high)))
                 ),
                 (Some(low), None) => {
-                    query.filter(customers::id.eq_any(values().filter(number.ge(low))))
+                    holds!(query, probe, values().filter(number.ge(low)))
                 }
                 (None, Some(high)) => {
-                    query.filter(customers::id.eq_any(values().filter(number.le(high))))
+                    holds!(query, probe, values().filter(number.le(high)))
                 }
                 (None, None) => query,
             }
         }
         Test::Range { low, high } => match half_open_texts(low, high) {
             (Some(low), Some(high)) => {
-                query.filter(customers::id.eq_any(values().filter(text.ge(low).and(text.lt(high)))))
+                holds!(
+                    query,
+                    probe,
+                    values().filter(text.ge(low).and(text.lt(high)))
+                )
             }
-            (Some(low), None) => query.filter(customers::id.eq_any(values().filter(text.ge(low)))),
+            (Some(low), None) => holds!(query, probe, values().filter(text.ge(low))),
             (None, Some(high)) => {
-                query.filter(customers::id.eq_any(values().filter(text.lt(high))))
+                holds!(query, probe, values().filter(text.lt(high)))
             }
             (None, None) => query,
         },
         Test::HasAll(options) => options.iter().fold(query, |query, option| {
-            query.filter(customers::id.eq_any(values().filter(text.eq(option.clone()))))
+            holds!(query, probe, values().filter(text.eq(option.clone())))
         }),
     }
 }

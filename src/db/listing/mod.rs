@@ -77,6 +77,10 @@ pub struct CustomerFilter {
     /// sort's index) instead of collecting every holder first.
     #[serde(default)]
     pub probe_tags: bool,
+    /// Test each row for its property conditions instead of collecting every holder
+    /// first (a total's sample reads a few thousand rows).
+    #[serde(default)]
+    pub probe_values: bool,
 }
 
 /// A tag filter held by more customers than this is probed row by row (see `probe_tags`).
@@ -392,7 +396,9 @@ fn filtered(filter: &CustomerFilter, plans: &Plans, tier: Option<Tier>) -> Query
     for (target, test) in &filter.conditions {
         query = match target {
             Target::Standard(key, ty) => standard_condition(query, key, *ty, test),
-            Target::Custom(property, ty) => custom_condition(query, *property, *ty, test),
+            Target::Custom(property, ty) => {
+                custom_condition(query, *property, *ty, test, filter.probe_values)
+            }
             Target::Computed(key) => computed_condition(query, key, test),
         };
     }
@@ -573,86 +579,84 @@ fn bounded(filter: &CustomerFilter, plans: &Plans) -> bool {
         || (filter.contact.is_some() && plans.contact.is_some())
 }
 
-/// The id range a filter's customers lie in: the period's (customer ids grow with their
-/// creation time) or the whole table's. `None` when no customer can match.
-fn id_bounds(conn: &mut DbConnection, filter: &CustomerFilter) -> QueryResult<Option<(i64, i64)>> {
-    let by_creation = !filter.on_last_contact && (filter.from.is_some() || filter.until.is_some());
-    if !by_creation {
-        let (low, high): (Option<CustomerId>, Option<CustomerId>) = customers::table
-            .select((
-                diesel::dsl::min(customers::id),
-                diesel::dsl::max(customers::id),
-            ))
-            .first(conn)?;
-        return Ok(low.zip(high).map(|(l, h)| (l.0, h.0)));
-    }
-    let in_period = || {
-        let mut query = customers::table
+/// A period on creation holding at most this many customers is counted exactly.
+const SMALL_PERIOD: i64 = 5_000;
+
+/// Estimates a total from a sample: windows spread evenly over the customer ids (a
+/// uniform sample whatever the order customers came in), each window a primary-key range
+/// with every condition tested row by row; the share that matches times everyone (the
+/// stage counters). Exact instead when the whole table, or a period on creation, is
+/// small enough to read.
+fn sampled(conn: &mut DbConnection, filter: &CustomerFilter, plans: &Plans) -> QueryResult<Total> {
+    let probing = CustomerFilter {
+        probe_tags: true,
+        probe_values: true,
+        ..filter.clone()
+    };
+    let count_all = |conn: &mut DbConnection| -> QueryResult<Total> {
+        Ok(Total::Exact(
+            filtered(&probing, plans, None).count().get_result(conn)?,
+        ))
+    };
+    if !filter.on_last_contact && (filter.from.is_some() || filter.until.is_some()) {
+        let mut period = customers::table
             .select(customers::id)
             .filter(crate::db::planned_per_run())
             .into_boxed();
         if let Some(from) = filter.from {
-            query = query.filter(customers::created_at.ge(from));
+            period = period.filter(customers::created_at.ge(from));
         }
         if let Some(until) = filter.until {
-            query = query.filter(customers::created_at.lt(until));
+            period = period.filter(customers::created_at.lt(until));
         }
-        query
-    };
-    let first: Option<CustomerId> = in_period()
-        .order((customers::created_at.asc(), customers::id.asc()))
-        .first(conn)
-        .optional()?;
-    let last: Option<CustomerId> = in_period()
-        .order((customers::created_at.desc(), customers::id.desc()))
-        .first(conn)
-        .optional()?;
-    Ok(first.zip(last).map(|(a, b)| (a.0.min(b.0), a.0.max(b.0))))
-}
-
-/// Estimates a total from evenly spread windows of the filter's id range (read whole when
-/// it is small enough, which makes the count exact).
-fn sampled(conn: &mut DbConnection, filter: &CustomerFilter, plans: &Plans) -> QueryResult<Total> {
-    let Some((low, high)) = id_bounds(conn, filter)? else {
+        let held: Vec<CustomerId> = period.limit(SMALL_PERIOD + 1).load(conn)?;
+        if held.len() as i64 <= SMALL_PERIOD {
+            return count_all(conn);
+        }
+    }
+    // Two queries: SQLite answers a lone MIN or MAX from the index, but scans the table
+    // for both at once.
+    let low: Option<CustomerId> = customers::table
+        .select(diesel::dsl::min(customers::id))
+        .first(conn)?;
+    let high: Option<CustomerId> = customers::table
+        .select(diesel::dsl::max(customers::id))
+        .first(conn)?;
+    let (Some(low), Some(high)) = (low, high) else {
         return Ok(Total::Exact(0));
     };
-    // Tags are tested row by row here: their holders are never collected for a sample.
-    let probing = CustomerFilter {
-        probe_tags: true,
-        ..filter.clone()
-    };
-    let span = high - low + 1;
+    let span = high.0 - low.0 + 1;
     if span <= SAMPLE_IDS {
-        let whole = filtered(&probing, plans, None)
-            .filter(customers::id.between(low, high))
-            .count()
-            .get_result(conn)?;
-        // Exact when the range is the whole table's; a period's range could miss a
-        // customer whose id came from an import.
-        let exact = filter.on_last_contact || (filter.from.is_none() && filter.until.is_none());
-        return Ok(if exact {
-            Total::Exact(whole)
-        } else {
-            Total::About(whole)
-        });
+        return count_all(conn);
     }
+    let everyone: i64 = customer_counts::table
+        .select(customer_counts::customers)
+        .load::<i64>(conn)?
+        .iter()
+        .sum();
     let width = SAMPLE_IDS / SAMPLE_WINDOWS;
     let step = span / SAMPLE_WINDOWS;
-    let mut windows: Box<
-        dyn BoxableExpression<customers::table, Backend, SqlType = diesel::sql_types::Bool>,
-    > = Box::new(customers::id.between(low, low + width - 1));
-    for k in 1..SAMPLE_WINDOWS {
-        let start = low + k * step;
-        windows = Box::new(windows.or(customers::id.between(start, start + width - 1)));
+    let mut sample: Vec<CustomerId> = Vec::new();
+    for k in 0..SAMPLE_WINDOWS {
+        let start = low.0 + k * step;
+        sample.extend(
+            customers::table
+                .filter(customers::id.between(CustomerId(start), CustomerId(start + width - 1)))
+                .select(customers::id)
+                .load::<CustomerId>(conn)?,
+        );
     }
+    // The sample's ids as a list: the database reads those rows and no index of a
+    // condition (a period read through the creation index would cost more than the sample).
+    let read = sample.len() as i64;
     let found: i64 = filtered(&probing, plans, None)
-        .filter(windows)
+        .filter(customers::id.eq_any(sample))
         .count()
         .get_result(conn)?;
-    if found == 0 {
+    if found == 0 || read == 0 {
         return Ok(Total::MoreThan(0));
     }
-    Ok(Total::About(two_digits(found * span / SAMPLE_IDS)))
+    Ok(Total::About(two_digits(found * everyone / read)))
 }
 
 /// Rounds to two significant digits (12,345 → 12,000), as estimates are read.
