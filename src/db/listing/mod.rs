@@ -507,7 +507,7 @@ pub enum Total {
 }
 
 /// Customer ids a total's sample reads, at most.
-const SAMPLE_IDS: i64 = 4_000;
+const SAMPLE_IDS: i64 = 2_000;
 
 /// Windows the sample is spread over, evenly along the id range.
 const SAMPLE_WINDOWS: i64 = 8;
@@ -582,6 +582,19 @@ fn bounded(filter: &CustomerFilter, plans: &Plans) -> bool {
 /// A period on creation holding at most this many customers is counted exactly.
 const SMALL_PERIOD: i64 = 5_000;
 
+/// … and at most this many when the period is the whole filter (an index-only count).
+const LONE_PERIOD: i64 = 100_000;
+
+/// Whether the filter is a period on creation and nothing else.
+fn is_period_alone(filter: &CustomerFilter) -> bool {
+    let stripped = CustomerFilter {
+        from: None,
+        until: None,
+        ..filter.clone()
+    };
+    !filter.on_last_contact && counted_stage(&stripped) == Some(None)
+}
+
 /// Estimates a total from a sample: windows spread evenly over the customer ids (a
 /// uniform sample whatever the order customers came in), each window a primary-key range
 /// with every condition tested row by row; the share that matches times everyone (the
@@ -599,18 +612,28 @@ fn sampled(conn: &mut DbConnection, filter: &CustomerFilter, plans: &Plans) -> Q
         ))
     };
     if !filter.on_last_contact && (filter.from.is_some() || filter.until.is_some()) {
-        let mut period = customers::table
-            .select(customers::id)
-            .filter(crate::db::planned_per_run())
-            .into_boxed();
-        if let Some(from) = filter.from {
-            period = period.filter(customers::created_at.ge(from));
-        }
-        if let Some(until) = filter.until {
-            period = period.filter(customers::created_at.lt(until));
-        }
-        let held: Vec<CustomerId> = period.limit(SMALL_PERIOD + 1).load(conn)?;
-        if held.len() as i64 <= SMALL_PERIOD {
+        let period = || {
+            let mut query = customers::table
+                .select(customers::id)
+                .filter(crate::db::planned_per_run())
+                .into_boxed();
+            if let Some(from) = filter.from {
+                query = query.filter(customers::created_at.ge(from));
+            }
+            if let Some(until) = filter.until {
+                query = query.filter(customers::created_at.lt(until));
+            }
+            query
+        };
+        // How far the period goes, read on the creation index without counting it all.
+        let alone = is_period_alone(filter);
+        let bound = if alone { LONE_PERIOD } else { SMALL_PERIOD };
+        let beyond: Option<CustomerId> = period()
+            .order(customers::created_at.asc())
+            .offset(bound)
+            .first(conn)
+            .optional()?;
+        if beyond.is_none() {
             return count_all(conn);
         }
     }
