@@ -2,7 +2,7 @@
 //! the stage counters, a bounded candidate list), otherwise an estimate near the truth —
 //! and bulk changes always act on the exact set.
 
-use clientele::db::schema::{customer_counts, customers};
+use clientele::db::schema::{customer_counts, customer_values, customers, properties};
 use diesel::prelude::*;
 use reqwest::StatusCode;
 use serde_json::json;
@@ -103,6 +103,40 @@ async fn an_estimated_total_is_near_the_truth_and_bulk_changes_count_exactly() {
         (said - truth).abs() * 4 <= truth,
         "estimate {said} is within a quarter of {truth}"
     );
+    // A condition many hold is tested row by row on the page: the same rows, in order.
+    let page = supervisor
+        .page("/customers?period=all&size=25&f=score:at_least:50")
+        .await;
+    let (about, _) = said_total(&page);
+    assert!(about);
+    let expected: Vec<String> = app.with_db(|conn| {
+        let score: i64 = properties::table
+            .filter(properties::key.eq("score"))
+            .select(properties::id)
+            .first(conn)
+            .expect("score");
+        customers::table
+            .filter(
+                customers::id.eq_any(
+                    customer_values::table
+                        .filter(customer_values::property_id.eq(score))
+                        .filter(customer_values::value_number.ge(50.0))
+                        .select(customer_values::customer_id),
+                ),
+            )
+            .order((customers::created_at.desc(), customers::id.desc()))
+            .select(customers::public_id)
+            .limit(25)
+            .load(conn)
+            .expect("holders")
+    });
+    let mut at = 0;
+    for id in &expected {
+        let found = page[at..]
+            .find(&format!("href=\"/customers/{id}\""))
+            .unwrap_or_else(|| panic!("{id} listed in order"));
+        at += found + 1;
+    }
     // Everyone: exact, from the counters.
     let all = supervisor.page("/customers?period=all&size=25").await;
     assert_eq!(said_total(&all), (false, 6_000));

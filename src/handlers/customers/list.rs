@@ -144,9 +144,22 @@ pub async fn list(
             }
             let key = chosen_sort(&resolved, role);
             let plans = listing::plan(conn, &resolved.filter)?;
+            // With property conditions, the total comes first: when many customers hold
+            // the values, the page tests rows along the sort's index instead of
+            // collecting every holder and sorting them.
+            let mut page_filter = resolved.filter.clone();
+            let early = if resolved.filter.conditions.is_empty() {
+                None
+            } else {
+                let total = listing::total(conn, &resolved.filter, &plans, None)?;
+                if let Total::About(n) | Total::Exact(n) = total {
+                    page_filter.probe_values = n > listing::PROBE_VALUES_ABOVE;
+                }
+                Some(total)
+            };
             let found = listing::list_filtered(
                 conn,
-                &resolved.filter,
+                &page_filter,
                 &plans,
                 key,
                 resolved.form.dir == "asc",
@@ -155,7 +168,11 @@ pub async fn list(
             )?;
             let size = usize::try_from(resolved.form.size).unwrap_or(0);
             let complete = (after.is_none() && found.len() <= size).then_some(found.len());
-            let total = listing::total(conn, &resolved.filter, &plans, complete)?;
+            let total = match (complete, early) {
+                (Some(rows), _) => Total::Exact(rows as i64),
+                (None, Some(total)) => total,
+                (None, None) => listing::total(conn, &resolved.filter, &plans, None)?,
+            };
             let ids: Vec<CustomerId> = found.iter().map(|(c, _)| c.id).collect();
             let tags = tags::list_tags_for_customers(conn, &ids)?;
             Ok((
