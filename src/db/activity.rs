@@ -26,9 +26,7 @@ pub fn conversations_before(
         .limit(limit)
         .select(Conversation::as_select())
         .into_boxed();
-    if !hidden.is_empty() {
-        query = query.filter(diesel::dsl::not(conversations::id.eq_any(hidden.to_vec())));
-    }
+    query = super::conversations::excluding(query, hidden);
     query.load(conn)
 }
 
@@ -47,9 +45,7 @@ pub fn ratings_before(
         .limit(limit)
         .select(Conversation::as_select())
         .into_boxed();
-    if !hidden.is_empty() {
-        query = query.filter(diesel::dsl::not(conversations::id.eq_any(hidden.to_vec())));
-    }
+    query = super::conversations::excluding(query, hidden);
     query.load(conn)
 }
 

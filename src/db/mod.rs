@@ -46,6 +46,7 @@ pub mod notes;
 pub mod orders;
 pub mod outbox;
 pub mod properties;
+pub mod queue;
 pub mod schema;
 pub mod search;
 pub mod segments;

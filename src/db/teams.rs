@@ -250,13 +250,36 @@ pub fn reaches_customer(
     customer: CustomerId,
     grants: &Grants,
 ) -> QueryResult<bool> {
-    let channels: Vec<String> = channel_identities::table
-        .filter(channel_identities::customer_id.eq(customer))
-        .select(channel_identities::channel)
+    Ok(!list_unreached(conn, &[customer], grants)?.contains(&customer))
+}
+
+/// Which of these customers the grants do not reach (see [`customer_condition`]): one
+/// query for the whole list.
+pub fn list_unreached(
+    conn: &mut DbConnection,
+    customers: &[CustomerId],
+    grants: &Grants,
+) -> QueryResult<Vec<CustomerId>> {
+    let held: Vec<(Option<CustomerId>, String)> = channel_identities::table
+        .filter(
+            channel_identities::customer_id
+                .eq_any(customers.iter().map(|c| Some(*c)).collect::<Vec<_>>()),
+        )
+        .select((channel_identities::customer_id, channel_identities::channel))
         .distinct()
         .load(conn)?;
     let reachable = grants.channels();
-    Ok(channels.is_empty() || channels.iter().any(|c| reachable.contains(c)))
+    let mut unreached: Vec<CustomerId> = Vec::new();
+    for (customer, _) in &held {
+        let Some(customer) = customer else { continue };
+        let reached = held
+            .iter()
+            .any(|(c, channel)| c.as_ref() == Some(customer) && reachable.contains(channel));
+        if !reached && !unreached.contains(customer) {
+            unreached.push(*customer);
+        }
+    }
+    Ok(unreached)
 }
 
 /// The conversations of a customer the grants do not reach: left out of every list of

@@ -63,15 +63,7 @@ pub fn find_customers(
     } else {
         customers::list_by_ids(conn, &ids)?
     };
-    if scope.limited().is_some() {
-        let mut reached = Vec::with_capacity(found.len());
-        for customer in found {
-            if teams::sees_customer(conn, scope, customer.id)? {
-                reached.push(customer);
-            }
-        }
-        found = reached;
-    }
+    teams::retain_reached(conn, scope, &mut found, |c| c.id)?;
     if found.is_empty() {
         // A name, or part of a customer ID: exact, then partial, then with a typo.
         for id in [false, true] {

@@ -178,6 +178,21 @@ pub fn sees_customer(
     }
 }
 
+/// Keeps the customers the scope reaches (one query for the list).
+pub fn retain_reached<T>(
+    conn: &mut DbConnection,
+    scope: &Scope,
+    items: &mut Vec<T>,
+    id: impl Fn(&T) -> CustomerId,
+) -> Result<(), AppError> {
+    if let Some(grants) = scope.limited() {
+        let ids: Vec<CustomerId> = items.iter().map(&id).collect();
+        let unreached = teams::list_unreached(conn, &ids, grants)?;
+        items.retain(|item| !unreached.contains(&id(item)));
+    }
+    Ok(())
+}
+
 /// The customer's conversations the scope does not reach (none for an unlimited scope):
 /// every list of theirs leaves these out.
 pub fn hidden_conversations(

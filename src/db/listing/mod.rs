@@ -3,14 +3,16 @@
 //! queries (one per search tier) whatever the table's size.
 
 mod conditions;
+mod totals;
 
 use chrono::NaiveDateTime;
 use conditions::{computed_condition, contains_pattern, custom_condition, standard_condition};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
+pub use totals::{Total, total};
 
 use super::customers::{Backend, Customer};
-use super::schema::{channel_identities, customer_counts, customer_tags, customers};
+use super::schema::{channel_identities, customer_tags, customers};
 use super::search::{self, Tier};
 use super::types::{CustomerId, PropertyId, TagId};
 use super::{DbConnection, lower};
@@ -500,202 +502,6 @@ pub fn list_filtered(
     Ok(page)
 }
 
-/// How many customers a filter matches, as the Customers page says it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Total {
-    /// Exactly this many.
-    Exact(i64),
-    /// About this many: estimated from a sample, rounded to two significant digits.
-    About(i64),
-    /// More than this many (the sample found none, but a page is full).
-    MoreThan(i64),
-}
-
-/// Customer ids a total's sample reads, at most.
-const SAMPLE_IDS: i64 = 2_000;
-
-/// Windows the sample is spread over, evenly along the id range.
-const SAMPLE_WINDOWS: i64 = 8;
-
-/// How many customers match, at no more cost than the page itself, the way search engines
-/// and mail clients do: exact from the first page when it holds every match
-/// (`first_page_complete`), from the stage counters for everyone or one stage, or by
-/// counting when the filter's candidates are a bounded list (a name search's matches, a
-/// tag few hold, selected rows, the customers an agent served); otherwise estimated from
-/// windows of the id range the filter's period spans (a few thousand rows, one query).
-/// Paging, exports and bulk changes always work on the exact set.
-pub fn total(
-    conn: &mut DbConnection,
-    filter: &CustomerFilter,
-    plans: &Plans,
-    first_page_complete: Option<usize>,
-) -> QueryResult<Total> {
-    if let Some(rows) = first_page_complete {
-        return Ok(Total::Exact(rows as i64));
-    }
-    if let Some(stage) = counted_stage(filter) {
-        let mut query = customer_counts::table
-            .select(customer_counts::customers)
-            .into_boxed();
-        if let Some(stage) = stage {
-            query = query.filter(customer_counts::lifecycle.eq(stage.to_owned()));
-        }
-        let counts: Vec<i64> = query.load(conn)?;
-        return Ok(Total::Exact(counts.iter().sum::<i64>().max(0)));
-    }
-    if bounded(filter, plans) {
-        return Ok(Total::Exact(
-            filtered(filter, plans, None).count().get_result(conn)?,
-        ));
-    }
-    sampled(conn, filter, plans)
-}
-
-/// `Some(None)` for a filter that is no filter (everyone), `Some(Some(stage))` for one
-/// lifecycle stage alone: both answered by the stage counters.
-fn counted_stage(filter: &CustomerFilter) -> Option<Option<&str>> {
-    let unfiltered = filter.from.is_none()
-        && filter.until.is_none()
-        && filter.any_tags.is_empty()
-        && filter.all_tags.is_empty()
-        && filter.name.is_none()
-        && filter.public_id.is_none()
-        && filter.email.is_none()
-        && filter.phone.is_none()
-        && filter.channel.is_none()
-        && filter.contact.is_none()
-        && filter.served_by.is_none()
-        && filter.blacklisted.is_none()
-        && filter.conditions.is_empty()
-        && filter.ids.is_empty()
-        && filter.reach.is_none();
-    unfiltered.then_some(filter.lifecycle.as_deref())
-}
-
-/// Whether the filter's candidates are a bounded list, so counting them costs no more than
-/// reading the list.
-fn bounded(filter: &CustomerFilter, plans: &Plans) -> bool {
-    let listed = |plan: &Option<search::Plan>| plan.as_ref().is_some_and(|p| p.partial.is_some());
-    !filter.ids.is_empty()
-        || filter.served_by.is_some()
-        || (!filter.probe_tags && (!filter.any_tags.is_empty() || !filter.all_tags.is_empty()))
-        || listed(&plans.name)
-        || listed(&plans.public_id)
-        || (filter.contact.is_some() && plans.contact.is_some())
-}
-
-/// A period on creation holding at most this many customers is counted exactly.
-const SMALL_PERIOD: i64 = 5_000;
-
-/// … and at most this many when the period is the whole filter (an index-only count).
-const LONE_PERIOD: i64 = 100_000;
-
-/// Whether the filter is a period on creation and nothing else.
-fn is_period_alone(filter: &CustomerFilter) -> bool {
-    let stripped = CustomerFilter {
-        from: None,
-        until: None,
-        ..filter.clone()
-    };
-    !filter.on_last_contact && counted_stage(&stripped) == Some(None)
-}
-
-/// Estimates a total from a sample: windows spread evenly over the customer ids (a
-/// uniform sample whatever the order customers came in), each window a primary-key range
-/// with every condition tested row by row; the share that matches times everyone (the
-/// stage counters). Exact instead when the whole table, or a period on creation, is
-/// small enough to read.
-fn sampled(conn: &mut DbConnection, filter: &CustomerFilter, plans: &Plans) -> QueryResult<Total> {
-    let probing = CustomerFilter {
-        probe_tags: true,
-        probe_values: true,
-        ..filter.clone()
-    };
-    let count_all = |conn: &mut DbConnection| -> QueryResult<Total> {
-        Ok(Total::Exact(
-            filtered(&probing, plans, None).count().get_result(conn)?,
-        ))
-    };
-    if !filter.on_last_contact && (filter.from.is_some() || filter.until.is_some()) {
-        let period = || {
-            let mut query = customers::table
-                .select(customers::id)
-                .filter(crate::db::planned_per_run())
-                .into_boxed();
-            if let Some(from) = filter.from {
-                query = query.filter(customers::created_at.ge(from));
-            }
-            if let Some(until) = filter.until {
-                query = query.filter(customers::created_at.lt(until));
-            }
-            query
-        };
-        // How far the period goes, read on the creation index without counting it all.
-        let alone = is_period_alone(filter);
-        let bound = if alone { LONE_PERIOD } else { SMALL_PERIOD };
-        let beyond: Option<CustomerId> = period()
-            .order(customers::created_at.asc())
-            .offset(bound)
-            .first(conn)
-            .optional()?;
-        if beyond.is_none() {
-            return count_all(conn);
-        }
-    }
-    // Two queries: SQLite answers a lone MIN or MAX from the index, but scans the table
-    // for both at once.
-    let low: Option<CustomerId> = customers::table
-        .select(diesel::dsl::min(customers::id))
-        .first(conn)?;
-    let high: Option<CustomerId> = customers::table
-        .select(diesel::dsl::max(customers::id))
-        .first(conn)?;
-    let (Some(low), Some(high)) = (low, high) else {
-        return Ok(Total::Exact(0));
-    };
-    let span = high.0 - low.0 + 1;
-    if span <= SAMPLE_IDS {
-        return count_all(conn);
-    }
-    let everyone: i64 = customer_counts::table
-        .select(customer_counts::customers)
-        .load::<i64>(conn)?
-        .iter()
-        .sum();
-    let width = SAMPLE_IDS / SAMPLE_WINDOWS;
-    let step = span / SAMPLE_WINDOWS;
-    let mut sample: Vec<CustomerId> = Vec::new();
-    for k in 0..SAMPLE_WINDOWS {
-        let start = low.0 + k * step;
-        sample.extend(
-            customers::table
-                .filter(customers::id.between(CustomerId(start), CustomerId(start + width - 1)))
-                .select(customers::id)
-                .load::<CustomerId>(conn)?,
-        );
-    }
-    // The sample's ids as a list: the database reads those rows and no index of a
-    // condition (a period read through the creation index would cost more than the sample).
-    let read = sample.len() as i64;
-    let found: i64 = filtered(&probing, plans, None)
-        .filter(customers::id.eq_any(sample))
-        .count()
-        .get_result(conn)?;
-    if found == 0 || read == 0 {
-        return Ok(Total::MoreThan(0));
-    }
-    Ok(Total::About(two_digits(found * everyone / read)))
-}
-
-/// Rounds to two significant digits (12,345 → 12,000), as estimates are read.
-fn two_digits(n: i64) -> i64 {
-    let mut unit = 1;
-    while n / unit >= 100 {
-        unit *= 10;
-    }
-    (n + unit / 2) / unit * unit
-}
-
 /// The next ids matching the filter after `after`, in id order (bulk changes and exports
 /// walk the whole result this way, batch by batch).
 pub fn ids_after(
@@ -753,14 +559,5 @@ mod tests {
             assert_eq!(Cursor::parse(&cursor.to_param()), Some(cursor));
         }
         assert_eq!(Cursor::parse("x"), None);
-    }
-
-    #[test]
-    fn estimates_keep_two_significant_digits() {
-        assert_eq!(two_digits(7), 7);
-        assert_eq!(two_digits(99), 99);
-        assert_eq!(two_digits(12_345), 12_000);
-        assert_eq!(two_digits(987), 990);
-        assert_eq!(two_digits(1_049_999), 1_000_000);
     }
 }

@@ -88,12 +88,8 @@ async fn identities_page(
     let scope = user.0.scope.clone();
     let (found, suggestions, matches, may_merge) = state
         .run(move |conn| {
-            let mut suggestions = Vec::new();
-            for suggestion in duplicates::suggestions_for(conn, &customer)? {
-                if teams::sees_customer(conn, &scope, suggestion.customer.id)? {
-                    suggestions.push(suggestion);
-                }
-            }
+            let mut suggestions = duplicates::suggestions_for(conn, &customer)?;
+            teams::retain_reached(conn, &scope, &mut suggestions, |s| s.customer.id)?;
             Ok((
                 identities::list_customer_identities(conn, id)?,
                 suggestions,

@@ -9,7 +9,8 @@ use askama::Template;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::CurrentUser;
-use crate::db::conversations::{self, Queue};
+use crate::db::conversations;
+use crate::db::queue::{self, Queue};
 use crate::db::types::{ConversationId, CustomerId, TeamId};
 use crate::db::{self, customers, identities, teams};
 use crate::domain::Role;
@@ -67,7 +68,7 @@ fn queue_rows(
         (Some(mine), None) => Some(mine.clone()),
         (None, team) => team,
     };
-    let mut open = conversations::list_open(conn, queue, within.as_ref(), after, QUEUE_PAGE + 1)?;
+    let mut open = queue::list_open(conn, queue, within.as_ref(), after, QUEUE_PAGE + 1)?;
     let next = (open.len() as i64 > QUEUE_PAGE).then(|| {
         open.truncate(QUEUE_PAGE as usize);
         open.last()

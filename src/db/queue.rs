@@ -1,0 +1,105 @@
+//! The workspace queue: open conversations, newest activity first, in keyset pages, all of
+//! them or a team's channels.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::DbConnection;
+use super::conversations::Conversation;
+use super::schema::conversations;
+use super::types::{ConversationId, ConversationStatus};
+use crate::domain::scope::Grants;
+
+/// Which open conversations the workspace lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Queue {
+    /// Every open conversation.
+    All,
+    /// Assigned to this user.
+    Mine(i64),
+    /// Assigned to nobody.
+    Unassigned,
+}
+
+/// Open conversations, newest activity first, after the keyset cursor
+/// `(last_message_at, id)` when given; with `within`, only on its channels and accounts —
+/// one indexed walk per channel (`(status, channel, last_message_at)`), merged, so a team's
+/// queue costs the same whether its channels carry most conversations or few.
+pub fn list_open(
+    conn: &mut DbConnection,
+    queue: Queue,
+    within: Option<&Grants>,
+    after: Option<(NaiveDateTime, ConversationId)>,
+    limit: i64,
+) -> QueryResult<Vec<Conversation>> {
+    let Some(grants) = within else {
+        return list_open_on(conn, queue, None, after, limit);
+    };
+    let mut found = Vec::new();
+    for channel in grants.channels() {
+        let accounts = grants.accounts_of(&channel);
+        found.extend(list_open_on(
+            conn,
+            queue,
+            Some((&channel, accounts)),
+            after,
+            limit,
+        )?);
+    }
+    found.sort_by_key(|c| std::cmp::Reverse((c.last_message_at, c.id)));
+    found.truncate(usize::try_from(limit).unwrap_or(0));
+    Ok(found)
+}
+
+/// One walk of [`list_open`]: every channel, or one (with some of its accounts).
+fn list_open_on(
+    conn: &mut DbConnection,
+    queue: Queue,
+    channel: Option<(&str, Option<Vec<String>>)>,
+    after: Option<(NaiveDateTime, ConversationId)>,
+    limit: i64,
+) -> QueryResult<Vec<Conversation>> {
+    use super::schema::conversation_agents;
+    let mut query = conversations::table
+        .filter(conversations::status.eq(ConversationStatus::Open))
+        .order((
+            conversations::last_message_at.desc(),
+            conversations::id.desc(),
+        ))
+        .limit(limit)
+        .select(Conversation::as_select())
+        .into_boxed();
+    if let Some((channel, accounts)) = channel {
+        query = query.filter(conversations::channel.eq(channel.to_owned()));
+        if let Some(accounts) = accounts {
+            query = query.filter(conversations::account.eq_any(accounts));
+        }
+    }
+    if let Some((at, id)) = after {
+        query = query.filter(
+            conversations::last_message_at
+                .lt(at)
+                .or(conversations::last_message_at
+                    .eq(at)
+                    .and(conversations::id.lt(id))),
+        );
+    }
+    match queue {
+        Queue::All => {}
+        Queue::Mine(user) => {
+            query = query.filter(
+                conversations::id.eq_any(
+                    conversation_agents::table
+                        .filter(conversation_agents::user_id.eq(user))
+                        .select(conversation_agents::conversation_id),
+                ),
+            );
+        }
+        Queue::Unassigned => {
+            query = query.filter(diesel::dsl::not(conversations::id.eq_any(
+                conversation_agents::table.select(conversation_agents::conversation_id),
+            )));
+        }
+    }
+    query.load(conn)
+}
