@@ -50,6 +50,7 @@ pub fn erase_customer(
             customers::nickname.eq(None::<String>),
             customers::blacklist_reason.eq(None::<String>),
             customers::sort_name.eq(sort_name),
+            customers::search_text.eq(""),
             customers::updated_at.eq(now()),
         ))
         .execute(conn)?;

@@ -13,7 +13,7 @@ use diesel::connection::SimpleConnection;
 
 use crate::db::{self, DbConnection};
 use crate::domain::customer::public_id_for;
-use crate::domain::search::{SEARCH_VERSION, fold, terms};
+use crate::domain::search::{SEARCH_VERSION, fold, search_text, terms};
 
 const FIRST: [&str; 40] = [
     "John",
@@ -260,7 +260,7 @@ pub fn generate(
             "INSERT INTO customers (id, public_id, name, email, phone, city, country, language, \
              lifecycle, conversations_count, messages_count, last_contact_at, csat_sum, csat_count, \
              csat_average, orders_count, version, created_at, updated_at, sort_name, contact_sort, \
-             csat_sort, search_version){overriding}"
+             csat_sort, search_version, search_text){overriding}"
         ));
         let mut terms_rows = Rows::new("INSERT INTO customer_terms (kind, term, customer_id)");
         let mut identities = Rows::new(&format!(
@@ -382,7 +382,7 @@ pub fn generate(
             let average = (csat_count > 0).then(|| csat_sum as f64 / csat_count as f64);
             let lifecycle = LIFECYCLES[rng.usize(..LIFECYCLES.len())];
             customers.push(&format!(
-                "{id},{},{},{},{},{},{},'en',{},{conversations_count},{messages_count},{},{csat_sum},{csat_count},{},{},1,{},{},{},{},{},{SEARCH_VERSION}",
+                "{id},{},{},{},{},{},{},'en',{},{conversations_count},{messages_count},{},{csat_sum},{csat_count},{},{},1,{},{},{},{},{},{SEARCH_VERSION},{}",
                 quote(&public_id),
                 quote(&name),
                 quote(&email_value),
@@ -398,6 +398,7 @@ pub fn generate(
                 quote(&fold(&name)),
                 last_contact.map_or(0, |t| t.and_utc().timestamp_micros()),
                 average.map_or(-1, |a| (a * 1000.0).round() as i64),
+                quote(&search_text(Some(&name), None)),
             ));
             for (kind, term) in terms(Some(&name), None, &public_id) {
                 terms_rows.push(&format!("{kind},{},{id}", quote(&term)));

@@ -65,6 +65,7 @@ diesel::table! {
         contact_sort -> BigInt,
         csat_sort -> BigInt,
         search_version -> Integer,
+        search_text -> Text,
     }
 }
 
@@ -489,6 +490,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    remembered_totals (filter_key) {
+        filter_key -> Text,
+        total -> BigInt,
+        more_than -> Bool,
+        computed_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(team_members -> teams (team_id));
 diesel::joinable!(team_members -> users (user_id));
 diesel::joinable!(team_channels -> teams (team_id));
@@ -533,4 +543,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     team_members,
     team_channels,
     customer_counts,
+    remembered_totals,
 );

@@ -2,12 +2,15 @@
 //! written whenever what they come from changes. See `domain::search` for the rules.
 
 use diesel::prelude::*;
+use diesel::sql_types::Bool;
 
 use super::DbConnection;
 use super::customers::{Backend, Customer};
 use super::schema::{customer_terms, customers};
 use super::types::CustomerId;
-use crate::domain::search::{FuzzyQuery, SEARCH_VERSION, TermKind, fold, prefix_end, terms};
+use crate::domain::search::{
+    FuzzyQuery, SEARCH_VERSION, TERMS_VERSION, TermKind, fold, prefix_end, search_text, terms,
+};
 
 type Terms = std::collections::BTreeSet<(i16, String)>;
 
@@ -37,6 +40,7 @@ pub fn index_new(conn: &mut DbConnection, customers: &mut [Customer]) -> QueryRe
     let mut rows = Vec::new();
     for customer in customers.iter_mut() {
         customer.sort_name = sort_name(customer);
+        customer.search_text = search_text(customer.name.as_deref(), customer.nickname.as_deref());
         customer.search_version = SEARCH_VERSION;
         for (kind, term) in terms_of(customer) {
             rows.push((
@@ -63,7 +67,7 @@ pub fn index_customer(
     after: &Customer,
 ) -> QueryResult<()> {
     let old = before
-        .filter(|b| b.search_version == SEARCH_VERSION)
+        .filter(|b| b.search_version >= TERMS_VERSION)
         .map(terms_of)
         .unwrap_or_default();
     let new = terms_of(after);
@@ -89,6 +93,10 @@ pub fn index_customer(
     diesel::update(customers::table.find(after.id))
         .set((
             customers::sort_name.eq(sort_name(after)),
+            customers::search_text.eq(search_text(
+                after.name.as_deref(),
+                after.nickname.as_deref(),
+            )),
             customers::search_version.eq(SEARCH_VERSION),
         ))
         .execute(conn)?;
@@ -99,7 +107,7 @@ pub fn index_customer(
 /// a delete by customer alone would read all of it. Rows indexed by older rules (whose
 /// terms this version cannot name) are removed by that read instead.
 pub fn remove_terms(conn: &mut DbConnection, customer: &Customer) -> QueryResult<()> {
-    if customer.search_version != SEARCH_VERSION {
+    if customer.search_version < TERMS_VERSION {
         diesel::delete(customer_terms::table.filter(customer_terms::customer_id.eq(customer.id.0)))
             .execute(conn)?;
         return Ok(());
@@ -119,7 +127,10 @@ pub fn index_pending(conn: &mut DbConnection, batch: i64) -> QueryResult<usize> 
             .select(Customer::as_select())
             .limit(batch)
             .load(conn)?;
-        if pending.iter().any(|c| c.search_version > 0) {
+        if pending
+            .iter()
+            .any(|c| c.search_version > 0 && c.search_version < TERMS_VERSION)
+        {
             // Older rules wrote terms this version cannot reproduce: start over.
             diesel::delete(customer_terms::table).execute(conn)?;
             diesel::update(customers::table)
@@ -127,7 +138,8 @@ pub fn index_pending(conn: &mut DbConnection, batch: i64) -> QueryResult<usize> 
                 .execute(conn)?;
         }
         for customer in &pending {
-            index_customer(conn, None, customer)?;
+            // Rows indexed since the terms last changed keep them.
+            index_customer(conn, Some(customer), customer)?;
         }
         Ok(pending.len())
     })
@@ -150,82 +162,125 @@ impl Tier {
 }
 
 /// A query word whose matches outnumber this is too common to collect: it is tested on
-/// each listed row instead (`LIKE` on the folded name or the ID), without typos.
+/// each row instead, as typed (no typos).
 pub const COLLECT_AT_MOST: usize = 60_000;
 
-/// The most ids a query passes as a list (SQLite binds each; its limit is 32,766): a search
-/// matching more is tested row by row instead.
+/// The most ids a query passes as a list (SQLite binds each; its limit is 32,766).
 const LIST_AT_MOST: usize = 30_000;
 
-/// A fuzzy search resolved against the index once per request: the ids matching the
-/// uncommon words (collected and intersected here), and the common words left to test.
+/// Rows a page is assumed to need when choosing between a list and a walk.
+const PAGE_ROWS: f64 = 26.0;
+
+/// A query word resolved against the index.
+#[derive(Debug, Clone, Default)]
+pub struct Word {
+    /// As typed, folded.
+    pub typed: String,
+    /// The indexed whole words one typo away from it (looked up when a tier is tested
+    /// row by row).
+    pub near: Vec<String>,
+    /// Whether the index holds a whole word one typo away from it.
+    pub near_found: bool,
+    /// Whether its matches were collected into the plan's lists; a word too common to
+    /// collect is tested on each listed row, as typed.
+    pub collected: bool,
+}
+
+/// A fuzzy search resolved against the index once per request. Each tier is either a
+/// list of ids (few matches: the database reads those rows and sorts them) or `None`,
+/// tested row by row on the search text while walking the sort's index (many matches: a
+/// page is found within a few thousand rows, where listing would pass tens of thousands
+/// of ids).
 #[derive(Debug, Clone, Default)]
 pub struct Plan {
     /// On the customer ID instead of the name.
     pub id: bool,
     /// The whole query folded.
     pub exact: String,
-    /// Ids matching every uncommon word without a typo; `None` when every word is common.
+    /// The query's words.
+    pub words: Vec<Word>,
+    /// Ids matching every collected word as typed.
     pub partial: Option<Vec<CustomerId>>,
-    /// Ids matching every uncommon word, at least one only with a typo.
-    pub typo: Vec<CustomerId>,
-    /// Common words.
-    pub common: Vec<String>,
-}
-
-fn collect(query: IdQueryOf, limit: usize, conn: &mut DbConnection) -> QueryResult<Vec<i64>> {
-    query.limit(limit as i64 + 1).load(conn)
+    /// Ids matching every collected word, at least one only with a typo.
+    pub typo: Option<Vec<CustomerId>>,
+    /// How many customers match, when every word was collected.
+    pub matches: Option<usize>,
 }
 
 type IdQueryOf = customer_terms::BoxedQuery<'static, Backend, diesel::sql_types::BigInt>;
 
-/// Resolves a fuzzy search on the name (or, with `id`, the customer ID).
-pub fn plan(conn: &mut DbConnection, search: &FuzzyQuery, id: bool) -> QueryResult<Plan> {
-    plan_collecting(conn, search, id, COLLECT_AT_MOST)
+/// How much a plan collects and lists.
+#[derive(Debug, Clone, Copy)]
+pub struct Bounds {
+    /// The most ids collected for a word (see [`COLLECT_AT_MOST`]).
+    pub collect: usize,
+    /// The most ids a tier lists; `None` for the table's break-even (see
+    /// `list_at_most`).
+    pub list: Option<usize>,
 }
 
-/// [`plan`] with another bound on what is collected (tests use a tiny one).
-pub fn plan_collecting(
+impl Default for Bounds {
+    fn default() -> Self {
+        Bounds {
+            collect: COLLECT_AT_MOST,
+            list: None,
+        }
+    }
+}
+
+/// Resolves a fuzzy search on the name (or, with `id`, the customer ID).
+pub fn plan(conn: &mut DbConnection, search: &FuzzyQuery, id: bool) -> QueryResult<Plan> {
+    plan_within(conn, search, id, Bounds::default())
+}
+
+/// [`plan`] within other bounds (tests use tiny ones, to take every path).
+pub fn plan_within(
     conn: &mut DbConnection,
     search: &FuzzyQuery,
     id: bool,
-    at_most: usize,
+    bounds: Bounds,
 ) -> QueryResult<Plan> {
+    let at_most = bounds.collect;
     use std::collections::HashSet;
     let (whole, part) = TermKind::for_field(id);
     let mut partial_all: Option<HashSet<i64>> = None;
     let mut any_all: Option<HashSet<i64>> = None;
-    let mut common = Vec::new();
-    for word in &search.words {
-        let contains = customer_terms::table
+    let mut words = Vec::new();
+    for typed in &search.words {
+        let mut word = Word {
+            typed: typed.clone(),
+            ..Word::default()
+        };
+        let contains: IdQueryOf = customer_terms::table
             .filter(customer_terms::kind.eq_any([whole.code(), part.code()]))
-            .filter(customer_terms::term.ge(word.clone()))
-            .filter(customer_terms::term.lt(prefix_end(word)))
+            .filter(customer_terms::term.ge(typed.clone()))
+            .filter(customer_terms::term.lt(prefix_end(typed)))
             .select(customer_terms::customer_id)
             .into_boxed();
-        let partial = collect(contains, at_most, conn)?;
-        if partial.len() > at_most {
-            common.push(word.clone());
-            continue;
-        }
-        let variants = FuzzyQuery::typo_variants(word);
-        let typo = if variants.is_empty() {
+        let partial: Vec<i64> = contains.limit(at_most as i64 + 1).load(conn)?;
+        let variants = FuzzyQuery::typo_variants(typed);
+        let near: Vec<i64> = if partial.len() > at_most || variants.is_empty() {
             Vec::new()
         } else {
-            let near = customer_terms::table
+            let near: IdQueryOf = customer_terms::table
                 .filter(customer_terms::kind.eq(whole.code()))
                 .filter(customer_terms::term.eq_any(variants))
                 .select(customer_terms::customer_id)
                 .into_boxed();
-            collect(near, at_most, conn)?
+            near.limit((at_most - partial.len()) as i64 + 1)
+                .load(conn)?
         };
-        if partial.len() + typo.len() > at_most {
-            common.push(word.clone());
+        if partial.len() + near.len() > at_most {
+            words.push(word);
             continue;
         }
+        word.collected = true;
+        // The near words themselves are looked up only if a tier is walked.
+        word.near_found = !near.is_empty();
+        words.push(word);
         let partial: HashSet<i64> = partial.into_iter().collect();
         let mut any = partial.clone();
-        any.extend(typo);
+        any.extend(near);
         partial_all = Some(match partial_all {
             None => partial,
             Some(previous) => previous.intersection(&partial).copied().collect(),
@@ -235,44 +290,139 @@ pub fn plan_collecting(
             Some(previous) => previous.intersection(&any).copied().collect(),
         });
     }
-    if any_all.as_ref().is_some_and(|any| any.len() > LIST_AT_MOST) {
-        // Too many matches to list: every word is tested on the rows instead.
-        return Ok(Plan {
-            id,
-            exact: search.folded.clone(),
-            partial: None,
-            typo: Vec::new(),
-            common: search.words.clone(),
-        });
-    }
-    let typo = match (&any_all, &partial_all) {
-        (Some(any), Some(partial)) => any.difference(partial).map(|i| CustomerId(*i)).collect(),
-        _ => Vec::new(),
-    };
-    Ok(Plan {
+    let mut plan = Plan {
         id,
         exact: search.folded.clone(),
-        partial: partial_all.map(|set| set.into_iter().map(CustomerId).collect()),
-        typo,
-        common,
-    })
+        matches: any_all
+            .as_ref()
+            .filter(|_| words.iter().all(|w| w.collected))
+            .map(HashSet::len),
+        words,
+        partial: None,
+        typo: None,
+    };
+    if let (Some(any), Some(partial)) = (any_all, partial_all) {
+        let listed = match bounds.list {
+            Some(list) => list,
+            None => list_at_most(conn)?,
+        };
+        let typo: Vec<CustomerId> = any.difference(&partial).map(|i| CustomerId(*i)).collect();
+        plan.typo = (typo.len() <= listed).then_some(typo);
+        plan.partial =
+            (partial.len() <= listed).then(|| partial.into_iter().map(CustomerId).collect());
+    }
+    if plan.partial.is_none() || plan.typo.is_none() {
+        for word in plan.words.iter_mut().filter(|w| w.near_found) {
+            word.near = customer_terms::table
+                .filter(customer_terms::kind.eq(whole.code()))
+                .filter(customer_terms::term.eq_any(FuzzyQuery::typo_variants(&word.typed)))
+                .select(customer_terms::term)
+                .distinct()
+                .load(conn)?;
+        }
+    }
+    Ok(plan)
+}
+
+/// The most matches a tier lists, for a table of this size: a list costs the database
+/// about its length, a walk about the page times the share of customers that do not
+/// match, at a similar cost a row. They break even near √(page × everyone): about 5,000
+/// at a million customers, 500 at ten thousand.
+fn list_at_most(conn: &mut DbConnection) -> QueryResult<usize> {
+    use super::schema::customer_counts;
+    let everyone: i64 = customer_counts::table
+        .select(customer_counts::customers)
+        .load::<i64>(conn)?
+        .iter()
+        .sum();
+    let even = (PAGE_ROWS * everyone.max(0) as f64).sqrt() as usize;
+    Ok(even.clamp(1_000, LIST_AT_MOST))
+}
+
+/// A condition on `customers`.
+type Condition = Box<dyn BoxableExpression<customers::table, Backend, SqlType = Bool>>;
+
+impl Plan {
+    /// The word contained, as typed, in the name (or the ID).
+    fn typed(&self, word: &Word) -> Condition {
+        // Folded words are letters and digits only: nothing to escape.
+        if self.id {
+            Box::new(customers::public_id.like(format!("%{}%", word.typed.to_uppercase())))
+        } else {
+            Box::new(customers::search_text.like(format!("%{}%", word.typed)))
+        }
+    }
+
+    /// A word of the name (or the ID) one typo away from the word; `None` when the index
+    /// holds none.
+    fn near(&self, word: &Word) -> Option<Condition> {
+        if word.near.is_empty() {
+            return None;
+        }
+        if self.id {
+            let ids: Vec<String> = word.near.iter().map(|n| n.to_uppercase()).collect();
+            return Some(Box::new(customers::public_id.eq_any(ids)));
+        }
+        word.near.iter().fold(None, |any: Option<Condition>, near| {
+            let this = customers::search_text.like(format!("% {near} %"));
+            Some(match any {
+                None => Box::new(this),
+                Some(any) => Box::new(any.or(this)),
+            })
+        })
+    }
+
+    /// Every word contained as typed.
+    fn all_typed<'w>(&self, words: impl Iterator<Item = &'w Word>) -> Option<Condition> {
+        words.fold(None, |all: Option<Condition>, word| {
+            let this = self.typed(word);
+            Some(match all {
+                None => this,
+                Some(all) => Box::new(all.and(this)),
+            })
+        })
+    }
+
+    /// Every word contained as typed or found one typo away.
+    fn all_matched(&self) -> Option<Condition> {
+        self.words
+            .iter()
+            .fold(None, |all: Option<Condition>, word| {
+                let typed = self.typed(word);
+                let this: Condition = match self.near(word) {
+                    Some(near) => Box::new(typed.or(near)),
+                    None => typed,
+                };
+                Some(match all {
+                    None => this,
+                    Some(all) => Box::new(all.and(this)),
+                })
+            })
+    }
+
+    /// The words too common to collect, each contained as typed.
+    fn uncollected_typed(&self) -> Option<Condition> {
+        self.all_typed(self.words.iter().filter(|w| !w.collected))
+    }
+}
+
+fn with(
+    query: customers::BoxedQuery<'static, Backend>,
+    condition: Option<Condition>,
+) -> customers::BoxedQuery<'static, Backend> {
+    match condition {
+        Some(condition) => query.filter(condition),
+        None => query,
+    }
 }
 
 /// Restricts `query` to the customers matching a planned search; with a `tier`, to the
 /// ones matching that well and no better.
 pub fn restrict(
-    mut query: customers::BoxedQuery<'static, Backend>,
+    query: customers::BoxedQuery<'static, Backend>,
     plan: &Plan,
     tier: Option<Tier>,
 ) -> customers::BoxedQuery<'static, Backend> {
-    for word in &plan.common {
-        // Folded words are letters and digits only: nothing to escape.
-        query = if plan.id {
-            query.filter(customers::public_id.like(format!("%{}%", word.to_uppercase())))
-        } else {
-            query.filter(customers::sort_name.like(format!("%{word}%")))
-        };
-    }
     let exact = plan.exact.clone();
     let not_exact = |query: customers::BoxedQuery<'static, Backend>| {
         if plan.id {
@@ -282,19 +432,18 @@ pub fn restrict(
         }
     };
     match tier {
-        None => match &plan.partial {
-            Some(partial) => {
+        None => match (&plan.partial, &plan.typo) {
+            (Some(partial), Some(typo)) => {
                 let mut all = partial.clone();
-                all.extend(plan.typo.iter().copied());
-                query.filter(customers::id.eq_any(all))
+                all.extend(typo.iter().copied());
+                with(
+                    query.filter(customers::id.eq_any(all)),
+                    plan.uncollected_typed(),
+                )
             }
-            None => query,
+            _ => with(query, plan.all_matched()),
         },
         Some(Tier::Exact) => {
-            let query = match &plan.partial {
-                Some(partial) => query.filter(customers::id.eq_any(partial.clone())),
-                None => query,
-            };
             if plan.id {
                 query.filter(customers::public_id.eq(plan.exact.to_uppercase()))
             } else {
@@ -308,13 +457,27 @@ pub fn restrict(
             }
         }
         Some(Tier::Partial) => match &plan.partial {
-            Some(partial) => not_exact(query).filter(customers::id.eq_any(partial.clone())),
-            None => not_exact(query),
+            Some(partial) => with(
+                not_exact(query).filter(customers::id.eq_any(partial.clone())),
+                plan.uncollected_typed(),
+            ),
+            None => with(not_exact(query), plan.all_typed(plan.words.iter())),
         },
-        Some(Tier::Typo) => match &plan.partial {
-            Some(_) => not_exact(query).filter(customers::id.eq_any(plan.typo.clone())),
-            // Common words are matched without typos: nothing in this tier.
-            None => query.filter(customers::id.lt(CustomerId(0))),
+        Some(Tier::Typo) => match &plan.typo {
+            Some(typo) => with(
+                not_exact(query).filter(customers::id.eq_any(typo.clone())),
+                plan.uncollected_typed(),
+            ),
+            None => match (plan.all_matched(), plan.all_typed(plan.words.iter())) {
+                // No word has a near match: nothing in this tier.
+                _ if plan.words.iter().all(|w| w.near.is_empty()) => {
+                    query.filter(customers::id.lt(CustomerId(0)))
+                }
+                (Some(matched), Some(typed)) => not_exact(query)
+                    .filter(matched)
+                    .filter(diesel::dsl::not(typed)),
+                _ => query.filter(customers::id.lt(CustomerId(0))),
+            },
         },
     }
 }

@@ -10,9 +10,14 @@
 
 use std::collections::BTreeSet;
 
-/// Bump when the folding or the terms change: rows indexed by an older version are
-/// re-indexed at start-up.
-pub const SEARCH_VERSION: i32 = 1;
+/// Bump when the folding, the terms or the search text change: rows indexed by an older
+/// version are re-indexed in the background.
+pub const SEARCH_VERSION: i32 = 2;
+
+/// The oldest version whose search terms are today's: rows indexed since keep their terms
+/// when re-indexed (version 2 added the search text alone). Raise it to
+/// [`SEARCH_VERSION`] when the terms change, and the whole index is rebuilt.
+pub const TERMS_VERSION: i32 = 1;
 
 /// Shortest query word that tolerates a typo (shorter words match too much).
 pub const MIN_TYPO_LEN: usize = 4;
@@ -104,6 +109,24 @@ pub fn terms(
         add_word(&mut terms, word, TermKind::for_field(true));
     }
     terms
+}
+
+/// The folded words of the name and nickname, each between spaces (`" maria juric "`,
+/// empty without either): a query word is contained in a word of the name when the text
+/// is `LIKE '%word%'` (words hold letters and digits only), and is a whole word when it is
+/// `LIKE '% word %'`.
+pub fn search_text(name: Option<&str>, nickname: Option<&str>) -> String {
+    let mut text = String::new();
+    for field in [name, nickname].into_iter().flatten() {
+        for word in words(&fold(field)) {
+            text.push(' ');
+            text.push_str(word);
+        }
+    }
+    if !text.is_empty() {
+        text.push(' ');
+    }
+    text
 }
 
 /// Letters tried when looking for a typo: the alphabet, the digits and the word's own.
@@ -235,6 +258,17 @@ mod tests {
         assert!(has(TermKind::NameWord, "smith"));
         assert!(has(TermKind::IdWord, "c0000042"));
         assert!(has(TermKind::IdPart, "0042"));
+    }
+
+    #[test]
+    fn search_text_holds_the_name_and_nickname_words_between_spaces() {
+        assert_eq!(
+            search_text(Some("María  Jurić"), Some("Mari")),
+            " maria juric mari "
+        );
+        assert_eq!(search_text(None, Some("Bubba")), " bubba ");
+        assert_eq!(search_text(None, None), "");
+        assert_eq!(search_text(Some("!!!"), None), "");
     }
 
     #[test]

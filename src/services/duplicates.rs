@@ -181,10 +181,14 @@ fn find(
         && reach == Reach::Background
         && let Some(query) = crate::domain::search::FuzzyQuery::parse(&customer.sort_name)
     {
-        let plan = crate::db::search::plan_collecting(conn, &query, false, NEAR_NAMES)?;
-        if let Some(partial) = plan.partial {
+        let bounds = crate::db::search::Bounds {
+            collect: NEAR_NAMES,
+            list: Some(NEAR_NAMES),
+        };
+        let plan = crate::db::search::plan_within(conn, &query, false, bounds)?;
+        if let (Some(partial), Some(typo)) = (plan.partial, plan.typo) {
             near_names = partial;
-            near_names.extend(plan.typo);
+            near_names.extend(typo);
             near_names.truncate(NEAR_NAMES);
         }
     }

@@ -473,8 +473,8 @@ async fn an_interrupted_bulk_change_resumes_after_its_last_batch() {
 }
 
 #[tokio::test]
-async fn common_words_are_tested_row_by_row_with_the_same_results() {
-    use clientele::db::listing::{self, CustomerFilter, SortKey};
+async fn searches_tested_row_by_row_give_the_same_pages_tiers_and_totals() {
+    use clientele::db::listing::{self, Bounds, CustomerFilter, SortKey, Total};
     use clientele::domain::search::FuzzyQuery;
     let app = spawn_app().await;
     for name in [
@@ -483,19 +483,31 @@ async fn common_words_are_tested_row_by_row_with_the_same_results() {
         "Joan Smyth",
         "Smita Rao",
         "Bob Jones",
+        "Jon Smith",
+        "Johnny Smith",
     ] {
         app.create_customer(&[("name", name)]);
     }
-    for (query, id) in [("smit", false), ("jo smi", false), ("000", true)] {
+    let nicknamed = app.create_customer(&[("name", "Robert Jones"), ("nickname", "Smithy")]);
+    let queries = [
+        ("smit", false),
+        ("jo smi", false),
+        ("jonh smtih", false),
+        ("john smith", false),
+        ("smithy", false),
+        ("000", true),
+        ("c0000001", true),
+    ];
+    for (query, id) in queries {
         let mut filter = CustomerFilter::default();
         if id {
             filter.public_id = FuzzyQuery::parse(query);
         } else {
             filter.name = FuzzyQuery::parse(query);
         }
-        let names = |plans: &listing::Plans| -> Vec<String> {
+        let page = |plans: &listing::Plans| -> (Vec<(String, u8)>, Total) {
             app.with_db(|conn| {
-                let mut found: Vec<String> = listing::list_filtered(
+                let found = listing::list_filtered(
                     conn,
                     &filter,
                     plans,
@@ -506,16 +518,50 @@ async fn common_words_are_tested_row_by_row_with_the_same_results() {
                 )
                 .expect("list")
                 .into_iter()
-                .map(|(c, _)| c.public_id)
+                .map(|(c, tier)| (c.public_id, tier))
                 .collect();
-                found.sort();
-                found
+                let total = listing::total(conn, &filter, plans, None).expect("total");
+                (found, total)
             })
         };
-        let collected = app.with_db(|conn| listing::plan(conn, &filter).expect("plan"));
-        let common = app.with_db(|conn| listing::plan_collecting(conn, &filter, 1).expect("plan"));
-        assert_eq!(names(&collected), names(&common), "{query}");
-        assert!(!names(&collected).is_empty(), "{query}");
+        let plan = |collect: usize, list: usize| {
+            let bounds = Bounds {
+                collect,
+                list: Some(list),
+            };
+            app.with_db(|conn| listing::plan_within(conn, &filter, bounds).expect("plan"))
+        };
+        let (listed, listed_total) = page(&plan(1_000, 1_000));
+        assert!(!listed.is_empty(), "{query}");
+        assert_eq!(listed_total, Total::Exact(listed.len() as i64), "{query}");
+        // Every tier walked, typos included: the same rows, tiers and order.
+        let (walked, walked_total) = page(&plan(1_000, 0));
+        assert_eq!(listed, walked, "{query}");
+        assert_eq!(walked_total, listed_total, "{query}");
+        // Every word too common to collect: matched as typed, so the typo-free rows.
+        let (common, _) = page(&plan(1, 0));
+        let typo_free: Vec<_> = listed.iter().filter(|(_, tier)| *tier < 2).collect();
+        assert_eq!(common.iter().collect::<Vec<_>>(), typo_free, "{query}");
+    }
+    // A nickname is searched whichever way the search goes.
+    let filter = CustomerFilter {
+        name: FuzzyQuery::parse("smithy"),
+        ..CustomerFilter::default()
+    };
+    for list in [1_000, 0] {
+        let bounds = Bounds {
+            collect: 1_000,
+            list: Some(list),
+        };
+        let plans = app.with_db(|conn| listing::plan_within(conn, &filter, bounds).expect("plan"));
+        let found = app.with_db(|conn| {
+            listing::list_filtered(conn, &filter, &plans, SortKey::Created, false, None, 10)
+                .expect("list")
+        });
+        assert!(
+            found.iter().any(|(c, _)| c.public_id == nicknamed),
+            "{list}"
+        );
     }
 }
 
@@ -575,5 +621,42 @@ async fn popular_tags_tested_row_by_row_give_the_same_results() {
         };
         assert_eq!(ids(true), ids(false));
         assert_eq!(ids(true).len(), expected);
+    }
+}
+
+#[tokio::test]
+async fn rows_indexed_by_older_rules_get_their_search_text_and_keep_their_terms() {
+    use clientele::db::DbConnection;
+    use clientele::db::listing::{self, CustomerFilter, SortKey};
+    use clientele::domain::search::FuzzyQuery;
+    use diesel::RunQueryDsl;
+    let app = spawn_app().await;
+    let robert = app.create_customer(&[("name", "Robert Jones"), ("nickname", "Smithy")]);
+    // As migration 000021 leaves a customer with a nickname: version 1, no search text.
+    let sql = "UPDATE customers SET search_version = 1, search_text = ''";
+    app.with_db(|conn| match conn {
+        DbConnection::Postgresql(c) => diesel::sql_query(sql).execute(c),
+        DbConnection::Sqlite(c) => diesel::sql_query(sql).execute(c),
+    })
+    .expect("downgraded");
+    let indexed =
+        app.with_db(|conn| clientele::db::search::index_pending(conn, 100).expect("index"));
+    assert_eq!(indexed, 1);
+    let filter = CustomerFilter {
+        name: FuzzyQuery::parse("smithy"),
+        ..CustomerFilter::default()
+    };
+    for list in [1_000, 0] {
+        let bounds = listing::Bounds {
+            collect: 1_000,
+            list: Some(list),
+        };
+        let found = app.with_db(|conn| {
+            let plans = listing::plan_within(conn, &filter, bounds).expect("plan");
+            listing::list_filtered(conn, &filter, &plans, SortKey::Created, false, None, 10)
+                .expect("list")
+        });
+        let ids: Vec<_> = found.into_iter().map(|(c, _)| c.public_id).collect();
+        assert_eq!(ids, vec![robert.clone()], "listed up to {list}");
     }
 }

@@ -63,6 +63,10 @@ pub struct Customer {
     pub csat_sort: i64,
     /// The search rules that indexed this row.
     pub search_version: i32,
+    /// The folded words of the name and nickname, each between spaces (see
+    /// `domain::search::search_text`); merge snapshots from before it read as empty.
+    #[serde(default)]
+    pub search_text: String,
 }
 
 /// Applies `$body` to the column of a standard property, by key; `$default` for others.
@@ -236,6 +240,7 @@ pub fn blank(id: CustomerId, lifecycle: &str, at: NaiveDateTime) -> Customer {
         contact_sort: 0,
         csat_sort: -1,
         search_version: 0,
+        search_text: String::new(),
     }
 }
 

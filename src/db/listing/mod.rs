@@ -5,6 +5,7 @@
 mod conditions;
 mod totals;
 
+pub use super::search::Bounds;
 use chrono::NaiveDateTime;
 use conditions::{computed_condition, contains_pattern, custom_condition, standard_condition};
 use diesel::prelude::*;
@@ -233,26 +234,26 @@ const CONTACT_LIST_AT_MOST: i64 = 10_000;
 
 /// Resolves a filter's fuzzy searches.
 pub fn plan(conn: &mut DbConnection, filter: &CustomerFilter) -> QueryResult<Plans> {
-    plan_collecting(conn, filter, search::COLLECT_AT_MOST)
+    plan_within(conn, filter, search::Bounds::default())
 }
 
-/// [`plan`] with another bound on the ids collected per word (tests use a tiny one, to
-/// take the path of common words).
-pub fn plan_collecting(
+/// [`plan`] within other bounds on the ids collected and listed (tests use tiny ones, to
+/// take the paths of common words and of searches tested row by row).
+pub fn plan_within(
     conn: &mut DbConnection,
     filter: &CustomerFilter,
-    at_most: usize,
+    bounds: search::Bounds,
 ) -> QueryResult<Plans> {
     Ok(Plans {
         name: filter
             .name
             .as_ref()
-            .map(|q| search::plan_collecting(conn, q, false, at_most))
+            .map(|q| search::plan_within(conn, q, false, bounds))
             .transpose()?,
         public_id: filter
             .public_id
             .as_ref()
-            .map(|q| search::plan_collecting(conn, q, true, at_most))
+            .map(|q| search::plan_within(conn, q, true, bounds))
             .transpose()?,
         contact: match &filter.contact {
             Some(prefix) => {

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use super::{CustomerFilter, Plans, filtered};
 use crate::db::DbConnection;
-use crate::db::schema::{customer_counts, customers};
+use crate::db::schema::{customer_counts, customers, remembered_totals};
 use crate::db::search;
 use crate::db::types::CustomerId;
 
@@ -52,12 +52,80 @@ pub fn total(
         let counts: Vec<i64> = query.load(conn)?;
         return Ok(Total::Exact(counts.iter().sum::<i64>().max(0)));
     }
+    if let Some(matches) = search_alone(filter, plans) {
+        return Ok(Total::Exact(matches as i64));
+    }
     if bounded(filter, plans) {
         return Ok(Total::Exact(
             filtered(filter, plans, None).count().get_result(conn)?,
         ));
     }
-    sampled(conn, filter, plans)
+    let key = filter_key(filter);
+    if let Some(total) = recall(conn, &key)? {
+        return Ok(total);
+    }
+    let total = sampled(conn, filter, plans)?;
+    if !matches!(total, Total::Exact(_)) {
+        remember(conn, &key, total)?;
+    }
+    Ok(total)
+}
+
+/// How long an estimate is remembered.
+const REMEMBER_FOR: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
+
+/// A filter's key among remembered totals: a digest of all it says, its reach included.
+fn filter_key(filter: &CustomerFilter) -> String {
+    use sha2::Digest;
+    let text = serde_json::to_string(filter).unwrap_or_default();
+    hex::encode(sha2::Sha256::digest(text.as_bytes()))
+}
+
+/// The filter's estimate, if one was made within [`REMEMBER_FOR`].
+fn recall(conn: &mut DbConnection, key: &str) -> QueryResult<Option<Total>> {
+    let found: Option<(i64, bool)> = remembered_totals::table
+        .find(key)
+        .filter(remembered_totals::computed_at.gt(crate::db::now() - REMEMBER_FOR))
+        .select((remembered_totals::total, remembered_totals::more_than))
+        .first(conn)
+        .optional()?;
+    Ok(found.map(|(n, more_than)| {
+        if more_than {
+            Total::MoreThan(n)
+        } else {
+            Total::About(n)
+        }
+    }))
+}
+
+/// Remembers an estimate, and forgets the ones too old to be read back.
+fn remember(conn: &mut DbConnection, key: &str, total: Total) -> QueryResult<()> {
+    let (n, more_than) = match total {
+        Total::About(n) | Total::Exact(n) => (n, false),
+        Total::MoreThan(n) => (n, true),
+    };
+    let at = crate::db::now();
+    diesel::delete(
+        remembered_totals::table.filter(remembered_totals::computed_at.lt(at - REMEMBER_FOR)),
+    )
+    .execute(conn)?;
+    let row = (
+        remembered_totals::filter_key.eq(key),
+        remembered_totals::total.eq(n),
+        remembered_totals::more_than.eq(more_than),
+        remembered_totals::computed_at.eq(at),
+    );
+    either_backend!(conn, c => diesel::insert_into(remembered_totals::table)
+        .values(row)
+        .on_conflict(remembered_totals::filter_key)
+        .do_update()
+        .set((
+            remembered_totals::total.eq(n),
+            remembered_totals::more_than.eq(more_than),
+            remembered_totals::computed_at.eq(at),
+        ))
+        .execute(c)?);
+    Ok(())
 }
 
 /// `Some(None)` for a filter that is no filter (everyone), `Some(Some(stage))` for one
@@ -81,10 +149,30 @@ fn counted_stage(filter: &CustomerFilter) -> Option<Option<&str>> {
     unfiltered.then_some(filter.lifecycle.as_deref())
 }
 
+/// How many customers a fuzzy search matches when it is the whole filter and every word
+/// was collected: the plan counted them already.
+fn search_alone(filter: &CustomerFilter, plans: &Plans) -> Option<usize> {
+    let stripped = CustomerFilter {
+        name: None,
+        public_id: None,
+        ..filter.clone()
+    };
+    if counted_stage(&stripped) != Some(None) {
+        return None;
+    }
+    match (&plans.name, &plans.public_id) {
+        (Some(plan), None) | (None, Some(plan)) => plan.matches,
+        _ => None,
+    }
+}
+
 /// Whether the filter's candidates are a bounded list, so counting them costs no more than
 /// reading the list.
 fn bounded(filter: &CustomerFilter, plans: &Plans) -> bool {
-    let listed = |plan: &Option<search::Plan>| plan.as_ref().is_some_and(|p| p.partial.is_some());
+    let listed = |plan: &Option<search::Plan>| {
+        plan.as_ref()
+            .is_some_and(|p| p.partial.is_some() && p.typo.is_some())
+    };
     !filter.ids.is_empty()
         || filter.served_by.is_some()
         || (!filter.probe_tags && (!filter.any_tags.is_empty() || !filter.all_tags.is_empty()))
