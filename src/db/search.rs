@@ -304,7 +304,7 @@ pub fn plan_within(
     if let (Some(any), Some(partial)) = (any_all, partial_all) {
         let listed = match bounds.list {
             Some(list) => list,
-            None => list_at_most(conn)?,
+            None => list_at_most(super::customers::count_everyone(conn)?),
         };
         let typo: Vec<CustomerId> = any.difference(&partial).map(|i| CustomerId(*i)).collect();
         plan.typo = (typo.len() <= listed).then_some(typo);
@@ -324,19 +324,15 @@ pub fn plan_within(
     Ok(plan)
 }
 
-/// The most matches a tier lists, for a table of this size: a list costs the database
-/// about its length, a walk about the page times the share of customers that do not
+/// The most candidates worth listing, for a table of `everyone` customers; above it, a
+/// condition is tested row by row along the sort's index. A list costs the database
+/// about its length; a walk about the page times the share of customers that do not
 /// match, at a similar cost a row. They break even near √(page × everyone): about 5,000
-/// at a million customers, 500 at ten thousand.
-fn list_at_most(conn: &mut DbConnection) -> QueryResult<usize> {
-    use super::schema::customer_counts;
-    let everyone: i64 = customer_counts::table
-        .select(customer_counts::customers)
-        .load::<i64>(conn)?
-        .iter()
-        .sum();
+/// at a million customers, 500 at ten thousand. Used for search tiers, tags and property
+/// conditions alike.
+pub fn list_at_most(everyone: i64) -> usize {
     let even = (PAGE_ROWS * everyone.max(0) as f64).sqrt() as usize;
-    Ok(even.clamp(1_000, LIST_AT_MOST))
+    even.clamp(500, LIST_AT_MOST)
 }
 
 /// A condition on `customers`.

@@ -244,6 +244,15 @@ pub fn blank(id: CustomerId, lifecycle: &str, at: NaiveDateTime) -> Customer {
     }
 }
 
+/// How many customers there are, from the counters kept per lifecycle stage.
+pub fn count_everyone(conn: &mut DbConnection) -> QueryResult<i64> {
+    use super::schema::customer_counts;
+    let counts: Vec<i64> = customer_counts::table
+        .select(customer_counts::customers)
+        .load(conn)?;
+    Ok(counts.iter().sum::<i64>().max(0))
+}
+
 /// The customer with this public ID, if any.
 pub fn find_customer_by_public_id(
     conn: &mut DbConnection,

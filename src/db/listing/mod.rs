@@ -86,13 +86,14 @@ pub struct CustomerFilter {
     pub probe_values: bool,
 }
 
-/// A tag filter held by more customers than this is probed row by row (see `probe_tags`).
-pub const PROBE_TAGS_ABOVE: i64 = 5_000;
-
-/// Property conditions whose estimated total is above this are probed row by row on the
-/// page (see `probe_values`): at 1M customers that is a match in 500 rows or more, which a
-/// walk along the sort's index finds sooner than collecting and sorting every holder.
-pub const PROBE_VALUES_ABOVE: i64 = 2_000;
+/// Whether conditions that `held` customers match are better tested row by row along the
+/// sort's index than collected (`probe_tags`, `probe_values`): above the table's
+/// break-even (see [`search::list_at_most`]), a walk finds a page sooner than collecting
+/// and sorting every holder.
+pub fn worth_probing(conn: &mut DbConnection, held: i64) -> QueryResult<bool> {
+    let everyone = super::customers::count_everyone(conn)?;
+    Ok(held > search::list_at_most(everyone) as i64)
+}
 
 impl CustomerFilter {
     /// Only these customers (selected rows). No ids matches nobody, never everyone.

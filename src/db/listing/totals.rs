@@ -254,12 +254,39 @@ fn sampled(conn: &mut DbConnection, filter: &CustomerFilter, plans: &Plans) -> Q
     if span <= SAMPLE_IDS {
         return count_all(conn);
     }
-    let everyone: i64 = customer_counts::table
-        .select(customer_counts::customers)
-        .load::<i64>(conn)?
-        .iter()
-        .sum();
-    let width = SAMPLE_IDS / SAMPLE_WINDOWS;
+    let everyone = crate::db::customers::count_everyone(conn)?;
+    let mut size = SAMPLE_IDS;
+    loop {
+        let (found, read) = sample(conn, &probing, plans, (low, span), size)?;
+        if found >= FEW_HITS || size > SAMPLE_IDS {
+            if found == 0 || read == 0 {
+                return Ok(Total::MoreThan(0));
+            }
+            return Ok(Total::About(two_digits(found * everyone / read)));
+        }
+        // Few hits make a rough estimate (8 hits: ± a third), and a rough one can choose
+        // the wrong way to fetch the page: a sample eight times larger, once, or the exact
+        // count when that would read the whole table anyway.
+        if span <= size * 8 {
+            return count_all(conn);
+        }
+        size *= 8;
+    }
+}
+
+/// Below this many hits in the first sample, a larger one is read.
+const FEW_HITS: i64 = 40;
+
+/// How many of `size` ids, in windows spread evenly from `low` over `span`, match the
+/// filter; and how many ids the windows held.
+fn sample(
+    conn: &mut DbConnection,
+    probing: &CustomerFilter,
+    plans: &Plans,
+    (low, span): (CustomerId, i64),
+    size: i64,
+) -> QueryResult<(i64, i64)> {
+    let width = size / SAMPLE_WINDOWS;
     let step = span / SAMPLE_WINDOWS;
     let mut sample: Vec<CustomerId> = Vec::new();
     for k in 0..SAMPLE_WINDOWS {
@@ -274,14 +301,11 @@ fn sampled(conn: &mut DbConnection, filter: &CustomerFilter, plans: &Plans) -> Q
     // The sample's ids as a list: the database reads those rows and no index of a
     // condition (a period read through the creation index would cost more than the sample).
     let read = sample.len() as i64;
-    let found: i64 = filtered(&probing, plans, None)
+    let found: i64 = filtered(probing, plans, None)
         .filter(customers::id.eq_any(sample))
         .count()
         .get_result(conn)?;
-    if found == 0 || read == 0 {
-        return Ok(Total::MoreThan(0));
-    }
-    Ok(Total::About(two_digits(found * everyone / read)))
+    Ok((found, read))
 }
 
 /// Rounds to two significant digits (12,345 → 12,000), as estimates are read.

@@ -219,7 +219,7 @@ pub fn resolve(
             .filter(|t| tag_ids.contains(&t.id))
             .map(|t| t.customers_count)
             .sum();
-        filter.probe_tags = held > crate::db::listing::PROBE_TAGS_ABOVE;
+        filter.probe_tags = crate::db::listing::worth_probing(conn, held)?;
     }
     if form.tag_mode == "all" {
         filter.all_tags = tag_ids;

@@ -153,7 +153,7 @@ pub async fn list(
             } else {
                 let total = listing::total(conn, &resolved.filter, &plans, None)?;
                 if let Total::About(n) | Total::Exact(n) = total {
-                    page_filter.probe_values = n > listing::PROBE_VALUES_ABOVE;
+                    page_filter.probe_values = listing::worth_probing(conn, n)?;
                 }
                 Some(total)
             };

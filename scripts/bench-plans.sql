@@ -1,0 +1,52 @@
+-- The hot queries of the benchmarked pages, in the shape the application sends them
+-- (values filled in). scripts/bench prints each one's plan on the largest database:
+-- EXPLAIN QUERY PLAN on SQLite, EXPLAIN ANALYZE on PostgreSQL. Statements are separated
+-- by a line holding "-- name: ..." and end with ";".
+
+-- name: Customers page, default (created this week, newest first)
+SELECT id FROM customers WHERE created_at >= '2026-11-23' ORDER BY created_at DESC, id DESC LIMIT 51;
+
+-- name: tag + lifecycle, a popular tag tested row by row along the stage's index
+SELECT id FROM customers WHERE EXISTS (SELECT 1 FROM customer_tags WHERE customer_tags.customer_id = customers.id AND customer_tags.tag_id IN (1)) AND lifecycle = 'vip' ORDER BY created_at DESC, id DESC LIMIT 51;
+
+-- name: a total's sample: 250 ids of one window, every condition tested on each row
+SELECT COUNT(*) FROM customers WHERE EXISTS (SELECT 1 FROM customer_tags WHERE customer_tags.customer_id = customers.id AND customer_tags.tag_id IN (1)) AND lifecycle = 'vip' AND id BETWEEN 500000 AND 500249;
+
+-- name: stage counters (everyone, one stage)
+SELECT customers FROM customer_counts WHERE lifecycle = 'vip';
+
+-- name: fuzzy search, the ids of one word ("contains" is a prefix of a word or of its endings)
+SELECT customer_id FROM customer_terms WHERE kind IN (0, 1) AND term >= 'maria' AND term < 'marib' LIMIT 60001;
+
+-- name: fuzzy search, words one typo away
+SELECT customer_id FROM customer_terms WHERE kind = 0 AND term IN ('jon', 'jonn', 'john', 'ojnh', 'jonhs') LIMIT 60001;
+
+-- name: fuzzy search, a tier with many matches walked along the sort's index
+SELECT id FROM customers WHERE sort_name <> 'maria' AND search_text LIKE '%maria%' ORDER BY created_at DESC, id DESC LIMIT 51;
+
+-- name: fuzzy search, the exact tier
+SELECT id FROM customers WHERE sort_name = 'maria garcia' AND (name IS NOT NULL OR nickname IS NOT NULL) ORDER BY created_at DESC, id DESC LIMIT 51;
+
+-- name: a number property many hold, tested row by row on the covering index
+SELECT id FROM customers WHERE EXISTS (SELECT 1 FROM customer_values WHERE customer_values.customer_id = customers.id AND customer_values.property_id = (SELECT id FROM properties WHERE key = 'score') AND customer_values.value_number >= 99) ORDER BY created_at DESC, id DESC LIMIT 51;
+
+-- name: channel = SMS, tested row by row on (customer_id, channel)
+SELECT id FROM customers WHERE EXISTS (SELECT 1 FROM channel_identities WHERE channel_identities.customer_id = customers.id AND channel_identities.channel = 'sms') ORDER BY created_at DESC, id DESC LIMIT 51;
+
+-- name: sort by name, keyset page after a cursor
+SELECT id FROM customers WHERE sort_name > 'maria garcia' OR (sort_name = 'maria garcia' AND id > 500000) ORDER BY sort_name ASC, id ASC LIMIT 51;
+
+-- name: profile, the customer by public ID
+SELECT id FROM customers WHERE public_id = 'C0500000';
+
+-- name: profile, the customer's conversations, newest first
+SELECT id FROM conversations WHERE customer_id = 500000 ORDER BY started_at DESC LIMIT 20;
+
+-- name: profile, the customer's identities
+SELECT id FROM channel_identities WHERE customer_id = 500000;
+
+-- name: messages tab, newest first
+SELECT id FROM messages WHERE customer_id = 500000 ORDER BY id DESC LIMIT 50;
+
+-- name: a team's queue, one channel walked newest first
+SELECT id FROM conversations WHERE status = 'open' AND channel = 'whatsapp' ORDER BY last_message_at DESC LIMIT 51;
