@@ -208,9 +208,16 @@ fn sampled(conn: &mut DbConnection, filter: &CustomerFilter, plans: &Plans) -> Q
         probe_values: true,
         ..filter.clone()
     };
-    let count_all = |conn: &mut DbConnection| -> QueryResult<Total> {
+    // Counting a small period, each condition is tested on its rows; counting a small
+    // table, each condition's holders are read from its index instead.
+    let collecting = CustomerFilter {
+        probe_tags: false,
+        probe_values: false,
+        ..filter.clone()
+    };
+    let count = |conn: &mut DbConnection, filter: &CustomerFilter| -> QueryResult<Total> {
         Ok(Total::Exact(
-            filtered(&probing, plans, None).count().get_result(conn)?,
+            filtered(filter, plans, None).count().get_result(conn)?,
         ))
     };
     if !filter.on_last_contact && (filter.from.is_some() || filter.until.is_some()) {
@@ -236,7 +243,7 @@ fn sampled(conn: &mut DbConnection, filter: &CustomerFilter, plans: &Plans) -> Q
             .first(conn)
             .optional()?;
         if beyond.is_none() {
-            return count_all(conn);
+            return count(conn, &probing);
         }
     }
     // Two queries: SQLite answers a lone MIN or MAX from the index, but scans the table
@@ -252,7 +259,7 @@ fn sampled(conn: &mut DbConnection, filter: &CustomerFilter, plans: &Plans) -> Q
     };
     let span = high.0 - low.0 + 1;
     if span <= SAMPLE_IDS {
-        return count_all(conn);
+        return count(conn, &collecting);
     }
     let everyone = crate::db::customers::count_everyone(conn)?;
     let mut size = SAMPLE_IDS;
@@ -268,7 +275,7 @@ fn sampled(conn: &mut DbConnection, filter: &CustomerFilter, plans: &Plans) -> Q
         // the wrong way to fetch the page: a sample eight times larger, once, or the exact
         // count when that would read the whole table anyway.
         if span <= size * 8 {
-            return count_all(conn);
+            return count(conn, &collecting);
         }
         size *= 8;
     }
