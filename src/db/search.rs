@@ -402,6 +402,7 @@ impl Plan {
     }
 }
 
+/// `query` narrowed by `condition`, if there is one.
 fn with(
     query: customers::BoxedQuery<'static, Backend>,
     condition: Option<Condition>,
