@@ -46,6 +46,7 @@ impl Application {
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind))?;
         let port = listener.local_addr()?.port();
         let workers = settings.workers;
+        let pool_size = settings.pool_size as usize;
         let pacing = delivery::Pacing {
             poll: std::time::Duration::from_millis(settings.outbox_poll_ms),
             retry_base: std::time::Duration::from_millis(settings.retry_base_ms),
@@ -107,6 +108,10 @@ impl Application {
                 .wrap(from_fn(middleware::log_requests))
         })
         .tcp_nodelay(true)
+        // A request's database work runs on a blocking thread that waits for a pooled
+        // connection: more threads than connections only wait, each with its own
+        // allocator arena.
+        .worker_max_blocking_threads(pool_size)
         .listen(listener)?;
         if let Some(workers) = workers {
             server = server.workers(workers);
