@@ -535,6 +535,21 @@ async fn searches_tested_row_by_row_give_the_same_pages_tiers_and_totals() {
         assert!(!listed.is_empty(), "{query}");
         assert_eq!(listed_total, Total::Exact(listed.len() as i64), "{query}");
         // Every tier walked, typos included: the same rows, tiers and order.
+        let walks = app.with_db(|conn| {
+            let bounds = Bounds {
+                collect: 1_000,
+                list: Some(0),
+            };
+            let search = FuzzyQuery::parse(query).expect("words");
+            clientele::db::search::plan_within(conn, &search, id, bounds).expect("plan")
+        });
+        let typo_tier = listed.iter().any(|(_, tier)| *tier == 2);
+        let typed_tiers = listed.iter().any(|(_, tier)| *tier < 2);
+        assert!(walks.partial.is_none() == typed_tiers, "{query}");
+        assert!(
+            walks.typo.is_none() == typo_tier,
+            "{query}: a tier with matches is walked"
+        );
         let (walked, walked_total) = page(&plan(1_000, 0));
         assert_eq!(listed, walked, "{query}");
         assert_eq!(walked_total, listed_total, "{query}");

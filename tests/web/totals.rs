@@ -79,6 +79,15 @@ async fn the_total_comes_from_counters_kept_by_every_write() {
     );
 }
 
+/// The generated `score` property's id.
+fn score_property(conn: &mut clientele::db::DbConnection) -> i64 {
+    properties::table
+        .filter(properties::key.eq("score"))
+        .select(properties::id)
+        .first(conn)
+        .expect("score")
+}
+
 #[tokio::test]
 async fn an_estimated_total_is_near_the_truth_and_bulk_changes_count_exactly() {
     let app = spawn_app().await;
@@ -138,11 +147,7 @@ async fn an_estimated_total_is_near_the_truth_and_bulk_changes_count_exactly() {
     let (about, _) = said_total(&page);
     assert!(about);
     let expected: Vec<String> = app.with_db(|conn| {
-        let score: i64 = properties::table
-            .filter(properties::key.eq("score"))
-            .select(properties::id)
-            .first(conn)
-            .expect("score");
+        let score = score_property(conn);
         customers::table
             .filter(
                 customers::id.eq_any(
@@ -168,11 +173,7 @@ async fn an_estimated_total_is_near_the_truth_and_bulk_changes_count_exactly() {
     // A condition few hold: the sample's few hits are not trusted. Here the larger sample
     // would read the whole table, so the total is counted.
     let rare: i64 = app.with_db(|conn| {
-        let score: i64 = properties::table
-            .filter(properties::key.eq("score"))
-            .select(properties::id)
-            .first(conn)
-            .expect("score");
+        let score = score_property(conn);
         customer_values::table
             .filter(customer_values::property_id.eq(score))
             .filter(customer_values::value_number.ge(99.0))
