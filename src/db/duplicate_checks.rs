@@ -11,9 +11,13 @@ use super::{DbConnection, now};
 
 /// Asks for these customers' pairs to be worked out again (in the background). A customer
 /// already waiting is stamped again, so a check that read them before this change does
-/// not take them off the queue.
+/// not take them off the queue. `ids` may name a customer twice (one per identity linked,
+/// say): each is queued once, as PostgreSQL refuses an upsert that meets a row twice.
 pub fn queue_checks(conn: &mut DbConnection, ids: &[CustomerId]) -> QueryResult<()> {
     let at = now();
+    let mut ids = ids.to_vec();
+    ids.sort_unstable_by_key(|id| id.0);
+    ids.dedup();
     let rows: Vec<_> = ids
         .iter()
         .map(|id| {

@@ -347,6 +347,22 @@ async fn an_export_imported_into_an_empty_installation_recreates_the_customers()
     source.create_customer(&[("name", "Grace Hopper"), ("email", "grace@example.com")]);
     let ada_id = source.customer(&ada).id;
     source.with_db(|conn| clientele::db::tags::add_customer_tag(conn, ada_id, vip).unwrap());
+    // Two identities: the rows written together queue Ada's duplicate check once per
+    // identity, which PostgreSQL refused in one statement (and the rows then went one by
+    // one, each new customer taking an id the failed statement had used up).
+    for (channel, external) in [("whatsapp", "+385911111111"), ("telegram", "123456789")] {
+        source
+            .with_db(|conn| {
+                clientele::services::conversations::add_identity(
+                    conn,
+                    ada_id,
+                    channel,
+                    external,
+                    &clientele::domain::customer::Actor::System,
+                )
+            })
+            .expect("identity added");
+    }
     let exporter = source.supervisor().await;
     let export = exporter
         .get("/customers/export.csv?period=all")
@@ -363,6 +379,22 @@ async fn an_export_imported_into_an_empty_installation_recreates_the_customers()
     let import = upload(&importer, "export.csv", &export).await;
     let (_, processed, created, _, refused) = run_job(&target, &importer, import, "run", &[]).await;
     assert_eq!((processed, created, refused), (2, 2, 0));
+    let ids: Vec<i64> = target.with_db(|conn| {
+        customers::table
+            .order(customers::id)
+            .select(customers::id)
+            .load(conn)
+            .unwrap()
+    });
+    assert_eq!(ids, vec![1, 2], "written together, in one statement");
+    let ids: Vec<i64> = target.with_db(|conn| {
+        customers::table
+            .order(customers::id)
+            .select(customers::id)
+            .load(conn)
+            .unwrap()
+    });
+    assert_eq!(ids, vec![1, 2], "written together, in one statement");
     let summary = |app: &TestApp| {
         let mut rows: Vec<Contact> = app.with_db(|conn| {
             customers::table

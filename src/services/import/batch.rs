@@ -320,7 +320,7 @@ impl<'a, 'r> Batch<'_, 'a, 'r> {
                 }
             }
             Err(error) => {
-                tracing::debug!(%error, "writing imported rows together failed; one by one");
+                tracing::warn!(%error, "writing imported rows together failed; one by one");
                 for pending in &rows {
                     let result = apply_one(conn, self.ctx, &pending.parsed, None);
                     self.settle(&pending.parsed, result)?;
