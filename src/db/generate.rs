@@ -1,9 +1,10 @@
 //! `clientele generate`: fills a database with realistic customers for benchmarks — 1 to 3
 //! identities on varied channels, tags, custom property values, lifecycle stages, about two
-//! conversations of about five messages each, creation times over two years. Rows go in as
-//! multi-row INSERTs of generated literals (numbers and text from fixed lists, quotes
-//! doubled), a few thousand customers per transaction, with the search index and every
-//! counter written as the application would write them.
+//! conversations of about five messages each, creation times over two years. Rows go in a
+//! few thousand customers per transaction: on SQLite as multi-row INSERTs of generated
+//! literals (numbers and text from fixed lists, quotes doubled), on PostgreSQL as COPY. The
+//! search index and every counter are written as the application would write them. A
+//! large load into an empty database builds the secondary indexes at the end.
 
 use std::time::Instant;
 
@@ -127,44 +128,138 @@ const LINES: [&str; 6] = [
 /// Customers written per transaction.
 const BATCH: u64 = 2_000;
 
-fn quote(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''"))
+/// One value of a generated row.
+#[derive(Clone, Copy)]
+enum Lit<'a> {
+    Int(i64),
+    Real(f64),
+    Text(&'a str),
+    At(NaiveDateTime),
+    Null,
+    False,
 }
 
-fn stamp(at: NaiveDateTime) -> String {
-    format!("'{}'", at.format("%F %T%.f"))
+impl Lit<'_> {
+    /// As an SQL literal (SQLite's multi-row INSERT).
+    fn sql(self, out: &mut String) {
+        use std::fmt::Write;
+        let _ = match self {
+            Lit::Int(n) => write!(out, "{n}"),
+            Lit::Real(x) => write!(out, "{x}"),
+            Lit::Text(text) => write!(out, "'{}'", text.replace('\'', "''")),
+            Lit::At(at) => write!(out, "'{}'", at.format("%F %T%.f")),
+            Lit::Null => write!(out, "NULL"),
+            Lit::False => write!(out, "FALSE"),
+        };
+    }
+
+    /// As a field of PostgreSQL's COPY text format.
+    fn copy(self, out: &mut String) {
+        use std::fmt::Write;
+        let _ = match self {
+            Lit::Int(n) => write!(out, "{n}"),
+            Lit::Real(x) => write!(out, "{x}"),
+            Lit::Text(text) => {
+                for c in text.chars() {
+                    match c {
+                        '\\' => out.push_str("\\\\"),
+                        '\t' => out.push_str("\\t"),
+                        '\n' => out.push_str("\\n"),
+                        '\r' => out.push_str("\\r"),
+                        c => out.push(c),
+                    }
+                }
+                Ok(())
+            }
+            Lit::At(at) => write!(out, "{}", at.format("%F %T%.f")),
+            Lit::Null => write!(out, "\\N"),
+            Lit::False => write!(out, "f"),
+        };
+    }
 }
 
-/// One table's rows, written as one multi-row INSERT.
+/// Writes a COPY text body into one table's columns.
+type Copy = fn(&mut diesel::PgConnection, &[u8]) -> diesel::QueryResult<usize>;
+
+/// One table's rows: one multi-row INSERT on SQLite, one COPY on PostgreSQL (which would
+/// spend as long parsing the literals of an INSERT as executing it).
 struct Rows {
     head: String,
+    copy: Copy,
+    postgres: bool,
     body: String,
     count: usize,
 }
 
+/// The rows of `table (columns…)`: its INSERT head and its COPY from one column list.
+macro_rules! rows {
+    ($postgres:expr, $table:ident ($($column:ident),+ $(,)?)) => {
+        Rows::new(
+            $postgres,
+            format!(
+                "INSERT INTO {} ({})",
+                stringify!($table),
+                [$(stringify!($column)),+].join(", ")
+            ),
+            |conn, body| {
+                use diesel::ExecuteCopyFromDsl;
+                use super::schema::$table;
+                diesel::copy_from($table::table)
+                    .from_raw_data(($($table::$column,)+), |out: &mut dyn std::io::Write| {
+                        out.write_all(body).map_err(|e| {
+                            diesel::result::Error::SerializationError(Box::new(e))
+                        })
+                    })
+                    .execute(conn)
+            },
+        )
+    };
+}
+
 impl Rows {
-    fn new(head: &str) -> Rows {
+    fn new(postgres: bool, head: String, copy: Copy) -> Rows {
         Rows {
-            head: head.to_owned(),
+            head,
+            copy,
+            postgres,
             body: String::new(),
             count: 0,
         }
     }
 
-    fn push(&mut self, values: &str) {
-        if self.count > 0 {
-            self.body.push(',');
+    fn push(&mut self, values: &[Lit<'_>]) {
+        if self.postgres {
+            for (i, value) in values.iter().enumerate() {
+                if i > 0 {
+                    self.body.push('\t');
+                }
+                value.copy(&mut self.body);
+            }
+            self.body.push('\n');
+        } else {
+            self.body.push_str(if self.count > 0 { ",(" } else { "(" });
+            for (i, value) in values.iter().enumerate() {
+                if i > 0 {
+                    self.body.push(',');
+                }
+                value.sql(&mut self.body);
+            }
+            self.body.push(')');
         }
-        self.body.push('(');
-        self.body.push_str(values);
-        self.body.push(')');
         self.count += 1;
     }
 
     fn flush(&mut self, conn: &mut DbConnection) -> diesel::QueryResult<()> {
         if self.count > 0 {
-            let sql = format!("{} VALUES {}", self.head, self.body);
-            diesel::sql_query(sql).execute(conn)?;
+            match conn {
+                DbConnection::Postgresql(c) => {
+                    (self.copy)(c, self.body.as_bytes())?;
+                }
+                DbConnection::Sqlite(_) => {
+                    let sql = format!("{} VALUES {}", self.head, self.body);
+                    diesel::sql_query(sql).execute(conn)?;
+                }
+            }
             self.body.clear();
             self.count = 0;
         }
@@ -218,6 +313,53 @@ fn prepare(conn: &mut DbConnection) -> anyhow::Result<(Vec<i64>, i64, i64)> {
     Ok((tag_ids, plan, score))
 }
 
+/// Below this many customers the indexes stay in place while loading.
+const BUILD_INDEXES_AFTER: u64 = 100_000;
+
+/// Drops the secondary indexes of the tables the generator fills (not primary keys or
+/// unique ones, which constraints may own); returns their definitions.
+pub fn set_indexes_aside(conn: &mut DbConnection) -> diesel::QueryResult<Vec<String>> {
+    #[derive(diesel::QueryableByName)]
+    struct Index {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        name: String,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        definition: String,
+    }
+    const TABLES: &str = "'customers', 'customer_terms', 'channel_identities', \
+        'conversations', 'messages', 'customer_tags', 'customer_values', 'customer_events'";
+    let sql = match conn {
+        DbConnection::Postgresql(_) => format!(
+            "SELECT indexname AS name, indexdef AS definition FROM pg_indexes \
+             WHERE schemaname = current_schema() AND indexdef NOT LIKE 'CREATE UNIQUE%' \
+             AND tablename IN ({TABLES})"
+        ),
+        DbConnection::Sqlite(_) => format!(
+            "SELECT name, sql AS definition FROM sqlite_schema WHERE type = 'index' \
+             AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%' AND tbl_name IN ({TABLES})"
+        ),
+    };
+    let indexes: Vec<Index> = diesel::sql_query(sql).load(conn)?;
+    for index in &indexes {
+        diesel::sql_query(format!("DROP INDEX \"{}\"", index.name)).execute(conn)?;
+    }
+    Ok(indexes.into_iter().map(|i| i.definition).collect())
+}
+
+/// Builds the indexes [`set_indexes_aside`] dropped.
+pub fn restore_indexes(conn: &mut DbConnection, definitions: &[String]) -> diesel::QueryResult<()> {
+    if definitions.is_empty() {
+        return Ok(());
+    }
+    if let DbConnection::Postgresql(_) = conn {
+        diesel::sql_query("SET maintenance_work_mem = '256MB'").execute(conn)?;
+    }
+    for definition in definitions {
+        diesel::sql_query(definition.as_str()).execute(conn)?;
+    }
+    Ok(())
+}
+
 fn next_id(conn: &mut DbConnection, table: &str) -> diesel::QueryResult<i64> {
     #[derive(diesel::QueryableByName)]
     struct Max {
@@ -240,11 +382,6 @@ pub fn generate(
     if let DbConnection::Sqlite(c) = conn {
         c.batch_execute("PRAGMA synchronous = OFF; PRAGMA cache_size = -262144;")?;
     }
-    let overriding = if postgres {
-        " OVERRIDING SYSTEM VALUE"
-    } else {
-        ""
-    };
     let mut rng = fastrand::Rng::with_seed(seed);
     let now = db::now();
     let mut customer_id = next_id(conn, "customers")?;
@@ -253,192 +390,296 @@ pub fn generate(
     let mut tag_counts = vec![0_i64; tag_ids.len()];
     let mut previous_email = String::new();
     let mut duplicated = Vec::new();
+    // Into an empty database, the secondary indexes are built once at the end: sorting a
+    // million keys costs a fraction of inserting them one by one.
+    let set_aside = if customer_id == 1 && count >= BUILD_INDEXES_AFTER {
+        set_indexes_aside(conn)?
+    } else {
+        Vec::new()
+    };
     let mut done = 0;
-    while done < count {
-        let size = BATCH.min(count - done);
-        let mut customers = Rows::new(&format!(
-            "INSERT INTO customers (id, public_id, name, email, phone, city, country, language, \
-             lifecycle, conversations_count, messages_count, last_contact_at, csat_sum, csat_count, \
-             csat_average, orders_count, version, created_at, updated_at, sort_name, contact_sort, \
-             csat_sort, search_version, search_text){overriding}"
-        ));
-        let mut terms_rows = Rows::new("INSERT INTO customer_terms (kind, term, customer_id)");
-        let mut identities = Rows::new(&format!(
-            "INSERT INTO channel_identities (id, channel, external_id, customer_id, display_name, \
-             created_at, last_seen_at){overriding}"
-        ));
-        let mut conversations = Rows::new(&format!(
-            "INSERT INTO conversations (id, identity_id, customer_id, channel, status, direction, \
-             started_at, ended_at, last_message_at, messages_count, rating){overriding}"
-        ));
-        let mut messages = Rows::new(
-            "INSERT INTO messages (conversation_id, identity_id, customer_id, direction, \
-             author_kind, author_name, body, suppressed, sent_at, created_at)",
-        );
-        let mut tags = Rows::new("INSERT INTO customer_tags (customer_id, tag_id, created_at)");
-        let mut values = Rows::new(
-            "INSERT INTO customer_values (customer_id, property_id, value_text, value_number)",
-        );
-        let mut events = Rows::new(
-            "INSERT INTO customer_events (customer_id, actor_kind, actor_name, action, \
-             customer_version, created_at)",
-        );
-        for _ in 0..size {
-            let id = customer_id;
-            customer_id += 1;
-            let public_id = public_id_for(id);
-            let first = FIRST[rng.usize(..FIRST.len())];
-            let last = LAST[rng.usize(..LAST.len())];
-            let name = format!("{first} {last}");
-            let email = format!(
-                "{}.{}{id}@example.com",
-                fold(first),
-                fold(last).replace(' ', "")
+    let mut write = || -> anyhow::Result<()> {
+        while done < count {
+            let size = BATCH.min(count - done);
+            let mut customers = rows!(
+                postgres,
+                customers(
+                    id,
+                    public_id,
+                    name,
+                    email,
+                    phone,
+                    city,
+                    country,
+                    language,
+                    lifecycle,
+                    conversations_count,
+                    messages_count,
+                    last_contact_at,
+                    csat_sum,
+                    csat_count,
+                    csat_average,
+                    orders_count,
+                    version,
+                    created_at,
+                    updated_at,
+                    sort_name,
+                    contact_sort,
+                    csat_sort,
+                    search_version,
+                    search_text,
+                )
             );
-            // One customer in 200 holds the previous one's e-mail in capitals: a duplicate
-            // for the duplicates list to find.
-            let email_value = if id % 200 == 0 && !previous_email.is_empty() {
-                duplicated.push(super::types::CustomerId(id));
-                previous_email.to_uppercase()
-            } else {
-                email.clone()
-            };
-            previous_email = email.clone();
-            let phone = format!("+3859{:08}", id % 100_000_000);
-            let (city, country) = CITIES[rng.usize(..CITIES.len())];
-            let created = now - Duration::seconds(rng.i64(0..2 * 365 * 86_400));
-            // Conversations: 0 to 4, about two; each 2 to 8 messages, about five.
-            let mut channels: Vec<&str> = Vec::new();
-            for _ in 0..rng.usize(1..=3) {
-                let channel = CHANNELS[rng.usize(..CHANNELS.len())];
-                if !channels.contains(&channel) {
-                    channels.push(channel);
-                }
-            }
-            let mut identity_ids = Vec::new();
-            for channel in &channels {
-                let external = match *channel {
-                    "whatsapp" | "sms" => phone.clone(),
-                    "email" => email.clone(),
-                    "telegram" => (100_000_000 + id).to_string(),
-                    "instagram" => format!("ig.{id}"),
-                    _ => format!("web-{id}"),
+            let mut terms_rows = rows!(postgres, customer_terms(kind, term, customer_id));
+            let mut identities = rows!(
+                postgres,
+                channel_identities(
+                    id,
+                    channel,
+                    external_id,
+                    customer_id,
+                    display_name,
+                    created_at,
+                    last_seen_at,
+                )
+            );
+            let mut conversations = rows!(
+                postgres,
+                conversations(
+                    id,
+                    identity_id,
+                    customer_id,
+                    channel,
+                    status,
+                    direction,
+                    started_at,
+                    ended_at,
+                    last_message_at,
+                    messages_count,
+                    rating,
+                )
+            );
+            let mut messages = rows!(
+                postgres,
+                messages(
+                    conversation_id,
+                    identity_id,
+                    customer_id,
+                    direction,
+                    author_kind,
+                    author_name,
+                    body,
+                    suppressed,
+                    sent_at,
+                    created_at,
+                )
+            );
+            let mut tags = rows!(postgres, customer_tags(customer_id, tag_id, created_at));
+            let mut values = rows!(
+                postgres,
+                customer_values(customer_id, property_id, value_text, value_number)
+            );
+            let mut events = rows!(
+                postgres,
+                customer_events(
+                    customer_id,
+                    actor_kind,
+                    actor_name,
+                    action,
+                    customer_version,
+                    created_at,
+                )
+            );
+            for _ in 0..size {
+                let id = customer_id;
+                customer_id += 1;
+                let public_id = public_id_for(id);
+                let first = FIRST[rng.usize(..FIRST.len())];
+                let last = LAST[rng.usize(..LAST.len())];
+                let name = format!("{first} {last}");
+                let email = format!(
+                    "{}.{}{id}@example.com",
+                    fold(first),
+                    fold(last).replace(' ', "")
+                );
+                // One customer in 200 holds the previous one's e-mail in capitals: a duplicate
+                // for the duplicates list to find.
+                let email_value = if id % 200 == 0 && !previous_email.is_empty() {
+                    duplicated.push(super::types::CustomerId(id));
+                    previous_email.to_uppercase()
+                } else {
+                    email.clone()
                 };
-                identities.push(&format!(
-                    "{identity_id},{},{},{id},{},{},{}",
-                    quote(channel),
-                    quote(&external),
-                    quote(&name),
-                    stamp(created),
-                    stamp(created)
-                ));
-                identity_ids.push((identity_id, *channel));
-                identity_id += 1;
-            }
-            let (mut conversations_count, mut messages_count) = (0_i64, 0_i64);
-            let (mut csat_sum, mut csat_count) = (0_i64, 0_i64);
-            let mut last_contact: Option<NaiveDateTime> = None;
-            for _ in 0..rng.usize(0..=4) {
-                let (identity, channel) = identity_ids[rng.usize(..identity_ids.len())];
-                let span = (now - created).num_seconds().max(1);
-                let started_at = created + Duration::seconds(rng.i64(0..span));
-                let count = rng.i64(2..=8);
-                let ended = started_at + Duration::minutes(count * 3);
-                let rating = (rng.u8(..3) == 0).then(|| rng.i64(1..=5));
-                if let Some(r) = rating {
-                    csat_sum += r;
-                    csat_count += 1;
+                previous_email = email.clone();
+                let phone = format!("+3859{:08}", id % 100_000_000);
+                let (city, country) = CITIES[rng.usize(..CITIES.len())];
+                let created = now - Duration::seconds(rng.i64(0..2 * 365 * 86_400));
+                // Conversations: 0 to 4, about two; each 2 to 8 messages, about five.
+                let mut channels: Vec<&str> = Vec::new();
+                for _ in 0..rng.usize(1..=3) {
+                    let channel = CHANNELS[rng.usize(..CHANNELS.len())];
+                    if !channels.contains(&channel) {
+                        channels.push(channel);
+                    }
                 }
-                conversations.push(&format!(
-                    "{conversation_id},{identity},{id},{},'closed','inbound',{},{},{},{count},{}",
-                    quote(channel),
-                    stamp(started_at),
-                    stamp(ended),
-                    stamp(ended),
-                    rating.map_or("NULL".to_owned(), |r| r.to_string())
-                ));
-                for m in 0..count {
-                    let inbound = m % 2 == 0;
-                    let at = started_at + Duration::minutes(m * 3);
-                    messages.push(&format!(
-                        "{conversation_id},{identity},{id},{},{},{},{},FALSE,{},{}",
-                        if inbound { "'inbound'" } else { "'outbound'" },
-                        if inbound { "'customer'" } else { "'agent'" },
-                        if inbound {
-                            quote(&name)
-                        } else {
-                            "'Agent'".to_owned()
-                        },
-                        quote(LINES[rng.usize(..LINES.len())]),
-                        stamp(at),
-                        stamp(at)
-                    ));
+                let mut identity_ids = Vec::new();
+                for channel in &channels {
+                    let external = match *channel {
+                        "whatsapp" | "sms" => phone.clone(),
+                        "email" => email.clone(),
+                        "telegram" => (100_000_000 + id).to_string(),
+                        "instagram" => format!("ig.{id}"),
+                        _ => format!("web-{id}"),
+                    };
+                    identities.push(&[
+                        Lit::Int(identity_id),
+                        Lit::Text(channel),
+                        Lit::Text(&external),
+                        Lit::Int(id),
+                        Lit::Text(&name),
+                        Lit::At(created),
+                        Lit::At(created),
+                    ]);
+                    identity_ids.push((identity_id, *channel));
+                    identity_id += 1;
                 }
-                conversation_id += 1;
-                conversations_count += 1;
-                messages_count += count;
-                last_contact = last_contact.max(Some(ended));
-            }
-            let average = (csat_count > 0).then(|| csat_sum as f64 / csat_count as f64);
-            let lifecycle = LIFECYCLES[rng.usize(..LIFECYCLES.len())];
-            customers.push(&format!(
-                "{id},{},{},{},{},{},{},'en',{},{conversations_count},{messages_count},{},{csat_sum},{csat_count},{},{},1,{},{},{},{},{},{SEARCH_VERSION},{}",
-                quote(&public_id),
-                quote(&name),
-                quote(&email_value),
-                quote(&phone),
-                quote(city),
-                quote(country),
-                quote(lifecycle),
-                last_contact.map_or("NULL".to_owned(), stamp),
-                average.map_or("NULL".to_owned(), |a| a.to_string()),
-                rng.i64(0..12),
-                stamp(created),
-                stamp(created),
-                quote(&fold(&name)),
-                last_contact.map_or(0, |t| t.and_utc().timestamp_micros()),
-                average.map_or(-1, |a| (a * 1000.0).round() as i64),
-                quote(&search_text(Some(&name), None)),
-            ));
-            for (kind, term) in terms(Some(&name), None, &public_id) {
-                terms_rows.push(&format!("{kind},{},{id}", quote(&term)));
-            }
-            for (i, tag) in tag_ids.iter().enumerate() {
-                if rng.u8(..5) == 0 {
-                    tags.push(&format!("{id},{tag},{}", stamp(created)));
-                    tag_counts[i] += 1;
+                let (mut conversations_count, mut messages_count) = (0_i64, 0_i64);
+                let (mut csat_sum, mut csat_count) = (0_i64, 0_i64);
+                let mut last_contact: Option<NaiveDateTime> = None;
+                for _ in 0..rng.usize(0..=4) {
+                    let (identity, channel) = identity_ids[rng.usize(..identity_ids.len())];
+                    let span = (now - created).num_seconds().max(1);
+                    let started_at = created + Duration::seconds(rng.i64(0..span));
+                    let count = rng.i64(2..=8);
+                    let ended = started_at + Duration::minutes(count * 3);
+                    let rating = (rng.u8(..3) == 0).then(|| rng.i64(1..=5));
+                    if let Some(r) = rating {
+                        csat_sum += r;
+                        csat_count += 1;
+                    }
+                    conversations.push(&[
+                        Lit::Int(conversation_id),
+                        Lit::Int(identity),
+                        Lit::Int(id),
+                        Lit::Text(channel),
+                        Lit::Text("closed"),
+                        Lit::Text("inbound"),
+                        Lit::At(started_at),
+                        Lit::At(ended),
+                        Lit::At(ended),
+                        Lit::Int(count),
+                        rating.map_or(Lit::Null, Lit::Int),
+                    ]);
+                    for m in 0..count {
+                        let inbound = m % 2 == 0;
+                        let at = started_at + Duration::minutes(m * 3);
+                        messages.push(&[
+                            Lit::Int(conversation_id),
+                            Lit::Int(identity),
+                            Lit::Int(id),
+                            Lit::Text(if inbound { "inbound" } else { "outbound" }),
+                            Lit::Text(if inbound { "customer" } else { "agent" }),
+                            Lit::Text(if inbound { &name } else { "Agent" }),
+                            Lit::Text(LINES[rng.usize(..LINES.len())]),
+                            Lit::False,
+                            Lit::At(at),
+                            Lit::At(at),
+                        ]);
+                    }
+                    conversation_id += 1;
+                    conversations_count += 1;
+                    messages_count += count;
+                    last_contact = last_contact.max(Some(ended));
                 }
+                let average = (csat_count > 0).then(|| csat_sum as f64 / csat_count as f64);
+                let lifecycle = LIFECYCLES[rng.usize(..LIFECYCLES.len())];
+                let sort_name = fold(&name);
+                let text = search_text(Some(&name), None);
+                customers.push(&[
+                    Lit::Int(id),
+                    Lit::Text(&public_id),
+                    Lit::Text(&name),
+                    Lit::Text(&email_value),
+                    Lit::Text(&phone),
+                    Lit::Text(city),
+                    Lit::Text(country),
+                    Lit::Text("en"),
+                    Lit::Text(lifecycle),
+                    Lit::Int(conversations_count),
+                    Lit::Int(messages_count),
+                    last_contact.map_or(Lit::Null, Lit::At),
+                    Lit::Int(csat_sum),
+                    Lit::Int(csat_count),
+                    average.map_or(Lit::Null, Lit::Real),
+                    Lit::Int(rng.i64(0..12)),
+                    Lit::Int(1),
+                    Lit::At(created),
+                    Lit::At(created),
+                    Lit::Text(&sort_name),
+                    Lit::Int(last_contact.map_or(0, |t| t.and_utc().timestamp_micros())),
+                    Lit::Int(average.map_or(-1, |a| (a * 1000.0).round() as i64)),
+                    Lit::Int(SEARCH_VERSION.into()),
+                    Lit::Text(&text),
+                ]);
+                for (kind, term) in terms(Some(&name), None, &public_id) {
+                    terms_rows.push(&[Lit::Int(kind.into()), Lit::Text(&term), Lit::Int(id)]);
+                }
+                for (i, tag) in tag_ids.iter().enumerate() {
+                    if rng.u8(..5) == 0 {
+                        tags.push(&[Lit::Int(id), Lit::Int(*tag), Lit::At(created)]);
+                        tag_counts[i] += 1;
+                    }
+                }
+                let plan = PLANS[rng.usize(..PLANS.len())];
+                values.push(&[
+                    Lit::Int(id),
+                    Lit::Int(plan_property),
+                    Lit::Text(plan),
+                    Lit::Null,
+                ]);
+                let score = rng.i64(0..100);
+                let score_text = score.to_string();
+                values.push(&[
+                    Lit::Int(id),
+                    Lit::Int(score_property),
+                    Lit::Text(&score_text),
+                    Lit::Int(score),
+                ]);
+                events.push(&[
+                    Lit::Int(id),
+                    Lit::Text("system"),
+                    Lit::Text("Data generator"),
+                    Lit::Text("created"),
+                    Lit::Int(1),
+                    Lit::At(created),
+                ]);
             }
-            let plan = PLANS[rng.usize(..PLANS.len())];
-            values.push(&format!("{id},{plan_property},{},NULL", quote(plan)));
-            let score = rng.i64(0..100);
-            values.push(&format!("{id},{score_property},'{score}',{score}"));
-            events.push(&format!(
-                "{id},'system','Data generator','created',1,{}",
-                stamp(created)
-            ));
+            db::transaction(conn, |conn| -> diesel::QueryResult<()> {
+                for rows in [
+                    &mut customers,
+                    &mut terms_rows,
+                    &mut identities,
+                    &mut conversations,
+                    &mut messages,
+                    &mut tags,
+                    &mut values,
+                    &mut events,
+                ] {
+                    rows.flush(conn)?;
+                }
+                Ok(())
+            })?;
+            done += size;
+            if done % 50_000 == 0 || done == count {
+                let rate = done as f64 / started.elapsed().as_secs_f64().max(0.001);
+                println!("{done} customers ({rate:.0}/s)");
+            }
         }
-        db::transaction(conn, |conn| -> diesel::QueryResult<()> {
-            for rows in [
-                &mut customers,
-                &mut terms_rows,
-                &mut identities,
-                &mut conversations,
-                &mut messages,
-                &mut tags,
-                &mut values,
-                &mut events,
-            ] {
-                rows.flush(conn)?;
-            }
-            Ok(())
-        })?;
-        done += size;
-        if done % 50_000 == 0 || done == count {
-            let rate = done as f64 / started.elapsed().as_secs_f64().max(0.001);
-            println!("{done} customers ({rate:.0}/s)");
-        }
-    }
+        Ok(())
+    };
+    let written = write();
+    restore_indexes(conn, &set_aside)?;
+    written?;
     super::duplicate_checks::queue_checks(conn, &duplicated)?;
     for (tag, added) in tag_ids.iter().zip(tag_counts) {
         diesel::sql_query(format!(

@@ -219,3 +219,20 @@ async fn an_estimated_total_is_near_the_truth_and_bulk_changes_count_exactly() {
         "the confirmation counts exactly: {truth}"
     );
 }
+
+#[tokio::test]
+async fn indexes_set_aside_for_a_large_load_come_back_as_they_were() {
+    let app = spawn_app().await;
+    app.with_db(|conn| {
+        use clientele::db::generate::{generate, restore_indexes, set_indexes_aside};
+        let mut aside = set_indexes_aside(conn).expect("set aside");
+        assert!(aside.len() > 20, "the secondary indexes: {aside:?}");
+        generate(conn, 300, 3).expect("customers generated");
+        restore_indexes(conn, &aside).expect("restored");
+        let mut again = set_indexes_aside(conn).expect("set aside again");
+        restore_indexes(conn, &again).expect("restored again");
+        aside.sort();
+        again.sort();
+        assert_eq!(aside, again);
+    });
+}
