@@ -81,6 +81,11 @@ diesel::define_sql_function! {
     fn lower(x: diesel::sql_types::Nullable<diesel::sql_types::Text>) -> diesel::sql_types::Nullable<diesel::sql_types::Text>;
 }
 
+diesel::define_sql_function! {
+    /// SQL `coalesce()` of a nullable number and a fallback, on both backends.
+    fn coalesce(x: diesel::sql_types::Nullable<diesel::sql_types::Integer>, otherwise: diesel::sql_types::Integer) -> diesel::sql_types::Integer;
+}
+
 /// The connection pool every handler draws from.
 pub type DbPool = Pool<DbManager>;
 

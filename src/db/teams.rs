@@ -227,21 +227,25 @@ pub fn conversation_condition(grants: &Grants) -> ConversationCondition {
 
 /// A condition on `customers` true for a customer the grants reach: one with an identity
 /// on a channel they work, or one no channel reaches at all (created or imported by hand,
-/// which no team owns). Tested row by row on the `(customer_id, channel)` index.
+/// which no team owns). Tested row by row on the `(customer_id, channel)` index, as one
+/// correlated aggregate: the highest of 1 for an identity on a granted channel, 0 for any
+/// other, and 1 when there is none. (Written as `EXISTS … OR NOT EXISTS …`, PostgreSQL
+/// turned each `EXISTS` into a hash of every matching identity, built by reading the whole
+/// table on every request.)
 pub fn customer_condition(
     grants: &Grants,
 ) -> Box<dyn BoxableExpression<customers::table, Backend, SqlType = Bool>> {
-    Box::new(
-        diesel::dsl::exists(
-            channel_identities::table
-                .filter(channel_identities::customer_id.eq(customers::id.nullable()))
-                .filter(channel_identities::channel.eq_any(grants.channels())),
+    use diesel::dsl::{case_when, max};
+    use diesel::sql_types::Integer;
+    let reached = channel_identities::table
+        .filter(channel_identities::customer_id.eq(customers::id.nullable()))
+        .select(max(case_when(
+            channel_identities::channel.eq_any(grants.channels()),
+            1.into_sql::<Integer>(),
         )
-        .or(diesel::dsl::not(diesel::dsl::exists(
-            channel_identities::table
-                .filter(channel_identities::customer_id.eq(customers::id.nullable())),
-        ))),
-    )
+        .otherwise(0.into_sql::<Integer>())))
+        .single_value();
+    Box::new(super::coalesce(reached, 1).eq(1))
 }
 
 /// Whether the grants reach this customer (see [`customer_condition`]).

@@ -1,7 +1,7 @@
 //! Time periods of the Customers page, in the organisation's time zone (weeks start on
 //! Monday), turned into UTC bounds for queries.
 
-use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, TimeZone};
+use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, TimeZone, Timelike};
 use chrono_tz::Tz;
 
 /// A period to filter by.
@@ -11,9 +11,9 @@ pub enum Period {
     Today,
     /// Since Monday, midnight (the default view).
     ThisWeek,
-    /// The last 7 × 24 hours.
+    /// The last 7 × 24 hours (from the start of the current minute).
     Last7Days,
-    /// The last 30 × 24 hours.
+    /// The last 30 × 24 hours (from the start of the current minute).
     Last30Days,
     /// No time limit.
     All,
@@ -55,13 +55,19 @@ impl Period {
         }
     }
 
-    /// UTC bounds `[from, until)` for `now` in the time zone `tz`.
+    /// UTC bounds `[from, until)` for `now` in the time zone `tz`. A rolling period
+    /// starts on a whole minute, so the same view asked twice within a minute is the same
+    /// filter (its estimated total is remembered by the filter's bounds).
     pub fn bounds(
         self,
         now: NaiveDateTime,
         tz: Tz,
     ) -> (Option<NaiveDateTime>, Option<NaiveDateTime>) {
         let local_today = tz.from_utc_datetime(&now).date_naive();
+        let minute = now
+            .with_second(0)
+            .and_then(|t| t.with_nanosecond(0))
+            .unwrap_or(now);
         let midnight = |day: NaiveDate| -> Option<NaiveDateTime> {
             let local = day.and_hms_opt(0, 0, 0)?;
             tz.from_local_datetime(&local)
@@ -75,8 +81,8 @@ impl Period {
                     - Duration::days(i64::from(local_today.weekday().num_days_from_monday()));
                 (midnight(monday), None)
             }
-            Period::Last7Days => (Some(now - Duration::days(7)), None),
-            Period::Last30Days => (Some(now - Duration::days(30)), None),
+            Period::Last7Days => (Some(minute - Duration::days(7)), None),
+            Period::Last30Days => (Some(minute - Duration::days(30)), None),
             Period::All => (None, None),
             Period::Custom(from, to) => (
                 from.and_then(midnight),
@@ -122,6 +128,22 @@ mod tests {
         assert_eq!(
             Period::parse("whatever", None, None).unwrap(),
             Period::ThisWeek
+        );
+    }
+
+    #[test]
+    fn a_rolling_period_is_the_same_within_a_minute() {
+        let early = at("2026-11-20 10:15") + Duration::milliseconds(1_250);
+        let late = at("2026-11-20 10:15") + Duration::milliseconds(59_999);
+        for period in [Period::Last7Days, Period::Last30Days] {
+            assert_eq!(
+                period.bounds(early, chrono_tz::UTC),
+                period.bounds(late, chrono_tz::UTC)
+            );
+        }
+        assert_eq!(
+            Period::Last7Days.bounds(late, chrono_tz::UTC).0,
+            Some(at("2026-11-13 10:15"))
         );
     }
 }
