@@ -1,1 +1,2 @@
-SELECT 1;
+DROP INDEX customers_created_idx;
+CREATE INDEX customers_created_idx ON customers (created_at, id);

@@ -495,10 +495,11 @@ pub fn list_filtered(
         }
         let cursor = after.filter(|c| c.tier == tier as u8);
         let query = sorted(filtered(filter, plans, Some(tier)), key, ascending, cursor);
-        let found: Vec<Customer> = query
-            .select(Customer::as_select())
-            .limit(wanted)
-            .load(conn)?;
+        // Ids first, then their rows: a tier walked along the creation index is tested
+        // on the index alone (PostgreSQL scans it index-only for ids, not for rows).
+        let ids: Vec<CustomerId> = query.select(customers::id).limit(wanted).load(conn)?;
+        let mut found = super::customers::list_by_ids(conn, &ids)?;
+        found.sort_by_key(|c| ids.iter().position(|id| *id == c.id));
         page.extend(found.into_iter().map(|c| (c, tier as u8)));
     }
     Ok(page)
