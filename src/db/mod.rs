@@ -424,4 +424,28 @@ mod tests {
         let err = "postgress://app:s3cret@db/c".parse::<DatabaseUrl>();
         assert!(!format!("{err:?}").contains("s3cret"));
     }
+
+    #[test]
+    fn the_bundled_sqlite_is_built_for_many_connections() {
+        #[derive(diesel::QueryableByName)]
+        struct CompileOption {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            compile_options: String,
+        }
+        let mut conn = diesel::SqliteConnection::establish(":memory:").expect("in memory");
+        let options: Vec<String> = diesel::sql_query("PRAGMA compile_options")
+            .load::<CompileOption>(&mut conn)
+            .expect("compile options")
+            .into_iter()
+            .map(|o| o.compile_options)
+            .collect();
+        // See `.cargo/config.toml`: one lock per page read across all connections, one
+        // per allocation, and one per step of every statement, all gone.
+        assert!(options.contains(&"THREADSAFE=2".to_owned()), "{options:?}");
+        assert!(!options.contains(&"ENABLE_MEMORY_MANAGEMENT".to_owned()));
+        assert!(
+            options.contains(&"DEFAULT_MEMSTATUS=0".to_owned()),
+            "{options:?}"
+        );
+    }
 }
