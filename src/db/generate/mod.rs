@@ -16,6 +16,11 @@ use crate::db::{self, DbConnection};
 use crate::domain::customer::public_id_for;
 use crate::domain::search::{SEARCH_VERSION, fold, search_text, terms};
 
+#[macro_use]
+mod load;
+use load::{Lit, Rows};
+pub use load::{restore_indexes, set_indexes_aside};
+
 const FIRST: [&str; 40] = [
     "John",
     "Maria",
@@ -128,145 +133,6 @@ const LINES: [&str; 6] = [
 /// Customers written per transaction.
 const BATCH: u64 = 2_000;
 
-/// One value of a generated row.
-#[derive(Clone, Copy)]
-enum Lit<'a> {
-    Int(i64),
-    Real(f64),
-    Text(&'a str),
-    At(NaiveDateTime),
-    Null,
-    False,
-}
-
-impl Lit<'_> {
-    /// As an SQL literal (SQLite's multi-row INSERT).
-    fn sql(self, out: &mut String) {
-        use std::fmt::Write;
-        let _ = match self {
-            Lit::Int(n) => write!(out, "{n}"),
-            Lit::Real(x) => write!(out, "{x}"),
-            Lit::Text(text) => write!(out, "'{}'", text.replace('\'', "''")),
-            Lit::At(at) => write!(out, "'{}'", at.format("%F %T%.f")),
-            Lit::Null => write!(out, "NULL"),
-            Lit::False => write!(out, "FALSE"),
-        };
-    }
-
-    /// As a field of PostgreSQL's COPY text format.
-    fn copy(self, out: &mut String) {
-        use std::fmt::Write;
-        let _ = match self {
-            Lit::Int(n) => write!(out, "{n}"),
-            Lit::Real(x) => write!(out, "{x}"),
-            Lit::Text(text) => {
-                for c in text.chars() {
-                    match c {
-                        '\\' => out.push_str("\\\\"),
-                        '\t' => out.push_str("\\t"),
-                        '\n' => out.push_str("\\n"),
-                        '\r' => out.push_str("\\r"),
-                        c => out.push(c),
-                    }
-                }
-                Ok(())
-            }
-            Lit::At(at) => write!(out, "{}", at.format("%F %T%.f")),
-            Lit::Null => write!(out, "\\N"),
-            Lit::False => write!(out, "f"),
-        };
-    }
-}
-
-/// Writes a COPY text body into one table's columns.
-type Copy = fn(&mut diesel::PgConnection, &[u8]) -> diesel::QueryResult<usize>;
-
-/// One table's rows: one multi-row INSERT on SQLite, one COPY on PostgreSQL (which would
-/// spend as long parsing the literals of an INSERT as executing it).
-struct Rows {
-    head: String,
-    copy: Copy,
-    postgres: bool,
-    body: String,
-    count: usize,
-}
-
-/// The rows of `table (columns…)`: its INSERT head and its COPY from one column list.
-macro_rules! rows {
-    ($postgres:expr, $table:ident ($($column:ident),+ $(,)?)) => {
-        Rows::new(
-            $postgres,
-            format!(
-                "INSERT INTO {} ({})",
-                stringify!($table),
-                [$(stringify!($column)),+].join(", ")
-            ),
-            |conn, body| {
-                use diesel::ExecuteCopyFromDsl;
-                use super::schema::$table;
-                diesel::copy_from($table::table)
-                    .from_raw_data(($($table::$column,)+), |out: &mut dyn std::io::Write| {
-                        out.write_all(body).map_err(|e| {
-                            diesel::result::Error::SerializationError(Box::new(e))
-                        })
-                    })
-                    .execute(conn)
-            },
-        )
-    };
-}
-
-impl Rows {
-    fn new(postgres: bool, head: String, copy: Copy) -> Rows {
-        Rows {
-            head,
-            copy,
-            postgres,
-            body: String::new(),
-            count: 0,
-        }
-    }
-
-    fn push(&mut self, values: &[Lit<'_>]) {
-        if self.postgres {
-            for (i, value) in values.iter().enumerate() {
-                if i > 0 {
-                    self.body.push('\t');
-                }
-                value.copy(&mut self.body);
-            }
-            self.body.push('\n');
-        } else {
-            self.body.push_str(if self.count > 0 { ",(" } else { "(" });
-            for (i, value) in values.iter().enumerate() {
-                if i > 0 {
-                    self.body.push(',');
-                }
-                value.sql(&mut self.body);
-            }
-            self.body.push(')');
-        }
-        self.count += 1;
-    }
-
-    fn flush(&mut self, conn: &mut DbConnection) -> diesel::QueryResult<()> {
-        if self.count > 0 {
-            match conn {
-                DbConnection::Postgresql(c) => {
-                    (self.copy)(c, self.body.as_bytes())?;
-                }
-                DbConnection::Sqlite(_) => {
-                    let sql = format!("{} VALUES {}", self.head, self.body);
-                    diesel::sql_query(sql).execute(conn)?;
-                }
-            }
-            self.body.clear();
-            self.count = 0;
-        }
-        Ok(())
-    }
-}
-
 /// Ids the generator needs from the registry: tags and two custom properties.
 fn prepare(conn: &mut DbConnection) -> anyhow::Result<(Vec<i64>, i64, i64)> {
     use crate::db::properties::{self, NewProperty};
@@ -315,50 +181,6 @@ fn prepare(conn: &mut DbConnection) -> anyhow::Result<(Vec<i64>, i64, i64)> {
 
 /// Below this many customers the indexes stay in place while loading.
 const BUILD_INDEXES_AFTER: u64 = 100_000;
-
-/// Drops the secondary indexes of the tables the generator fills (not primary keys or
-/// unique ones, which constraints may own); returns their definitions.
-pub fn set_indexes_aside(conn: &mut DbConnection) -> diesel::QueryResult<Vec<String>> {
-    #[derive(diesel::QueryableByName)]
-    struct Index {
-        #[diesel(sql_type = diesel::sql_types::Text)]
-        name: String,
-        #[diesel(sql_type = diesel::sql_types::Text)]
-        definition: String,
-    }
-    const TABLES: &str = "'customers', 'customer_terms', 'channel_identities', \
-        'conversations', 'messages', 'customer_tags', 'customer_values', 'customer_events'";
-    let sql = match conn {
-        DbConnection::Postgresql(_) => format!(
-            "SELECT indexname AS name, indexdef AS definition FROM pg_indexes \
-             WHERE schemaname = current_schema() AND indexdef NOT LIKE 'CREATE UNIQUE%' \
-             AND tablename IN ({TABLES})"
-        ),
-        DbConnection::Sqlite(_) => format!(
-            "SELECT name, sql AS definition FROM sqlite_schema WHERE type = 'index' \
-             AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%' AND tbl_name IN ({TABLES})"
-        ),
-    };
-    let indexes: Vec<Index> = diesel::sql_query(sql).load(conn)?;
-    for index in &indexes {
-        diesel::sql_query(format!("DROP INDEX \"{}\"", index.name)).execute(conn)?;
-    }
-    Ok(indexes.into_iter().map(|i| i.definition).collect())
-}
-
-/// Builds the indexes [`set_indexes_aside`] dropped.
-pub fn restore_indexes(conn: &mut DbConnection, definitions: &[String]) -> diesel::QueryResult<()> {
-    if definitions.is_empty() {
-        return Ok(());
-    }
-    if let DbConnection::Postgresql(_) = conn {
-        diesel::sql_query("SET maintenance_work_mem = '256MB'").execute(conn)?;
-    }
-    for definition in definitions {
-        diesel::sql_query(definition.as_str()).execute(conn)?;
-    }
-    Ok(())
-}
 
 fn next_id(conn: &mut DbConnection, table: &str) -> diesel::QueryResult<i64> {
     #[derive(diesel::QueryableByName)]
