@@ -188,3 +188,21 @@ pub fn restore_indexes(conn: &mut DbConnection, definitions: &[String]) -> diese
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copy_fields_escape_what_the_text_format_reads_specially() {
+        let mut out = String::new();
+        Lit::Text("a\\b\tc\nd\re'f").copy(&mut out);
+        assert_eq!(out, "a\\\\b\\tc\\nd\\re'f");
+        let mut out = String::new();
+        Lit::Null.copy(&mut out);
+        assert_eq!(out, "\\N");
+        let mut out = String::new();
+        Lit::Text("O'Brien").sql(&mut out);
+        assert_eq!(out, "'O''Brien'");
+    }
+}
