@@ -23,6 +23,7 @@ macro_rules! either_backend {
 }
 
 pub mod activity;
+pub mod among;
 pub mod audit;
 pub mod card;
 pub mod comments;
@@ -440,12 +441,14 @@ mod tests {
             .map(|o| o.compile_options)
             .collect();
         // See `.cargo/config.toml`: one lock per page read across all connections, one
-        // per allocation, and one per step of every statement, all gone.
+        // per allocation, and one per step of every statement, all gone; a statement
+        // kept prepared whatever its bound patterns.
         assert!(options.contains(&"THREADSAFE=2".to_owned()), "{options:?}");
         assert!(!options.contains(&"ENABLE_MEMORY_MANAGEMENT".to_owned()));
         assert!(
             options.contains(&"DEFAULT_MEMSTATUS=0".to_owned()),
             "{options:?}"
         );
+        assert!(options.contains(&"ENABLE_QPSG".to_owned()), "{options:?}");
     }
 }

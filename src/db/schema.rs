@@ -491,6 +491,12 @@ diesel::table! {
 }
 
 diesel::table! {
+    name_words (word) {
+        word -> Text,
+    }
+}
+
+diesel::table! {
     remembered_totals (filter_key) {
         filter_key -> Text,
         total -> BigInt,
@@ -544,4 +550,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     team_channels,
     customer_counts,
     remembered_totals,
+    name_words,
 );

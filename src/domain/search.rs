@@ -6,18 +6,31 @@
 //! character into a word break. A customer is indexed under each word of the name and
 //! each ending of a word of two characters or more, so "contains" is a prefix lookup. A
 //! query word of four characters or more also matches whole words one edit away (a letter
-//! added, dropped, changed, or two neighbours swapped).
+//! added, dropped, changed, or two neighbours swapped). Each pair of whole words of the
+//! name is indexed too, both ways round (`maria garcia`, `garcia maria`): two common words
+//! are then found together without reading either word's many customers.
 
 use std::collections::BTreeSet;
 
 /// Bump when the folding, the terms or the search text change: rows indexed by an older
 /// version are re-indexed in the background.
-pub const SEARCH_VERSION: i32 = 2;
+pub const SEARCH_VERSION: i32 = 3;
 
 /// The oldest version whose search terms are today's: rows indexed since keep their terms
 /// when re-indexed (version 2 added the search text alone). Raise it to
 /// [`SEARCH_VERSION`] when the terms change, and the whole index is rebuilt.
 pub const TERMS_VERSION: i32 = 1;
+
+/// The oldest version whose rows hold their word pairs: older rows get them added when
+/// re-indexed, and until none is left, searches do not rely on pairs.
+pub const PAIRS_VERSION: i32 = 3;
+
+/// Name words paired at most (the pairs grow as the square of the words); a longer name
+/// is indexed under [`MANY_WORDS`] as well, so a search by pairs still finds it.
+const PAIRED_WORDS: usize = 8;
+
+/// The pair term of every name longer than [`PAIRED_WORDS`] words (never a folded word).
+pub const MANY_WORDS: &str = "~";
 
 /// Shortest query word that tolerates a typo (shorter words match too much).
 pub const MIN_TYPO_LEN: usize = 4;
@@ -39,6 +52,8 @@ pub enum TermKind {
     IdWord = 2,
     /// An ending of the customer ID.
     IdPart = 3,
+    /// Two whole words of the name or nickname, in either order, a space between.
+    NamePair = 4,
 }
 
 impl TermKind {
@@ -93,6 +108,21 @@ fn add_word(terms: &mut BTreeSet<(i16, String)>, word: &str, (whole, part): (Ter
     }
 }
 
+/// The pairs of whole words (see [`TermKind::NamePair`]).
+fn add_pairs(terms: &mut BTreeSet<(i16, String)>, words: &[String]) {
+    let paired = &words[..words.len().min(PAIRED_WORDS)];
+    for (i, first) in paired.iter().enumerate() {
+        for (j, second) in paired.iter().enumerate() {
+            if i != j {
+                terms.insert((TermKind::NamePair.code(), format!("{first} {second}")));
+            }
+        }
+    }
+    if words.len() > PAIRED_WORDS {
+        terms.insert((TermKind::NamePair.code(), MANY_WORDS.to_owned()));
+    }
+}
+
 /// Every term a customer is found under, from their name, nickname and customer ID.
 pub fn terms(
     name: Option<&str>,
@@ -100,11 +130,15 @@ pub fn terms(
     public_id: &str,
 ) -> BTreeSet<(i16, String)> {
     let mut terms = BTreeSet::new();
+    let mut name_words = Vec::new();
     for text in [name, nickname].into_iter().flatten() {
-        for word in words(&fold(text)) {
+        let folded = fold(text);
+        for word in words(&folded) {
             add_word(&mut terms, word, TermKind::for_field(false));
+            name_words.push(word.to_owned());
         }
     }
+    add_pairs(&mut terms, &name_words);
     for word in words(&fold(public_id)) {
         add_word(&mut terms, word, TermKind::for_field(true));
     }
@@ -258,6 +292,36 @@ mod tests {
         assert!(has(TermKind::NameWord, "smith"));
         assert!(has(TermKind::IdWord, "c0000042"));
         assert!(has(TermKind::IdPart, "0042"));
+        assert!(has(TermKind::NamePair, "john smith"));
+        assert!(has(TermKind::NamePair, "smith john"));
+    }
+
+    #[test]
+    fn pairs_join_name_and_nickname_words_and_stop_at_a_bound() {
+        let pairs = |name: &str, nickname: Option<&str>| -> Vec<String> {
+            terms(Some(name), nickname, "C1")
+                .into_iter()
+                .filter(|(kind, _)| *kind == TermKind::NamePair.code())
+                .map(|(_, term)| term)
+                .collect()
+        };
+        assert_eq!(
+            pairs("Ana Kovač", Some("Anica")),
+            [
+                "ana anica",
+                "ana kovac",
+                "anica ana",
+                "anica kovac",
+                "kovac ana",
+                "kovac anica"
+            ]
+        );
+        assert!(pairs("Cher", None).is_empty());
+        assert_eq!(pairs("Maria Maria", None), ["maria maria"]);
+        let long = pairs("a b c d e f g h i j", None);
+        assert_eq!(long.len(), PAIRED_WORDS * (PAIRED_WORDS - 1) + 1);
+        assert!(long.contains(&MANY_WORDS.to_owned()));
+        assert!(!long.contains(&"a i".to_owned()));
     }
 
     #[test]

@@ -184,6 +184,8 @@ fn find(
         let bounds = crate::db::search::Bounds {
             collect: NEAR_NAMES,
             list: Some(NEAR_NAMES),
+            common: None,
+            pairs: false,
         };
         let plan = crate::db::search::plan_within(conn, &query, false, bounds)?;
         if let (Some(partial), Some(typo)) = (plan.partial, plan.typo) {

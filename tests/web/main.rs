@@ -29,6 +29,7 @@ mod moves;
 mod panel;
 mod pool;
 mod properties;
+mod search_pairs;
 mod security;
 mod selfservice;
 mod tabs;

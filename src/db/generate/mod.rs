@@ -14,7 +14,7 @@ use diesel::connection::SimpleConnection;
 
 use crate::db::{self, DbConnection};
 use crate::domain::customer::public_id_for;
-use crate::domain::search::{SEARCH_VERSION, fold, search_text, terms};
+use crate::domain::search::{SEARCH_VERSION, TermKind, fold, search_text, terms};
 
 #[macro_use]
 mod load;
@@ -212,6 +212,7 @@ pub fn generate(
     let mut tag_counts = vec![0_i64; tag_ids.len()];
     let mut previous_email = String::new();
     let mut duplicated = Vec::new();
+    let mut name_words = std::collections::BTreeSet::new();
     // Into an empty database, the secondary indexes are built once at the end: sorting a
     // million keys costs a fraction of inserting them one by one.
     let set_aside = if customer_id == 1 && count >= BUILD_INDEXES_AFTER {
@@ -445,6 +446,9 @@ pub fn generate(
                 ]);
                 for (kind, term) in terms(Some(&name), None, &public_id) {
                     terms_rows.push(&[Lit::Int(kind.into()), Lit::Text(&term), Lit::Int(id)]);
+                    if kind == TermKind::NameWord.code() && !name_words.contains(&term) {
+                        name_words.insert(term);
+                    }
                 }
                 for (i, tag) in tag_ids.iter().enumerate() {
                     if rng.u8(..5) == 0 {
@@ -503,6 +507,7 @@ pub fn generate(
     restore_indexes(conn, &set_aside)?;
     written?;
     super::duplicate_checks::queue_checks(conn, &duplicated)?;
+    super::search::add_name_words(conn, name_words.iter().map(String::as_str))?;
     for (tag, added) in tag_ids.iter().zip(tag_counts) {
         diesel::sql_query(format!(
             "UPDATE tags SET customers_count = customers_count + {added} WHERE id = {tag}"

@@ -12,6 +12,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 pub use totals::{Total, total};
 
+use super::among::customer_among;
 use super::customers::{Backend, Customer};
 use super::schema::{channel_identities, customer_tags, customers};
 use super::search::{self, Tier};
@@ -228,6 +229,15 @@ pub struct Plans {
     /// The holders of a channel id that starts with the filter's, when they are few
     /// enough to list; `None` tests each row instead.
     contact: Option<Vec<CustomerId>>,
+    /// Whether the database is SQLite (how a list of ids is passed).
+    sqlite: bool,
+}
+
+impl Plans {
+    /// The name search's plan, if the filter searches names.
+    pub fn name(&self) -> Option<&search::Plan> {
+        self.name.as_ref()
+    }
 }
 
 /// The most holders of a channel id prefix passed as a list.
@@ -246,6 +256,7 @@ pub fn plan_within(
     bounds: search::Bounds,
 ) -> QueryResult<Plans> {
     Ok(Plans {
+        sqlite: crate::db::among::is_sqlite(conn),
         name: filter
             .name
             .as_ref()
@@ -295,7 +306,7 @@ fn filtered(filter: &CustomerFilter, plans: &Plans, tier: Option<Tier>) -> Query
         }
     }
     if !filter.ids.is_empty() {
-        query = query.filter(customers::id.eq_any(filter.ids.clone()));
+        query = query.filter(customer_among(&filter.ids, plans.sqlite));
     }
     if filter.probe_tags {
         if !filter.any_tags.is_empty() {
@@ -354,7 +365,7 @@ fn filtered(filter: &CustomerFilter, plans: &Plans, tier: Option<Tier>) -> Query
     }
     if let Some(prefix) = &filter.contact {
         query = match &plans.contact {
-            Some(ids) => query.filter(customers::id.eq_any(ids.clone())),
+            Some(ids) => query.filter(customer_among(ids, plans.sqlite)),
             None => query.filter(
                 customers::id.nullable().eq_any(
                     channel_identities::table

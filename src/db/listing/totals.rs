@@ -171,7 +171,7 @@ fn search_alone(filter: &CustomerFilter, plans: &Plans) -> Option<usize> {
 fn bounded(filter: &CustomerFilter, plans: &Plans) -> bool {
     let listed = |plan: &Option<search::Plan>| {
         plan.as_ref()
-            .is_some_and(|p| p.partial.is_some() && p.typo.is_some())
+            .is_some_and(|p| (p.partial.is_some() && p.typo.is_some()) || p.candidates.is_some())
     };
     !filter.ids.is_empty()
         || filter.served_by.is_some()
@@ -309,7 +309,7 @@ fn sample(
     // condition (a period read through the creation index would cost more than the sample).
     let read = sample.len() as i64;
     let found: i64 = filtered(probing, plans, None)
-        .filter(customers::id.eq_any(sample))
+        .filter(crate::db::among::customer_among(&sample, plans.sqlite))
         .count()
         .get_result(conn)?;
     Ok((found, read))

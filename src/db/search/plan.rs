@@ -1,0 +1,616 @@
+use diesel::prelude::*;
+
+use crate::db::DbConnection;
+use crate::db::among::{Condition, customer_among, word_among};
+use crate::db::customers::Backend;
+use crate::db::schema::{customer_terms, customers, name_words};
+use crate::db::types::CustomerId;
+use crate::domain::search::{FuzzyQuery, MANY_WORDS, PAIRS_VERSION, TermKind, prefix_end};
+
+/// How well a customer matches a fuzzy query; results are listed tier by tier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Tier {
+    /// The whole name (or ID) equals the query.
+    Exact = 0,
+    /// Every query word is found in the name, none needed a typo.
+    Partial = 1,
+    /// At least one word matched only with a typo.
+    Typo = 2,
+}
+
+impl Tier {
+    /// In ranking order.
+    pub const ALL: [Tier; 3] = [Tier::Exact, Tier::Partial, Tier::Typo];
+}
+
+/// A fuzzy search's words are first looked up within the listing bound (see
+/// [`list_at_most`]); when every word is more common than that, their pairs are looked up
+/// (two common words), and failing that each word's matches are collected up to this
+/// many and intersected. A word more common still is tested on each row, as typed.
+pub const COLLECT_AT_MOST: usize = 60_000;
+
+/// The most ids a query passes as a list (SQLite binds each; its limit is 32,766).
+const LIST_AT_MOST: usize = 30_000;
+
+/// Rows a page is assumed to need when choosing between a list and a walk.
+const PAGE_ROWS: f64 = 26.0;
+
+/// A query word resolved against the index.
+#[derive(Debug, Clone, Default)]
+pub struct Word {
+    /// As typed, folded.
+    pub typed: String,
+    /// The whole words of the index one typo away from it.
+    pub near: Vec<String>,
+    /// Whether some name holds it as a whole word.
+    pub whole: bool,
+    /// Whether its matches were collected into the plan's lists; a word too common to
+    /// collect is tested on each listed row, as typed.
+    pub collected: bool,
+}
+
+/// A fuzzy search resolved against the index once per request. Each tier is either a
+/// list of ids (few matches: the database reads those rows and sorts them) or `None`,
+/// tested row by row on the search text while walking the sort's index (many matches: a
+/// page is found within a few thousand rows, where listing would pass tens of thousands
+/// of ids).
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    /// On the customer ID instead of the name.
+    pub id: bool,
+    /// The whole query folded.
+    pub exact: String,
+    /// The query's words.
+    pub words: Vec<Word>,
+    /// Ids matching every collected word as typed.
+    pub partial: Option<Vec<CustomerId>>,
+    /// Ids matching every collected word, at least one only with a typo.
+    pub typo: Option<Vec<CustomerId>>,
+    /// Ids among which every match is (found by word pairs, when every word is common):
+    /// each tier tests these rows for all words.
+    pub candidates: Option<Vec<CustomerId>>,
+    /// How many customers match, when every word was collected.
+    pub matches: Option<usize>,
+    /// Whether the matches were found by word pairs.
+    pub paired: bool,
+    /// Whether the database is SQLite (how a list of ids is passed).
+    pub sqlite: bool,
+}
+
+type IdQueryOf = customer_terms::BoxedQuery<'static, Backend, diesel::sql_types::BigInt>;
+
+/// How much a plan collects and lists.
+#[derive(Debug, Clone, Copy)]
+pub struct Bounds {
+    /// The most ids collected for a word when pairs cannot serve (see
+    /// [`COLLECT_AT_MOST`]).
+    pub collect: usize,
+    /// The most ids a tier lists; `None` for the table's break-even (see
+    /// `list_at_most`).
+    pub list: Option<usize>,
+    /// A word with more matches than this is common: looked up by pairs, or collected up
+    /// to `collect`; `None` for `list`.
+    pub common: Option<usize>,
+    /// Whether common words are looked up by pairs (the duplicates check reads only the
+    /// lists: a common name is no sign of a duplicate).
+    pub pairs: bool,
+}
+
+impl Default for Bounds {
+    fn default() -> Self {
+        Bounds {
+            collect: COLLECT_AT_MOST,
+            list: None,
+            common: None,
+            pairs: true,
+        }
+    }
+}
+
+/// Resolves a fuzzy search on the name (or, with `id`, the customer ID).
+pub fn plan(conn: &mut DbConnection, search: &FuzzyQuery, id: bool) -> QueryResult<Plan> {
+    plan_within(conn, search, id, Bounds::default())
+}
+
+/// [`plan`] within other bounds (tests use tiny ones, to take every path).
+pub fn plan_within(
+    conn: &mut DbConnection,
+    search: &FuzzyQuery,
+    id: bool,
+    bounds: Bounds,
+) -> QueryResult<Plan> {
+    let listed = match bounds.list {
+        Some(list) => list,
+        None => list_at_most(crate::db::customers::count_everyone(conn)?),
+    };
+    let common = bounds.common.unwrap_or(listed);
+    let mut plan = Plan {
+        id,
+        exact: search.folded.clone(),
+        sqlite: crate::db::among::is_sqlite(conn),
+        ..Plan::default()
+    };
+    for typed in &search.words {
+        let (whole, near) = known_words(conn, typed, id)?;
+        plan.words.push(Word {
+            typed: typed.clone(),
+            near,
+            whole,
+            collected: false,
+        });
+    }
+    let mut lists = collect(conn, &mut plan, common)?;
+    if lists.is_empty() && plan.words.len() >= 2 {
+        let paired = if !id && bounds.pairs {
+            pair_candidates(conn, &plan.words, listed)?
+        } else {
+            None
+        };
+        plan.paired = paired.is_some();
+        match paired {
+            Some(Paired::Lists(typed, any)) => {
+                for word in plan.words.iter_mut() {
+                    word.collected = true;
+                }
+                lists.push((typed, any));
+            }
+            Some(Paired::Candidates(candidates)) => {
+                plan.candidates = Some(candidates.into_iter().map(CustomerId).collect());
+                return Ok(plan);
+            }
+            None if bounds.collect > common => {
+                lists = collect(conn, &mut plan, bounds.collect)?;
+            }
+            None => {}
+        }
+    }
+    let mut lists = lists.into_iter();
+    let Some((mut partial, mut any)) = lists.next() else {
+        return Ok(plan);
+    };
+    for (more_partial, more_any) in lists {
+        partial = both(&partial, &more_partial);
+        any = both(&any, &more_any);
+    }
+    if plan.words.iter().all(|w| w.collected) {
+        plan.matches = Some(any.len());
+    }
+    let typo = only_first(&any, &partial);
+    plan.typo = (typo.len() <= listed).then(|| typo.into_iter().map(CustomerId).collect());
+    plan.partial = (partial.len() <= listed).then(|| partial.into_iter().map(CustomerId).collect());
+    Ok(plan)
+}
+
+/// Whether a query word is a whole word of some name (always false for the ID), and the
+/// whole words of the index one typo away from it.
+fn known_words(conn: &mut DbConnection, typed: &str, id: bool) -> QueryResult<(bool, Vec<String>)> {
+    let variants = FuzzyQuery::typo_variants(typed);
+    if id {
+        if variants.is_empty() {
+            return Ok((false, Vec::new()));
+        }
+        let near = customer_terms::table
+            .filter(customer_terms::kind.eq(TermKind::IdWord.code()))
+            .filter(customer_terms::term.eq_any(variants))
+            .select(customer_terms::term)
+            .distinct()
+            .load(conn)?;
+        return Ok((false, near));
+    }
+    let mut variants = variants;
+    variants.push(typed.to_owned());
+    let sqlite = crate::db::among::is_sqlite(conn);
+    let mut known: Vec<String> = name_words::table
+        .filter(word_among(&variants, sqlite))
+        .select(name_words::word)
+        .load(conn)?;
+    let whole = known.iter().any(|w| w == typed);
+    known.retain(|w| w != typed);
+    Ok((whole, known))
+}
+
+/// Ids as sorted lists, typed and any: tens of thousands are sorted and merged faster
+/// than they are hashed.
+type Lists = (Vec<i64>, Vec<i64>);
+
+/// The ids of the terms a word is contained in.
+fn containing(word: &str, id: bool) -> IdQueryOf {
+    let (whole, part) = TermKind::for_field(id);
+    customer_terms::table
+        .filter(customer_terms::kind.eq_any([whole.code(), part.code()]))
+        .filter(customer_terms::term.ge(word.to_owned()))
+        .filter(customer_terms::term.lt(prefix_end(word)))
+        .select(customer_terms::customer_id)
+        .into_boxed()
+}
+
+/// The ids of whole words.
+fn holding(words: &[String], id: bool) -> IdQueryOf {
+    let (whole, _) = TermKind::for_field(id);
+    customer_terms::table
+        .filter(customer_terms::kind.eq(whole.code()))
+        .filter(customer_terms::term.eq_any(words.to_vec()))
+        .select(customer_terms::customer_id)
+        .into_boxed()
+}
+
+/// Whether a query finds more than `at_most` ids: the database skips them without
+/// returning them.
+fn more_than(conn: &mut DbConnection, query: IdQueryOf, at_most: usize) -> QueryResult<bool> {
+    let past: Option<i64> = query
+        .offset(at_most as i64)
+        .limit(1)
+        .first(conn)
+        .optional()?;
+    Ok(past.is_some())
+}
+
+/// Each word's matches (as typed, and as typed or one typo away), for the words with at
+/// most `at_most`; marks those words collected.
+fn collect(conn: &mut DbConnection, plan: &mut Plan, at_most: usize) -> QueryResult<Vec<Lists>> {
+    let id = plan.id;
+    let mut lists = Vec::new();
+    for word in plan.words.iter_mut() {
+        word.collected = false;
+        if more_than(conn, containing(&word.typed, id), at_most)? {
+            continue;
+        }
+        let partial: Vec<i64> = containing(&word.typed, id).load(conn)?;
+        let room = at_most - partial.len();
+        let near: Vec<i64> = if word.near.is_empty() {
+            Vec::new()
+        } else if more_than(conn, holding(&word.near, id), room)? {
+            continue;
+        } else {
+            holding(&word.near, id).load(conn)?
+        };
+        word.collected = true;
+        let any = ascending([partial.as_slice(), near.as_slice()].concat());
+        lists.push((ascending(partial), any));
+    }
+    Ok(lists)
+}
+
+/// What the pairs of two common words found.
+enum Paired {
+    /// The matches of a two-word search, as typed and any.
+    Lists(Vec<i64>, Vec<i64>),
+    /// Ids among which the matches are, to be tested row by row.
+    Candidates(Vec<i64>),
+}
+
+/// Every customer matching the first two (common) words, and a few that may not, found
+/// without reading either word's customers; `None` when more than `listed`, or when the
+/// pairs cannot tell. With `a` one of the words (a whole word if one is) and `b` the
+/// other, a match has a word holding `a` and a word holding `b`, and either:
+/// - its word holding `a` is `a` itself or one typo from it (an anchor), and its word
+///   holding `b` is another word that starts with `b` or is one typo from it: the pair
+///   terms of the anchors followed by `b` find it;
+/// - or its word holding `a` is another word (`a` within it, or a longer word): read from
+///   the few terms of those;
+/// - or its word holding `b` holds it within (an ending): read likewise.
+///
+/// A name of more words than are paired is a candidate too. A search of two words found by
+/// its pairs alone is answered from them: a pair term starting with both words as typed
+/// is a match as typed, any other a match with a typo. Not used while rows indexed before
+/// pairs are left, nor when one word could hold both (`maria mari`).
+fn pair_candidates(
+    conn: &mut DbConnection,
+    words: &[Word],
+    listed: usize,
+) -> QueryResult<Option<Paired>> {
+    let [first, second, ..] = words else {
+        return Ok(None);
+    };
+    // The anchor is best a whole word: the other may be the start of a common one.
+    let (a, b) = if !first.whole && second.whole {
+        (second, first)
+    } else {
+        (first, second)
+    };
+    let unpaired = customers::table
+        .filter(customers::search_version.lt(PAIRS_VERSION))
+        .select(customers::id)
+        .first::<CustomerId>(conn)
+        .optional()?;
+    let anchors: Vec<&str> = std::iter::once(a.typed.as_str())
+        .chain(a.near.iter().map(String::as_str))
+        .collect();
+    if unpaired.is_some()
+        || anchors
+            .iter()
+            .any(|x| x.contains(b.typed.as_str()) || b.near.iter().any(|n| n == x))
+    {
+        return Ok(None);
+    }
+    let pair = TermKind::NamePair.code();
+    let mut exact = vec![MANY_WORDS.to_owned()];
+    let mut pairs = customer_terms::table
+        .select((customer_terms::term, customer_terms::customer_id))
+        .into_boxed::<Backend>();
+    for anchor in &anchors {
+        exact.extend(b.near.iter().map(|n| format!("{anchor} {n}")));
+        let start = format!("{anchor} {}", b.typed);
+        pairs = pairs.or_filter(
+            customer_terms::kind
+                .eq(pair)
+                .and(customer_terms::term.ge(start.clone()))
+                .and(customer_terms::term.lt(prefix_end(&start))),
+        );
+    }
+    pairs = pairs.or_filter(
+        customer_terms::kind
+            .eq(pair)
+            .and(customer_terms::term.eq_any(exact)),
+    );
+    let found: Vec<(String, i64)> = pairs.limit(listed as i64 + 1).load(conn)?;
+    if found.len() > listed {
+        return Ok(None);
+    }
+    let both_typed = format!("{} {}", a.typed, b.typed);
+    let (mut typed, mut any, mut candidates) = (Vec::new(), Vec::new(), Vec::new());
+    for (term, customer) in found {
+        if term == MANY_WORDS {
+            candidates.push(customer);
+        } else {
+            if term.starts_with(&both_typed) {
+                typed.push(customer);
+            }
+            any.push(customer);
+        }
+    }
+    let (whole, part) = (TermKind::NameWord.code(), TermKind::NamePart.code());
+    let within = |word: &str| {
+        customer_terms::kind
+            .eq(part)
+            .and(customer_terms::term.ge(word.to_owned()))
+            .and(customer_terms::term.lt(prefix_end(word)))
+    };
+    let longer_a: IdQueryOf = customer_terms::table
+        .filter(
+            within(&a.typed).or(customer_terms::kind
+                .eq(whole)
+                .and(customer_terms::term.gt(a.typed.clone()))
+                .and(customer_terms::term.lt(prefix_end(&a.typed)))),
+        )
+        .select(customer_terms::customer_id)
+        .into_boxed();
+    let within_b: IdQueryOf = customer_terms::table
+        .filter(within(&b.typed))
+        .select(customer_terms::customer_id)
+        .into_boxed();
+    for query in [longer_a, within_b] {
+        let found: Vec<i64> = query.limit(listed as i64 + 1).load(conn)?;
+        if found.len() > listed {
+            return Ok(None);
+        }
+        candidates.extend(found);
+    }
+    if candidates.is_empty() && words.len() == 2 {
+        return Ok(Some(Paired::Lists(ascending(typed), ascending(any))));
+    }
+    candidates.extend(any);
+    let candidates = ascending(candidates);
+    Ok((candidates.len() <= listed).then_some(Paired::Candidates(candidates)))
+}
+
+/// Ids in ascending order, each once.
+fn ascending(mut ids: Vec<i64>) -> Vec<i64> {
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
+/// The ids in both ascending lists.
+fn both(a: &[i64], b: &[i64]) -> Vec<i64> {
+    let (mut i, mut j, mut out) = (0, 0, Vec::new());
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                out.push(a[i]);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out
+}
+
+/// The ids of ascending list `a` that ascending list `b` lacks.
+fn only_first(a: &[i64], b: &[i64]) -> Vec<i64> {
+    let mut j = 0;
+    a.iter()
+        .copied()
+        .filter(|id| {
+            while j < b.len() && b[j] < *id {
+                j += 1;
+            }
+            j == b.len() || b[j] != *id
+        })
+        .collect()
+}
+
+/// The most candidates worth listing, for a table of `everyone` customers; above it, a
+/// condition is tested row by row along the sort's index. A list costs the database
+/// about its length; a walk about the page times the share of customers that do not
+/// match, at a similar cost a row. They break even near √(page × everyone): about 5,000
+/// at a million customers, 500 at ten thousand. Used for search tiers, tags and property
+/// conditions alike.
+pub fn list_at_most(everyone: i64) -> usize {
+    let even = (PAGE_ROWS * everyone.max(0) as f64).sqrt() as usize;
+    even.clamp(500, LIST_AT_MOST)
+}
+
+impl Plan {
+    /// The word contained, as typed, in the name (or the ID).
+    fn typed(&self, word: &Word) -> Condition {
+        // Folded words are letters and digits only: nothing to escape.
+        if self.id {
+            Box::new(customers::public_id.like(format!("%{}%", word.typed.to_uppercase())))
+        } else {
+            Box::new(customers::search_text.like(format!("%{}%", word.typed)))
+        }
+    }
+
+    /// A word of the name (or the ID) one typo away from the word; `None` when the index
+    /// holds none.
+    fn near(&self, word: &Word) -> Option<Condition> {
+        if word.near.is_empty() {
+            return None;
+        }
+        if self.id {
+            let ids: Vec<String> = word.near.iter().map(|n| n.to_uppercase()).collect();
+            return Some(Box::new(customers::public_id.eq_any(ids)));
+        }
+        word.near.iter().fold(None, |any: Option<Condition>, near| {
+            let this = customers::search_text.like(format!("% {near} %"));
+            Some(match any {
+                None => Box::new(this),
+                Some(any) => Box::new(any.or(this)),
+            })
+        })
+    }
+
+    /// Every word contained as typed.
+    fn all_typed<'w>(&self, words: impl Iterator<Item = &'w Word>) -> Option<Condition> {
+        words.fold(None, |all: Option<Condition>, word| {
+            let this = self.typed(word);
+            Some(match all {
+                None => this,
+                Some(all) => Box::new(all.and(this)),
+            })
+        })
+    }
+
+    /// Every word contained as typed or found one typo away.
+    fn all_matched(&self) -> Option<Condition> {
+        self.words
+            .iter()
+            .fold(None, |all: Option<Condition>, word| {
+                let typed = self.typed(word);
+                let this: Condition = match self.near(word) {
+                    Some(near) => Box::new(typed.or(near)),
+                    None => typed,
+                };
+                Some(match all {
+                    None => this,
+                    Some(all) => Box::new(all.and(this)),
+                })
+            })
+    }
+
+    /// The words too common to collect, each contained as typed.
+    fn uncollected_typed(&self) -> Option<Condition> {
+        self.all_typed(self.words.iter().filter(|w| !w.collected))
+    }
+}
+
+/// `query` narrowed by `condition`, if there is one.
+fn with(
+    query: customers::BoxedQuery<'static, Backend>,
+    condition: Option<Condition>,
+) -> customers::BoxedQuery<'static, Backend> {
+    match condition {
+        Some(condition) => query.filter(condition),
+        None => query,
+    }
+}
+
+/// Restricts `query` to the customers matching a planned search; with a `tier`, to the
+/// ones matching that well and no better.
+pub fn restrict(
+    query: customers::BoxedQuery<'static, Backend>,
+    plan: &Plan,
+    tier: Option<Tier>,
+) -> customers::BoxedQuery<'static, Backend> {
+    let exact = plan.exact.clone();
+    let not_exact = |query: customers::BoxedQuery<'static, Backend>| {
+        if plan.id {
+            query.filter(customers::public_id.ne(exact.to_uppercase()))
+        } else {
+            query.filter(customers::sort_name.ne(exact.clone()))
+        }
+    };
+    if let (Some(candidates), Some(matched), Some(typed)) = (
+        &plan.candidates,
+        plan.all_matched(),
+        plan.all_typed(plan.words.iter()),
+    ) && tier != Some(Tier::Exact)
+    {
+        let listed = query.filter(customer_among(candidates, plan.sqlite));
+        return match tier {
+            Some(Tier::Partial) => not_exact(listed).filter(typed),
+            Some(Tier::Typo) => not_exact(listed)
+                .filter(matched)
+                .filter(diesel::dsl::not(typed)),
+            _ => listed.filter(matched),
+        };
+    }
+    match tier {
+        None => match (&plan.partial, &plan.typo) {
+            (Some(partial), Some(typo)) => {
+                let mut all = partial.clone();
+                all.extend(typo.iter().copied());
+                with(
+                    query.filter(customer_among(&all, plan.sqlite)),
+                    plan.uncollected_typed(),
+                )
+            }
+            _ => with(query, plan.all_matched()),
+        },
+        Some(Tier::Exact) => {
+            if plan.id {
+                query.filter(customers::public_id.eq(plan.exact.to_uppercase()))
+            } else {
+                query.filter(
+                    customers::sort_name.eq(plan.exact.clone()).and(
+                        customers::name
+                            .is_not_null()
+                            .or(customers::nickname.is_not_null()),
+                    ),
+                )
+            }
+        }
+        Some(Tier::Partial) => match &plan.partial {
+            Some(partial) => with(
+                not_exact(query).filter(customer_among(partial, plan.sqlite)),
+                plan.uncollected_typed(),
+            ),
+            None => with(not_exact(query), plan.all_typed(plan.words.iter())),
+        },
+        Some(Tier::Typo) => match &plan.typo {
+            Some(typo) => with(
+                not_exact(query).filter(customer_among(typo, plan.sqlite)),
+                plan.uncollected_typed(),
+            ),
+            None => match (plan.all_matched(), plan.all_typed(plan.words.iter())) {
+                // No word has a near match: nothing in this tier.
+                _ if plan.words.iter().all(|w| w.near.is_empty()) => {
+                    query.filter(customers::id.lt(CustomerId(0)))
+                }
+                (Some(matched), Some(typed)) => not_exact(query)
+                    .filter(matched)
+                    .filter(diesel::dsl::not(typed)),
+                _ => query.filter(customers::id.lt(CustomerId(0))),
+            },
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sorted_id_lists_intersect_and_subtract_as_sets_do() {
+        let a = ascending(vec![9, 1, 4, 4, 7, 2]);
+        let b = ascending(vec![4, 10, 2, 8, 9]);
+        assert_eq!(a, vec![1, 2, 4, 7, 9]);
+        assert_eq!(both(&a, &b), vec![2, 4, 9]);
+        assert_eq!(only_first(&a, &b), vec![1, 7]);
+        assert_eq!(only_first(&a, &[]), a);
+        assert!(both(&a, &[]).is_empty());
+    }
+}

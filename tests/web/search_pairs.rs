@@ -1,0 +1,213 @@
+//! Common name words found together by their pairs: the same pages, tiers and totals as
+//! collecting each word's customers, and no pairs relied on while a row lacks them.
+
+use clientele::db::listing::{self, Bounds, CustomerFilter, Plans, SortKey, Total};
+use clientele::domain::search::FuzzyQuery;
+
+use crate::helpers::{TestApp, spawn_app};
+
+/// Pairs looked up for every multi-word search (every word counts as common).
+const BY_PAIRS: Bounds = Bounds {
+    collect: 1_000,
+    list: Some(1_000),
+    common: Some(0),
+    pairs: true,
+};
+
+/// Each word's customers collected and intersected.
+const BY_LISTS: Bounds = Bounds {
+    collect: 1_000,
+    list: Some(1_000),
+    common: None,
+    pairs: false,
+};
+
+fn name_filter(query: &str) -> CustomerFilter {
+    CustomerFilter {
+        name: FuzzyQuery::parse(query),
+        ..CustomerFilter::default()
+    }
+}
+
+fn plans(app: &TestApp, query: &str, bounds: Bounds) -> Plans {
+    app.with_db(|conn| listing::plan_within(conn, &name_filter(query), bounds).expect("plan"))
+}
+
+fn page(app: &TestApp, query: &str, plans: &Plans) -> (Vec<(String, u8)>, Total) {
+    let filter = name_filter(query);
+    app.with_db(|conn| {
+        let found = listing::list_filtered(conn, &filter, plans, SortKey::Name, true, None, 100)
+            .expect("list")
+            .into_iter()
+            .map(|(c, tier)| (c.public_id, tier))
+            .collect();
+        (
+            found,
+            listing::total(conn, &filter, plans, None).expect("total"),
+        )
+    })
+}
+
+fn by_pairs(plans: &Plans) -> bool {
+    plans.name().is_some_and(|plan| plan.paired)
+}
+
+#[tokio::test]
+async fn common_words_found_by_pairs_give_the_same_pages_tiers_and_totals() {
+    let app = spawn_app().await;
+    for name in [
+        "Maria Garcia",
+        "Garcia Maria",
+        "Maria Garcia Lopez",
+        "Annamaria Garcia",
+        "Maria McGarcia",
+        "Marie Garcia",
+        "Mario Garcon",
+        "Maria Lopez",
+        "Jose Garcia",
+        "John Smith",
+        "Jon Smyth",
+        "Johnny Smith",
+        "Smith Smithers",
+    ] {
+        app.create_customer(&[("name", name)]);
+    }
+    app.create_customer(&[("name", "Robert Jones"), ("nickname", "Maria Garcia")]);
+    // Two words the pairs alone answer are listed from them; others are tested by row.
+    let listed_by_pairs = |query: &str| {
+        let plans = plans(&app, query, BY_PAIRS);
+        let plan = plans.name().expect("a name search");
+        (plan.partial.is_some(), plan.candidates.is_some())
+    };
+    assert_eq!(listed_by_pairs("jonh smtih"), (true, false));
+    assert_eq!(listed_by_pairs("maria garc"), (false, true), "Annamaria");
+    assert_eq!(listed_by_pairs("garcia maria lopez"), (false, true));
+    // A name of more words than are paired is a candidate of every search by pairs.
+    app.create_customer(&[("name", "A B C D E F G H Maria Garcia")]);
+    assert_eq!(listed_by_pairs("jonh smtih"), (false, true));
+    for (query, paired) in [
+        ("maria garc", true),
+        ("garc maria", true),
+        ("garcia maria lopez", true),
+        ("maria garcai", true),
+        ("jonh smtih", true),
+        ("john smith", true),
+        ("jo smi", true),
+        // One word could hold both: the pairs cannot tell.
+        ("smith smi", false),
+        ("maria mari", false),
+    ] {
+        let pairs = plans(&app, query, BY_PAIRS);
+        assert_eq!(by_pairs(&pairs), paired, "{query}");
+        let (found, total) = page(&app, query, &pairs);
+        let (expected, expected_total) = page(&app, query, &plans(&app, query, BY_LISTS));
+        assert!(!expected.is_empty(), "{query}");
+        assert_eq!(found, expected, "{query}");
+        assert_eq!(total, expected_total, "{query}");
+        assert_eq!(total, Total::Exact(expected.len() as i64), "{query}");
+    }
+    // What the pairs must not lose: a word within a longer one on either side, a name of
+    // more words than are paired, a nickname, the reversed order.
+    let (found, _) = page(&app, "maria garc", &plans(&app, "maria garc", BY_PAIRS));
+    let names: Vec<String> = found
+        .iter()
+        .map(|(id, _)| {
+            let customer = app.customer(id);
+            customer.name.unwrap_or_default()
+        })
+        .collect();
+    for name in [
+        "Maria Garcia",
+        "Garcia Maria",
+        "Maria Garcia Lopez",
+        "Annamaria Garcia",
+        "Maria McGarcia",
+        "A B C D E F G H Maria Garcia",
+        "Robert Jones",
+    ] {
+        assert!(names.iter().any(|n| n == name), "{name} in {names:?}");
+    }
+    assert!(
+        !names
+            .iter()
+            .any(|n| n == "Maria Lopez" || n == "Jose Garcia")
+    );
+}
+
+#[tokio::test]
+async fn pairs_wait_until_every_row_holds_them() {
+    use clientele::db::DbConnection;
+    use diesel::RunQueryDsl;
+    let app = spawn_app().await;
+    app.create_customer(&[("name", "Maria Garcia")]);
+    let older = app.create_customer(&[("name", "Garcia Maria")]);
+    // As a row indexed before pairs: its pair terms are missing.
+    let sql = format!(
+        "DELETE FROM customer_terms WHERE kind = 4 AND customer_id = \
+         (SELECT id FROM customers WHERE public_id = '{older}'); \
+         UPDATE customers SET search_version = 2 WHERE public_id = '{older}'"
+    );
+    for statement in sql.split("; ") {
+        app.with_db(|conn| match conn {
+            DbConnection::Postgresql(c) => diesel::sql_query(statement).execute(c),
+            DbConnection::Sqlite(c) => diesel::sql_query(statement).execute(c),
+        })
+        .expect("downgraded");
+    }
+    let waiting = plans(&app, "maria garcia", BY_PAIRS);
+    assert!(!by_pairs(&waiting), "a row lacks its pairs");
+    assert_eq!(page(&app, "maria garcia", &waiting).0.len(), 2);
+    let indexed =
+        app.with_db(|conn| clientele::db::search::index_pending(conn, 100).expect("index"));
+    assert_eq!(indexed, 1);
+    let paired = plans(&app, "maria garcia", BY_PAIRS);
+    assert!(by_pairs(&paired));
+    assert_eq!(page(&app, "maria garcia", &paired).0.len(), 2);
+}
+
+#[tokio::test]
+async fn a_changed_or_erased_name_leaves_no_word_behind() {
+    use clientele::db::schema::name_words;
+    use clientele::domain::customer::Actor;
+    use clientele::domain::property::RawValue;
+    use clientele::services::profiles::{self, Editor, ProfileEdit};
+    use diesel::prelude::*;
+    let app = spawn_app().await;
+    app.create_customer(&[("name", "Zofia Wrzesniewska")]);
+    let renamed = app.customer(&app.create_customer(&[("name", "Zofia Brzeczyszczykiewicz")]));
+    let words = || -> Vec<String> {
+        app.with_db(|conn| {
+            name_words::table
+                .select(name_words::word)
+                .order(name_words::word)
+                .load(conn)
+                .expect("words")
+        })
+    };
+    assert_eq!(words(), ["brzeczyszczykiewicz", "wrzesniewska", "zofia"]);
+    app.with_db(|conn| {
+        let properties = clientele::db::properties::list_properties(conn).expect("registry");
+        let edit = ProfileEdit {
+            values: [("name".to_owned(), RawValue::One("Zofia Nowak".to_owned()))]
+                .into_iter()
+                .collect(),
+            lifecycle: None,
+        };
+        profiles::edit_customer(
+            conn,
+            renamed.id,
+            &properties,
+            None,
+            &Actor::System,
+            Editor::Staff(clientele::domain::Role::Supervisor),
+            &edit,
+        )
+        .expect("renamed")
+    });
+    assert_eq!(words(), ["nowak", "wrzesniewska", "zofia"]);
+    app.with_db(|conn| {
+        clientele::services::erasure::anonymize(conn, renamed.id, &Actor::System)
+            .expect("anonymized")
+    });
+    assert_eq!(words(), ["wrzesniewska", "zofia"]);
+}
