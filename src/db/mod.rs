@@ -173,8 +173,8 @@ fn redact_password(url: &str) -> String {
     }
 }
 
-/// An r2d2 manager that opens the backend named by the URL scheme, and sets the SQLite
-/// pragmas every connection needs.
+/// An r2d2 manager that opens the backend named by the URL scheme, and sets what every
+/// connection needs (SQLite's pragmas, PostgreSQL's plans without parallel workers).
 #[derive(Debug, Clone)]
 pub struct DbManager {
     url: DatabaseUrl,
@@ -202,9 +202,17 @@ impl ManageConnection for DbManager {
                 .map_err(r2d2::Error::QueryError)?;
                 Ok(DbConnection::Sqlite(conn))
             }
-            DatabaseUrl::Postgres(url) => diesel::PgConnection::establish(url)
-                .map(DbConnection::Postgresql)
-                .map_err(r2d2::Error::ConnectionError),
+            DatabaseUrl::Postgres(url) => {
+                let mut conn =
+                    diesel::PgConnection::establish(url).map_err(r2d2::Error::ConnectionError)?;
+                // Each request is one statement at a time on one core: workers started
+                // for a parallel plan wait for cores the other requests hold (a page
+                // walking an index for 3,000 rows took 42 ms with two workers, 9 ms
+                // without).
+                conn.batch_execute("SET max_parallel_workers_per_gather = 0")
+                    .map_err(r2d2::Error::QueryError)?;
+                Ok(DbConnection::Postgresql(conn))
+            }
         }
     }
 

@@ -116,3 +116,22 @@ async fn postgres_only_queries_planned_for_their_values_are_never_kept_as_prepar
         }
     });
 }
+
+#[tokio::test]
+#[ignore = "PostgreSQL only: scripts/test runs it with --ignored postgres_only"]
+async fn postgres_only_pooled_connections_plan_without_parallel_workers() {
+    // On a few cores shared by every request, a parallel plan's workers wait for cores.
+    require_backend(true);
+    let app = spawn_app().await;
+    #[derive(diesel::QueryableByName)]
+    struct Setting {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        max_parallel_workers_per_gather: String,
+    }
+    let setting = app.with_db(|conn| {
+        diesel::sql_query("SHOW max_parallel_workers_per_gather")
+            .get_result::<Setting>(conn)
+            .expect("shown")
+    });
+    assert_eq!(setting.max_parallel_workers_per_gather, "0");
+}

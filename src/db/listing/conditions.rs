@@ -137,31 +137,55 @@ pub(super) fn half_open_texts(
     (low, high)
 }
 
-/// Customers holding a value of the subquery `$values` (rows of `customer_values`): the
-/// holders collected once, or, when `$probe`, tested row by row on the customer's values
-/// (a sample or a walk along the sort's index, where collecting every holder would cost
-/// more than the rows read).
-macro_rules! holds {
-    ($query:expr, $probe:expr, $values:expr) => {{
-        if $probe {
-            $query.filter(diesel::dsl::exists(
-                $values.filter(customer_values::customer_id.eq(customers::id)),
-            ))
+/// How a page reads the holders of a property condition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Reading {
+    /// Collected, then each holder's row read (few holders).
+    List,
+    /// Collected into a set the rows walked along the sort's index are tested against.
+    Set,
+    /// Tested on each row walked along the sort's index (many holders).
+    Probe,
+}
+
+impl Reading {
+    /// As the filter asks. PostgreSQL turns a set into a join probing each walked row's
+    /// values (at best the probe, at worst every row against every holder), so there a
+    /// set is read as the probe.
+    pub(super) fn of(filter: &super::CustomerFilter, sqlite: bool) -> Self {
+        if filter.probe_values || (filter.set_values && !sqlite) {
+            Reading::Probe
+        } else if filter.set_values {
+            Reading::Set
         } else {
-            $query.filter(customers::id.eq_any($values))
+            Reading::List
+        }
+    }
+}
+
+/// Customers holding a value of the subquery `$values` (rows of `customer_values`), read
+/// as `$reading` says. As a set, the id is compared as `id + 0`: the database can then no
+/// longer look the holders' rows up by id, and walks the sort's index instead.
+macro_rules! holds {
+    ($query:expr, $reading:expr, $values:expr) => {{
+        match $reading {
+            Reading::Probe => $query.filter(diesel::dsl::exists(
+                $values.filter(customer_values::customer_id.eq(customers::id)),
+            )),
+            Reading::Set => $query.filter((customers::id + 0_i64).eq_any($values)),
+            Reading::List => $query.filter(customers::id.eq_any($values)),
         }
     }};
 }
 
 /// Customers holding no value of the subquery `$values` (see [`holds`]).
 macro_rules! lacks {
-    ($query:expr, $probe:expr, $values:expr) => {{
-        if $probe {
-            $query.filter(diesel::dsl::not(diesel::dsl::exists(
+    ($query:expr, $reading:expr, $values:expr) => {{
+        match $reading {
+            Reading::Probe => $query.filter(diesel::dsl::not(diesel::dsl::exists(
                 $values.filter(customer_values::customer_id.eq(customers::id)),
-            )))
-        } else {
-            $query.filter(customers::id.ne_all($values))
+            ))),
+            Reading::Set | Reading::List => $query.filter(customers::id.ne_all($values)),
         }
     }};
 }
@@ -171,7 +195,7 @@ pub(super) fn custom_condition(
     property: PropertyId,
     ty: PropertyType,
     test: &Test,
-    probe: bool,
+    probe: Reading,
 ) -> Query {
     // Not boxed: a subquery of the boxed query must be concrete.
     let values = || {

@@ -7,7 +7,9 @@ mod totals;
 
 pub use super::search::Bounds;
 use chrono::NaiveDateTime;
-use conditions::{computed_condition, contains_pattern, custom_condition, standard_condition};
+use conditions::{
+    Reading, computed_condition, contains_pattern, custom_condition, standard_condition,
+};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 pub use totals::{Total, total};
@@ -85,15 +87,33 @@ pub struct CustomerFilter {
     /// first (a total's sample reads a few thousand rows).
     #[serde(default)]
     pub probe_values: bool,
+    /// Collect the holders of each property condition into a set and walk the sort's
+    /// index against it, instead of reading each holder's row (see [`value_reading`]).
+    #[serde(default)]
+    pub set_values: bool,
 }
 
 /// Whether conditions that `held` customers match are better tested row by row along the
-/// sort's index than collected (`probe_tags`, `probe_values`): above the table's
-/// break-even (see [`search::list_at_most`]), a walk finds a page sooner than collecting
-/// and sorting every holder.
+/// sort's index than collected (`probe_tags`): above the table's break-even (see
+/// [`search::list_at_most`]), a walk finds a page sooner than collecting and sorting every
+/// holder.
 pub fn worth_probing(conn: &mut DbConnection, held: i64) -> QueryResult<bool> {
     let everyone = super::customers::count_everyone(conn)?;
     Ok(held > search::list_at_most(everyone) as i64)
+}
+
+/// How a page reads the holders of its property conditions, `(probe_values,
+/// set_values)`, for `held` holders: a few are read row by row and sorted; more are
+/// collected into a set (a scan of the value index, a cheap test per row) while the
+/// sort's index is walked; many are tested on each walked row (a probe into the values
+/// per row, but few rows to a page). Reading each holder's row costs several times a set
+/// entry, and a probe several times a walked index entry, hence the break-even's fifth
+/// and fourfold.
+pub fn value_reading(conn: &mut DbConnection, held: i64) -> QueryResult<(bool, bool)> {
+    let everyone = super::customers::count_everyone(conn)?;
+    let even = search::list_at_most(everyone) as i64;
+    let probe = held > 4 * even;
+    Ok((probe, !probe && held > even / 5))
 }
 
 impl CustomerFilter {
@@ -416,9 +436,13 @@ fn filtered(filter: &CustomerFilter, plans: &Plans, tier: Option<Tier>) -> Query
     for (target, test) in &filter.conditions {
         query = match target {
             Target::Standard(key, ty) => standard_condition(query, key, *ty, test),
-            Target::Custom(property, ty) => {
-                custom_condition(query, *property, *ty, test, filter.probe_values)
-            }
+            Target::Custom(property, ty) => custom_condition(
+                query,
+                *property,
+                *ty,
+                test,
+                Reading::of(filter, plans.sqlite),
+            ),
             Target::Computed(key) => computed_condition(query, key, test),
         };
     }

@@ -213,6 +213,7 @@ fn sampled(conn: &mut DbConnection, filter: &CustomerFilter, plans: &Plans) -> Q
     let collecting = CustomerFilter {
         probe_tags: false,
         probe_values: false,
+        set_values: false,
         ..filter.clone()
     };
     let count = |conn: &mut DbConnection, filter: &CustomerFilter| -> QueryResult<Total> {

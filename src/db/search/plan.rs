@@ -23,10 +23,10 @@ impl Tier {
     pub const ALL: [Tier; 3] = [Tier::Exact, Tier::Partial, Tier::Typo];
 }
 
-/// A fuzzy search's words are first looked up within the listing bound (see
-/// [`list_at_most`]); when every word is more common than that, their pairs are looked up
-/// (two common words), and failing that each word's matches are collected up to this
-/// many and intersected. A word more common still is tested on each row, as typed.
+/// A fuzzy search of two words or more is first looked up by word pairs; when the pairs
+/// cannot tell, or for one word, each word's matches are collected within the listing
+/// bound (see [`list_at_most`]), and when every word is more common than that, up to this
+/// many and intersected. A word more common still is tested on each row.
 pub const COLLECT_AT_MOST: usize = 60_000;
 
 /// The most ids a query passes as a list (SQLite binds each; its limit is 32,766).
@@ -66,8 +66,8 @@ pub struct Plan {
     pub partial: Option<Vec<CustomerId>>,
     /// Ids matching every collected word, at least one only with a typo.
     pub typo: Option<Vec<CustomerId>>,
-    /// Ids among which every match is (found by word pairs, when every word is common):
-    /// each tier tests these rows for all words.
+    /// Ids among which every match is (found by word pairs): each tier tests these rows
+    /// for all words.
     pub candidates: Option<Vec<CustomerId>>,
     /// How many customers match, when every word was collected.
     pub matches: Option<usize>,
@@ -88,10 +88,10 @@ pub struct Bounds {
     /// The most ids a tier lists; `None` for the table's break-even (see
     /// `list_at_most`).
     pub list: Option<usize>,
-    /// A word with more matches than this is common: looked up by pairs, or collected up
-    /// to `collect`; `None` for `list`.
+    /// A word with more matches than this is common: collected up to `collect` when
+    /// every word is; `None` for `list`.
     pub common: Option<usize>,
-    /// Whether common words are looked up by pairs (the duplicates check reads only the
+    /// Whether several words are looked up by pairs (the duplicates check reads only the
     /// lists: a common name is no sign of a duplicate).
     pub pairs: bool,
 }
@@ -139,29 +139,31 @@ pub fn plan_within(
             collected: false,
         });
     }
-    let mut lists = collect(conn, &mut plan, common)?;
-    if lists.is_empty() && plan.words.len() >= 2 {
-        let paired = if !id && bounds.pairs {
-            pair_candidates(conn, &plan.words, listed)?
-        } else {
-            None
-        };
-        plan.paired = paired.is_some();
-        match paired {
-            Some(Paired::Lists(typed, any)) => {
-                for word in plan.words.iter_mut() {
-                    word.collected = true;
-                }
-                lists.push((typed, any));
+    // Two words or more: their pairs first. They answer exactly whenever they can tell,
+    // rare words or common, without testing how common each word is.
+    let paired = if !id && bounds.pairs && plan.words.len() >= 2 {
+        pair_candidates(conn, &plan.words, listed)?
+    } else {
+        None
+    };
+    plan.paired = paired.is_some();
+    let mut lists = Vec::new();
+    match paired {
+        Some(Paired::Lists(typed, any)) => {
+            for word in plan.words.iter_mut() {
+                word.collected = true;
             }
-            Some(Paired::Candidates(candidates)) => {
-                plan.candidates = Some(candidates.into_iter().map(CustomerId).collect());
-                return Ok(plan);
-            }
-            None if bounds.collect > common => {
+            lists.push((typed, any));
+        }
+        Some(Paired::Candidates(candidates)) => {
+            plan.candidates = Some(candidates.into_iter().map(CustomerId).collect());
+            return Ok(plan);
+        }
+        None => {
+            lists = collect(conn, &mut plan, common)?;
+            if lists.is_empty() && plan.words.len() >= 2 && bounds.collect > common {
                 lists = collect(conn, &mut plan, bounds.collect)?;
             }
-            None => {}
         }
     }
     let mut lists = lists.into_iter();
@@ -271,7 +273,7 @@ fn collect(conn: &mut DbConnection, plan: &mut Plan, at_most: usize) -> QueryRes
     Ok(lists)
 }
 
-/// What the pairs of two common words found.
+/// What the pairs of two words found.
 enum Paired {
     /// The matches of a two-word search, as typed and any.
     Lists(Vec<i64>, Vec<i64>),
@@ -279,8 +281,8 @@ enum Paired {
     Candidates(Vec<i64>),
 }
 
-/// Every customer matching the first two (common) words, and a few that may not, found
-/// without reading either word's customers; `None` when more than `listed`, or when the
+/// Every customer matching the first two words, and a few that may not, found without
+/// reading either word's customers; `None` when more than `listed`, or when the
 /// pairs cannot tell. With `a` one of the words (a whole word if one is) and `b` the
 /// other, a match has a word holding `a` and a word holding `b`, and either:
 /// - its word holding `a` is `a` itself or one typo from it (an anchor), and its word

@@ -153,7 +153,8 @@ pub async fn list(
             } else {
                 let total = listing::total(conn, &resolved.filter, &plans, None)?;
                 if let Total::About(n) | Total::Exact(n) = total {
-                    page_filter.probe_values = listing::worth_probing(conn, n)?;
+                    (page_filter.probe_values, page_filter.set_values) =
+                        listing::value_reading(conn, n)?;
                 }
                 Some(total)
             };
