@@ -1,9 +1,9 @@
 //! A column among a list of values (customer ids, words), passed so the statement's
-//! text does not change with the list's length. On SQLite the list is one bound JSON array read by `json_each`:
-//! a statement of hundreds of placeholders is parsed and planned again on every request
-//! (it cost more than running it: a third of a fuzzy search's time at a million
-//! customers), where one placeholder keeps it prepared. PostgreSQL already binds a list
-//! as one array (`= ANY($1)`).
+//! text does not change with the list's length. On SQLite the list is one bound JSON
+//! array read by `json_each`: a statement of hundreds of placeholders is parsed and
+//! planned again on every request (it cost more than running it: a third of a fuzzy
+//! search's time at a million customers), where one placeholder keeps it prepared.
+//! PostgreSQL already binds a list as one array (`= ANY($1)`).
 
 use diesel::backend::Backend as DieselBackend;
 use diesel::expression::{AppearsOnTable, Expression, SelectableExpression, ValidGrouping};
