@@ -1,11 +1,12 @@
 use diesel::prelude::*;
 
+use super::pairs::{Paired, pair_candidates};
 use crate::db::DbConnection;
 use crate::db::among::{Condition, customer_among, word_among};
 use crate::db::customers::Backend;
 use crate::db::schema::{customer_terms, customers, name_words};
 use crate::db::types::CustomerId;
-use crate::domain::search::{FuzzyQuery, MANY_WORDS, PAIRS_VERSION, TermKind, prefix_end};
+use crate::domain::search::{FuzzyQuery, TermKind, prefix_end};
 
 /// How well a customer matches a fuzzy query; results are listed tier by tier.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -77,7 +78,7 @@ pub struct Plan {
     pub sqlite: bool,
 }
 
-type IdQueryOf = customer_terms::BoxedQuery<'static, Backend, diesel::sql_types::BigInt>;
+pub(super) type IdQueryOf = customer_terms::BoxedQuery<'static, Backend, diesel::sql_types::BigInt>;
 
 /// How much a plan collects and lists.
 #[derive(Debug, Clone, Copy)]
@@ -131,7 +132,7 @@ pub fn plan_within(
         ..Plan::default()
     };
     for typed in &search.words {
-        let (whole, near) = known_words(conn, typed, id)?;
+        let (whole, near) = known_words(conn, typed, id, plan.sqlite)?;
         plan.words.push(Word {
             typed: typed.clone(),
             near,
@@ -185,7 +186,12 @@ pub fn plan_within(
 
 /// Whether a query word is a whole word of some name (always false for the ID), and the
 /// whole words of the index one typo away from it.
-fn known_words(conn: &mut DbConnection, typed: &str, id: bool) -> QueryResult<(bool, Vec<String>)> {
+fn known_words(
+    conn: &mut DbConnection,
+    typed: &str,
+    id: bool,
+    sqlite: bool,
+) -> QueryResult<(bool, Vec<String>)> {
     let variants = FuzzyQuery::typo_variants(typed);
     if id {
         if variants.is_empty() {
@@ -201,7 +207,6 @@ fn known_words(conn: &mut DbConnection, typed: &str, id: bool) -> QueryResult<(b
     }
     let mut variants = variants;
     variants.push(typed.to_owned());
-    let sqlite = crate::db::among::is_sqlite(conn);
     let mut known: Vec<String> = name_words::table
         .filter(word_among(&variants, sqlite))
         .select(name_words::word)
@@ -273,131 +278,8 @@ fn collect(conn: &mut DbConnection, plan: &mut Plan, at_most: usize) -> QueryRes
     Ok(lists)
 }
 
-/// What the pairs of two words found.
-enum Paired {
-    /// The matches of a two-word search, as typed and any.
-    Lists(Vec<i64>, Vec<i64>),
-    /// Ids among which the matches are, to be tested row by row.
-    Candidates(Vec<i64>),
-}
-
-/// Every customer matching the first two words, and a few that may not, found without
-/// reading either word's customers; `None` when more than `listed`, or when the
-/// pairs cannot tell. With `a` one of the words (a whole word if one is) and `b` the
-/// other, a match has a word holding `a` and a word holding `b`, and either:
-/// - its word holding `a` is `a` itself or one typo from it (an anchor), and its word
-///   holding `b` is another word that starts with `b` or is one typo from it: the pair
-///   terms of the anchors followed by `b` find it;
-/// - or its word holding `a` is another word (`a` within it, or a longer word): read from
-///   the few terms of those;
-/// - or its word holding `b` holds it within (an ending): read likewise.
-///
-/// A name of more words than are paired is a candidate too. A search of two words found by
-/// its pairs alone is answered from them: a pair term starting with both words as typed
-/// is a match as typed, any other a match with a typo. Not used while rows indexed before
-/// pairs are left, nor when one word could hold both (`maria mari`).
-fn pair_candidates(
-    conn: &mut DbConnection,
-    words: &[Word],
-    listed: usize,
-) -> QueryResult<Option<Paired>> {
-    let [first, second, ..] = words else {
-        return Ok(None);
-    };
-    // The anchor is best a whole word: the other may be the start of a common one.
-    let (a, b) = if !first.whole && second.whole {
-        (second, first)
-    } else {
-        (first, second)
-    };
-    let unpaired = customers::table
-        .filter(customers::search_version.lt(PAIRS_VERSION))
-        .select(customers::id)
-        .first::<CustomerId>(conn)
-        .optional()?;
-    let anchors: Vec<&str> = std::iter::once(a.typed.as_str())
-        .chain(a.near.iter().map(String::as_str))
-        .collect();
-    if unpaired.is_some()
-        || anchors
-            .iter()
-            .any(|x| x.contains(b.typed.as_str()) || b.near.iter().any(|n| n == x))
-    {
-        return Ok(None);
-    }
-    let pair = TermKind::NamePair.code();
-    let mut exact = vec![MANY_WORDS.to_owned()];
-    let mut pairs = customer_terms::table
-        .select((customer_terms::term, customer_terms::customer_id))
-        .into_boxed::<Backend>();
-    for anchor in &anchors {
-        exact.extend(b.near.iter().map(|n| format!("{anchor} {n}")));
-        let start = format!("{anchor} {}", b.typed);
-        pairs = pairs.or_filter(
-            customer_terms::kind
-                .eq(pair)
-                .and(customer_terms::term.ge(start.clone()))
-                .and(customer_terms::term.lt(prefix_end(&start))),
-        );
-    }
-    pairs = pairs.or_filter(
-        customer_terms::kind
-            .eq(pair)
-            .and(customer_terms::term.eq_any(exact)),
-    );
-    let found: Vec<(String, i64)> = pairs.limit(listed as i64 + 1).load(conn)?;
-    if found.len() > listed {
-        return Ok(None);
-    }
-    let both_typed = format!("{} {}", a.typed, b.typed);
-    let (mut typed, mut any, mut candidates) = (Vec::new(), Vec::new(), Vec::new());
-    for (term, customer) in found {
-        if term == MANY_WORDS {
-            candidates.push(customer);
-        } else {
-            if term.starts_with(&both_typed) {
-                typed.push(customer);
-            }
-            any.push(customer);
-        }
-    }
-    let (whole, part) = (TermKind::NameWord.code(), TermKind::NamePart.code());
-    let within = |word: &str| {
-        customer_terms::kind
-            .eq(part)
-            .and(customer_terms::term.ge(word.to_owned()))
-            .and(customer_terms::term.lt(prefix_end(word)))
-    };
-    let longer_a: IdQueryOf = customer_terms::table
-        .filter(
-            within(&a.typed).or(customer_terms::kind
-                .eq(whole)
-                .and(customer_terms::term.gt(a.typed.clone()))
-                .and(customer_terms::term.lt(prefix_end(&a.typed)))),
-        )
-        .select(customer_terms::customer_id)
-        .into_boxed();
-    let within_b: IdQueryOf = customer_terms::table
-        .filter(within(&b.typed))
-        .select(customer_terms::customer_id)
-        .into_boxed();
-    for query in [longer_a, within_b] {
-        let found: Vec<i64> = query.limit(listed as i64 + 1).load(conn)?;
-        if found.len() > listed {
-            return Ok(None);
-        }
-        candidates.extend(found);
-    }
-    if candidates.is_empty() && words.len() == 2 {
-        return Ok(Some(Paired::Lists(ascending(typed), ascending(any))));
-    }
-    candidates.extend(any);
-    let candidates = ascending(candidates);
-    Ok((candidates.len() <= listed).then_some(Paired::Candidates(candidates)))
-}
-
 /// Ids in ascending order, each once.
-fn ascending(mut ids: Vec<i64>) -> Vec<i64> {
+pub(super) fn ascending(mut ids: Vec<i64>) -> Vec<i64> {
     ids.sort_unstable();
     ids.dedup();
     ids
