@@ -221,19 +221,49 @@ async fn an_estimated_total_is_near_the_truth_and_bulk_changes_count_exactly() {
 }
 
 #[tokio::test]
-async fn indexes_set_aside_for_a_large_load_come_back_as_they_were() {
-    let app = spawn_app().await;
-    app.with_db(|conn| {
-        use clientele::db::generate::{generate, restore_indexes, set_indexes_aside};
-        let mut aside = set_indexes_aside(conn).expect("set aside");
-        assert!(aside.len() > 20, "the secondary indexes: {aside:?}");
-        generate(conn, 300, 3).expect("customers generated");
-        restore_indexes(conn, &aside).expect("restored");
-        let mut again = set_indexes_aside(conn).expect("set aside again");
-        restore_indexes(conn, &again).expect("restored again");
-        aside.sort();
+async fn a_load_with_its_indexes_set_aside_ends_as_one_written_row_by_row() {
+    use clientele::db::generate::{SetAside, generate_building_indexes_after};
+    fn terms(conn: &mut clientele::db::DbConnection) -> Vec<(i16, String, i64)> {
+        use clientele::db::schema::customer_terms::dsl::*;
+        use diesel::prelude::*;
+        customer_terms
+            .select((kind, term, customer_id))
+            .order((kind, term, customer_id))
+            .load(conn)
+            .expect("terms")
+    }
+    let (staged, direct) = (spawn_app().await, spawn_app().await);
+    let before = staged.with_db(|conn| {
+        let aside = SetAside::take(conn).expect("set aside");
+        let indexes = aside.indexes().to_vec();
+        assert!(indexes.len() > 20, "the secondary indexes: {indexes:?}");
+        aside.restore(conn).expect("restored");
+        indexes
+    });
+    staged
+        .with_db(|conn| generate_building_indexes_after(conn, 300, 3, 1))
+        .expect("customers generated with the indexes set aside");
+    direct
+        .with_db(|conn| generate_building_indexes_after(conn, 300, 3, u64::MAX))
+        .expect("customers generated into indexed tables");
+    let written = staged.with_db(terms);
+    assert!(written.len() > 300 * 10, "terms written: {}", written.len());
+    assert_eq!(written, direct.with_db(terms));
+    staged.with_db(|conn| {
+        let after = SetAside::take(conn).expect("set aside again");
+        let mut again = after.indexes().to_vec();
+        after.restore(conn).expect("restored again");
+        let mut before = before.clone();
+        before.sort();
         again.sort();
-        assert_eq!(aside, again);
+        assert_eq!(before, again, "every index is back as it was");
+        use diesel::RunQueryDsl;
+        let (kind, term, customer) = written[0].clone();
+        let twice = diesel::sql_query(format!(
+            "INSERT INTO customer_terms (kind, term, customer_id) VALUES ({kind}, '{term}', {customer})"
+        ))
+        .execute(conn);
+        assert!(twice.is_err(), "the search index's key is back");
     });
 }
 

@@ -18,8 +18,8 @@ use crate::domain::search::{SEARCH_VERSION, TermKind, fold, search_text, terms};
 
 #[macro_use]
 mod load;
+pub use load::SetAside;
 use load::{Lit, Rows};
-pub use load::{restore_indexes, set_indexes_aside};
 
 const FIRST: [&str; 40] = [
     "John",
@@ -198,11 +198,24 @@ pub fn generate(
     count: u64,
     seed: u64,
 ) -> anyhow::Result<std::time::Duration> {
+    generate_building_indexes_after(conn, count, seed, BUILD_INDEXES_AFTER)
+}
+
+/// [`generate`], setting the indexes aside into an empty database from
+/// `build_indexes_after` customers on (the tests load a few hundred that way).
+pub fn generate_building_indexes_after(
+    conn: &mut DbConnection,
+    count: u64,
+    seed: u64,
+    build_indexes_after: u64,
+) -> anyhow::Result<std::time::Duration> {
     let started = Instant::now();
     let (tag_ids, plan_property, score_property) = prepare(conn)?;
     let postgres = matches!(conn, DbConnection::Postgresql(_));
     if let DbConnection::Sqlite(c) = conn {
-        c.batch_execute("PRAGMA synchronous = OFF; PRAGMA cache_size = -262144;")?;
+        c.batch_execute(
+            "PRAGMA synchronous = OFF; PRAGMA cache_size = -262144; PRAGMA threads = 2;",
+        )?;
     }
     let mut rng = fastrand::Rng::with_seed(seed);
     let now = db::now();
@@ -215,10 +228,10 @@ pub fn generate(
     let mut name_words = std::collections::BTreeSet::new();
     // Into an empty database, the secondary indexes are built once at the end: sorting a
     // million keys costs a fraction of inserting them one by one.
-    let set_aside = if customer_id == 1 && count >= BUILD_INDEXES_AFTER {
-        set_indexes_aside(conn)?
+    let set_aside = if customer_id == 1 && count >= build_indexes_after {
+        SetAside::take(conn)?
     } else {
-        Vec::new()
+        SetAside::nothing()
     };
     let mut done = 0;
     let mut write = || -> anyhow::Result<()> {
@@ -253,7 +266,7 @@ pub fn generate(
                     search_text,
                 )
             );
-            let mut terms_rows = rows!(postgres, customer_terms(kind, term, customer_id));
+            let mut terms_rows = set_aside.terms_rows(postgres);
             let mut identities = rows!(
                 postgres,
                 channel_identities(
@@ -511,8 +524,14 @@ pub fn generate(
         Ok(())
     };
     let written = write();
-    restore_indexes(conn, &set_aside)?;
+    let loaded = started.elapsed();
+    set_aside.restore(conn)?;
     written?;
+    println!(
+        "rows written in {:.1} s, indexes built in {:.1} s",
+        loaded.as_secs_f64(),
+        (started.elapsed() - loaded).as_secs_f64()
+    );
     super::duplicate_checks::queue_checks(conn, &duplicated)?;
     super::search::add_name_words(conn, name_words.iter().map(String::as_str))?;
     for (tag, added) in tag_ids.iter().zip(tag_counts) {
