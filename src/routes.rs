@@ -42,7 +42,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &Path) {
         .route("/s", web::post().to(selfservice::request_link))
         .route("/s/profile", web::get().to(selfservice::profile))
         .route("/s/profile", web::post().to(selfservice::save))
-        .route("/s/{token}", web::get().to(selfservice::open))
+        .route("/s/{token}", web::get().to(selfservice::open_page))
+        .route("/s/{token}", web::post().to(selfservice::open))
         // Any signed-in staff member.
         .route("/", web::get().to(workspace::index))
         .route(

@@ -19,10 +19,17 @@ pub struct Delivery {
     pub last_error: Option<String>,
     pub delivered_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
+    /// What to send instead of the message's text (a self-service link), until delivered.
+    pub text: Option<String>,
 }
 
-/// Queues a message for delivery (in the caller's transaction).
-pub fn insert_delivery(conn: &mut DbConnection, message: MessageId) -> QueryResult<usize> {
+/// Queues a message for delivery (in the caller's transaction); `text`, when given, is sent
+/// instead of the message as stored.
+pub fn insert_delivery(
+    conn: &mut DbConnection,
+    message: MessageId,
+    text: Option<&str>,
+) -> QueryResult<usize> {
     let at = now();
     diesel::insert_into(outbox::table)
         .values((
@@ -30,6 +37,7 @@ pub fn insert_delivery(conn: &mut DbConnection, message: MessageId) -> QueryResu
             outbox::status.eq(DeliveryStatus::Pending),
             outbox::next_attempt_at.eq(at),
             outbox::created_at.eq(at),
+            outbox::text.eq(text),
         ))
         .execute(conn)
 }
@@ -71,6 +79,7 @@ pub fn mark_delivered(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
             outbox::attempts.eq(outbox::attempts + 1),
             outbox::delivered_at.eq(now()),
             outbox::last_error.eq(None::<String>),
+            outbox::text.eq(None::<String>),
         ))
         .execute(conn)
 }
@@ -125,6 +134,7 @@ pub fn mark_all_pending_delivered(conn: &mut DbConnection) -> QueryResult<usize>
             outbox::status.eq(DeliveryStatus::Delivered),
             outbox::attempts.eq(1),
             outbox::delivered_at.eq(now()),
+            outbox::text.eq(None::<String>),
         ))
         .execute(conn)
 }

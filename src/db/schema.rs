@@ -344,6 +344,7 @@ diesel::table! {
         last_error -> Nullable<Text>,
         delivered_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
+        text -> Nullable<Text>,
     }
 }
 

@@ -101,8 +101,72 @@ async fn link_unusable(state: &AppState) -> Result<HttpResponse, AppError> {
     .await
 }
 
-/// `GET /s/{token}`: exchanges the token for a customer session and redirects to a clean
-/// URL, so the token does not stay in history or referrers.
+/// The page a link opens on: one button that uses the link. Link previews (messaging apps,
+/// mail scanners) fetch the link too; a GET uses nothing, so the customer's click still works.
+#[derive(Template)]
+#[template(path = "self/open.html")]
+struct OpenPage {
+    org_name: String,
+    ttl_hours: i64,
+    action: String,
+}
+
+/// A token as links carry it: hexadecimal, not absurdly long.
+fn well_formed(token: &str) -> bool {
+    token.len() <= 128 && token.chars().all(|c| c.is_ascii_hexdigit())
+}
+
+/// Headers every answer about a link carries: the token stays out of referrers, caches and
+/// search engines.
+fn private(mut response: HttpResponse) -> HttpResponse {
+    use actix_web::http::header::{CACHE_CONTROL, HeaderName, HeaderValue, REFERRER_POLICY};
+    let headers = response.headers_mut();
+    headers.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        HeaderName::from_static("x-robots-tag"),
+        HeaderValue::from_static("noindex"),
+    );
+    response
+}
+
+/// `GET /s/{token}`: the "Open my profile" page while the link is usable; uses nothing.
+pub async fn open_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    limit(
+        &state,
+        format!("ip:{}", client_address(&req, state.settings.trust_proxy)),
+    )?;
+    let token = path.into_inner();
+    if !well_formed(&token) {
+        return link_unusable(&state).await.map(private);
+    }
+    let action = format!("/s/{token}");
+    let (usable, config) = state
+        .run(move |conn| {
+            Ok((
+                selfservice::usable(conn, &token)?,
+                selfservice::config(conn)?,
+            ))
+        })
+        .await?;
+    if usable.is_none() {
+        return link_unusable(&state).await.map(private);
+    }
+    let page = OpenPage {
+        org_name: config.org_name,
+        ttl_hours: config.ttl_hours,
+        action,
+    };
+    Ok(private(render_status(&page, StatusCode::OK)?))
+}
+
+/// `POST /s/{token}` (the button): exchanges the token for a customer session and redirects
+/// to a clean URL, so the token does not stay in history or referrers. A post from another
+/// site is refused: it could only start a session the visitor never asked for.
 pub async fn open(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -113,14 +177,21 @@ pub async fn open(
         format!("ip:{}", client_address(&req, state.settings.trust_proxy)),
     )?;
     let token = path.into_inner();
-    if token.len() > 128 || !token.chars().all(|c| c.is_ascii_hexdigit()) {
-        return link_unusable(&state).await;
+    let cross_site = req
+        .headers()
+        .get("sec-fetch-site")
+        .is_some_and(|site| site.as_bytes() == b"cross-site");
+    if cross_site {
+        return Err(AppError::Forbidden);
+    }
+    if !well_formed(&token) {
+        return link_unusable(&state).await.map(private);
     }
     let opened = state
         .run(move |conn| selfservice::open(conn, &token))
         .await?;
     let Ok(link) = opened else {
-        return link_unusable(&state).await;
+        return link_unusable(&state).await.map(private);
     };
     let mut jar = CookieJar::new();
     let cookie = Cookie::build(COOKIE, link.id.to_string())
@@ -134,14 +205,11 @@ pub async fn open(
         .finish();
     jar.signed_mut(&state.cookie_key).add(cookie);
     let mut response = HttpResponse::SeeOther();
-    response
-        .insert_header((actix_web::http::header::LOCATION, "/s/profile"))
-        .insert_header(("Referrer-Policy", "no-referrer"))
-        .insert_header(("Cache-Control", "no-store"));
+    response.insert_header((actix_web::http::header::LOCATION, "/s/profile"));
     for cookie in jar.delta() {
         response.cookie(cookie.clone());
     }
-    Ok(response.finish())
+    Ok(private(response.finish()))
 }
 
 /// The link id of the customer session, if the cookie is present and signed by us.

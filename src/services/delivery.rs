@@ -70,7 +70,7 @@ fn payload(conn: &mut DbConnection, delivery: &Delivery) -> Result<Payload, AppE
         conversation_id: message.conversation_id.map(|c| c.0),
         channel: identity.channel,
         external_id: identity.external_id,
-        text: message.body,
+        text: delivery.text.clone().unwrap_or(message.body),
         author: message.author_name,
         sent_at: message.sent_at.and_utc().to_rfc3339(),
     })

@@ -55,7 +55,8 @@ impl ExportPlan {
 }
 
 /// A cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, or a tab or carriage
-/// return first) gets a leading apostrophe, which spreadsheets show as text.
+/// return first) gets a leading apostrophe, which spreadsheets show as text. Values of a
+/// formula-free type ([`crate::domain::property::PropertyType::formula_free`]) skip it.
 pub fn neutralise(cell: &str) -> Cow<'_, str> {
     match cell.chars().next() {
         Some('=' | '+' | '-' | '@' | '\t' | '\r') => Cow::Owned(format!("'{cell}")),
@@ -96,8 +97,12 @@ pub fn write_batch<W: std::io::Write>(
             let text = value_of(customer, property, custom)
                 .map(|v| v.form_text())
                 .unwrap_or_default();
-            out.write_field(neutralise(&text).as_bytes())
-                .map_err(fail)?;
+            let cell = if property.ty.formula_free() {
+                Cow::Borrowed(text.as_str())
+            } else {
+                neutralise(&text)
+            };
+            out.write_field(cell.as_bytes()).map_err(fail)?;
         }
         out.write_field(&customer.lifecycle).map_err(fail)?;
         let names: Vec<String> = tags

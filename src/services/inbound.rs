@@ -251,9 +251,9 @@ pub fn receive(
                     created.id
                 }
             };
-            let text = selfservice::issue(conn, owner, base_url, &config)?;
+            let link = selfservice::issue(conn, owner, base_url, &config)?;
             let conversation = conversations::get_conversation(conn, conversation.id)?;
-            traffic::send(
+            traffic::send_unshown(
                 conn,
                 &conversation,
                 &Author {
@@ -261,9 +261,10 @@ pub fn receive(
                     user_id: None,
                     name: "Clientele",
                 },
-                &text,
+                &link.shown,
+                Some(&link.sent),
             )?;
-            outcome.replies.push(Reply { text });
+            outcome.replies.push(Reply { text: link.sent });
         }
         Ok(outcome)
     })

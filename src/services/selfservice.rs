@@ -133,15 +133,32 @@ pub fn issue(
     customer: CustomerId,
     base_url: &str,
     config: &Config,
-) -> Result<String, AppError> {
+) -> Result<Issued, AppError> {
     let token = random_hex(32);
     let expires = now() + TimeDelta::hours(config.ttl_hours);
     links::insert_link(conn, customer, &hash_token(&token), expires)?;
     let url = format!("{}/s/{token}", base_url.trim_end_matches('/'));
-    Ok(format!(
-        "Here is your personal link to check and update your details: {url} — it works once and for {} hours. Text \"{}\" again for a new one.",
-        config.ttl_hours, config.keyword
-    ))
+    let say = |link: &str| {
+        format!(
+            "Here is your personal link to check and update your details: {link} — it works once and for {} hours. Text \"{}\" again for a new one.",
+            config.ttl_hours, config.keyword
+        )
+    };
+    Ok(Issued {
+        sent: say(&url),
+        shown: say(LINK_LEFT_OUT),
+    })
+}
+
+/// Where the link stands in the message staff see.
+pub const LINK_LEFT_OUT: &str = "[personal link, sent to the customer only]";
+
+/// The message that carries a new link: as the customer gets it, and as the conversation
+/// keeps it for staff, without the link.
+#[derive(Debug, Clone)]
+pub struct Issued {
+    pub sent: String,
+    pub shown: String,
 }
 
 /// Why a link does not open. Every case shows customers the same page.
@@ -151,16 +168,25 @@ pub enum Refused {
     Unusable,
 }
 
+/// The link a token opens, while it still may: known, not expired, revoked or opened, and
+/// its customer not blacklisted. Uses nothing (a link preview may ask).
+pub fn usable(conn: &mut DbConnection, token: &str) -> Result<Option<Link>, AppError> {
+    let Some(link) = links::find_by_hash(conn, &hash_token(token))? else {
+        return Ok(None);
+    };
+    let usable = link.revoked_at.is_none()
+        && link.opened_at.is_none()
+        && link.expires_at > now()
+        && !customers::get_customer(conn, link.customer_id)?.blacklisted;
+    Ok(usable.then_some(link))
+}
+
 /// Opens a link once: returns the link whose session may start.
 pub fn open(conn: &mut DbConnection, token: &str) -> Result<Result<Link, Refused>, AppError> {
-    let Some(link) = links::find_by_hash(conn, &hash_token(token))? else {
+    let Some(link) = usable(conn, token)? else {
         return Ok(Err(Refused::Unusable));
     };
-    if link.revoked_at.is_some()
-        || link.expires_at <= now()
-        || customers::get_customer(conn, link.customer_id)?.blacklisted
-        || !crate::db::transaction(conn, |conn| links::mark_opened(conn, link.id))?
-    {
+    if !crate::db::transaction(conn, |conn| links::mark_opened(conn, link.id))? {
         return Ok(Err(Refused::Unusable));
     }
     Ok(Ok(link))
@@ -197,9 +223,9 @@ pub fn send(
             return Err(traffic::refuse_blacklisted("no self-service link is sent"));
         }
         let config = config(conn)?;
-        let text = issue(conn, customer, base_url, &config)?;
+        let link = issue(conn, customer, base_url, &config)?;
         let (conversation, _) = traffic::open_conversation(conn, &identity, Opening::Outbound)?;
-        traffic::send(conn, &conversation, author, &text)
+        traffic::send_unshown(conn, &conversation, author, &link.shown, Some(&link.sent))
     })
 }
 

@@ -69,17 +69,19 @@ document.addEventListener("submit", (event) => {
   setInterval(poll, 5000);
 })();
 
-// An open conversation shows new messages and delivery states as they happen.
+// An open conversation shows new messages and delivery states as they happen. The thread
+// is looked up on each tick: a background save may have replaced it.
 (() => {
-  const thread = document.getElementById("thread");
-  if (!thread || !thread.dataset.poll) return;
+  const first = document.getElementById("thread");
+  if (!first || !first.dataset.poll) return;
   const signatureOf = (messages) => JSON.stringify(messages.map((m) => [m.id, m.delivery]));
-  let last = signatureOf(
-    Array.from(thread.querySelectorAll("li[data-id]")).map((li) => ({
-      id: Number(li.dataset.id),
-      delivery: li.querySelector(".delivery")?.textContent ?? null,
-    })),
-  );
+  const shown = (thread) =>
+    signatureOf(
+      Array.from(thread.querySelectorAll("li[data-id]")).map((li) => ({
+        id: Number(li.dataset.id),
+        delivery: li.querySelector(".delivery")?.textContent ?? null,
+      })),
+    );
   const line = (m) => {
     const li = document.createElement("li");
     li.className = m.outbound ? "out" : "in";
@@ -100,15 +102,13 @@ document.addEventListener("submit", (event) => {
     return li;
   };
   const poll = async () => {
+    const thread = document.getElementById("thread");
+    if (!thread || !thread.dataset.poll) return;
     try {
       const response = await fetch(thread.dataset.poll, { headers: { Accept: "application/json" }, credentials: "same-origin" });
       if (!response.ok) return;
       const data = await response.json();
-      const signature = signatureOf(data.messages);
-      if (signature !== last) {
-        last = signature;
-        thread.replaceChildren(...data.messages.map(line));
-      }
+      if (signatureOf(data.messages) !== shown(thread)) thread.replaceChildren(...data.messages.map(line));
     } catch (_) {
       // The next poll tries again.
     }
@@ -190,27 +190,241 @@ document.addEventListener("DOMContentLoaded", () => {
   window.setTimeout(poll, 300);
 });
 
+// What someone typed and has not saved: the fields of `root` whose value differs from the
+// one the page came with, keyed by id (or name and value for check boxes), leaving out
+// those `sent` holds (the server answers for them).
+const keyOf = (field) =>
+  field.type === "checkbox" || field.type === "radio" ? `${field.name}=${field.value}` : field.id || field.name;
+const isDirty = (field) => {
+  if (field instanceof HTMLSelectElement) return Array.from(field.options).some((o) => o.selected !== o.defaultSelected);
+  if (field.type === "checkbox" || field.type === "radio") return field.checked !== field.defaultChecked;
+  if (field.type === "hidden" || field.type === "submit") return false;
+  return field.value !== field.defaultValue;
+};
+const unsaved = (root, sent) =>
+  Array.from(root.querySelectorAll("input, textarea, select"))
+    .filter((field) => !sent.includes(field) && keyOf(field) && isDirty(field))
+    .map((field) => ({
+      key: keyOf(field),
+      value: field.value,
+      checked: field.checked,
+      chosen: field instanceof HTMLSelectElement ? Array.from(field.selectedOptions).map((o) => o.value) : null,
+    }));
+const putBack = (root, kept) => {
+  const fields = new Map(Array.from(root.querySelectorAll("input, textarea, select")).map((f) => [keyOf(f), f]));
+  for (const was of kept) {
+    const field = fields.get(was.key);
+    if (!field) continue;
+    if (field instanceof HTMLSelectElement) {
+      for (const option of field.options) option.selected = was.chosen.includes(option.value);
+    } else if (field.type === "checkbox" || field.type === "radio") {
+      field.checked = was.checked;
+    } else {
+      field.value = was.value;
+    }
+  }
+};
+
+// Drafts: a textarea with data-draft keeps what was typed in the browser (per conversation)
+// until it is sent, across other actions and reloads. Signing out forgets every draft.
+const DRAFT = "clientele.draft.";
+const restoreDrafts = (root) => {
+  root.querySelectorAll("textarea[data-draft]").forEach((area) => {
+    const kept = window.localStorage.getItem(DRAFT + area.dataset.draft);
+    if (kept && area.value === "") area.value = kept;
+  });
+};
+document.addEventListener("input", (event) => {
+  const area = event.target;
+  if (!(area instanceof HTMLTextAreaElement) || !area.dataset.draft) return;
+  if (area.value === "") window.localStorage.removeItem(DRAFT + area.dataset.draft);
+  else window.localStorage.setItem(DRAFT + area.dataset.draft, area.value);
+});
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (!(form instanceof HTMLFormElement) || form.getAttribute("action") !== "/logout") return;
+  Object.keys(window.localStorage)
+    .filter((key) => key.startsWith(DRAFT))
+    .forEach((key) => window.localStorage.removeItem(key));
+});
+document.addEventListener("DOMContentLoaded", () => restoreDrafts(document));
+
+// Short messages after a background save: confirmations fade, errors stay until dismissed.
+const toast = (text, kind) => {
+  let shelf = document.getElementById("toasts");
+  if (!shelf) {
+    shelf = document.createElement("div");
+    shelf.id = "toasts";
+    shelf.className = "toasts";
+    shelf.setAttribute("role", "status");
+    shelf.setAttribute("aria-live", "polite");
+    document.body.append(shelf);
+  }
+  const note = document.createElement("div");
+  note.className = `flash flash-${kind} toast`;
+  note.textContent = text;
+  if (kind === "error") {
+    const close = document.createElement("button");
+    close.type = "button";
+    close.className = "link";
+    close.textContent = "Dismiss";
+    close.addEventListener("click", () => note.remove());
+    note.append(" ", close);
+  } else {
+    window.setTimeout(() => note.classList.add("fading"), 3000);
+    window.setTimeout(() => note.remove(), 4000);
+  }
+  shelf.append(note);
+};
+
+// Replaces the region `id` with the same region of a fetched page, keeping what was typed
+// elsewhere in it, which <details> were open, where the focus was, and the drafts.
+const swapRegion = (id, page, sent) => {
+  const old = document.getElementById(id);
+  const fresh = page.getElementById(id);
+  if (!old || !fresh) return false;
+  const kept = unsaved(old, sent);
+  const open = Array.from(old.querySelectorAll("details[id]")).map((d) => [d.id, d.open]);
+  const focused = document.activeElement && old.contains(document.activeElement) ? document.activeElement.id : "";
+  const adopted = document.importNode(fresh, true);
+  old.replaceWith(adopted);
+  putBack(adopted, kept);
+  for (const [detailsId, wasOpen] of open) {
+    const details = document.getElementById(detailsId);
+    if (details instanceof HTMLDetailsElement) details.open = wasOpen;
+  }
+  restoreDrafts(adopted);
+  const error = adopted.querySelector(".field-error, #conflict");
+  const refocus = error ? adopted.querySelector(`#${CSS.escape(error.id.replace(/-error$/, ""))}`) : null;
+  const target = refocus || (focused ? document.getElementById(focused) : null);
+  if (target) target.focus();
+  return true;
+};
+
+// Forms marked data-background="REGION" post without leaving the page: the answer (the
+// page the server would have shown) replaces only that region, and its message appears as a
+// toast. Saves go one after another, each built when its turn comes, so each carries the
+// version the previous one left. `only` limits a save to one field of the form (the card's
+// in-place edits). Without the script, or when the answer is another page, the form posts
+// as usual.
+const saves = [];
+let saving = false;
+const background = (form, only) => {
+  saves.push([form, only]);
+  if (!saving) nextSave();
+};
+const nextSave = async () => {
+  const next = saves.shift();
+  if (!next) {
+    saving = false;
+    delete document.body.dataset.saving;
+    return;
+  }
+  saving = true;
+  document.body.dataset.saving = "true";
+  const [form, only] = next;
+  if (!form.isConnected) return nextSave();
+  const sent = Array.from(form.elements).filter((field) => !only || !field.closest(".field") || only.contains(field));
+  const body = new URLSearchParams();
+  for (const field of sent) {
+    if (!field.name || field.disabled || field.type === "submit") continue;
+    if ((field.type === "checkbox" || field.type === "radio") && !field.checked) continue;
+    if (field instanceof HTMLSelectElement) {
+      for (const option of field.selectedOptions) body.append(field.name, option.value);
+    } else {
+      body.append(field.name, field.value);
+    }
+  }
+  const buttons = Array.from(form.querySelectorAll("button[type=submit]"));
+  buttons.forEach((button) => (button.disabled = true));
+  try {
+    const response = await fetch(form.action, {
+      method: "POST",
+      body,
+      credentials: "same-origin",
+      headers: { Accept: "text/html" },
+    });
+    const page = new DOMParser().parseFromString(await response.text(), "text/html");
+    const landed = new URL(response.url);
+    const region = form.dataset.background;
+    if (landed.pathname !== window.location.pathname || !page.getElementById(region)) {
+      if (response.ok && landed.pathname !== window.location.pathname) window.location.assign(response.url);
+      else toast(response.ok ? "Saved, but the page could not be updated: reload it." : `Not saved (${response.status}). What you typed is still here.`, "error");
+    } else {
+      if (response.ok) {
+        const draft = form.querySelector("textarea[data-draft]");
+        if (draft) window.localStorage.removeItem(DRAFT + draft.dataset.draft);
+        history.replaceState(history.state, "", landed.pathname + landed.search);
+      }
+      swapRegion(region, page, sent);
+      page.querySelectorAll("main > .flash").forEach((flash) => {
+        toast(flash.textContent.trim(), flash.classList.contains("flash-error") ? "error" : "success");
+      });
+      if (!response.ok && !page.querySelector(".field-error, #conflict")) toast(`Not saved (${response.status}).`, "error");
+    }
+  } catch (_) {
+    toast("Not saved: the server could not be reached. What you typed is still here; try again.", "error");
+  } finally {
+    buttons.forEach((button) => (button.disabled = false));
+  }
+  nextSave();
+};
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (event.defaultPrevented || !(form instanceof HTMLFormElement) || !form.dataset.background) return;
+  event.preventDefault();
+  background(form, null);
+});
+
+// The card's attributes save on their own: Enter saves the field (Ctrl+Enter in a text
+// box), Escape puts back the saved value, a choice saves as soon as it is made.
+const cardField = (target) =>
+  target instanceof Element ? target.closest("form[data-inplace] .field[data-key]") : null;
+document.addEventListener("keydown", (event) => {
+  const field = cardField(event.target);
+  if (!field) return;
+  const input = event.target;
+  if (event.key === "Escape") {
+    for (const each of field.querySelectorAll("input, textarea, select")) {
+      if (each instanceof HTMLSelectElement) for (const o of each.options) o.selected = o.defaultSelected;
+      else if (each.type === "checkbox" || each.type === "radio") each.checked = each.defaultChecked;
+      else each.value = each.defaultValue;
+    }
+    event.preventDefault();
+  } else if (event.key === "Enter" && (!(input instanceof HTMLTextAreaElement) || event.ctrlKey || event.metaKey)) {
+    event.preventDefault();
+    background(field.closest("form"), field);
+  }
+});
+document.addEventListener("change", (event) => {
+  const field = cardField(event.target);
+  const input = event.target;
+  if (field && (input instanceof HTMLSelectElement || input.type === "checkbox" || input.type === "radio")) {
+    background(field.closest("form"), field);
+  }
+});
+
 // The information panel beside a conversation swaps its sections in place, so the thread
 // and an unsent reply stay as they are; without the script the links load the page.
 (() => {
-  const pane = document.querySelector(".card-pane");
-  if (!pane) return;
+  if (!document.querySelector(".card-pane")) return;
   const swap = async (url, push) => {
     try {
       const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "text/html" } });
       if (!response.ok) throw new Error(String(response.status));
       const page = new DOMParser().parseFromString(await response.text(), "text/html");
+      const pane = document.querySelector(".card-pane");
       const fresh = page.querySelector(".card-pane");
-      if (!fresh) throw new Error("no panel");
-      pane.replaceChildren(...fresh.childNodes);
+      if (!pane || !fresh) throw new Error("no panel");
+      pane.replaceChildren(...Array.from(fresh.childNodes).map((node) => document.importNode(node, true)));
       if (push) history.pushState({ panel: url }, "", url);
       pane.querySelector(".panel-tabs a[aria-current]")?.focus();
     } catch {
       window.location.href = url;
     }
   };
-  pane.addEventListener("click", (event) => {
-    const link = event.target instanceof Element ? event.target.closest(".panel-tabs a, #activity-older, #messages-older") : null;
+  document.addEventListener("click", (event) => {
+    const link = event.target instanceof Element ? event.target.closest(".card-pane .panel-tabs a, #activity-older, #messages-older") : null;
     if (!link || event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0) return;
     event.preventDefault();
     swap(link.href, true);

@@ -40,6 +40,7 @@ async fn blacklisting_closes_open_conversations_and_refuses_replies_callbacks_li
         let config = clientele::services::selfservice::config(conn).expect("config");
         clientele::services::selfservice::issue(conn, id, "http://127.0.0.1", &config)
             .expect("a link")
+            .sent
     });
     let token_in_link = link
         .split("/s/")
@@ -112,7 +113,10 @@ async fn blacklisting_closes_open_conversations_and_refuses_replies_callbacks_li
     )
     .await;
     assert!(page.contains("no self-service link is sent"), "{page}");
-    let opened = app.browser().get(&format!("/s/{token_in_link}")).await;
+    let opened = app
+        .browser()
+        .open_link(&format!("/s/{token_in_link}"))
+        .await;
     assert_ne!(
         opened.status(),
         StatusCode::SEE_OTHER,

@@ -420,9 +420,7 @@ async fn the_supervisor_configures_the_card_and_an_agent_edits_on_it_and_links_a
         .select_by_value("Gold")
         .await
         .expect("Gold");
-    agent
-        .click("form[action$='/card'] button[type=submit]")
-        .await;
+    // A choice on the card saves as soon as it is made.
     agent.wait_for_text("Saved on the customer").await;
     assert_eq!(
         app.value_of(&customer, "loyalty_tier").as_deref(),
@@ -512,6 +510,8 @@ async fn a_customer_on_a_phone_fixes_a_date_and_choices_that_the_agent_then_sees
         .await
         .expect("phone size");
     phone.driver.goto(url).await.expect("open the link");
+    phone.wait_for_text("Open my profile").await;
+    phone.click("#open-profile").await;
     phone.wait_for_text("Your details").await;
     assert!(
         phone.driver.current_url().await.expect("url").path() == "/s/profile",

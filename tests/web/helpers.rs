@@ -205,6 +205,18 @@ impl Browser {
         response.text().await.expect("body")
     }
 
+    /// Opens a self-service link as a customer does: the page it shows, then its button.
+    /// Returns the button's answer.
+    pub async fn open_link(&self, link: &str) -> Response {
+        let shown = self.get(link).await;
+        if shown.status() != StatusCode::OK {
+            return shown;
+        }
+        let page = shown.text().await.expect("body");
+        assert!(page.contains("Open my profile"), "{page}");
+        self.post_raw(link, &[]).await
+    }
+
     /// The CSRF token of this browser's session (taken from the sign-in page's form).
     pub async fn csrf_token(&self) -> String {
         let html = self.get("/login").await.text().await.expect("body");

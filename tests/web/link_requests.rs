@@ -8,13 +8,15 @@ use serde_json::json;
 use crate::helpers::{Browser, TestApp, location, spawn_app};
 
 /// Outbound messages carrying a link, as stored.
+/// The messages that carried a link (each keeps a mark where the link was).
 fn links_sent(app: &TestApp) -> Vec<String> {
     app.with_db(|conn| {
         use clientele::db::schema::messages::dsl::*;
         use diesel::prelude::*;
+        let mark = clientele::services::selfservice::LINK_LEFT_OUT;
         messages
             .filter(direction.eq("outbound"))
-            .filter(body.like("%/s/%"))
+            .filter(body.like(format!("%{mark}%")))
             .select(body)
             .load::<String>(conn)
             .expect("messages")

@@ -121,7 +121,7 @@ async fn customers_edit_a_locked_profile_only_while_the_setting_allows_it() {
         let reply = answer["replies"][0]["text"].as_str().expect("a reply");
         let start = reply.find("/s/").expect("a link");
         let browser = app.browser();
-        let response = browser.get(&reply[start..start + 3 + 64]).await;
+        let response = browser.open_link(&reply[start..start + 3 + 64]).await;
         assert_eq!(location(&response), "/s/profile");
         let page = browser.page("/s/profile").await;
         let csrf = crate::helpers::extract_csrf(&page).expect("a token");

@@ -24,7 +24,7 @@ async fn customer_session(app: &TestApp, token: &str, phone: &str) -> (Browser, 
     let answer = text_profile(app, token, phone, None).await;
     let link = link_path(answer["replies"][0]["text"].as_str().expect("a reply"));
     let browser = app.browser();
-    let response = browser.get(&link).await;
+    let response = browser.open_link(&link).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&response), "/s/profile");
     (browser, link)
@@ -413,4 +413,91 @@ async fn a_forged_customer_cookie_opens_nothing() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     assert!(!response.text().await.unwrap().contains("Ada"));
+}
+
+#[tokio::test]
+async fn a_link_preview_uses_nothing_and_staff_never_see_the_link() {
+    let app = spawn_app().await;
+    let receiver = crate::receiver::start_receiver(0).await;
+    let supervisor = app.supervisor().await;
+    supervisor
+        .post_form("/settings/integrations/webhook", &[("url", &receiver.url)])
+        .await;
+    let token = app.api_token("gw");
+    let customer = app.create_customer(&[("phone", "+385912345678")]);
+    let answer = text_profile(&app, &token, "+385912345678", None).await;
+    let link = link_path(answer["replies"][0]["text"].as_str().expect("a reply"));
+    let secret = &link[3..];
+
+    // A messaging app's preview, then a mail scanner: each gets the page, nothing is used.
+    for _ in 0..2 {
+        let preview = app.browser().get(&link).await;
+        assert_eq!(preview.status(), StatusCode::OK);
+        assert_eq!(
+            preview.headers()["cache-control"],
+            "no-store",
+            "no cache keeps the page"
+        );
+        assert!(preview.text().await.unwrap().contains("Open my profile"));
+    }
+    // A form on another site cannot press the button for the customer.
+    let forged = reqwest::Client::new()
+        .post(format!("{}{link}", app.address))
+        .header("Sec-Fetch-Site", "cross-site")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    let customer_browser = app.browser();
+    let opened = customer_browser.open_link(&link).await;
+    assert_eq!(
+        opened.status(),
+        StatusCode::SEE_OTHER,
+        "the customer's click works"
+    );
+    assert_eq!(location(&opened), "/s/profile");
+    assert_eq!(
+        customer_browser.post_raw(&link, &[]).await.status(),
+        StatusCode::GONE,
+        "and only once"
+    );
+
+    // Staff see that a link was sent, never the link: the thread, the tab, the JSON.
+    let conversation = answer["conversation_id"].as_i64().expect("a conversation");
+    for page in [
+        format!("/customers/{customer}/messages"),
+        format!("/conversations/{conversation}"),
+        format!("/conversations/{conversation}/messages.json"),
+    ] {
+        let shown = supervisor.page(&page).await;
+        assert!(
+            shown.contains(clientele::services::selfservice::LINK_LEFT_OUT),
+            "{page}: {shown}"
+        );
+        assert!(!shown.contains(secret), "{page} shows the link");
+    }
+    // The customer's channel gets the link, once; then no copy stays in the database.
+    crate::receiver::wait_until(|| receiver.seen.lock().unwrap().len() == 1).await;
+    let (_, body) = receiver.seen.lock().unwrap()[0].clone();
+    let payload: Value = serde_json::from_str(&body).unwrap();
+    assert!(payload["text"].as_str().unwrap().contains(&link));
+    crate::receiver::wait_until(|| {
+        app.with_db(|conn| {
+            use clientele::db::schema::outbox::dsl::*;
+            use diesel::prelude::*;
+            outbox
+                .filter(text.is_not_null())
+                .count()
+                .get_result::<i64>(conn)
+                .unwrap()
+                == 0
+        })
+    })
+    .await;
+    let bodies: Vec<String> = app.with_db(|conn| {
+        use clientele::db::schema::messages::dsl::*;
+        use diesel::prelude::*;
+        messages.select(body).load(conn).unwrap()
+    });
+    assert!(bodies.iter().all(|b| !b.contains(secret)), "{bodies:?}");
 }

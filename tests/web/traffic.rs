@@ -1,15 +1,13 @@
 //! Channel traffic: inbound messages, known and unknown senders, automatic links, the
 //! blacklist, idempotent retries, link/unlink, ratings, callbacks and webhook delivery.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use crate::helpers::{location, spawn_app};
+use crate::receiver::{start_receiver, wait_until};
 
 #[tokio::test]
 async fn an_unknown_sender_opens_a_conversation_that_belongs_to_the_identity() {
@@ -461,56 +459,6 @@ async fn web_visitor_metadata_shows_on_interactions() {
         "https://shop.example/cart",
     ] {
         assert!(page.contains(text), "{text}");
-    }
-}
-
-/// A local webhook receiver that refuses the first `failures` deliveries.
-struct Receiver {
-    url: String,
-    seen: Arc<Mutex<Vec<(String, String)>>>,
-}
-
-async fn start_receiver(failures: usize) -> Receiver {
-    let seen: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
-    let calls = Arc::new(AtomicUsize::new(0));
-    let (seen_in, calls_in) = (seen.clone(), calls.clone());
-    let server = HttpServer::new(move || {
-        let (seen, calls) = (seen_in.clone(), calls_in.clone());
-        App::new().default_service(web::to(move |req: HttpRequest, body: web::Bytes| {
-            let (seen, calls) = (seen.clone(), calls.clone());
-            async move {
-                if calls.fetch_add(1, Ordering::SeqCst) < failures {
-                    return HttpResponse::ServiceUnavailable().finish();
-                }
-                let signature = req
-                    .headers()
-                    .get("x-clientele-signature")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or_default()
-                    .to_owned();
-                seen.lock()
-                    .expect("lock")
-                    .push((signature, String::from_utf8_lossy(&body).into_owned()));
-                HttpResponse::Ok().finish()
-            }
-        }))
-    })
-    .workers(1)
-    .bind("127.0.0.1:0")
-    .expect("the receiver binds");
-    let port = server.addrs()[0].port();
-    tokio::spawn(server.run());
-    Receiver {
-        url: format!("http://127.0.0.1:{port}/hook"),
-        seen,
-    }
-}
-
-async fn wait_until(mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out");
-        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 

@@ -93,6 +93,23 @@ pub enum PropertyType {
 }
 
 impl PropertyType {
+    /// Whether every valid value of this type is safe in a spreadsheet as written: numbers,
+    /// E.164 phones, dates, times, codes and single words cannot hold a formula, so an
+    /// export writes them without the apostrophe that guards free text.
+    pub fn formula_free(self) -> bool {
+        matches!(
+            self,
+            PropertyType::Number
+                | PropertyType::Word
+                | PropertyType::Date
+                | PropertyType::Time
+                | PropertyType::Phone
+                | PropertyType::Country
+                | PropertyType::Language
+                | PropertyType::DateTime
+        )
+    }
+
     /// The types a supervisor can give a custom property.
     pub const CUSTOM: [PropertyType; 8] = [
         PropertyType::Number,

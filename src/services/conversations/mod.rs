@@ -13,7 +13,7 @@ pub use links::{
     add_identity, check_identity, create_customer_from_identity, fill_name_from_channel, link,
     link_new_customer, link_new_identities, move_conversation, remove_identity, unlink,
 };
-pub use outbound::{Opening, contact, open_conversation, rate, send};
+pub use outbound::{Opening, contact, open_conversation, rate, send, send_unshown};
 
 use crate::db::types::AuthorKind;
 

@@ -80,6 +80,18 @@ pub fn send(
     author: &Author<'_>,
     text: &str,
 ) -> Result<MessageId, AppError> {
+    send_unshown(conn, conversation, author, text, None)
+}
+
+/// [`send`], delivering `delivered` while the conversation keeps `text`: a self-service
+/// link reaches the customer and no one who reads the thread.
+pub fn send_unshown(
+    conn: &mut DbConnection,
+    conversation: &Conversation,
+    author: &Author<'_>,
+    text: &str,
+    delivered: Option<&str>,
+) -> Result<MessageId, AppError> {
     let text = text.trim();
     if text.is_empty() || text.chars().count() > MAX_TEXT {
         let mut errors = FieldErrors::default();
@@ -110,7 +122,7 @@ pub fn send(
     if let Some(customer) = conversation.customer_id {
         conversations::count_on_customer(conn, customer, false, at)?;
     }
-    outbox::insert_delivery(conn, message.id)?;
+    outbox::insert_delivery(conn, message.id, delivered)?;
     Ok(message.id)
 }
 

@@ -1,0 +1,58 @@
+//! A webhook receiver on the loopback, for the tests of deliveries.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+
+/// A local webhook receiver that refuses the first `failures` deliveries.
+pub struct Receiver {
+    pub url: String,
+    pub seen: Arc<Mutex<Vec<(String, String)>>>,
+}
+
+pub async fn start_receiver(failures: usize) -> Receiver {
+    let seen: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let (seen_in, calls_in) = (seen.clone(), calls.clone());
+    let server = HttpServer::new(move || {
+        let (seen, calls) = (seen_in.clone(), calls_in.clone());
+        App::new().default_service(web::to(move |req: HttpRequest, body: web::Bytes| {
+            let (seen, calls) = (seen.clone(), calls.clone());
+            async move {
+                if calls.fetch_add(1, Ordering::SeqCst) < failures {
+                    return HttpResponse::ServiceUnavailable().finish();
+                }
+                let signature = req
+                    .headers()
+                    .get("x-clientele-signature")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned();
+                seen.lock()
+                    .expect("lock")
+                    .push((signature, String::from_utf8_lossy(&body).into_owned()));
+                HttpResponse::Ok().finish()
+            }
+        }))
+    })
+    .workers(1)
+    .bind("127.0.0.1:0")
+    .expect("the receiver binds");
+    let port = server.addrs()[0].port();
+    tokio::spawn(server.run());
+    Receiver {
+        url: format!("http://127.0.0.1:{port}/hook"),
+        seen,
+    }
+}
+
+/// Waits up to 15 s for `done`.
+pub async fn wait_until(mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
