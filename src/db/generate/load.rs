@@ -61,6 +61,7 @@ pub(super) type Copy = fn(&mut diesel::PgConnection, &[u8]) -> diesel::QueryResu
 
 /// One table's rows: one multi-row INSERT on SQLite, one COPY on PostgreSQL (which would
 /// spend as long parsing the literals of an INSERT as executing it).
+#[derive(Clone)]
 pub(super) struct Rows {
     head: String,
     copy: Copy,

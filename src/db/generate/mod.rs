@@ -4,7 +4,8 @@
 //! few thousand customers per transaction: on SQLite as multi-row INSERTs of generated
 //! literals (numbers and text from fixed lists, quotes doubled), on PostgreSQL as COPY. The
 //! search index and every counter are written as the application would write them. A
-//! large load into an empty database builds the secondary indexes at the end.
+//! large load into an empty database builds the secondary indexes at the end. The rows
+//! are made on a thread of their own while the database writes the previous batch.
 
 use std::time::Instant;
 
@@ -179,6 +180,14 @@ fn prepare(conn: &mut DbConnection) -> anyhow::Result<(Vec<i64>, i64, i64)> {
     Ok((tag_ids, plan, score))
 }
 
+/// What the row maker hands back once every batch is made: the counters and lists written
+/// after the rows.
+struct Made {
+    tag_counts: Vec<i64>,
+    duplicated: Vec<super::types::CustomerId>,
+    name_words: std::collections::BTreeSet<String>,
+}
+
 /// Below this many customers the indexes stay in place while loading.
 const BUILD_INDEXES_AFTER: u64 = 100_000;
 
@@ -233,10 +242,16 @@ pub fn generate_building_indexes_after(
     } else {
         SetAside::nothing()
     };
-    let mut done = 0;
-    let mut write = || -> anyhow::Result<()> {
-        while done < count {
-            let size = BATCH.min(count - done);
+    let terms_template = set_aside.terms_rows(postgres);
+    let (to_writer, batches) = std::sync::mpsc::sync_channel::<(u64, [Rows; 8])>(2);
+    // The rows are made on a thread of their own while the database writes the previous
+    // batch: on two cores, one makes text while the other stores it.
+    let tag_ids = &tag_ids;
+    let make = move || -> Made {
+        let mut made = 0;
+        while made < count {
+            let size = BATCH.min(count - made);
+            made += size;
             let mut customers = rows!(
                 postgres,
                 customers(
@@ -266,7 +281,7 @@ pub fn generate_building_indexes_after(
                     search_text,
                 )
             );
-            let mut terms_rows = set_aside.terms_rows(postgres);
+            let mut terms_rows = terms_template.clone();
             let mut identities = rows!(
                 postgres,
                 channel_identities(
@@ -500,17 +515,31 @@ pub fn generate_building_indexes_after(
             for (kind, term, id) in &batch_terms {
                 terms_rows.push(&[Lit::Int((*kind).into()), Lit::Text(term), Lit::Int(*id)]);
             }
+            let batch = [
+                customers,
+                terms_rows,
+                identities,
+                conversations,
+                messages,
+                tags,
+                values,
+                events,
+            ];
+            if to_writer.send((size, batch)).is_err() {
+                break; // The writer stopped on an error.
+            }
+        }
+        Made {
+            tag_counts,
+            duplicated,
+            name_words,
+        }
+    };
+    let mut write = |batches: std::sync::mpsc::Receiver<(u64, [Rows; 8])>| -> anyhow::Result<()> {
+        let mut done = 0;
+        for (size, mut batch) in batches {
             db::transaction(conn, |conn| -> diesel::QueryResult<()> {
-                for rows in [
-                    &mut customers,
-                    &mut terms_rows,
-                    &mut identities,
-                    &mut conversations,
-                    &mut messages,
-                    &mut tags,
-                    &mut values,
-                    &mut events,
-                ] {
+                for rows in &mut batch {
                     rows.flush(conn)?;
                 }
                 Ok(())
@@ -523,10 +552,19 @@ pub fn generate_building_indexes_after(
         }
         Ok(())
     };
-    let written = write();
+    let (made, written) = std::thread::scope(|scope| {
+        let maker = scope.spawn(make);
+        let written = write(batches);
+        (maker.join(), written)
+    });
     let loaded = started.elapsed();
     set_aside.restore(conn)?;
     written?;
+    let Made {
+        tag_counts,
+        duplicated,
+        name_words,
+    } = made.map_err(|_| anyhow::anyhow!("making the rows failed"))?;
     println!(
         "rows written in {:.1} s, indexes built in {:.1} s",
         loaded.as_secs_f64(),
