@@ -6,6 +6,7 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::conversations::Conversation;
+use super::customers::Backend;
 use super::schema::conversations;
 use super::types::{ConversationId, ConversationStatus};
 use crate::domain::scope::Grants;
@@ -51,6 +52,33 @@ pub fn list_open(
     Ok(found)
 }
 
+/// How many open conversations a queue holds: one indexed count per channel with `within`.
+pub fn count_open(
+    conn: &mut DbConnection,
+    queue: Queue,
+    within: Option<&Grants>,
+) -> QueryResult<i64> {
+    let count = |conn: &mut DbConnection, channel: Option<(&str, Option<Vec<String>>)>| {
+        narrowed(
+            conversations::table
+                .select(diesel::dsl::count_star())
+                .into_boxed(),
+            queue,
+            channel,
+        )
+        .get_result::<i64>(conn)
+    };
+    let Some(grants) = within else {
+        return count(conn, None);
+    };
+    let mut total = 0;
+    for channel in grants.channels() {
+        let accounts = grants.accounts_of(&channel);
+        total += count(conn, Some((&channel, accounts)))?;
+    }
+    Ok(total)
+}
+
 /// One walk of [`list_open`]: every channel, or one (with some of its accounts).
 fn list_open_on(
     conn: &mut DbConnection,
@@ -59,22 +87,18 @@ fn list_open_on(
     after: Option<(NaiveDateTime, ConversationId)>,
     limit: i64,
 ) -> QueryResult<Vec<Conversation>> {
-    use super::schema::conversation_agents;
-    let mut query = conversations::table
-        .filter(conversations::status.eq(ConversationStatus::Open))
-        .order((
-            conversations::last_message_at.desc(),
-            conversations::id.desc(),
-        ))
-        .limit(limit)
-        .select(Conversation::as_select())
-        .into_boxed();
-    if let Some((channel, accounts)) = channel {
-        query = query.filter(conversations::channel.eq(channel.to_owned()));
-        if let Some(accounts) = accounts {
-            query = query.filter(conversations::account.eq_any(accounts));
-        }
-    }
+    let mut query = narrowed(
+        conversations::table
+            .select(Conversation::as_select())
+            .into_boxed(),
+        queue,
+        channel,
+    )
+    .order((
+        conversations::last_message_at.desc(),
+        conversations::id.desc(),
+    ))
+    .limit(limit);
     if let Some((at, id)) = after {
         query = query.filter(
             conversations::last_message_at
@@ -84,22 +108,35 @@ fn list_open_on(
                     .and(conversations::id.lt(id))),
         );
     }
-    match queue {
-        Queue::All => {}
-        Queue::Mine(user) => {
-            query = query.filter(
-                conversations::id.eq_any(
-                    conversation_agents::table
-                        .filter(conversation_agents::user_id.eq(user))
-                        .select(conversation_agents::conversation_id),
-                ),
-            );
-        }
-        Queue::Unassigned => {
-            query = query.filter(diesel::dsl::not(conversations::id.eq_any(
-                conversation_agents::table.select(conversation_agents::conversation_id),
-            )));
+    query.load(conn)
+}
+
+/// The open conversations of a queue, on one channel (with some of its accounts) or all.
+fn narrowed<'a, ST>(
+    mut query: conversations::BoxedQuery<'a, Backend, ST>,
+    queue: Queue,
+    channel: Option<(&str, Option<Vec<String>>)>,
+) -> conversations::BoxedQuery<'a, Backend, ST> {
+    use super::schema::conversation_agents;
+    query = query.filter(conversations::status.eq(ConversationStatus::Open));
+    if let Some((channel, accounts)) = channel {
+        query = query.filter(conversations::channel.eq(channel.to_owned()));
+        if let Some(accounts) = accounts {
+            query = query.filter(conversations::account.eq_any(accounts));
         }
     }
-    query.load(conn)
+    match queue {
+        Queue::All => query,
+        Queue::Mine(user) => query.filter(
+            conversations::id.eq_any(
+                conversation_agents::table
+                    .filter(conversation_agents::user_id.eq(user))
+                    .select(conversation_agents::conversation_id),
+            ),
+        ),
+        Queue::Unassigned => query
+            .filter(diesel::dsl::not(conversations::id.eq_any(
+                conversation_agents::table.select(conversation_agents::conversation_id),
+            ))),
+    }
 }

@@ -305,6 +305,17 @@ diesel::table! {
         web_user_agent -> Nullable<Text>,
         web_source -> Nullable<Text>,
         account -> Text,
+        last_inbound_id -> Nullable<BigInt>,
+        last_inbound_at -> Nullable<Timestamp>,
+        waiting_since -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    conversation_reads (conversation_id, user_id) {
+        conversation_id -> BigInt,
+        user_id -> BigInt,
+        read_at -> Timestamp,
     }
 }
 
@@ -415,6 +426,7 @@ diesel::joinable!(messages -> channel_identities (identity_id));
 diesel::joinable!(outbox -> messages (message_id));
 diesel::joinable!(conversation_agents -> conversations (conversation_id));
 diesel::joinable!(conversation_agents -> users (user_id));
+diesel::joinable!(conversation_reads -> conversations (conversation_id));
 diesel::joinable!(orders -> customers (customer_id));
 diesel::joinable!(customer_values -> customers (customer_id));
 diesel::joinable!(customer_values -> properties (property_id));
@@ -512,6 +524,7 @@ diesel::joinable!(team_channels -> teams (team_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
+    conversation_reads,
     app_settings,
     sign_in_failures,
     customers,

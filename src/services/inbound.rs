@@ -192,6 +192,13 @@ pub fn receive(
         }
         let blocked = identity.blacklisted() || customer.as_ref().is_some_and(|c| c.blacklisted);
         let customer_id = customer.as_ref().map(|c| c.id);
+        let config = selfservice::config(conn)?;
+        // The self-service keyword, answered by a link: at most one link a minute and five
+        // a day per identity, as on the "text me my link" page; past that the keyword is
+        // an ordinary message. Answered automatically, it moves nothing in the queue.
+        let keyword = !blocked
+            && selfservice::is_request(&config, &valid.text)
+            && crate::services::link_requests::identity_may_get_link(conn, &identity)?;
         let conversation = if blocked {
             None
         } else {
@@ -200,12 +207,12 @@ pub fn receive(
                 account: &valid.account,
                 web: &valid.web,
             };
-            Some(traffic::open_conversation(conn, &identity, opening)?.0)
+            Some(traffic::open_conversation(conn, &identity, opening)?)
         };
-        conversations::insert_message(
+        let message = conversations::insert_message(
             conn,
             &NewMessage {
-                conversation: conversation.as_ref().map(|c| c.id),
+                conversation: conversation.as_ref().map(|(c, _)| c.id),
                 identity: identity.id,
                 customer: customer_id,
                 direction: Direction::Inbound,
@@ -218,26 +225,30 @@ pub fn receive(
                 sent_at: valid.sent_at,
             },
         )?;
-        if let Some(conversation) = &conversation {
-            conversations::touch_conversation(conn, conversation.id, valid.sent_at)?;
+        if let Some((conversation, _)) = &conversation {
+            if keyword {
+                conversations::count_message(conn, conversation.id)?;
+            } else {
+                conversations::touch_conversation(conn, conversation.id, valid.sent_at)?;
+                conversations::note_customer_message(
+                    conn,
+                    conversation.id,
+                    message.id,
+                    valid.sent_at,
+                )?;
+            }
             if let Some(customer) = customer_id {
                 conversations::count_on_customer(conn, customer, false, valid.sent_at)?;
             }
         }
         let mut outcome = InboundOutcome {
-            conversation_id: conversation.as_ref().map(|c| c.id),
+            conversation_id: conversation.as_ref().map(|(c, _)| c.id),
             known: customer.is_some(),
             customer_id: customer.map(|c| c.public_id),
             blocked,
             replies: Vec::new(),
         };
-        let config = selfservice::config(conn)?;
-        // At most one link a minute and five a day per identity, as on the "text me my
-        // link" page; past that the keyword is an ordinary message.
-        if let (Some(conversation), true) =
-            (&conversation, selfservice::is_request(&config, &valid.text))
-            && crate::services::link_requests::identity_may_get_link(conn, &identity)?
-        {
+        if let (Some((conversation, opened)), true) = (&conversation, keyword) {
             crate::services::link_requests::count_link_sent(conn, &identity)?;
             // The link needs a profile to open: an unknown sender gets one from the identity.
             let owner = match customer_id {
@@ -265,6 +276,11 @@ pub fn receive(
                 Some(&link.sent),
             )?;
             outcome.replies.push(Reply { text: link.sent });
+            // Opened by the keyword alone: answered, so it never waits in the queue. The
+            // customer's next message opens a new one.
+            if *opened {
+                conversations::close_conversation(conn, conversation.id)?;
+            }
         }
         Ok(outcome)
     })

@@ -9,45 +9,53 @@ document.addEventListener("submit", (event) => {
   }
 });
 
-// The workspace queue refreshes itself from a JSON endpoint every few seconds.
+// The workspace queue refreshes itself from a JSON endpoint every few seconds, keeping
+// the focus on the same conversation's link.
 (() => {
   const table = document.getElementById("queue");
   if (!table || !table.dataset.poll) return;
   const body = table.querySelector("tbody");
   const status = document.getElementById("queue-status");
+  const total = document.getElementById("queue-total");
   const cell = (text) => {
     const td = document.createElement("td");
     td.textContent = text;
     return td;
   };
+  const pill = (kind, text) => {
+    const span = document.createElement("span");
+    span.className = `pill ${kind}`;
+    span.textContent = text;
+    return span;
+  };
   const render = (rows) => {
+    const focused = document.activeElement instanceof HTMLElement ? document.activeElement.closest("tr[data-id]") : null;
+    const focusedId = focused ? focused.dataset.id : null;
     body.replaceChildren(...rows.map((row) => {
       const tr = document.createElement("tr");
       tr.dataset.id = String(row.id);
+      if (row.unread) tr.className = "unread";
       const who = document.createElement("td");
       const link = document.createElement("a");
       link.href = `/conversations/${row.id}`;
       link.textContent = row.who;
       who.append(link);
-      if (!row.known) {
-        const pill = document.createElement("span");
-        pill.className = "pill pill-warn";
-        pill.textContent = "unknown";
-        who.append(" ", pill);
-      }
+      if (row.unread) who.append(" ", pill("pill-new", "new"));
+      if (!row.known) who.append(" ", pill("pill-warn", "unknown"));
       const preview = cell(row.preview);
-      preview.className = "wrap";
-      tr.append(who, cell(row.channel), preview, cell(row.assignees.join(", ")), cell(row.age));
+      preview.className = "preview";
+      tr.append(who, cell(row.channel), preview, cell(row.waiting ?? ""), cell(row.assignees.join(", ")), cell(row.age));
       return tr;
     }));
     if (rows.length === 0) {
       const tr = document.createElement("tr");
       const td = cell("No open conversations.");
-      td.colSpan = 5;
+      td.colSpan = 6;
       td.className = "empty";
       tr.append(td);
       body.append(tr);
     }
+    if (focusedId) body.querySelector(`tr[data-id="${CSS.escape(focusedId)}"] a`)?.focus({ preventScroll: true });
   };
   let last = "";
   const poll = async () => {
@@ -55,7 +63,8 @@ document.addEventListener("submit", (event) => {
       const response = await fetch(table.dataset.poll, { headers: { Accept: "application/json" }, credentials: "same-origin" });
       if (!response.ok) return;
       const data = await response.json();
-      const signature = JSON.stringify(data.conversations.map((r) => [r.id, r.last_message_at, r.assignees]));
+      if (total) total.textContent = String(data.total);
+      const signature = JSON.stringify(data.conversations.map((r) => [r.id, r.last_message_at, r.assignees, r.unread, r.waiting, r.age]));
       if (signature !== last) {
         if (last !== "") status.textContent = "Updated with new messages.";
         last = signature;

@@ -30,6 +30,7 @@ mod moves;
 mod panel;
 mod pool;
 mod properties;
+mod queue;
 mod receiver;
 mod search_pairs;
 mod security;

@@ -136,6 +136,7 @@ async fn conversation_page(
             if !teams::sees_conversation(&scope, &conversation) {
                 return Err(AppError::NotFound);
             }
+            workspace::mark_read(conn, &conversation, me)?;
             // Earlier and later conversations of the customer, on the reader's channels.
             let mut relationship = conversations::list_relationship(conn, &conversation)?;
             relationship.retain(|c| teams::sees_conversation(&scope, c));
@@ -522,9 +523,12 @@ pub async fn thread(
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let time_zone = current.user.time_zone.clone();
+    let me = current.user.id.0;
     let messages = state
         .run(move |conn| {
             let conversation = conversations::get_conversation(conn, id)?;
+            // The reader sees what arrives while the conversation is open.
+            workspace::mark_read(conn, &conversation, me)?;
             Ok(
                 conversation_views(conn, &time_zone, vec![conversation], Shown::All)?
                     .pop()

@@ -27,8 +27,13 @@ pub struct QueueRow {
     pub channel: &'static str,
     pub who: String,
     pub known: bool,
+    /// The customer's last message (the self-service keyword aside).
     pub preview: String,
     pub age: String,
+    /// How long the customer has waited for an agent's reply, when they do.
+    pub waiting: Option<String>,
+    /// The customer wrote since the reader last opened the conversation.
+    pub unread: bool,
     pub assignees: Vec<String>,
     pub last_message_at: i64,
 }
@@ -51,14 +56,22 @@ pub(super) fn excerpt(text: &str, chars: usize) -> String {
     }
     short
 }
-/// The open conversations of a queue with their names, previews and assignees: five
-/// queries whatever the number of rows.
+/// A page of a queue: its rows, the next page's cursor, how many conversations it holds.
+struct QueuePage {
+    rows: Vec<QueueRow>,
+    next: Option<String>,
+    total: i64,
+}
+
+/// The open conversations of a queue with their names, previews, assignees and whether
+/// `reader` has read them: seven queries whatever the number of rows.
 fn queue_rows(
     conn: &mut db::DbConnection,
     queue: Queue,
     reach: &Reach,
+    reader: i64,
     after: Option<(chrono::NaiveDateTime, ConversationId)>,
-) -> Result<(Vec<QueueRow>, Option<String>), AppError> {
+) -> Result<QueuePage, AppError> {
     let team = match reach.team {
         Some(team) => Some(teams::grants_of_team(conn, team)?),
         None => None,
@@ -74,11 +87,18 @@ fn queue_rows(
         open.last()
             .map(|c| crate::handlers::page::time_cursor(c.last_message_at, c.id.0))
     });
+    let total = queue::count_open(conn, queue, within.as_ref())?;
     let ids: Vec<ConversationId> = open.iter().map(|c| c.id).collect();
-    let last: HashMap<ConversationId, String> = conversations::list_last_messages(conn, &ids)?
-        .into_iter()
-        .filter_map(|m| m.conversation_id.map(|c| (c, m.body)))
-        .collect();
+    let last_ids: Vec<_> = open.iter().filter_map(|c| c.last_inbound_id).collect();
+    let last: HashMap<ConversationId, String> =
+        conversations::list_messages_by_ids(conn, &last_ids)?
+            .into_iter()
+            .filter_map(|m| m.conversation_id.map(|c| (c, m.body)))
+            .collect();
+    let read: HashMap<ConversationId, chrono::NaiveDateTime> =
+        conversations::list_reads(conn, &ids, reader)?
+            .into_iter()
+            .collect();
     let mut assignees: HashMap<ConversationId, Vec<String>> = HashMap::new();
     for (conversation, _, name) in conversations::list_assignees(conn, &ids)? {
         assignees.entry(conversation).or_default().push(name);
@@ -106,11 +126,19 @@ fn queue_rows(
                 .unwrap_or_default(),
             preview: last.get(&c.id).map(|b| excerpt(b, 80)).unwrap_or_default(),
             age: age(c.last_message_at),
+            waiting: c.waiting_since.map(age),
+            unread: c
+                .last_inbound_at
+                .is_some_and(|at| read.get(&c.id).is_none_or(|seen| *seen < at)),
             assignees: assignees.remove(&c.id).unwrap_or_default(),
             last_message_at: c.last_message_at.and_utc().timestamp_micros(),
         })
         .collect();
-    Ok((rows, next.flatten()))
+    Ok(QueuePage {
+        rows,
+        next: next.flatten(),
+        total,
+    })
 }
 
 /// Conversations per page of the queue.
@@ -173,6 +201,8 @@ fn queue_of(query: &QueueQuery, current: &CurrentUser) -> (Queue, &'static str) 
 struct WorkspacePage {
     ctx: PageContext,
     rows: Vec<QueueRow>,
+    /// How many open conversations this view holds.
+    total: i64,
     view: &'static str,
     /// The teams to narrow to, and the one chosen (0 for all).
     teams: Vec<(i64, String)>,
@@ -198,10 +228,10 @@ pub async fn index(
     let reach = Reach::of(&query, &current);
     let team = reach.team.map_or(0, |t| t.0);
     let (me, supervisor) = (current.user.id, current.role() >= Role::Supervisor);
-    let (rows, next, teams) = state
+    let (page, teams) = state
         .run(move |conn| {
-            let (rows, next) = queue_rows(conn, queue, &reach, after)?;
-            Ok((rows, next, team_choices(conn, me, supervisor)?))
+            let page = queue_rows(conn, queue, &reach, me.0, after)?;
+            Ok((page, team_choices(conn, me, supervisor)?))
         })
         .await?;
     let here = if team > 0 {
@@ -211,7 +241,8 @@ pub async fn index(
     };
     render(&WorkspacePage {
         ctx: PageContext::new(&current, "home")?,
-        rows,
+        rows: page.rows,
+        total: page.total,
         view,
         teams,
         team,
@@ -221,7 +252,7 @@ pub async fn index(
             "All my teams"
         },
         here,
-        next,
+        next: page.next,
         paged: after.is_some(),
     })
 }
@@ -234,10 +265,11 @@ pub async fn poll(
 ) -> Result<HttpResponse, AppError> {
     let (queue, _) = queue_of(&query, &current);
     let reach = Reach::of(&query, &current);
-    let (rows, _) = state
-        .run(move |conn| queue_rows(conn, queue, &reach, None))
+    let me = current.user.id.0;
+    let page = state
+        .run(move |conn| queue_rows(conn, queue, &reach, me, None))
         .await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
-        .json(serde_json::json!({"conversations": rows})))
+        .json(serde_json::json!({"conversations": page.rows, "total": page.total})))
 }

@@ -84,7 +84,8 @@ pub fn send(
 }
 
 /// [`send`], delivering `delivered` while the conversation keeps `text`: a self-service
-/// link reaches the customer and no one who reads the thread.
+/// link reaches the customer and no one who reads the thread. Such a message does not
+/// move the conversation in the queue.
 pub fn send_unshown(
     conn: &mut DbConnection,
     conversation: &Conversation,
@@ -118,7 +119,14 @@ pub fn send_unshown(
             sent_at: at,
         },
     )?;
-    conversations::touch_conversation(conn, conversation.id, at)?;
+    if delivered.is_some() {
+        conversations::count_message(conn, conversation.id)?;
+    } else {
+        conversations::touch_conversation(conn, conversation.id, at)?;
+    }
+    if author.kind == AuthorKind::Agent {
+        conversations::note_agent_reply(conn, conversation.id)?;
+    }
     if let Some(customer) = conversation.customer_id {
         conversations::count_on_customer(conn, customer, false, at)?;
     }

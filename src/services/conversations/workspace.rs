@@ -16,6 +16,24 @@ pub fn take(conn: &mut DbConnection, id: ConversationId, user_id: i64) -> Result
     })
 }
 
+/// The reader has seen the conversation up to its last customer message. Written only
+/// when that message is newer than what they had read: reading again writes nothing.
+pub fn mark_read(
+    conn: &mut DbConnection,
+    conversation: &conversations::Conversation,
+    user_id: i64,
+) -> Result<(), AppError> {
+    let Some(last) = conversation.last_inbound_at else {
+        return Ok(());
+    };
+    if conversations::read_at(conn, conversation.id, user_id)?.is_none_or(|read| read < last) {
+        db::transaction(conn, |conn| {
+            conversations::mark_read(conn, conversation.id, user_id, last)
+        })?;
+    }
+    Ok(())
+}
+
 /// Closes the conversation.
 pub fn close(conn: &mut DbConnection, id: ConversationId) -> Result<(), AppError> {
     db::transaction(conn, |conn| conversations::close_conversation(conn, id))?;

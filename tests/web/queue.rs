@@ -1,0 +1,124 @@
+//! The workspace queue: what it shows of each conversation (the customer's last message,
+//! unread, waiting), its count, and that the self-service keyword moves nothing in it.
+
+use clientele::domain::Role;
+use serde_json::{Value, json};
+
+use crate::helpers::{Browser, PASSWORD, TestApp, spawn_app};
+
+async fn queue(browser: &Browser) -> Value {
+    let response = browser.get("/workspace/conversations.json").await;
+    assert_eq!(response.status(), reqwest::StatusCode::OK);
+    response.json().await.expect("json")
+}
+
+/// The queue's rows as (customer, preview).
+fn rows(queue: &Value) -> Vec<(String, String)> {
+    queue["conversations"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|row| {
+            (
+                row["who"].as_str().unwrap_or_default().to_owned(),
+                row["preview"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+async fn text(app: &TestApp, token: &str, phone: &str, words: &str) -> Value {
+    app.inbound(
+        token,
+        json!({"channel": "whatsapp", "external_id": phone, "text": words}),
+    )
+    .await
+}
+
+fn row<'a>(queue: &'a Value, who: &str) -> &'a Value {
+    queue["conversations"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|r| r["who"] == who)
+        .unwrap_or_else(|| panic!("{who} in {queue}"))
+}
+
+#[tokio::test]
+async fn the_self_service_keyword_neither_opens_nor_moves_a_conversation_in_the_queue() {
+    let app = spawn_app().await;
+    let token = app.api_token("gw");
+    app.create_customer(&[("name", "Ada"), ("phone", "+385911111111")]);
+    app.create_customer(&[("name", "Bob"), ("phone", "+385922222222")]);
+    let agent = app.agent().await;
+
+    // Ada asks for her link: answered automatically, nothing waits in the queue.
+    let answer = text(&app, &token, "+385911111111", "profile").await;
+    assert_eq!(answer["replies"].as_array().map(Vec::len), Some(1));
+    let empty = queue(&agent).await;
+    assert_eq!(empty["total"], 0, "{empty}");
+    assert!(rows(&empty).is_empty());
+
+    // Bob writes, then Ada writes something else: a conversation each, Ada's newest.
+    text(&app, &token, "+385922222222", "Hello, my parcel is late").await;
+    text(&app, &token, "+385911111111", "I need to change my address").await;
+    let both = queue(&agent).await;
+    assert_eq!(both["total"], 2);
+    assert_eq!(
+        rows(&both),
+        vec![
+            ("Ada".to_owned(), "I need to change my address".to_owned()),
+            ("Bob".to_owned(), "Hello, my parcel is late".to_owned()),
+        ]
+    );
+
+    // Bob's keyword in his open conversation: no move, and his preview stays his message.
+    text(&app, &token, "+385922222222", "PROFILE").await;
+    assert_eq!(rows(&queue(&agent).await), rows(&both));
+}
+
+#[tokio::test]
+async fn each_agent_sees_what_is_unread_for_them_and_how_long_the_customer_waits() {
+    let app = spawn_app().await;
+    let token = app.api_token("gw");
+    app.create_customer(&[("name", "Ada"), ("phone", "+385911111111")]);
+    let ana = app.agent().await;
+    app.create_user("ivo.agent", Role::Agent);
+    let ivo = app.browser();
+    ivo.sign_in("ivo.agent", PASSWORD).await;
+
+    let conversation = text(&app, &token, "+385911111111", "Hello").await["conversation_id"]
+        .as_i64()
+        .expect("a conversation");
+    let fresh = queue(&ana).await;
+    assert_eq!(row(&fresh, "Ada")["unread"], true);
+    assert!(row(&fresh, "Ada")["waiting"].is_string(), "{fresh}");
+
+    // Ana reads it: read for her, not for Ivo; Ada still waits for a reply.
+    ana.page(&format!("/conversations/{conversation}")).await;
+    let read = queue(&ana).await;
+    assert_eq!(row(&read, "Ada")["unread"], false);
+    assert!(row(&read, "Ada")["waiting"].is_string());
+    assert_eq!(row(&queue(&ivo).await, "Ada")["unread"], true);
+
+    // Ada writes again: unread again; the thread's poll, open on Ana's screen, reads it.
+    text(&app, &token, "+385911111111", "Are you there?").await;
+    assert_eq!(row(&queue(&ana).await, "Ada")["unread"], true);
+    ana.page(&format!("/conversations/{conversation}/messages.json"))
+        .await;
+    assert_eq!(row(&queue(&ana).await, "Ada")["unread"], false);
+
+    // Ana's reply ends the wait; the preview stays the customer's message.
+    let replied = ana
+        .post_form(
+            &format!("/conversations/{conversation}/reply"),
+            &[("text", "Yes, looking into it")],
+        )
+        .await;
+    assert_eq!(replied.status(), reqwest::StatusCode::SEE_OTHER);
+    let answered = queue(&ana).await;
+    assert!(row(&answered, "Ada")["waiting"].is_null(), "{answered}");
+    assert_eq!(row(&answered, "Ada")["preview"], "Are you there?");
+    let page = ana.page("/").await;
+    assert!(page.contains("id=\"queue-total\">1<"), "the count");
+}
