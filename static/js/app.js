@@ -78,6 +78,65 @@ document.addEventListener("submit", (event) => {
   setInterval(poll, 5000);
 })();
 
+// The queue beside a conversation refreshes the same way; it is looked up on each tick (a
+// background save may have replaced it), and keeps the focus on the same conversation.
+(() => {
+  if (!document.getElementById("queue-list")) return;
+  const item = (row, current) => {
+    const li = document.createElement("li");
+    li.dataset.id = String(row.id);
+    if (row.unread) li.className = "unread";
+    const link = document.createElement("a");
+    link.href = `/conversations/${row.id}`;
+    if (String(row.id) === current) link.setAttribute("aria-current", "page");
+    const line = (className, text) => {
+      const span = document.createElement("span");
+      span.className = className;
+      span.textContent = text;
+      return span;
+    };
+    link.append(line("who", row.who));
+    if (row.unread) {
+      const pill = line("pill pill-new", "new");
+      link.append(" ", pill);
+    }
+    link.append(line("meta", row.waiting ? `${row.channel} · waiting ${row.waiting}` : row.channel));
+    link.append(line("preview", row.preview));
+    li.append(link);
+    return li;
+  };
+  let last = "";
+  const poll = async () => {
+    const list = document.getElementById("queue-list");
+    if (!list) return;
+    try {
+      const response = await fetch(list.dataset.poll, { headers: { Accept: "application/json" }, credentials: "same-origin" });
+      if (!response.ok) return;
+      const data = await response.json();
+      const total = document.getElementById("queue-total");
+      if (total) total.textContent = String(data.total);
+      const signature = JSON.stringify(data.conversations.map((r) => [r.id, r.unread, r.waiting, r.preview, r.who]));
+      if (signature === last) return;
+      last = signature;
+      const focused = document.activeElement instanceof HTMLElement ? document.activeElement.closest("li[data-id]") : null;
+      const focusedId = focused && list.contains(focused) ? focused.dataset.id : null;
+      const scroll = list.parentElement ? list.parentElement.scrollTop : 0;
+      list.replaceChildren(...data.conversations.map((row) => item(row, list.dataset.current)));
+      if (data.conversations.length === 0) {
+        const none = document.createElement("li");
+        none.className = "empty";
+        none.textContent = "No open conversations.";
+        list.append(none);
+      }
+      if (list.parentElement) list.parentElement.scrollTop = scroll;
+      if (focusedId) list.querySelector(`li[data-id="${CSS.escape(focusedId)}"] a`)?.focus({ preventScroll: true });
+    } catch (_) {
+      // The next poll tries again.
+    }
+  };
+  setInterval(poll, 5000);
+})();
+
 // An open conversation shows new messages and delivery states as they happen. The thread
 // is looked up on each tick: a background save may have replaced it.
 (() => {

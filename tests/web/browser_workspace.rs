@@ -105,6 +105,18 @@ async fn an_agent_edits_the_card_and_adds_a_note_while_a_reply_waits_then_sends_
         .execute("window.notReloaded = true;", Vec::new())
         .await
         .expect("mark");
+    // At 1366 px the queue sits beside the thread.
+    agent
+        .driver
+        .set_window_rect(0, 0, 1366, 900)
+        .await
+        .expect("a laptop's screen");
+    let beside = agent
+        .driver
+        .find(By::Id("queue-list"))
+        .await
+        .expect("queue");
+    assert!(beside.is_displayed().await.expect("visibility"));
     agent.fill("reply-text", "Thanks Ada, noted").await;
 
     // The city: typed in place, saved by Enter on its own.

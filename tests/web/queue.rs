@@ -122,3 +122,33 @@ async fn each_agent_sees_what_is_unread_for_them_and_how_long_the_customer_waits
     let page = ana.page("/").await;
     assert!(page.contains("id=\"queue-total\">1<"), "the count");
 }
+
+#[tokio::test]
+async fn a_conversation_shows_the_queue_beside_it_with_itself_marked() {
+    let app = spawn_app().await;
+    let token = app.api_token("gw");
+    app.create_customer(&[("name", "Ada"), ("phone", "+385911111111")]);
+    app.create_customer(&[("name", "Bob"), ("phone", "+385922222222")]);
+    let ada = text(&app, &token, "+385911111111", "Hello from Ada").await["conversation_id"]
+        .as_i64()
+        .expect("a conversation");
+    let bob = text(&app, &token, "+385922222222", "Hello from Bob").await["conversation_id"]
+        .as_i64()
+        .expect("a conversation");
+    let agent = app.agent().await;
+    let page = agent.page(&format!("/conversations/{ada}")).await;
+    let pane = page
+        .split("id=\"queue-list\"")
+        .nth(1)
+        .and_then(|rest| rest.split("</ol>").next())
+        .expect("the queue beside the thread");
+    assert!(pane.contains(&format!(
+        "href=\"/conversations/{ada}\" aria-current=\"page\""
+    )));
+    assert!(pane.contains(&format!("href=\"/conversations/{bob}\"")));
+    assert!(
+        pane.contains("Hello from Bob") && pane.contains("new"),
+        "{pane}"
+    );
+    assert!(page.contains("<h1"), "one heading for the page");
+}

@@ -33,6 +33,9 @@ use card::CardView;
 #[template(path = "workspace/conversation.html")]
 struct ConversationPage {
     ctx: PageContext,
+    /// The open conversations beside this one (the queue, first page).
+    queue: Vec<queue::QueueRow>,
+    queue_total: i64,
     conversation: ConversationView,
     earlier: Vec<ConversationView>,
     more_history: Option<String>,
@@ -130,52 +133,62 @@ async fn conversation_page(
     let threads_before = panel::parse_cursor(&query.threads);
     let zone = current.user.time_zone.clone();
     let scope = current.scope.clone();
-    let (conversation, views, relationship, assignees, data, results, mut panel_view) = state
-        .run(move |conn| {
-            let conversation = conversations::get_conversation(conn, id)?;
-            if !teams::sees_conversation(&scope, &conversation) {
-                return Err(AppError::NotFound);
-            }
-            workspace::mark_read(conn, &conversation, me)?;
-            // Earlier and later conversations of the customer, on the reader's channels.
-            let mut relationship = conversations::list_relationship(conn, &conversation)?;
-            relationship.retain(|c| teams::sees_conversation(&scope, c));
-            let position = relationship.iter().position(|c| c.id == id).unwrap_or(0);
-            let start = position.saturating_sub(earlier_count);
-            let shown: Vec<Conversation> =
-                relationship[start..=position.min(relationship.len().saturating_sub(1))].to_vec();
-            let views = conversation_views(conn, &time_zone, shown, Shown::All)?;
-            let assignees = conversations::list_assignees(conn, &[id])?;
-            let data = card::load(conn, &conversation)?;
-            let results = if data.customer.is_none() && !search.trim().is_empty() {
-                crate::services::lookup::find_customers(conn, &search, &scope, 10)?
-                    .into_iter()
-                    .map(|c| (c.public_id.clone(), c.display_name()))
-                    .collect()
-            } else {
-                Vec::new()
-            };
-            let customer = data.customer.as_ref().map(|c| c.id);
-            let panel_view = panel::load(
-                conn,
-                section,
-                customer,
-                &scope,
-                &zone,
-                before,
-                threads_before,
-            )?;
-            Ok((
-                conversation,
-                views,
-                relationship,
-                assignees,
-                data,
-                results,
-                panel_view,
-            ))
-        })
-        .await?;
+    let (conversation, views, relationship, assignees, data, results, mut panel_view, beside) =
+        state
+            .run(move |conn| {
+                let conversation = conversations::get_conversation(conn, id)?;
+                if !teams::sees_conversation(&scope, &conversation) {
+                    return Err(AppError::NotFound);
+                }
+                workspace::mark_read(conn, &conversation, me)?;
+                let beside = queue::queue_rows(
+                    conn,
+                    crate::db::queue::Queue::All,
+                    &queue::Reach::everything(scope.clone()),
+                    me,
+                    None,
+                )?;
+                // Earlier and later conversations of the customer, on the reader's channels.
+                let mut relationship = conversations::list_relationship(conn, &conversation)?;
+                relationship.retain(|c| teams::sees_conversation(&scope, c));
+                let position = relationship.iter().position(|c| c.id == id).unwrap_or(0);
+                let start = position.saturating_sub(earlier_count);
+                let shown: Vec<Conversation> = relationship
+                    [start..=position.min(relationship.len().saturating_sub(1))]
+                    .to_vec();
+                let views = conversation_views(conn, &time_zone, shown, Shown::All)?;
+                let assignees = conversations::list_assignees(conn, &[id])?;
+                let data = card::load(conn, &conversation)?;
+                let results = if data.customer.is_none() && !search.trim().is_empty() {
+                    crate::services::lookup::find_customers(conn, &search, &scope, 10)?
+                        .into_iter()
+                        .map(|c| (c.public_id.clone(), c.display_name()))
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                let customer = data.customer.as_ref().map(|c| c.id);
+                let panel_view = panel::load(
+                    conn,
+                    section,
+                    customer,
+                    &scope,
+                    &zone,
+                    before,
+                    threads_before,
+                )?;
+                Ok((
+                    conversation,
+                    views,
+                    relationship,
+                    assignees,
+                    data,
+                    results,
+                    panel_view,
+                    beside,
+                ))
+            })
+            .await?;
     let position = relationship.iter().position(|c| c.id == id).unwrap_or(0);
     let more_history = (position > earlier_count)
         .then(|| format!("/conversations/{}?earlier={}", id.0, earlier_count + 1));
@@ -214,6 +227,8 @@ async fn conversation_page(
         .unwrap_or_default();
     let page = ConversationPage {
         ctx,
+        queue: beside.rows,
+        queue_total: beside.total,
         conversation: this,
         earlier: views,
         more_history,

@@ -57,15 +57,15 @@ pub(super) fn excerpt(text: &str, chars: usize) -> String {
     short
 }
 /// A page of a queue: its rows, the next page's cursor, how many conversations it holds.
-struct QueuePage {
-    rows: Vec<QueueRow>,
+pub(super) struct QueuePage {
+    pub(super) rows: Vec<QueueRow>,
     next: Option<String>,
-    total: i64,
+    pub(super) total: i64,
 }
 
 /// The open conversations of a queue with their names, previews, assignees and whether
 /// `reader` has read them: seven queries whatever the number of rows.
-fn queue_rows(
+pub(super) fn queue_rows(
     conn: &mut db::DbConnection,
     queue: Queue,
     reach: &Reach,
@@ -160,12 +160,17 @@ pub struct QueueQuery {
 }
 
 /// Whose conversations the queue may list: the reader's scope, narrowed to one team.
-struct Reach {
+pub(super) struct Reach {
     scope: Scope,
     team: Option<TeamId>,
 }
 
 impl Reach {
+    /// Every conversation the reader's scope reaches.
+    pub(super) fn everything(scope: Scope) -> Reach {
+        Reach { scope, team: None }
+    }
+
     fn of(query: &QueueQuery, current: &CurrentUser) -> Reach {
         Reach {
             scope: current.scope.clone(),
