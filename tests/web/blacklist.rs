@@ -50,6 +50,13 @@ async fn blacklisting_closes_open_conversations_and_refuses_replies_callbacks_li
         .to_owned();
 
     let supervisor = app.supervisor().await;
+    let profile = supervisor
+        .page(&format!("/customers/{customer}/profile"))
+        .await;
+    assert!(
+        profile.contains("data-confirm=\"Blacklist Spammer?"),
+        "the browser asks before blacklisting"
+    );
     supervisor
         .post_form(
             &format!("/customers/{customer}/blacklist"),

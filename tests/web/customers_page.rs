@@ -63,6 +63,42 @@ async fn the_default_view_is_this_week_in_the_organisations_time_zone() {
 }
 
 #[tokio::test]
+async fn a_search_without_a_chosen_period_looks_at_any_time() {
+    let app = spawn_app().await;
+    let supervisor = app.supervisor().await;
+    let older = app.create_customer(&[
+        ("name", "Old Acquaintance"),
+        ("email", "old.friend@example.com"),
+    ]);
+    set_created(
+        &app,
+        &older,
+        chrono::Utc::now().naive_utc() - Duration::days(21),
+    );
+    // The list alone: this week's customers.
+    assert!(
+        !supervisor
+            .page("/customers")
+            .await
+            .contains("Old Acquaintance")
+    );
+    // A search as the page's form sends it, the period left as it comes: any time.
+    for search in ["name=acquaint", "email=old.friend", &format!("id={older}")] {
+        let page = supervisor
+            .page(&format!("/customers?period=&{search}"))
+            .await;
+        assert!(page.contains("Old Acquaintance"), "{search}");
+    }
+    // A period chosen still applies to a search.
+    assert!(
+        !supervisor
+            .page("/customers?period=this_week&name=acquaint")
+            .await
+            .contains("Old Acquaintance")
+    );
+}
+
+#[tokio::test]
 async fn each_filter_narrows_the_list() {
     let app = spawn_app().await;
     let token = app.api_token("gw");

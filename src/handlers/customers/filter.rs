@@ -86,10 +86,7 @@ fn some(text: &str) -> Option<String> {
 /// The form fields of a query string.
 pub fn parse_form(pairs: &[(String, String)]) -> FilterForm {
     FilterForm {
-        period: match get(pairs, "period").as_str() {
-            "" => "this_week".to_owned(),
-            other => other.to_owned(),
-        },
+        period: get(pairs, "period"),
         from: get(pairs, "from"),
         to: get(pairs, "to"),
         on: get(pairs, "on"),
@@ -172,8 +169,24 @@ pub fn resolve(
     let zone = org_zone(conn)?;
     let now = db::now();
     let mut error = None;
+    // No period chosen: this week's customers, or any time's for a search (someone looked
+    // up by name, ID, e-mail, phone or contact is rarely a customer of this week).
+    let searching = [
+        &form.name,
+        &form.id,
+        &form.email,
+        &form.phone,
+        &form.contact,
+    ]
+    .iter()
+    .any(|text| !text.trim().is_empty());
+    let chosen = match form.period.as_str() {
+        "" if searching => "all",
+        "" => "this_week",
+        other => other,
+    };
     let period = Period::parse(
-        &form.period,
+        chosen,
         some(&form.from).as_deref(),
         some(&form.to).as_deref(),
     )
