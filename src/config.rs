@@ -39,6 +39,12 @@ pub enum Command {
     /// Manage API tokens from scripts.
     #[command(subcommand)]
     Tokens(TokensCommand),
+    /// Print the outbound webhook's signing secret, for the receiver's configuration.
+    WebhookSecret {
+        /// Make a new secret first (the receiver must then be given the new one).
+        #[arg(long)]
+        rotate: bool,
+    },
     /// Fill the database with generated customers (for benchmarks and trials).
     Generate {
         /// How many customers to add.
@@ -138,6 +144,10 @@ pub struct ServeArgs {
     #[arg(long, env = "CLIENTELE_RETRY_BASE_MS", default_value_t = 2000)]
     pub retry_base_ms: u64,
 
+    /// How long a webhook delivery is retried before it is given up as failed, in hours.
+    #[arg(long, env = "CLIENTELE_DELIVERY_HORIZON_HOURS", default_value_t = 24)]
+    pub delivery_horizon_hours: u64,
+
     /// The base URL customers open self-service links on (defaults to http://BIND).
     #[arg(long, env = "CLIENTELE_PUBLIC_URL")]
     pub public_url: Option<String>,
@@ -224,6 +234,8 @@ pub struct Settings {
     pub outbox_poll_ms: u64,
     /// First retry delay.
     pub retry_base_ms: u64,
+    /// How long a delivery is retried, in seconds.
+    pub delivery_horizon_secs: u64,
     /// Public base URL for links sent to customers.
     pub public_url: Option<String>,
     /// Serve the benchmark's bare ceiling handler.
@@ -251,6 +263,7 @@ impl Settings {
             trust_proxy: args.trust_proxy,
             outbox_poll_ms: args.outbox_poll_ms.max(50),
             retry_base_ms: args.retry_base_ms.max(10),
+            delivery_horizon_secs: args.delivery_horizon_hours.max(1) * 3600,
             public_url: args.public_url.clone(),
             bench_ceiling: args.bench_ceiling,
             data_dir,
@@ -275,6 +288,7 @@ impl Settings {
             trust_proxy: false,
             outbox_poll_ms: 100,
             retry_base_ms: 100,
+            delivery_horizon_secs: 24 * 3600,
             public_url: None,
             bench_ceiling: false,
             data_dir,

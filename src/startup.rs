@@ -50,6 +50,9 @@ impl Application {
         let pacing = delivery::Pacing {
             poll: std::time::Duration::from_millis(settings.outbox_poll_ms),
             retry_base: std::time::Duration::from_millis(settings.retry_base_ms),
+            give_up_after: chrono::TimeDelta::seconds(
+                i64::try_from(settings.delivery_horizon_secs).unwrap_or(i64::MAX / 1000),
+            ),
         };
         let public_url = settings
             .public_url

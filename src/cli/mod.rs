@@ -1,4 +1,4 @@
-//! The subcommands: serve, migrate, users, tokens, generate; and the demo data `serve --demo` adds.
+//! The subcommands: serve, migrate, users, tokens, webhook-secret, generate; and the demo data `serve --demo` adds.
 
 pub mod demo;
 
@@ -49,6 +49,15 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let mut conn = pool.get()?;
             db::run_migrations(&mut conn)?;
             tokens(&mut conn, command)
+        }
+        Command::WebhookSecret { rotate } => {
+            let pool = db::connect(&url, 1)?;
+            let mut conn = pool.get()?;
+            db::run_migrations(&mut conn)?;
+            let secret = crate::services::settings::print_signing_secret(&mut conn, rotate)
+                .map_err(anyhow_of)?;
+            println!("{secret}");
+            Ok(())
         }
     }
 }

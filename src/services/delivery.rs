@@ -28,6 +28,9 @@ pub struct Pacing {
     pub poll: Duration,
     /// The first retry delay; it doubles with every failed attempt, up to an hour.
     pub retry_base: Duration,
+    /// How long after it was queued a delivery is retried; then it is failed for good
+    /// (shown on Settings → Integrations, where "Retry" queues it again).
+    pub give_up_after: TimeDelta,
 }
 
 /// The body POSTed for one message.
@@ -125,8 +128,13 @@ pub fn deliver_due(pool: &DbPool, pacing: Pacing) -> Result<usize, AppError> {
             Some(error) => {
                 let delay = backoff(pacing.retry_base, delivery.attempts + 1);
                 let retry_at = now() + TimeDelta::from_std(delay).unwrap_or(TimeDelta::seconds(60));
-                tracing::warn!(delivery = delivery.id, attempts = delivery.attempts + 1, %error, "webhook delivery failed; will retry");
-                outbox::mark_failed(&mut conn, delivery.id, &error, Some(retry_at))?;
+                if retry_at > delivery.created_at + pacing.give_up_after {
+                    tracing::warn!(delivery = delivery.id, attempts = delivery.attempts + 1, %error, "webhook delivery failed; given up");
+                    outbox::mark_failed(&mut conn, delivery.id, &error, None)?;
+                } else {
+                    tracing::warn!(delivery = delivery.id, attempts = delivery.attempts + 1, %error, "webhook delivery failed; will retry");
+                    outbox::mark_failed(&mut conn, delivery.id, &error, Some(retry_at))?;
+                }
             }
         }
     }

@@ -2,7 +2,7 @@
 //! time zone, the context card, the webhook — each saved with its audit entry.
 
 use crate::db::card;
-use crate::db::settings::{insert_setting_if_absent, upsert_setting};
+use crate::db::settings::{find_setting, upsert_setting};
 use crate::db::types::{AuditAction, PropertyId, Setting};
 use crate::db::{self, DbConnection};
 use crate::domain::customer::Actor;
@@ -73,15 +73,43 @@ pub fn save_webhook(
     actor: &Actor,
     url: &str,
     rotate: bool,
-) -> Result<(), AppError> {
+) -> Result<Option<String>, AppError> {
     db::transaction(conn, |conn| {
         upsert_setting(conn, Setting::WebhookUrl, url)?;
-        if rotate {
-            upsert_setting(conn, Setting::WebhookSecret, &random_hex(32))?;
-        } else {
-            insert_setting_if_absent(conn, Setting::WebhookSecret, &random_hex(32))?;
-        }
+        let made = signing_secret(conn, rotate)?;
         let detail = if rotate { "secret rotated" } else { "" };
-        audit::record(conn, actor, AuditAction::WebhookChanged, url, detail)
+        audit::record(conn, actor, AuditAction::WebhookChanged, url, detail)?;
+        Ok(made)
+    })
+}
+
+/// Makes the webhook's signing secret when there is none, or a new one with `rotate`;
+/// returns it when it was made (to be shown once), `None` when the old one stays.
+pub fn signing_secret(conn: &mut DbConnection, rotate: bool) -> Result<Option<String>, AppError> {
+    if !rotate && find_setting(conn, Setting::WebhookSecret)?.is_some() {
+        return Ok(None);
+    }
+    let secret = random_hex(32);
+    upsert_setting(conn, Setting::WebhookSecret, &secret)?;
+    Ok(Some(secret))
+}
+
+/// The webhook's signing secret for the command line: made first when there is none (or
+/// with `rotate`).
+pub fn print_signing_secret(conn: &mut DbConnection, rotate: bool) -> Result<String, AppError> {
+    db::transaction(conn, |conn| {
+        if rotate {
+            audit::record(
+                conn,
+                &Actor::System,
+                AuditAction::WebhookChanged,
+                "",
+                "secret rotated",
+            )?;
+        }
+        match signing_secret(conn, rotate)? {
+            Some(made) => Ok(made),
+            None => Ok(find_setting(conn, Setting::WebhookSecret)?.unwrap_or_default()),
+        }
     })
 }

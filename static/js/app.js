@@ -1,6 +1,21 @@
 // Clientele's only script: small progressive enhancements. Pages work without it.
 "use strict";
 
+// Buttons with data-copy copy the text of the element of that id (secrets shown once).
+document.addEventListener("click", async (event) => {
+  const button = event.target instanceof Element ? event.target.closest("button[data-copy]") : null;
+  if (!button) return;
+  const source = document.getElementById(button.dataset.copy);
+  if (!source) return;
+  try {
+    await navigator.clipboard.writeText(source.textContent.trim());
+    button.textContent = "Copied";
+  } catch (_) {
+    window.getSelection()?.selectAllChildren(source);
+    button.textContent = "Selected: press Ctrl+C";
+  }
+});
+
 // Forms with data-confirm ask before they submit.
 document.addEventListener("submit", (event) => {
   const form = event.target;

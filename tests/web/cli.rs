@@ -219,3 +219,25 @@ fn tokens_are_created_and_revoked_from_scripts() {
             .success()
     );
 }
+
+#[test]
+fn the_webhook_signing_secret_is_printed_and_rotated_from_scripts() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = fresh_database(&dir);
+    let url = database.url.to_string();
+    let print = |args: &[&str]| {
+        let output = clientele(&url, args, "");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).trim().to_owned()
+    };
+    let first = print(&["webhook-secret"]);
+    assert_eq!(first.len(), 64, "made when there was none: {first}");
+    assert_eq!(print(&["webhook-secret"]), first, "the same one again");
+    let rotated = print(&["webhook-secret", "--rotate"]);
+    assert_ne!(rotated, first);
+    assert_eq!(print(&["webhook-secret"]), rotated);
+}

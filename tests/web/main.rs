@@ -40,4 +40,5 @@ mod teams;
 mod totals;
 mod traffic;
 mod users;
+mod webhooks;
 mod workspace;

@@ -24,16 +24,25 @@ struct IntegrationsPage {
     secret_set: bool,
     tokens: Vec<(ApiToken, String, Option<String>)>,
     new_token: Option<String>,
+    /// A signing secret just made: shown on this one page.
+    new_secret: Option<String>,
     token_name: String,
     errors: FieldErrors,
     pending: i64,
     failed: i64,
 }
 
+/// What the page shows once: a new API token or a new signing secret.
+#[derive(Default)]
+struct Once {
+    token: Option<String>,
+    secret: Option<String>,
+}
+
 async fn page(
     current: &CurrentUser,
     state: &AppState,
-    new_token: Option<String>,
+    once: Once,
     token_name: String,
     errors: FieldErrors,
 ) -> Result<HttpResponse, AppError> {
@@ -64,7 +73,8 @@ async fn page(
         webhook_url: url,
         secret_set: secret.is_some(),
         tokens,
-        new_token,
+        new_token: once.token,
+        new_secret: once.secret,
         token_name,
         errors,
         pending,
@@ -85,7 +95,7 @@ pub async fn show(
     page(
         &current,
         &state,
-        None,
+        Once::default(),
         String::new(),
         FieldErrors::default(),
     )
@@ -112,15 +122,34 @@ pub async fn save_webhook(
     if !valid || url.len() > 2000 {
         let mut errors = FieldErrors::default();
         errors.push("url", "Enter an http:// or https:// URL.");
-        return page(&current, &state, None, String::new(), errors).await;
+        return page(&current, &state, Once::default(), String::new(), errors).await;
     }
     let actor = current.actor();
     let rotate = form.new_secret.is_some();
-    state
+    let made = state
         .run(move |conn| settings::save_webhook(conn, &actor, &url, rotate))
         .await?;
-    current.session.flash(FlashKind::Success, "Webhook saved.");
-    Ok(see_other("/settings/integrations"))
+    match made {
+        // Shown on this answer only: a redirect would need to carry the secret.
+        Some(secret) => {
+            let once = Once {
+                secret: Some(secret),
+                ..Once::default()
+            };
+            page(
+                &current,
+                &state,
+                once,
+                String::new(),
+                FieldErrors::default(),
+            )
+            .await
+        }
+        None => {
+            current.session.flash(FlashKind::Success, "Webhook saved.");
+            Ok(see_other("/settings/integrations"))
+        }
+    }
 }
 
 /// `POST /settings/integrations/retry`: failed deliveries are tried again.
@@ -157,16 +186,22 @@ pub async fn create_token(
         .await;
     match result {
         Ok(secret) => {
+            let once = Once {
+                token: Some(secret),
+                ..Once::default()
+            };
             page(
                 &current,
                 &state,
-                Some(secret),
+                once,
                 String::new(),
                 FieldErrors::default(),
             )
             .await
         }
-        Err(AppError::Invalid(errors)) => page(&current, &state, None, name, errors).await,
+        Err(AppError::Invalid(errors)) => {
+            page(&current, &state, Once::default(), name, errors).await
+        }
         Err(other) => Err(other),
     }
 }

@@ -1,0 +1,125 @@
+//! The outbound webhook's settings: the signing secret shown once, and deliveries that
+//! give up after the horizon until retried.
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::spawn_app;
+use crate::receiver::{start_receiver, wait_until};
+
+#[tokio::test]
+async fn the_signing_secret_is_shown_once_and_signs_every_delivery() {
+    let app = spawn_app().await;
+    let receiver = start_receiver(0).await;
+    let supervisor = app.supervisor().await;
+    let saved = supervisor
+        .post_form("/settings/integrations/webhook", &[("url", &receiver.url)])
+        .await;
+    assert_eq!(
+        saved.status(),
+        StatusCode::OK,
+        "the answer shows the secret"
+    );
+    let page = saved.text().await.unwrap();
+    let shown = page
+        .split("id=\"new-secret\">")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .expect("the new secret on the page")
+        .to_owned();
+    assert_eq!(shown.len(), 64);
+    let again = supervisor.page("/settings/integrations").await;
+    assert!(!again.contains(&shown), "shown once");
+    // Saving the URL again keeps the secret, and says nothing of it.
+    let kept = supervisor
+        .post_form("/settings/integrations/webhook", &[("url", &receiver.url)])
+        .await;
+    assert_eq!(kept.status(), StatusCode::SEE_OTHER);
+
+    // A receiver holding the shown secret verifies a delivery.
+    app.create_customer(&[("name", "Ada"), ("phone", "+385912345678")]);
+    let token = app.api_token("gw");
+    app.inbound(
+        &token,
+        json!({"channel": "whatsapp", "external_id": "+385912345678", "text": "profile"}),
+    )
+    .await;
+    wait_until(|| receiver.seen.lock().unwrap().len() == 1).await;
+    let (signature, body) = receiver.seen.lock().unwrap()[0].clone();
+    // The receiver keeps the signature, not the timestamp header: any second of the last
+    // two minutes.
+    let timestamp = chrono::Utc::now().timestamp();
+    assert!(
+        (timestamp - 120..=timestamp + 5).any(|at| {
+            clientele::services::delivery::sign(&shown, at, body.as_bytes()) == signature
+        }),
+        "the signature checks with the shown secret"
+    );
+
+    // Rotating shows the new one.
+    let rotated = supervisor
+        .post_form(
+            "/settings/integrations/webhook",
+            &[("url", &receiver.url), ("new_secret", "1")],
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(rotated.contains("id=\"new-secret\">") && !rotated.contains(&shown));
+}
+
+#[tokio::test]
+async fn a_delivery_retried_past_the_horizon_is_failed_until_retried() {
+    let app = crate::helpers::spawn_app_with(|settings| {
+        settings.delivery_horizon_secs = 1;
+        settings.retry_base_ms = 200;
+    })
+    .await;
+    let supervisor = app.supervisor().await;
+    // A port nothing listens on: every attempt fails.
+    supervisor
+        .post_form(
+            "/settings/integrations/webhook",
+            &[("url", "http://127.0.0.1:9/hook")],
+        )
+        .await;
+    app.create_customer(&[("name", "Ada"), ("phone", "+385912345678")]);
+    let token = app.api_token("gw");
+    app.inbound(
+        &token,
+        json!({"channel": "whatsapp", "external_id": "+385912345678", "text": "profile"}),
+    )
+    .await;
+    let failed = || {
+        app.with_db(|conn| {
+            clientele::db::outbox::count_by_status(
+                conn,
+                clientele::db::types::DeliveryStatus::Failed,
+            )
+            .unwrap()
+        })
+    };
+    wait_until(|| failed() == 1).await;
+    let page = supervisor.page("/settings/integrations").await;
+    assert!(
+        page.contains("0 waiting, 1 failed"),
+        "given up, shown as failed"
+    );
+    assert!(page.contains("Retry failed deliveries"));
+    // Retried: one more attempt, then failed again (the receiver is still down).
+    supervisor
+        .post_form("/settings/integrations/retry", &[])
+        .await;
+    let attempts = || {
+        app.with_db(|conn| {
+            use diesel::prelude::*;
+            clientele::db::schema::outbox::table
+                .select(clientele::db::schema::outbox::attempts)
+                .first::<i32>(conn)
+                .unwrap()
+        })
+    };
+    let before = attempts();
+    wait_until(|| attempts() > before && failed() == 1).await;
+}
