@@ -235,6 +235,8 @@ struct ProfilePage {
     saved: bool,
     notice: Option<&'static str>,
     any_editable: bool,
+    /// The fields refused, as (input name, label, message), summarised at the top.
+    problems: Vec<(String, String, String)>,
 }
 
 /// Query of the page.
@@ -288,6 +290,15 @@ async fn profile_page(
         notice
     };
     let any_editable = fields.any_editable();
+    let problems = fields
+        .standard
+        .iter()
+        .chain(&fields.custom)
+        .filter_map(|f| {
+            let message = f.error.clone()?;
+            Some((f.name.clone(), f.label.clone(), message))
+        })
+        .collect();
     let page = ProfilePage {
         org_name: config.org_name,
         name: customer.name.clone().unwrap_or_default(),
@@ -300,6 +311,7 @@ async fn profile_page(
         saved,
         notice,
         any_editable,
+        problems,
     };
     render_status(&page, status)
 }

@@ -501,3 +501,103 @@ async fn a_link_preview_uses_nothing_and_staff_never_see_the_link() {
     });
     assert!(bodies.iter().all(|b| !b.contains(secret)), "{bodies:?}");
 }
+
+#[tokio::test]
+async fn customers_are_asked_for_an_address_only_see_filled_details_and_a_summary_of_errors() {
+    let app = spawn_app().await;
+    let token = app.api_token("gw");
+    app.create_property("home", "location", &[], "edit");
+    app.create_property("member_since", "date", &[], "edit");
+    app.with_db(|conn| {
+        use clientele::db::schema::properties::dsl::*;
+        use diesel::prelude::*;
+        diesel::update(properties.filter(key.eq_any(["home", "member_since"])))
+            .set(customer_access.eq("view"))
+            .execute(conn)
+            .unwrap();
+        diesel::update(properties.filter(key.eq("home")))
+            .set(customer_access.eq("edit"))
+            .execute(conn)
+            .unwrap();
+    });
+    let customer = app.create_customer(&[("name", "Ada"), ("phone", "+385912345678")]);
+    let supervisor = app.supervisor().await;
+    let saved = supervisor
+        .post_form(
+            &format!("/customers/{customer}/profile"),
+            &[
+                ("version", &app.version_of(&customer)),
+                ("p_home", "Ilica 1, Zagreb"),
+                ("p_home__lat", "45.8131"),
+                ("p_home__lng", "15.9772"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    let (browser, _) = customer_session(&app, &token, "+385912345678").await;
+    let page = browser.page("/s/profile").await;
+    assert!(page.contains("name=\"p_home\"") && page.contains("Ilica 1, Zagreb"));
+    assert!(
+        !page.contains("Latitude") && page.contains("type=\"hidden\" name=\"p_home__lat\""),
+        "an address, no coordinates to type"
+    );
+    assert!(
+        !page.contains("member_since label"),
+        "an empty view-only detail is left out"
+    );
+    assert!(page.contains("uses these details only to serve you"));
+
+    // Two mistakes: summarised at the top, each linked to its field, typed text kept.
+    let response = browser
+        .post_raw(
+            "/s/profile",
+            &[
+                ("csrf_token", &csrf(&page)),
+                ("version", &app.version_of(&customer)),
+                ("p_email", "not-an-address"),
+                ("p_language", "klingon"),
+                ("p_home", "Ilica 2, Zagreb"),
+                ("p_home__lat", "45.8131"),
+                ("p_home__lng", "15.9772"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.unwrap();
+    let summary = html
+        .split("id=\"error-summary\"")
+        .nth(1)
+        .and_then(|rest| rest.split("</div>").next())
+        .expect("an error summary");
+    assert!(summary.contains("these 2 details"), "{summary}");
+    assert!(summary.contains("href=\"#p_email\"") && summary.contains("href=\"#p_language\""));
+    assert!(html.contains("value=\"not-an-address\"") && html.contains("Ilica 2, Zagreb"));
+
+    // A new address keeps the coordinates staff set; nothing is lost.
+    let page = browser.page("/s/profile").await;
+    let response = browser
+        .post_raw(
+            "/s/profile",
+            &[
+                ("csrf_token", &csrf(&page)),
+                ("version", &app.version_of(&customer)),
+                ("p_home", "Ilica 2, Zagreb"),
+                ("p_home__lat", "45.8131"),
+                ("p_home__lng", "15.9772"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let stored: Vec<(Option<String>, Option<f64>)> = app.with_db(|conn| {
+        use clientele::db::schema::customer_values::dsl::*;
+        use diesel::prelude::*;
+        customer_values
+            .select((value_text, value_number))
+            .load(conn)
+            .unwrap()
+    });
+    assert!(
+        stored.contains(&(Some("Ilica 2, Zagreb".to_owned()), Some(45.8131))),
+        "{stored:?}"
+    );
+}

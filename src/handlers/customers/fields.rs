@@ -146,7 +146,7 @@ pub fn field_groups(
         if access == Access::Hidden {
             continue;
         }
-        let field = field_view(
+        let mut field = field_view(
             ctx,
             property,
             values.get(&property.key),
@@ -154,6 +154,11 @@ pub fn field_groups(
             submitted,
             errors,
         );
+        // Customers are asked for an address, never for coordinates: those they hold pass
+        // through unchanged.
+        if editor == Editor::Customer && field.input == "location" {
+            field.input = "address";
+        }
         match property.kind {
             PropertyKind::Standard => groups.standard.push(field),
             PropertyKind::Custom => groups.custom.push(field),
