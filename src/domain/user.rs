@@ -105,6 +105,11 @@ impl fmt::Debug for NewPassword {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TimeZone(pub chrono_tz::Tz);
 
+/// Every IANA time zone name, for the pickers (a list the browser filters as one types).
+pub fn time_zone_names() -> impl Iterator<Item = &'static str> {
+    chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name())
+}
+
 impl TimeZone {
     /// Parses an IANA name.
     pub fn parse(raw: &str) -> Result<Self, String> {

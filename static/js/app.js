@@ -16,6 +16,31 @@ document.addEventListener("click", async (event) => {
   }
 });
 
+// Inputs with data-select-on-focus select their text when entered, so typing replaces a
+// pre-filled value (a time zone) instead of adding to it.
+document.addEventListener("focusin", (event) => {
+  const input = event.target;
+  if (input instanceof HTMLInputElement && input.hasAttribute("data-select-on-focus")) input.select();
+});
+
+// A technical name is suggested from the label while nobody has typed one: lower case,
+// accents dropped, anything else an underscore ("Loyalty tier" → loyalty_tier).
+document.addEventListener("input", (event) => {
+  const label = event.target;
+  if (!(label instanceof HTMLInputElement)) return;
+  const key = document.querySelector(`input[data-suggest-from="${CSS.escape(label.id)}"]`);
+  if (!(key instanceof HTMLInputElement) || (key.value !== "" && key.dataset.suggested !== key.value)) return;
+  const suggested = label.value
+    .normalize("NFD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "_")
+    .replace(/^[^a-z]+|_+$/g, "")
+    .slice(0, 64);
+  key.value = suggested;
+  key.dataset.suggested = suggested;
+});
+
 // Forms with data-confirm ask before they submit.
 document.addEventListener("submit", (event) => {
   const form = event.target;

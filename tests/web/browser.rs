@@ -224,8 +224,17 @@ async fn a_supervisor_adds_a_loyalty_tier_sets_it_and_reverts_it_from_history() 
     chrome.wait_for_text("Sign out").await;
     chrome.click("nav a[href='/settings/properties']").await;
     chrome.click("a[href='/settings/properties/new']").await;
-    chrome.fill("key", "loyalty_tier").await;
+    // The technical name is suggested from the label.
     chrome.fill("label", "Loyalty tier").await;
+    let key = chrome
+        .driver
+        .find(By::Id("key"))
+        .await
+        .expect("key")
+        .prop("value")
+        .await
+        .expect("value");
+    assert_eq!(key.as_deref(), Some("loyalty_tier"));
     let select = chrome
         .driver
         .find(By::Id("value_type"))

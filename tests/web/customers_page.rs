@@ -22,6 +22,13 @@ fn set_created(app: &TestApp, public_id: &str, at: chrono::NaiveDateTime) {
 async fn the_default_view_is_this_week_in_the_organisations_time_zone() {
     let app = spawn_app().await;
     let supervisor = app.supervisor().await;
+    // The time zone is picked from the IANA list as one types.
+    let features = supervisor.page("/settings/features").await;
+    assert!(
+        features.contains("list=\"time-zones\"")
+            && features.contains("<option value=\"Europe/Zagreb\">"),
+        "a searchable list of time zones"
+    );
     let response = supervisor
         .post_form("/settings/features", &[("time_zone", "Europe/Zagreb")])
         .await;
