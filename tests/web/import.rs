@@ -170,6 +170,11 @@ async fn a_dry_run_counts_and_explains_every_bad_row_and_writes_nothing() {
         run_job(&app, &supervisor, import, "dry-run", &[]).await;
     assert_eq!((processed, created, changed, refused), (10, 1, 1, 8));
     assert_eq!(customer_count(&app), before, "a dry run writes nothing");
+    let page = supervisor.page(&format!("/jobs/{job}")).await;
+    assert!(
+        page.contains("<dt>Would create</dt>") && !page.contains("<dt>Created</dt>"),
+        "the dry run's page says what the import would do"
+    );
     assert_eq!(app.customer(&existing).name.as_deref(), Some("Old Name"));
 
     let refusals: Vec<(i64, String, String)> = app.with_db(|conn| {

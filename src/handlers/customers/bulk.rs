@@ -164,6 +164,8 @@ struct JobPage {
     status: JobStatus,
     /// The import a job belongs to, for imports.
     import_id: Option<crate::db::types::ImportId>,
+    /// A dry run: it counts what an import would do and writes nothing.
+    dry_run: bool,
 }
 
 /// A job's progress, as the page shows it and polls it.
@@ -239,11 +241,13 @@ pub async fn show(
         .ok()
         .filter(|_| matches!(job.kind, DbJobKind::Import | DbJobKind::ImportDryRun))
         .map(|p| p.import_id);
+    let dry_run = matches!(job.kind, DbJobKind::ImportDryRun);
     render(&JobPage {
         ctx,
         job,
         status,
         import_id,
+        dry_run,
     })
 }
 
