@@ -190,6 +190,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &Path) {
             web::post().to(integrations::retry_failed),
         )
         .route(
+            "/settings/integrations/test",
+            web::post().to(integrations::send_test),
+        )
+        .route(
             "/settings/tokens",
             web::post().to(integrations::create_token),
         )

@@ -95,11 +95,7 @@ pub fn deliver_due(pool: &DbPool, pacing: Pacing) -> Result<usize, AppError> {
     let secret = settings::find_setting(&mut conn, crate::db::types::Setting::WebhookSecret)?
         .unwrap_or_default();
     let due = outbox::list_due(&mut conn, 20)?;
-    let agent = ureq::Agent::config_builder()
-        .timeout_global(Some(Duration::from_secs(10)))
-        .http_status_as_error(false)
-        .build()
-        .new_agent();
+    let agent = http_agent();
     let mut attempted = 0;
     for delivery in due {
         if !outbox::claim(&mut conn, &delivery, now() + TimeDelta::seconds(60))? {
@@ -108,20 +104,7 @@ pub fn deliver_due(pool: &DbPool, pacing: Pacing) -> Result<usize, AppError> {
         attempted += 1;
         let body =
             serde_json::to_vec(&payload(&mut conn, &delivery)?).map_err(anyhow::Error::from)?;
-        let timestamp = chrono::Utc::now().timestamp();
-        let result = agent
-            .post(&url)
-            .header("Content-Type", "application/json")
-            .header(TIMESTAMP_HEADER, &timestamp.to_string())
-            .header(SIGNATURE_HEADER, &sign(&secret, timestamp, &body))
-            .header(DELIVERY_HEADER, &delivery.id.to_string())
-            .send(&body[..]);
-        let error = match result {
-            Ok(response) if response.status().is_success() => None,
-            Ok(response) => Some(format!("the receiver answered {}", response.status())),
-            Err(error) => Some(format!("the receiver could not be reached: {error}")),
-        };
-        match error {
+        match post_signed(&agent, &url, &secret, &body, &delivery.id.to_string()) {
             None => {
                 outbox::mark_delivered(&mut conn, delivery.id)?;
             }
@@ -139,6 +122,63 @@ pub fn deliver_due(pool: &DbPool, pacing: Pacing) -> Result<usize, AppError> {
         }
     }
     Ok(attempted)
+}
+
+/// The HTTP client of deliveries: ten seconds at most per request, every status an answer.
+fn http_agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(10)))
+        .http_status_as_error(false)
+        .build()
+        .new_agent()
+}
+
+/// One signed POST of `body`; `None` when the receiver took it, else why not.
+fn post_signed(
+    agent: &ureq::Agent,
+    url: &str,
+    secret: &str,
+    body: &[u8],
+    delivery: &str,
+) -> Option<String> {
+    let timestamp = chrono::Utc::now().timestamp();
+    let result = agent
+        .post(url)
+        .header("Content-Type", "application/json")
+        .header(TIMESTAMP_HEADER, &timestamp.to_string())
+        .header(SIGNATURE_HEADER, &sign(secret, timestamp, body))
+        .header(DELIVERY_HEADER, delivery)
+        .send(body);
+    match result {
+        Ok(response) if response.status().is_success() => None,
+        Ok(response) => Some(format!("the receiver answered {}", response.status())),
+        Err(error) => Some(format!("the receiver could not be reached: {error}")),
+    }
+}
+
+/// Sends a signed test event (`{"type": "test", …}`, delivery id `test`) to the webhook
+/// now, outside the queue: how long the receiver took, or why it did not take it.
+pub fn send_test(conn: &mut DbConnection) -> Result<Result<Duration, String>, AppError> {
+    let Some(url) = settings::find_setting(conn, crate::db::types::Setting::WebhookUrl)?
+        .filter(|u| !u.is_empty())
+    else {
+        return Ok(Err("no webhook URL is set".to_owned()));
+    };
+    let secret =
+        settings::find_setting(conn, crate::db::types::Setting::WebhookSecret)?.unwrap_or_default();
+    let body = serde_json::to_vec(&serde_json::json!({
+        "type": "test",
+        "text": "A test event from Clientele.",
+        "sent_at": chrono::Utc::now().to_rfc3339(),
+    }))
+    .map_err(anyhow::Error::from)?;
+    let started = std::time::Instant::now();
+    Ok(
+        match post_signed(&http_agent(), &url, &secret, &body, "test") {
+            None => Ok(started.elapsed()),
+            Some(error) => Err(error),
+        },
+    )
 }
 
 /// Runs [`deliver_due`] forever, on the blocking pool, every `pacing.poll`.

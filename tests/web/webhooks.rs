@@ -123,3 +123,70 @@ async fn a_delivery_retried_past_the_horizon_is_failed_until_retried() {
     let before = attempts();
     wait_until(|| attempts() > before && failed() == 1).await;
 }
+
+#[tokio::test]
+async fn a_test_event_is_signed_sent_now_and_its_outcome_said() {
+    let app = spawn_app().await;
+    let receiver = start_receiver(0).await;
+    let supervisor = app.supervisor().await;
+    supervisor
+        .post_form("/settings/integrations/webhook", &[("url", &receiver.url)])
+        .await;
+    let secret = app.with_db(|conn| {
+        clientele::db::settings::find_setting(conn, clientele::db::types::Setting::WebhookSecret)
+            .unwrap()
+            .expect("a secret")
+    });
+    let page = supervisor.page("/settings/integrations").await;
+    assert!(page.contains("Send a test event"));
+    let sent = supervisor
+        .post_form("/settings/integrations/test", &[])
+        .await;
+    assert_eq!(sent.status(), StatusCode::SEE_OTHER);
+    let page = supervisor.page("/settings/integrations").await;
+    assert!(
+        page.contains("The receiver took the test event in"),
+        "{page}"
+    );
+    let (signature, body) = receiver.seen.lock().unwrap()[0].clone();
+    let event: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(event["type"], "test");
+    let now = chrono::Utc::now().timestamp();
+    assert!(
+        (now - 60..=now).any(|at| {
+            clientele::services::delivery::sign(&secret, at, body.as_bytes()) == signature
+        }),
+        "signed like every delivery"
+    );
+    // Nothing was queued for it.
+    let queued = app.with_db(|conn| {
+        clientele::db::outbox::count_by_status(conn, clientele::db::types::DeliveryStatus::Pending)
+            .unwrap()
+    });
+    assert_eq!(queued, 0);
+
+    // A receiver that is not there: said, with why.
+    supervisor
+        .post_form(
+            "/settings/integrations/webhook",
+            &[("url", "http://127.0.0.1:9/hook")],
+        )
+        .await;
+    supervisor
+        .post_form("/settings/integrations/test", &[])
+        .await;
+    let page = supervisor.page("/settings/integrations").await;
+    assert!(
+        page.contains("The test event failed: the receiver could not be reached"),
+        "{page}"
+    );
+    // Agents cannot send one.
+    let agent = app.agent().await;
+    assert_eq!(
+        agent
+            .post_form("/settings/integrations/test", &[])
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+}

@@ -165,6 +165,27 @@ pub async fn retry_failed(
     Ok(see_other("/settings/integrations"))
 }
 
+/// `POST /settings/integrations/test`: a signed test event to the webhook, now; the answer
+/// says how the receiver took it.
+pub async fn send_test(
+    Supervisor(current): Supervisor,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    match state.run(crate::services::delivery::send_test).await? {
+        Ok(took) => current.session.flash(
+            FlashKind::Success,
+            format!(
+                "The receiver took the test event in {} ms.",
+                took.as_millis()
+            ),
+        ),
+        Err(why) => current
+            .session
+            .flash(FlashKind::Error, format!("The test event failed: {why}.")),
+    }
+    Ok(see_other("/settings/integrations"))
+}
+
 /// The new-token form.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
