@@ -459,15 +459,24 @@ const nextSave = async () => {
       if (response.ok && landed.pathname !== window.location.pathname) window.location.assign(response.url);
       else toast(response.ok ? "Saved, but the page could not be updated: reload it." : `Not saved (${response.status}). What you typed is still here.`, "error");
     } else {
-      if (response.ok) {
+      // A refusal can also come back as a page with an error message (a closed
+      // conversation): the draft then stays, and fills the box again.
+      const refused = page.querySelector("main > .flash-error");
+      if (response.ok && !refused) {
         const draft = form.querySelector("textarea[data-draft]");
         if (draft) window.localStorage.removeItem(DRAFT + draft.dataset.draft);
-        history.replaceState(history.state, "", landed.pathname + landed.search);
       }
+      if (response.ok) history.replaceState(history.state, "", landed.pathname + landed.search);
+      const draft = form.querySelector("textarea[data-draft]");
+      const typed = draft ? draft.value : "";
       swapRegion(region, page, sent);
       page.querySelectorAll("main > .flash").forEach((flash) => {
         toast(flash.textContent.trim(), flash.classList.contains("flash-error") ? "error" : "success");
       });
+      // Refused, and its box is gone (the conversation closed): the text stays on screen.
+      if (refused && draft && typed && !document.getElementById(draft.id)) {
+        toast(`Your unsent text, to copy: ${typed}`, "error");
+      }
       if (!response.ok && !page.querySelector(".field-error, #conflict")) toast(`Not saved (${response.status}).`, "error");
     }
   } catch (_) {

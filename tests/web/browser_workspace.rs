@@ -205,3 +205,59 @@ async fn an_agent_edits_the_card_and_adds_a_note_while_a_reply_waits_then_sends_
     assert_eq!(reply_box(&agent).await, "", "the sent draft is forgotten");
     agent.quit().await;
 }
+
+#[tokio::test]
+async fn a_reply_refused_because_the_conversation_closed_meanwhile_stays_in_the_box() {
+    let app = spawn_app().await;
+    app.create_user("ana.agent", Role::Agent);
+    app.create_customer(&[("name", "Ada Lovelace"), ("phone", "+385912345678")]);
+    let token = app.api_token("gateway");
+    let conversation = app
+        .inbound(&token, serde_json::json!({"channel": "whatsapp", "external_id": "+385912345678", "text": "Hello"}))
+        .await["conversation_id"]
+        .as_i64()
+        .expect("conversation");
+    let Some(agent) = Chrome::start().await else {
+        return;
+    };
+    agent.sign_in(&app.address, "ana.agent", PASSWORD).await;
+    agent.wait_for_text("Sign out").await;
+    agent
+        .driver
+        .goto(format!("{}/conversations/{conversation}", app.address))
+        .await
+        .expect("conversation");
+    agent.wait_for_text("Hello").await;
+    agent.fill("reply-text", "Here is what I found").await;
+    // A colleague closes the conversation meanwhile.
+    app.with_db(|conn| {
+        clientele::services::conversations::workspace::close(
+            conn,
+            clientele::db::types::ConversationId(conversation),
+        )
+    })
+    .expect("closed");
+    agent.click("form.reply button[type=submit]").await;
+    agent.wait_for_text("This conversation is closed").await;
+    settled(&agent).await;
+    agent
+        .wait_for_text("Your unsent text, to copy: Here is what I found")
+        .await;
+    // The box is gone with the open conversation; the text stays on screen and in the
+    // browser.
+    let kept = agent
+        .driver
+        .execute(
+            &format!(
+                "return window.localStorage.getItem('clientele.draft.conversation-{conversation}');"
+            ),
+            Vec::new(),
+        )
+        .await
+        .expect("storage")
+        .json()
+        .as_str()
+        .map(str::to_owned);
+    assert_eq!(kept.as_deref(), Some("Here is what I found"));
+    agent.quit().await;
+}
