@@ -139,6 +139,15 @@ pub fn mark_all_pending_delivered(conn: &mut DbConnection) -> QueryResult<usize>
         .execute(conn)
 }
 
+/// The latest deliveries, newest first (the delivery log).
+pub fn list_recent(conn: &mut DbConnection, limit: i64) -> QueryResult<Vec<Delivery>> {
+    outbox::table
+        .order(outbox::id.desc())
+        .limit(limit)
+        .select(Delivery::as_select())
+        .load(conn)
+}
+
 /// How many deliveries are in this state (`pending`, `failed`, …).
 pub fn count_by_status(conn: &mut DbConnection, status: DeliveryStatus) -> QueryResult<i64> {
     outbox::table

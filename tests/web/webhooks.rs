@@ -190,3 +190,45 @@ async fn a_test_event_is_signed_sent_now_and_its_outcome_said() {
         StatusCode::FORBIDDEN
     );
 }
+
+#[tokio::test]
+async fn the_delivery_log_lists_the_latest_deliveries_with_their_state_and_error() {
+    let app = crate::helpers::spawn_app_with(|settings| {
+        settings.delivery_horizon_secs = 1;
+        settings.retry_base_ms = 200;
+    })
+    .await;
+    let supervisor = app.supervisor().await;
+    let empty = supervisor.page("/settings/integrations").await;
+    assert!(empty.contains("Nothing sent yet."));
+    supervisor
+        .post_form(
+            "/settings/integrations/webhook",
+            &[("url", "http://127.0.0.1:9/hook")],
+        )
+        .await;
+    app.create_customer(&[("name", "Ada"), ("phone", "+385912345678")]);
+    let token = app.api_token("gw");
+    app.inbound(
+        &token,
+        json!({"channel": "whatsapp", "external_id": "+385912345678", "text": "profile"}),
+    )
+    .await;
+    wait_until(|| {
+        app.with_db(|conn| {
+            clientele::db::outbox::count_by_status(
+                conn,
+                clientele::db::types::DeliveryStatus::Failed,
+            )
+            .unwrap()
+        }) == 1
+    })
+    .await;
+    let page = supervisor.page("/settings/integrations").await;
+    let log = page
+        .split("id=\"deliveries\"")
+        .nth(1)
+        .expect("the delivery log");
+    assert!(log.contains(">failed</span>"), "{log}");
+    assert!(log.contains("the receiver could not be reached"), "{log}");
+}

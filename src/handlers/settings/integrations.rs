@@ -30,7 +30,23 @@ struct IntegrationsPage {
     errors: FieldErrors,
     pending: i64,
     failed: i64,
+    /// The latest deliveries, newest first.
+    deliveries: Vec<DeliveryLine>,
 }
+
+/// One line of the delivery log.
+struct DeliveryLine {
+    id: i64,
+    message: i64,
+    state: &'static str,
+    attempts: i32,
+    error: String,
+    queued: String,
+    delivered: String,
+}
+
+/// Deliveries the log shows.
+const LOG_LINES: i64 = 200;
 
 /// What the page shows once: a new API token or a new signing secret.
 #[derive(Default)]
@@ -46,7 +62,7 @@ async fn page(
     token_name: String,
     errors: FieldErrors,
 ) -> Result<HttpResponse, AppError> {
-    let (url, secret, found, pending, failed) = state
+    let (url, secret, found, pending, failed, recent) = state
         .run(|conn| {
             Ok((
                 stored::find_setting(conn, crate::db::types::Setting::WebhookUrl)?
@@ -55,6 +71,7 @@ async fn page(
                 tokens::list_tokens(conn)?,
                 db::outbox::count_by_status(conn, DeliveryStatus::Pending)?,
                 db::outbox::count_by_status(conn, DeliveryStatus::Failed)?,
+                db::outbox::list_recent(conn, LOG_LINES)?,
             ))
         })
         .await?;
@@ -65,6 +82,23 @@ async fn page(
             let created = ctx.time(t.created_at);
             let used = t.last_used_at.map(|at| ctx.time(at));
             (t, created, used)
+        })
+        .collect();
+    let deliveries = recent
+        .into_iter()
+        .map(|d| DeliveryLine {
+            id: d.id,
+            message: d.message_id.0,
+            state: match d.status {
+                DeliveryStatus::Delivered => "delivered",
+                DeliveryStatus::Failed => "failed",
+                DeliveryStatus::Pending if d.attempts > 0 => "retrying",
+                DeliveryStatus::Pending => "waiting",
+            },
+            attempts: d.attempts,
+            error: d.last_error.unwrap_or_default(),
+            queued: ctx.time(d.created_at),
+            delivered: d.delivered_at.map(|at| ctx.time(at)).unwrap_or_default(),
         })
         .collect();
     let failed_form = !errors.is_empty();
@@ -79,6 +113,7 @@ async fn page(
         errors,
         pending,
         failed,
+        deliveries,
     };
     if failed_form {
         render_status(&page, actix_web::http::StatusCode::UNPROCESSABLE_ENTITY)
