@@ -220,105 +220,10 @@ pub fn touch_conversation(
         .execute(conn)
 }
 
-/// Up to when a user has read a conversation (its last customer message then).
-pub fn read_at(
-    conn: &mut DbConnection,
-    id: ConversationId,
-    user: i64,
-) -> QueryResult<Option<NaiveDateTime>> {
-    use super::schema::conversation_reads;
-    conversation_reads::table
-        .find((id, user))
-        .select(conversation_reads::read_at)
-        .first(conn)
-        .optional()
-}
-
-/// Records that a user has read a conversation up to `at`.
-pub fn mark_read(
-    conn: &mut DbConnection,
-    id: ConversationId,
-    user: i64,
-    at: NaiveDateTime,
-) -> QueryResult<usize> {
-    use super::schema::conversation_reads;
-    let row = (
-        conversation_reads::conversation_id.eq(id),
-        conversation_reads::user_id.eq(user),
-        conversation_reads::read_at.eq(at),
-    );
-    Ok(
-        either_backend!(conn, c => diesel::insert_into(conversation_reads::table)
-        .values(row)
-        .on_conflict((conversation_reads::conversation_id, conversation_reads::user_id))
-        .do_update()
-        .set(conversation_reads::read_at.eq(at))
-        .execute(c)?),
-    )
-}
-
-/// How far a user has read each of several conversations (one query for a queue page).
-pub fn list_reads(
-    conn: &mut DbConnection,
-    ids: &[ConversationId],
-    user: i64,
-) -> QueryResult<Vec<(ConversationId, NaiveDateTime)>> {
-    use super::schema::conversation_reads;
-    conversation_reads::table
-        .filter(conversation_reads::user_id.eq(user))
-        .filter(conversation_reads::conversation_id.eq_any(ids))
-        .select((
-            conversation_reads::conversation_id,
-            conversation_reads::read_at,
-        ))
-        .load(conn)
-}
-
-/// Messages by id (the queue's previews).
-pub fn list_messages_by_ids(
-    conn: &mut DbConnection,
-    ids: &[MessageId],
-) -> QueryResult<Vec<Message>> {
-    messages::table
-        .filter(messages::id.eq_any(ids))
-        .select(Message::as_select())
-        .load(conn)
-}
-
 /// Counts a message without moving the conversation in the queue (automatic traffic).
 pub fn count_message(conn: &mut DbConnection, id: ConversationId) -> QueryResult<usize> {
     diesel::update(conversations::table.find(id))
         .set(conversations::messages_count.eq(conversations::messages_count + 1))
-        .execute(conn)
-}
-
-/// The customer wrote: their message is the conversation's last one from them, and they
-/// wait for a reply from then on unless they already did.
-pub fn note_customer_message(
-    conn: &mut DbConnection,
-    id: ConversationId,
-    message: MessageId,
-    at: NaiveDateTime,
-) -> QueryResult<usize> {
-    diesel::update(conversations::table.find(id))
-        .set((
-            conversations::last_inbound_id.eq(message),
-            conversations::last_inbound_at.eq(at),
-        ))
-        .execute(conn)?;
-    diesel::update(
-        conversations::table
-            .find(id)
-            .filter(conversations::waiting_since.is_null()),
-    )
-    .set(conversations::waiting_since.eq(at))
-    .execute(conn)
-}
-
-/// An agent replied: the customer waits no more.
-pub fn note_agent_reply(conn: &mut DbConnection, id: ConversationId) -> QueryResult<usize> {
-    diesel::update(conversations::table.find(id))
-        .set(conversations::waiting_since.eq(None::<NaiveDateTime>))
         .execute(conn)
 }
 

@@ -111,9 +111,20 @@ struct OpenPage {
     action: String,
 }
 
-/// A token as links carry it: hexadecimal, not absurdly long.
-fn well_formed(token: &str) -> bool {
-    token.len() <= 128 && token.chars().all(|c| c.is_ascii_hexdigit())
+/// The token of a `/s/{token}` request, counted against the address's limit; `None` when
+/// it is not shaped like one (hexadecimal, not absurdly long).
+fn token_of(
+    req: &HttpRequest,
+    state: &AppState,
+    path: web::Path<String>,
+) -> Result<Option<String>, AppError> {
+    limit(
+        state,
+        format!("ip:{}", client_address(req, state.settings.trust_proxy)),
+    )?;
+    let token = path.into_inner();
+    let well_formed = token.len() <= 128 && token.chars().all(|c| c.is_ascii_hexdigit());
+    Ok(well_formed.then_some(token))
 }
 
 /// Headers every answer about a link carries: the token stays out of referrers, caches and
@@ -136,14 +147,9 @@ pub async fn open_page(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    limit(
-        &state,
-        format!("ip:{}", client_address(&req, state.settings.trust_proxy)),
-    )?;
-    let token = path.into_inner();
-    if !well_formed(&token) {
+    let Some(token) = token_of(&req, &state, path)? else {
         return link_unusable(&state).await.map(private);
-    }
+    };
     let action = format!("/s/{token}");
     let (usable, config) = state
         .run(move |conn| {
@@ -172,11 +178,7 @@ pub async fn open(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    limit(
-        &state,
-        format!("ip:{}", client_address(&req, state.settings.trust_proxy)),
-    )?;
-    let token = path.into_inner();
+    let token = token_of(&req, &state, path)?;
     let cross_site = req
         .headers()
         .get("sec-fetch-site")
@@ -184,9 +186,9 @@ pub async fn open(
     if cross_site {
         return Err(AppError::Forbidden);
     }
-    if !well_formed(&token) {
+    let Some(token) = token else {
         return link_unusable(&state).await.map(private);
-    }
+    };
     let opened = state
         .run(move |conn| selfservice::open(conn, &token))
         .await?;

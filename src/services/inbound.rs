@@ -230,7 +230,7 @@ pub fn receive(
                 conversations::count_message(conn, conversation.id)?;
             } else {
                 conversations::touch_conversation(conn, conversation.id, valid.sent_at)?;
-                conversations::note_customer_message(
+                crate::db::queue::note_customer_message(
                     conn,
                     conversation.id,
                     message.id,

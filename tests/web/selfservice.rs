@@ -448,6 +448,11 @@ async fn a_link_preview_uses_nothing_and_staff_never_see_the_link() {
         .await
         .unwrap();
     assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    // Nothing shaped like a token: the same page as any link that does not work.
+    assert_eq!(
+        app.browser().post_raw("/s/not-a-token", &[]).await.status(),
+        StatusCode::GONE
+    );
     let customer_browser = app.browser();
     let opened = customer_browser.open_link(&link).await;
     assert_eq!(

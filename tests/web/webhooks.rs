@@ -4,8 +4,43 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{Browser, TestApp, spawn_app, spawn_app_with};
 use crate::receiver::{start_receiver, wait_until};
+
+/// An app whose deliveries give up after a second of retrying.
+async fn giving_up_soon() -> TestApp {
+    spawn_app_with(|settings| {
+        settings.delivery_horizon_secs = 1;
+        settings.retry_base_ms = 200;
+    })
+    .await
+}
+
+/// Points the webhook at a port nothing listens on (every attempt fails) and has a customer
+/// ask for their link, which queues one delivery.
+async fn queue_a_delivery_that_fails(app: &TestApp, supervisor: &Browser) {
+    supervisor
+        .post_form(
+            "/settings/integrations/webhook",
+            &[("url", "http://127.0.0.1:9/hook")],
+        )
+        .await;
+    app.create_customer(&[("name", "Ada"), ("phone", "+385912345678")]);
+    let token = app.api_token("gw");
+    app.inbound(
+        &token,
+        json!({"channel": "whatsapp", "external_id": "+385912345678", "text": "profile"}),
+    )
+    .await;
+}
+
+/// How many deliveries are failed for good.
+fn failed(app: &TestApp) -> i64 {
+    app.with_db(|conn| {
+        clientele::db::outbox::count_by_status(conn, clientele::db::types::DeliveryStatus::Failed)
+            .expect("count")
+    })
+}
 
 #[tokio::test]
 async fn the_signing_secret_is_shown_once_and_signs_every_delivery() {
@@ -71,36 +106,10 @@ async fn the_signing_secret_is_shown_once_and_signs_every_delivery() {
 
 #[tokio::test]
 async fn a_delivery_retried_past_the_horizon_is_failed_until_retried() {
-    let app = crate::helpers::spawn_app_with(|settings| {
-        settings.delivery_horizon_secs = 1;
-        settings.retry_base_ms = 200;
-    })
-    .await;
+    let app = giving_up_soon().await;
     let supervisor = app.supervisor().await;
-    // A port nothing listens on: every attempt fails.
-    supervisor
-        .post_form(
-            "/settings/integrations/webhook",
-            &[("url", "http://127.0.0.1:9/hook")],
-        )
-        .await;
-    app.create_customer(&[("name", "Ada"), ("phone", "+385912345678")]);
-    let token = app.api_token("gw");
-    app.inbound(
-        &token,
-        json!({"channel": "whatsapp", "external_id": "+385912345678", "text": "profile"}),
-    )
-    .await;
-    let failed = || {
-        app.with_db(|conn| {
-            clientele::db::outbox::count_by_status(
-                conn,
-                clientele::db::types::DeliveryStatus::Failed,
-            )
-            .unwrap()
-        })
-    };
-    wait_until(|| failed() == 1).await;
+    queue_a_delivery_that_fails(&app, &supervisor).await;
+    wait_until(|| failed(&app) == 1).await;
     let page = supervisor.page("/settings/integrations").await;
     assert!(
         page.contains("0 waiting, 1 failed"),
@@ -121,7 +130,7 @@ async fn a_delivery_retried_past_the_horizon_is_failed_until_retried() {
         })
     };
     let before = attempts();
-    wait_until(|| attempts() > before && failed() == 1).await;
+    wait_until(|| attempts() > before && failed(&app) == 1).await;
 }
 
 #[tokio::test]
@@ -129,6 +138,15 @@ async fn a_test_event_is_signed_sent_now_and_its_outcome_said() {
     let app = spawn_app().await;
     let receiver = start_receiver(0).await;
     let supervisor = app.supervisor().await;
+    // No webhook yet: a crafted post is told so.
+    supervisor
+        .post_form("/settings/integrations/test", &[])
+        .await;
+    let page = supervisor.page("/settings/integrations").await;
+    assert!(
+        page.contains("The test event failed: no webhook URL is set."),
+        "{page}"
+    );
     supervisor
         .post_form("/settings/integrations/webhook", &[("url", &receiver.url)])
         .await;
@@ -193,37 +211,12 @@ async fn a_test_event_is_signed_sent_now_and_its_outcome_said() {
 
 #[tokio::test]
 async fn the_delivery_log_lists_the_latest_deliveries_with_their_state_and_error() {
-    let app = crate::helpers::spawn_app_with(|settings| {
-        settings.delivery_horizon_secs = 1;
-        settings.retry_base_ms = 200;
-    })
-    .await;
+    let app = giving_up_soon().await;
     let supervisor = app.supervisor().await;
     let empty = supervisor.page("/settings/integrations").await;
     assert!(empty.contains("Nothing sent yet."));
-    supervisor
-        .post_form(
-            "/settings/integrations/webhook",
-            &[("url", "http://127.0.0.1:9/hook")],
-        )
-        .await;
-    app.create_customer(&[("name", "Ada"), ("phone", "+385912345678")]);
-    let token = app.api_token("gw");
-    app.inbound(
-        &token,
-        json!({"channel": "whatsapp", "external_id": "+385912345678", "text": "profile"}),
-    )
-    .await;
-    wait_until(|| {
-        app.with_db(|conn| {
-            clientele::db::outbox::count_by_status(
-                conn,
-                clientele::db::types::DeliveryStatus::Failed,
-            )
-            .unwrap()
-        }) == 1
-    })
-    .await;
+    queue_a_delivery_that_fails(&app, &supervisor).await;
+    wait_until(|| failed(&app) == 1).await;
     let page = supervisor.page("/settings/integrations").await;
     let log = page
         .split("id=\"deliveries\"")

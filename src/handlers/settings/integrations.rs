@@ -122,6 +122,16 @@ async fn page(
     }
 }
 
+/// The page with a secret just made, shown on this answer only (a redirect would have to
+/// carry it).
+async fn shown_once(
+    current: &CurrentUser,
+    state: &AppState,
+    once: Once,
+) -> Result<HttpResponse, AppError> {
+    page(current, state, once, String::new(), FieldErrors::default()).await
+}
+
 /// `GET /settings/integrations`.
 pub async fn show(
     Supervisor(current): Supervisor,
@@ -165,20 +175,12 @@ pub async fn save_webhook(
         .run(move |conn| settings::save_webhook(conn, &actor, &url, rotate))
         .await?;
     match made {
-        // Shown on this answer only: a redirect would need to carry the secret.
         Some(secret) => {
             let once = Once {
                 secret: Some(secret),
                 ..Once::default()
             };
-            page(
-                &current,
-                &state,
-                once,
-                String::new(),
-                FieldErrors::default(),
-            )
-            .await
+            shown_once(&current, &state, once).await
         }
         None => {
             current.session.flash(FlashKind::Success, "Webhook saved.");
@@ -246,14 +248,7 @@ pub async fn create_token(
                 token: Some(secret),
                 ..Once::default()
             };
-            page(
-                &current,
-                &state,
-                once,
-                String::new(),
-                FieldErrors::default(),
-            )
-            .await
+            shown_once(&current, &state, once).await
         }
         Err(AppError::Invalid(errors)) => {
             page(&current, &state, Once::default(), name, errors).await

@@ -90,15 +90,12 @@ pub(super) fn queue_rows(
     let total = queue::count_open(conn, queue, within.as_ref())?;
     let ids: Vec<ConversationId> = open.iter().map(|c| c.id).collect();
     let last_ids: Vec<_> = open.iter().filter_map(|c| c.last_inbound_id).collect();
-    let last: HashMap<ConversationId, String> =
-        conversations::list_messages_by_ids(conn, &last_ids)?
-            .into_iter()
-            .filter_map(|m| m.conversation_id.map(|c| (c, m.body)))
-            .collect();
+    let last: HashMap<ConversationId, String> = queue::list_messages_by_ids(conn, &last_ids)?
+        .into_iter()
+        .filter_map(|m| m.conversation_id.map(|c| (c, m.body)))
+        .collect();
     let read: HashMap<ConversationId, chrono::NaiveDateTime> =
-        conversations::list_reads(conn, &ids, reader)?
-            .into_iter()
-            .collect();
+        queue::list_reads(conn, &ids, reader)?.into_iter().collect();
     let mut assignees: HashMap<ConversationId, Vec<String>> = HashMap::new();
     for (conversation, _, name) in conversations::list_assignees(conn, &ids)? {
         assignees.entry(conversation).or_default().push(name);

@@ -125,7 +125,7 @@ pub fn send_unshown(
         conversations::touch_conversation(conn, conversation.id, at)?;
     }
     if author.kind == AuthorKind::Agent {
-        conversations::note_agent_reply(conn, conversation.id)?;
+        crate::db::queue::note_agent_reply(conn, conversation.id)?;
     }
     if let Some(customer) = conversation.customer_id {
         conversations::count_on_customer(conn, customer, false, at)?;

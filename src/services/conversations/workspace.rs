@@ -26,9 +26,9 @@ pub fn mark_read(
     let Some(last) = conversation.last_inbound_at else {
         return Ok(());
     };
-    if conversations::read_at(conn, conversation.id, user_id)?.is_none_or(|read| read < last) {
+    if crate::db::queue::read_at(conn, conversation.id, user_id)?.is_none_or(|read| read < last) {
         db::transaction(conn, |conn| {
-            conversations::mark_read(conn, conversation.id, user_id, last)
+            crate::db::queue::mark_read(conn, conversation.id, user_id, last)
         })?;
     }
     Ok(())
