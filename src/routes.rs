@@ -12,8 +12,8 @@ use crate::error::{ApiError, AppError};
 use crate::handlers::api::{customers as api_customers, messages, openapi};
 use crate::handlers::conversations;
 use crate::handlers::customers::{
-    actions, bulk, export, history, identities, import, list, merge, orders, profile, segments,
-    traffic,
+    actions, bulk, columns, export, history, identities, import, list, merge, orders, profile,
+    segments, traffic,
 };
 use crate::handlers::settings::{
     card, features, integrations, properties, selfservice as self_settings, tags, teams, users,
@@ -103,6 +103,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &Path) {
                 .route("", web::post().to(list::create))
                 .route("/new", web::get().to(list::new_form))
                 .route("/bulk", web::post().to(bulk::apply))
+                .route("/columns", web::post().to(columns::save))
                 .route("/import", web::get().to(import::upload_form))
                 .route("/import", web::post().to(import::upload))
                 .route("/import/{id}", web::get().to(import::show))

@@ -14,6 +14,7 @@ diesel::table! {
         session_epoch -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        customer_columns -> Nullable<Text>,
     }
 }
 

@@ -25,6 +25,8 @@ pub struct User {
     pub session_epoch: i64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The Customers page's columns they chose (comma-separated), if they chose.
+    pub customer_columns: Option<String>,
 }
 
 impl User {
@@ -111,6 +113,18 @@ pub fn count_active_supervisors(conn: &mut DbConnection) -> QueryResult<i64> {
         .filter(users::active.eq(true))
         .count()
         .get_result(conn)
+}
+
+/// Keeps the Customers page's columns someone chose (`None` returns to the default set).
+pub fn set_customer_columns(
+    conn: &mut DbConnection,
+    id: UserId,
+    columns: Option<&str>,
+) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set(users::customer_columns.eq(columns))
+        .execute(conn)
+        .map(|_| ())
 }
 
 /// Applies profile changes.

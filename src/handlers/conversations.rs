@@ -24,11 +24,7 @@ pub struct LinkForm {
 }
 
 fn back_to(back: &str, fallback: String) -> String {
-    if back.starts_with('/') && !back.starts_with("//") {
-        back.to_owned()
-    } else {
-        fallback
-    }
+    crate::handlers::page::local_path(back).map_or(fallback, str::to_owned)
 }
 
 /// `POST /conversations/{id}/link`: the unknown identity becomes the customer's.

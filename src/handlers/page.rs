@@ -89,14 +89,19 @@ pub fn client_address(req: &HttpRequest, trust_proxy: bool) -> String {
     address.unwrap_or("unknown").to_owned()
 }
 
+/// `path` when it is a path on this site: it starts with one `/`, and holds no backslash
+/// or control character (a browser reads `/\\host` and `/\t/host` as another site).
+pub fn local_path(path: &str) -> Option<&str> {
+    let local = path.starts_with('/')
+        && !path.starts_with("//")
+        && !path.contains('\\')
+        && !path.chars().any(char::is_control);
+    local.then_some(path)
+}
+
 /// A same-site path to return to after sign-in; anything else goes home.
 pub fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
-            path.to_owned()
-        }
-        _ => "/".to_owned(),
-    }
+    next.and_then(local_path).unwrap_or("/").to_owned()
 }
 
 /// A keyset cursor as URLs carry it: a time in microseconds and a number (an id, or how
@@ -132,6 +137,8 @@ mod tests {
         assert_eq!(safe_next(Some("//evil.example")), "/");
         assert_eq!(safe_next(Some("https://evil.example")), "/");
         assert_eq!(safe_next(Some("/\\evil.example")), "/");
+        assert_eq!(safe_next(Some("/\t/evil.example")), "/");
+        assert_eq!(safe_next(Some("/a\r\nSet-Cookie: x")), "/");
         assert_eq!(safe_next(None), "/");
     }
 }

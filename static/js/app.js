@@ -255,7 +255,89 @@ function fitOperators(propertySelect) {
   }
 }
 
+// A <select multiple data-chips> becomes chips and a type-to-search box: typing offers the
+// options by name, Enter or a pick adds one as a chip, a chip's × removes it. The select
+// stays in the form, hidden, and is what the form sends.
+function chipInput(select) {
+  const wrap = document.createElement("div");
+  wrap.className = "chip-input";
+  const chips = document.createElement("ul");
+  chips.className = "chips";
+  chips.setAttribute("aria-label", "Chosen");
+  const input = document.createElement("input");
+  input.type = "text";
+  input.id = select.id;
+  input.setAttribute("autocomplete", "off");
+  input.placeholder = "Type to add…";
+  const list = document.createElement("datalist");
+  list.id = select.id + "-options";
+  input.setAttribute("list", list.id);
+  select.id = select.id + "-select";
+  select.hidden = true;
+  select.tabIndex = -1;
+  const draw = () => {
+    chips.replaceChildren();
+    list.replaceChildren();
+    for (const option of select.options) {
+      if (option.selected) {
+        const chip = document.createElement("li");
+        chip.className = "chip";
+        chip.textContent = option.textContent + " ";
+        const remove = document.createElement("button");
+        remove.type = "button";
+        remove.className = "link";
+        remove.textContent = "×";
+        remove.setAttribute("aria-label", "Remove " + option.textContent);
+        remove.addEventListener("click", () => {
+          option.selected = false;
+          draw();
+          input.focus();
+        });
+        chip.append(remove);
+        chips.append(chip);
+      } else {
+        const offer = document.createElement("option");
+        offer.value = option.textContent;
+        list.append(offer);
+      }
+    }
+  };
+  const take = () => {
+    const typed = input.value.trim().toLowerCase();
+    if (!typed) return false;
+    const match = [...select.options].find((o) => o.textContent.trim().toLowerCase() === typed)
+      || [...select.options].filter((o) => !o.selected && o.textContent.toLowerCase().includes(typed))
+        .reduce((only, o, i, all) => (all.length === 1 ? o : only), null);
+    if (!match) return false;
+    match.selected = true;
+    input.value = "";
+    draw();
+    return true;
+  };
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && input.value.trim()) {
+      event.preventDefault();
+      take();
+    } else if (event.key === "Backspace" && !input.value) {
+      const chosen = [...select.options].filter((o) => o.selected);
+      if (chosen.length) {
+        chosen[chosen.length - 1].selected = false;
+        draw();
+      }
+    }
+  });
+  input.addEventListener("input", () => {
+    // A pick from the offered list arrives as the whole name.
+    const typed = input.value.trim().toLowerCase();
+    if ([...select.options].some((o) => !o.selected && o.textContent.trim().toLowerCase() === typed)) take();
+  });
+  select.after(wrap);
+  wrap.append(chips, input, list);
+  draw();
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("select[multiple][data-chips]").forEach(chipInput);
   const propertySelect = document.getElementById("fp");
   if (propertySelect instanceof HTMLSelectElement) fitOperators(propertySelect);
 });
@@ -550,3 +632,30 @@ document.addEventListener("change", (event) => {
     if (event.state && event.state.panel) swap(event.state.panel, false);
   });
 })();
+
+// An action bar's menus: the one a link points at (#contact from a list's Callback) opens
+// on arrival; opening one closes the others, and Escape closes it back to its button.
+document.addEventListener("DOMContentLoaded", () => {
+  const target = location.hash ? document.getElementById(location.hash.slice(1)) : null;
+  if (target instanceof HTMLDetailsElement && target.closest(".action-bar")) {
+    target.open = true;
+    const first = target.querySelector("select, textarea, input:not([type=hidden])");
+    if (first instanceof HTMLElement) first.focus();
+  }
+});
+document.addEventListener("toggle", (event) => {
+  const opened = event.target;
+  if (!(opened instanceof HTMLDetailsElement) || !opened.open || !opened.closest(".action-bar")) return;
+  opened.closest(".action-bar").querySelectorAll("details[open]").forEach((other) => {
+    if (other !== opened) other.open = false;
+  });
+}, true);
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape" || !(event.target instanceof Element)) return;
+  const open = event.target.closest(".action-bar details[open]");
+  if (open instanceof HTMLDetailsElement) {
+    open.open = false;
+    const summary = open.querySelector("summary");
+    if (summary) summary.focus();
+  }
+});

@@ -679,12 +679,25 @@ async fn an_agent_filters_by_tag_and_fuzzy_name_saves_a_segment_and_tags_all_res
     agent.sign_in(&app.address, "lea.agent", PASSWORD).await;
     agent.wait_for_text("Sign out").await;
     agent.click("nav.mainnav a[href='/customers']").await;
-    agent.wait_for_text("Filter customers").await;
+    agent.wait_for_text("Find customers").await;
+    agent.click("details.filter-panel > summary").await;
     // Agents start from the customers they served; these were served by nobody yet.
     agent.click("#whose option[value='all']").await;
-    agent
-        .click(&format!("#f-tags option[value='{wholesale}']"))
-        .await;
+    // Tags are chips: typing part of a tag's name and Enter adds it.
+    agent.fill("f-tags", "wholes\u{e007}").await;
+    agent.wait_for_text("aria-label=\"Remove Wholesale\"").await;
+    let chosen = agent
+        .driver
+        .query(By::Css(format!(
+            "#f-tags-select option[value='{wholesale}']"
+        )))
+        .first()
+        .await
+        .expect("the hidden select")
+        .is_selected()
+        .await
+        .expect("selected state");
+    assert!(chosen, "the chip selects the tag the form sends");
     agent.fill("f-name", "horvt").await;
     agent.click("form[role=search] button[type=submit]").await;
     let page = agent.wait_for_text("2 customers").await;
@@ -692,6 +705,7 @@ async fn an_agent_filters_by_tag_and_fuzzy_name_saves_a_segment_and_tags_all_res
     assert!(!page.contains(&anna) && !page.contains(&marko));
 
     // Saves the view as a segment.
+    agent.click("details.segments > summary").await;
     agent.fill("segment-name", "Wholesale Horvats").await;
     agent
         .click("form[action='/customers/segments'] button")

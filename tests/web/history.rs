@@ -172,3 +172,69 @@ async fn agents_cannot_revert() {
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     assert_eq!(app.value_of(&customer, "name").as_deref(), Some("Ada K"));
 }
+
+#[tokio::test]
+async fn history_says_which_identity_and_value_with_each_revert_inside_its_entry() {
+    let app = spawn_app().await;
+    let customer = app.create_customer(&[("name", "Ada"), ("email", "ada@example.com")]);
+    let id = app.customer(&customer).id;
+    app.with_db(|conn| {
+        clientele::services::conversations::add_identity(
+            conn,
+            id,
+            "whatsapp",
+            "+385911234567",
+            &clientele::domain::customer::Actor::System,
+        )
+    })
+    .expect("identity added");
+    let supervisor = app.supervisor().await;
+    let version = app.version_of(&customer);
+    supervisor
+        .post_form(
+            &format!("/customers/{customer}/profile"),
+            &[("version", &version), ("p_email", "ada@example.org")],
+        )
+        .await;
+    let history = supervisor
+        .page(&format!("/customers/{customer}/history"))
+        .await;
+    assert!(
+        history.contains("Linked the identity WhatsApp +385911234567"),
+        "{history}"
+    );
+    // The change's entry holds its values and its Revert.
+    let event = latest_event_id(&app, &customer);
+    let start = history
+        .find(&format!("id=\"event-{event}\""))
+        .expect("the entry");
+    let entry = &history[start..start + history[start..].find("</li>").expect("its end")];
+    assert!(entry.contains("<del>ada@example.com</del>"), "{entry}");
+    assert!(entry.contains("<ins>ada@example.org</ins>"), "{entry}");
+    assert!(
+        entry.contains(&format!("/history/{event}/revert")),
+        "{entry}"
+    );
+
+    // The profile's actions come before its long form.
+    let profile = supervisor
+        .page(&format!("/customers/{customer}/profile"))
+        .await;
+    let bar = profile
+        .find("class=\"action-bar\"")
+        .expect("the action bar");
+    let form = profile
+        .find(&format!("action=\"/customers/{customer}/profile\""))
+        .expect("the form");
+    assert!(bar < form);
+    for action in [
+        "/contact\"",
+        "/send-link\"",
+        "/blacklist\"",
+        "/lock\"",
+        "/export.json\"",
+    ] {
+        let at = profile.find(action).expect(action);
+        assert!(bar < at && at < form, "{action} is in the bar");
+    }
+}

@@ -14,6 +14,7 @@ mod browser_workspace;
 mod cli;
 mod customer_export;
 mod customers;
+mod customers_find;
 mod customers_page;
 mod customers_search;
 mod duplicates;

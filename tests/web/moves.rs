@@ -90,7 +90,9 @@ async fn one_conversation_moves_to_another_customer_with_its_counters_and_histor
 
     let supervisor = app.supervisor().await;
     let history = supervisor.page(&format!("/customers/{ada}/history")).await;
-    assert!(history.contains("conversation moved") && history.contains(&format!("moved to {bea}")));
+    assert!(
+        history.contains("Moved a conversation") && history.contains(&format!("moved to {bea}"))
+    );
     let history = supervisor.page(&format!("/customers/{bea}/history")).await;
     assert!(history.contains(&format!("moved from {ada}")));
 

@@ -9,12 +9,12 @@ use serde_json::json;
 
 use crate::helpers::spawn_app;
 
-/// The number in "About 1,200 customers" or "1,200 customers".
+/// The number in "about 1,200 customers" or "1,200 customers".
 fn said_total(html: &str) -> (bool, i64) {
     let start = html.find("id=\"total\">").expect("a total") + "id=\"total\">".len();
     let text = &html[start..start + html[start..].find('<').expect("end of total")];
     let digits: String = text.chars().filter(char::is_ascii_digit).collect();
-    (text.starts_with("About"), digits.parse().expect("a number"))
+    (text.starts_with("about"), digits.parse().expect("a number"))
 }
 
 #[tokio::test]

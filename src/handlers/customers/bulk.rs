@@ -133,8 +133,10 @@ pub async fn apply(
     });
     match outcome.await? {
         Err(message) => {
-            user.0.session.flash(FlashKind::Error, message);
-            Ok(see_other(&back))
+            // Shown in the bulk bar, beside the controls it is about.
+            let text = format!("{}{message}", super::list::BULK_PREFIX);
+            user.0.session.flash(FlashKind::Error, text);
+            Ok(see_other(&format!("{back}#bulk-form")))
         }
         Ok(Ok(job)) => Ok(see_other(&format!("/jobs/{job}"))),
         Ok(Err((description, count))) => {

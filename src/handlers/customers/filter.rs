@@ -20,6 +20,10 @@ use crate::domain::search::FuzzyQuery;
 /// The filters as the form shows them (and the URL carries them).
 #[derive(Default)]
 pub struct FilterForm {
+    /// The one search box: a name, customer ID, e-mail, phone or channel id.
+    pub q: String,
+    /// What the search box is read as, once a page chose (so later pages agree).
+    pub qk: String,
     pub period: String,
     pub from: String,
     pub to: String,
@@ -69,6 +73,140 @@ pub struct Resolved {
     pub condition_error: Option<String>,
     /// The condition being added, in URL form, when it reads well.
     pub added: Option<String>,
+    /// What the search box may be read as, most likely first (empty without a search).
+    pub kinds: Vec<SearchKind>,
+    /// The filter without the search box (each reading of it narrows a copy).
+    base: CustomerFilter,
+}
+
+impl Resolved {
+    /// The filter with the search box read as `kind`.
+    pub fn searched_as(&self, kind: SearchKind) -> CustomerFilter {
+        let mut filter = self.base.clone();
+        kind.apply(&mut filter, &self.form.q);
+        filter
+    }
+}
+
+/// What the one search box's text is read as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SearchKind {
+    Name,
+    Id,
+    Email,
+    Phone,
+    Contact,
+}
+
+impl SearchKind {
+    const ALL: [SearchKind; 5] = [
+        SearchKind::Name,
+        SearchKind::Id,
+        SearchKind::Email,
+        SearchKind::Phone,
+        SearchKind::Contact,
+    ];
+
+    /// The URL name (`qk`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SearchKind::Name => "name",
+            SearchKind::Id => "id",
+            SearchKind::Email => "email",
+            SearchKind::Phone => "phone",
+            SearchKind::Contact => "contact",
+        }
+    }
+
+    /// "Found by …".
+    pub fn label(self) -> &'static str {
+        match self {
+            SearchKind::Name => "name",
+            SearchKind::Id => "customer ID",
+            SearchKind::Email => "e-mail",
+            SearchKind::Phone => "phone",
+            SearchKind::Contact => "channel id",
+        }
+    }
+
+    /// The property whose visibility the search follows, if any.
+    fn property(self) -> Option<&'static str> {
+        match self {
+            SearchKind::Name => Some("name"),
+            SearchKind::Email => Some("email"),
+            SearchKind::Phone => Some("phone"),
+            SearchKind::Id | SearchKind::Contact => None,
+        }
+    }
+
+    /// What `text` may be, most likely first, by its shape: an `@` in the middle is an
+    /// e-mail (or an e-mail channel id), a leading `@` a handle, mostly digits a phone
+    /// (or a QQ or Telegram number, or an ID), `C` and digits a customer ID, anything else
+    /// a name first. The shape orders the kinds; each is tried until one finds someone.
+    pub fn candidates(text: &str) -> Vec<SearchKind> {
+        let text = text.trim();
+        let digits = text.chars().filter(char::is_ascii_digit).count();
+        let phone_like = digits >= 4
+            && text
+                .chars()
+                .all(|c| c.is_ascii_digit() || " +-().".contains(c));
+        let upper = text.to_uppercase();
+        let id_like = upper.len() > 1
+            && upper.starts_with('C')
+            && upper[1..].chars().all(|c| c.is_ascii_digit());
+        let first: &[SearchKind] = if text.starts_with('@') {
+            &[SearchKind::Contact]
+        } else if text.contains('@') {
+            &[SearchKind::Email, SearchKind::Contact]
+        } else if phone_like {
+            &[SearchKind::Phone, SearchKind::Contact, SearchKind::Id]
+        } else if id_like {
+            &[SearchKind::Id]
+        } else {
+            &[SearchKind::Name, SearchKind::Id]
+        };
+        let mut kinds = first.to_vec();
+        for kind in SearchKind::ALL {
+            // A phone is looked for only in what is written like one (a digit inside a
+            // handle is no phone number).
+            if !kinds.contains(&kind) && (kind != SearchKind::Phone || phone_like) {
+                kinds.push(kind);
+            }
+        }
+        kinds
+    }
+
+    fn parse(raw: &str) -> Option<SearchKind> {
+        SearchKind::ALL.into_iter().find(|k| k.as_str() == raw)
+    }
+
+    /// Narrows `filter` to customers matching `text` this way.
+    pub fn apply(self, filter: &mut CustomerFilter, text: &str) {
+        match self {
+            SearchKind::Name => filter.name = FuzzyQuery::parse(text),
+            SearchKind::Id => filter.public_id = FuzzyQuery::parse(text),
+            SearchKind::Email => filter.email = some(text.trim()),
+            SearchKind::Phone => {
+                let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+                filter.phone = some(&digits);
+            }
+            SearchKind::Contact => {
+                filter.contact = crate::services::lookup::id_form(text);
+            }
+        }
+    }
+
+    /// Whether reading `text` this way asks anything (a name search of punctuation asks
+    /// nothing and would list everyone).
+    pub fn asks(self, text: &str) -> bool {
+        let mut probe = CustomerFilter::default();
+        self.apply(&mut probe, text);
+        probe.name.is_some()
+            || probe.public_id.is_some()
+            || probe.email.is_some()
+            || probe.phone.is_some()
+            || probe.contact.is_some()
+    }
 }
 
 fn get(pairs: &[(String, String)], name: &str) -> String {
@@ -86,6 +224,8 @@ fn some(text: &str) -> Option<String> {
 /// The form fields of a query string.
 pub fn parse_form(pairs: &[(String, String)]) -> FilterForm {
     FilterForm {
+        q: get(pairs, "q"),
+        qk: get(pairs, "qk"),
         period: get(pairs, "period"),
         from: get(pairs, "from"),
         to: get(pairs, "to"),
@@ -172,6 +312,7 @@ pub fn resolve(
     // No period chosen: this week's customers, or any time's for a search (someone looked
     // up by name, ID, e-mail, phone or contact is rarely a customer of this week).
     let searching = [
+        &form.q,
         &form.name,
         &form.id,
         &form.email,
@@ -313,7 +454,29 @@ pub fn resolve(
             Err(message) => condition_error = Some(message),
         }
     }
+    let mut kinds: Vec<SearchKind> = if form.q.is_empty() {
+        Vec::new()
+    } else {
+        SearchKind::candidates(&form.q)
+            .into_iter()
+            .filter(|k| k.property().is_none_or(visible))
+            .filter(|k| k.asks(&form.q))
+            .collect()
+    };
+    // A page past the first keeps the reading the first page chose.
+    if let Some(kept) = SearchKind::parse(&form.qk).filter(|k| kinds.contains(k)) {
+        kinds.retain(|k| *k == kept);
+    }
+    let base = filter.clone();
+    if let Some(first) = kinds.first() {
+        first.apply(&mut filter, &form.q);
+    } else if !form.q.is_empty() {
+        // Nothing a search could read: it matches nobody rather than everyone.
+        filter.ids = vec![crate::db::types::CustomerId(0)];
+    }
     Ok(Resolved {
+        kinds,
+        base,
         form,
         filter,
         registry,

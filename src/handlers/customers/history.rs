@@ -57,6 +57,20 @@ fn show_value(json: Option<&str>, property: Option<&Property>, ctx: &PageContext
     }
 }
 
+/// A stored `channel:id` as people read it: "WhatsApp +385912345678".
+fn identity_text(stored: Option<&str>) -> String {
+    let Some(stored) = stored else {
+        return "(erased)".to_owned();
+    };
+    match stored.split_once(':') {
+        Some((channel, id)) => match channel.parse::<crate::domain::channel::Channel>() {
+            Ok(channel) => format!("{} {id}", channel.label()),
+            Err(_) => stored.to_owned(),
+        },
+        None => stored.to_owned(),
+    }
+}
+
 fn tag_name(json: Option<&str>) -> String {
     json.and_then(|j| serde_json::from_str::<TagRef>(j).ok())
         .map_or_else(|| "a tag".to_owned(), |t| t.name)
@@ -212,15 +226,36 @@ pub fn event_views(
                         .as_deref()
                         .and_then(|j| serde_json::from_str::<String>(j).ok()),
                 ),
-                // Actions whose values are plain text: shown as stored.
-                EventAction::ConversationMoved
-                | EventAction::IdentityLinked
-                | EventAction::IdentityUnlinked
-                | EventAction::Blacklisted
-                | EventAction::Unblacklisted => (
-                    event.action.as_str().replace('_', " "),
+                EventAction::IdentityLinked | EventAction::IdentityUnlinked => {
+                    let verb = if event.action == EventAction::IdentityLinked {
+                        "Linked"
+                    } else {
+                        "Unlinked"
+                    };
+                    let stored = event.new_value.as_deref().or(event.old_value.as_deref());
+                    (
+                        format!("{verb} the identity {}", identity_text(stored)),
+                        String::new(),
+                        String::new(),
+                        None,
+                    )
+                }
+                EventAction::ConversationMoved => (
+                    "Moved a conversation".to_owned(),
                     event.old_value.clone().unwrap_or_default(),
                     event.new_value.clone().unwrap_or_default(),
+                    None,
+                ),
+                EventAction::Blacklisted => (
+                    "Added to the blacklist".to_owned(),
+                    String::new(),
+                    event.new_value.clone().unwrap_or_default(),
+                    None,
+                ),
+                EventAction::Unblacklisted => (
+                    "Removed from the blacklist".to_owned(),
+                    event.old_value.clone().unwrap_or_default(),
+                    String::new(),
                     None,
                 ),
                 other => (

@@ -7,10 +7,12 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
+use super::columns::{self, Column};
 use super::fields::{FieldGroups, Submitted, field_groups};
-use super::filter::{self, Chip, FilterForm, NEW_CONDITION_KEYS, query_of};
+use super::filter::{self, Chip, FilterForm, NEW_CONDITION_KEYS, SearchKind, query_of};
 use super::{editor_of, lifecycle_label};
 use crate::auth::CustomersUser;
+use crate::db::customers::Customer;
 use crate::db::listing::{self, Cursor, SortKey, Total};
 use crate::db::properties::{self, Property};
 use crate::db::tags::{self, Tag};
@@ -67,13 +69,26 @@ pub struct Filterable {
 struct ListPage {
     ctx: PageContext,
     rows: Vec<Row>,
+    show_name: bool,
     show_email: bool,
     show_phone: bool,
-    show_name: bool,
+    /// The optional columns shown, in order.
+    columns: Vec<Column>,
+    /// The column chooser's boxes.
+    choices: Vec<columns::Choice>,
     next: Option<String>,
+    previous: Option<String>,
+    /// "51–100", when the page shows anyone.
+    range: Option<String>,
+    /// How the search box was read ("e-mail"), when searching.
+    searched: Option<&'static str>,
+    /// The other ways to read the search box, with their URLs.
+    other_readings: Vec<(&'static str, String)>,
+    filters_open: bool,
     form: FilterForm,
     total: String,
     error: Option<String>,
+    bulk_error: Option<String>,
     condition_error: Option<String>,
     chips: Vec<Chip>,
     filterable: Vec<Filterable>,
@@ -113,6 +128,146 @@ fn chosen_sort(resolved: &filter::Resolved, role: crate::domain::Role) -> SortKe
         .unwrap_or(SortKey::Created)
 }
 
+/// A page of the list and its total, read with `filter`.
+fn read_page(
+    conn: &mut crate::db::DbConnection,
+    resolved: &filter::Resolved,
+    filter: &crate::db::listing::CustomerFilter,
+    role: crate::domain::Role,
+    after: Option<&Cursor>,
+) -> diesel::QueryResult<(Vec<(Customer, u8)>, Total)> {
+    let key = chosen_sort(resolved, role);
+    let plans = listing::plan(conn, filter)?;
+    // With property conditions, the total comes first: when many customers hold the
+    // values, the page tests rows along the sort's index instead of collecting every
+    // holder and sorting them.
+    let mut page_filter = filter.clone();
+    let early = if filter.conditions.is_empty() {
+        None
+    } else {
+        let total = listing::total(conn, filter, &plans, None)?;
+        if let Total::About(n) | Total::Exact(n) = total {
+            (page_filter.probe_values, page_filter.set_values) = listing::value_reading(conn, n)?;
+        }
+        Some(total)
+    };
+    let found = listing::list_filtered(
+        conn,
+        &page_filter,
+        &plans,
+        key,
+        resolved.form.dir == "asc",
+        after,
+        resolved.form.size + 1,
+    )?;
+    let size = usize::try_from(resolved.form.size).unwrap_or(0);
+    let complete = (after.is_none() && found.len() <= size).then_some(found.len());
+    let total = match (complete, early) {
+        (Some(rows), _) => Total::Exact(rows as i64),
+        (None, Some(total)) => total,
+        (None, None) => listing::total(conn, filter, &plans, None)?,
+    };
+    Ok((found, total))
+}
+
+/// What a list request read: the filter, how the search box was read, the page and its
+/// total, and what the form offers.
+struct Read {
+    resolved: filter::Resolved,
+    searched: Option<SearchKind>,
+    found: Vec<(Customer, u8)>,
+    total: Total,
+    tags: HashMap<CustomerId, Vec<Tag>>,
+    all_tags: Vec<Tag>,
+    segments: Vec<crate::db::segments::Segment>,
+}
+
+/// Reads the page: the search box is read each way it may mean, most likely first, until
+/// one finds someone (later pages keep the way the first page found).
+fn read(
+    conn: &mut crate::db::DbConnection,
+    pairs: &[(String, String)],
+    user: (crate::domain::Role, i64, &crate::domain::scope::Scope),
+    after: Option<&Cursor>,
+) -> diesel::QueryResult<Read> {
+    let (role, me, scope) = user;
+    let resolved = filter::resolve(conn, pairs, role, me, scope)?;
+    let mut read = Read {
+        searched: resolved.kinds.first().copied(),
+        found: Vec::new(),
+        total: Total::Exact(0),
+        tags: HashMap::new(),
+        all_tags: Vec::new(),
+        segments: Vec::new(),
+        resolved,
+    };
+    if read.resolved.added.is_some() {
+        return Ok(read);
+    }
+    let (found, total) = read_page(conn, &read.resolved, &read.resolved.filter, role, after)?;
+    (read.found, read.total) = (found, total);
+    if read.found.is_empty() && after.is_none() {
+        for kind in read.resolved.kinds.clone().into_iter().skip(1) {
+            let filter = read.resolved.searched_as(kind);
+            let (found, total) = read_page(conn, &read.resolved, &filter, role, None)?;
+            if !found.is_empty() {
+                (read.searched, read.found, read.total) = (Some(kind), found, total);
+                read.resolved.filter = filter;
+                break;
+            }
+        }
+    }
+    let ids: Vec<CustomerId> = read.found.iter().map(|(c, _)| c.id).collect();
+    read.tags = tags::list_tags_for_customers(conn, &ids)?;
+    read.all_tags = tags::list_tags(conn)?;
+    read.segments = crate::db::segments::list_segments(conn)?;
+    Ok(read)
+}
+
+/// The earlier pages' cursors a page's URL carries (`trail`), oldest first.
+fn trail_of(pairs: &[(String, String)]) -> Vec<String> {
+    pairs
+        .iter()
+        .find(|(k, _)| k == "trail")
+        .map(|(_, v)| {
+            v.split(',')
+                .filter(|c| Cursor::parse(c).is_some())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// `base` with a cursor and trail appended.
+fn paged(base: &str, after: Option<&str>, trail: &[String]) -> String {
+    let encode = |text: &str| {
+        askama::filters::urlencode_strict(text)
+            .map(|s| s.to_string())
+            .unwrap_or_default()
+    };
+    let mut parts: Vec<String> = Vec::new();
+    if !base.is_empty() {
+        parts.push(base.to_owned());
+    }
+    if let Some(after) = after {
+        parts.push(format!("after={}", encode(after)));
+    }
+    if !trail.is_empty() {
+        parts.push(format!("trail={}", encode(&trail.join(","))));
+    }
+    parts.join("&")
+}
+
+/// "About 1,300 customers", "1 customer".
+fn total_text(total: &Total, shown: usize) -> String {
+    match total {
+        Total::Exact(1) => "1 customer".to_owned(),
+        Total::Exact(n) => format!("{} customers", thousands(*n)),
+        Total::About(n) => format!("about {} customers", thousands((*n).max(shown as i64))),
+        Total::MoreThan(n) => format!("more than {} customers", thousands((*n).max(shown as i64))),
+    }
+}
+
 /// `GET /customers`: customers created this week (in the organisation's time zone) by
 /// default; every filter, the sort and the page size live in the URL.
 pub async fn list(
@@ -120,79 +275,42 @@ pub async fn list(
     state: web::Data<AppState>,
     query: web::Query<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
-    let pairs = query.into_inner();
+    let mut pairs = query.into_inner();
     let role = user.role();
     let me = user.0.user.id.0;
-    let after = pairs
+    let after_raw = pairs
         .iter()
         .find(|(k, _)| k == "after")
-        .and_then(|(_, v)| Cursor::parse(v));
+        .map(|(_, v)| v.clone())
+        .filter(|v| Cursor::parse(v).is_some());
+    let after = after_raw.as_deref().and_then(Cursor::parse);
+    let trail = trail_of(&pairs);
     let lookup = pairs.clone();
     let scope = user.0.scope.clone();
-    let (resolved, found, total, tags, all_tags, segments) = state
-        .run(move |conn| {
-            let resolved = filter::resolve(conn, &lookup, role, me, &scope)?;
-            if resolved.added.is_some() {
-                return Ok((
-                    resolved,
-                    Vec::new(),
-                    Total::Exact(0),
-                    HashMap::new(),
-                    Vec::new(),
-                    Vec::new(),
-                ));
-            }
-            let key = chosen_sort(&resolved, role);
-            let plans = listing::plan(conn, &resolved.filter)?;
-            // With property conditions, the total comes first: when many customers hold
-            // the values, the page tests rows along the sort's index instead of
-            // collecting every holder and sorting them.
-            let mut page_filter = resolved.filter.clone();
-            let early = if resolved.filter.conditions.is_empty() {
-                None
-            } else {
-                let total = listing::total(conn, &resolved.filter, &plans, None)?;
-                if let Total::About(n) | Total::Exact(n) = total {
-                    (page_filter.probe_values, page_filter.set_values) =
-                        listing::value_reading(conn, n)?;
-                }
-                Some(total)
-            };
-            let found = listing::list_filtered(
-                conn,
-                &page_filter,
-                &plans,
-                key,
-                resolved.form.dir == "asc",
-                after.as_ref(),
-                resolved.form.size + 1,
-            )?;
-            let size = usize::try_from(resolved.form.size).unwrap_or(0);
-            let complete = (after.is_none() && found.len() <= size).then_some(found.len());
-            let total = match (complete, early) {
-                (Some(rows), _) => Total::Exact(rows as i64),
-                (None, Some(total)) => total,
-                (None, None) => listing::total(conn, &resolved.filter, &plans, None)?,
-            };
-            let ids: Vec<CustomerId> = found.iter().map(|(c, _)| c.id).collect();
-            let tags = tags::list_tags_for_customers(conn, &ids)?;
-            Ok((
-                resolved,
-                found,
-                total,
-                tags,
-                tags::list_tags(conn)?,
-                crate::db::segments::list_segments(conn)?,
-            ))
-        })
+    let Read {
+        resolved,
+        searched,
+        found,
+        total,
+        tags,
+        all_tags,
+        segments,
+    } = state
+        .run(move |conn| Ok(read(conn, &lookup, (role, me, &scope), after.as_ref())?))
         .await?;
     // A condition that reads well joins the URL, so the view stays bookmarkable.
     if let Some(added) = &resolved.added {
         let mut kept: Vec<(String, String)> = pairs.clone();
         kept.push(("f".to_owned(), added.clone()));
         let mut skip = NEW_CONDITION_KEYS.to_vec();
-        skip.push("after");
+        skip.extend(["after", "trail"]);
         return Ok(see_other(&format!("/customers?{}", query_of(&kept, &skip))));
+    }
+    // The way the search box was read joins every link from this page (the next page,
+    // bulk changes, exports, a saved segment), so they all mean the customers shown.
+    if let Some(kind) = searched {
+        pairs.retain(|(k, _)| k != "qk");
+        pairs.push(("qk".to_owned(), kind.as_str().to_owned()));
     }
     let properties = &resolved.registry;
     let visible = |key: &str| {
@@ -202,25 +320,39 @@ pub async fn list(
     };
     let key = chosen_sort(&resolved, role);
     let size = resolved.form.size;
+    let base = query_of(&pairs, &["after", "trail"]);
     let mut found = found;
     let next = (found.len() as i64 > size).then(|| {
         found.truncate(usize::try_from(size).unwrap_or(50));
         found.last().map(|(c, tier)| {
-            let base = query_of(&pairs, &["after"]);
             let cursor = Cursor::after(c, key, *tier).to_param();
-            let cursor = askama::filters::urlencode_strict(&cursor)
-                .map(|s| s.to_string())
-                .unwrap_or_default();
-            if base.is_empty() {
-                format!("after={cursor}")
-            } else {
-                format!("{base}&after={cursor}")
-            }
+            let mut earlier = trail.clone();
+            earlier.extend(after_raw.clone());
+            paged(&base, Some(&cursor), &earlier)
         })
     });
-    let (show_email, show_phone, show_name) = (visible("email"), visible("phone"), visible("name"));
-    let (show_conversations, show_csat) = (visible("conversations_count"), visible("csat_average"));
-    let show_last_contact = visible("last_contact_at");
+    let previous = after_raw.as_ref().map(|_| match trail.split_last() {
+        Some((last, rest)) => paged(&base, Some(last), rest),
+        None => base.clone(),
+    });
+    let first_row = if after_raw.is_some() {
+        (trail.len() as i64 + 1) * size + 1
+    } else {
+        1
+    };
+    let range = (!found.is_empty()).then(|| {
+        format!(
+            "{}–{}",
+            thousands(first_row),
+            thousands(first_row + found.len() as i64 - 1)
+        )
+    });
+    let shown_columns: Vec<Column> = columns::chosen(user.0.user.customer_columns.as_deref())
+        .into_iter()
+        .filter(|c| c.property().is_none_or(visible))
+        .collect();
+    let choices = columns::choices(&shown_columns, &visible);
+    let show_name = visible("name");
     let ctx = PageContext::new(&user.0, "customers")?;
     let mut tags: HashMap<CustomerId, Vec<Tag>> = tags;
     let ranked = resolved.filter.name.is_some() || resolved.filter.public_id.is_some();
@@ -232,42 +364,20 @@ pub async fn list(
             } else {
                 format!("Customer {}", c.public_id)
             },
-            email: c.email.clone().filter(|_| show_email),
-            phone: c.phone.clone().filter(|_| show_phone),
+            email: c.email.clone(),
+            phone: c.phone.clone(),
             lifecycle: lifecycle_label(&c.lifecycle),
             tags: tags.remove(&c.id).unwrap_or_default(),
-            conversations: if show_conversations {
-                c.conversations_count
-            } else {
-                0
-            },
-            messages: if show_conversations {
-                c.messages_count
-            } else {
-                0
-            },
-            last_contact: c
-                .last_contact_at
-                .filter(|_| show_last_contact)
-                .map(|t| ctx.time(t)),
-            csat: c
-                .csat_average
-                .filter(|_| show_csat)
-                .map(|a| format!("{a:.1}")),
+            conversations: c.conversations_count,
+            messages: c.messages_count,
+            last_contact: c.last_contact_at.map(|t| ctx.time(t)),
+            csat: c.csat_average.map(|a| format!("{a:.1}")),
             created: ctx.time(c.created_at),
             similar: ranked && tier == crate::db::search::Tier::Typo as u8,
             public_id: c.public_id,
         })
         .collect();
-    let total = match total {
-        Total::Exact(1) => "1 customer".to_owned(),
-        Total::Exact(n) => format!("{} customers", thousands(n)),
-        Total::About(n) => format!("About {} customers", thousands(n.max(rows.len() as i64))),
-        Total::MoreThan(n) => format!(
-            "More than {} customers",
-            thousands(n.max(rows.len() as i64))
-        ),
-    };
+    let total = total_text(&total, rows.len());
     let status = if resolved.error.is_some() || resolved.condition_error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
@@ -279,25 +389,55 @@ pub async fn list(
         .filter(|(k, _, _)| sort_visible(*k, &visible))
         .map(|(_, name, label)| (*name, *label))
         .collect();
+    let other_readings = resolved
+        .kinds
+        .iter()
+        .filter(|k| Some(**k) != searched)
+        .map(|k| {
+            let mut with: Vec<(String, String)> = pairs.clone();
+            with.retain(|(name, _)| name != "qk");
+            with.push(("qk".to_owned(), k.as_str().to_owned()));
+            (k.label(), query_of(&with, &["after", "trail"]))
+        })
+        .collect();
+    let filters_open =
+        resolved.error.is_some() || resolved.condition_error.is_some() || filters_in_use(&pairs);
+    let (bulk_errors, flashes): (Vec<_>, Vec<_>) = ctx
+        .flashes
+        .clone()
+        .into_iter()
+        .partition(|f| f.kind == FlashKind::Error && f.text.starts_with(BULK_PREFIX));
+    let mut ctx = ctx;
+    ctx.flashes = flashes;
     render_status(
         &ListPage {
             ctx,
             rows,
-            show_email,
-            show_phone,
             show_name,
+            show_email: visible("email"),
+            show_phone: visible("phone"),
+            columns: shown_columns,
+            choices,
             next: next.flatten(),
+            previous,
+            range,
+            searched: searched.map(SearchKind::label),
+            other_readings,
+            filters_open,
             form: resolved.form,
             total,
             error: resolved.error,
             condition_error: resolved.condition_error,
+            bulk_error: bulk_errors
+                .first()
+                .map(|f| f.text.trim_start_matches(BULK_PREFIX).to_owned()),
             chips: resolved.chips,
             filterable,
             operators: Operator::ALL,
             sorts,
             all_tags,
             segments,
-            current_query: query_of(&pairs, &["after"]),
+            current_query: base,
             is_supervisor: role >= crate::domain::Role::Supervisor,
             teams_only: user.0.scope.limited().is_some(),
             channels: Channel::ALL,
@@ -305,6 +445,19 @@ pub async fn list(
         },
         status,
     )
+}
+
+/// The start of a bulk change's refusal among the flash messages: the page shows it in the
+/// bulk bar, beside the controls it is about.
+pub const BULK_PREFIX: &str = "Bulk change: ";
+
+/// Whether the URL sets a filter beyond the search box, the sort and the page size (the
+/// filter panel then opens).
+fn filters_in_use(pairs: &[(String, String)]) -> bool {
+    const NOT_FILTERS: [&str; 8] = ["q", "qk", "sort", "dir", "size", "after", "trail", "whose"];
+    pairs
+        .iter()
+        .any(|(k, v)| !v.is_empty() && !NOT_FILTERS.contains(&k.as_str()))
 }
 
 /// The properties a reader may filter by, with their operators.

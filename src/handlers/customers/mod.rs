@@ -2,6 +2,7 @@
 
 pub mod actions;
 pub mod bulk;
+pub mod columns;
 pub mod export;
 pub mod fields;
 pub mod filter;
