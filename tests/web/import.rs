@@ -193,14 +193,14 @@ async fn a_dry_run_counts_and_explains_every_bad_row_and_writes_nothing() {
             .map(|r| format!("{} {}", r.1, r.2))
             .unwrap_or_else(|| panic!("row {row} refused: {refusals:?}"))
     };
-    assert!(reason(3).starts_with("email"), "{}", reason(3));
-    assert!(reason(4).starts_with("phone"), "{}", reason(4));
-    assert!(reason(5).contains("Platinum"), "{}", reason(5));
-    assert!(reason(6).starts_with("renewal"), "{}", reason(6));
-    assert!(reason(7).contains("Nope"), "{}", reason(7));
-    assert!(reason(8).contains("row 1"), "duplicate key: {}", reason(8));
-    assert!(reason(9).contains("cells"), "{}", reason(9));
-    assert!(reason(10).contains("UTF-8"), "{}", reason(10));
+    assert!(reason(4).starts_with("email"), "{}", reason(4));
+    assert!(reason(5).starts_with("phone"), "{}", reason(5));
+    assert!(reason(6).contains("Platinum"), "{}", reason(6));
+    assert!(reason(7).starts_with("renewal"), "{}", reason(7));
+    assert!(reason(8).contains("Nope"), "{}", reason(8));
+    assert!(reason(9).contains("row 2"), "duplicate key: {}", reason(9));
+    assert!(reason(10).contains("cells"), "{}", reason(10));
+    assert!(reason(11).contains("UTF-8"), "{}", reason(11));
 
     // The preview shows the counts and the first refused rows; the refused rows download.
     let page = supervisor
@@ -501,9 +501,9 @@ async fn new_rows_written_together_keep_file_order_around_matches_and_known_iden
     });
     let four = public_id_of(&app, "four@example.com");
     assert_eq!(reasons.len(), 2, "{reasons:?}");
-    assert_eq!((reasons[0].0, reasons[0].1.as_str()), (4, "identities"));
+    assert_eq!((reasons[0].0, reasons[0].1.as_str()), (5, "identities"));
     assert!(reasons[0].2.contains(&bob), "{reasons:?}");
-    assert_eq!(reasons[1].0, 6);
+    assert_eq!(reasons[1].0, 7);
     assert!(
         reasons[1].2.contains(&four),
         "the second new customer with one identity names the first: {reasons:?}"
@@ -736,4 +736,53 @@ async fn a_file_runs_one_job_at_a_time() {
     let statuses: Vec<String> =
         app.with_db(|conn| jobs::table.select(jobs::status).load(conn).expect("jobs"));
     assert_eq!(statuses, ["queued"], "one job, not yet run");
+}
+
+#[tokio::test]
+async fn mapping_shows_sample_values_and_a_refusal_names_every_bad_cell_by_spreadsheet_row() {
+    let app = spawn_app().await;
+    let supervisor = app.supervisor().await;
+    let csv = "name,email,phone,lifecycle,notes\n\
+               Ana,ana@example.com,+385911111111,customer,\n\
+               Bad Row,not-an-email,12,someday,\n\
+               Cy,cy@example.com,,,\n\
+               Dee,dee@example.com,,,\n";
+    let import = upload(&supervisor, "samples.csv", csv.as_bytes()).await;
+    let page = supervisor
+        .page(&format!("/customers/import/{import}"))
+        .await;
+    for sample in ["Ana", "Bad Row", "Cy", "ana@example.com", "not-an-email"] {
+        assert!(
+            page.contains(&format!("<span class=\"sample\">{sample}</span>")),
+            "{sample}"
+        );
+    }
+    assert!(
+        !page.contains("<span class=\"sample\">Dee</span>"),
+        "three values a column"
+    );
+    assert!(
+        page.contains("(empty in the first rows)"),
+        "the empty notes column"
+    );
+
+    let (job, _, _, _, refused) = run_job(&app, &supervisor, import, "dry-run", &[]).await;
+    assert_eq!(refused, 1);
+    let (row, column, reason): (i64, String, String) = app.with_db(|conn| {
+        use clientele::db::schema::import_refusals as r;
+        r::table
+            .filter(r::job_id.eq(job))
+            .select((r::row_number, r::column_name, r::reason))
+            .first(conn)
+            .expect("a refusal")
+    });
+    assert_eq!(row, 3, "the header is row 1, Ana row 2");
+    for named in ["lifecycle", "email", "phone"] {
+        assert!(column.contains(named), "{column}");
+        assert!(reason.contains(&format!("{named}: ")), "{reason}");
+    }
+    let page = supervisor
+        .page(&format!("/customers/import/{import}"))
+        .await;
+    assert!(page.contains("the header is row 1"));
 }

@@ -128,6 +128,8 @@ pub struct Column {
     pub index: usize,
     pub header: String,
     pub target: String,
+    /// The column's first values in the file ("a@x.com, b@y.org, …").
+    pub samples: Vec<String>,
 }
 
 #[derive(Template)]
@@ -177,6 +179,16 @@ pub async fn show(
         })
         .await?;
     let targets = import.targets();
+    let kept = service::file_kept(&import);
+    let mut samples = if kept {
+        let import = import.clone();
+        web::block(move || service::column_samples(&import, 3))
+            .await
+            .map_err(|e| AppError::Unexpected(e.into()))?
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
     let columns = import
         .header_cells()
         .into_iter()
@@ -185,6 +197,10 @@ pub async fn show(
             index,
             header,
             target: targets.get(index).cloned().unwrap_or_default(),
+            samples: samples
+                .get_mut(index)
+                .map(std::mem::take)
+                .unwrap_or_default(),
         })
         .collect();
     let chosen = import.keys();
@@ -201,7 +217,7 @@ pub async fn show(
         dry,
         run,
         refused,
-        gone: (!service::file_kept(&import)).then(service::gone_message),
+        gone: (!kept).then(service::gone_message),
         import,
     })
 }

@@ -360,7 +360,8 @@ pub(super) fn apply_batch(
     let mut refusals = Vec::new();
     let mut parsed = Vec::with_capacity(records.len());
     for (i, (record, end)) in records.iter().enumerate() {
-        let row = job.processed + i as i64 + 1;
+        // Numbered as a spreadsheet shows the file: the header is row 1.
+        let row = job.processed + i as i64 + 2;
         progress.processed += 1;
         progress.cursor = i64::try_from(*end).unwrap_or(i64::MAX);
         let refused = match record {

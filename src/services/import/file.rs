@@ -67,6 +67,27 @@ pub(super) fn read_batch(
     Ok(records)
 }
 
+/// Up to `count` values of each column, from the file's first rows (blank cells left out):
+/// what the mapping page shows beside each column.
+pub fn column_samples(import: &Import, count: usize) -> Result<Vec<Vec<String>>, AppError> {
+    let start = first_row_offset(import)?;
+    let width = import.header_cells().len();
+    let mut samples = vec![Vec::new(); width];
+    for (record, _) in read_batch(import, start, 50)? {
+        let Ok(cells) = record else { continue };
+        for (column, cell) in samples.iter_mut().zip(&cells) {
+            let text = super::rows::cell_text(cell);
+            if column.len() < count && !text.is_empty() {
+                column.push(text.chars().take(60).collect());
+            }
+        }
+        if samples.iter().all(|c| c.len() >= count) {
+            break;
+        }
+    }
+    Ok(samples)
+}
+
 /// The byte offset of the first data row (after the BOM and the header).
 pub(super) fn first_row_offset(import: &Import) -> Result<u64, AppError> {
     let mut file = open(import)?;

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::db::types::ImportId;
 
 pub use batch::import_batch;
+pub use file::column_samples;
 pub use job::{
     KEEP_FILES_DAYS, MappingChoice, Upload, count_rows, file_kept, gone_message, queue, register,
     remove_old_files, start,

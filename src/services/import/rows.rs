@@ -84,22 +84,43 @@ impl Context<'_> {
         self.tags.iter().find(|t| t.name.eq_ignore_ascii_case(name))
     }
 
-    /// A refusal naming the column of the first field the profile service refused.
+    /// A refusal naming every field the profile service refused.
     pub(super) fn refusal_of(&self, error: AppError) -> RowError {
         match error {
             AppError::Invalid(errors) => {
-                let first = errors.0.first();
-                let column = first.map(|e| self.header_of(&e.field)).unwrap_or_default();
-                RowError::Refused(Refused(
-                    column,
-                    first.map_or("Refused.".to_owned(), |e| e.message.clone()),
-                ))
+                let named: Vec<(String, String)> = errors
+                    .0
+                    .iter()
+                    .map(|e| (self.header_of(&e.field), e.message.clone()))
+                    .collect();
+                RowError::Refused(combined(&named))
             }
             AppError::Forbidden => RowError::Refused(Refused(
                 String::new(),
                 "A column maps to a property that cannot be imported.".to_owned(),
             )),
             other => RowError::Failed(other),
+        }
+    }
+}
+
+/// One refusal for every problem of a row: their columns, and each column's reason
+/// ("email: …; phone: …" when there are several).
+pub(super) fn combined(problems: &[(String, String)]) -> Refused {
+    match problems {
+        [] => Refused(String::new(), "Refused.".to_owned()),
+        [(column, message)] => Refused(column.clone(), message.clone()),
+        several => {
+            let mut columns: Vec<&str> = several.iter().map(|(c, _)| c.as_str()).collect();
+            columns.dedup();
+            Refused(
+                columns.join(", "),
+                several
+                    .iter()
+                    .map(|(c, m)| format!("{c}: {m}"))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            )
         }
     }
 }
@@ -166,6 +187,8 @@ pub(super) fn parse_row<'r>(
         identities: Vec::new(),
         keys: Vec::new(),
     };
+    // Every problem of the row is reported at once, so one round of fixes is enough.
+    let mut problems: Vec<(String, String)> = Vec::new();
     let (mut first, mut last) = (None, None);
     for ((header, target), cell) in ctx.headers.iter().zip(&ctx.targets).zip(cells) {
         let text = cell_text(cell);
@@ -185,7 +208,10 @@ pub(super) fn parse_row<'r>(
                     .find(|l| l.as_str() == text || l.label().eq_ignore_ascii_case(text));
                 match stage {
                     Some(stage) => parsed.edit.lifecycle = Some(stage.as_str().to_owned()),
-                    None => return refuse(header, format!("{text:?} is not a lifecycle stage.")),
+                    None => problems.push((
+                        header.clone(),
+                        format!("{text:?} is not a lifecycle stage."),
+                    )),
                 }
             }
             target::TAGS => {
@@ -200,7 +226,8 @@ pub(super) fn parse_row<'r>(
             target::IDENTITIES => {
                 for pair in text.split(';').map(str::trim).filter(|p| !p.is_empty()) {
                     let Some((channel, id)) = pair.split_once(':') else {
-                        return refuse(header, format!("{pair:?} is not channel:id."));
+                        problems.push((header.clone(), format!("{pair:?} is not channel:id.")));
+                        continue;
                     };
                     parsed.identities.push((
                         header.clone(),
@@ -236,21 +263,31 @@ pub(super) fn parse_row<'r>(
             .values
             .push(("name".to_owned(), RawValue::One(name)));
     }
+    // Each value read by its type here, so a row's every bad value is named together.
+    for (key, raw) in &parsed.edit.values {
+        if let Some(property) = ctx.registry.iter().find(|p| &p.key == key)
+            && let Err(message) =
+                crate::domain::property::parse_value(property.ty, &property.choices, raw)
+        {
+            problems.push((ctx.header_of(key), message));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(combined(&problems));
+    }
     // Keys as stored, so "the same key" means the same customer.
     for kind in [MatchKey::Email, MatchKey::Phone] {
         let name = kind.as_str();
         let raw = parsed.edit.values.iter().find(|(k, _)| k == name);
         let property = ctx.registry.iter().find(|p| p.key == name);
-        if let (Some((_, raw)), Some(property)) = (raw, property) {
-            match crate::domain::property::parse_value(property.ty, &[], raw) {
-                Ok(Some(value)) => parsed.keys.push(Key {
-                    kind,
-                    header: ctx.header_of(name),
-                    value: value.form_text(),
-                }),
-                Ok(None) => {}
-                Err(message) => return refuse(&ctx.header_of(name), message),
-            }
+        if let (Some((_, raw)), Some(property)) = (raw, property)
+            && let Ok(Some(value)) = crate::domain::property::parse_value(property.ty, &[], raw)
+        {
+            parsed.keys.push(Key {
+                kind,
+                header: ctx.header_of(name),
+                value: value.form_text(),
+            });
         }
     }
     Ok(parsed)
