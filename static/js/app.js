@@ -659,3 +659,21 @@ document.addEventListener("keydown", (event) => {
     if (summary) summary.focus();
   }
 });
+
+// "Generate" beside a temporary password fills it with 16 random characters (no look-alike
+// letters), for the supervisor to pass on.
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("button[data-generate-password]").forEach((button) => {
+    const field = document.getElementById(button.dataset.generatePassword);
+    if (!(field instanceof HTMLInputElement) || !window.crypto) return;
+    button.hidden = false;
+    button.addEventListener("click", () => {
+      const alphabet = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+      const bytes = new Uint32Array(16);
+      window.crypto.getRandomValues(bytes);
+      field.value = Array.from(bytes, (b) => alphabet[b % alphabet.length]).join("");
+      field.focus();
+      field.select();
+    });
+  });
+});

@@ -398,3 +398,25 @@ async fn agents_cannot_manage_properties_tags_or_features() {
         .unwrap()
     }));
 }
+
+#[tokio::test]
+async fn a_computed_property_is_offered_read_only_without_choices() {
+    let app = spawn_app().await;
+    let supervisor = app.supervisor().await;
+    let id = app.with_db(|conn| {
+        clientele::db::properties::list_properties(conn)
+            .expect("registry")
+            .into_iter()
+            .find(|p| p.key == "orders_count")
+            .expect("a computed property")
+            .id
+            .0
+    });
+    let html = supervisor.page(&format!("/settings/properties/{id}")).await;
+    assert!(html.contains("id=\"computed-hint\""));
+    assert!(!html.contains("value=\"edit\""), "no way to offer editing");
+    assert!(!html.contains("id=\"choices\""), "no choices for a number");
+    // A custom property's page still offers both.
+    let html = supervisor.page("/settings/properties/new").await;
+    assert!(html.contains("value=\"edit\"") && html.contains("id=\"choices\""));
+}

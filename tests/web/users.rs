@@ -73,13 +73,13 @@ async fn a_refused_new_user_form_keeps_what_was_typed_and_names_each_field() {
         )
         .await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("This username is taken."));
     assert!(
-        response
-            .text()
-            .await
-            .unwrap()
-            .contains("This username is taken.")
+        html.contains("name=\"password\" type=\"text\" value=\"long enough pass\""),
+        "the temporary password typed is kept"
     );
+    assert!(html.contains("data-generate-password=\"password\""));
 }
 
 #[tokio::test]
@@ -223,4 +223,21 @@ async fn an_agent_sees_no_supervisor_navigation() {
             .await
             .contains("href=\"/settings/users\"")
     );
+}
+
+#[tokio::test]
+async fn a_refused_temporary_password_stays_in_the_reset_form() {
+    let app = spawn_app().await;
+    let supervisor = app.supervisor().await;
+    let target = app.create_user("cy.agent", Role::Agent);
+    let response = supervisor
+        .post_form(
+            &format!("/settings/users/{target}/password"),
+            &[("password", "too short")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.expect("the page");
+    assert!(html.contains("A password has at least 10 characters."));
+    assert!(html.contains("value=\"too short\""), "kept to fix");
 }

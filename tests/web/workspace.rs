@@ -279,6 +279,62 @@ async fn more_than_five_basic_attributes_are_refused_and_the_form_is_kept() {
 }
 
 #[tokio::test]
+async fn the_card_settings_list_attributes_as_the_card_shows_them_and_move_them() {
+    let app = spawn_app().await;
+    let supervisor = app.supervisor().await;
+    let response = configure_card(
+        &app,
+        &supervisor,
+        &[
+            ("city", "basic", "view"),
+            ("name", "basic", "view"),
+            ("company", "additional", "view"),
+        ],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let (city, name, company, email) = (
+        property_id(&app, "city"),
+        property_id(&app, "name"),
+        property_id(&app, "company"),
+        property_id(&app, "email"),
+    );
+    let at = |html: &str, id: i64| html.find(&format!("id=\"on_{id}\"")).expect("a row");
+    let html = supervisor.page("/settings/card").await;
+    // On the card first (basic, then additional, each by order), then the rest.
+    assert!(at(&html, city) < at(&html, name));
+    assert!(at(&html, name) < at(&html, company));
+    assert!(at(&html, company) < at(&html, email));
+
+    // "Move up" on Name puts it before City, shown again unsaved.
+    let mut form: Vec<(String, String)> = Vec::new();
+    for (id, position, section) in [
+        (city, 0, "basic"),
+        (name, 10, "basic"),
+        (company, 20, "additional"),
+    ] {
+        form.push((format!("on_{id}"), "1".to_owned()));
+        form.push((format!("pos_{id}"), position.to_string()));
+        form.push((format!("section_{id}"), section.to_owned()));
+        form.push((format!("mode_{id}"), "view".to_owned()));
+    }
+    form.push(("move".to_owned(), format!("up:{name}")));
+    let borrowed: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let response = supervisor.post_form("/settings/card", &borrowed).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let html = response.text().await.expect("the page");
+    assert!(at(&html, name) < at(&html, city), "moved up");
+    assert!(html.contains("once you save it"));
+    assert!(
+        html.contains(&format!("name=\"pos_{name}\" value=\"10\"")),
+        "renumbered"
+    );
+    assert!(html.contains(&format!("name=\"pos_{city}\" value=\"20\"")));
+    let saved = app.with_db(|conn| clientele::db::card::list_card(conn).expect("card"));
+    assert_eq!(saved[0].property_id.0, city, "a move saves nothing");
+}
+
+#[tokio::test]
 async fn an_unknown_contact_is_linked_from_the_card_by_search() {
     let app = spawn_app().await;
     let token = app.api_token("gw");

@@ -43,6 +43,8 @@ struct CardPage {
     ctx: PageContext,
     rows: Vec<Row>,
     error: Option<String>,
+    /// Said after a move: the order shown is not saved yet.
+    notice: Option<&'static str>,
     preview_name: String,
     basic: Vec<FieldView>,
     additional: Vec<FieldView>,
@@ -67,6 +69,65 @@ fn rows_from_config(registry: &[Property], config: &[CardAttribute]) -> Vec<Row>
             }
         })
         .collect()
+}
+
+/// The rows in the card's order: those on the card, basic first, each section by its
+/// order; then the others, as the registry lists them.
+fn in_card_order(mut rows: Vec<Row>) -> Vec<Row> {
+    rows.sort_by_key(|row| {
+        (
+            !row.on,
+            row.section != "basic",
+            row.position.trim().parse::<i32>().unwrap_or(i32::MAX),
+        )
+    });
+    rows
+}
+
+/// The form's pairs with one attribute moved up or down within its section (`move` is
+/// `up:ID` or `down:ID`): the section's attributes are numbered 10, 20, 30… in their
+/// current order, and the moved one swaps places with its neighbour.
+fn moved(registry: &[Property], pairs: &[(String, String)], how: &str) -> Vec<(String, String)> {
+    let submitted = Submitted::from_pairs(pairs);
+    let (rows, _) = parse(registry, &submitted);
+    let Some((up, id)) = how
+        .split_once(':')
+        .and_then(|(way, id)| Some((way == "up", id.parse::<i64>().ok()?)))
+    else {
+        return pairs.to_vec();
+    };
+    let Some(section) = rows
+        .iter()
+        .find(|r| r.id == id && r.on)
+        .map(|r| r.section.clone())
+    else {
+        return pairs.to_vec();
+    };
+    let mut order: Vec<i64> = rows
+        .iter()
+        .filter(|r| r.on && r.section == section)
+        .map(|r| r.id)
+        .collect();
+    if let Some(at) = order.iter().position(|r| *r == id) {
+        let other = if up { at.checked_sub(1) } else { Some(at + 1) };
+        if let Some(other) = other.filter(|o| *o < order.len()) {
+            order.swap(at, other);
+        }
+    }
+    let mut out: Vec<(String, String)> = pairs
+        .iter()
+        .filter(|(k, _)| {
+            k != "move"
+                && !order
+                    .iter()
+                    .any(|id| k.strip_prefix("pos_") == Some(id.to_string().as_str()))
+        })
+        .cloned()
+        .collect();
+    for (index, id) in order.iter().enumerate() {
+        out.push((format!("pos_{id}"), ((index as i64 + 1) * 10).to_string()));
+    }
+    out
 }
 
 /// Parses the form into rows (kept for re-display) and, when valid, the configuration.
@@ -141,6 +202,7 @@ fn parse(
         problems.insert(0, message);
     }
     config.sort_by_key(|a| (a.section != Section::Basic, a.position));
+    let rows = in_card_order(rows);
     if problems.is_empty() {
         (rows, Ok(config))
     } else {
@@ -189,7 +251,11 @@ async fn page(
                 Err(message) => (rows, saved.clone(), Some(message)),
             }
         }
-        None => (rows_from_config(&registry, &saved), saved.clone(), None),
+        None => (
+            in_card_order(rows_from_config(&registry, &saved)),
+            saved.clone(),
+            None,
+        ),
     };
     let ctx = PageContext::new(current, "card")?;
     let (basic, additional) = card_fields(
@@ -207,6 +273,7 @@ async fn page(
             ctx,
             rows,
             error,
+            notice: None,
             preview_name: sample.0,
             basic,
             additional,
@@ -231,11 +298,20 @@ pub async fn save(
     state: web::Data<AppState>,
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
-    let submitted = Submitted::from_pairs(&form);
-    let preview = submitted.first("action") == Some("preview");
     let registry = state
         .run(|conn| Ok(properties::list_properties(conn)?))
         .await?;
+    // A move reorders the form and shows it again (with its preview), unsaved.
+    let how = form
+        .iter()
+        .find(|(k, _)| k == "move")
+        .map(|(_, v)| v.clone());
+    let pairs = match &how {
+        Some(how) => moved(&registry, &form, how),
+        None => form.into_inner(),
+    };
+    let submitted = Submitted::from_pairs(&pairs);
+    let preview = how.is_some() || submitted.first("action") == Some("preview");
     let (_, parsed) = parse(&registry, &submitted);
     match parsed {
         Ok(config) if !preview => {
@@ -273,7 +349,10 @@ pub async fn save(
             Ok(see_other("/settings/card"))
         }
         _ => {
-            let (page, failed) = page(&current, &state, Some(submitted)).await?;
+            let (mut page, failed) = page(&current, &state, Some(submitted)).await?;
+            if how.is_some() {
+                page.notice = Some("Moved. The card keeps this order once you save it.");
+            }
             render_status(
                 &page,
                 if failed {

@@ -74,8 +74,13 @@ struct FormPage {
     form: PropertyForm,
     errors: FieldErrors,
     types: [PropertyType; 8],
-    accesses: [Access; 3],
+    /// The access levels offered: a computed property is never edited by hand.
+    accesses: Vec<Access>,
     fixed_type: Option<&'static str>,
+    /// Whether the property is computed (its page says where its value comes from).
+    computed: bool,
+    /// Whether the Choices box applies (a custom property's type may still change).
+    show_choices: bool,
 }
 
 fn form_page(
@@ -89,6 +94,12 @@ fn form_page(
         .as_ref()
         .filter(|p| p.kind != PropertyKind::Custom)
         .map(|p| p.ty.label());
+    let computed = existing
+        .as_ref()
+        .is_some_and(|p| p.kind == PropertyKind::Computed);
+    let show_choices = existing
+        .as_ref()
+        .is_none_or(|p| p.kind == PropertyKind::Custom || p.ty.has_choices());
     let page = FormPage {
         ctx: PageContext::new(current, "properties")?,
         fixed_type,
@@ -96,7 +107,12 @@ fn form_page(
         form,
         errors,
         types: PropertyType::CUSTOM,
-        accesses: Access::ALL,
+        accesses: Access::ALL
+            .into_iter()
+            .filter(|a| !computed || *a != Access::Edit)
+            .collect(),
+        computed,
+        show_choices,
     };
     if failed {
         render_status(&page, StatusCode::UNPROCESSABLE_ENTITY)

@@ -64,7 +64,7 @@ pub async fn create(
     state: web::Data<AppState>,
     form: web::Form<AccountInput>,
 ) -> Result<HttpResponse, AppError> {
-    let mut form = form.into_inner();
+    let form = form.into_inner();
     let result = match form.parse() {
         Ok(account) => {
             state
@@ -85,18 +85,16 @@ pub async fn create(
             );
             Ok(see_other("/settings/users"))
         }
-        Err(AppError::Invalid(errors)) => {
-            form.password.clear();
-            render_status(
-                &NewUserPage {
-                    ctx: PageContext::new(&current, "users")?,
-                    form,
-                    errors,
-                    roles: Role::ALL,
-                },
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-        }
+        // The temporary password typed stays in the form, like every other field.
+        Err(AppError::Invalid(errors)) => render_status(
+            &NewUserPage {
+                ctx: PageContext::new(&current, "users")?,
+                form,
+                errors,
+                roles: Role::ALL,
+            },
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
         Err(other) => Err(other),
     }
 }
@@ -118,6 +116,8 @@ struct EditUserPage {
     form: ProfileForm,
     errors: FieldErrors,
     password_errors: FieldErrors,
+    /// The temporary password typed, kept when it was refused.
+    password: String,
     roles: [Role; 2],
     is_self: bool,
 }
@@ -135,6 +135,7 @@ impl EditUserPage {
             form,
             errors: FieldErrors::default(),
             password_errors: FieldErrors::default(),
+            password: String::new(),
             roles: Role::ALL,
             is_self,
         }
@@ -244,6 +245,7 @@ pub async fn reset_password(
             let is_self = user.id == current.user.id;
             let mut page = EditUserPage::new(PageContext::new(&current, "users")?, user, is_self);
             page.password_errors.push("password", message);
+            page.password.clone_from(&form.password);
             render_status(&page, StatusCode::UNPROCESSABLE_ENTITY)
         }
     }
