@@ -1,6 +1,7 @@
 //! The outbox: outbound messages and their delivery state.
 
 use chrono::NaiveDateTime;
+use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 
 use super::schema::outbox;
@@ -21,7 +22,14 @@ pub struct Delivery {
     pub created_at: NaiveDateTime,
     /// What to send instead of the message's text (a self-service link), until delivered.
     pub text: Option<String>,
+    /// While being sent: until when the sender's lease runs.
+    pub sending_until: Option<NaiveDateTime>,
+    /// How long the receiver took to answer the last attempt, in milliseconds.
+    pub response_ms: Option<i32>,
 }
+
+/// The most deliveries in flight to the receiver at once, over every instance.
+pub const IN_FLIGHT_AT_MOST: i64 = 2;
 
 /// Queues a message for delivery (in the caller's transaction); `text`, when given, is sent
 /// instead of the message as stored.
@@ -53,28 +61,50 @@ pub fn list_due(conn: &mut DbConnection, limit: i64) -> QueryResult<Vec<Delivery
         .load(conn)
 }
 
-/// Claims a due delivery by pushing its next attempt out by a lease; false when another
-/// worker (or instance) claimed it first.
+/// Claims a due delivery for sending: its next attempt moves out by the lease, and it
+/// counts as in flight until the lease ends or its attempt is recorded. False when another
+/// worker (or instance) claimed it first, or when [`IN_FLIGHT_AT_MOST`] deliveries are
+/// already in flight (a slow receiver is not sent more than it can take).
 pub fn claim(
     conn: &mut DbConnection,
     delivery: &Delivery,
     lease_until: NaiveDateTime,
 ) -> QueryResult<bool> {
-    let claimed = diesel::update(
-        outbox::table
-            .find(delivery.id)
-            .filter(outbox::status.eq(DeliveryStatus::Pending))
-            .filter(outbox::next_attempt_at.eq(delivery.next_attempt_at)),
-    )
-    .set(outbox::next_attempt_at.eq(lease_until))
-    .execute(conn)?;
-    Ok(claimed == 1)
+    let at = now();
+    super::transaction(conn, |conn| {
+        // Claims take turns over every instance (SQLite's writers already do), so two
+        // cannot both see one delivery in flight and both start a second.
+        if let super::DbConnection::Postgresql(pg) = conn {
+            pg.batch_execute("SELECT pg_advisory_xact_lock(7714200002)")?;
+        }
+        let in_flight: i64 = outbox::table
+            .filter(outbox::sending_until.gt(at))
+            .count()
+            .get_result(conn)?;
+        if in_flight >= IN_FLIGHT_AT_MOST {
+            return Ok(false);
+        }
+        let claimed = diesel::update(
+            outbox::table
+                .find(delivery.id)
+                .filter(outbox::status.eq(DeliveryStatus::Pending))
+                .filter(outbox::next_attempt_at.eq(delivery.next_attempt_at)),
+        )
+        .set((
+            outbox::next_attempt_at.eq(lease_until),
+            outbox::sending_until.eq(lease_until),
+        ))
+        .execute(conn)?;
+        Ok(claimed == 1)
+    })
 }
 
-/// Records a successful delivery.
-pub fn mark_delivered(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
+/// Records a successful delivery and how long the receiver took.
+pub fn mark_delivered(conn: &mut DbConnection, id: i64, response_ms: i32) -> QueryResult<usize> {
     diesel::update(outbox::table.find(id))
         .set((
+            outbox::sending_until.eq(None::<NaiveDateTime>),
+            outbox::response_ms.eq(response_ms),
             outbox::status.eq(DeliveryStatus::Delivered),
             outbox::attempts.eq(outbox::attempts + 1),
             outbox::delivered_at.eq(now()),
@@ -89,6 +119,7 @@ pub fn mark_failed(
     conn: &mut DbConnection,
     id: i64,
     error: &str,
+    response_ms: Option<i32>,
     retry_at: Option<NaiveDateTime>,
 ) -> QueryResult<usize> {
     let status = if retry_at.is_some() {
@@ -101,6 +132,8 @@ pub fn mark_failed(
             outbox::status.eq(status),
             outbox::attempts.eq(outbox::attempts + 1),
             outbox::last_error.eq(error),
+            outbox::sending_until.eq(None::<NaiveDateTime>),
+            outbox::response_ms.eq(response_ms),
             outbox::next_attempt_at.eq(retry_at.unwrap_or_else(now)),
         ))
         .execute(conn)

@@ -357,6 +357,8 @@ diesel::table! {
         delivered_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         text -> Nullable<Text>,
+        sending_until -> Nullable<Timestamp>,
+        response_ms -> Nullable<Integer>,
     }
 }
 

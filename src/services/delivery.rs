@@ -84,7 +84,9 @@ pub fn retry_failed(conn: &mut DbConnection) -> Result<usize, AppError> {
     Ok(db::transaction(conn, db::outbox::retry_failed)?)
 }
 
-/// One pass over the due deliveries. Returns how many were attempted.
+/// One pass over the due deliveries, two at a time (over every instance, see
+/// [`outbox::claim`]): a slow answer holds one sender while the other goes on. Returns how
+/// many were attempted.
 pub fn deliver_due(pool: &DbPool, pacing: Pacing) -> Result<usize, AppError> {
     let mut conn = pool.get()?;
     let Some(url) = settings::find_setting(&mut conn, crate::db::types::Setting::WebhookUrl)?
@@ -94,34 +96,75 @@ pub fn deliver_due(pool: &DbPool, pacing: Pacing) -> Result<usize, AppError> {
     };
     let secret = settings::find_setting(&mut conn, crate::db::types::Setting::WebhookSecret)?
         .unwrap_or_default();
-    let due = outbox::list_due(&mut conn, 20)?;
+    let due = std::sync::Mutex::new(std::collections::VecDeque::from(outbox::list_due(
+        &mut conn, 20,
+    )?));
+    drop(conn);
     let agent = http_agent();
+    let senders = usize::try_from(outbox::IN_FLIGHT_AT_MOST).unwrap_or(1);
+    let attempted: Vec<Result<usize, AppError>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..senders)
+            .map(|_| scope.spawn(|| send_in_turn(pool, pacing, &due, &agent, &url, &secret)))
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| {
+                w.join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("a delivery sender panicked").into()))
+            })
+            .collect()
+    });
+    attempted.into_iter().sum()
+}
+
+/// One sender: takes due deliveries off the shared list until it is empty (or the
+/// receiver has as many in flight as it may), each claimed, posted and recorded.
+fn send_in_turn(
+    pool: &DbPool,
+    pacing: Pacing,
+    due: &std::sync::Mutex<std::collections::VecDeque<outbox::Delivery>>,
+    agent: &ureq::Agent,
+    url: &str,
+    secret: &str,
+) -> Result<usize, AppError> {
+    let mut conn = pool.get()?;
     let mut attempted = 0;
-    for delivery in due {
+    loop {
+        let next = due
+            .lock()
+            .map_err(|_| anyhow::anyhow!("delivery list poisoned"))?
+            .pop_front();
+        let Some(delivery) = next else {
+            return Ok(attempted);
+        };
         if !outbox::claim(&mut conn, &delivery, now() + TimeDelta::seconds(60))? {
             continue;
         }
         attempted += 1;
         let body =
             serde_json::to_vec(&payload(&mut conn, &delivery)?).map_err(anyhow::Error::from)?;
-        match post_signed(&agent, &url, &secret, &body, &delivery.id.to_string()) {
+        let started = std::time::Instant::now();
+        let outcome = post_signed(agent, url, secret, &body, &delivery.id.to_string());
+        let took = i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX);
+        match outcome {
             None => {
-                outbox::mark_delivered(&mut conn, delivery.id)?;
+                outbox::mark_delivered(&mut conn, delivery.id, took)?;
             }
             Some(error) => {
                 let delay = backoff(pacing.retry_base, delivery.attempts + 1);
                 let retry_at = now() + TimeDelta::from_std(delay).unwrap_or(TimeDelta::seconds(60));
+                // A receiver that was never reached gave no answer to time.
+                let answered = error.starts_with("the receiver answered").then_some(took);
                 if retry_at > delivery.created_at + pacing.give_up_after {
                     tracing::warn!(delivery = delivery.id, attempts = delivery.attempts + 1, %error, "webhook delivery failed; given up");
-                    outbox::mark_failed(&mut conn, delivery.id, &error, None)?;
+                    outbox::mark_failed(&mut conn, delivery.id, &error, answered, None)?;
                 } else {
                     tracing::warn!(delivery = delivery.id, attempts = delivery.attempts + 1, %error, "webhook delivery failed; will retry");
-                    outbox::mark_failed(&mut conn, delivery.id, &error, Some(retry_at))?;
+                    outbox::mark_failed(&mut conn, delivery.id, &error, answered, Some(retry_at))?;
                 }
             }
         }
     }
-    Ok(attempted)
 }
 
 /// The HTTP client of deliveries: ten seconds at most per request, every status an answer.

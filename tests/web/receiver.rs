@@ -56,3 +56,42 @@ pub async fn wait_until(mut done: impl FnMut() -> bool) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// A receiver that takes `delay` to answer each delivery, counting how many it held at
+/// once at most, and how many it took.
+pub struct SlowReceiver {
+    pub url: String,
+    pub most_at_once: Arc<AtomicUsize>,
+    pub taken: Arc<AtomicUsize>,
+}
+
+pub async fn start_slow_receiver(delay: Duration) -> SlowReceiver {
+    let now_held = Arc::new(AtomicUsize::new(0));
+    let most_at_once = Arc::new(AtomicUsize::new(0));
+    let taken = Arc::new(AtomicUsize::new(0));
+    let (held_in, most_in, taken_in) = (now_held.clone(), most_at_once.clone(), taken.clone());
+    let server = HttpServer::new(move || {
+        let (held, most, taken) = (held_in.clone(), most_in.clone(), taken_in.clone());
+        App::new().default_service(web::to(move || {
+            let (held, most, taken) = (held.clone(), most.clone(), taken.clone());
+            async move {
+                let now = held.fetch_add(1, Ordering::SeqCst) + 1;
+                most.fetch_max(now, Ordering::SeqCst);
+                tokio::time::sleep(delay).await;
+                held.fetch_sub(1, Ordering::SeqCst);
+                taken.fetch_add(1, Ordering::SeqCst);
+                HttpResponse::Ok().finish()
+            }
+        }))
+    })
+    .workers(1)
+    .bind("127.0.0.1:0")
+    .expect("the receiver binds");
+    let port = server.addrs()[0].port();
+    tokio::spawn(server.run());
+    SlowReceiver {
+        url: format!("http://127.0.0.1:{port}/hook"),
+        most_at_once,
+        taken,
+    }
+}

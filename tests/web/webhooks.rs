@@ -225,3 +225,34 @@ async fn the_delivery_log_lists_the_latest_deliveries_with_their_state_and_error
     assert!(log.contains(">failed</span>"), "{log}");
     assert!(log.contains("the receiver could not be reached"), "{log}");
 }
+
+#[tokio::test]
+async fn two_deliveries_at_most_are_in_flight_and_the_log_says_how_long_each_took() {
+    use std::sync::atomic::Ordering;
+    let app = spawn_app().await;
+    let receiver =
+        crate::receiver::start_slow_receiver(std::time::Duration::from_millis(300)).await;
+    let supervisor = app.supervisor().await;
+    supervisor
+        .post_form("/settings/integrations/webhook", &[("url", &receiver.url)])
+        .await;
+    let token = app.api_token("gw");
+    for i in 0..6 {
+        let phone = format!("+38591234560{i}");
+        app.create_customer(&[("name", &format!("Slow {i}")), ("phone", &phone)]);
+        app.inbound(
+            &token,
+            json!({"channel": "whatsapp", "external_id": phone, "text": "profile"}),
+        )
+        .await;
+    }
+    wait_until(|| receiver.taken.load(Ordering::SeqCst) >= 6).await;
+    assert_eq!(
+        receiver.most_at_once.load(Ordering::SeqCst),
+        2,
+        "two at a time: not one after another, never more"
+    );
+    let page = supervisor.page("/settings/integrations").await;
+    let log = &page[page.find("id=\"deliveries\"").expect("the log")..];
+    assert!(log.contains(" ms</td>"), "{log}");
+}

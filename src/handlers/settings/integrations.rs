@@ -41,6 +41,8 @@ struct DeliveryLine {
     state: &'static str,
     attempts: i32,
     error: String,
+    /// How long the receiver took to answer the last attempt ("120 ms").
+    took: String,
     queued: String,
     delivered: String,
 }
@@ -90,6 +92,12 @@ async fn page(
             id: d.id,
             message: d.message_id.0,
             state: match d.status {
+                _ if d
+                    .sending_until
+                    .is_some_and(|until| until > crate::db::now()) =>
+                {
+                    "sending"
+                }
                 DeliveryStatus::Delivered => "delivered",
                 DeliveryStatus::Failed => "failed",
                 DeliveryStatus::Pending if d.attempts > 0 => "retrying",
@@ -97,6 +105,10 @@ async fn page(
             },
             attempts: d.attempts,
             error: d.last_error.unwrap_or_default(),
+            took: d
+                .response_ms
+                .map(|ms| format!("{ms} ms"))
+                .unwrap_or_default(),
             queued: ctx.time(d.created_at),
             delivered: d.delivered_at.map(|at| ctx.time(at)).unwrap_or_default(),
         })
