@@ -337,7 +337,6 @@ function chipInput(select) {
 }
 
 document.addEventListener("DOMContentLoaded", () => {
-  document.querySelectorAll("select[multiple][data-chips]").forEach(chipInput);
   const propertySelect = document.getElementById("fp");
   if (propertySelect instanceof HTMLSelectElement) fitOperators(propertySelect);
 });
@@ -484,6 +483,7 @@ const swapRegion = (id, page, sent) => {
     if (details instanceof HTMLDetailsElement) details.open = wasOpen;
   }
   restoreDrafts(adopted);
+  enhance(adopted);
   const error = adopted.querySelector(".field-error, #conflict");
   const refocus = error ? adopted.querySelector(`#${CSS.escape(error.id.replace(/-error$/, ""))}`) : null;
   const target = refocus || (focused ? document.getElementById(focused) : null);
@@ -677,3 +677,51 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   });
 });
+
+// A long list (countries, languages: more than 25 options) gets a box above it that
+// narrows the options to those containing what is typed, in their name or code. The
+// chosen option always stays, so filtering never changes what the form sends.
+function searchableSelect(select) {
+  const all = [...select.options];
+  const filter = document.createElement("input");
+  filter.type = "search";
+  filter.className = "select-filter";
+  filter.placeholder = "Type to find…";
+  filter.setAttribute("autocomplete", "off");
+  const label = select.labels && select.labels[0] ? select.labels[0].textContent.trim() : "the list";
+  filter.setAttribute("aria-label", "Find in " + label);
+  filter.setAttribute("aria-controls", select.id);
+  select.before(filter);
+  filter.addEventListener("input", () => {
+    const typed = filter.value.trim().toLowerCase();
+    const chosen = select.value;
+    const kept = all.filter((o) => !typed || o.value === chosen
+      || o.textContent.toLowerCase().includes(typed) || o.value.toLowerCase() === typed);
+    select.replaceChildren(...kept);
+    select.value = chosen;
+    select.size = typed ? Math.min(Math.max(kept.length, 2), 8) : 0;
+  });
+  filter.addEventListener("keydown", (event) => {
+    if (event.key === "ArrowDown" || event.key === "Enter") {
+      event.preventDefault();
+      select.focus();
+    }
+  });
+  select.addEventListener("change", () => {
+    if (filter.value) {
+      filter.value = "";
+      filter.dispatchEvent(new Event("input"));
+    }
+  });
+}
+
+// The enhancements of form controls, on a page and on each region a background save
+// brings in.
+function enhance(root) {
+  root.querySelectorAll("select[multiple][data-chips]").forEach(chipInput);
+  root.querySelectorAll("select:not([multiple])").forEach((select) => {
+    if (select.options.length > 25 && select.id) searchableSelect(select);
+  });
+}
+
+document.addEventListener("DOMContentLoaded", () => enhance(document));

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use clientele::domain::Role;
 use thirtyfour::prelude::*;
 
-use crate::browser::Chrome;
+use crate::chrome::Chrome;
 use crate::helpers::{PASSWORD, TestApp, spawn_app};
 
 /// WebDriver's Enter key.
