@@ -53,3 +53,18 @@ pub fn list_notes_after(
         .select(Note::as_select())
         .load(conn)
 }
+
+/// A customer's latest notes, newest first (the card shows a few, on the
+/// `(customer_id, created_at)` index).
+pub fn list_latest_notes(
+    conn: &mut DbConnection,
+    customer: CustomerId,
+    limit: i64,
+) -> QueryResult<Vec<Note>> {
+    customer_notes::table
+        .filter(customer_notes::customer_id.eq(customer))
+        .order((customer_notes::created_at.desc(), customer_notes::id.desc()))
+        .limit(limit)
+        .select(Note::as_select())
+        .load(conn)
+}

@@ -242,7 +242,7 @@ async fn the_supervisor_configures_the_card_and_an_agent_edits_on_it_and_links_a
     choose(format!("mode_{}", id_of("loyalty_tier")), "edit").await;
     supervisor.click(&format!("#on_{}", id_of("company"))).await;
     choose(format!("section_{}", id_of("company")), "additional").await;
-    supervisor.click("button[value=save]").await;
+    supervisor.click(".form-footer button[value=save]").await;
     supervisor.wait_for_text("The context card is saved").await;
     supervisor.quit().await;
 

@@ -77,6 +77,25 @@ async fn furnished() -> (TestApp, String, i64, String) {
         )
         .await;
     let conversation = first["conversation_id"].as_i64().expect("a conversation");
+    // A web chat with a long visitor string, for the Interactions tab.
+    let id = app.customer(&ada).id;
+    app.with_db(|conn| {
+        clientele::services::conversations::add_identity(
+            conn,
+            id,
+            "web",
+            "visitor-ada",
+            &clientele::domain::customer::Actor::System,
+        )
+    })
+    .expect("a web identity");
+    app.inbound(
+        &token,
+        serde_json::json!({"channel": "web", "external_id": "visitor-ada", "text": "Hi from the site",
+            "web": {"ip": "203.0.113.7", "region": "Zagreb, HR", "source": "https://shop.example.com/checkout?step=payment&campaign=autumn-sale-2026",
+                    "user_agent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0"}}),
+    )
+    .await;
     (app, ada, conversation, token)
 }
 

@@ -287,6 +287,10 @@ async fn the_summary_mixes_conversations_messages_notes_ratings_and_changes_newe
     let note = log.find("VIP treatment please").expect("note");
     let first = log.find("Conversation on WhatsApp").expect("conversation");
     assert!(note < first, "newest first");
+    // The card shows the note too, once added.
+    let page = agent.page(&format!("/conversations/{id}")).await;
+    let card = &page[page.find("id=\"card-notes\"").expect("the card's notes")..];
+    assert!(card.contains("VIP treatment please"));
 }
 
 #[tokio::test]

@@ -35,6 +35,8 @@ pub struct KnownCard {
     /// Whether the profile is locked against channel data.
     pub locked: bool,
     pub any_editable: bool,
+    /// The latest notes: (author, when, text), newest first.
+    pub notes: Vec<(String, String, String)>,
 }
 
 /// The whole card: who the contact is, and the customer's attributes when known.
@@ -98,7 +100,12 @@ pub struct CardData {
     pub values: HashMap<String, Value>,
     pub tags: Vec<Tag>,
     pub locked: bool,
+    /// The customer's latest notes.
+    pub notes: Vec<crate::db::notes::Note>,
 }
+
+/// How many notes the card shows (the profile's Summary has them all).
+const NOTES_ON_CARD: i64 = 3;
 
 /// Loads the card's data: identity, customer, registry, card, values, tags.
 pub fn load(conn: &mut DbConnection, conversation: &Conversation) -> Result<CardData, AppError> {
@@ -109,13 +116,14 @@ pub fn load(conn: &mut DbConnection, conversation: &Conversation) -> Result<Card
     };
     let registry = properties::list_properties(conn)?;
     let config = card::list_card(conn)?;
-    let (values, tags, locked) = match &customer {
+    let (values, tags, locked, notes) = match &customer {
         Some(c) => (
             profiles::current_values(conn, c, &registry)?,
             tags::list_customer_tags(conn, c.id)?,
             crate::db::locks::find_lock(conn, c.id)?.is_some(),
+            crate::db::notes::list_latest_notes(conn, c.id, NOTES_ON_CARD)?,
         ),
-        None => (HashMap::new(), Vec::new(), false),
+        None => (HashMap::new(), Vec::new(), false, Vec::new()),
     };
     Ok(CardData {
         identity,
@@ -125,6 +133,7 @@ pub fn load(conn: &mut DbConnection, conversation: &Conversation) -> Result<Card
         values,
         tags,
         locked,
+        notes,
     })
 }
 
@@ -165,6 +174,17 @@ pub fn view(
                 .then(|| customer.blacklist_reason.clone().unwrap_or_default()),
             locked: data.locked,
             any_editable,
+            notes: data
+                .notes
+                .iter()
+                .map(|n| {
+                    (
+                        n.author_name.clone(),
+                        ctx.time(n.created_at),
+                        n.body.clone(),
+                    )
+                })
+                .collect(),
         }
     });
     CardView {
