@@ -5,7 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use actix_session::{Session, SessionExt};
-use actix_web::body::MessageBody;
+use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::http::header::CONTENT_TYPE;
@@ -26,11 +26,17 @@ use crate::state::AppState;
 const USER_ID: &str = "uid";
 const EPOCH: &str = "epoch";
 const SEEN_AT: &str = "seen";
+/// The session's own id (signing out records it as ended) and when it began.
+const SESSION_ID: &str = "sid";
+const SIGNED_IN_AT: &str = "since";
 const CSRF: &str = "csrf";
 const FLASH: &str = "flash";
 
 /// The name of the hidden form field (and query parameter) carrying the CSRF token.
 pub const CSRF_FIELD: &str = "csrf_token";
+
+/// The longest flash message kept (longer ones are cut).
+const FLASH_MAX_CHARS: usize = 600;
 
 /// How often the idle timer is written back to the cookie.
 const SEEN_REFRESH_SECS: i64 = 60;
@@ -48,16 +54,27 @@ impl TypedSession {
     pub fn sign_in(&self, user: &User) -> Result<(), AppError> {
         self.0.renew();
         self.0.clear();
+        let now = Utc::now().timestamp();
         self.insert(USER_ID, user.id.0)?;
         self.insert(EPOCH, user.session_epoch)?;
-        self.insert(SEEN_AT, Utc::now().timestamp())?;
+        self.insert(SESSION_ID, random_hex(16))?;
+        self.insert(SIGNED_IN_AT, now)?;
+        self.insert(SEEN_AT, now)?;
         self.insert(CSRF, random_hex(32))?;
         Ok(())
     }
 
-    /// Ends the session entirely.
+    /// Ends the session entirely (in this browser; [`TypedSession::ended`] says what to
+    /// record so that copies of the cookie end too).
     pub fn sign_out(&self) {
         self.0.purge();
+    }
+
+    /// The session's id and when it began, if it is a signed-in session.
+    pub fn ended(&self) -> Option<(String, i64)> {
+        let id = self.0.get::<String>(SESSION_ID).ok().flatten()?;
+        let since = self.0.get::<i64>(SIGNED_IN_AT).ok().flatten()?;
+        Some((id, since))
     }
 
     /// Ends the signed-in state but keeps a cookie, so a notice can follow.
@@ -76,15 +93,17 @@ impl TypedSession {
         Ok(token)
     }
 
-    /// Queues a message for the next page.
+    /// Queues a message for the next page. One message waits at most (an error before a
+    /// later notice, else the latest), cut to a length a cookie holds: a client that never
+    /// follows its redirects cannot grow the cookie past what browsers keep.
     pub fn flash(&self, kind: FlashKind, text: impl Into<String>) {
-        let mut flashes: Vec<Flash> = self.0.get(FLASH).ok().flatten().unwrap_or_default();
-        flashes.push(Flash {
-            kind,
-            text: text.into(),
-        });
+        let waiting: Vec<Flash> = self.0.get(FLASH).ok().flatten().unwrap_or_default();
+        if waiting.iter().any(|f| f.kind == FlashKind::Error) && kind != FlashKind::Error {
+            return;
+        }
+        let text: String = text.into().chars().take(FLASH_MAX_CHARS).collect();
         // A flash that cannot be stored is only a lost notice, never a failed action.
-        let _ = self.0.insert(FLASH, flashes);
+        let _ = self.0.insert(FLASH, vec![Flash { kind, text }]);
     }
 
     /// Queues the message for a form action's outcome: `done` when it worked; when it was
@@ -184,6 +203,22 @@ impl SignedIn {
             .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("application state missing")))?;
         let now = Utc::now().timestamp();
         let seen_at = session.0.get::<i64>(SEEN_AT).ok().flatten().unwrap_or(0);
+        // A session from before sessions had ids and start times counts as ended.
+        let Some((session_id, since)) = session.ended() else {
+            session.sign_out();
+            return Err(AppError::Unauthorized { next: next() });
+        };
+        if now - since > state.settings.session_lifetime_secs {
+            session.expire();
+            session.flash(
+                FlashKind::Info,
+                format!(
+                    "Sessions last {} hours at most. Please sign in again.",
+                    state.settings.session_lifetime_secs / 3600
+                ),
+            );
+            return Err(AppError::Unauthorized { next: next() });
+        }
         if now - seen_at > state.settings.idle_timeout_minutes * 60 {
             session.expire();
             session.flash(
@@ -192,8 +227,9 @@ impl SignedIn {
             );
             return Err(AppError::Unauthorized { next: next() });
         }
-        let (user, customers_toggle, scope) = state
+        let (user, customers_toggle, scope, ended) = state
             .run(move |conn| {
+                let ended = db::sessions::is_ended(conn, &session_id)?;
                 let user = db::users::find_user(conn, user_id)?;
                 let toggle = match &user {
                     Some(u) if u.role() < Role::Supervisor => db::settings::is_enabled(
@@ -206,12 +242,12 @@ impl SignedIn {
                     Some(u) => db::teams::scope_of(conn, u.id, u.role())?,
                     None => Scope::Everything,
                 };
-                Ok((user, toggle, scope))
+                Ok((user, toggle, scope, ended))
             })
             .await?;
         let epoch = session.0.get::<i64>(EPOCH).ok().flatten();
         let user = match user {
-            Some(user) if user.active && Some(user.session_epoch) == epoch => user,
+            Some(user) if !ended && user.active && Some(user.session_epoch) == epoch => user,
             _ => {
                 session.sign_out();
                 return Err(AppError::Unauthorized { next: None });
@@ -396,12 +432,26 @@ impl FromRequest for Integration {
 pub async fn csrf_guard(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    // A refusal is answered here as a response (not an error), so the logging and
+    // security-header middleware around this one sees it like any other answer.
+    let refuse = |req: ServiceRequest, error: actix_web::Error| {
+        Ok(req.error_response(error).map_into_right_body())
+    };
+    let pass = |response: ServiceResponse<_>| Ok(response.map_into_left_body());
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    // The API authenticates with bearer tokens and the self-service page has its own
-    // CSRF token bound to the customer session; neither uses the staff session.
-    if safe || req.path().starts_with("/api/") || req.path().starts_with("/s/") {
-        return next.call(req).await;
+    // The API authenticates with bearer tokens, sent by servers, not browsers.
+    if safe || req.path().starts_with("/api/") {
+        return pass(next.call(req).await?);
+    }
+    // What the browser says of where the request comes from: a form on another site is
+    // refused whatever token it carries (defence in depth, as browsers send these).
+    if from_another_site(&req) {
+        return refuse(req, AppError::CsrfRejected.into());
+    }
+    // The self-service page has its own CSRF token, bound to the customer's session.
+    if req.path().starts_with("/s/") {
+        return pass(next.call(req).await?);
     }
     let expected: Option<String> = req.get_session().get(CSRF).ok().flatten();
     let mut supplied = token_in_query(req.query_string());
@@ -412,7 +462,11 @@ pub async fn csrf_guard(
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
         if is_form {
-            let body = req.extract::<web::Bytes>().await?;
+            let body = match req.extract::<web::Bytes>().await {
+                Ok(body) => body,
+                // Over the size limit, or cut short: 413 / 400 as the extractor says.
+                Err(error) => return refuse(req, error),
+            };
             supplied = token_in_query(&String::from_utf8_lossy(&body));
             req.set_payload(Payload::from(body));
         }
@@ -421,10 +475,42 @@ pub async fn csrf_guard(
         (Some(expected), Some(supplied))
             if constant_time_eq(expected.as_bytes(), supplied.as_bytes()) =>
         {
-            next.call(req).await
+            pass(next.call(req).await?)
         }
-        _ => Err(AppError::CsrfRejected.into()),
+        _ => refuse(req, AppError::CsrfRejected.into()),
     }
+}
+
+/// Whether the browser says the request comes from another site: `Sec-Fetch-Site:
+/// cross-site`, or an `Origin` whose host is not the one the request is addressed to.
+fn from_another_site(req: &ServiceRequest) -> bool {
+    let header = |name: &str| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    if header("sec-fetch-site").as_deref() == Some("cross-site") {
+        return true;
+    }
+    let Some(origin) = header("origin").filter(|o| o != "null") else {
+        return false;
+    };
+    let origin_host = origin
+        .split_once("://")
+        .map_or(origin.as_str(), |(_, rest)| rest)
+        .trim_end_matches('/');
+    let trust_proxy = req
+        .app_data::<web::Data<AppState>>()
+        .is_some_and(|state| state.settings.trust_proxy);
+    let mut hosts = vec![header("host")];
+    if trust_proxy {
+        hosts.push(header("x-forwarded-host"));
+    }
+    !hosts
+        .into_iter()
+        .flatten()
+        .any(|host| host.eq_ignore_ascii_case(origin_host))
 }
 
 fn token_in_query(encoded: &str) -> Option<String> {

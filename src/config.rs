@@ -120,6 +120,10 @@ pub struct ServeArgs {
     #[arg(long, env = "CLIENTELE_IDLE_TIMEOUT_MINUTES", default_value_t = 480)]
     pub idle_timeout_minutes: i64,
 
+    /// Hours after signing in at which a staff session ends, however active it was.
+    #[arg(long, env = "CLIENTELE_SESSION_LIFETIME_HOURS", default_value_t = 12)]
+    pub session_lifetime_hours: i64,
+
     /// Folder of static assets (CSS, JS, images).
     #[arg(long, env = "CLIENTELE_STATIC_DIR", default_value = default_static_dir())]
     pub static_dir: PathBuf,
@@ -222,6 +226,8 @@ pub struct Settings {
     pub cookie_secure: bool,
     /// Idle timeout of staff sessions, in minutes.
     pub idle_timeout_minutes: i64,
+    /// Absolute lifetime of staff sessions, in seconds.
+    pub session_lifetime_secs: i64,
     /// Static assets folder.
     pub static_dir: PathBuf,
     /// HTTP worker threads.
@@ -257,6 +263,7 @@ impl Settings {
             secret_key: args.secret_key.clone(),
             cookie_secure: args.cookie_secure,
             idle_timeout_minutes: args.idle_timeout_minutes.max(1),
+            session_lifetime_secs: args.session_lifetime_hours.max(1) * 3600,
             static_dir: args.static_dir.clone(),
             workers: args.workers,
             pool_size: args.pool_size.max(2),
@@ -282,6 +289,7 @@ impl Settings {
             secret_key: None,
             cookie_secure: false,
             idle_timeout_minutes: 480,
+            session_lifetime_secs: 12 * 3600,
             static_dir: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/static")),
             workers: Some(1),
             pool_size: 4,

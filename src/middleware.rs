@@ -37,18 +37,36 @@ pub fn security_headers(https: bool) -> DefaultHeaders {
     }
 }
 
-/// Logs method, path (never the query string, which may carry a token), status and time,
-/// with a request id that is also returned in `X-Request-Id`. Server errors log their
-/// cause chain here, once.
+/// The path as logs show it: a self-service link's token (`/s/{token}`) is a credential
+/// while it is usable, so it is left out.
+pub fn logged_path(path: &str) -> String {
+    match path.strip_prefix("/s/") {
+        Some(rest) if !rest.is_empty() && rest != "profile" => "/s/…".to_owned(),
+        _ => path.to_owned(),
+    }
+}
+
+/// Logs method, path (never the query string, which may carry a token, nor a self-service
+/// token), status and time, with a request id that is also returned in `X-Request-Id`.
+/// Server errors log their cause chain here, once.
 pub async fn log_requests(
     req: ServiceRequest,
-    next: Next<impl MessageBody>,
+    next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let started = Instant::now();
     let request_id = random_hex(8);
     let method = req.method().clone();
-    let path = req.path().to_owned();
-    let mut response = next.call(req).await?;
+    let path = logged_path(req.path());
+    let mut response = match next.call(req).await {
+        Ok(response) => response,
+        Err(error) => {
+            // Middleware below answers its refusals as responses (see `auth::csrf_guard`);
+            // anything else still gets its line.
+            let status = error.as_response_error().status_code().as_u16();
+            tracing::warn!(%request_id, %method, %path, status, %error, "request refused");
+            return Err(error);
+        }
+    };
     let status = response.status();
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
     if status.is_server_error() {
@@ -67,4 +85,17 @@ pub async fn log_requests(
             .insert(HeaderName::from_static(REQUEST_ID), value);
     }
     Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn self_service_tokens_never_reach_the_log() {
+        assert_eq!(logged_path("/s/abc123def"), "/s/…");
+        assert_eq!(logged_path("/s/profile"), "/s/profile");
+        assert_eq!(logged_path("/s"), "/s");
+        assert_eq!(logged_path("/customers/C0000001"), "/customers/C0000001");
+    }
 }

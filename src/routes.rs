@@ -90,6 +90,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &Path) {
             "/account/password",
             web::post().to(account::change_password),
         )
+        .route(
+            "/account/sign-out-everywhere",
+            web::post().to(account::sign_out_everywhere),
+        )
         // Background jobs started from the Customers page, and their progress.
         .route("/jobs/{id}", web::get().to(bulk::show))
         .route("/jobs/{id}/status", web::get().to(bulk::status))

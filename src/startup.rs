@@ -107,8 +107,10 @@ impl Application {
                 .wrap(from_fn(auth::csrf_guard))
                 .wrap(sessions)
                 .wrap(Compress::default())
-                .wrap(middleware::security_headers(cookie_secure))
+                // Outermost: every answer, refusals before a handler included, is logged
+                // once and carries the security headers.
                 .wrap(from_fn(middleware::log_requests))
+                .wrap(middleware::security_headers(cookie_secure))
         })
         .tcp_nodelay(true)
         // A request's database work runs on a blocking thread that waits for a pooled

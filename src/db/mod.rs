@@ -51,6 +51,7 @@ pub mod queue;
 pub mod schema;
 pub mod search;
 pub mod segments;
+pub mod sessions;
 pub mod settings;
 pub mod sign_in;
 pub mod tags;

@@ -19,6 +19,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    ended_sessions (id) {
+        id -> Text,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     app_settings (key) {
         key -> Text,
         value -> Text,
@@ -527,6 +534,7 @@ diesel::joinable!(team_channels -> teams (team_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
+    ended_sessions,
     conversation_reads,
     app_settings,
     sign_in_failures,

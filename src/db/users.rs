@@ -127,6 +127,15 @@ pub fn set_customer_columns(
         .map(|_| ())
 }
 
+/// Ends every session of the account, on every instance (sessions carry the epoch they
+/// started in).
+pub fn end_all_sessions(conn: &mut DbConnection, id: UserId) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set(users::session_epoch.eq(users::session_epoch + 1))
+        .execute(conn)
+        .map(|_| ())
+}
+
 /// Applies profile changes.
 pub fn update_user(
     conn: &mut DbConnection,

@@ -92,3 +92,17 @@ pub async fn change_password(
     );
     Ok(see_other("/"))
 }
+
+/// `POST /account/sign-out-everywhere`: ends every session of the account, on every
+/// device and instance, this one included.
+pub async fn sign_out_everywhere(
+    signed_in: SignedIn,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let id = signed_in.user.id;
+    state
+        .run(move |conn| accounts::end_all_sessions(conn, id))
+        .await?;
+    signed_in.session.sign_out();
+    Ok(see_other("/login"))
+}

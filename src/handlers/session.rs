@@ -102,8 +102,17 @@ pub async fn login(
     render_status(&page, status)
 }
 
-/// `POST /logout`.
-pub async fn logout(session: TypedSession) -> HttpResponse {
+/// `POST /logout`: the session ends for good, a copy of its cookie included.
+pub async fn logout(
+    session: TypedSession,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    if let Some((id, since)) = session.ended() {
+        let lifetime = state.settings.session_lifetime_secs;
+        state
+            .run(move |conn| accounts::end_session(conn, &id, since, lifetime))
+            .await?;
+    }
     session.sign_out();
-    see_other("/login")
+    Ok(see_other("/login"))
 }

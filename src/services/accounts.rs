@@ -122,6 +122,39 @@ pub fn set_password(
     })?)
 }
 
+/// Records that a signed-out session ended, so a copy of its cookie stops working on every
+/// instance: kept until the session would have expired (`since` + `lifetime_secs`).
+pub fn end_session(
+    conn: &mut DbConnection,
+    session_id: &str,
+    since: i64,
+    lifetime_secs: i64,
+) -> Result<(), AppError> {
+    let expires = chrono::DateTime::from_timestamp(since.saturating_add(lifetime_secs), 0)
+        .map_or_else(now, |t| t.naive_utc());
+    Ok(db::transaction(conn, |conn| {
+        db::sessions::end_session(conn, session_id, expires)
+    })?)
+}
+
+/// Ends every session of the account, everywhere ("Sign out everywhere").
+pub fn end_all_sessions(conn: &mut DbConnection, id: UserId) -> Result<(), AppError> {
+    Ok(db::transaction(conn, |conn| {
+        users::end_all_sessions(conn, id)
+    })?)
+}
+
+/// Keeps the Customers page's columns someone chose (`None`: the default set again).
+pub fn choose_customer_columns(
+    conn: &mut DbConnection,
+    id: UserId,
+    columns: Option<&str>,
+) -> Result<(), AppError> {
+    Ok(db::transaction(conn, |conn| {
+        users::set_customer_columns(conn, id, columns)
+    })?)
+}
+
 /// Saves an account's name, role and time zone. Demoting the last active supervisor is
 /// refused (`None`): someone must be left to manage the others.
 pub fn update_account(

@@ -231,6 +231,24 @@ impl Browser {
         self.post_raw(path, &body).await
     }
 
+    /// POST a form the way the page would, with extra headers (what a browser says of the
+    /// request's origin).
+    pub async fn post_form_with(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        headers: &[(&str, &str)],
+    ) -> Response {
+        let token = self.csrf_token().await;
+        let mut body: Vec<(&str, &str)> = fields.to_vec();
+        body.push(("csrf_token", &token));
+        let mut request = self.http.post(format!("{}{path}", self.base)).form(&body);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send().await.expect("POST request")
+    }
+
     /// POST a form exactly as given (no token added).
     pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> Response {
         self.http

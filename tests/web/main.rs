@@ -38,6 +38,7 @@ mod receiver;
 mod search_pairs;
 mod security;
 mod selfservice;
+mod sessions;
 mod tabs;
 mod teams;
 mod totals;

@@ -6,9 +6,9 @@
 use actix_web::{HttpResponse, web};
 
 use crate::auth::CustomersUser;
-use crate::db::users;
 use crate::error::{AppError, see_other};
 use crate::handlers::page::local_path;
+use crate::services::accounts;
 use crate::state::AppState;
 
 /// A column the reader may show or hide.
@@ -159,7 +159,7 @@ pub async fn save(
     };
     let id = user.0.user.id;
     state
-        .run(move |conn| Ok(users::set_customer_columns(conn, id, stored.as_deref())?))
+        .run(move |conn| accounts::choose_customer_columns(conn, id, stored.as_deref()))
         .await?;
     let back = field("back")
         .and_then(local_path)
