@@ -148,6 +148,11 @@ pub struct ServeArgs {
     #[arg(long, env = "CLIENTELE_RETRY_BASE_MS", default_value_t = 2000)]
     pub retry_base_ms: u64,
 
+    /// Let the webhook receiver be in a private network (loopback, 10/8, 192.168/16, …): for
+    /// a receiver on the same host or network. Off, such URLs are refused.
+    #[arg(long, env = "CLIENTELE_ALLOW_PRIVATE_WEBHOOKS")]
+    pub allow_private_webhooks: bool,
+
     /// How long a webhook delivery is retried before it is given up as failed, in hours.
     #[arg(long, env = "CLIENTELE_DELIVERY_HORIZON_HOURS", default_value_t = 24)]
     pub delivery_horizon_hours: u64,
@@ -242,6 +247,8 @@ pub struct Settings {
     pub retry_base_ms: u64,
     /// How long a delivery is retried, in seconds.
     pub delivery_horizon_secs: u64,
+    /// Whether the webhook receiver may be in a private network.
+    pub allow_private_webhooks: bool,
     /// Public base URL for links sent to customers.
     pub public_url: Option<String>,
     /// Serve the benchmark's bare ceiling handler.
@@ -271,6 +278,7 @@ impl Settings {
             outbox_poll_ms: args.outbox_poll_ms.max(50),
             retry_base_ms: args.retry_base_ms.max(10),
             delivery_horizon_secs: args.delivery_horizon_hours.max(1) * 3600,
+            allow_private_webhooks: args.allow_private_webhooks,
             public_url: args.public_url.clone(),
             bench_ceiling: args.bench_ceiling,
             data_dir,
@@ -297,6 +305,8 @@ impl Settings {
             outbox_poll_ms: 100,
             retry_base_ms: 100,
             delivery_horizon_secs: 24 * 3600,
+            // The tests' receivers listen on the loopback.
+            allow_private_webhooks: true,
             public_url: None,
             bench_ceiling: false,
             data_dir,

@@ -2,8 +2,9 @@
 
 use std::time::Instant;
 
-use actix_web::body::MessageBody;
+use actix_web::body::{BoxBody, EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::{DefaultHeaders, Next};
 
@@ -35,6 +36,24 @@ pub fn security_headers(https: bool) -> DefaultHeaders {
     } else {
         headers
     }
+}
+
+/// `HEAD` answers as `GET` would, headers and status, without the body: monitors and link
+/// checkers use it.
+pub async fn head_as_get(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let head = req.method() == Method::HEAD;
+    if head {
+        req.head_mut().method = Method::GET;
+    }
+    let response = next.call(req).await?;
+    Ok(if head {
+        response.map_body(|_, _| EitherBody::right(BoxBody::new(())))
+    } else {
+        response.map_into_left_body()
+    })
 }
 
 /// The path as logs show it: a self-service link's token (`/s/{token}`) is a credential

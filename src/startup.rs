@@ -53,6 +53,7 @@ impl Application {
             give_up_after: chrono::TimeDelta::seconds(
                 i64::try_from(settings.delivery_horizon_secs).unwrap_or(i64::MAX / 1000),
             ),
+            allow_private: settings.allow_private_webhooks,
         };
         let public_url = settings
             .public_url
@@ -104,6 +105,7 @@ impl Application {
                     }
                     routes::configure(cfg, &state.settings.static_dir)
                 })
+                .wrap(from_fn(middleware::head_as_get))
                 .wrap(from_fn(auth::csrf_guard))
                 .wrap(sessions)
                 .wrap(Compress::default())

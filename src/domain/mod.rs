@@ -13,6 +13,7 @@ pub mod scope;
 pub mod search;
 pub mod throttle;
 pub mod user;
+pub mod webhook;
 
 pub use role::Role;
 

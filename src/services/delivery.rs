@@ -12,6 +12,7 @@ use crate::db::conversations::Message;
 use crate::db::identities::Identity;
 use crate::db::outbox::{self, Delivery};
 use crate::db::{self, DbConnection, DbPool, now, settings};
+use crate::domain::webhook;
 use crate::error::AppError;
 
 /// The signature header: `sha256=<hex of HMAC(secret, "<timestamp>.<body>")>`.
@@ -31,6 +32,8 @@ pub struct Pacing {
     /// How long after it was queued a delivery is retried; then it is failed for good
     /// (shown on Settings → Integrations, where "Retry" queues it again).
     pub give_up_after: TimeDelta,
+    /// Whether the receiver may be in a private network (`--allow-private-webhooks`).
+    pub allow_private: bool,
 }
 
 /// The body POSTed for one message.
@@ -144,7 +147,9 @@ fn send_in_turn(
         let body =
             serde_json::to_vec(&payload(&mut conn, &delivery)?).map_err(anyhow::Error::from)?;
         let started = std::time::Instant::now();
-        let outcome = post_signed(agent, url, secret, &body, &delivery.id.to_string());
+        // Where the name leads is checked at each attempt: it may have changed since saved.
+        let outcome = receiver_refused(url, pacing.allow_private)
+            .or_else(|| post_signed(agent, url, secret, &body, &delivery.id.to_string()));
         let took = i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX);
         match outcome {
             None => {
@@ -165,6 +170,41 @@ fn send_in_turn(
             }
         }
     }
+}
+
+/// Why deliveries to `url` are refused, if they are: it leads to an address in a private
+/// network (after resolving its name), unless `allow_private`. A name that does not
+/// resolve is not refused here: its deliveries fail and are retried.
+pub fn receiver_refused(url: &str, allow_private: bool) -> Option<String> {
+    use std::net::{IpAddr, ToSocketAddrs};
+    if allow_private {
+        return None;
+    }
+    let parsed = webhook::parse_url(url).ok()?;
+    let port = parsed.port_or_known_default().unwrap_or(80);
+    let addresses: Vec<IpAddr> = match parsed.host()? {
+        url::Host::Ipv4(ip) => vec![IpAddr::V4(ip)],
+        url::Host::Ipv6(ip) => vec![IpAddr::V6(ip)],
+        url::Host::Domain(name) => (name, port)
+            .to_socket_addrs()
+            .map(|found| found.map(|a| a.ip()).collect())
+            .unwrap_or_default(),
+    };
+    let private = addresses.into_iter().find(|ip| webhook::is_private(*ip))?;
+    Some(format!(
+        "{} leads to {private}, an address in a private network: the server sends there only when started with --allow-private-webhooks",
+        parsed.host_str().unwrap_or_default()
+    ))
+}
+
+/// Checks a webhook URL typed in the settings: empty (no webhook), or http(s) with a host
+/// that does not lead into a private network (unless `allow_private`).
+pub fn check_receiver(url: &str, allow_private: bool) -> Result<(), String> {
+    if url.is_empty() {
+        return Ok(());
+    }
+    webhook::parse_url(url)?;
+    receiver_refused(url, allow_private).map_or(Ok(()), Err)
 }
 
 /// The HTTP client of deliveries: ten seconds at most per request, every status an answer.
@@ -201,7 +241,10 @@ fn post_signed(
 
 /// Sends a signed test event (`{"type": "test", …}`, delivery id `test`) to the webhook
 /// now, outside the queue: how long the receiver took, or why it did not take it.
-pub fn send_test(conn: &mut DbConnection) -> Result<Result<Duration, String>, AppError> {
+pub fn send_test(
+    conn: &mut DbConnection,
+    allow_private: bool,
+) -> Result<Result<Duration, String>, AppError> {
     let Some(url) = settings::find_setting(conn, crate::db::types::Setting::WebhookUrl)?
         .filter(|u| !u.is_empty())
     else {
@@ -215,6 +258,9 @@ pub fn send_test(conn: &mut DbConnection) -> Result<Result<Duration, String>, Ap
         "sent_at": chrono::Utc::now().to_rfc3339(),
     }))
     .map_err(anyhow::Error::from)?;
+    if let Some(why) = receiver_refused(&url, allow_private) {
+        return Ok(Err(why));
+    }
     let started = std::time::Instant::now();
     Ok(
         match post_signed(&http_agent(), &url, &secret, &body, "test") {

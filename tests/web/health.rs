@@ -56,3 +56,33 @@ async fn the_suite_runs_on_the_backend_it_was_asked_for() {
         app.with_db(|conn| matches!(conn, clientele::db::DbConnection::Postgresql(_)));
     assert_eq!(is_postgres, wants_postgres);
 }
+
+#[tokio::test]
+async fn head_answers_as_get_does_without_a_body() {
+    let app = spawn_app().await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("a client");
+    for (path, status) in [
+        ("/healthz", StatusCode::OK),
+        ("/login", StatusCode::OK),
+        ("/", StatusCode::SEE_OTHER),
+        ("/no-such-page", StatusCode::NOT_FOUND),
+    ] {
+        let response = client
+            .head(format!("{}{path}", app.address))
+            .send()
+            .await
+            .expect("HEAD");
+        assert_eq!(response.status(), status, "HEAD {path}");
+        assert!(
+            response.headers().contains_key("content-security-policy"),
+            "HEAD {path}"
+        );
+        assert!(
+            response.bytes().await.expect("body").is_empty(),
+            "HEAD {path}"
+        );
+    }
+}

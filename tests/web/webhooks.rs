@@ -256,3 +256,47 @@ async fn two_deliveries_at_most_are_in_flight_and_the_log_says_how_long_each_too
     let log = &page[page.find("id=\"deliveries\"").expect("the log")..];
     assert!(log.contains(" ms</td>"), "{log}");
 }
+
+#[tokio::test]
+async fn a_receiver_in_a_private_network_is_refused_unless_the_operator_allows_it() {
+    let app = spawn_app_with(|settings| settings.allow_private_webhooks = false).await;
+    let supervisor = app.supervisor().await;
+    for url in [
+        "http://127.0.0.1:9/hook",
+        "http://localhost:8080/hook",
+        "http://169.254.169.254/latest/meta-data",
+        "http://[::1]/hook",
+        "http://10.0.0.5/hook",
+    ] {
+        let response = supervisor
+            .post_form("/settings/integrations/webhook", &[("url", url)])
+            .await;
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{url}");
+        let page = response.text().await.expect("the page");
+        assert!(page.contains("--allow-private-webhooks"), "{url}");
+        assert!(
+            page.contains(&format!("value=\"{url}\"")),
+            "{url}: what was typed stays"
+        );
+    }
+    let stored = app.with_db(|conn| {
+        clientele::db::settings::find_setting(conn, clientele::db::types::Setting::WebhookUrl)
+            .expect("a read")
+    });
+    assert!(stored.unwrap_or_default().is_empty(), "nothing was saved");
+    // A URL saved while allowed is checked again at delivery time.
+    app.with_db(|conn| {
+        clientele::db::settings::upsert_setting(
+            conn,
+            clientele::db::types::Setting::WebhookUrl,
+            "http://127.0.0.1:9/hook",
+        )
+        .expect("saved")
+    });
+    let response = supervisor
+        .post_form("/settings/integrations/test", &[])
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let page = supervisor.page("/settings/integrations").await;
+    assert!(page.contains("--allow-private-webhooks"), "{page}");
+}

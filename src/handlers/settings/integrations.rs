@@ -57,11 +57,14 @@ struct Once {
     secret: Option<String>,
 }
 
+/// The Integrations page; `typed_url`, when given, is a refused webhook URL kept in its
+/// field.
 async fn page(
     current: &CurrentUser,
     state: &AppState,
     once: Once,
     token_name: String,
+    typed_url: Option<String>,
     errors: FieldErrors,
 ) -> Result<HttpResponse, AppError> {
     let (url, secret, found, pending, failed, recent) = state
@@ -116,7 +119,7 @@ async fn page(
     let failed_form = !errors.is_empty();
     let page = IntegrationsPage {
         ctx,
-        webhook_url: url,
+        webhook_url: typed_url.unwrap_or(url),
         secret_set: secret.is_some(),
         tokens,
         new_token: once.token,
@@ -141,7 +144,15 @@ async fn shown_once(
     state: &AppState,
     once: Once,
 ) -> Result<HttpResponse, AppError> {
-    page(current, state, once, String::new(), FieldErrors::default()).await
+    page(
+        current,
+        state,
+        once,
+        String::new(),
+        None,
+        FieldErrors::default(),
+    )
+    .await
 }
 
 /// `GET /settings/integrations`.
@@ -154,6 +165,7 @@ pub async fn show(
         &state,
         Once::default(),
         String::new(),
+        None,
         FieldErrors::default(),
     )
     .await
@@ -175,11 +187,25 @@ pub async fn save_webhook(
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     let url = form.url.trim().to_owned();
-    let valid = url.is_empty() || url.starts_with("https://") || url.starts_with("http://");
-    if !valid || url.len() > 2000 {
+    let allow_private = state.settings.allow_private_webhooks;
+    let checked = {
+        let url = url.clone();
+        web::block(move || crate::services::delivery::check_receiver(&url, allow_private))
+            .await
+            .map_err(|e| AppError::Unexpected(e.into()))?
+    };
+    if let Err(message) = checked {
         let mut errors = FieldErrors::default();
-        errors.push("url", "Enter an http:// or https:// URL.");
-        return page(&current, &state, Once::default(), String::new(), errors).await;
+        errors.push("url", message);
+        return page(
+            &current,
+            &state,
+            Once::default(),
+            String::new(),
+            Some(url),
+            errors,
+        )
+        .await;
     }
     let actor = current.actor();
     let rotate = form.new_secret.is_some();
@@ -220,7 +246,11 @@ pub async fn send_test(
     Supervisor(current): Supervisor,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    match state.run(crate::services::delivery::send_test).await? {
+    let allow_private = state.settings.allow_private_webhooks;
+    match state
+        .run(move |conn| crate::services::delivery::send_test(conn, allow_private))
+        .await?
+    {
         Ok(took) => current.session.flash(
             FlashKind::Success,
             format!(
@@ -263,7 +293,7 @@ pub async fn create_token(
             shown_once(&current, &state, once).await
         }
         Err(AppError::Invalid(errors)) => {
-            page(&current, &state, Once::default(), name, errors).await
+            page(&current, &state, Once::default(), name, None, errors).await
         }
         Err(other) => Err(other),
     }
