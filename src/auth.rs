@@ -208,7 +208,7 @@ impl SignedIn {
             session.sign_out();
             return Err(AppError::Unauthorized { next: next() });
         };
-        if now - since > state.settings.session_lifetime_secs {
+        if now - since >= state.settings.session_lifetime_secs {
             session.expire();
             session.flash(
                 FlashKind::Info,

@@ -153,7 +153,7 @@ async fn a_session_ends_at_its_absolute_lifetime_however_active() {
     app.create_user("ana.agent", Role::Agent);
     let (cookie, _) = signed_in(&app, "ana.agent").await;
     assert_eq!(get_with(&app, &cookie, "/").await.status(), StatusCode::OK);
-    tokio::time::sleep(std::time::Duration::from_millis(5500)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(6200)).await;
     let late = get_with(&app, &cookie, "/").await;
     assert_eq!(late.status(), StatusCode::SEE_OTHER);
     assert!(location(&late).starts_with("/login"));
