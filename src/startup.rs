@@ -105,6 +105,7 @@ impl Application {
                     }
                     routes::configure(cfg, &state.settings.static_dir)
                 })
+                .wrap(from_fn(middleware::clean_bodies))
                 .wrap(from_fn(middleware::head_as_get))
                 .wrap(from_fn(auth::csrf_guard))
                 .wrap(sessions)

@@ -1,7 +1,7 @@
 //! Every page as people meet it in Chromium: axe-core finds no accessibility problem on
 //! any of them (staff at 1366×900, customers on a 360-px phone), the README's screenshots
-//! are taken from them, a link preview leaves a self-service link working, the queue keeps
-//! the focus while it refreshes, and the one search box finds an older customer.
+//! are taken from them, the queue keeps the focus while it refreshes, and the one search
+//! box finds an older customer.
 
 use std::time::{Duration, Instant};
 
@@ -9,6 +9,7 @@ use clientele::domain::Role;
 use diesel::prelude::*;
 use thirtyfour::prelude::*;
 
+use crate::browser_self::link_of;
 use crate::chrome::Chrome;
 use crate::helpers::{PASSWORD, TestApp, spawn_app};
 
@@ -32,23 +33,6 @@ async fn open(chrome: &Chrome, app: &TestApp, path: &str) {
         assert!(Instant::now() < deadline, "{path} never finished loading");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-}
-
-/// The self-service link a customer gets by texting the keyword.
-async fn link_of(app: &TestApp, token: &str, phone: &str) -> String {
-    let answer = app
-        .inbound(
-            token,
-            serde_json::json!({"channel": "whatsapp", "external_id": phone, "text": "profile"}),
-        )
-        .await;
-    let reply = answer["replies"][0]["text"].as_str().expect("a reply");
-    let start = reply.find("http://").expect("a URL");
-    reply[start..]
-        .split_whitespace()
-        .next()
-        .expect("the link")
-        .to_owned()
 }
 
 /// An installation with something on every page: a customer with a conversation, tags,
@@ -206,30 +190,6 @@ async fn every_page_passes_the_accessibility_check_and_the_readme_screenshots_ar
 }
 
 #[tokio::test]
-async fn a_link_preview_leaves_the_self_service_link_working_for_the_customer() {
-    let app = spawn_app().await;
-    app.create_customer(&[("name", "Ada"), ("phone", "+385912345678")]);
-    let token = app.api_token("gateway");
-    let link = link_of(&app, &token, "+385912345678").await;
-    // A messaging app fetches the link to show a preview, without cookies or a click.
-    let preview = reqwest::Client::new()
-        .get(&link)
-        .header("User-Agent", "WhatsApp/2.23 link preview")
-        .send()
-        .await
-        .expect("the preview fetch");
-    assert_eq!(preview.status(), reqwest::StatusCode::OK);
-    let Some(phone) = Chrome::start().await else {
-        return;
-    };
-    phone.driver.goto(link.clone()).await.expect("the link");
-    phone.wait_for_text("Open my profile").await;
-    phone.click("#open-profile").await;
-    phone.wait_for_text("Your details").await;
-    phone.quit().await;
-}
-
-#[tokio::test]
 async fn the_queue_keeps_the_focus_while_it_refreshes_with_a_new_conversation() {
     let app = spawn_app().await;
     app.create_user("ana.agent", Role::Agent);
@@ -304,60 +264,4 @@ async fn a_supervisor_finds_a_three_week_old_customer_by_part_of_their_email() {
     assert!(page.contains(&maria), "the older customer is found");
     assert!(!page.contains("Ivan Horvat"));
     chrome.quit().await;
-}
-
-#[tokio::test]
-async fn a_customer_on_a_phone_finds_their_language_by_typing_part_of_it() {
-    let app = spawn_app().await;
-    let ada = app.create_customer(&[("name", "Ada"), ("phone", "+385912345678")]);
-    let token = app.api_token("gateway");
-    let link = link_of(&app, &token, "+385912345678").await;
-    let Some(phone) = Chrome::start().await else {
-        return;
-    };
-    phone
-        .driver
-        .set_window_rect(0, 0, 360, 740)
-        .await
-        .expect("a phone screen");
-    phone.driver.goto(link).await.expect("the link");
-    phone.wait_for_text("Open my profile").await;
-    phone.click("#open-profile").await;
-    phone.wait_for_text("Your details").await;
-    let filter = phone
-        .driver
-        .query(By::Css("input.select-filter[aria-controls='p_language']"))
-        .first()
-        .await
-        .expect("a box to find a language");
-    filter.send_keys("croat").await.expect("type");
-    let offered: Vec<String> = phone
-        .driver
-        .execute(
-            "return [...document.getElementById('p_language').options].map((o) => o.textContent);",
-            Vec::new(),
-        )
-        .await
-        .expect("the options")
-        .convert()
-        .expect("a list");
-    assert!(
-        offered.len() <= 3 && offered.iter().any(|o| o.contains("Croatian")),
-        "{offered:?}"
-    );
-    phone
-        .driver
-        .query(By::Css("#p_language option[value='hr']"))
-        .first()
-        .await
-        .expect("Croatian")
-        .click()
-        .await
-        .expect("choose it");
-    phone
-        .click("form[action='/s/profile'] button[type=submit]")
-        .await;
-    phone.wait_for_text("saved").await;
-    assert_eq!(app.value_of(&ada, "language").as_deref(), Some("hr"));
-    phone.quit().await;
 }

@@ -277,3 +277,15 @@ pub fn field_view(
 pub fn parse_stored_time(text: &str) -> Option<chrono::NaiveDateTime> {
     chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S").ok()
 }
+
+/// The refusal of a profile form that came without a readable `version`: without it, the
+/// save could silently undo a colleague's change, so nothing is saved (the form shows
+/// again with what was typed and the current version).
+pub fn version_missing() -> FieldErrors {
+    let mut errors = FieldErrors::default();
+    errors.push(
+        "version",
+        "Nothing was saved: the form came without the version it was based on, so it could undo a colleague's change. What you typed is below; save again.",
+    );
+    errors
+}

@@ -111,6 +111,8 @@ struct ProfilePage {
     lifecycles: [Lifecycle; 6],
     lifecycle: String,
     conflict: Vec<EventView>,
+    /// Why the whole form was refused (it came without its version).
+    form_error: Option<String>,
     identities: Vec<super::identities::IdentityView>,
     blacklisted: bool,
     /// Whether the reader may lock and unlock (supervisors).
@@ -159,6 +161,7 @@ pub async fn profile(
         lifecycles: Lifecycle::ALL,
         lifecycle: loaded.customer.lifecycle.clone(),
         conflict: Vec::new(),
+        form_error: None,
     })
 }
 
@@ -180,11 +183,16 @@ pub async fn save_profile(
     let edit = submitted.to_edit(&loaded.properties, submitted.first("lifecycle").is_some());
     let (actor, editor) = (user.0.actor(), editor_of(&user));
     let (id, registry) = (loaded.customer.id, loaded.properties.clone());
-    let result = state
-        .run(move |conn| {
-            profiles::edit_customer(conn, id, &registry, expected, &actor, editor, &edit)
-        })
-        .await;
+    let result = match expected {
+        None => Err(AppError::Invalid(super::fields::version_missing())),
+        Some(_) => {
+            state
+                .run(move |conn| {
+                    profiles::edit_customer(conn, id, &registry, expected, &actor, editor, &edit)
+                })
+                .await
+        }
+    };
     let (errors, conflict, version, status) = match result {
         Ok(EditOutcome::Saved(changed)) => {
             let message = match changed {
@@ -239,6 +247,7 @@ pub async fn save_profile(
             .unwrap_or(&fresh.customer.lifecycle)
             .to_owned(),
         conflict,
+        form_error: errors.get("version").map(str::to_owned),
     };
     render_status(&page, status)
 }

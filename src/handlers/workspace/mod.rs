@@ -47,6 +47,8 @@ struct ConversationPage {
     query: String,
     results: Vec<(String, String)>,
     conflict: Vec<EventView>,
+    /// Why a card or profile save was refused as a whole (it came without its version).
+    form_error: Option<String>,
     reply: String,
     reply_error: Option<String>,
     note: String,
@@ -240,6 +242,7 @@ async fn conversation_page(
         query: query.q,
         results,
         conflict,
+        form_error: extra.errors.get("version").map(str::to_owned),
         reply: extra.reply,
         reply_error: extra.reply_error,
         note: extra.note,
@@ -378,17 +381,24 @@ pub async fn save_card(
         Some("profile") => panel::Section::Profile,
         _ => panel::Section::Card,
     };
-    let result = state
-        .run(move |conn| {
-            let edit =
-                |registry: &[crate::db::properties::Property]| edit_source.to_edit(registry, false);
-            let reach = match section {
-                panel::Section::Profile => card_service::Reach::Profile,
-                _ => card_service::Reach::Card,
-            };
-            card_service::save_beside(conn, id, role, &actor, expected, reach, edit)
-        })
-        .await;
+    let result = if expected.is_none() {
+        Err(AppError::Invalid(
+            crate::handlers::customers::fields::version_missing(),
+        ))
+    } else {
+        state
+            .run(move |conn| {
+                let edit = |registry: &[crate::db::properties::Property]| {
+                    edit_source.to_edit(registry, false)
+                };
+                let reach = match section {
+                    panel::Section::Profile => card_service::Reach::Profile,
+                    _ => card_service::Reach::Card,
+                };
+                card_service::save_beside(conn, id, role, &actor, expected, reach, edit)
+            })
+            .await
+    };
     let (extra, status) = match result {
         Ok(EditOutcome::Saved(changed)) => {
             current.session.flash(
