@@ -180,6 +180,18 @@ impl SearchKind {
         SearchKind::ALL.into_iter().find(|k| k.as_str() == raw)
     }
 
+    /// Whether the box tries this reading by itself when the ones before it found nobody.
+    /// A "contains" on e-mail or phone reads every row (no index serves it), so it is tried
+    /// only for text shaped like one (an `@` inside, mostly digits); otherwise it is a
+    /// link the reader may follow.
+    pub fn tried_unasked(self, text: &str) -> bool {
+        match self {
+            SearchKind::Email => text.trim().trim_start_matches('@').contains('@'),
+            SearchKind::Phone => SearchKind::candidates(text).first() == Some(&SearchKind::Phone),
+            SearchKind::Name | SearchKind::Id | SearchKind::Contact => true,
+        }
+    }
+
     /// Narrows `filter` to customers matching `text` this way.
     pub fn apply(self, filter: &mut CustomerFilter, text: &str) {
         match self {

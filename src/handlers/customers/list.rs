@@ -207,7 +207,15 @@ fn read(
     let (found, total) = read_page(conn, &read.resolved, &read.resolved.filter, role, after)?;
     (read.found, read.total) = (found, total);
     if read.found.is_empty() && after.is_none() {
-        for kind in read.resolved.kinds.clone().into_iter().skip(1) {
+        let text = read.resolved.form.q.clone();
+        for kind in read
+            .resolved
+            .kinds
+            .clone()
+            .into_iter()
+            .skip(1)
+            .filter(|k| k.tried_unasked(&text))
+        {
             let filter = read.resolved.searched_as(kind);
             let (found, total) = read_page(conn, &read.resolved, &filter, role, None)?;
             if !found.is_empty() {
