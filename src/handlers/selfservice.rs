@@ -369,6 +369,19 @@ pub async fn save(
     let version = submitted
         .first("version")
         .and_then(|v| v.parse::<i64>().ok());
+    // Without the version it was based on, a save could undo a change made meanwhile.
+    if version.is_none() {
+        return profile_page(
+            &state,
+            link_id,
+            Some(&submitted),
+            &FieldErrors::default(),
+            Some("Nothing was saved: the page came without its version. Check your details and save again."),
+            false,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
     let edit_source = Submitted::from_pairs(&form);
     let result = state
         .run(move |conn| {

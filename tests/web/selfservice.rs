@@ -181,6 +181,23 @@ async fn the_customer_sees_only_what_customers_may_and_edits_with_the_same_rules
 
     let token_field = csrf(&page);
     let version = app.version_of(&customer);
+    // Without its version, the page saves nothing and keeps what was typed.
+    let response = browser
+        .post_raw(
+            "/s/profile",
+            &[
+                ("csrf_token", &token_field),
+                ("p_email", "kept@example.com"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.expect("the page");
+    assert!(html.contains("Nothing was saved") && html.contains("value=\"kept@example.com\""));
+    assert_ne!(
+        app.value_of(&customer, "email").as_deref(),
+        Some("kept@example.com")
+    );
     let response = browser
         .post_raw(
             "/s/profile",

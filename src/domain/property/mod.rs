@@ -606,6 +606,28 @@ mod tests {
     }
 
     #[test]
+    fn phones_are_read_in_the_forms_people_paste_them() {
+        for typed in [
+            "tel:+4915123456789",
+            "TEL:+49-1512-3456789",
+            "(+49) 1512 3456789",
+            "+٤٩١٥١٢٣٤٥٦٧٨٩",
+            "+۴۹۱۵۱۲۳۴۵۶۷۸۹",
+            "＋４９ １５１２ ３４５６７８９",
+        ] {
+            assert_eq!(
+                accepted(PropertyType::Phone, typed).form_text(),
+                "+4915123456789",
+                "{typed}"
+            );
+        }
+        let doubled = one(PropertyType::Phone, "++4915123456789").expect_err("refused");
+        assert!(doubled.contains("one +"), "{doubled}");
+        let extension = one(PropertyType::Phone, "+1 555 123 4567 ext. 89").expect_err("refused");
+        assert!(extension.contains("Extensions"), "{extension}");
+    }
+
+    #[test]
     fn countries_and_languages_use_iso_codes() {
         assert_eq!(accepted(PropertyType::Country, "hr").form_text(), "HR");
         assert_eq!(accepted(PropertyType::Country, "Croatia").form_text(), "HR");

@@ -310,12 +310,21 @@ pub fn parse_email(text: &str) -> Result<Value, String> {
 /// A phone number in international form, stored as E.164.
 pub fn parse_phone(text: &str) -> Result<Value, String> {
     let message = "Enter a phone number in international form, starting with + and the country code, e.g. +1 555 123 4567.";
-    let cleaned = text.trim();
+    let cleaned = phone_text(text);
+    if cleaned.starts_with("++") {
+        return Err("Write the number with one + before the country code.".to_owned());
+    }
     let with_plus = match cleaned.strip_prefix("00") {
         Some(rest) => format!("+{rest}"),
-        None => cleaned.to_owned(),
+        None => cleaned,
     };
     let number = phonenumber::parse(None, &with_plus).map_err(|_| message.to_owned())?;
+    if number.extension().is_some() {
+        return Err(
+            "Extensions are not kept with a phone number: enter the number without it (put the extension in a note)."
+                .to_owned(),
+        );
+    }
     let e164 = number.format().mode(phonenumber::Mode::E164).to_string();
     // Fictional ranges such as +1 555 are in daily use in contact centers' test traffic,
     // so a number passes when it parses and has a plausible length, not only when the
@@ -325,6 +334,38 @@ pub fn parse_phone(text: &str) -> Result<Value, String> {
         return Err("This phone number is too short or too long for its country code.".to_owned());
     }
     Ok(text_value(e164))
+}
+
+/// A typed phone as the parser reads it: a `tel:` link's number, digits of any script
+/// (Arabic-Indic, Persian, full-width) as ASCII digits, a full-width plus as `+`, and a
+/// country code written in parentheses (`(+49) 1512…`) without them.
+fn phone_text(text: &str) -> String {
+    let trimmed = text.trim();
+    let trimmed = match trimmed.get(..4) {
+        Some(scheme) if scheme.eq_ignore_ascii_case("tel:") => &trimmed[4..],
+        _ => trimmed,
+    };
+    let mut ascii: String = trimmed
+        .chars()
+        .map(|c| match c {
+            '\u{660}'..='\u{669}' => digit_at(c, '\u{660}'),
+            '\u{6F0}'..='\u{6F9}' => digit_at(c, '\u{6F0}'),
+            '\u{FF10}'..='\u{FF19}' => digit_at(c, '\u{FF10}'),
+            '\u{FF0B}' => '+',
+            other => other,
+        })
+        .collect();
+    if let Some(rest) = ascii.strip_prefix("(+")
+        && let Some(close) = rest.find(')')
+    {
+        ascii = format!("+{}{}", &rest[..close], &rest[close + 1..]);
+    }
+    ascii
+}
+
+/// The ASCII digit of `c`, in a script whose zero is `zero`.
+fn digit_at(c: char, zero: char) -> char {
+    char::from_digit(u32::from(c) - u32::from(zero), 10).unwrap_or(c)
 }
 
 pub(super) fn parse_country(text: &str) -> Result<Value, String> {
