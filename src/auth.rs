@@ -482,7 +482,8 @@ pub async fn csrf_guard(
 }
 
 /// Whether the browser says the request comes from another site: `Sec-Fetch-Site:
-/// cross-site`, or an `Origin` whose host is not the one the request is addressed to.
+/// cross-site`, or an `Origin` whose host is neither the one the request is addressed to
+/// nor the public URL's.
 fn from_another_site(req: &ServiceRequest) -> bool {
     let header = |name: &str| {
         req.headers()
@@ -500,13 +501,21 @@ fn from_another_site(req: &ServiceRequest) -> bool {
         .split_once("://")
         .map_or(origin.as_str(), |(_, rest)| rest)
         .trim_end_matches('/');
-    let trust_proxy = req
-        .app_data::<web::Data<AppState>>()
-        .is_some_and(|state| state.settings.trust_proxy);
+    let state = req.app_data::<web::Data<AppState>>();
     let mut hosts = vec![header("host")];
-    if trust_proxy {
+    if state.is_some_and(|state| state.settings.trust_proxy) {
         hosts.push(header("x-forwarded-host"));
     }
+    // The address the service is published at (`--public-url`) is this site too, whatever
+    // `Host` a proxy passes on.
+    hosts.push(state.and_then(|state| {
+        let public = url::Url::parse(&state.public_url).ok()?;
+        let host = public.host_str()?.to_owned();
+        Some(match public.port() {
+            Some(port) => format!("{host}:{port}"),
+            None => host,
+        })
+    }));
     !hosts
         .into_iter()
         .flatten()

@@ -278,3 +278,30 @@ async fn messages_never_pile_up_in_the_cookie_of_a_client_that_does_not_follow_r
     let page = supervisor.page("/customers?period=all").await;
     assert_eq!(page.matches("id=\"bulk-error\"").count(), 1);
 }
+
+#[tokio::test]
+async fn the_published_address_counts_as_this_site_whatever_host_a_proxy_passes_on() {
+    let app = spawn_app_with(|settings| {
+        settings.public_url = Some("https://crm.example.com".to_owned());
+    })
+    .await;
+    let customer = app.create_customer(&[("name", "Ada")]);
+    let supervisor = app.supervisor().await;
+    let path = format!("/customers/{customer}/notes");
+    let response = supervisor
+        .post_form_with(
+            &path,
+            &[("body", "from the published address")],
+            &[("Origin", "https://crm.example.com")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let response = supervisor
+        .post_form_with(
+            &path,
+            &[("body", "from elsewhere")],
+            &[("Origin", "https://crm.example.com.evil.example")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+}
