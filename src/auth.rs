@@ -97,13 +97,23 @@ impl TypedSession {
     /// later notice, else the latest), cut to a length a cookie holds: a client that never
     /// follows its redirects cannot grow the cookie past what browsers keep.
     pub fn flash(&self, kind: FlashKind, text: impl Into<String>) {
+        self.queue_flash(kind, None, text.into());
+    }
+
+    /// Queues a message the next page shows beside the part it is about (`at`, e.g. the
+    /// bulk bar) instead of at the top.
+    pub fn flash_at(&self, kind: FlashKind, at: &str, text: impl Into<String>) {
+        self.queue_flash(kind, Some(at.to_owned()), text.into());
+    }
+
+    fn queue_flash(&self, kind: FlashKind, at: Option<String>, text: String) {
         let waiting: Vec<Flash> = self.0.get(FLASH).ok().flatten().unwrap_or_default();
         if waiting.iter().any(|f| f.kind == FlashKind::Error) && kind != FlashKind::Error {
             return;
         }
-        let text: String = text.into().chars().take(FLASH_MAX_CHARS).collect();
+        let text: String = text.chars().take(FLASH_MAX_CHARS).collect();
         // A flash that cannot be stored is only a lost notice, never a failed action.
-        let _ = self.0.insert(FLASH, vec![Flash { kind, text }]);
+        let _ = self.0.insert(FLASH, vec![Flash { kind, text, at }]);
     }
 
     /// Queues the message for a form action's outcome: `done` when it worked; when it was

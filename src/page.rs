@@ -40,6 +40,10 @@ pub struct Flash {
     pub kind: FlashKind,
     /// What to say.
     pub text: String,
+    /// Where the page shows it, when not at the top: the id of the part it is about
+    /// (`bulk`: the Customers page's bulk bar).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
 }
 
 /// The signed-in user as the navigation shows them.

@@ -132,6 +132,14 @@ pub fn public_id_for(row_id: i64) -> String {
     format!("C{row_id:07}")
 }
 
+/// `text` as a customer ID, when it is written like one (`C` and digits, in either case):
+/// upper-cased, as stored.
+pub fn typed_public_id(text: &str) -> Option<String> {
+    let upper = text.trim().to_uppercase();
+    let digits = upper.strip_prefix('C')?;
+    (!digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit())).then_some(upper)
+}
+
 /// Tag colours a supervisor can pick from (readable as a pill with white text).
 pub const TAG_COLORS: [(&str, &str); 8] = [
     ("#2456d6", "Blue"),

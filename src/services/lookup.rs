@@ -9,7 +9,7 @@ use crate::db::customers::{self, Customer};
 use crate::db::identities;
 use crate::db::listing::{self, CustomerFilter, SortKey};
 use crate::db::types::CustomerId;
-use crate::domain::customer::MatchKey;
+use crate::domain::customer::{MatchKey, typed_public_id};
 use crate::domain::property::{Value, parse_phone};
 use crate::domain::scope::Scope;
 use crate::domain::search::FuzzyQuery;
@@ -49,11 +49,7 @@ pub fn find_customers(
     } else if query.contains('@') {
         Some((MatchKey::Email, query.to_owned()))
     } else {
-        let upper = query.to_uppercase();
-        (upper.len() > 1
-            && upper.starts_with('C')
-            && upper[1..].chars().all(|c| c.is_ascii_digit()))
-        .then_some((MatchKey::CustomerId, upper))
+        typed_public_id(query).map(|id| (MatchKey::CustomerId, id))
     };
     if let Some((key, value)) = key {
         ids.extend(customers::ids_by_key(conn, key, &value, limit)?);

@@ -134,8 +134,7 @@ pub async fn apply(
     match outcome.await? {
         Err(message) => {
             // Shown in the bulk bar, beside the controls it is about.
-            let text = format!("{}{message}", super::list::BULK_PREFIX);
-            user.0.session.flash(FlashKind::Error, text);
+            user.0.session.flash_at(FlashKind::Error, "bulk", message);
             Ok(see_other(&format!("{back}#bulk-form")))
         }
         Ok(Ok(job)) => Ok(see_other(&format!("/jobs/{job}"))),

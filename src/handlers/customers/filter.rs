@@ -88,6 +88,15 @@ impl Resolved {
     }
 }
 
+/// Whether typed text is written like a phone number: four digits or more, and nothing but
+/// digits, spaces, `+`, `-`, `(`, `)` and dots.
+fn phone_like(text: &str) -> bool {
+    text.chars().filter(char::is_ascii_digit).count() >= 4
+        && text
+            .chars()
+            .all(|c| c.is_ascii_digit() || " +-().".contains(c))
+}
+
 /// What the one search box's text is read as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SearchKind {
@@ -145,15 +154,8 @@ impl SearchKind {
     /// a name first. The shape orders the kinds; each is tried until one finds someone.
     pub fn candidates(text: &str) -> Vec<SearchKind> {
         let text = text.trim();
-        let digits = text.chars().filter(char::is_ascii_digit).count();
-        let phone_like = digits >= 4
-            && text
-                .chars()
-                .all(|c| c.is_ascii_digit() || " +-().".contains(c));
-        let upper = text.to_uppercase();
-        let id_like = upper.len() > 1
-            && upper.starts_with('C')
-            && upper[1..].chars().all(|c| c.is_ascii_digit());
+        let phone_like = phone_like(text);
+        let id_like = crate::domain::customer::typed_public_id(text).is_some();
         let first: &[SearchKind] = if text.starts_with('@') {
             &[SearchKind::Contact]
         } else if text.contains('@') {
@@ -187,7 +189,7 @@ impl SearchKind {
     pub fn tried_unasked(self, text: &str) -> bool {
         match self {
             SearchKind::Email => text.trim().trim_start_matches('@').contains('@'),
-            SearchKind::Phone => SearchKind::candidates(text).first() == Some(&SearchKind::Phone),
+            SearchKind::Phone => phone_like(text.trim()),
             SearchKind::Name | SearchKind::Id | SearchKind::Contact => true,
         }
     }

@@ -248,22 +248,18 @@ fn trail_of(pairs: &[(String, String)]) -> Vec<String> {
 
 /// `base` with a cursor and trail appended.
 fn paged(base: &str, after: Option<&str>, trail: &[String]) -> String {
-    let encode = |text: &str| {
-        askama::filters::urlencode_strict(text)
-            .map(|s| s.to_string())
-            .unwrap_or_default()
-    };
-    let mut parts: Vec<String> = Vec::new();
-    if !base.is_empty() {
-        parts.push(base.to_owned());
-    }
-    if let Some(after) = after {
-        parts.push(format!("after={}", encode(after)));
-    }
-    if !trail.is_empty() {
-        parts.push(format!("trail={}", encode(&trail.join(","))));
-    }
-    parts.join("&")
+    let extra = query_of(
+        &[
+            ("after".to_owned(), after.unwrap_or_default().to_owned()),
+            ("trail".to_owned(), trail.join(",")),
+        ],
+        &[],
+    );
+    [base, extra.as_str()]
+        .into_iter()
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 /// "About 1,300 customers", "1 customer".
@@ -360,6 +356,7 @@ pub async fn list(
         .filter(|c| c.property().is_none_or(visible))
         .collect();
     let choices = columns::choices(&shown_columns, &visible);
+    let shown = |column: Column| shown_columns.contains(&column);
     let show_name = visible("name");
     let ctx = PageContext::new(&user.0, "customers")?;
     let mut tags: HashMap<CustomerId, Vec<Tag>> = tags;
@@ -372,14 +369,29 @@ pub async fn list(
             } else {
                 format!("Customer {}", c.public_id)
             },
-            email: c.email.clone(),
-            phone: c.phone.clone(),
+            // Values of a hidden property never reach the template, whatever it shows.
+            email: c.email.clone().filter(|_| shown(Column::Email)),
+            phone: c.phone.clone().filter(|_| shown(Column::Phone)),
             lifecycle: lifecycle_label(&c.lifecycle),
             tags: tags.remove(&c.id).unwrap_or_default(),
-            conversations: c.conversations_count,
-            messages: c.messages_count,
-            last_contact: c.last_contact_at.map(|t| ctx.time(t)),
-            csat: c.csat_average.map(|a| format!("{a:.1}")),
+            conversations: if shown(Column::Conversations) {
+                c.conversations_count
+            } else {
+                0
+            },
+            messages: if shown(Column::Messages) {
+                c.messages_count
+            } else {
+                0
+            },
+            last_contact: c
+                .last_contact_at
+                .filter(|_| shown(Column::LastContact))
+                .map(|t| ctx.time(t)),
+            csat: c
+                .csat_average
+                .filter(|_| shown(Column::Satisfaction))
+                .map(|a| format!("{a:.1}")),
             created: ctx.time(c.created_at),
             similar: ranked && tier == crate::db::search::Tier::Typo as u8,
             public_id: c.public_id,
@@ -410,13 +422,11 @@ pub async fn list(
         .collect();
     let filters_open =
         resolved.error.is_some() || resolved.condition_error.is_some() || filters_in_use(&pairs);
-    let (bulk_errors, flashes): (Vec<_>, Vec<_>) = ctx
+    let bulk_error = ctx
         .flashes
-        .clone()
-        .into_iter()
-        .partition(|f| f.kind == FlashKind::Error && f.text.starts_with(BULK_PREFIX));
-    let mut ctx = ctx;
-    ctx.flashes = flashes;
+        .iter()
+        .find(|f| f.at.as_deref() == Some("bulk"))
+        .map(|f| f.text.clone());
     render_status(
         &ListPage {
             ctx,
@@ -436,9 +446,7 @@ pub async fn list(
             total,
             error: resolved.error,
             condition_error: resolved.condition_error,
-            bulk_error: bulk_errors
-                .first()
-                .map(|f| f.text.trim_start_matches(BULK_PREFIX).to_owned()),
+            bulk_error,
             chips: resolved.chips,
             filterable,
             operators: Operator::ALL,
@@ -454,10 +462,6 @@ pub async fn list(
         status,
     )
 }
-
-/// The start of a bulk change's refusal among the flash messages: the page shows it in the
-/// bulk bar, beside the controls it is about.
-pub const BULK_PREFIX: &str = "Bulk change: ";
 
 /// Whether the URL sets a filter beyond the search box, the sort and the page size (the
 /// filter panel then opens).
