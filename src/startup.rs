@@ -16,7 +16,7 @@ use crate::config::Settings;
 use crate::db::{self, DbPool};
 use crate::domain::password::random_hex;
 use crate::services::delivery;
-use crate::state::{self, AppState};
+use crate::state::AppState;
 use crate::{auth, middleware, routes};
 
 /// A bound, not yet running server.
@@ -64,7 +64,6 @@ impl Application {
             settings,
             public_url,
             cookie_key: key.clone(),
-            self_service_limiter: state::self_service_limiter(),
         });
         let mut server = HttpServer::new(move || {
             let cookie_secure = state.settings.cookie_secure;

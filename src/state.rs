@@ -1,11 +1,8 @@
-//! What every request shares — the pool, the settings, the self-service limiter — and
+//! What every request shares — the pool, the settings, the cookie key — and
 //! [`run`], the one way blocking database work leaves the async workers.
-
-use std::num::NonZeroU32;
 
 use actix_web::cookie::Key;
 use diesel::r2d2::PooledConnection;
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use crate::config::Settings;
 use crate::db::{DbConnection, DbManager, DbPool};
@@ -21,8 +18,6 @@ pub struct AppState {
     pub public_url: String,
     /// Signs the self-service cookie (the staff session's key).
     pub cookie_key: Key,
-    /// Requests per address and per self-service link.
-    pub self_service_limiter: Limiter,
 }
 
 impl AppState {
@@ -34,19 +29,6 @@ impl AppState {
     {
         run(&self.pool, work).await
     }
-}
-
-/// Self-service requests per minute allowed per client address, and per link.
-pub const SELF_SERVICE_PER_MINUTE: u32 = 30;
-
-/// A rate limiter keyed by address or link.
-pub type Limiter = DefaultKeyedRateLimiter<String>;
-
-/// The self-service limiter; each instance keeps its own in memory.
-pub fn self_service_limiter() -> Limiter {
-    RateLimiter::keyed(Quota::per_minute(
-        NonZeroU32::new(SELF_SERVICE_PER_MINUTE).unwrap_or(NonZeroU32::MIN),
-    ))
 }
 
 /// Runs blocking Diesel work on the thread pool; the connection is checked out inside the

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{import_keys, import_refusals, imports, jobs};
+use super::schema::{import_keys, import_parts, import_refusals, imports, jobs};
 use super::types::{ImportId, JobId};
 use super::{DbConnection, now};
 use crate::domain::customer::MatchKey;
@@ -199,7 +199,7 @@ pub fn lock_import(conn: &mut DbConnection, id: ImportId) -> QueryResult<usize> 
 pub fn idle_files_before(
     conn: &mut DbConnection,
     before: NaiveDateTime,
-) -> QueryResult<Vec<String>> {
+) -> QueryResult<Vec<(ImportId, String)>> {
     let busy = jobs::table
         .filter(jobs::status.eq_any(super::jobs::UNFINISHED))
         .filter(
@@ -211,7 +211,7 @@ pub fn idle_files_before(
     imports::table
         .filter(imports::created_at.lt(before))
         .filter(diesel::dsl::not(diesel::dsl::exists(busy)))
-        .select(imports::stored_path)
+        .select((imports::id, imports::stored_path))
         .load(conn)
 }
 
@@ -252,4 +252,47 @@ pub fn insert_keys(conn: &mut DbConnection, job: JobId, keys: &[(String, i64)]) 
             .execute(c)?);
     }
     Ok(())
+}
+
+/// Keeps part `part` of an import's uploaded file.
+pub fn insert_part(
+    conn: &mut DbConnection,
+    import: ImportId,
+    part: i32,
+    bytes: &[u8],
+) -> QueryResult<usize> {
+    diesel::insert_into(import_parts::table)
+        .values((
+            import_parts::import_id.eq(import.0),
+            import_parts::part.eq(part),
+            import_parts::bytes.eq(bytes),
+        ))
+        .execute(conn)
+}
+
+/// How many parts of an import's file are kept (0: none, the file is only on disk).
+pub fn count_parts(conn: &mut DbConnection, import: ImportId) -> QueryResult<i64> {
+    import_parts::table
+        .filter(import_parts::import_id.eq(import.0))
+        .count()
+        .get_result(conn)
+}
+
+/// Part `part` of an import's file, if kept.
+pub fn get_part(
+    conn: &mut DbConnection,
+    import: ImportId,
+    part: i32,
+) -> QueryResult<Option<Vec<u8>>> {
+    import_parts::table
+        .find((import.0, part))
+        .select(import_parts::bytes)
+        .first(conn)
+        .optional()
+}
+
+/// Forgets the kept parts of these imports' files.
+pub fn delete_parts(conn: &mut DbConnection, ids: &[ImportId]) -> QueryResult<usize> {
+    let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
+    diesel::delete(import_parts::table.filter(import_parts::import_id.eq_any(ids))).execute(conn)
 }

@@ -96,14 +96,53 @@ pub fn get_job(conn: &mut DbConnection, id: JobId) -> QueryResult<Option<Job>> {
 /// on (or interrupted there).
 pub const UNFINISHED: [JobStatus; 2] = [JobStatus::Queued, JobStatus::Running];
 
-/// The oldest job not finished (a running one first: it was interrupted), if any.
-pub fn next_job(conn: &mut DbConnection) -> QueryResult<Option<Job>> {
-    jobs::table
+/// How long a claim on a job lasts: far longer than a batch takes, short enough that a
+/// job an instance was killed in the middle of resumes soon on another.
+pub const CLAIM: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
+
+/// Claims the oldest unfinished job no other instance holds, for [`CLAIM`]; returns it
+/// as it stands once claimed (its cursor read after the claim, so a batch another
+/// instance committed meanwhile is not done twice).
+pub fn claim_next(conn: &mut DbConnection) -> QueryResult<Option<Job>> {
+    let at = now();
+    let free = jobs::claimed_until.is_null().or(jobs::claimed_until.lt(at));
+    let candidates: Vec<JobId> = jobs::table
         .filter(jobs::status.eq_any(UNFINISHED))
+        .filter(free)
         .order(jobs::id.asc())
-        .select(Job::as_select())
-        .first(conn)
-        .optional()
+        .select(jobs::id)
+        .limit(4)
+        .load(conn)?;
+    for id in candidates {
+        // Two instances may pick the same job: the update lets one of them have it.
+        let claimed = diesel::update(
+            jobs::table
+                .find(id)
+                .filter(jobs::status.eq_any(UNFINISHED))
+                .filter(free),
+        )
+        .set(jobs::claimed_until.eq(at + CLAIM))
+        .execute(conn)?;
+        if claimed == 1 {
+            return get_job(conn, id);
+        }
+    }
+    Ok(None)
+}
+
+/// Ends this instance's claim on a job, so the next batch may be done by any instance.
+pub fn release(conn: &mut DbConnection, id: JobId) -> QueryResult<usize> {
+    diesel::update(jobs::table.find(id))
+        .set(jobs::claimed_until.eq(None::<NaiveDateTime>))
+        .execute(conn)
+}
+
+/// Whether the job still stands where `seen` left it (same cursor, not finished): a batch
+/// that failed then failed for this job, not because another instance moved it on.
+pub fn unmoved(conn: &mut DbConnection, seen: &Job) -> QueryResult<bool> {
+    Ok(get_job(conn, seen.id)?.is_some_and(|job| {
+        job.cursor == seen.cursor && job.processed == seen.processed && !job.finished()
+    }))
 }
 
 /// Marks a job as started.
@@ -132,18 +171,30 @@ pub struct Progress {
     pub cursor: i64,
 }
 
-/// Records a batch (call inside the batch's transaction).
-pub fn record_progress(conn: &mut DbConnection, id: JobId, batch: Progress) -> QueryResult<usize> {
-    diesel::update(jobs::table.find(id))
-        .set((
-            jobs::processed.eq(jobs::processed + batch.processed),
-            jobs::changed.eq(jobs::changed + batch.changed),
-            jobs::created_count.eq(jobs::created_count + batch.created),
-            jobs::refused_count.eq(jobs::refused_count + batch.refused),
-            jobs::cursor.eq(batch.cursor),
-            jobs::updated_at.eq(now()),
-        ))
-        .execute(conn)
+/// Records a batch (call inside the batch's transaction) done from `job` as it was
+/// claimed. When another instance has moved the job on meanwhile, nothing is recorded and
+/// the transaction is rolled back, batch and all.
+pub fn record_progress(conn: &mut DbConnection, job: &Job, batch: Progress) -> QueryResult<()> {
+    let moved = diesel::update(
+        jobs::table
+            .find(job.id)
+            .filter(jobs::cursor.eq(job.cursor))
+            .filter(jobs::processed.eq(job.processed)),
+    )
+    .set((
+        jobs::processed.eq(jobs::processed + batch.processed),
+        jobs::changed.eq(jobs::changed + batch.changed),
+        jobs::created_count.eq(jobs::created_count + batch.created),
+        jobs::refused_count.eq(jobs::refused_count + batch.refused),
+        jobs::cursor.eq(batch.cursor),
+        jobs::updated_at.eq(now()),
+    ))
+    .execute(conn)?;
+    if moved == 1 {
+        Ok(())
+    } else {
+        Err(diesel::result::Error::RollbackTransaction)
+    }
 }
 
 /// Marks a job finished, with an error message when it failed.

@@ -38,6 +38,7 @@ pub mod generate;
 pub mod identities;
 pub mod imports;
 pub mod jobs;
+pub mod leases;
 pub mod limits;
 pub mod links;
 pub mod listing;

@@ -105,6 +105,22 @@ diesel::table! {
         started_at -> Nullable<Timestamp>,
         finished_at -> Nullable<Timestamp>,
         updated_at -> Timestamp,
+        claimed_until -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    work_leases (name) {
+        name -> Text,
+        held_until -> Timestamp,
+    }
+}
+
+diesel::table! {
+    import_parts (import_id, part) {
+        import_id -> BigInt,
+        part -> Integer,
+        bytes -> Binary,
     }
 }
 
@@ -568,6 +584,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     duplicate_pairs,
     duplicate_checks,
     limit_events,
+    work_leases,
+    import_parts,
     link_requests,
     conversation_comments,
     teams,

@@ -23,12 +23,18 @@ use crate::state::AppState;
 /// The customer session cookie (scoped to `/s`).
 pub const COOKIE: &str = "clientele_customer";
 
-fn limit(state: &AppState, key: String) -> Result<(), AppError> {
-    state.self_service_limiter.check_key(&key).map_err(|_| {
-        AppError::TooManyRequests(
+/// Counts the request against `key`'s limit (shared by every instance).
+async fn limit(state: &AppState, key: String) -> Result<(), AppError> {
+    if state
+        .run(move |conn| selfservice::within_limit(conn, &key))
+        .await?
+    {
+        Ok(())
+    } else {
+        Err(AppError::TooManyRequests(
             "Too many requests from here. Wait a minute and try again.".to_owned(),
-        )
-    })
+        ))
+    }
 }
 
 fn csrf_for(state: &AppState, link: i64) -> String {
@@ -113,7 +119,7 @@ struct OpenPage {
 
 /// The token of a `/s/{token}` request, counted against the address's limit; `None` when
 /// it is not shaped like one (hexadecimal, not absurdly long).
-fn token_of(
+async fn token_of(
     req: &HttpRequest,
     state: &AppState,
     path: web::Path<String>,
@@ -121,7 +127,8 @@ fn token_of(
     limit(
         state,
         format!("ip:{}", client_address(req, state.settings.trust_proxy)),
-    )?;
+    )
+    .await?;
     let token = path.into_inner();
     let well_formed = token.len() <= 128 && token.chars().all(|c| c.is_ascii_hexdigit());
     Ok(well_formed.then_some(token))
@@ -147,7 +154,7 @@ pub async fn open_page(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let Some(token) = token_of(&req, &state, path)? else {
+    let Some(token) = token_of(&req, &state, path).await? else {
         return link_unusable(&state).await.map(private);
     };
     let action = format!("/s/{token}");
@@ -178,7 +185,7 @@ pub async fn open(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let token = token_of(&req, &state, path)?;
+    let token = token_of(&req, &state, path).await?;
     let cross_site = req
         .headers()
         .get("sec-fetch-site")
@@ -327,7 +334,8 @@ pub async fn profile(
     limit(
         &state,
         format!("ip:{}", client_address(&req, state.settings.trust_proxy)),
-    )?;
+    )
+    .await?;
     let Some(link) = session_link(&req, &state) else {
         return link_needed(&state).await;
     };
@@ -353,11 +361,12 @@ pub async fn save(
     limit(
         &state,
         format!("ip:{}", client_address(&req, state.settings.trust_proxy)),
-    )?;
+    )
+    .await?;
     let Some(link_id) = session_link(&req, &state) else {
         return link_needed(&state).await;
     };
-    limit(&state, format!("link:{link_id}"))?;
+    limit(&state, format!("link:{link_id}")).await?;
     let submitted = Submitted::from_pairs(&form);
     let expected = csrf_for(&state, link_id);
     if !constant_time_eq(

@@ -6,9 +6,12 @@
 
 use std::time::Duration;
 
+use chrono::TimeDelta;
+
 use serde::{Deserialize, Serialize};
 
 use crate::db::jobs::{self, Job, Progress};
+use crate::db::leases;
 use crate::db::listing::{self, CustomerFilter};
 use crate::db::types::{CustomerId, TagId};
 use crate::db::types::{JobId, JobKind, JobStatus};
@@ -101,48 +104,82 @@ fn bulk_batch(conn: &mut DbConnection, job: &Job, params: &BulkParams) -> Result
             };
             batch.changed += i64::from(changed);
         }
-        jobs::record_progress(conn, job.id, batch)?;
+        jobs::record_progress(conn, job, batch)?;
         Ok(false)
     })
 }
 
-/// Does one unit of background work; returns whether there was any.
+/// How long the search indexer and the duplicate suggestions are held by one instance
+/// for one batch.
+const LEASE: TimeDelta = TimeDelta::seconds(60);
+
+/// Runs `work` while holding the lease `name`; does nothing (and returns 0) when another
+/// instance holds it.
+fn leased(
+    conn: &mut DbConnection,
+    name: &str,
+    work: impl FnOnce(&mut DbConnection) -> Result<usize, AppError>,
+) -> Result<usize, AppError> {
+    if !leases::take(conn, name, LEASE)? {
+        return Ok(0);
+    }
+    let done = work(conn);
+    leases::give_back(conn, name)?;
+    done
+}
+
+/// Does one unit of background work; returns whether there was any. Every piece is
+/// claimed first, so several instances on one database never do the same batch.
 pub fn work_once(conn: &mut DbConnection) -> Result<bool, AppError> {
-    if crate::db::search::index_pending(conn, 500)? > 0 {
+    if leased(conn, "search-index", |conn| {
+        Ok(crate::db::search::index_pending(conn, 500)?)
+    })? > 0
+    {
         return Ok(true);
     }
-    let Some(job) = jobs::next_job(conn)? else {
+    let Some(job) = jobs::claim_next(conn)? else {
         // Idle between jobs: keep the suggested duplicates current.
-        return Ok(crate::services::duplicates::check_pending(conn, BATCH)? > 0);
+        return Ok(leased(conn, "duplicate-checks", |conn| {
+            crate::services::duplicates::check_pending(conn, BATCH)
+        })? > 0);
     };
+    let outcome = run_batch(conn, &job);
+    if let Err(error) = &outcome {
+        if jobs::unmoved(conn, &job)? {
+            tracing::warn!(job = job.id.0, %error, "background job failed");
+            jobs::finish_job(conn, job.id, Some(&error.to_string()))?;
+        } else {
+            tracing::info!(job = job.id.0, "batch done by another instance meanwhile");
+        }
+    }
+    jobs::release(conn, job.id)?;
+    Ok(true)
+}
+
+/// Runs the next batch of a claimed job; returns whether the job is finished.
+fn run_batch(conn: &mut DbConnection, job: &Job) -> Result<bool, AppError> {
     if job.status == JobStatus::Queued {
         jobs::start_job(conn, job.id)?;
     }
-    let outcome = match job.kind {
-        JobKind::Bulk => match serde_json::from_str::<BulkParams>(&job.params) {
-            Ok(params) => bulk_batch(conn, &job, &params),
-            Err(_) => Err(AppError::Conflict(
-                "the job's parameters cannot be read".into(),
-            )),
-        },
-        JobKind::ImportDryRun | JobKind::Import => {
-            match serde_json::from_str::<crate::services::import::ImportParams>(&job.params) {
-                Ok(params) => crate::services::import::import_batch(conn, &job, &params),
-                Err(_) => Err(AppError::Conflict(
-                    "the job's parameters cannot be read".into(),
-                )),
-            }
+    let unreadable = || AppError::Conflict("the job's parameters cannot be read".into());
+    match job.kind {
+        JobKind::Bulk => {
+            let params =
+                serde_json::from_str::<BulkParams>(&job.params).map_err(|_| unreadable())?;
+            bulk_batch(conn, job, &params)
         }
-    };
-    if let Err(error) = outcome {
-        tracing::warn!(job = job.id.0, %error, "background job failed");
-        jobs::finish_job(conn, job.id, Some(&error.to_string()))?;
+        JobKind::ImportDryRun | JobKind::Import => {
+            let params = serde_json::from_str::<crate::services::import::ImportParams>(&job.params)
+                .map_err(|_| unreadable())?;
+            crate::services::import::import_batch(conn, job, &params)
+        }
     }
-    Ok(true)
 }
 
 /// How often old import files are looked for.
 const SWEEP_EVERY: Duration = Duration::from_secs(3600);
+/// How long the instance that swept the database keeps the others from sweeping it again.
+const SWEEP_LEASE: TimeDelta = TimeDelta::minutes(55);
 
 /// Runs [`work_once`] until there is nothing left, then polls every `idle`; once an hour
 /// (and at start) removes import files past their keeping time, drops merge snapshots
@@ -155,11 +192,14 @@ pub async fn run(pool: DbPool, idle: Duration) {
             let sweep_pool = pool.clone();
             let removed = actix_web::web::block(move || {
                 let mut conn = sweep_pool.get()?;
-                let dropped = crate::services::merge::drop_expired_snapshots(&mut conn)?;
-                if dropped > 0 {
-                    tracing::info!(dropped, "merge snapshots past the undo window dropped");
+                // One instance an hour sweeps the database; each removes its own old files.
+                if leases::take(&mut conn, "sweep", SWEEP_LEASE)? {
+                    let dropped = crate::services::merge::drop_expired_snapshots(&mut conn)?;
+                    if dropped > 0 {
+                        tracing::info!(dropped, "merge snapshots past the undo window dropped");
+                    }
+                    crate::services::link_requests::sweep(&mut conn)?;
                 }
-                crate::services::link_requests::sweep(&mut conn)?;
                 crate::services::import::remove_old_files(&mut conn)
             })
             .await;

@@ -17,6 +17,22 @@ use crate::services::tokens::hash_token;
 /// How long the customer session started by a link lasts.
 pub const SESSION_MINUTES: i64 = 30;
 
+/// Self-service requests per minute allowed per client address, and per link.
+pub const PER_MINUTE: i64 = 30;
+
+/// Counts a self-service request against `subject` (an address or a link) over the last
+/// minute, on every instance; returns false, counting nothing, when the limit is reached.
+pub fn within_limit(conn: &mut DbConnection, subject: &str) -> Result<bool, AppError> {
+    const SCOPE: &str = "self-service";
+    let recent =
+        crate::db::limits::count_since(conn, SCOPE, subject, now() - TimeDelta::minutes(1))?;
+    if recent >= PER_MINUTE {
+        return Ok(false);
+    }
+    crate::db::limits::record(conn, SCOPE, subject)?;
+    Ok(true)
+}
+
 /// The self-service settings.
 #[derive(Debug, Clone)]
 pub struct Config {

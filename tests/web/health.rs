@@ -33,7 +33,6 @@ async fn healthz_answers_503_when_the_database_does_not() {
         settings: Settings::for_tests(url),
         public_url: "http://127.0.0.1:1".to_owned(),
         cookie_key: actix_web::cookie::Key::generate(),
-        self_service_limiter: clientele::state::self_service_limiter(),
     });
     let service = test::init_service(App::new().app_data(state).route(
         "/healthz",

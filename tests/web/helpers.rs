@@ -127,18 +127,29 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     }
 }
 
+/// Another instance of the server on a test's database, with a data directory of its own
+/// (as on another machine).
+pub struct Sibling {
+    /// `http://127.0.0.1:PORT`.
+    pub address: String,
+    _dir: tempfile::TempDir,
+}
+
 impl TestApp {
+    /// Starts another instance on this test's database.
+    pub async fn sibling(&self) -> Sibling {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut settings = Settings::for_tests(self._database.url.clone());
+        settings.data_dir = dir.path().to_path_buf();
+        let app = Application::build(settings).expect("the second instance builds");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run_until_stopped());
+        Sibling { address, _dir: dir }
+    }
+
     /// A new browser: its own cookie jar, no redirects followed.
     pub fn browser(&self) -> Browser {
-        let http = reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(redirect::Policy::none())
-            .build()
-            .expect("http client");
-        Browser {
-            http,
-            base: self.address.clone(),
-        }
+        Browser::at(&self.address)
     }
 
     /// Runs `f` on a pooled connection.
@@ -189,6 +200,19 @@ pub struct Browser {
 }
 
 impl Browser {
+    /// A new browser on the server at `address` (another instance).
+    pub fn at(address: &str) -> Browser {
+        let http = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(redirect::Policy::none())
+            .build()
+            .expect("http client");
+        Browser {
+            http,
+            base: address.to_owned(),
+        }
+    }
+
     /// GET a path.
     pub async fn get(&self, path: &str) -> Response {
         self.http

@@ -28,6 +28,7 @@ mod health;
 mod helpers;
 mod history;
 mod import;
+mod instances;
 mod link_requests;
 mod locks;
 mod merge;

@@ -49,8 +49,13 @@ pub async fn start_receiver(failures: usize) -> Receiver {
 }
 
 /// Waits up to 15 s for `done`.
-pub async fn wait_until(mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(15);
+pub async fn wait_until(done: impl FnMut() -> bool) {
+    wait_until_for(Duration::from_secs(15), done).await;
+}
+
+/// Waits up to `limit` for `done`.
+pub async fn wait_until_for(limit: Duration, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
     while !done() {
         assert!(Instant::now() < deadline, "timed out");
         tokio::time::sleep(Duration::from_millis(50)).await;

@@ -403,7 +403,7 @@ async fn requests_per_address_are_rate_limited() {
     let app = spawn_app().await;
     let browser = app.browser();
     let mut statuses = Vec::new();
-    for _ in 0..clientele::state::SELF_SERVICE_PER_MINUTE + 1 {
+    for _ in 0..clientele::services::selfservice::PER_MINUTE + 1 {
         statuses.push(
             browser
                 .get(&format!("/s/{}", "cd".repeat(32)))

@@ -154,7 +154,7 @@ pub async fn show(
     path: web::Path<ImportId>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
-    let (import, registry, dry, run, refused) = state
+    let (import, registry, dry, run, refused, kept, mut samples) = state
         .run(move |conn| {
             let import = imports::get_import(conn, id)?.ok_or(AppError::NotFound)?;
             let dry = match import.dry_job_id {
@@ -169,26 +169,24 @@ pub async fn show(
                 Some(job) => imports::list_refusals(conn, job.id, 0, 20)?,
                 None => Vec::new(),
             };
+            let kept = service::file_kept(conn, &import)?;
+            let samples = if kept {
+                service::column_samples(&import, 3).unwrap_or_default()
+            } else {
+                Vec::new()
+            };
             Ok((
                 import,
                 properties::list_properties(conn)?,
                 dry,
                 run,
                 refused,
+                kept,
+                samples,
             ))
         })
         .await?;
     let targets = import.targets();
-    let kept = service::file_kept(&import);
-    let mut samples = if kept {
-        let import = import.clone();
-        web::block(move || service::column_samples(&import, 3))
-            .await
-            .map_err(|e| AppError::Unexpected(e.into()))?
-            .unwrap_or_default()
-    } else {
-        Vec::new()
-    };
     let columns = import
         .header_cells()
         .into_iter()

@@ -12,7 +12,7 @@ use crate::db::imports::{self, Refusal};
 use crate::db::jobs::{self, Job, Progress};
 use crate::db::properties::Property;
 use crate::db::tags::{self};
-use crate::db::types::{CustomerId, JobId};
+use crate::db::types::CustomerId;
 use crate::db::{self, DbConnection};
 use crate::domain::customer::{Actor, MatchKey};
 use crate::error::AppError;
@@ -341,9 +341,9 @@ pub(super) struct Applied {
 
 impl Applied {
     /// Records it on the job.
-    fn record(&self, conn: &mut DbConnection, job: JobId) -> Result<(), AppError> {
-        imports::insert_refusals(conn, job, &self.refusals)?;
-        imports::insert_keys(conn, job, &self.keys)?;
+    fn record(&self, conn: &mut DbConnection, job: &Job) -> Result<(), AppError> {
+        imports::insert_refusals(conn, job.id, &self.refusals)?;
+        imports::insert_keys(conn, job.id, &self.keys)?;
         jobs::record_progress(conn, job, self.progress)?;
         Ok(())
     }
@@ -433,6 +433,9 @@ pub fn import_batch(
     params: &ImportParams,
 ) -> Result<bool, AppError> {
     let import = imports::get_import(conn, params.import_id)?.ok_or(AppError::NotFound)?;
+    if !super::file_kept(conn, &import)? {
+        return Err(AppError::Conflict(super::gone_message()));
+    }
     let offset = if job.cursor == 0 {
         first_row_offset(&import)?
     } else {
@@ -467,7 +470,7 @@ pub fn import_batch(
             // Undo the batch on purpose; what it found is recorded afterwards.
             return Err(BatchError::DryRun(applied));
         }
-        applied.record(conn, job.id)?;
+        applied.record(conn, job)?;
         Ok(())
     });
     let done = job.processed + i64::try_from(records.len()).unwrap_or(0);
@@ -480,7 +483,7 @@ pub fn import_batch(
         Ok(()) => Ok(false),
         Err(BatchError::DryRun(applied)) => {
             // Keys of accepted rows outlive the rollback (duplicates span batches).
-            db::transaction(conn, |conn| applied.record(conn, job.id))?;
+            db::transaction(conn, |conn| applied.record(conn, job))?;
             Ok(false)
         }
         Err(BatchError::Failed(error)) => Err(error),

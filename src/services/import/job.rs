@@ -32,21 +32,90 @@ pub fn count_rows(import: &Import) -> Result<i64, AppError> {
     Ok(rows)
 }
 
+/// Whether the import's uploaded file is still there to run, on this instance: when
+/// another instance received it, it is copied here from the parts the database keeps.
+pub fn file_kept(conn: &mut DbConnection, import: &Import) -> Result<bool, AppError> {
+    let path = std::path::Path::new(&import.stored_path);
+    if path.is_file() {
+        return Ok(true);
+    }
+    let parts = imports::count_parts(conn, import.id)?;
+    if parts == 0 {
+        return Ok(false);
+    }
+    // Written beside, then renamed: a reader never sees half a file.
+    let partial = path.with_extension(format!("part-{}", crate::domain::password::random_hex(4)));
+    let copied = (|| -> Result<(), AppError> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| AppError::Unexpected(e.into()))?;
+        }
+        let mut file =
+            std::fs::File::create(&partial).map_err(|e| AppError::Unexpected(e.into()))?;
+        for part in 0..parts {
+            let part = i32::try_from(part).unwrap_or(i32::MAX);
+            let bytes = imports::get_part(conn, import.id, part)?.ok_or_else(|| {
+                AppError::Unexpected(anyhow::anyhow!("import file part {part} missing"))
+            })?;
+            std::io::Write::write_all(&mut file, &bytes)
+                .map_err(|e| AppError::Unexpected(e.into()))?;
+        }
+        file.sync_all()
+            .map_err(|e| AppError::Unexpected(e.into()))?;
+        std::fs::rename(&partial, path).map_err(|e| AppError::Unexpected(e.into()))
+    })();
+    if copied.is_err() {
+        let _ = std::fs::remove_file(&partial);
+    }
+    copied.map(|()| true)
+}
+
+/// The size of each part of an uploaded file the database keeps.
+const PART_BYTES: usize = 1 << 20;
+
+/// Keeps the uploaded file in the database too, in parts, when several instances may
+/// share it (PostgreSQL): whichever instance runs the import can read it. An embedded
+/// database has one instance, which has the file on its disk.
+fn keep_parts(conn: &mut DbConnection, id: ImportId, path: &str) -> Result<(), AppError> {
+    if db::has_one_writer(conn) {
+        return Ok(());
+    }
+    let mut file = std::fs::File::open(path).map_err(|e| AppError::Unexpected(e.into()))?;
+    let mut buffer = vec![0u8; PART_BYTES];
+    for part in 0.. {
+        let mut filled = 0;
+        while filled < PART_BYTES {
+            let read = std::io::Read::read(&mut file, &mut buffer[filled..])
+                .map_err(|e| AppError::Unexpected(e.into()))?;
+            if read == 0 {
+                break;
+            }
+            filled += read;
+        }
+        if filled == 0 {
+            break;
+        }
+        imports::insert_part(conn, id, part, &buffer[..filled])?;
+        if filled < PART_BYTES {
+            break;
+        }
+    }
+    Ok(())
+}
+
 /// How long an uploaded file is kept: the import page can run it again until then.
 pub const KEEP_FILES_DAYS: i64 = 7;
 
-/// Whether the import's uploaded file is still there to run.
-pub fn file_kept(import: &Import) -> bool {
-    std::path::Path::new(&import.stored_path).is_file()
-}
-
 /// Removes the uploaded files of imports older than [`KEEP_FILES_DAYS`] that no queued or
-/// running job reads; returns how many were removed. The imports stay listed, their
-/// History entries and refused rows too (those are in the database).
+/// running job reads (from this instance's disk, and the parts the database keeps);
+/// returns how many were removed. The imports stay listed, their History entries and
+/// refused rows too (those are in the database).
 pub fn remove_old_files(conn: &mut DbConnection) -> Result<usize, AppError> {
     let before = crate::db::now() - chrono::TimeDelta::days(KEEP_FILES_DAYS);
+    let idle = imports::idle_files_before(conn, before)?;
+    let ids: Vec<ImportId> = idle.iter().map(|(id, _)| *id).collect();
+    imports::delete_parts(conn, &ids)?;
     let mut removed = 0;
-    for path in imports::idle_files_before(conn, before)? {
+    for (_, path) in idle {
         match std::fs::remove_file(&path) {
             Ok(()) => removed += 1,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -116,8 +185,8 @@ pub fn register(
         .map(|h| super::guess_target(h, &registry))
         .collect();
     let keys: Vec<&str> = MatchKey::ALL.iter().map(|k| k.as_str()).collect();
-    Ok(db::transaction(conn, |conn| {
-        imports::insert_import(
+    db::transaction(conn, |conn| {
+        let id = imports::insert_import(
             conn,
             imports::NewImport {
                 file_name: &upload.file_name,
@@ -129,8 +198,10 @@ pub fn register(
                 created_by: user_id,
                 created_by_name: user_name,
             },
-        )
-    })?)
+        )?;
+        keep_parts(conn, id, &upload.stored_path)?;
+        Ok(id)
+    })
 }
 
 /// The mapping as submitted on the mapping page: a target per column index, the keys that
@@ -157,7 +228,7 @@ pub fn start(
     user_name: String,
 ) -> Result<Result<JobId, String>, AppError> {
     let import = imports::get_import(conn, id)?.ok_or(AppError::NotFound)?;
-    if !file_kept(&import) {
+    if !file_kept(conn, &import)? {
         return Ok(Err(gone_message()));
     }
     let changed = match mapping {
