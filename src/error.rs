@@ -39,6 +39,15 @@ pub enum AppError {
     /// Input refused, field by field.
     #[error("invalid input")]
     Invalid(FieldErrors),
+    /// The body is larger than accepted.
+    #[error("payload too large")]
+    TooLarge(String),
+    /// The body is not in a format accepted here.
+    #[error("unsupported media type")]
+    Unsupported(String),
+    /// The change was based on a version the resource no longer has (`If-Match`).
+    #[error("precondition failed: {0}")]
+    PreconditionFailed(String),
     /// The database does not answer.
     #[error("the database is unavailable")]
     Unavailable(#[source] anyhow::Error),
@@ -92,6 +101,9 @@ impl AppError {
             ),
             AppError::TooManyRequests(message) => ("Too many attempts", message.clone()),
             AppError::Conflict(message) => ("Conflict", message.clone()),
+            AppError::TooLarge(message) => ("Too large", message.clone()),
+            AppError::Unsupported(message) => ("Not accepted", message.clone()),
+            AppError::PreconditionFailed(message) => ("Changed meanwhile", message.clone()),
             AppError::Invalid(errors) => (
                 "Check your input",
                 errors
@@ -126,6 +138,9 @@ impl AppError {
             AppError::TooManyRequests(_) => "too_many_requests",
             AppError::Conflict(_) => "conflict",
             AppError::Invalid(_) => "invalid",
+            AppError::TooLarge(_) => "payload_too_large",
+            AppError::Unsupported(_) => "unsupported_media_type",
+            AppError::PreconditionFailed(_) => "precondition_failed",
             AppError::Unavailable(_) => "unavailable",
             AppError::Unexpected(_) => "internal",
         }
@@ -154,6 +169,9 @@ impl ResponseError for AppError {
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::Unsupported(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -238,15 +238,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &Path) {
         // Integrations (bearer tokens); JSON errors only.
         .service(
             web::scope("/api/v1")
-                .app_data(
-                    web::JsonConfig::default()
-                        .limit(256 * 1024)
-                        .error_handler(|err, _| {
-                            let mut errors = crate::domain::FieldErrors::default();
-                            errors.push("body", err.to_string());
-                            ApiError(AppError::Invalid(errors)).into()
-                        }),
-                )
+                // Bodies are read by `ApiJson`, strictly, up to this size.
+                .app_data(web::PayloadConfig::new(crate::handlers::api::body::LIMIT))
                 .app_data(web::PathConfig::default().error_handler(|err, _| {
                     let mut errors = crate::domain::FieldErrors::default();
                     errors.push("path", err.to_string());
@@ -286,7 +279,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &Path) {
                 )
                 .route(
                     "/customers/{id}/orders/{order_ref}",
-                    web::put().to(api_customers::put_order),
+                    web::put().to(crate::handlers::api::orders::put_order),
                 )
                 .default_service(web::to(not_found)),
         )

@@ -7,6 +7,7 @@
 
 mod anonymize;
 mod api;
+mod api_strict;
 mod auth;
 mod blacklist;
 mod browser;

@@ -64,6 +64,10 @@ impl Value {
     pub fn to_json(&self) -> serde_json::Value {
         match self {
             Value::Text { text } => serde_json::json!(text),
+            // Whole numbers (counters, most amounts) as integers, not 3.0.
+            Value::Number { number, .. } if number.fract() == 0.0 && number.abs() < 9.0e15 => {
+                serde_json::json!(*number as i64)
+            }
             Value::Number { number, .. } => serde_json::json!(number),
             Value::Choices { choices } => serde_json::json!(choices),
             Value::Location {

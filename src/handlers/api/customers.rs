@@ -3,7 +3,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use actix_web::{HttpResponse, web};
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::NaiveDateTime;
 use serde::Deserialize;
 use serde_json::{Map, Value as Json, json};
@@ -18,8 +19,8 @@ use crate::db::types::{CustomerId, TagId};
 use crate::db::{DbConnection, identities, tags};
 use crate::domain::FieldErrors;
 use crate::error::{ApiError, AppError};
+use crate::handlers::api::body::{ApiJson, ApiQuery, etag, if_match, none_match_has};
 use crate::services::conversations as traffic;
-use crate::services::orders::{self as order_service, OrderInput};
 use crate::services::profiles::{self, EditOutcome, Editor, ProfileEdit};
 use crate::state::AppState;
 
@@ -76,13 +77,13 @@ pub(super) fn one_json(conn: &mut DbConnection, customer_id: CustomerId) -> Resu
     )
 }
 
-fn find(conn: &mut DbConnection, public_id: &str) -> Result<Customer, AppError> {
+pub(super) fn find(conn: &mut DbConnection, public_id: &str) -> Result<Customer, AppError> {
     customers::find_customer_by_public_id(conn, public_id)?.ok_or(AppError::NotFound)
 }
 
 /// Query of the list.
 #[derive(Debug, Default, Deserialize, IntoParams)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct ListQuery {
     /// Only customers changed at or after this time (RFC 3339).
     pub updated_since: Option<String>,
@@ -107,7 +108,7 @@ fn parse_cursor(raw: &str) -> Option<(NaiveDateTime, CustomerId)> {
 pub async fn list(
     _integration: Integration,
     state: web::Data<AppState>,
-    query: web::Query<ListQuery>,
+    query: ApiQuery<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
     let since = match query.updated_since.as_deref().filter(|s| !s.is_empty()) {
@@ -158,6 +159,7 @@ pub async fn list(
 )]
 pub async fn get(
     _integration: Integration,
+    req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
@@ -173,12 +175,20 @@ pub async fn get(
             Ok(body)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(body))
+    let version = body["version"].as_i64().unwrap_or_default();
+    if body.get("merged_into").is_none() && none_match_has(&req, version) {
+        return Ok(HttpResponse::NotModified()
+            .insert_header(header::ETag(etag(version)))
+            .finish());
+    }
+    Ok(HttpResponse::Ok()
+        .insert_header(header::ETag(etag(version)))
+        .json(body))
 }
 
 /// A new customer, or changes to one.
 #[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct CustomerBody {
     /// Values by technical name, e.g. {"name": "Ada", "phone": "+1 555 765 4321"}.
     #[schema(value_type = Object)]
@@ -195,12 +205,14 @@ fn edit_from(body: &CustomerBody, properties: &[Property]) -> Result<ProfileEdit
     let mut errors = FieldErrors::default();
     let mut values = Vec::new();
     for (key, json) in &body.properties {
-        // Unknown keys go through as text so the service refuses them like a form would.
-        let ty = properties
-            .iter()
-            .find(|p| &p.key == key)
-            .map_or(crate::domain::property::PropertyType::Text, |p| p.ty);
-        match raw_from_json(ty, json) {
+        let Some(property) = properties.iter().find(|p| &p.key == key) else {
+            errors.push(
+                &format!("properties.{key}"),
+                "There is no property with this technical name.",
+            );
+            continue;
+        };
+        match raw_from_json(property.ty, json) {
             Ok(raw) => values.push((key.clone(), raw)),
             Err(message) => errors.push(&format!("properties.{key}"), message),
         }
@@ -239,7 +251,7 @@ fn in_properties(error: AppError) -> AppError {
 /// Create a customer.
 /// Query of the delete.
 #[derive(Debug, Default, Deserialize, IntoParams)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct DeleteQuery {
     /// `anonymize`: the only way a customer is removed (GDPR erasure).
     pub mode: String,
@@ -258,7 +270,7 @@ pub async fn delete(
     integration: Integration,
     state: web::Data<AppState>,
     path: web::Path<String>,
-    query: web::Query<DeleteQuery>,
+    query: ApiQuery<DeleteQuery>,
 ) -> Result<HttpResponse, ApiError> {
     if query.mode != "anonymize" {
         return Err(field_error(
@@ -321,7 +333,7 @@ pub async fn export(
 pub async fn create(
     integration: Integration,
     state: web::Data<AppState>,
-    body: web::Json<CustomerBody>,
+    body: ApiJson<CustomerBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let actor = integration.actor();
@@ -365,17 +377,21 @@ pub async fn create(
     responses(
         (status = 200, description = "The customer after the change", body = Object),
         (status = 409, description = "Changed since `version`", body = ErrorBody),
-        (status = 422, description = "A field is wrong", body = ErrorBody),
+        (status = 412, description = "Changed since the version in `If-Match`", body = ErrorBody),
+        (status = 422, description = "A field is wrong or unknown", body = ErrorBody),
     ),
     security(("bearer" = []))
 )]
 pub async fn patch(
     integration: Integration,
+    req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<String>,
-    body: web::Json<CustomerBody>,
+    body: ApiJson<CustomerBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let (public_id, body) = (path.into_inner(), body.into_inner());
+    let (public_id, mut body) = (path.into_inner(), body.into_inner());
+    let matched = if_match(&req)?;
+    body.version = matched.or(body.version);
     let actor = integration.actor();
     let updated = state.run(move |conn| {
         let customer = find(conn, &public_id)?;
@@ -395,19 +411,29 @@ pub async fn patch(
             EditOutcome::Saved(_) => one_json(conn, customer.id),
             EditOutcome::Conflict {
                 current_version, ..
-            } => Err(AppError::Conflict(format!(
-                "The customer changed since version {}; it is at version {current_version} now.",
-                body.version.unwrap_or_default()
-            ))),
+            } => {
+                let message = format!(
+                    "The customer changed since version {}; it is at version {current_version} now.",
+                    body.version.unwrap_or_default()
+                );
+                Err(if matched.is_some() {
+                    AppError::PreconditionFailed(message)
+                } else {
+                    AppError::Conflict(message)
+                })
+            }
         }
     })
     .await?;
-    Ok(HttpResponse::Ok().json(updated))
+    let version = updated["version"].as_i64().unwrap_or_default();
+    Ok(HttpResponse::Ok()
+        .insert_header(header::ETag(etag(version)))
+        .json(updated))
 }
 
 /// A channel identity.
 #[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct IdentityBody {
     pub channel: String,
     pub external_id: String,
@@ -426,7 +452,7 @@ pub async fn add_identity(
     integration: Integration,
     state: web::Data<AppState>,
     path: web::Path<String>,
-    body: web::Json<IdentityBody>,
+    body: ApiJson<IdentityBody>,
 ) -> Result<HttpResponse, ApiError> {
     let (public_id, body) = (path.into_inner(), body.into_inner());
     let actor = integration.actor();
@@ -474,7 +500,7 @@ pub async fn remove_identity(
 
 /// A tag by name.
 #[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct TagBody {
     pub tag: String,
 }
@@ -500,7 +526,7 @@ pub async fn add_tag(
     integration: Integration,
     state: web::Data<AppState>,
     path: web::Path<String>,
-    body: web::Json<TagBody>,
+    body: ApiJson<TagBody>,
 ) -> Result<HttpResponse, ApiError> {
     let (public_id, name) = (path.into_inner(), body.into_inner().tag);
     let actor = integration.actor();
@@ -539,57 +565,4 @@ pub async fn remove_tag(
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())
-}
-
-/// An order from a connected shop.
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(default)]
-pub struct OrderBody {
-    /// When it was placed (RFC 3339).
-    pub placed_at: String,
-    /// The shop's status, e.g. paid, shipped, refunded.
-    pub status: String,
-    /// The total as a decimal, e.g. 59.90.
-    pub total: String,
-    /// ISO 4217 currency code, e.g. EUR.
-    pub currency: String,
-    /// A short description of the items.
-    pub items_summary: String,
-}
-
-/// Create or replace an order (idempotent by order reference).
-#[utoipa::path(
-    put,
-    path = "/api/v1/customers/{id}/orders/{order_ref}",
-    params(("id" = String, Path), ("order_ref" = String, Path, description = "The shop's order reference")),
-    request_body = OrderBody,
-    responses((status = 201, description = "Created"), (status = 200, description = "Updated"), (status = 422, description = "A field is wrong", body = ErrorBody)),
-    security(("bearer" = []))
-)]
-pub async fn put_order(
-    _integration: Integration,
-    state: web::Data<AppState>,
-    path: web::Path<(String, String)>,
-    body: web::Json<OrderBody>,
-) -> Result<HttpResponse, ApiError> {
-    let (public_id, order_ref) = path.into_inner();
-    let body = body.into_inner();
-    let input = OrderInput {
-        placed_at: body.placed_at,
-        status: body.status,
-        total: body.total,
-        currency: body.currency,
-        items_summary: body.items_summary,
-    };
-    let created = state
-        .run(move |conn| {
-            let customer = find(conn, &public_id)?;
-            order_service::put_order(conn, customer.id, &order_ref, &input)
-        })
-        .await?;
-    Ok(if created {
-        HttpResponse::Created().finish()
-    } else {
-        HttpResponse::Ok().finish()
-    })
 }

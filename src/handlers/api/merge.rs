@@ -14,12 +14,13 @@ use crate::auth::Integration;
 use crate::db::customers;
 use crate::domain::{FieldErrors, Role};
 use crate::error::{ApiError, AppError};
+use crate::handlers::api::body::ApiJson;
 use crate::services::merge::{self, Choices, Keep, MergeOutcome};
 use crate::state::AppState;
 
 /// What to merge and how.
 #[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct MergeBody {
     /// The customer ID merged in (it resolves to the survivor from then on).
     pub duplicate: String,
@@ -87,7 +88,7 @@ pub async fn merge(
     integration: Integration,
     state: web::Data<AppState>,
     path: web::Path<String>,
-    body: web::Json<MergeBody>,
+    body: ApiJson<MergeBody>,
 ) -> Result<HttpResponse, ApiError> {
     let survivor_id = path.into_inner();
     let body = body.into_inner();

@@ -8,13 +8,14 @@ use crate::auth::Integration;
 use crate::db::conversations::WebMetadata;
 use crate::db::types::ConversationId;
 use crate::error::ApiError;
+use crate::handlers::api::body::ApiJson;
 use crate::services::conversations;
 use crate::services::inbound::{self, Inbound};
 use crate::state::AppState;
 
 /// Web visitor metadata (web chat).
 #[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct WebBody {
     pub ip: Option<String>,
     pub region: Option<String>,
@@ -24,7 +25,7 @@ pub struct WebBody {
 
 /// An inbound message.
 #[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct MessageBody {
     /// whatsapp, sms, voice, email, telegram, instagram, web, app, wechat or weibo.
     #[schema(example = "whatsapp")]
@@ -102,7 +103,7 @@ pub struct FieldErrorBody {
 pub async fn receive(
     _integration: Integration,
     state: web::Data<AppState>,
-    body: web::Json<MessageBody>,
+    body: ApiJson<MessageBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let web = body.web.unwrap_or_default();
@@ -140,7 +141,7 @@ pub async fn receive(
 
 /// A satisfaction rating.
 #[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct RatingBody {
     /// 1 (poor) to 5 (excellent).
     pub rating: i64,
@@ -163,7 +164,7 @@ pub async fn rate(
     _integration: Integration,
     state: web::Data<AppState>,
     path: web::Path<ConversationId>,
-    body: web::Json<RatingBody>,
+    body: ApiJson<RatingBody>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, rating) = (path.into_inner(), body.rating);
     state

@@ -4,7 +4,7 @@ use actix_web::HttpResponse;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{customers, merge, messages};
+use super::{customers, merge, messages, orders};
 
 /// Adds the bearer-token scheme every path uses.
 struct BearerAuth;
@@ -37,7 +37,7 @@ impl Modify for BearerAuth {
         customers::remove_identity,
         customers::add_tag,
         customers::remove_tag,
-        customers::put_order,
+        orders::put_order,
     ),
     components(schemas(
         messages::MessageBody,
@@ -50,7 +50,7 @@ impl Modify for BearerAuth {
         customers::CustomerBody,
         customers::IdentityBody,
         customers::TagBody,
-        customers::OrderBody,
+        orders::OrderBody,
         merge::MergeBody,
     )),
     modifiers(&BearerAuth)
