@@ -28,6 +28,8 @@ pub struct Import {
     pub created_by: Option<i64>,
     pub created_by_name: String,
     pub created_at: NaiveDateTime,
+    /// The character encoding the upload was in (it is kept as UTF-8).
+    pub encoding: String,
 }
 
 impl Import {
@@ -66,6 +68,7 @@ pub struct NewImport<'a> {
     pub match_keys: &'a str,
     pub created_by: i64,
     pub created_by_name: &'a str,
+    pub encoding: &'a str,
 }
 
 /// Records an upload; returns its id.
@@ -81,6 +84,7 @@ pub fn insert_import(conn: &mut DbConnection, new: NewImport<'_>) -> QueryResult
             imports::match_keys.eq(new.match_keys),
             imports::created_by.eq(new.created_by),
             imports::created_by_name.eq(new.created_by_name),
+            imports::encoding.eq(new.encoding),
             imports::created_at.eq(at),
         ))
         .execute(conn)?;

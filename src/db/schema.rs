@@ -476,6 +476,7 @@ diesel::table! {
         created_by -> Nullable<BigInt>,
         created_by_name -> Text,
         created_at -> Timestamp,
+        encoding -> Text,
     }
 }
 

@@ -16,7 +16,7 @@ type Contact = (
 );
 
 /// Uploads a file; returns the import id.
-async fn upload(browser: &Browser, name: &str, bytes: &[u8]) -> i64 {
+pub async fn upload(browser: &Browser, name: &str, bytes: &[u8]) -> i64 {
     let response = browser
         .upload("/customers/import", name, bytes.to_vec())
         .await;
@@ -49,7 +49,7 @@ fn mapping_form(app: &TestApp, import: i64) -> Vec<(String, String)> {
 }
 
 /// Starts a dry run or a run and waits for its job; returns (processed, created, changed, refused).
-async fn run_job(
+pub async fn run_job(
     app: &TestApp,
     browser: &Browser,
     import: i64,
@@ -154,7 +154,7 @@ async fn a_dry_run_counts_and_explains_every_bad_row_and_writes_nothing() {
         "Known Person,known@example.com,,,,",
         "Bad Email,not-an-email,,,,",
         "Bad Phone,,12,,,",
-        "Bad Choice,,,Platinum,,",
+        "Bad Chöice,,,Platinum,,",
         "Bad Date,,,,2026-02-30,",
         "Unknown Tag,,,,,Nope",
         "Twice,new@example.com,,,,",
@@ -208,7 +208,7 @@ async fn a_dry_run_counts_and_explains_every_bad_row_and_writes_nothing() {
         .await;
     assert!(page.contains("would be created"), "{page}");
     let refused_csv = supervisor.page(&format!("/jobs/{job}/refused.csv")).await;
-    assert!(refused_csv.contains("Bad Choice"));
+    assert!(refused_csv.contains("Bad Chöice"));
     assert!(refused_csv.contains("refused_reason"));
     assert!(!refused_csv.contains("New Person"));
 
@@ -439,7 +439,7 @@ fn history(app: &TestApp, public_id: &str) -> Vec<(String, i64, String)> {
 }
 
 /// The public ID of the customer with this e-mail.
-fn public_id_of(app: &TestApp, email: &str) -> String {
+pub fn public_id_of(app: &TestApp, email: &str) -> String {
     app.with_db(|conn| {
         customers::table
             .filter(customers::email.eq(email))

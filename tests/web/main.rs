@@ -29,6 +29,7 @@ mod health;
 mod helpers;
 mod history;
 mod import;
+mod import_encodings;
 mod instances;
 mod link_requests;
 mod locks;

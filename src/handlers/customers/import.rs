@@ -85,18 +85,20 @@ pub async fn upload(
     ));
     let moved = web::block({
         let stored = stored.clone();
-        move || -> std::io::Result<()> {
+        move || -> std::io::Result<&'static str> {
             std::fs::create_dir_all(&dir)?;
-            // Copy, not rename: the temporary folder may be on another file system.
-            std::fs::copy(upload.file.path(), &stored)?;
-            Ok(())
+            // Copied (the temporary folder may be on another file system), as UTF-8.
+            service::store_as_utf8(upload.file.path(), &stored)
         }
     })
     .await?;
-    if let Err(error) = moved {
-        tracing::warn!(%error, "import upload could not be kept");
-        return refuse(&user, "The file could not be stored; try again.");
-    }
+    let encoding = match moved {
+        Ok(encoding) => encoding.to_owned(),
+        Err(error) => {
+            tracing::warn!(%error, "import upload could not be kept");
+            return refuse(&user, "The file could not be stored; try again.");
+        }
+    };
     let header = web::block({
         let stored = stored.clone();
         move || service::read_header(&stored)
@@ -116,6 +118,7 @@ pub async fn upload(
         stored_path: path,
         delimiter,
         headers,
+        encoding,
     };
     let id = state
         .run(move |conn| service::register(conn, &upload, user_id, &user_name))

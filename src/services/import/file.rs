@@ -47,8 +47,10 @@ pub(super) fn read_batch(
                 let cells: Result<Vec<String>, String> = record
                     .iter()
                     .map(|cell| {
+                        // Control characters other than tab and newline are left out, as
+                        // from every form: the same on both databases.
                         std::str::from_utf8(cell)
-                            .map(str::to_owned)
+                            .map(|text| crate::middleware::clean_text(text).into_owned())
                             .map_err(|_| "The row is not valid UTF-8 text.".to_owned())
                     })
                     .collect();

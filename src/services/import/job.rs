@@ -168,6 +168,8 @@ pub struct Upload {
     pub delimiter: u8,
     /// The header's cells.
     pub headers: Vec<String>,
+    /// The character encoding it was in.
+    pub encoding: String,
 }
 
 /// Records an upload with a proposed mapping (each column's target guessed from its
@@ -197,6 +199,7 @@ pub fn register(
                 match_keys: &serde_json::to_string(&keys).unwrap_or_default(),
                 created_by: user_id,
                 created_by_name: user_name,
+                encoding: &upload.encoding,
             },
         )?;
         keep_parts(conn, id, &upload.stored_path)?;

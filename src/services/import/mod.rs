@@ -5,6 +5,7 @@
 //! of the next row, committed with each batch: a restart resumes there.
 
 mod batch;
+mod encoding;
 mod file;
 mod job;
 mod mapping;
@@ -16,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::db::types::ImportId;
 
 pub use batch::import_batch;
+pub use encoding::store_as_utf8;
 pub use file::column_samples;
 pub use job::{
     KEEP_FILES_DAYS, MappingChoice, Upload, count_rows, file_kept, gone_message, queue, register,

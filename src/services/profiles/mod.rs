@@ -318,8 +318,11 @@ pub fn edit_customer(
             Some(changed) => Ok(EditOutcome::Saved(changed)),
             None => {
                 let base = expected_version.unwrap_or(customer.version);
+                // Read again: on PostgreSQL the save that won may have committed after the
+                // read above, and the form must carry the version it made.
+                let current = customers::get_customer(conn, customer_id)?;
                 Ok(EditOutcome::Conflict {
-                    current_version: customer.version,
+                    current_version: current.version,
                     missed: events::list_events_since(conn, customer_id, base)?,
                 })
             }
