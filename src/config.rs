@@ -45,6 +45,21 @@ pub enum Command {
         #[arg(long)]
         rotate: bool,
     },
+    /// Copy the embedded database to a new file, consistently, while the server runs.
+    Backup {
+        /// The file to write (must not exist yet).
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Put a backup in place of the embedded database (stop the server first).
+    Restore {
+        /// The backup file.
+        #[arg(long)]
+        from: PathBuf,
+        /// Replace an existing database (it is kept beside, renamed `*.before-restore-*.db`).
+        #[arg(long)]
+        replace: bool,
+    },
     /// Fill the database with generated customers (for benchmarks and trials).
     Generate {
         /// How many customers to add.
@@ -166,6 +181,16 @@ pub struct ServeArgs {
     #[arg(long, env = "CLIENTELE_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
 
+    /// How long a stop (SIGTERM, SIGINT) waits for requests in flight, and then for the
+    /// background batch under way, in seconds.
+    #[arg(long, env = "CLIENTELE_SHUTDOWN_TIMEOUT_SECS", default_value_t = 30)]
+    pub shutdown_timeout_secs: u64,
+
+    /// Serve Prometheus metrics at `/metrics` to requests that carry this token
+    /// (`Authorization: Bearer …`), at least 32 characters. Unset, `/metrics` does not exist.
+    #[arg(long, env = "CLIENTELE_METRICS_TOKEN")]
+    pub metrics_token: Option<Secret>,
+
     /// Serve `/bench/ceiling` (benchmarks only): the Customers page's main query with a
     /// bare render, no session, as the ceiling the real page is measured against.
     #[arg(long, env = "CLIENTELE_BENCH_CEILING", hide = true)]
@@ -255,6 +280,10 @@ pub struct Settings {
     pub bench_ceiling: bool,
     /// Where uploaded import files are kept.
     pub data_dir: PathBuf,
+    /// How long a stop waits for requests, then for background work.
+    pub shutdown_timeout_secs: u64,
+    /// The token `/metrics` asks for; `None`: no metrics.
+    pub metrics_token: Option<Secret>,
 }
 
 impl Settings {
@@ -282,6 +311,8 @@ impl Settings {
             public_url: args.public_url.clone(),
             bench_ceiling: args.bench_ceiling,
             data_dir,
+            shutdown_timeout_secs: args.shutdown_timeout_secs,
+            metrics_token: args.metrics_token.clone(),
         }
     }
 
@@ -310,6 +341,8 @@ impl Settings {
             public_url: None,
             bench_ceiling: false,
             data_dir,
+            shutdown_timeout_secs: 5,
+            metrics_token: None,
         }
     }
 }

@@ -9,6 +9,7 @@ use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::{DefaultHeaders, Next};
 
 use crate::domain::password::random_hex;
+use crate::metrics::METRICS;
 
 /// The header carrying the request id, echoed to the client for support requests.
 pub const REQUEST_ID: &str = "x-request-id";
@@ -184,11 +185,28 @@ pub async fn log_requests(
             // anything else still gets its line.
             let status = error.as_response_error().status_code().as_u16();
             tracing::warn!(%request_id, %method, %path, status, %error, "request refused");
+            METRICS.request(
+                method.as_str(),
+                "unmatched",
+                status,
+                started.elapsed().as_secs_f64(),
+            );
             return Err(error);
         }
     };
     let status = response.status();
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    // By the route's pattern: paths hold customer ids and self-service tokens.
+    let route = response
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_owned());
+    METRICS.request(
+        method.as_str(),
+        &route,
+        status.as_u16(),
+        elapsed_ms / 1000.0,
+    );
     if status.is_server_error() {
         let cause = response
             .response()

@@ -25,6 +25,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &Path) {
     cfg
         // Public.
         .route("/healthz", web::get().to(health::healthz))
+        .route("/metrics", web::get().to(health::metrics))
         .route("/login", web::get().to(session::login_form))
         .route("/login", web::post().to(session::login))
         .route("/logout", web::post().to(session::logout))

@@ -25,6 +25,15 @@ pub struct Application {
     server: Server,
     pool: DbPool,
     pacing: delivery::Pacing,
+    shutdown_timeout: std::time::Duration,
+}
+
+/// Set when the server is stopping: background loops finish what is under way and return.
+pub type Stop = tokio::sync::watch::Receiver<bool>;
+
+/// Waits `idle`, or less when the server starts stopping meanwhile.
+pub async fn pause(stop: &mut Stop, idle: std::time::Duration) {
+    let _ = tokio::time::timeout(idle, stop.wait_for(|stopping| *stopping)).await;
 }
 
 /// The name of the staff session cookie.
@@ -46,6 +55,7 @@ impl Application {
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind))?;
         let port = listener.local_addr()?.port();
         let workers = settings.workers;
+        let shutdown_timeout = std::time::Duration::from_secs(settings.shutdown_timeout_secs);
         let pool_size = settings.pool_size as usize;
         let pacing = delivery::Pacing {
             poll: std::time::Duration::from_millis(settings.outbox_poll_ms),
@@ -119,6 +129,7 @@ impl Application {
         // connection: more threads than connections only wait, each with its own
         // allocator arena.
         .worker_max_blocking_threads(pool_size)
+        .shutdown_timeout(shutdown_timeout.as_secs())
         .listen(listener)?;
         if let Some(workers) = workers {
             server = server.workers(workers);
@@ -128,6 +139,7 @@ impl Application {
             server: server.run(),
             pool,
             pacing,
+            shutdown_timeout,
         })
     }
 
@@ -141,16 +153,32 @@ impl Application {
         self.pool.clone()
     }
 
-    /// Serves until stopped, delivering the outbox in the background meanwhile.
+    /// Serves until stopped, delivering the outbox and working jobs in the background
+    /// meanwhile. On SIGTERM (or SIGINT) the server stops accepting connections and
+    /// finishes the requests in flight; then the background workers finish the batch or
+    /// delivery under way; each within the shutdown timeout.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let worker = tokio::spawn(delivery::run(self.pool.clone(), self.pacing));
+        let (stopping, stop) = tokio::sync::watch::channel(false);
+        let worker = tokio::spawn(delivery::run(self.pool.clone(), self.pacing, stop.clone()));
         let background = tokio::spawn(crate::services::jobs::run(
             self.pool.clone(),
             self.pacing.poll,
+            stop,
         ));
         let result = self.server.await;
-        worker.abort();
-        background.abort();
+        tracing::info!("requests finished; finishing background work");
+        let _ = stopping.send(true);
+        let finished = tokio::time::timeout(self.shutdown_timeout, async {
+            let _ = worker.await;
+            let _ = background.await;
+        })
+        .await;
+        match finished {
+            Ok(()) => tracing::info!("stopped"),
+            Err(_) => tracing::warn!(
+                "stopped before background work finished (it resumes at the next start)"
+            ),
+        }
         result
     }
 }

@@ -40,7 +40,9 @@ where
 {
     let pool = pool.clone();
     actix_web::web::block(move || {
+        let waiting = crate::metrics::Waiting::start();
         let mut conn: PooledConnection<DbManager> = pool.get()?;
+        drop(waiting);
         work(&mut conn)
     })
     .await?

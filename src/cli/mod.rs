@@ -1,5 +1,7 @@
-//! The subcommands: serve, migrate, users, tokens, webhook-secret, generate; and the demo data `serve --demo` adds.
+//! The subcommands: serve, migrate, users, tokens, webhook-secret, backup, restore,
+//! generate; and the demo data `serve --demo` adds.
 
+pub mod backup;
 pub mod demo;
 
 use std::io::BufRead;
@@ -49,6 +51,19 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let mut conn = pool.get()?;
             db::run_migrations(&mut conn)?;
             tokens(&mut conn, command)
+        }
+        Command::Backup { to } => {
+            backup::backup(&url, &to)?;
+            println!("Backed up {url} to {}.", to.display());
+            Ok(())
+        }
+        Command::Restore { from, replace } => {
+            let kept = backup::restore(&url, &from, replace)?;
+            if let Some(kept) = kept {
+                println!("The database that was there is kept as {}.", kept.display());
+            }
+            println!("Restored {} to {url}; start the server.", from.display());
+            Ok(())
         }
         Command::WebhookSecret { rotate } => {
             let pool = db::connect(&url, 1)?;

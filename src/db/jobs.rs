@@ -213,3 +213,17 @@ pub fn finish_job(conn: &mut DbConnection, id: JobId, error: Option<&str>) -> Qu
         ))
         .execute(conn)
 }
+
+/// How many jobs are unfinished, and how old the oldest is, in seconds (0 without one).
+pub fn backlog(conn: &mut DbConnection) -> QueryResult<(i64, i64)> {
+    let unfinished: i64 = jobs::table
+        .filter(jobs::status.eq_any(UNFINISHED))
+        .count()
+        .get_result(conn)?;
+    let oldest: Option<NaiveDateTime> = jobs::table
+        .filter(jobs::status.eq_any(UNFINISHED))
+        .select(diesel::dsl::min(jobs::created_at))
+        .first(conn)?;
+    let age = oldest.map_or(0, |at| (now() - at).num_seconds().max(0));
+    Ok((unfinished, age))
+}

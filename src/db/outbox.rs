@@ -188,3 +188,17 @@ pub fn count_by_status(conn: &mut DbConnection, status: DeliveryStatus) -> Query
         .count()
         .get_result(conn)
 }
+
+/// How many deliveries wait to be sent, and how many were given up as failed.
+pub fn backlog(conn: &mut DbConnection) -> QueryResult<(i64, i64)> {
+    let count = |conn: &mut DbConnection, status: DeliveryStatus| -> QueryResult<i64> {
+        outbox::table
+            .filter(outbox::status.eq(status))
+            .count()
+            .get_result(conn)
+    };
+    Ok((
+        count(conn, DeliveryStatus::Pending)?,
+        count(conn, DeliveryStatus::Failed)?,
+    ))
+}

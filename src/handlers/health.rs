@@ -1,6 +1,6 @@
 //! `GET /healthz` for load balancers: 200 when the database answers, 503 when not.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, ResponseError, web};
 
 use crate::state::AppState;
 
@@ -40,4 +40,37 @@ pub async fn ceiling(state: web::Data<AppState>) -> Result<HttpResponse, crate::
     Ok(HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
         .body(html))
+}
+
+/// `GET /metrics`: Prometheus metrics, for requests carrying `--metrics-token` as a
+/// bearer token; without that setting the page does not exist.
+pub async fn metrics(req: actix_web::HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let Some(token) = &state.settings.metrics_token else {
+        return crate::error::AppError::NotFound.error_response();
+    };
+    let given = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    if !crate::auth::constant_time_eq(given.as_bytes(), token.expose().as_bytes()) {
+        return HttpResponse::Unauthorized()
+            .insert_header(("WWW-Authenticate", "Bearer"))
+            .finish();
+    }
+    let pool = state.pool.clone();
+    let rendered = state
+        .run(move |conn| crate::metrics::METRICS.render(&pool, conn))
+        .await;
+    match rendered {
+        Ok(text) => HttpResponse::Ok()
+            .insert_header(("Cache-Control", "no-store"))
+            .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
+            .body(text),
+        Err(error) => {
+            tracing::warn!(%error, "metrics not rendered");
+            error.error_response()
+        }
+    }
 }

@@ -93,6 +93,7 @@ pub async fn login(
             "This account is deactivated. Ask a supervisor to reactivate it.".to_owned(),
         ),
     };
+    crate::metrics::METRICS.sign_in_failed();
     let page = LoginPage {
         ctx: PageContext::signed_out(&session)?,
         username: form.username,

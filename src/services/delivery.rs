@@ -271,15 +271,15 @@ pub fn send_test(
 }
 
 /// Runs [`deliver_due`] forever, on the blocking pool, every `pacing.poll`.
-pub async fn run(pool: DbPool, pacing: Pacing) {
-    loop {
+pub async fn run(pool: DbPool, pacing: Pacing, mut stop: crate::startup::Stop) {
+    while !*stop.borrow() {
         let worker_pool = pool.clone();
         match actix_web::web::block(move || deliver_due(&worker_pool, pacing)).await {
             Ok(Ok(_)) => {}
             Ok(Err(error)) => tracing::warn!(%error, "outbox pass failed"),
             Err(error) => tracing::warn!(%error, "outbox worker task failed"),
         }
-        tokio::time::sleep(pacing.poll).await;
+        crate::startup::pause(&mut stop, pacing.poll).await;
     }
 }
 

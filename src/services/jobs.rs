@@ -183,10 +183,11 @@ const SWEEP_LEASE: TimeDelta = TimeDelta::minutes(55);
 
 /// Runs [`work_once`] until there is nothing left, then polls every `idle`; once an hour
 /// (and at start) removes import files past their keeping time, drops merge snapshots
-/// past the undo window, and forgets limit events older than a day.
-pub async fn run(pool: DbPool, idle: Duration) {
+/// past the undo window, and forgets limit events older than a day. Once `stop` is
+/// set, returns after the batch under way (which commits or rolls back whole).
+pub async fn run(pool: DbPool, idle: Duration, mut stop: crate::startup::Stop) {
     let mut swept: Option<std::time::Instant> = None;
-    loop {
+    while !*stop.borrow() {
         if swept.is_none_or(|at| at.elapsed() >= SWEEP_EVERY) {
             swept = Some(std::time::Instant::now());
             let sweep_pool = pool.clone();
@@ -218,14 +219,14 @@ pub async fn run(pool: DbPool, idle: Duration) {
         .await;
         match busy {
             Ok(Ok(true)) => tokio::task::yield_now().await,
-            Ok(Ok(false)) => tokio::time::sleep(idle).await,
+            Ok(Ok(false)) => crate::startup::pause(&mut stop, idle).await,
             Ok(Err(error)) => {
                 tracing::warn!(%error, "background work failed");
-                tokio::time::sleep(idle).await;
+                crate::startup::pause(&mut stop, idle).await;
             }
             Err(error) => {
                 tracing::warn!(%error, "background worker task failed");
-                tokio::time::sleep(idle).await;
+                crate::startup::pause(&mut stop, idle).await;
             }
         }
     }

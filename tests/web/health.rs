@@ -85,3 +85,79 @@ async fn head_answers_as_get_does_without_a_body() {
         );
     }
 }
+
+#[tokio::test]
+async fn metrics_are_served_only_with_their_token_and_name_routes_not_paths() {
+    let plain = spawn_app().await;
+    assert_eq!(
+        plain.browser().get("/metrics").await.status(),
+        StatusCode::NOT_FOUND,
+        "off unless a token is set"
+    );
+
+    let token = "m".repeat(40);
+    let app = crate::helpers::spawn_app_with(|settings| {
+        settings.metrics_token = Some(token.parse().expect("a token"));
+    })
+    .await;
+    let customer = app.create_customer(&[("name", "Counted")]);
+    let supervisor = app.supervisor().await;
+    supervisor
+        .get(&format!("/customers/{customer}/profile"))
+        .await;
+    app.browser()
+        .sign_in("sam.supervisor", "not the password")
+        .await;
+    let client = reqwest::Client::new();
+    let scrape = || async {
+        client
+            .get(format!("{}/metrics", app.address))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("scraped")
+    };
+    let refused = client
+        .get(format!("{}/metrics", app.address))
+        .bearer_auth("m".repeat(39))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+
+    let response = scrape().await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap_or_default()
+            .starts_with("application/openmetrics-text")
+    );
+    let text = response.text().await.expect("text");
+    assert!(
+        text.contains(r#"clientele_http_requests_total{method="GET",route="/customers/{id}/profile",status="200"}"#),
+        "{text}"
+    );
+    assert!(
+        text.contains("clientele_http_request_duration_seconds_bucket{"),
+        "{text}"
+    );
+    assert!(!text.contains(&customer), "paths with ids stay out");
+    for name in [
+        "clientele_sign_in_failures_total ",
+        "clientele_db_pool_connections ",
+        "clientele_db_pool_waiting ",
+        "clientele_jobs_unfinished 0",
+        "clientele_jobs_oldest_age_seconds 0",
+        "clientele_outbox_pending 0",
+        "clientele_outbox_failed 0",
+    ] {
+        assert!(text.contains(name), "{name}: {text}");
+    }
+    let failures: f64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("clientele_sign_in_failures_total "))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("a count");
+    assert!(failures >= 1.0, "{text}");
+}

@@ -136,6 +136,11 @@ pub struct Sibling {
 }
 
 impl TestApp {
+    /// The database URL the server uses.
+    pub fn database_url(&self) -> String {
+        self._database.url.to_string()
+    }
+
     /// Starts another instance on this test's database.
     pub async fn sibling(&self) -> Sibling {
         let dir = tempfile::tempdir().expect("temp dir");
