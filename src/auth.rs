@@ -281,6 +281,13 @@ impl SignedIn {
     }
 }
 
+impl SignedIn {
+    /// This staff member as History and the audit log record them.
+    pub fn actor(&self) -> Actor {
+        self.user.actor()
+    }
+}
+
 impl FromRequest for SignedIn {
     type Error = AppError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
@@ -310,10 +317,7 @@ impl CurrentUser {
 
     /// This staff member as History and the audit log record them.
     pub fn actor(&self) -> Actor {
-        Actor::User {
-            id: self.user.id.0,
-            name: self.user.display_name.clone(),
-        }
+        self.user.actor()
     }
 }
 
@@ -425,9 +429,8 @@ impl FromRequest for Integration {
             let (Some(token), Some(state)) = (token, state) else {
                 return Err(unauthorized());
             };
-            let hash = crate::services::tokens::hash_token(&token);
             let found = state
-                .run(move |conn| Ok(db::tokens::authenticate(conn, &hash)?))
+                .run(move |conn| crate::services::tokens::authenticate(conn, &token))
                 .await?;
             found
                 .map(|t| Integration { token_name: t.name })

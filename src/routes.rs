@@ -16,7 +16,8 @@ use crate::handlers::customers::{
     segments, traffic,
 };
 use crate::handlers::settings::{
-    card, features, integrations, properties, selfservice as self_settings, tags, teams, users,
+    audit, card, features, integrations, properties, selfservice as self_settings, tags, teams,
+    users,
 };
 use crate::handlers::{account, health, scope, selfservice, session, workspace};
 
@@ -214,6 +215,11 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &Path) {
         )
         .route("/settings/card", web::get().to(card::show))
         .route("/settings/card", web::post().to(card::save))
+        .route("/settings/audit", web::get().to(audit::show))
+        .route(
+            "/settings/audit/retention",
+            web::post().to(audit::save_retention),
+        )
         .route("/settings/features", web::get().to(features::show))
         .route("/settings/features", web::post().to(features::save))
         .service(

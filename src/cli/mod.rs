@@ -122,7 +122,8 @@ fn users(conn: &mut DbConnection, command: UsersCommand) -> anyhow::Result<()> {
                 password: read_password()?,
             };
             let account = input.parse().map_err(|e| invalid(AppError::Invalid(e)))?;
-            let user = accounts::create_account(conn, &account, false).map_err(invalid)?;
+            let user =
+                accounts::create_account(conn, &Actor::System, &account, false).map_err(invalid)?;
             println!("Created {} ({}).", user.username, user.role().as_str());
         }
         UsersCommand::List => {
@@ -145,7 +146,8 @@ fn users(conn: &mut DbConnection, command: UsersCommand) -> anyhow::Result<()> {
             let user = db::users::find_user_by_username(conn, name.as_str())?
                 .ok_or_else(|| anyhow::anyhow!("no account named {}", name))?;
             let password = NewPassword::parse(&read_password()?).map_err(anyhow::Error::msg)?;
-            accounts::set_password(conn, user.id, &password, false).map_err(anyhow_of)?;
+            accounts::set_password(conn, &Actor::System, user.id, &password, false)
+                .map_err(anyhow_of)?;
             println!(
                 "Password of {} changed; its sessions have ended.",
                 user.username

@@ -39,10 +39,70 @@ pub struct AuditEntry {
     pub created_at: chrono::NaiveDateTime,
 }
 
-/// The newest entries.
-pub fn list_audit(conn: &mut DbConnection, limit: i64) -> QueryResult<Vec<AuditEntry>> {
-    audit_log::table
-        .order(audit_log::id.desc())
-        .limit(limit)
-        .load(conn)
+/// Who did it, on the audit log screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Who {
+    /// A staff account.
+    Account(i64),
+    /// No account: integrations, Clientele itself, refused sign-ins.
+    NoAccount,
+}
+
+/// What the audit log screen shows: by whom, what, when (UTC, `to` excluded), older than
+/// entry `before`.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub who: Option<Who>,
+    pub action: Option<AuditAction>,
+    pub from: Option<chrono::NaiveDateTime>,
+    pub to: Option<chrono::NaiveDateTime>,
+    pub before: Option<i64>,
+}
+
+/// Up to `limit` entries matching `filter`, newest first (keyset pages by id).
+pub fn list_audit(
+    conn: &mut DbConnection,
+    filter: &AuditFilter,
+    limit: i64,
+) -> QueryResult<Vec<AuditEntry>> {
+    let mut query = audit_log::table.into_boxed();
+    match filter.who {
+        Some(Who::Account(id)) => query = query.filter(audit_log::actor_id.eq(id)),
+        Some(Who::NoAccount) => query = query.filter(audit_log::actor_id.is_null()),
+        None => {}
+    }
+    if let Some(action) = filter.action {
+        query = query.filter(audit_log::action.eq(action));
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(audit_log::created_at.ge(from));
+    }
+    if let Some(to) = filter.to {
+        query = query.filter(audit_log::created_at.lt(to));
+    }
+    if let Some(before) = filter.before {
+        query = query.filter(audit_log::id.lt(before));
+    }
+    query.order(audit_log::id.desc()).limit(limit).load(conn)
+}
+
+/// Forgets entries older than `before`; returns how many.
+pub fn delete_before(conn: &mut DbConnection, before: chrono::NaiveDateTime) -> QueryResult<usize> {
+    diesel::delete(audit_log::table.filter(audit_log::created_at.lt(before))).execute(conn)
+}
+
+/// Whether `action` on `subject` was recorded at or after `since`.
+pub fn recorded_since(
+    conn: &mut DbConnection,
+    action: AuditAction,
+    subject: &str,
+    since: chrono::NaiveDateTime,
+) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        audit_log::table
+            .filter(audit_log::action.eq(action))
+            .filter(audit_log::subject.eq(subject))
+            .filter(audit_log::created_at.ge(since)),
+    ))
+    .get_result(conn)
 }

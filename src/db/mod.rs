@@ -49,6 +49,7 @@ pub mod orders;
 pub mod outbox;
 pub mod properties;
 pub mod queue;
+pub mod retention;
 pub mod schema;
 pub mod search;
 pub mod segments;

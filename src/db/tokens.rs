@@ -56,25 +56,21 @@ pub fn insert_token(
         .execute(conn)
 }
 
-/// The active token with this hash, if any; notes its use.
-pub fn authenticate(conn: &mut DbConnection, hash: &str) -> QueryResult<Option<ApiToken>> {
-    let found = api_tokens::table
+/// The active token with this hash, if any.
+pub fn find_active(conn: &mut DbConnection, hash: &str) -> QueryResult<Option<ApiToken>> {
+    api_tokens::table
         .filter(api_tokens::token_hash.eq(hash))
         .filter(api_tokens::revoked_at.is_null())
         .select(ApiToken::as_select())
         .first(conn)
-        .optional()?;
-    if let Some(token) = &found {
-        let stale = token
-            .last_used_at
-            .is_none_or(|at| now() - at > chrono::TimeDelta::minutes(1));
-        if stale {
-            diesel::update(api_tokens::table.find(token.id))
-                .set(api_tokens::last_used_at.eq(now()))
-                .execute(conn)?;
-        }
-    }
-    Ok(found)
+        .optional()
+}
+
+/// Notes that a token was used now.
+pub fn touch(conn: &mut DbConnection, id: TokenId) -> QueryResult<usize> {
+    diesel::update(api_tokens::table.find(id))
+        .set(api_tokens::last_used_at.eq(now()))
+        .execute(conn)
 }
 
 /// Revokes a token by id or name; returns how many were revoked.

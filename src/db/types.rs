@@ -235,6 +235,28 @@ stored_enum!(
         TeamSaved => "team_saved",
         /// A team was deleted.
         TeamDeleted => "team_deleted",
+        /// Someone signed in.
+        SignedIn => "signed_in",
+        /// A sign-in was refused (wrong password, unknown name, deactivated, throttled).
+        SignInFailed => "sign_in_failed",
+        /// A staff account was created.
+        UserCreated => "user.created",
+        /// An account's name, role or time zone changed.
+        UserChanged => "user.changed",
+        /// An account was deactivated.
+        UserDeactivated => "user.deactivated",
+        /// An account was reactivated.
+        UserActivated => "user.activated",
+        /// A password was set (by its owner, or reset by a supervisor).
+        PasswordSet => "user.password_set",
+        /// Every session of an account was ended.
+        SessionsEnded => "user.sessions_ended",
+        /// A dry run or an import of a file was started.
+        ImportStarted => "import.started",
+        /// An API token was used (noted once an hour per token).
+        TokenUsed => "token.used",
+        /// What is kept, and for how long, changed.
+        RetentionChanged => "retention_changed",
     }
 );
 
@@ -265,6 +287,14 @@ stored_enum!(
         /// Whether agents merge customers when the Customers page is on for them (`off`
         /// by default).
         AgentsMerge => "feature.agents_merge",
+        /// Days the audit log is kept (0: for ever).
+        RetainAuditDays => "retention.audit_days",
+        /// Days an unknown contact and its messages are kept after it last wrote (0: for ever).
+        RetainUnknownContactsDays => "retention.unknown_contacts_days",
+        /// Days an ended (expired or revoked) self-service link is kept (0: for ever).
+        RetainEndedLinksDays => "retention.ended_links_days",
+        /// Days a finished job and its refused rows are kept (0: for ever).
+        RetainFinishedJobsDays => "retention.finished_jobs_days",
     }
 );
 

@@ -30,6 +30,14 @@ pub struct User {
 }
 
 impl User {
+    /// This account as History and the audit log record its actions.
+    pub fn actor(&self) -> crate::domain::customer::Actor {
+        crate::domain::customer::Actor::User {
+            id: self.id.0,
+            name: self.display_name.clone(),
+        }
+    }
+
     /// The account's role. The column has a CHECK constraint; anything unexpected reads
     /// as the least privileged role.
     pub fn role(&self) -> Role {

@@ -81,9 +81,9 @@ pub async fn change_password(
             return render_status(&page, StatusCode::UNPROCESSABLE_ENTITY);
         }
     };
-    let id = user.id;
+    let (id, actor) = (user.id, signed_in.actor());
     let updated = state
-        .run(move |conn| accounts::set_password(conn, id, &new_password, false))
+        .run(move |conn| accounts::set_password(conn, &actor, id, &new_password, false))
         .await?;
     signed_in.session.sign_in(&updated)?;
     signed_in.session.flash(
@@ -99,9 +99,9 @@ pub async fn sign_out_everywhere(
     signed_in: SignedIn,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let id = signed_in.user.id;
+    let (id, actor) = (signed_in.user.id, signed_in.actor());
     state
-        .run(move |conn| accounts::end_all_sessions(conn, id))
+        .run(move |conn| accounts::end_all_sessions(conn, &actor, id))
         .await?;
     signed_in.session.sign_out();
     Ok(see_other("/login"))

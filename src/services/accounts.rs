@@ -2,16 +2,18 @@
 
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
-use crate::db::types::UserId;
+use crate::db::types::{AuditAction, UserId};
 use crate::db::users::{self, NewUser, User, UserChanges};
 use crate::db::{self, DbPool};
 use crate::db::{DbConnection, now};
+use crate::domain::customer::Actor;
 use crate::domain::password::{dummy_hash, verify_password};
 use crate::domain::password::{hash_password, random_password};
 use crate::domain::throttle;
 use crate::domain::user::{DisplayName, NewPassword, TimeZone, Username};
 use crate::domain::{FieldErrors, Role};
 use crate::error::AppError;
+use crate::services::audit;
 
 /// What a new account is made of, as typed.
 #[derive(Debug, Default, Clone, serde::Deserialize)]
@@ -80,6 +82,7 @@ pub fn parse_time_zone(raw: &str) -> Result<TimeZone, String> {
 /// A taken username is a field error, not a failure.
 pub fn create_account(
     conn: &mut DbConnection,
+    actor: &Actor,
     account: &ValidAccount,
     temporary: bool,
 ) -> Result<User, AppError> {
@@ -97,14 +100,33 @@ pub fn create_account(
         created_at: at,
         updated_at: at,
     };
-    match users::insert_user(conn, &new) {
+    let inserted = db::transaction(conn, |conn| {
+        let user = users::insert_user(conn, &new)?;
+        audit::record(
+            conn,
+            actor,
+            AuditAction::UserCreated,
+            &user.username,
+            user.role().as_str(),
+        )?;
+        Ok::<_, AppError>(user)
+    });
+    match inserted {
         Ok(user) => Ok(user),
-        Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
+        Err(AppError::Unexpected(error))
+            if matches!(
+                error.downcast_ref::<DieselError>(),
+                Some(DieselError::DatabaseError(
+                    DatabaseErrorKind::UniqueViolation,
+                    _
+                ))
+            ) =>
+        {
             let mut errors = FieldErrors::default();
             errors.push("username", "This username is taken.");
             Err(AppError::Invalid(errors))
         }
-        Err(other) => Err(other.into()),
+        Err(other) => Err(other),
     }
 }
 
@@ -112,14 +134,22 @@ pub fn create_account(
 /// next sign-in; either way every other session of the account ends.
 pub fn set_password(
     conn: &mut DbConnection,
+    actor: &Actor,
     id: UserId,
     password: &NewPassword,
     temporary: bool,
 ) -> Result<User, AppError> {
     let hash = hash_password(password)?;
-    Ok(db::transaction(conn, |conn| {
-        users::update_password(conn, id, &hash, temporary, true)
-    })?)
+    db::transaction(conn, |conn| {
+        let user = users::update_password(conn, id, &hash, temporary, true)?;
+        let how = if temporary {
+            "temporary, to change at next sign-in"
+        } else {
+            "chosen by its owner"
+        };
+        audit::record(conn, actor, AuditAction::PasswordSet, &user.username, how)?;
+        Ok(user)
+    })
 }
 
 /// Records that a signed-out session ended, so a copy of its cookie stops working on every
@@ -138,10 +168,16 @@ pub fn end_session(
 }
 
 /// Ends every session of the account, everywhere ("Sign out everywhere").
-pub fn end_all_sessions(conn: &mut DbConnection, id: UserId) -> Result<(), AppError> {
-    Ok(db::transaction(conn, |conn| {
-        users::end_all_sessions(conn, id)
-    })?)
+pub fn end_all_sessions(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: UserId,
+) -> Result<(), AppError> {
+    db::transaction(conn, |conn| {
+        users::end_all_sessions(conn, id)?;
+        let user = users::get_user(conn, id)?;
+        audit::record(conn, actor, AuditAction::SessionsEnded, &user.username, "")
+    })
 }
 
 /// Keeps the Customers page's columns someone chose (`None`: the default set again).
@@ -159,12 +195,13 @@ pub fn choose_customer_columns(
 /// refused (`None`): someone must be left to manage the others.
 pub fn update_account(
     conn: &mut DbConnection,
+    actor: &Actor,
     id: UserId,
     display_name: &DisplayName,
     role: Role,
     time_zone: &TimeZone,
 ) -> Result<Option<User>, AppError> {
-    Ok(db::transaction(conn, |conn| {
+    db::transaction(conn, |conn| {
         let user = users::get_user(conn, id)?;
         let demotes_supervisor =
             user.role() == Role::Supervisor && role < Role::Supervisor && user.active;
@@ -177,18 +214,30 @@ pub fn update_account(
             time_zone: time_zone.name(),
             updated_at: now(),
         };
-        users::update_user(conn, id, &changes).map(Some)
-    })?)
+        let updated = users::update_user(conn, id, &changes)?;
+        audit::record(
+            conn,
+            actor,
+            AuditAction::UserChanged,
+            &updated.username,
+            &format!(
+                "{}, {}, {}",
+                changes.display_name, changes.role, changes.time_zone
+            ),
+        )?;
+        Ok(Some(updated))
+    })
 }
 
 /// Deactivates (signing the account out everywhere) or reactivates an account. The last
 /// active supervisor cannot be deactivated (`None`).
 pub fn set_active(
     conn: &mut DbConnection,
+    actor: &Actor,
     id: UserId,
     active: bool,
 ) -> Result<Option<User>, AppError> {
-    Ok(db::transaction(conn, |conn| {
+    db::transaction(conn, |conn| {
         let user = users::get_user(conn, id)?;
         let last_supervisor = !active
             && user.active
@@ -197,8 +246,15 @@ pub fn set_active(
         if last_supervisor {
             return Ok(None);
         }
-        users::update_active(conn, id, active).map(Some)
-    })?)
+        let updated = users::update_active(conn, id, active)?;
+        let action = if active {
+            AuditAction::UserActivated
+        } else {
+            AuditAction::UserDeactivated
+        };
+        audit::record(conn, actor, action, &updated.username, "")?;
+        Ok(Some(updated))
+    })
 }
 
 /// How a sign-in attempt ended.
@@ -232,6 +288,14 @@ pub fn sign_in(
         let by_user = db::sign_in::count_failures_since(&mut conn, &user_subject, since)?;
         let by_address = db::sign_in::count_failures_since(&mut conn, &address_subject, since)?;
         if throttle::is_throttled(by_user, by_address) {
+            db::transaction(&mut conn, |conn| {
+                failed(
+                    conn,
+                    &username,
+                    address,
+                    "throttled after repeated failures",
+                )
+            })?;
             return Ok(SignIn::Throttled);
         }
         users::find_user_by_username(&mut conn, &username)?
@@ -246,7 +310,18 @@ pub fn sign_in(
     match user {
         Some(user) if matches => {
             db::transaction(&mut conn, |conn| {
-                db::sign_in::delete_failures(conn, &user_subject)
+                db::sign_in::delete_failures(conn, &user_subject)?;
+                if user.active {
+                    audit::record(
+                        conn,
+                        &user.actor(),
+                        AuditAction::SignedIn,
+                        &user.username,
+                        &format!("from {address}"),
+                    )
+                } else {
+                    failed(conn, &user.username, address, "the account is deactivated")
+                }
             })?;
             if user.active {
                 Ok(SignIn::Success(Box::new(user)))
@@ -257,11 +332,37 @@ pub fn sign_in(
         _ => {
             db::transaction(&mut conn, |conn| {
                 db::sign_in::insert_failures(conn, &[&user_subject, &address_subject])?;
-                db::sign_in::delete_failures_before(conn, since)
+                db::sign_in::delete_failures_before(conn, since)?;
+                failed(
+                    conn,
+                    &username,
+                    address,
+                    "wrong password or unknown username",
+                )
             })?;
             Ok(SignIn::Wrong)
         }
     }
+}
+
+/// Records a refused sign-in in the audit log, under the name that was typed (cut short:
+/// it is whatever the client sent).
+fn failed(
+    conn: &mut DbConnection,
+    username: &str,
+    address: &str,
+    why: &str,
+) -> Result<(), AppError> {
+    let typed: String = username.trim().chars().take(60).collect();
+    crate::db::audit::insert_audit(
+        conn,
+        None,
+        &typed,
+        AuditAction::SignInFailed,
+        &typed,
+        &format!("{why}, from {address}"),
+    )?;
+    Ok(())
 }
 
 /// On a database without accounts, creates the supervisor `admin` with a random password
@@ -279,7 +380,7 @@ pub fn bootstrap_admin(conn: &mut DbConnection) -> Result<Option<String>, AppErr
         password: password.clone(),
     };
     let account = input.parse().map_err(AppError::Invalid)?;
-    match create_account(conn, &account, true) {
+    match create_account(conn, &Actor::System, &account, true) {
         Ok(_) => Ok(Some(password)),
         // Another instance created it at the same moment.
         Err(AppError::Invalid(_)) => Ok(None),
@@ -301,7 +402,7 @@ pub fn ensure_demo_agent(conn: &mut DbConnection) -> Result<Option<String>, AppE
         password: password.clone(),
     };
     let account = input.parse().map_err(AppError::Invalid)?;
-    match create_account(conn, &account, false) {
+    match create_account(conn, &Actor::System, &account, false) {
         Ok(_) => Ok(Some(password)),
         Err(AppError::Invalid(_)) => Ok(None),
         Err(other) => Err(other),

@@ -183,7 +183,8 @@ const SWEEP_LEASE: TimeDelta = TimeDelta::minutes(55);
 
 /// Runs [`work_once`] until there is nothing left, then polls every `idle`; once an hour
 /// (and at start) removes import files past their keeping time, drops merge snapshots
-/// past the undo window, and forgets limit events older than a day. Once `stop` is
+/// past the undo window, forgets limit events older than a day, and removes what the
+/// retention settings no longer keep. Once `stop` is
 /// set, returns after the batch under way (which commits or rolls back whole).
 pub async fn run(pool: DbPool, idle: Duration, mut stop: crate::startup::Stop) {
     let mut swept: Option<std::time::Instant> = None;
@@ -200,6 +201,10 @@ pub async fn run(pool: DbPool, idle: Duration, mut stop: crate::startup::Stop) {
                         tracing::info!(dropped, "merge snapshots past the undo window dropped");
                     }
                     crate::services::link_requests::sweep(&mut conn)?;
+                    let swept = crate::services::retention::sweep(&mut conn)?;
+                    if swept != crate::services::retention::Swept::default() {
+                        tracing::info!(?swept, "records past their keeping time removed");
+                    }
                 }
                 crate::services::import::remove_old_files(&mut conn)
             })

@@ -20,6 +20,7 @@ pub mod merge;
 pub mod orders;
 pub mod profiles;
 pub mod properties;
+pub mod retention;
 pub mod segments;
 pub mod selfservice;
 pub mod settings;

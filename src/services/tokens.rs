@@ -18,6 +18,35 @@ pub fn hash_token(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
+/// The active token `token` is, if any. Its use is noted at most once a minute (its
+/// "last used"), and in the audit log at most once an hour.
+pub fn authenticate(
+    conn: &mut DbConnection,
+    token: &str,
+) -> Result<Option<tokens::ApiToken>, AppError> {
+    let Some(found) = tokens::find_active(conn, &hash_token(token))? else {
+        return Ok(None);
+    };
+    let at = db::now();
+    if found
+        .last_used_at
+        .is_none_or(|used| at - used > chrono::TimeDelta::minutes(1))
+    {
+        db::transaction(conn, |conn| {
+            tokens::touch(conn, found.id)?;
+            let hour_ago = at - chrono::TimeDelta::hours(1);
+            if !db::audit::recorded_since(conn, AuditAction::TokenUsed, &found.name, hour_ago)? {
+                let actor = Actor::Integration {
+                    name: found.name.clone(),
+                };
+                audit::record(conn, &actor, AuditAction::TokenUsed, &found.name, "")?;
+            }
+            Ok::<_, AppError>(())
+        })?;
+    }
+    Ok(Some(found))
+}
+
 /// Creates a token named `name` and returns its secret (the only time it exists).
 pub fn create_token(
     conn: &mut DbConnection,

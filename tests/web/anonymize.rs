@@ -219,7 +219,7 @@ async fn anonymizing_erases_every_string_from_every_table_and_keeps_the_counts()
         .await;
     assert!(history.contains("erased") && history.contains("anonymized"));
     let recorded = app.with_db(|conn| {
-        clientele::db::audit::list_audit(conn, 10)
+        clientele::db::audit::list_audit(conn, &Default::default(), 10)
             .expect("the audit log")
             .into_iter()
             .any(|e| {

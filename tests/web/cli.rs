@@ -202,14 +202,14 @@ fn tokens_are_created_and_revoked_from_scripts() {
     let pool = crate::helpers::connect(&url.parse().unwrap());
     let hash = clientele::services::tokens::hash_token(&secret);
     assert!(
-        clientele::db::tokens::authenticate(&mut pool.get().unwrap(), &hash)
+        clientele::db::tokens::find_active(&mut pool.get().unwrap(), &hash)
             .unwrap()
             .is_some()
     );
     let output = clientele(&url, &["tokens", "revoke", "gateway"], "");
     assert!(output.status.success());
     assert!(
-        clientele::db::tokens::authenticate(&mut pool.get().unwrap(), &hash)
+        clientele::db::tokens::find_active(&mut pool.get().unwrap(), &hash)
             .unwrap()
             .is_none()
     );

@@ -127,7 +127,7 @@ async fn a_supervisor_downloads_everything_about_one_customer_and_the_export_is_
     );
 
     let recorded = app.with_db(|conn| {
-        clientele::db::audit::list_audit(conn, 10)
+        clientele::db::audit::list_audit(conn, &Default::default(), 10)
             .expect("the audit log")
             .into_iter()
             .any(|entry| entry.action == "customer.exported" && entry.subject == customer)

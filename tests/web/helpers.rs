@@ -173,10 +173,17 @@ impl TestApp {
             password: PASSWORD.to_owned(),
         };
         let account = input.parse().expect("valid account");
-        self.with_db(|conn| clientele::services::accounts::create_account(conn, &account, false))
-            .expect("account created")
-            .id
-            .0
+        self.with_db(|conn| {
+            clientele::services::accounts::create_account(
+                conn,
+                &clientele::domain::customer::Actor::System,
+                &account,
+                false,
+            )
+        })
+        .expect("account created")
+        .id
+        .0
     }
 
     /// A browser signed in as a new supervisor.

@@ -8,6 +8,7 @@
 mod anonymize;
 mod api;
 mod api_strict;
+mod audit;
 mod auth;
 mod backup;
 mod blacklist;

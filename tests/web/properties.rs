@@ -287,7 +287,8 @@ async fn deleting_a_custom_property_asks_first_and_is_recorded() {
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&response), "/settings/properties");
     assert_eq!(app.value_of(&customer, "shoe_size"), None);
-    let audit = app.with_db(|conn| clientele::db::audit::list_audit(conn, 10).unwrap());
+    let audit = app
+        .with_db(|conn| clientele::db::audit::list_audit(conn, &Default::default(), 10).unwrap());
     assert!(
         audit
             .iter()

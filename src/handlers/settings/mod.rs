@@ -1,5 +1,6 @@
 //! Settings screens, for supervisors only (every handler takes the `Supervisor` extractor).
 
+pub mod audit;
 pub mod card;
 pub mod features;
 pub mod integrations;

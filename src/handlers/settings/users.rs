@@ -67,8 +67,9 @@ pub async fn create(
     let form = form.into_inner();
     let result = match form.parse() {
         Ok(account) => {
+            let actor = current.actor();
             state
-                .run(move |conn| accounts::create_account(conn, &account, true))
+                .run(move |conn| accounts::create_account(conn, &actor, &account, true))
                 .await
         }
         Err(errors) => Err(AppError::Invalid(errors)),
@@ -187,9 +188,11 @@ pub async fn update(
     if let (Some(display_name), Some(role), Some(time_zone), true) =
         (display_name, role, time_zone, errors.is_empty())
     {
-        let id = user.id;
+        let (id, actor) = (user.id, current.actor());
         let outcome = state
-            .run(move |conn| accounts::update_account(conn, id, &display_name, role, &time_zone))
+            .run(move |conn| {
+                accounts::update_account(conn, &actor, id, &display_name, role, &time_zone)
+            })
             .await?;
         match outcome {
             Some(updated) => {
@@ -228,9 +231,9 @@ pub async fn reset_password(
     let user = load_user(&state, path.into_inner()).await?;
     match NewPassword::parse(&form.password) {
         Ok(password) => {
-            let id = user.id;
+            let (id, actor) = (user.id, current.actor());
             state
-                .run(move |conn| accounts::set_password(conn, id, &password, true))
+                .run(move |conn| accounts::set_password(conn, &actor, id, &password, true))
                 .await?;
             current.session.flash(
                 FlashKind::Success,
@@ -281,8 +284,9 @@ async fn set_active(
             .flash(FlashKind::Error, "You cannot deactivate your own account.");
         return Ok(see_other(&format!("/settings/users/{id}")));
     }
+    let actor = current.actor();
     let updated = state
-        .run(move |conn| accounts::set_active(conn, id, active))
+        .run(move |conn| accounts::set_active(conn, &actor, id, active))
         .await?;
     match updated {
         Some(user) if active => current.session.flash(

@@ -274,6 +274,18 @@ pub fn start(
         if let Some((mapping, keys, create_tags)) = &changed {
             imports::update_mapping(conn, id, mapping, keys, *create_tags)?;
         }
+        let actor = crate::domain::customer::Actor::User {
+            id: user_id,
+            name: user_name.clone(),
+        };
+        let what = if dry_run { "dry run" } else { "import" };
+        crate::services::audit::record(
+            conn,
+            &actor,
+            crate::db::types::AuditAction::ImportStarted,
+            &import.file_name,
+            &format!("{what} of {rows} rows"),
+        )?;
         let params = ImportParams {
             import_id: id,
             dry_run,
