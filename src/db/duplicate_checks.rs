@@ -63,3 +63,11 @@ pub fn delete_check(
     )
     .execute(conn)
 }
+
+/// Whether any customer waits to be checked.
+pub fn any_queued(conn: &mut DbConnection) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        duplicate_checks::table.select(duplicate_checks::customer_id),
+    ))
+    .get_result(conn)
+}

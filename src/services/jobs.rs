@@ -114,13 +114,18 @@ fn bulk_batch(conn: &mut DbConnection, job: &Job, params: &BulkParams) -> Result
 const LEASE: TimeDelta = TimeDelta::seconds(60);
 
 /// Runs `work` while holding the lease `name`; does nothing (and returns 0) when another
-/// instance holds it.
+/// instance holds it. The lease is only taken when `pending` says there is work, so an
+/// idle instance only reads; an embedded database has one instance and takes none.
 fn leased(
     conn: &mut DbConnection,
     name: &str,
+    pending: impl FnOnce(&mut DbConnection) -> diesel::QueryResult<bool>,
     work: impl FnOnce(&mut DbConnection) -> Result<usize, AppError>,
 ) -> Result<usize, AppError> {
-    if !leases::take(conn, name, LEASE)? {
+    if db::has_one_writer(conn) {
+        return work(conn);
+    }
+    if !pending(conn)? || !leases::take(conn, name, LEASE)? {
         return Ok(0);
     }
     let done = work(conn);
@@ -131,17 +136,23 @@ fn leased(
 /// Does one unit of background work; returns whether there was any. Every piece is
 /// claimed first, so several instances on one database never do the same batch.
 pub fn work_once(conn: &mut DbConnection) -> Result<bool, AppError> {
-    if leased(conn, "search-index", |conn| {
-        Ok(crate::db::search::index_pending(conn, 500)?)
-    })? > 0
+    if leased(
+        conn,
+        "search-index",
+        crate::db::search::any_pending,
+        |conn| Ok(crate::db::search::index_pending(conn, 500)?),
+    )? > 0
     {
         return Ok(true);
     }
     let Some(job) = jobs::claim_next(conn)? else {
         // Idle between jobs: keep the suggested duplicates current.
-        return Ok(leased(conn, "duplicate-checks", |conn| {
-            crate::services::duplicates::check_pending(conn, BATCH)
-        })? > 0);
+        return Ok(leased(
+            conn,
+            "duplicate-checks",
+            crate::db::duplicate_checks::any_queued,
+            |conn| crate::services::duplicates::check_pending(conn, BATCH),
+        )? > 0);
     };
     let outcome = run_batch(conn, &job);
     if let Err(error) = &outcome {

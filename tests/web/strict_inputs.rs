@@ -148,3 +148,63 @@ async fn a_profile_or_card_save_without_its_version_is_refused_and_undoes_nothin
     );
     assert_eq!(app.value_of(&customer, "city").as_deref(), Some("London"));
 }
+
+#[tokio::test]
+#[ignore = "PostgreSQL only: run by scripts/test with --ignored postgres_only"]
+async fn postgres_only_a_conflict_carries_the_version_of_the_save_that_won_meanwhile() {
+    use clientele::domain::customer::Actor;
+    use clientele::services::profiles::{EditOutcome, Editor, ProfileEdit};
+    use diesel::connection::SimpleConnection;
+    use diesel::prelude::*;
+
+    crate::helpers::require_backend(true);
+    let app = spawn_app().await;
+    let public_id = app.create_customer(&[("name", "Raced")]);
+    let customer = app.customer(&public_id);
+    let seen = customer.version;
+
+    // A colleague's save holds the row, not yet committed, when this save reads it.
+    let mut colleague = diesel::PgConnection::establish(&app.database_url()).expect("connects");
+    colleague
+        .batch_execute(&format!(
+            "BEGIN; UPDATE customers SET version = version + 1 WHERE id = {}",
+            customer.id.0
+        ))
+        .expect("the colleague's save begins");
+    let pool = app.pool.clone();
+    let saving = std::thread::spawn(move || {
+        let mut conn = pool.get().expect("a connection");
+        let registry = clientele::db::properties::list_properties(&mut conn).expect("registry");
+        let edit = ProfileEdit {
+            values: vec![(
+                "name".to_owned(),
+                clientele::domain::property::RawValue::One("Mine".to_owned()),
+            )],
+            lifecycle: None,
+        };
+        clientele::services::profiles::edit_customer(
+            &mut conn,
+            customer.id,
+            &registry,
+            Some(seen),
+            &Actor::System,
+            Editor::Staff(clientele::domain::Role::Supervisor),
+            &edit,
+        )
+        .expect("answered")
+    });
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    colleague
+        .batch_execute("COMMIT")
+        .expect("the colleague's save commits");
+    match saving.join().expect("the save ran") {
+        EditOutcome::Conflict {
+            current_version, ..
+        } => assert_eq!(
+            current_version,
+            seen + 1,
+            "the form comes back with the version that won, so saving again works"
+        ),
+        EditOutcome::Saved(_) => panic!("a save based on an old version went through"),
+    }
+}

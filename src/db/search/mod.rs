@@ -186,6 +186,14 @@ pub fn remove_terms(conn: &mut DbConnection, customer: &Customer) -> QueryResult
     forget_name_words(conn, name_words_of(&held))
 }
 
+/// Whether any customer waits to be indexed by the current rules.
+pub fn any_pending(conn: &mut DbConnection) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        customers::table.filter(customers::search_version.lt(SEARCH_VERSION)),
+    ))
+    .get_result(conn)
+}
+
 /// Indexes up to `batch` customers that the current rules have not indexed yet (rows
 /// from before the index existed, or from older rules). Returns how many it did.
 pub fn index_pending(conn: &mut DbConnection, batch: i64) -> QueryResult<usize> {
