@@ -84,6 +84,13 @@ impl From<askama::Error> for AppError {
 }
 
 impl AppError {
+    /// A refusal of one field, with its message.
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        let mut errors = FieldErrors::default();
+        errors.push(field, message);
+        AppError::Invalid(errors)
+    }
+
     /// The text a person reads on the error page.
     fn explanation(&self) -> (&'static str, String) {
         match self {

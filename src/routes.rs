@@ -248,9 +248,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &Path) {
                 // Bodies are read by `ApiJson`, strictly, up to this size.
                 .app_data(web::PayloadConfig::new(crate::handlers::api::body::LIMIT))
                 .app_data(web::PathConfig::default().error_handler(|err, _| {
-                    let mut errors = crate::domain::FieldErrors::default();
-                    errors.push("path", err.to_string());
-                    ApiError(AppError::Invalid(errors)).into()
+                    ApiError(AppError::field("path", err.to_string())).into()
                 }))
                 .route("/openapi.json", web::get().to(openapi::document))
                 .route("/messages", web::post().to(messages::receive))

@@ -47,6 +47,15 @@ fn fields() -> [(Setting, &'static str); 4] {
 }
 
 impl Retention {
+    fn from_days(days: [i64; 4]) -> Self {
+        Retention {
+            audit_days: days[0],
+            unknown_contacts_days: days[1],
+            ended_links_days: days[2],
+            finished_jobs_days: days[3],
+        }
+    }
+
     fn days(&self) -> [i64; 4] {
         [
             self.audit_days,
@@ -70,12 +79,7 @@ impl Retention {
             }
         }
         if errors.is_empty() {
-            Ok(Retention {
-                audit_days: days[0],
-                unknown_contacts_days: days[1],
-                ended_links_days: days[2],
-                finished_jobs_days: days[3],
-            })
+            Ok(Retention::from_days(days))
         } else {
             Err(errors)
         }
@@ -84,19 +88,13 @@ impl Retention {
 
 /// The settings as stored (the defaults where none were saved).
 pub fn load(conn: &mut DbConnection) -> Result<Retention, AppError> {
-    let defaults = Retention::default().days();
-    let mut days = defaults;
+    let mut days = Retention::default().days();
     for (slot, (key, _)) in days.iter_mut().zip(fields()) {
         if let Some(value) = find_setting(conn, key)?.and_then(|v| v.parse().ok()) {
             *slot = value;
         }
     }
-    Ok(Retention {
-        audit_days: days[0],
-        unknown_contacts_days: days[1],
-        ended_links_days: days[2],
-        finished_jobs_days: days[3],
-    })
+    Ok(Retention::from_days(days))
 }
 
 /// Saves the settings, with their audit entry.

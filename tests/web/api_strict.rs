@@ -185,6 +185,18 @@ async fn every_refusal_is_json_with_its_own_status() {
     assert_eq!(fields_of(response).await, ["properties"]);
 }
 
+/// PATCHes `body` with an `If-Match` header.
+async fn patch_if_match(url: &str, token: &str, tag: &str, body: Value) -> reqwest::Response {
+    reqwest::Client::new()
+        .patch(url)
+        .bearer_auth(token)
+        .header("if-match", tag)
+        .json(&body)
+        .send()
+        .await
+        .expect("sent")
+}
+
 #[tokio::test]
 async fn counters_are_integers_and_the_version_is_the_etag() {
     let app = spawn_app().await;
@@ -238,14 +250,13 @@ async fn counters_are_integers_and_the_version_is_the_etag() {
     assert_eq!(response.status(), StatusCode::NOT_MODIFIED);
 
     // A change based on that version succeeds and gives the next ETag.
-    let response = client
-        .patch(&url)
-        .bearer_auth(&token)
-        .header("if-match", &etag)
-        .json(&json!({"properties": {"name": "Ada L."}}))
-        .send()
-        .await
-        .expect("sent");
+    let response = patch_if_match(
+        &url,
+        &token,
+        &etag,
+        json!({"properties": {"name": "Ada L."}}),
+    )
+    .await;
     assert_eq!(response.status(), StatusCode::OK);
     let next = response.headers()["etag"]
         .to_str()
@@ -254,25 +265,23 @@ async fn counters_are_integers_and_the_version_is_the_etag() {
     assert_ne!(next, etag);
 
     // The old version again: 412, and nothing changes.
-    let response = client
-        .patch(&url)
-        .bearer_auth(&token)
-        .header("if-match", &etag)
-        .json(&json!({"properties": {"name": "Someone Else"}}))
-        .send()
-        .await
-        .expect("sent");
+    let response = patch_if_match(
+        &url,
+        &token,
+        &etag,
+        json!({"properties": {"name": "Someone Else"}}),
+    )
+    .await;
     assert_eq!(response.status(), StatusCode::PRECONDITION_FAILED);
     let body: Value = response.json().await.expect("json");
     assert_eq!(body["error"], "precondition_failed");
-    let response = client
-        .patch(&url)
-        .bearer_auth(&token)
-        .header("if-match", "W/\"soon\"")
-        .json(&json!({"properties": {"name": "Someone Else"}}))
-        .send()
-        .await
-        .expect("sent");
+    let response = patch_if_match(
+        &url,
+        &token,
+        "W/\"soon\"",
+        json!({"properties": {"name": "Someone Else"}}),
+    )
+    .await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(fields_of(response).await, ["If-Match"]);
     let stored: Value = app

@@ -99,6 +99,14 @@ async fn sign_ins_accounts_tokens_and_imports_are_listed_and_filtered_for_superv
         .await;
     assert!(actions_on(&page).is_empty());
     assert!(page.contains("nothing matches"));
+    // A day given as both ends is the whole of that day.
+    let today = clientele::db::now().date().format("%Y-%m-%d").to_string();
+    let page = supervisor
+        .page(&format!(
+            "/settings/audit?what=user.created&from={today}&to={today}"
+        ))
+        .await;
+    assert_eq!(actions_on(&page).len(), 2, "{page}");
 
     // Pages of 50, older ones behind a link.
     app.with_db(|conn| {

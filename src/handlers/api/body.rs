@@ -11,7 +11,6 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{FromRequest, HttpRequest, web};
 use serde::de::DeserializeOwned;
 
-use crate::domain::FieldErrors;
 use crate::error::{ApiError, AppError};
 
 /// The largest API body, in bytes.
@@ -52,9 +51,7 @@ impl<T> std::ops::Deref for ApiQuery<T> {
 }
 
 fn refused(field: &str, message: impl Into<String>) -> ApiError {
-    let mut errors = FieldErrors::default();
-    errors.push(field, message.into());
-    ApiError(AppError::Invalid(errors))
+    ApiError(AppError::field(field, message))
 }
 
 /// Where a deserialization error points, and what it says without serde's position.

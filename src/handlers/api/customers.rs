@@ -25,9 +25,7 @@ use crate::services::profiles::{self, EditOutcome, Editor, ProfileEdit};
 use crate::state::AppState;
 
 fn field_error(field: &str, message: impl Into<String>) -> AppError {
-    let mut errors = FieldErrors::default();
-    errors.push(field, message);
-    AppError::Invalid(errors)
+    AppError::field(field, message)
 }
 
 /// Builds the JSON of several customers with four queries in all.

@@ -5,7 +5,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use chrono::{NaiveDate, NaiveDateTime, TimeZone as _};
+use chrono::NaiveDate;
 use serde::Deserialize;
 
 use crate::auth::Supervisor;
@@ -13,6 +13,7 @@ use crate::db::audit::{AuditEntry, AuditFilter, Who};
 use crate::db::types::AuditAction;
 use crate::db::users::User;
 use crate::domain::FieldErrors;
+use crate::domain::period::Period;
 use crate::error::{AppError, see_other};
 use crate::handlers::page::{PageContext, render_status};
 use crate::page::FlashKind;
@@ -73,31 +74,24 @@ impl AuditPage {
     }
 }
 
-/// Midnight starting `date` in `time_zone`, in UTC.
-fn day_start(date: NaiveDate, time_zone: &str) -> NaiveDateTime {
-    let tz: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::UTC);
-    let midnight = date.and_hms_opt(0, 0, 0).unwrap_or_default();
-    tz.from_local_datetime(&midnight)
-        .earliest()
-        .map_or(midnight, |t| t.naive_utc())
-}
-
 fn parse_day(raw: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").ok()
 }
 
-/// The filter the query asks for, read leniently: what cannot be read is left out.
+/// The filter the query asks for, read leniently: what cannot be read is left out. Days
+/// are the viewer's, as a custom period on the Customers page reads them.
 fn filter_of(query: &AuditQuery, time_zone: &str) -> AuditFilter {
+    let tz: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::UTC);
+    let (from, to) =
+        Period::Custom(parse_day(&query.from), parse_day(&query.to)).bounds(crate::db::now(), tz);
     AuditFilter {
         who: match query.who.as_str() {
             "none" => Some(Who::NoAccount),
             other => other.parse().ok().map(Who::Account),
         },
         action: query.what.parse().ok(),
-        from: parse_day(&query.from).map(|d| day_start(d, time_zone)),
-        to: parse_day(&query.to)
-            .and_then(|d| d.succ_opt())
-            .map(|d| day_start(d, time_zone)),
+        from,
+        to,
         before: query.before,
     }
 }
