@@ -268,11 +268,5 @@ pub fn list_customers_by_id_prefix(
 
 /// A LIKE pattern matching what starts with `prefix`.
 pub fn prefix_pattern(prefix: &str) -> String {
-    format!(
-        "{}%",
-        prefix
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_")
-    )
+    format!("{}%", super::like_escaped(prefix))
 }

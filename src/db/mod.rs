@@ -90,6 +90,14 @@ diesel::define_sql_function! {
     fn coalesce(x: diesel::sql_types::Nullable<diesel::sql_types::Integer>, otherwise: diesel::sql_types::Integer) -> diesel::sql_types::Integer;
 }
 
+/// `text` with LIKE's wildcards and the backslash escaped, to match itself in a pattern
+/// read with `ESCAPE '\\'`.
+pub fn like_escaped(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
 /// The connection pool every handler draws from.
 pub type DbPool = Pool<DbManager>;
 

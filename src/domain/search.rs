@@ -247,6 +247,13 @@ pub fn names_alike(one: &str, other: &str) -> bool {
     short.len() >= 2 && short.iter().all(|w| long.contains(w))
 }
 
+/// Whether a piece of an e-mail or phone can be looked up in the trigram index: it holds
+/// three characters in a row that are not LIKE wildcards. Shorter pieces are tested on
+/// every customer instead.
+pub fn has_trigram(piece: &str) -> bool {
+    piece.split(['%', '_']).any(|run| run.chars().count() >= 3)
+}
+
 /// The exclusive upper bound of the terms starting with `prefix` (terms are ASCII).
 pub fn prefix_end(prefix: &str) -> String {
     format!("{prefix}\u{7f}")
@@ -255,6 +262,16 @@ pub fn prefix_end(prefix: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_piece_has_a_trigram_when_three_characters_stand_between_wildcards() {
+        for piece in ["abc", "ab%cde", "čćž", "385 9"] {
+            assert!(has_trigram(piece), "{piece}");
+        }
+        for piece in ["", "ab", "a_bc_d", "ab%cd", "%%%"] {
+            assert!(!has_trigram(piece), "{piece}");
+        }
+    }
 
     #[test]
     fn names_are_alike_when_folded_equal_one_typo_apart_or_one_within_the_other() {

@@ -113,3 +113,10 @@ pub fn print_signing_secret(conn: &mut DbConnection, rotate: bool) -> Result<Str
         }
     })
 }
+
+/// The organisation's time zone (UTC until one is chosen).
+pub fn org_zone(conn: &mut DbConnection) -> diesel::QueryResult<chrono_tz::Tz> {
+    Ok(find_setting(conn, Setting::OrgTimeZone)?
+        .and_then(|z| z.parse().ok())
+        .unwrap_or(chrono_tz::UTC))
+}

@@ -19,6 +19,7 @@ mod browser_self;
 mod browser_workspace;
 mod chrome;
 mod cli;
+mod contains;
 mod customer_export;
 mod customers;
 mod customers_find;

@@ -249,6 +249,28 @@ async fn a_load_with_its_indexes_set_aside_ends_as_one_written_row_by_row() {
     let written = staged.with_db(terms);
     assert!(written.len() > 300 * 10, "terms written: {}", written.len());
     assert_eq!(written, direct.with_db(terms));
+    // The e-mail and phone trigram index answers as if written row by row, and keeps
+    // following changes after the load.
+    let containing = |app: &crate::helpers::TestApp, piece: &str| {
+        use clientele::db::customers::{ContactField, ids_containing};
+        app.with_db(|conn| ids_containing(conn, ContactField::Email, piece, 1_000))
+            .expect("the index answers")
+            .map(|ids| ids.len())
+    };
+    for piece in ["example", "ia.", "17@"] {
+        let staged_found = containing(&staged, piece);
+        assert!(staged_found.is_some_and(|n| n > 0), "{piece}");
+        assert_eq!(staged_found, containing(&direct, piece), "{piece}");
+    }
+    staged.with_db(|conn| {
+        use clientele::db::schema::customers::dsl::*;
+        use diesel::prelude::*;
+        diesel::update(customers.filter(id.eq(clientele::db::types::CustomerId(1))))
+            .set(email.eq("after.the.load@example.com"))
+            .execute(conn)
+            .expect("an address changes");
+    });
+    assert_eq!(containing(&staged, "after.the.load"), Some(1));
     staged.with_db(|conn| {
         let after = SetAside::take(conn).expect("set aside again");
         let mut again = after.indexes().to_vec();

@@ -74,3 +74,70 @@ pub fn list_by_key(
             .load(conn),
     }
 }
+
+/// A contact field searched for a piece of its text ("E-mail contains", "Phone contains").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContactField {
+    /// The e-mail address, lower-cased.
+    Email,
+    /// The phone number as stored (E.164); the piece is digits.
+    Phone,
+}
+
+/// Ids of the customers whose e-mail (lower-cased) or phone contains `piece`, read from
+/// the trigram index (`customer_contact_grams` on SQLite, pg_trgm on PostgreSQL), when at
+/// most `limit` do. `None` when more do, or when the piece has no three characters in a
+/// row for the index to look up: the caller then tests each customer instead. On SQLite
+/// the index cannot honour an escape character, so `%` and `_` in the piece are read as
+/// one-character wildcards there: the ids are a superset that the caller's exact
+/// condition narrows.
+pub fn ids_containing(
+    conn: &mut DbConnection,
+    field: ContactField,
+    piece: &str,
+    limit: i64,
+) -> QueryResult<Option<Vec<CustomerId>>> {
+    if !crate::domain::search::has_trigram(piece) {
+        return Ok(None);
+    }
+    let found: Vec<CustomerId> = match conn {
+        DbConnection::Sqlite(c) => {
+            #[derive(QueryableByName)]
+            struct Found {
+                #[diesel(sql_type = diesel::sql_types::BigInt)]
+                id: i64,
+            }
+            let column = match field {
+                ContactField::Email => "email",
+                ContactField::Phone => "phone",
+            };
+            let pattern = format!("%{}%", piece.replace('%', "_"));
+            diesel::sql_query(format!(
+                "SELECT rowid AS id FROM customer_contact_grams WHERE {column} LIKE ? LIMIT ?"
+            ))
+            .bind::<diesel::sql_types::Text, _>(pattern)
+            .bind::<diesel::sql_types::BigInt, _>(limit + 1)
+            .load::<Found>(c)?
+            .into_iter()
+            .map(|f| CustomerId(f.id))
+            .collect()
+        }
+        DbConnection::Postgresql(c) => {
+            let pattern = format!("%{}%", crate::db::like_escaped(piece));
+            let query = customers::table.select(customers::id).limit(limit + 1);
+            match field {
+                ContactField::Email => query
+                    .filter(
+                        crate::db::lower(customers::email)
+                            .like(pattern)
+                            .escape('\\'),
+                    )
+                    .load(c)?,
+                ContactField::Phone => query
+                    .filter(customers::phone.like(pattern).escape('\\'))
+                    .load(c)?,
+            }
+        }
+    };
+    Ok((found.len() as i64 <= limit).then_some(found))
+}

@@ -3,7 +3,7 @@
 mod keys;
 mod values;
 
-pub use keys::{find_by_key, ids_by_key, list_by_key};
+pub use keys::{ContactField, find_by_key, ids_by_key, ids_containing, list_by_key};
 pub use values::{
     insert_custom_values, list_custom_values, list_custom_values_for, replace_custom_value,
 };

@@ -151,10 +151,12 @@ impl Rows {
 /// own), and on SQLite the search index's key. Sorting a million keys once costs a
 /// fraction of inserting them one by one into random places of a growing tree (on SQLite,
 /// 275 s → 222 s at 1M; PostgreSQL, whose COPY costs more than its index upkeep, gained
-/// nothing from it and keeps its key).
+/// nothing from it and keeps its key). On SQLite the triggers keeping the e-mail and phone
+/// trigram index are set aside too, and the index built once at the end.
 pub struct SetAside {
     indexes: Vec<String>,
     terms_key: bool,
+    gram_triggers: Vec<String>,
 }
 
 /// Where SQLite keeps the search terms of a load whose key is set aside: a table without a
@@ -167,6 +169,7 @@ impl SetAside {
         SetAside {
             indexes: Vec::new(),
             terms_key: false,
+            gram_triggers: Vec::new(),
         }
     }
 
@@ -198,16 +201,27 @@ impl SetAside {
         for index in &indexes {
             diesel::sql_query(format!("DROP INDEX \"{}\"", index.name)).execute(conn)?;
         }
+        let mut gram_triggers = Vec::new();
         if sqlite {
             diesel::sql_query(format!(
                 "CREATE TEMP TABLE {STAGED_TERMS} \
                  (kind INTEGER NOT NULL, term TEXT NOT NULL, customer_id INTEGER NOT NULL)"
             ))
             .execute(conn)?;
+            let triggers: Vec<Index> = diesel::sql_query(
+                "SELECT name, sql AS definition FROM sqlite_schema \
+                 WHERE type = 'trigger' AND name LIKE 'customer_contact_grams%'",
+            )
+            .load(conn)?;
+            for trigger in triggers {
+                diesel::sql_query(format!("DROP TRIGGER \"{}\"", trigger.name)).execute(conn)?;
+                gram_triggers.push(trigger.definition);
+            }
         }
         Ok(SetAside {
             indexes: indexes.into_iter().map(|i| i.definition).collect(),
             terms_key: sqlite,
+            gram_triggers,
         })
     }
 
@@ -226,7 +240,7 @@ impl SetAside {
     }
 
     /// Builds what [`SetAside::take`] set aside: the search index first (its terms in key
-    /// order), then the indexes.
+    /// order), then the indexes, then the trigram index and its triggers.
     pub fn restore(self, conn: &mut DbConnection) -> diesel::QueryResult<()> {
         if let DbConnection::Postgresql(_) = conn {
             diesel::sql_query("SET maintenance_work_mem = '256MB'").execute(conn)?;
@@ -241,6 +255,15 @@ impl SetAside {
             diesel::sql_query(format!("DROP TABLE {STAGED_TERMS}")).execute(conn)?;
         }
         for definition in &self.indexes {
+            diesel::sql_query(definition.as_str()).execute(conn)?;
+        }
+        if !self.gram_triggers.is_empty() {
+            diesel::sql_query(
+                "INSERT INTO customer_contact_grams (customer_contact_grams) VALUES ('rebuild')",
+            )
+            .execute(conn)?;
+        }
+        for definition in &self.gram_triggers {
             diesel::sql_query(definition.as_str()).execute(conn)?;
         }
         Ok(())

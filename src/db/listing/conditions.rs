@@ -35,10 +35,7 @@ macro_rules! bounded {
 }
 
 pub(super) fn like_escaped(text: &str) -> String {
-    text.to_lowercase()
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
+    crate::db::like_escaped(&text.to_lowercase())
 }
 
 pub(super) fn contains_pattern(text: &str) -> String {

@@ -16,6 +16,7 @@ pub use totals::{Total, total};
 
 use super::among::customer_among;
 use super::customers::{Backend, Customer};
+use super::customers::{ContactField, ids_containing};
 use super::schema::{channel_identities, customer_tags, customers};
 use super::search::{self, Tier};
 use super::types::{CustomerId, PropertyId, TagId};
@@ -249,6 +250,10 @@ pub struct Plans {
     /// The holders of a channel id that starts with the filter's, when they are few
     /// enough to list; `None` tests each row instead.
     contact: Option<Vec<CustomerId>>,
+    /// The customers whose e-mail, or phone, contains the filter's text, from the trigram
+    /// index, when they are few enough to list; `None` tests each row instead.
+    email: Option<Vec<CustomerId>>,
+    phone: Option<Vec<CustomerId>>,
     /// Whether the database is SQLite (how a list of ids is passed).
     sqlite: bool,
 }
@@ -260,7 +265,8 @@ impl Plans {
     }
 }
 
-/// The most holders of a channel id prefix passed as a list.
+/// The most holders of a channel id prefix, or of a piece of an e-mail or phone, passed as
+/// a list.
 const CONTACT_LIST_AT_MOST: i64 = 10_000;
 
 /// Resolves a filter's fuzzy searches.
@@ -298,7 +304,28 @@ pub fn plan_within(
             }
             None => None,
         },
+        email: match &filter.email {
+            Some(email) => {
+                let piece = email.to_lowercase();
+                ids_containing(conn, ContactField::Email, &piece, CONTACT_LIST_AT_MOST)?
+            }
+            None => None,
+        },
+        phone: match &filter.phone {
+            Some(phone) => ids_containing(
+                conn,
+                ContactField::Phone,
+                &phone_digits(phone),
+                CONTACT_LIST_AT_MOST,
+            )?,
+            None => None,
+        },
     })
+}
+
+/// The digits "Phone contains" looks for.
+fn phone_digits(phone: &str) -> String {
+    phone.chars().filter(char::is_ascii_digit).collect()
 }
 
 /// The filtered query, before sorting and paging; with a `tier`, only the customers
@@ -373,6 +400,9 @@ fn filtered(filter: &CustomerFilter, plans: &Plans, tier: Option<Tier>) -> Query
         query = search::restrict(query, public_id, id_tier);
     }
     if let Some(email) = &filter.email {
+        if let Some(ids) = &plans.email {
+            query = query.filter(customer_among(ids, plans.sqlite));
+        }
         query = query.filter(
             lower(customers::email)
                 .like(contains_pattern(email))
@@ -380,8 +410,10 @@ fn filtered(filter: &CustomerFilter, plans: &Plans, tier: Option<Tier>) -> Query
         );
     }
     if let Some(phone) = &filter.phone {
-        let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
-        query = query.filter(customers::phone.like(format!("%{digits}%")));
+        if let Some(ids) = &plans.phone {
+            query = query.filter(customer_among(ids, plans.sqlite));
+        }
+        query = query.filter(customers::phone.like(format!("%{}%", phone_digits(phone))));
     }
     if let Some(prefix) = &filter.contact {
         query = match &plans.contact {

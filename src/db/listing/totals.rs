@@ -179,6 +179,8 @@ fn bounded(filter: &CustomerFilter, plans: &Plans) -> bool {
         || listed(&plans.name)
         || listed(&plans.public_id)
         || (filter.contact.is_some() && plans.contact.is_some())
+        || (filter.email.is_some() && plans.email.is_some())
+        || (filter.phone.is_some() && plans.phone.is_some())
 }
 
 /// A period on creation holding at most this many customers is counted exactly.

@@ -7,7 +7,7 @@ use chrono::{NaiveDate, NaiveDateTime, TimeZone};
 use crate::db::listing::{CustomerFilter, Target};
 use crate::db::properties::{self, Property};
 use crate::db::types::TagId;
-use crate::db::{self, DbConnection, settings};
+use crate::db::{self, DbConnection};
 use crate::domain::Role;
 use crate::domain::channel::Channel;
 use crate::domain::condition::{Condition, Subject};
@@ -183,13 +183,18 @@ impl SearchKind {
     }
 
     /// Whether the box tries this reading by itself when the ones before it found nobody.
-    /// A "contains" on e-mail or phone reads every row (no index serves it), so it is tried
-    /// only for text shaped like one (an `@` inside, mostly digits); otherwise it is a
-    /// link the reader may follow.
+    /// A "contains" on e-mail is looked up in the trigram index for any three characters
+    /// in a row; a shorter text would be tested on every customer, so it is tried only
+    /// when shaped like an e-mail. A phone is tried only for text written like one;
+    /// otherwise each is a link the reader may follow.
     pub fn tried_unasked(self, text: &str) -> bool {
+        let text = text.trim();
         match self {
-            SearchKind::Email => text.trim().trim_start_matches('@').contains('@'),
-            SearchKind::Phone => phone_like(text.trim()),
+            SearchKind::Email => {
+                let inside = text.trim_start_matches('@');
+                inside.contains('@') || crate::domain::search::has_trigram(inside)
+            }
+            SearchKind::Phone => phone_like(text),
             SearchKind::Name | SearchKind::Id | SearchKind::Contact => true,
         }
     }
@@ -291,15 +296,6 @@ pub fn query_of(pairs: &[(String, String)], skip: &[&str]) -> String {
 /// The keys of the condition being added (folded into an `f` once it reads well).
 pub const NEW_CONDITION_KEYS: [&str; 4] = ["fp", "fo", "fv", "fv2"];
 
-/// The organisation's time zone.
-pub fn org_zone(conn: &mut DbConnection) -> diesel::QueryResult<chrono_tz::Tz> {
-    Ok(
-        settings::find_setting(conn, crate::db::types::Setting::OrgTimeZone)?
-            .and_then(|z| z.parse().ok())
-            .unwrap_or(chrono_tz::UTC),
-    )
-}
-
 /// Reads a query string's filter for a reader of `role`. Filters on properties hidden from
 /// the reader are dropped, and say no more than an unknown property would.
 pub fn resolve(
@@ -320,7 +316,7 @@ pub fn resolve(
         .to_owned();
     }
     let registry = properties::list_properties(conn)?;
-    let zone = org_zone(conn)?;
+    let zone = crate::services::settings::org_zone(conn)?;
     let now = db::now();
     let mut error = None;
     // No period chosen: this week's customers, or any time's for a search (someone looked

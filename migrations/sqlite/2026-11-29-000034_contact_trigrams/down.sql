@@ -1,0 +1,4 @@
+DROP TRIGGER customer_contact_grams_update;
+DROP TRIGGER customer_contact_grams_delete;
+DROP TRIGGER customer_contact_grams_insert;
+DROP TABLE customer_contact_grams;
