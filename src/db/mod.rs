@@ -32,6 +32,7 @@ pub mod conversations;
 pub mod customers;
 pub mod duplicate_checks;
 pub mod duplicates;
+pub mod engagement;
 pub mod erasure;
 pub mod events;
 pub mod generate;

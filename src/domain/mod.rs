@@ -5,6 +5,7 @@ pub mod card;
 pub mod channel;
 pub mod condition;
 pub mod customer;
+pub mod engagement;
 pub mod password;
 pub mod period;
 pub mod property;

@@ -8,6 +8,7 @@ pub mod conversations;
 pub mod customer_export;
 pub mod delivery;
 pub mod duplicates;
+pub mod engagement;
 pub mod erasure;
 pub mod export;
 pub mod import;

@@ -26,6 +26,7 @@ mod customers_find;
 mod customers_page;
 mod customers_search;
 mod duplicates;
+mod engagement;
 mod export;
 mod find_by_id;
 mod health;

@@ -3,6 +3,7 @@
 pub mod actions;
 pub mod bulk;
 pub mod columns;
+pub mod engagement;
 pub mod export;
 pub mod fields;
 pub mod filter;

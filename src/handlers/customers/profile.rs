@@ -5,6 +5,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use super::engagement::EngagementView;
 use super::fields::{FieldGroups, Submitted, field_groups};
 use super::history::{EventView, event_views};
 use super::{ProfileHeader, editor_of, load};
@@ -17,6 +18,7 @@ use crate::domain::customer::Lifecycle;
 use crate::error::{AppError, see_other};
 use crate::handlers::page::{PageContext, render, render_status};
 use crate::page::FlashKind;
+use crate::services::engagement;
 use crate::services::profiles::{self, EditOutcome};
 use crate::state::AppState;
 
@@ -25,6 +27,7 @@ use crate::state::AppState;
 struct SummaryPage {
     ctx: PageContext,
     header: ProfileHeader,
+    engagement: EngagementView,
     timeline: Vec<EventView>,
     note: String,
     note_error: Option<String>,
@@ -48,13 +51,24 @@ async fn render_summary(
 ) -> Result<HttpResponse, AppError> {
     let loaded = super::load(&state, public_id).await?;
     let id = loaded.customer.id;
-    let recent = state
-        .run(move |conn| Ok(events::list_events(conn, id, 100)?))
+    let scope = user.0.scope.clone();
+    let (recent, figures) = state
+        .run(move |conn| {
+            let recent = events::list_events(conn, id, 100)?;
+            Ok((recent, engagement::figures(conn, id, &scope)?))
+        })
         .await?;
     let ctx = PageContext::new(&user.0, "customers")?;
     let timeline = event_views(&ctx, &recent, &loaded.properties, user.role(), &recent);
     let page = SummaryPage {
         header: ProfileHeader::new(&loaded, "summary"),
+        engagement: super::engagement::view(
+            &ctx,
+            &loaded.customer,
+            &loaded.properties,
+            user.role(),
+            &figures,
+        ),
         ctx,
         timeline,
         note,

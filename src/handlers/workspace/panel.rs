@@ -103,6 +103,13 @@ pub struct PanelView {
     more: bool,
     /// History entries of this page, turned into activity once the reader is known.
     events: Vec<crate::db::events::Event>,
+    /// Summary's first page: the customer and their engagement figures, shown as the
+    /// reader may see them once the reader is known.
+    figures: Option<(
+        crate::db::customers::Customer,
+        crate::domain::engagement::Engagement,
+    )>,
+    pub engagement: Option<crate::handlers::customers::engagement::EngagementView>,
     /// Messages: the customer's conversations with every message, newest first.
     pub threads: Vec<crate::handlers::customers::traffic::ConversationView>,
     /// Where the next page of conversations starts.
@@ -179,6 +186,11 @@ pub fn load(
         Section::Summary => {
             use crate::db::activity;
             view.cursor = before;
+            if before.is_none() {
+                let row = crate::db::customers::get_customer(conn, customer)?;
+                let figures = crate::services::engagement::figures(conn, customer, scope)?;
+                view.figures = Some((row, figures));
+            }
             let before = before.map_or_else(
                 || crate::db::now() + chrono::TimeDelta::seconds(1),
                 |(at, _)| at,
@@ -343,6 +355,11 @@ pub fn finish(
     role: crate::domain::Role,
 ) {
     use crate::handlers::customers::history::event_views;
+    if let Some((customer, figures)) = view.figures.take() {
+        view.engagement = Some(crate::handlers::customers::engagement::view(
+            ctx, &customer, registry, role, &figures,
+        ));
+    }
     for event in std::mem::take(&mut view.events) {
         let at = event.created_at;
         let shown = std::slice::from_ref(&event);
