@@ -7,7 +7,11 @@ use serde_json::json;
 
 use clientele::db::types::ConversationId;
 
-use crate::helpers::spawn_app;
+use clientele::domain::Role;
+use clientele::domain::customer::Actor;
+use clientele::services::teams::{TeamInput, save_team};
+
+use crate::helpers::{PASSWORD, spawn_app};
 
 #[tokio::test]
 async fn the_summary_shows_engagement_figures_and_charts_with_their_tables() {
@@ -92,7 +96,7 @@ async fn the_summary_shows_engagement_figures_and_charts_with_their_tables() {
     assert!(panel.contains("id=\"conversations-chart\""));
 
     // Agents (in the panel beside the conversation) see what the registry lets them: here
-    // the conversations but neither satisfaction nor orders.
+    // the conversations and messages but neither satisfaction nor orders.
     app.with_db(|conn| {
         use clientele::db::schema::properties;
         use diesel::prelude::*;
@@ -103,16 +107,31 @@ async fn the_summary_shows_engagement_figures_and_charts_with_their_tables() {
         .execute(conn)
         .expect("hidden from agents");
     });
-    let agent = app.agent().await;
+    // The agent works SMS only (a team): the WhatsApp conversation is neither counted
+    // nor charted.
+    let agent_id = app.create_user("ana.agent", Role::Agent);
+    let input = TeamInput {
+        name: "Texts".to_owned(),
+        members: vec![agent_id],
+        channels: vec!["sms".to_owned()],
+        accounts: String::new(),
+    };
+    app.with_db(|conn| save_team(conn, &Actor::System, None, &input))
+        .expect("team saved");
+    let agent = app.browser();
+    let response = agent.sign_in("ana.agent", PASSWORD).await;
+    assert_eq!(response.status(), reqwest::StatusCode::SEE_OTHER);
     let html = agent
         .page(&format!(
             "/conversations/{}?panel=summary",
-            conversations[0].0
+            conversations[1].0
         ))
         .await;
     assert!(html.contains("<dt>Lifecycle stage</dt>"));
-    assert!(html.contains("<dt>Conversations, 30 / 90 days</dt><dd>2 / 2</dd>"));
-    assert!(html.contains("id=\"conversations-chart\""));
+    assert!(html.contains("<dt>Conversations, 30 / 90 days</dt><dd>1 / 1</dd>"));
+    assert!(html.contains("<dt>Messages, 30 / 90 days</dt><dd>1 / 1</dd>"));
+    assert!(html.contains(&format!("<title>{this_month}: 1</title>")));
+    assert!(!html.contains("WhatsApp 1"));
     for hidden in [
         "Satisfaction, 90",
         "satisfaction-chart",
