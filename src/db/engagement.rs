@@ -14,8 +14,8 @@ use crate::domain::engagement::{ConversationPoint, OrderPoint};
 /// conversations (or orders) than this in the charts' year is charted from the newest.
 pub const POINTS_AT_MOST: i64 = 20_000;
 
-/// The customer's conversations started at or after `since`, newest first, but the
-/// `hidden` ones (on channels the reader's teams do not work).
+/// The customer's conversations started or rated at or after `since`, newest first, but
+/// the `hidden` ones (on channels the reader's teams do not work).
 pub fn conversations_since(
     conn: &mut DbConnection,
     customer: CustomerId,
@@ -24,7 +24,11 @@ pub fn conversations_since(
 ) -> QueryResult<Vec<ConversationPoint>> {
     let query = conversations::table
         .filter(conversations::customer_id.eq(customer))
-        .filter(conversations::started_at.ge(since))
+        .filter(
+            conversations::started_at
+                .ge(since)
+                .or(conversations::rated_at.ge(since)),
+        )
         .order(conversations::started_at.desc())
         .limit(POINTS_AT_MOST)
         .select((
@@ -32,18 +36,26 @@ pub fn conversations_since(
             conversations::channel,
             conversations::messages_count,
             conversations::rating,
+            conversations::rated_at,
         ))
         .into_boxed();
-    let rows: Vec<(NaiveDateTime, String, i64, Option<i32>)> =
-        super::conversations::excluding(query, hidden).load(conn)?;
+    type Row = (
+        NaiveDateTime,
+        String,
+        i64,
+        Option<i32>,
+        Option<NaiveDateTime>,
+    );
+    let rows: Vec<Row> = super::conversations::excluding(query, hidden).load(conn)?;
     Ok(rows
         .into_iter()
         .map(
-            |(started_at, channel, messages, rating)| ConversationPoint {
+            |(started_at, channel, messages, rating, rated_at)| ConversationPoint {
                 started_at,
                 channel,
                 messages,
-                rating,
+                // A rating without its time counts when the conversation started.
+                rating: rating.map(|r| (r, rated_at.unwrap_or(started_at))),
             },
         )
         .collect())

@@ -14,8 +14,8 @@ pub struct ConversationPoint {
     pub started_at: NaiveDateTime,
     pub channel: String,
     pub messages: i64,
-    /// 1–5, when the customer rated it.
-    pub rating: Option<i32>,
+    /// 1–5 and when, if the customer rated it.
+    pub rating: Option<(i32, NaiveDateTime)>,
 }
 
 /// One order, as the charts need it.
@@ -128,7 +128,8 @@ pub fn charts_start(now: NaiveDateTime, zone: Tz) -> NaiveDateTime {
         .unwrap_or(now)
 }
 
-/// Sums the figures. `conversations` and `orders` may hold rows from any time.
+/// Sums the figures. `conversations` and `orders` may hold rows from any time; a
+/// conversation counts in the month it started, its rating in the month it was given.
 pub fn summarise(
     conversations: &[ConversationPoint],
     orders: &[OrderPoint],
@@ -176,11 +177,15 @@ pub fn summarise(
     let (mut recent, mut before) = ((0_i64, 0_i64), (0_i64, 0_i64));
     for c in conversations {
         let month = local_month(c.started_at);
-        if let Some(figures) = months.iter_mut().find(|m| m.first_day == month) {
-            if let Some(slot) = channels.iter().position(|ch| *ch == c.channel) {
-                figures.by_channel[slot] += 1;
-            }
-            if let Some(rating) = c.rating {
+        if let Some(figures) = months.iter_mut().find(|m| m.first_day == month)
+            && let Some(slot) = channels.iter().position(|ch| *ch == c.channel)
+        {
+            figures.by_channel[slot] += 1;
+        }
+        // A rating counts in the month, and the 90 days, it was given.
+        if let Some((rating, rated_at)) = c.rating {
+            let month = local_month(rated_at);
+            if let Some(figures) = months.iter_mut().find(|m| m.first_day == month) {
                 figures.rating_sum += i64::from(rating);
                 figures.ratings += 1;
             }
@@ -193,10 +198,10 @@ pub fn summarise(
             engagement.conversations_90 += 1;
             engagement.messages_90 += c.messages;
         }
-        if let Some(rating) = c.rating {
-            let window = if within(90, c.started_at) {
+        if let Some((rating, rated_at)) = c.rating {
+            let window = if within(90, rated_at) {
                 Some(&mut recent)
-            } else if within(180, c.started_at) {
+            } else if within(180, rated_at) {
                 Some(&mut before)
             } else {
                 None
@@ -309,7 +314,7 @@ mod tests {
             started_at: at(started),
             channel: channel.to_owned(),
             messages,
-            rating,
+            rating: rating.map(|r| (r, at(started) + TimeDelta::hours(1))),
         }
     }
 
@@ -391,6 +396,13 @@ mod tests {
             Tz::UTC,
         );
         assert_eq!(alone.trend, None, "nothing to compare with");
+        // Rated in November, a conversation started in October counts there.
+        let mut late = talk("2026-10-30 10:00", "sms", 1, None);
+        late.rating = Some((1, at("2026-11-02 09:00")));
+        let figures = summarise(&[late], &[], now, Tz::UTC);
+        assert_eq!(figures.months[11].satisfaction(), Some(1.0));
+        assert_eq!(figures.months[10].satisfaction(), None);
+        assert_eq!(figures.months[10].conversations(), 1);
     }
 
     #[test]
