@@ -145,26 +145,30 @@ pub fn sweep(conn: &mut DbConnection) -> Result<Swept, AppError> {
         })?;
     }
     if let Some(before) = cutoff(retention.unknown_contacts_days) {
-        loop {
-            let removed = db::transaction(conn, |conn| {
-                retention::delete_unknown_contacts_before(conn, before, BATCH)
-            })?;
-            swept.unknown_contacts += removed;
-            if removed < BATCH as usize {
-                break;
-            }
-        }
+        swept.unknown_contacts = in_batches(conn, |conn| {
+            retention::delete_unknown_contacts_before(conn, before, BATCH)
+        })?;
     }
     if let Some(before) = cutoff(retention.finished_jobs_days) {
-        loop {
-            let removed = db::transaction(conn, |conn| {
-                retention::delete_finished_jobs_before(conn, before, BATCH)
-            })?;
-            swept.jobs += removed;
-            if removed < BATCH as usize {
-                break;
-            }
-        }
+        swept.jobs = in_batches(conn, |conn| {
+            retention::delete_finished_jobs_before(conn, before, BATCH)
+        })?;
     }
     Ok(swept)
+}
+
+/// Runs `delete` (at most [`BATCH`] rows) in one transaction after another until a batch
+/// comes back short; how many rows went in all.
+fn in_batches(
+    conn: &mut DbConnection,
+    delete: impl Fn(&mut DbConnection) -> diesel::QueryResult<usize>,
+) -> Result<usize, AppError> {
+    let mut removed = 0;
+    loop {
+        let batch = db::transaction(conn, |conn| delete(conn))?;
+        removed += batch;
+        if batch < BATCH as usize {
+            return Ok(removed);
+        }
+    }
 }
