@@ -16,8 +16,8 @@ use crate::handlers::customers::{
     segments, traffic,
 };
 use crate::handlers::settings::{
-    audit, card, features, integrations, properties, selfservice as self_settings, tags, teams,
-    users,
+    audit, card, features, integrations, lifecycle, properties, selfservice as self_settings, tags,
+    teams, users,
 };
 use crate::handlers::{account, health, scope, selfservice, session, workspace};
 
@@ -151,6 +151,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &Path) {
                 )
                 .route("/{id}/contact", web::post().to(actions::contact))
                 .route("/{id}/lock", web::post().to(actions::lock))
+                .route("/{id}/lifecycle/pin", web::post().to(actions::pin_stage))
                 .route("/{id}/anonymize", web::get().to(actions::confirm_anonymize))
                 .route("/{id}/anonymize", web::post().to(actions::anonymize))
                 .route("/{id}/unlock", web::post().to(actions::unlock))
@@ -220,6 +221,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &Path) {
             "/settings/audit/retention",
             web::post().to(audit::save_retention),
         )
+        .route("/settings/lifecycle", web::get().to(lifecycle::show))
+        .route("/settings/lifecycle", web::post().to(lifecycle::save))
         .route("/settings/features", web::get().to(features::show))
         .route("/settings/features", web::post().to(features::save))
         .service(

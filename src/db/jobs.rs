@@ -92,6 +92,16 @@ pub fn get_job(conn: &mut DbConnection, id: JobId) -> QueryResult<Option<Job>> {
         .optional()
 }
 
+/// The newest job of a kind.
+pub fn newest_of(conn: &mut DbConnection, kind: JobKind) -> QueryResult<Option<Job>> {
+    jobs::table
+        .filter(jobs::kind.eq(kind))
+        .order(jobs::id.desc())
+        .select(Job::as_select())
+        .first(conn)
+        .optional()
+}
+
 /// The statuses of a job that has not finished: waiting for the worker, or being worked
 /// on (or interrupted there).
 pub const UNFINISHED: [JobStatus; 2] = [JobStatus::Queued, JobStatus::Running];

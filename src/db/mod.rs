@@ -40,6 +40,7 @@ pub mod identities;
 pub mod imports;
 pub mod jobs;
 pub mod leases;
+pub mod lifecycle;
 pub mod limits;
 pub mod links;
 pub mod listing;

@@ -74,6 +74,7 @@ diesel::table! {
         csat_sort -> BigInt,
         search_version -> Integer,
         search_text -> Text,
+        lifecycle_pinned -> Bool,
     }
 }
 

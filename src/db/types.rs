@@ -257,6 +257,8 @@ stored_enum!(
         TokenUsed => "token.used",
         /// What is kept, and for how long, changed.
         RetentionChanged => "retention_changed",
+        /// The lifecycle rules changed.
+        LifecycleRulesSaved => "lifecycle.rules_saved",
     }
 );
 
@@ -293,6 +295,8 @@ stored_enum!(
         RetainUnknownContactsDays => "retention.unknown_contacts_days",
         /// Days an ended (expired or revoked) self-service link is kept (0: for ever).
         RetainEndedLinksDays => "retention.ended_links_days",
+        /// The lifecycle rules, in order, as JSON (`domain::lifecycle::Rules`).
+        LifecycleRules => "lifecycle.rules",
         /// Days a finished job and its refused rows are kept (0: for ever).
         RetainFinishedJobsDays => "retention.finished_jobs_days",
     }
@@ -353,6 +357,10 @@ stored_enum!(
         ImportDryRun => "import_dry_run",
         /// An import.
         Import => "import",
+        /// Lifecycle rules applied to every customer.
+        Lifecycle => "lifecycle",
+        /// What lifecycle rules would change, written nowhere (the preview).
+        LifecyclePreview => "lifecycle_preview",
     }
 );
 
@@ -403,6 +411,10 @@ stored_enum!(
         Merged => "merged",
         /// A merge was undone (on the survivor and on the customer it restored).
         MergeUndone => "merge_undone",
+        /// The lifecycle stage was pinned: rules leave it alone.
+        LifecyclePinned => "lifecycle_pinned",
+        /// The pin was taken off the lifecycle stage.
+        LifecycleUnpinned => "lifecycle_unpinned",
     }
 );
 

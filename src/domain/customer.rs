@@ -94,6 +94,11 @@ pub enum Actor {
     },
     /// Clientele itself (channels, imports, merges).
     System,
+    /// A lifecycle rule (stored as the system, named after the rule).
+    Rule {
+        /// The rule's name.
+        name: String,
+    },
 }
 
 impl Actor {
@@ -103,7 +108,7 @@ impl Actor {
             Actor::User { .. } => "user",
             Actor::Customer => "customer",
             Actor::Integration { .. } => "integration",
-            Actor::System => "system",
+            Actor::System | Actor::Rule { .. } => "system",
         }
     }
 
@@ -122,6 +127,7 @@ impl Actor {
             Actor::Customer => "Customer".to_owned(),
             Actor::Integration { name } => format!("Integration {name}"),
             Actor::System => "Clientele".to_owned(),
+            Actor::Rule { name } => format!("rule “{name}”"),
         }
     }
 }

@@ -5,6 +5,8 @@
 use chrono::{Datelike, NaiveDate, NaiveDateTime, TimeDelta, TimeZone};
 use chrono_tz::Tz;
 
+use super::decimal::Decimal;
+
 /// Months a chart shows, the current one last.
 pub const MONTHS: usize = 12;
 
@@ -241,66 +243,6 @@ fn order_totals(orders: &[OrderPoint]) -> Vec<(String, String)> {
         .collect()
 }
 
-/// A decimal number as digits and a count of them after the point.
-#[derive(Debug, Clone, Copy)]
-struct Decimal {
-    digits: i128,
-    scale: u32,
-}
-
-impl Decimal {
-    const ZERO: Decimal = Decimal {
-        digits: 0,
-        scale: 0,
-    };
-
-    /// "59.90", "-3", "+0.5" (what orders accept).
-    fn parse(text: &str) -> Option<Decimal> {
-        let text = text.trim();
-        let (negative, unsigned) = match text.strip_prefix('-') {
-            Some(rest) => (true, rest),
-            None => (false, text.strip_prefix('+').unwrap_or(text)),
-        };
-        let (whole, fraction) = unsigned.split_once('.').unwrap_or((unsigned, ""));
-        let all = format!("{whole}{fraction}");
-        if whole.is_empty() || !all.chars().all(|c| c.is_ascii_digit()) {
-            return None;
-        }
-        let digits: i128 = all.parse().ok()?;
-        Some(Decimal {
-            digits: if negative { -digits } else { digits },
-            scale: u32::try_from(fraction.len()).ok()?,
-        })
-    }
-
-    fn rescaled(self, scale: u32) -> Option<i128> {
-        self.digits
-            .checked_mul(10_i128.checked_pow(scale - self.scale)?)
-    }
-
-    fn plus(self, other: Decimal) -> Option<Decimal> {
-        let scale = self.scale.max(other.scale);
-        Some(Decimal {
-            digits: self.rescaled(scale)?.checked_add(other.rescaled(scale)?)?,
-            scale,
-        })
-    }
-}
-
-impl std::fmt::Display for Decimal {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let sign = if self.digits < 0 { "-" } else { "" };
-        let digits = self.digits.unsigned_abs().to_string();
-        let scale = self.scale as usize;
-        if scale == 0 {
-            return write!(f, "{sign}{digits}");
-        }
-        let padded = format!("{digits:0>width$}", width = scale + 1);
-        let (whole, fraction) = padded.split_at(padded.len() - scale);
-        write!(f, "{sign}{whole}.{fraction}")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -432,9 +374,5 @@ mod tests {
         assert_eq!(figures.months[1].orders, 1, "January 2026");
         let charted: i64 = figures.months.iter().map(|m| m.orders).sum();
         assert_eq!(charted, 5, "2020 is before the charts");
-        assert_eq!(
-            Decimal::parse("-0.05").map(|d| d.to_string()),
-            Some("-0.05".into())
-        );
     }
 }

@@ -225,7 +225,7 @@ pub fn receive(
                 sent_at: valid.sent_at,
             },
         )?;
-        if let Some((conversation, _)) = &conversation {
+        if let Some((conversation, opened)) = &conversation {
             if keyword {
                 conversations::count_message(conn, conversation.id)?;
             } else {
@@ -239,6 +239,9 @@ pub fn receive(
             }
             if let Some(customer) = customer_id {
                 conversations::count_on_customer(conn, customer, false, valid.sent_at)?;
+                if *opened {
+                    crate::services::lifecycle::on_activity(conn, customer)?;
+                }
             }
         }
         let mut outcome = InboundOutcome {

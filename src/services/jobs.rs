@@ -184,6 +184,9 @@ fn run_batch(conn: &mut DbConnection, job: &Job) -> Result<bool, AppError> {
                 .map_err(|_| unreadable())?;
             crate::services::import::import_batch(conn, job, &params)
         }
+        JobKind::Lifecycle | JobKind::LifecyclePreview => {
+            crate::services::lifecycle::run_batch(conn, job)
+        }
     }
 }
 
@@ -212,6 +215,9 @@ pub async fn run(pool: DbPool, idle: Duration, mut stop: crate::startup::Stop) {
                         tracing::info!(dropped, "merge snapshots past the undo window dropped");
                     }
                     crate::services::link_requests::sweep(&mut conn)?;
+                    if let Some(job) = crate::services::lifecycle::queue_daily(&mut conn)? {
+                        tracing::info!(job = job.0, "daily run of the lifecycle rules queued");
+                    }
                     let swept = crate::services::retention::sweep(&mut conn)?;
                     if swept != crate::services::retention::Swept::default() {
                         tracing::info!(?swept, "records past their keeping time removed");

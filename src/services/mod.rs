@@ -14,6 +14,7 @@ pub mod export;
 pub mod import;
 pub mod inbound;
 pub mod jobs;
+pub mod lifecycle;
 pub mod link_requests;
 pub mod locks;
 pub mod lookup;

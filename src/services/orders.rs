@@ -1,5 +1,6 @@
 //! Orders from a connected shop: checked like any other input, kept idempotent by the
-//! shop's order reference, counted on the customer.
+//! shop's order reference, counted on the customer; the lifecycle rules look at the
+//! customer again.
 
 use crate::db::types::CustomerId;
 use crate::db::{self, DbConnection, orders};
@@ -60,8 +61,8 @@ pub fn put_order(
     let (Some(placed_at), true) = (placed_at, errors.is_empty()) else {
         return Err(AppError::Invalid(errors));
     };
-    Ok(db::transaction(conn, |conn| {
-        orders::upsert_order(
+    db::transaction(conn, |conn| {
+        let created = orders::upsert_order(
             conn,
             customer,
             order_ref.trim(),
@@ -72,6 +73,8 @@ pub fn put_order(
                 currency: &currency,
                 items_summary: input.items_summary.trim(),
             },
-        )
-    })?)
+        )?;
+        crate::services::lifecycle::on_activity(conn, customer)?;
+        Ok(created)
+    })
 }

@@ -35,6 +35,7 @@ mod history;
 mod import;
 mod import_encodings;
 mod instances;
+mod lifecycle;
 mod link_requests;
 mod locks;
 mod merge;

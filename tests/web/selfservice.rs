@@ -239,7 +239,7 @@ async fn the_customer_sees_only_what_customers_may_and_edits_with_the_same_rules
         .page(&format!("/customers/{customer}/history"))
         .await;
     assert!(
-        history.contains("· Customer</p>"),
+        history.contains("· by Customer</p>"),
         "the customer is the author"
     );
 

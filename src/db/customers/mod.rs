@@ -67,6 +67,9 @@ pub struct Customer {
     /// `domain::search::search_text`); merge snapshots from before it read as empty.
     #[serde(default)]
     pub search_text: String,
+    /// Whether lifecycle rules leave the stage alone (set by hand and pinned).
+    #[serde(default)]
+    pub lifecycle_pinned: bool,
 }
 
 /// Applies `$body` to the column of a standard property, by key; `$default` for others.
@@ -241,6 +244,7 @@ pub fn blank(id: CustomerId, lifecycle: &str, at: NaiveDateTime) -> Customer {
         csat_sort: -1,
         search_version: 0,
         search_text: String::new(),
+        lifecycle_pinned: false,
     }
 }
 

@@ -1,5 +1,5 @@
-//! Actions on a customer beside the tabs: blacklist, Contact customer, send and revoke
-//! self-service links.
+//! Actions on a customer beside the tabs: blacklist, lock, pin the lifecycle stage,
+//! Contact customer, send and revoke self-service links.
 
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
@@ -214,6 +214,34 @@ async fn set_locked(
             "Profile locked: channel data no longer changes it."
         } else {
             "Profile unlocked."
+        },
+    );
+    Ok(see_other(&format!("/customers/{public_id}/profile")))
+}
+
+/// `POST /customers/{id}/lifecycle/pin` (`pinned=on`) or unpin: rules leave a pinned
+/// stage alone.
+pub async fn pin_stage(
+    user: CustomersUser,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, AppError> {
+    let public_id = path.into_inner();
+    let pinned = form.iter().any(|(k, v)| k == "pinned" && v == "on");
+    let loaded = load(&state, public_id.clone()).await?;
+    let actor = user.0.actor();
+    state
+        .run(move |conn| {
+            crate::services::lifecycle::set_pinned(conn, loaded.customer.id, pinned, &actor)
+        })
+        .await?;
+    user.0.session.flash(
+        FlashKind::Success,
+        if pinned {
+            "Stage pinned: lifecycle rules leave it alone."
+        } else {
+            "Stage unpinned: lifecycle rules may change it again."
         },
     );
     Ok(see_other(&format!("/customers/{public_id}/profile")))

@@ -167,6 +167,7 @@ struct JobPage {
     import_id: Option<crate::db::types::ImportId>,
     /// A dry run: it counts what an import would do and writes nothing.
     dry_run: bool,
+    lifecycle: bool,
 }
 
 /// A job's progress, as the page shows it and polls it.
@@ -242,13 +243,18 @@ pub async fn show(
         .ok()
         .filter(|_| matches!(job.kind, DbJobKind::Import | DbJobKind::ImportDryRun))
         .map(|p| p.import_id);
-    let dry_run = matches!(job.kind, DbJobKind::ImportDryRun);
+    let dry_run = matches!(
+        job.kind,
+        DbJobKind::ImportDryRun | DbJobKind::LifecyclePreview
+    );
+    let lifecycle = matches!(job.kind, DbJobKind::Lifecycle | DbJobKind::LifecyclePreview);
     render(&JobPage {
         ctx,
         job,
         status,
         import_id,
         dry_run,
+        lifecycle,
     })
 }
 

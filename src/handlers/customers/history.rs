@@ -205,6 +205,20 @@ pub fn event_views(
                     lifecycle_label(event.new_value.as_deref().unwrap_or_default()).to_owned(),
                     None,
                 ),
+                EventAction::LifecyclePinned | EventAction::LifecycleUnpinned => (
+                    format!(
+                        "{} the lifecycle stage {}",
+                        if event.action == EventAction::LifecyclePinned {
+                            "Pinned"
+                        } else {
+                            "Unpinned"
+                        },
+                        lifecycle_label(event.new_value.as_deref().unwrap_or_default())
+                    ),
+                    String::new(),
+                    String::new(),
+                    None,
+                ),
                 EventAction::TagAdded => (
                     format!("Added tag {}", tag_name(event.new_value.as_deref())),
                     String::new(),

@@ -124,6 +124,8 @@ struct ProfilePage {
     version: i64,
     lifecycles: [Lifecycle; 6],
     lifecycle: String,
+    /// Whether lifecycle rules leave the stage alone.
+    pinned: bool,
     conflict: Vec<EventView>,
     /// Why the whole form was refused (it came without its version).
     form_error: Option<String>,
@@ -174,6 +176,7 @@ pub async fn profile(
         version: loaded.customer.version,
         lifecycles: Lifecycle::ALL,
         lifecycle: loaded.customer.lifecycle.clone(),
+        pinned: loaded.customer.lifecycle_pinned,
         conflict: Vec::new(),
         form_error: None,
     })
@@ -260,6 +263,7 @@ pub async fn save_profile(
             .first("lifecycle")
             .unwrap_or(&fresh.customer.lifecycle)
             .to_owned(),
+        pinned: fresh.customer.lifecycle_pinned,
         conflict,
         form_error: errors.get("version").map(str::to_owned),
     };

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod card;
 pub mod features;
 pub mod integrations;
+pub mod lifecycle;
 pub mod properties;
 pub mod selfservice;
 pub mod tags;
