@@ -19,7 +19,7 @@ use crate::handlers::settings::{
     audit, card, features, integrations, lifecycle, properties, selfservice as self_settings, tags,
     teams, users,
 };
-use crate::handlers::{account, health, scope, selfservice, session, workspace};
+use crate::handlers::{account, health, insights, scope, selfservice, session, workspace};
 
 /// Registers every route.
 pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &Path) {
@@ -221,6 +221,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &Path) {
             "/settings/audit/retention",
             web::post().to(audit::save_retention),
         )
+        .route("/insights", web::get().to(insights::show))
+        .route("/insights/{chart}", web::get().to(insights::csv))
         .route("/settings/lifecycle", web::get().to(lifecycle::show))
         .route("/settings/lifecycle", web::post().to(lifecycle::save))
         .route("/settings/features", web::get().to(features::show))

@@ -38,6 +38,7 @@ pub mod events;
 pub mod generate;
 pub mod identities;
 pub mod imports;
+pub mod insights;
 pub mod jobs;
 pub mod leases;
 pub mod lifecycle;

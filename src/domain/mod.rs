@@ -7,6 +7,7 @@ pub mod condition;
 pub mod customer;
 pub mod decimal;
 pub mod engagement;
+pub mod insights;
 pub mod lifecycle;
 pub mod password;
 pub mod period;

@@ -2,10 +2,12 @@
 
 pub mod account;
 pub mod api;
+pub mod charts;
 pub mod conversations;
 pub mod customers;
 pub mod download;
 pub mod health;
+pub mod insights;
 pub mod page;
 pub mod scope;
 pub mod selfservice;

@@ -1,5 +1,6 @@
 //! The background worker: keeps the search index complete, then runs queued jobs (bulk
-//! changes, imports) one batch at a time, and between jobs works out suggested duplicates.
+//! changes, imports, lifecycle runs) one batch at a time, and between jobs works out
+//! suggested duplicates and keeps the insights' summary rows current.
 //! Each batch is one short transaction that also moves the job's cursor, so other writers
 //! get their turn between batches and a restart resumes after the last committed batch,
 //! never doing a row twice.
@@ -146,12 +147,21 @@ pub fn work_once(conn: &mut DbConnection) -> Result<bool, AppError> {
         return Ok(true);
     }
     let Some(job) = jobs::claim_next(conn)? else {
-        // Idle between jobs: keep the suggested duplicates current.
-        return Ok(leased(
+        // Idle between jobs: keep the suggested duplicates current, then the insights.
+        let checked = leased(
             conn,
             "duplicate-checks",
             crate::db::duplicate_checks::any_queued,
             |conn| crate::services::duplicates::check_pending(conn, BATCH),
+        )?;
+        if checked > 0 {
+            return Ok(true);
+        }
+        return Ok(leased(
+            conn,
+            "insights",
+            crate::services::insights::any_due,
+            crate::services::insights::work_step,
         )? > 0);
     };
     let outcome = run_batch(conn, &job);
@@ -215,6 +225,7 @@ pub async fn run(pool: DbPool, idle: Duration, mut stop: crate::startup::Stop) {
                         tracing::info!(dropped, "merge snapshots past the undo window dropped");
                     }
                     crate::services::link_requests::sweep(&mut conn)?;
+                    crate::services::insights::sweep(&mut conn)?;
                     if let Some(job) = crate::services::lifecycle::queue_daily(&mut conn)? {
                         tracing::info!(job = job.0, "daily run of the lifecycle rules queued");
                     }

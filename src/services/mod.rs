@@ -13,6 +13,7 @@ pub mod erasure;
 pub mod export;
 pub mod import;
 pub mod inbound;
+pub mod insights;
 pub mod jobs;
 pub mod lifecycle;
 pub mod link_requests;

@@ -142,6 +142,7 @@ async fn every_page_passes_the_accessibility_check_and_the_readme_screenshots_ar
         "/settings/tags".to_owned(),
         "/settings/card".to_owned(),
         "/settings/features".to_owned(),
+        "/settings/lifecycle".to_owned(),
         "/settings/audit".to_owned(),
         "/settings/integrations".to_owned(),
         "/settings/self-service".to_owned(),

@@ -700,6 +700,8 @@ async fn a_file_runs_one_job_at_a_time() {
     // The background worker looks for work once at start, then not for an hour: the
     // queued job stays queued.
     let app = spawn_app_with(|settings| settings.outbox_poll_ms = 3_600_000).await;
+    // The worker builds everyone's insights at start, then goes idle.
+    crate::insights::wait_ready(&app, "all", None).await;
     let supervisor = app.supervisor().await;
     let import = upload(
         &supervisor,

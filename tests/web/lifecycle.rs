@@ -191,7 +191,7 @@ async fn the_run_over_everyone_finds_declining_silent_and_tagged_customers_and_l
     let profile = supervisor
         .page(&format!("/customers/{pinned}/profile"))
         .await;
-    assert!(profile.contains("Pinned: lifecycle rules leave this stage alone."));
+    assert!(profile.contains("Pinned: lifecycle rules leave this customer's stage alone."));
 
     // The preview counts, writes nothing, and the form keeps what was typed.
     let form = rules_form(("30", "3"), "30", "90", "100000", &gold.0.to_string());

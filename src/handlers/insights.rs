@@ -1,0 +1,481 @@
+//! `/insights` for supervisors: new and active customers per week, customers per stage
+//! over time, channel mix and satisfaction, filtered by period, channel, tag and segment.
+//! Each bar links to the Customers page with the matching filter, each chart downloads as
+//! CSV. Read from summary rows only (`services::insights`).
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use chrono::{Datelike, NaiveDate, TimeDelta};
+
+use crate::auth::{CurrentUser, Supervisor};
+use crate::db::listing::CustomerFilter;
+use crate::db::segments::Segment;
+use crate::db::tags::Tag;
+use crate::db::types::TagId;
+use crate::domain::Role;
+use crate::domain::channel::Channel;
+use crate::domain::customer::Lifecycle;
+use crate::domain::insights::{Figures, PERIODS, SliceKey, metric};
+use crate::error::AppError;
+use crate::handlers::charts::{Chart, Column, whole};
+use crate::handlers::customers::filter;
+use crate::handlers::customers::identities::channel_label;
+use crate::handlers::page::{PageContext, render_status};
+use crate::services::insights::{self, State};
+use crate::state::AppState;
+
+/// The page's filters as the URL carries them.
+#[derive(Debug, Clone, Default)]
+struct Asked {
+    weeks: i64,
+    channel: String,
+    tag: Option<i64>,
+    segment: Option<i64>,
+}
+
+impl Asked {
+    fn parse(pairs: &[(String, String)]) -> Asked {
+        let get = |name: &str| {
+            pairs
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.trim().to_owned())
+                .unwrap_or_default()
+        };
+        let weeks = get("weeks").parse().ok().filter(|w| PERIODS.contains(w));
+        let channel = get("channel");
+        Asked {
+            weeks: weeks.unwrap_or(12),
+            channel: if channel.parse::<Channel>().is_ok() {
+                channel
+            } else {
+                String::new()
+            },
+            tag: get("tag").parse().ok(),
+            segment: get("segment").parse().ok(),
+        }
+    }
+
+    /// The page's own query string (for the CSV links).
+    fn query(&self) -> String {
+        let mut query = format!("weeks={}", self.weeks);
+        if !self.channel.is_empty() {
+            query.push_str(&format!("&channel={}", self.channel));
+        }
+        if let Some(tag) = self.tag {
+            query.push_str(&format!("&tag={tag}"));
+        }
+        if let Some(segment) = self.segment {
+            query.push_str(&format!("&segment={segment}"));
+        }
+        query
+    }
+}
+
+#[derive(Template)]
+#[template(path = "insights.html")]
+struct InsightsPage {
+    ctx: PageContext,
+    periods: [i64; 4],
+    weeks: i64,
+    channel: String,
+    channels: Vec<(&'static str, &'static str)>,
+    tags: Vec<Tag>,
+    tag: Option<i64>,
+    segments: Vec<Segment>,
+    segment: Option<i64>,
+    state: State,
+    charts: Vec<Chart>,
+    updated: String,
+}
+
+/// What the page reads in one go.
+struct Read {
+    tags: Vec<Tag>,
+    segments: Vec<Segment>,
+    asked: Asked,
+    /// The segment's filter as the Customers page's query, period and sort left out.
+    segment_query: String,
+    state: State,
+    figures: Option<Figures>,
+}
+
+/// Reads the page's figures for `asked`, registering its slice when new; a tag or segment
+/// that no longer exists is dropped from the filter.
+fn read(
+    conn: &mut crate::db::DbConnection,
+    mut asked: Asked,
+    user: (Role, i64, &crate::domain::scope::Scope),
+) -> Result<Read, AppError> {
+    let tags = crate::db::tags::list_tags(conn)?;
+    let segments = crate::db::segments::list_segments(conn)?;
+    asked.tag = asked.tag.filter(|t| tags.iter().any(|tag| tag.id.0 == *t));
+    let segment = asked
+        .segment
+        .and_then(|s| segments.iter().find(|seg| seg.id.0 == s));
+    asked.segment = segment.map(|s| s.id.0);
+    let mut segment_query = String::new();
+    let mut slice_filter = CustomerFilter::default();
+    if let Some(segment) = segment {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(&segment.query)
+            .map_err(|_| AppError::Conflict("a segment cannot be read".into()))?;
+        segment_query = filter::query_of(&pairs, &PAGE_KEYS);
+        let mut everyone: Vec<(String, String)> = pairs
+            .into_iter()
+            .filter(|(k, _)| !PAGE_KEYS.contains(&k.as_str()))
+            .collect();
+        everyone.push(("period".into(), "all".into()));
+        everyone.push(("whose".into(), "all".into()));
+        slice_filter = filter::resolve(conn, &everyone, user.0, user.1, user.2)?.filter;
+        slice_filter.reach = None;
+        slice_filter.ids.clear();
+    }
+    if let Some(tag) = asked.tag {
+        slice_filter.all_tags.push(TagId(tag));
+    }
+    let key = SliceKey {
+        tag: asked.tag,
+        segment: asked.segment,
+    };
+    let state = insights::open(conn, key, &slice_filter)?;
+    let figures = match state {
+        State::Ready { .. } => Some(insights::figures(conn, key, asked.weeks, &asked.channel)?),
+        State::Building(_) => None,
+    };
+    Ok(Read {
+        tags,
+        segments,
+        asked,
+        segment_query,
+        state,
+        figures,
+    })
+}
+
+/// Keys of a segment's query that the insights' own period and sort replace.
+const PAGE_KEYS: [&str; 8] = ["period", "from", "to", "on", "whose", "sort", "dir", "size"];
+
+async fn load(
+    current: &CurrentUser,
+    state: &AppState,
+    pairs: Vec<(String, String)>,
+) -> Result<Read, AppError> {
+    let asked = Asked::parse(&pairs);
+    let (role, me, scope) = (current.role(), current.user.id.0, current.scope.clone());
+    state
+        .run(move |conn| read(conn, asked, (role, me, &scope)))
+        .await
+}
+
+/// `GET /insights`.
+pub async fn show(
+    Supervisor(current): Supervisor,
+    state: web::Data<AppState>,
+    query: web::Query<Vec<(String, String)>>,
+) -> Result<HttpResponse, AppError> {
+    let read = load(&current, &state, query.into_inner()).await?;
+    let ctx = PageContext::new(&current, "insights")?;
+    let charts = read
+        .figures
+        .as_ref()
+        .map(|f| charts(f, &read.asked, &read.segment_query))
+        .unwrap_or_default();
+    let updated = match &read.state {
+        State::Ready { refreshed_at, .. } => ctx.time(*refreshed_at),
+        State::Building(_) => String::new(),
+    };
+    let page = InsightsPage {
+        periods: PERIODS,
+        weeks: read.asked.weeks,
+        channel: read.asked.channel.clone(),
+        channels: Channel::ALL
+            .iter()
+            .map(|c| (c.as_str(), c.label()))
+            .collect(),
+        tags: read.tags,
+        tag: read.asked.tag,
+        segments: read.segments,
+        segment: read.asked.segment,
+        state: read.state,
+        charts,
+        updated,
+        ctx,
+    };
+    render_status(&page, StatusCode::OK)
+}
+
+/// `GET /insights/{chart}.csv`: one chart's figures, as its table shows them.
+pub async fn csv(
+    Supervisor(current): Supervisor,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    query: web::Query<Vec<(String, String)>>,
+) -> Result<HttpResponse, AppError> {
+    let wanted = path.into_inner();
+    let read = load(&current, &state, query.into_inner()).await?;
+    let figures = read.figures.as_ref().ok_or_else(|| {
+        AppError::Conflict("These figures are still being prepared; try again shortly.".into())
+    })?;
+    let chart = charts(figures, &read.asked, &read.segment_query)
+        .into_iter()
+        .find(|c| c.id.trim_end_matches("-chart") == wanted.trim_end_matches(".csv"))
+        .ok_or(AppError::NotFound)?;
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let unexpected = |e: csv::Error| AppError::Unexpected(e.into());
+    let mut header = vec![chart.axis.to_owned()];
+    header.extend(chart.series.iter().cloned());
+    out.write_record(&header).map_err(unexpected)?;
+    for column in &chart.columns {
+        let mut row = vec![column.month.clone()];
+        row.extend(column.cells.iter().cloned());
+        out.write_record(&row).map_err(unexpected)?;
+    }
+    let body = out
+        .into_inner()
+        .map_err(|e| AppError::Unexpected(anyhow::anyhow!(e.to_string())))?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"insights-{wanted}\""),
+        ))
+        .insert_header(("Cache-Control", "no-store"))
+        .body(body))
+}
+
+/// The Customers page's link for a week and more conditions.
+fn customers_link(asked: &Asked, segment_query: &str, extra: &str) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    if !segment_query.is_empty() {
+        parts.push(segment_query.to_owned());
+    }
+    if let Some(tag) = asked.tag {
+        parts.push(format!("tag={tag}"));
+    }
+    parts.push("whose=all".to_owned());
+    parts.push(extra.to_owned());
+    format!("/customers?{}", parts.join("&"))
+}
+
+fn week_period(week: NaiveDate, on_last_contact: bool) -> String {
+    let last = week + TimeDelta::days(6);
+    let on = if on_last_contact {
+        "&on=last_contact"
+    } else {
+        ""
+    };
+    format!("period=custom&from={week}&to={last}{on}")
+}
+
+fn week_column(figures: &Figures, index: usize, week: NaiveDate) -> (String, String) {
+    let every = (figures.weeks.len() / 6).max(1);
+    let initial = if (figures.weeks.len() - 1 - index).is_multiple_of(every) {
+        format!("{}/{}", week.day(), week.month())
+    } else {
+        String::new()
+    };
+    (initial, format!("Week of {}", week.format("%-d %b %Y")))
+}
+
+/// Every chart of the page.
+fn charts(figures: &Figures, asked: &Asked, segment_query: &str) -> Vec<Chart> {
+    let channel = asked.channel.as_str();
+    let wide = figures.weeks.len() <= 12;
+    let channel_part = if channel.is_empty() {
+        String::new()
+    } else {
+        format!("&channel={channel}")
+    };
+    let csv = |id: &str| format!("/insights/{id}.csv?{}", asked.query());
+    let weekly = |id: &'static str,
+                  title: &'static str,
+                  name: &str,
+                  value: &dyn Fn(NaiveDate) -> i64,
+                  on_last_contact: bool| {
+        let columns = figures
+            .weeks
+            .iter()
+            .enumerate()
+            .map(|(i, week)| {
+                let (initial, label) = week_column(figures, i, *week);
+                let period = week_period(*week, on_last_contact);
+                Column {
+                    initial,
+                    name: label,
+                    stack: vec![value(*week) as f64],
+                    links: vec![Some(customers_link(
+                        asked,
+                        segment_query,
+                        &format!("{period}{channel_part}"),
+                    ))],
+                }
+            })
+            .collect();
+        Chart::new(id, title, vec![name.to_owned()], columns, whole, None, wide)
+            .described("Week", "Nothing in this period.")
+            .with_csv(csv(id.trim_end_matches("-chart")))
+    };
+    let mut charts = vec![
+        weekly(
+            "new-customers-chart",
+            "New customers per week",
+            "New customers",
+            &|week| figures.get(week, metric::NEW, channel),
+            false,
+        ),
+        weekly(
+            "active-customers-chart",
+            "Active customers per week (with a conversation)",
+            "Active customers",
+            &|week| figures.get(week, metric::ACTIVE, channel),
+            true,
+        ),
+    ];
+    // Stages over time: each week as last counted in it.
+    let stages: Vec<String> = Lifecycle::ALL
+        .iter()
+        .map(|s| s.label().to_owned())
+        .collect();
+    let columns = figures
+        .weeks
+        .iter()
+        .enumerate()
+        .map(|(i, week)| {
+            let (initial, label) = week_column(figures, i, *week);
+            Column {
+                initial,
+                name: label,
+                stack: figures
+                    .stages(*week, channel)
+                    .into_iter()
+                    .map(|n| n as f64)
+                    .collect(),
+                links: Lifecycle::ALL
+                    .iter()
+                    .map(|stage| {
+                        let extra =
+                            format!("period=all&lifecycle={}{channel_part}", stage.as_str());
+                        Some(customers_link(asked, segment_query, &extra))
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    charts.push(
+        Chart::new(
+            "stages-chart",
+            "Customers per lifecycle stage (as counted each week)",
+            stages,
+            columns,
+            whole,
+            None,
+            wide,
+        )
+        .described(
+            "Week",
+            "Stages are counted once the figures are built each day.",
+        )
+        .with_csv(csv("stages")),
+    );
+    // Channel mix: conversations per week by channel.
+    let mix: Vec<String> = if channel.is_empty() {
+        figures.channels()
+    } else {
+        vec![channel.to_owned()]
+    };
+    let columns = figures
+        .weeks
+        .iter()
+        .enumerate()
+        .map(|(i, week)| {
+            let (initial, label) = week_column(figures, i, *week);
+            let period = week_period(*week, true);
+            Column {
+                initial,
+                name: label,
+                stack: mix
+                    .iter()
+                    .map(|c| figures.get(*week, metric::CONVERSATIONS, c) as f64)
+                    .collect(),
+                links: mix
+                    .iter()
+                    .map(|c| {
+                        let extra = format!("{period}&channel={c}");
+                        Some(customers_link(asked, segment_query, &extra))
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    charts.push(
+        Chart::new(
+            "channels-chart",
+            "Conversations per week, by channel",
+            mix.iter().map(|c| channel_label(c).to_owned()).collect(),
+            columns,
+            whole,
+            None,
+            wide,
+        )
+        .described("Week", "No conversations in this period.")
+        .with_csv(csv("channels")),
+    );
+    // Satisfaction: how the period's ratings spread, and the average per week.
+    let spread = figures.rating_counts(channel);
+    let columns = (1..=5)
+        .map(|stars: usize| Column {
+            initial: stars.to_string(),
+            name: format!("{stars} of 5"),
+            stack: vec![spread[stars - 1] as f64],
+            links: Vec::new(),
+        })
+        .collect();
+    charts.push(
+        Chart::new(
+            "ratings-chart",
+            "Ratings in the period",
+            vec!["Conversations rated".to_owned()],
+            columns,
+            whole,
+            None,
+            true,
+        )
+        .described("Rating", "No ratings in this period.")
+        .with_csv(csv("ratings")),
+    );
+    let columns = figures
+        .weeks
+        .iter()
+        .enumerate()
+        .map(|(i, week)| {
+            let (initial, label) = week_column(figures, i, *week);
+            Column {
+                initial,
+                name: label,
+                stack: vec![figures.average_rating(*week, channel).unwrap_or(0.0)],
+                links: Vec::new(),
+            }
+        })
+        .collect();
+    charts.push(
+        Chart::new(
+            "satisfaction-chart",
+            "Average satisfaction per week (1–5)",
+            vec!["Average rating".to_owned()],
+            columns,
+            |v| {
+                if v > 0.0 {
+                    format!("{v:.2}")
+                } else {
+                    "—".to_owned()
+                }
+            },
+            Some(5.0),
+            wide,
+        )
+        .described("Week", "No ratings in this period.")
+        .with_csv(csv("satisfaction")),
+    );
+    charts
+}
