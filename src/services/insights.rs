@@ -127,59 +127,98 @@ pub fn work_step(conn: &mut DbConnection) -> Result<usize, AppError> {
     let zone = crate::services::settings::org_zone(conn)?;
     let now = db::now();
     let current = week_of(zone, now);
+    let step = next_step(conn, &slice, filter.as_ref(), zone, now)?;
+    // Counting only reads, outside the transaction; the writes claim the slice as it was
+    // read, so a step another worker or a restart overtook is dropped, not written twice.
     db::transaction(conn, |conn| {
         if !rows::claim_step(conn, &slice)? {
             return Ok(0);
         }
-        let ready = slice.phase == phase::READY;
-        let built_recently = slice.built_at.is_some_and(|at| at >= now - REBUILD);
-        if ready && built_recently {
-            refresh_current_week(conn, &slice.slice, filter.as_ref(), zone, current)?;
-            rows::mark_done(conn, &slice.slice, now, false)?;
-            return Ok(1);
+        let name = slice.slice.as_str();
+        match step {
+            Step::Refresh(counts) => {
+                let mut metrics = vec![
+                    metric::NEW.to_owned(),
+                    metric::ACTIVE.to_owned(),
+                    metric::CONVERSATIONS.to_owned(),
+                ];
+                metrics.extend((1..=5).map(metric::rating));
+                rows::clear_week(conn, name, &week_key(current), &metrics, false)?;
+                rows::add_counts(conn, name, &flatten(counts))?;
+                rows::mark_done(conn, name, now, false)?;
+            }
+            Step::Restart(first) => {
+                rows::restart(conn, name, &week_key(first))?;
+            }
+            Step::Customers(counts, last) => {
+                rows::add_counts(conn, &building(name), &flatten(counts))?;
+                rows::set_phase(conn, name, phase::CUSTOMERS, last.0, &slice.first_week)?;
+            }
+            Step::Weeks => {
+                rows::set_phase(conn, name, phase::WEEKS, 0, &slice.first_week)?;
+            }
+            Step::Week(counts) => {
+                rows::add_counts(conn, &building(name), &flatten(counts))?;
+                let next = slice.cursor + 1;
+                rows::set_phase(conn, name, phase::WEEKS, next, &slice.first_week)?;
+            }
+            Step::SwapIn => {
+                rows::swap_in(conn, name, &week_key(current))?;
+                rows::set_phase(conn, name, phase::READY, 0, &slice.first_week)?;
+                rows::mark_done(conn, name, now, true)?;
+            }
         }
-        if ready {
-            let first = current - TimeDelta::weeks(WEEKS_KEPT - 1);
-            rows::restart(conn, &slice.slice, &week_key(first))?;
-            return Ok(1);
-        }
-        let first = NaiveDate::parse_from_str(&slice.first_week, "%Y-%m-%d")
-            .unwrap_or(current - TimeDelta::weeks(WEEKS_KEPT - 1));
-        if slice.phase == phase::CUSTOMERS {
-            let walked = rows::customers_after(conn, CustomerId(slice.cursor), STEP)?;
-            let Some(last) = walked.last().map(|(id, _, _)| *id) else {
-                rows::set_phase(conn, &slice.slice, phase::WEEKS, 0, &slice.first_week)?;
-                return Ok(1);
-            };
-            let counts = count_customers(conn, filter.as_ref(), &walked, zone, first, current)?;
-            rows::add_counts(conn, &building(&slice.slice), &flatten(counts))?;
-            rows::set_phase(
-                conn,
-                &slice.slice,
-                phase::CUSTOMERS,
-                last.0,
-                &slice.first_week,
-            )?;
-            return Ok(1);
-        }
-        let week = first + TimeDelta::weeks(slice.cursor);
-        if week > current {
-            rows::swap_in(conn, &slice.slice, &week_key(current))?;
-            rows::set_phase(conn, &slice.slice, phase::READY, 0, &slice.first_week)?;
-            rows::mark_done(conn, &slice.slice, now, true)?;
-            return Ok(1);
-        }
-        let counts = count_week(conn, filter.as_ref(), zone, week)?;
-        rows::add_counts(conn, &building(&slice.slice), &flatten(counts))?;
-        rows::set_phase(
-            conn,
-            &slice.slice,
-            phase::WEEKS,
-            slice.cursor + 1,
-            &slice.first_week,
-        )?;
         Ok(1)
     })
+}
+
+/// What one step of work on a slice writes.
+enum Step {
+    /// The current week counted again.
+    Refresh(Counts),
+    /// A rebuild begins, its first week this.
+    Restart(NaiveDate),
+    /// Some customers counted, up to this one.
+    Customers(Counts, CustomerId),
+    /// Every customer counted: the weeks of conversations next.
+    Weeks,
+    /// One week of conversations counted.
+    Week(Counts),
+    /// The build is done: its rows replace the slice's.
+    SwapIn,
+}
+
+/// Works out (reading only) what the next step on `slice` writes.
+fn next_step(
+    conn: &mut DbConnection,
+    slice: &Slice,
+    filter: Option<&CustomerFilter>,
+    zone: chrono_tz::Tz,
+    now: NaiveDateTime,
+) -> Result<Step, AppError> {
+    let current = week_of(zone, now);
+    if slice.phase == phase::READY {
+        return Ok(if slice.built_at.is_some_and(|at| at >= now - REBUILD) {
+            Step::Refresh(count_current_week(conn, filter, zone, current)?)
+        } else {
+            Step::Restart(current - TimeDelta::weeks(WEEKS_KEPT - 1))
+        });
+    }
+    let first = NaiveDate::parse_from_str(&slice.first_week, "%Y-%m-%d")
+        .unwrap_or(current - TimeDelta::weeks(WEEKS_KEPT - 1));
+    if slice.phase == phase::CUSTOMERS {
+        let walked = rows::customers_after(conn, CustomerId(slice.cursor), STEP)?;
+        let Some(last) = walked.last().map(|(id, _, _)| *id) else {
+            return Ok(Step::Weeks);
+        };
+        let counts = count_customers(conn, filter, &walked, zone, first, current)?;
+        return Ok(Step::Customers(counts, last));
+    }
+    let week = first + TimeDelta::weeks(slice.cursor);
+    if week > current {
+        return Ok(Step::SwapIn);
+    }
+    Ok(Step::Week(count_week(conn, filter, zone, week)?))
 }
 
 /// Forgets slices nobody looked at for a while (the hourly sweep).
@@ -188,28 +227,19 @@ pub fn sweep(conn: &mut DbConnection) -> Result<usize, AppError> {
 }
 
 /// Counts the current week again: its new customers and its conversations.
-fn refresh_current_week(
+fn count_current_week(
     conn: &mut DbConnection,
-    slice: &str,
     filter: Option<&CustomerFilter>,
     zone: chrono_tz::Tz,
     current: NaiveDate,
-) -> Result<(), AppError> {
+) -> Result<Counts, AppError> {
     let (from, until) = week_bounds(zone, current);
     let created = rows::customers_created(conn, from, until)?;
     let mut counts = count_customers(conn, filter, &created, zone, current, current)?;
     // Stages are counted by the daily build only.
     counts.retain(|(_, metric, _), _| metric == metric::NEW);
     counts.extend(count_week(conn, filter, zone, current)?);
-    let mut metrics = vec![
-        metric::NEW.to_owned(),
-        metric::ACTIVE.to_owned(),
-        metric::CONVERSATIONS.to_owned(),
-    ];
-    metrics.extend((1..=5).map(metric::rating));
-    rows::clear_week(conn, slice, &week_key(current), &metrics, false)?;
-    rows::add_counts(conn, slice, &flatten(counts))?;
-    Ok(())
+    Ok(counts)
 }
 
 /// New customers per week from `first` on, and the stages of the current week.
