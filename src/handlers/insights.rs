@@ -423,12 +423,23 @@ fn charts(figures: &Figures, asked: &Asked, segment_query: &str) -> Vec<Chart> {
     );
     // Satisfaction: how the period's ratings spread, and the average per week.
     let spread = figures.rating_counts(channel);
+    let (first, last) = (
+        figures.weeks.first().copied().unwrap_or_default(),
+        figures.weeks.last().copied().unwrap_or_default() + TimeDelta::days(6),
+    );
     let columns = (1..=5)
-        .map(|stars: usize| Column {
-            initial: stars.to_string(),
-            name: format!("{stars} of 5"),
-            stack: vec![spread[stars - 1] as f64],
-            links: Vec::new(),
+        .map(|stars: usize| {
+            // The customers in touch in the period whose average is about this rating.
+            let upper = if stars == 5 { "5".to_owned() } else { format!("{stars}.99") };
+            let extra = format!(
+                "period=custom&from={first}&to={last}&on=last_contact&f=csat_average%3Abetween%3A{stars}%7C{upper}{channel_part}"
+            );
+            Column {
+                initial: stars.to_string(),
+                name: format!("{stars} of 5"),
+                stack: vec![spread[stars - 1] as f64],
+                links: vec![Some(customers_link(asked, segment_query, &extra))],
+            }
         })
         .collect();
     charts.push(
@@ -450,11 +461,15 @@ fn charts(figures: &Figures, asked: &Asked, segment_query: &str) -> Vec<Chart> {
         .enumerate()
         .map(|(i, week)| {
             let (initial, label) = week_column(figures, i, *week);
+            let extra = format!(
+                "{}&f=csat_average%3Anot_empty{channel_part}",
+                week_period(*week, true)
+            );
             Column {
                 initial,
                 name: label,
                 stack: vec![figures.average_rating(*week, channel).unwrap_or(0.0)],
-                links: Vec::new(),
+                links: vec![Some(customers_link(asked, segment_query, &extra))],
             }
         })
         .collect();

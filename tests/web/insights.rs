@@ -235,6 +235,7 @@ async fn filters_by_tag_segment_and_channel_link_to_customers_and_download_as_cs
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let gold = app.with_db(|conn| clientele::db::tags::list_tags(conn).expect("tags")[0].id);
+    let mut rated = String::new();
     for (n, channel) in ["whatsapp", "sms", "voice"].iter().enumerate() {
         let phone = format!("+38598765432{n}");
         let customer = app.create_customer(&[("phone", phone.as_str()), ("city", "Split")]);
@@ -247,11 +248,18 @@ async fn filters_by_tag_segment_and_channel_link_to_customers_and_download_as_cs
                 .await;
             assert_eq!(response.status(), StatusCode::SEE_OTHER);
         }
-        app.inbound(
-            &token,
-            json!({"channel": channel, "external_id": phone, "text": "Hi"}),
-        )
-        .await;
+        let answer = app
+            .inbound(
+                &token,
+                json!({"channel": channel, "external_id": phone, "text": "Hi"}),
+            )
+            .await;
+        if n == 0 {
+            let id = ConversationId(answer["conversation_id"].as_i64().expect("id"));
+            app.with_db(|conn| clientele::services::conversations::rate(conn, id, 5))
+                .expect("rated");
+            rated = customer.clone();
+        }
     }
     app.create_customer(&[("name", "Elsewhere"), ("city", "Zagreb")]);
     app.with_db(|conn| {
@@ -288,6 +296,17 @@ async fn filters_by_tag_segment_and_channel_link_to_customers_and_download_as_cs
     assert!(everyone.contains(&format!(
         "href=\"/customers?whose=all&period=custom&from={week}&to={to}\""
     )));
+
+    // The five-star bar opens the customers in touch whose average is five.
+    let five = everyone
+        .split("<a href=\"")
+        .find(|part| part.contains("csat_average%3Abetween%3A5%7C5"))
+        .and_then(|part| part.split('"').next())
+        .expect("a link from the five-star bar")
+        .to_owned();
+    let customers = supervisor.page(&five).await;
+    assert!(customers.contains(&rated), "{five}");
+    assert!(!customers.contains("Elsewhere"));
 
     let tagged = ready_page(&app, &supervisor, &format!("weeks=4&tag={}", gold.0)).await;
     assert!(
