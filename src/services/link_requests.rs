@@ -89,7 +89,14 @@ fn target(conn: &mut DbConnection, phone: &str) -> Result<Option<Identity>, AppE
         // An SMS identity of nobody (or of someone else) with this number: not guessed.
         return Ok(None);
     }
-    traffic::add_identity(conn, customer, Channel::Sms.as_str(), phone, &Actor::System)?;
+    traffic::add_identity(
+        conn,
+        customer,
+        Channel::Sms.as_str(),
+        phone,
+        &Actor::System,
+        &crate::domain::scope::Scope::Everything,
+    )?;
     Ok(identities::find_identity(
         conn,
         Channel::Sms.as_str(),

@@ -70,6 +70,7 @@ async fn furnished() -> (TestApp, String, i64, String) {
             "web",
             "visitor-ada",
             &clientele::domain::customer::Actor::System,
+            &clientele::domain::scope::Scope::Everything,
         )
     })
     .expect("a web identity");

@@ -58,6 +58,7 @@ async fn one_search_box_finds_an_older_customer_by_whatever_staff_know() {
             "wechat",
             "oMgarciaW3x9",
             &clientele::domain::customer::Actor::System,
+            &clientele::domain::scope::Scope::Everything,
         )
     })
     .expect("identity added");

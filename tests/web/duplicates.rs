@@ -121,6 +121,7 @@ async fn the_duplicates_list_shows_pairs_strongest_first_with_why_and_drops_dism
             "whatsapp",
             "+385981112222",
             &clientele::domain::customer::Actor::System,
+            &clientele::domain::scope::Scope::Everything,
         )
         .expect("identity added");
     });
@@ -231,6 +232,7 @@ async fn staff_find_any_customer_to_merge_by_name_id_email_phone_or_channel_id()
             "wechat",
             "wx-openid-77",
             &clientele::domain::customer::Actor::System,
+            &clientele::domain::scope::Scope::Everything,
         )
         .expect("identity added")
     });

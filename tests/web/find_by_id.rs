@@ -16,6 +16,7 @@ fn add_identity(app: &TestApp, customer: &str, channel: &str, external_id: &str)
             channel,
             external_id,
             &clientele::domain::customer::Actor::System,
+            &clientele::domain::scope::Scope::Everything,
         )
     })
     .expect("identity added");

@@ -185,6 +185,7 @@ async fn history_says_which_identity_and_value_with_each_revert_inside_its_entry
             "whatsapp",
             "+385911234567",
             &clientele::domain::customer::Actor::System,
+            &clientele::domain::scope::Scope::Everything,
         )
     })
     .expect("identity added");

@@ -364,6 +364,7 @@ async fn an_export_imported_into_an_empty_installation_recreates_the_customers()
                     channel,
                     external,
                     &clientele::domain::customer::Actor::System,
+                    &clientele::domain::scope::Scope::Everything,
                 )
             })
             .expect("identity added");
@@ -468,6 +469,7 @@ async fn new_rows_written_together_keep_file_order_around_matches_and_known_iden
             "telegram",
             "555",
             &Actor::System,
+            &clientele::domain::scope::Scope::Everything,
         )
         .unwrap();
         // Known from a conversation, linked to nobody yet.

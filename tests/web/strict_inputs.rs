@@ -122,6 +122,7 @@ async fn a_profile_or_card_save_without_its_version_is_refused_and_undoes_nothin
             "telegram",
             "777",
             &clientele::domain::customer::Actor::System,
+            &clientele::domain::scope::Scope::Everything,
         )
     })
     .expect("identity");

@@ -513,3 +513,34 @@ async fn the_queue_narrows_to_one_team_and_an_agent_in_no_team_sees_no_conversat
         "the settings name agents in no team"
     );
 }
+
+#[tokio::test]
+async fn an_identity_that_belongs_to_a_customer_outside_the_teams_is_refused_without_naming_them() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let (ana, agent) = signed_in(&app, "ana.agent", Role::Agent).await;
+    team(&app, "WhatsApp", &[ana], &["whatsapp"], "");
+    let form = [("channel", "email"), ("external_id", "bea@example.com")];
+    let response = agent
+        .post_form(&format!("/customers/{}/identities", w.ada), &form)
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = response.text().await.expect("page");
+    assert!(page.contains("This identity belongs to another customer."));
+    assert!(
+        !page.contains(&w.bea),
+        "Bea is outside the agent's teams: no ID, no link"
+    );
+    let response = agent
+        .post_form(&format!("/conversations/{}/identities", w.ada_chat), &form)
+        .await;
+    let page = response.text().await.expect("page");
+    assert!(!page.contains(&w.bea), "nor named from the conversation");
+    // A supervisor reaches everyone and is told whose it is.
+    let supervisor = app.supervisor().await;
+    let response = supervisor
+        .post_form(&format!("/customers/{}/identities", w.ada), &form)
+        .await;
+    let page = response.text().await.expect("page");
+    assert!(page.contains(&format!("This identity belongs to customer {}.", w.bea)));
+}

@@ -485,6 +485,7 @@ async fn a_callback_is_delivered_to_a_receiver_that_fails_twice_exactly_once() {
             "whatsapp",
             "+385912345678",
             &clientele::domain::customer::Actor::System,
+            &clientele::domain::scope::Scope::Everything,
         )
         .unwrap()
     });
@@ -538,6 +539,7 @@ async fn messages_wait_in_the_outbox_until_a_webhook_exists() {
             "telegram",
             "42",
             &clientele::domain::customer::Actor::System,
+            &clientele::domain::scope::Scope::Everything,
         )
         .unwrap()
     });

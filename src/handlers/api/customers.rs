@@ -457,7 +457,14 @@ pub async fn add_identity(
     let updated = state
         .run(move |conn| {
             let customer = find(conn, &public_id)?;
-            traffic::add_identity(conn, customer.id, &body.channel, &body.external_id, &actor)?;
+            traffic::add_identity(
+                conn,
+                customer.id,
+                &body.channel,
+                &body.external_id,
+                &actor,
+                &crate::domain::scope::Scope::Everything,
+            )?;
             one_json(conn, customer.id)
         })
         .await?;

@@ -128,11 +128,16 @@ async fn identities_page(
             .and_then(|c| c.normalize(&external_id).ok().map(|e| (c, e))),
     ) {
         (true, Some((c, normalized))) => {
+            // The owner is named only to staff whose teams reach them.
+            let scope = user.0.scope.clone();
             state
                 .run(move |conn| {
                     let found = identities::find_identity(conn, c.as_str(), &normalized)?;
                     Ok(match found.and_then(|i| i.customer_id) {
-                        Some(owner) if owner != id => {
+                        Some(owner)
+                            if owner != id
+                                && crate::services::teams::sees_customer(conn, &scope, owner)? =>
+                        {
                             Some(crate::db::customers::get_customer(conn, owner)?.public_id)
                         }
                         _ => None,
@@ -207,11 +212,18 @@ pub async fn add_identity(
     let public_id = path.into_inner();
     let form = form.into_inner();
     let loaded = load(&state, public_id.clone()).await?;
-    let actor = user.0.actor();
+    let (actor, scope) = (user.0.actor(), user.0.scope.clone());
     let (channel, external) = (form.channel.clone(), form.external_id.clone());
     let result = state
         .run(move |conn| {
-            traffic::add_identity(conn, loaded.customer.id, &channel, &external, &actor)
+            traffic::add_identity(
+                conn,
+                loaded.customer.id,
+                &channel,
+                &external,
+                &actor,
+                &scope,
+            )
         })
         .await;
     match result {

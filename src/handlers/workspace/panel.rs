@@ -441,10 +441,10 @@ pub async fn add_identity(
     let id = path.into_inner();
     let customer = customer_of(&state, id).await?;
     let form = form.into_inner();
-    let actor = current.actor();
+    let (actor, scope) = (current.actor(), current.scope.clone());
     let (channel, external) = (form.channel.clone(), form.external_id.clone());
     let result = state
-        .run(move |conn| traffic::add_identity(conn, customer, &channel, &external, &actor))
+        .run(move |conn| traffic::add_identity(conn, customer, &channel, &external, &actor, &scope))
         .await;
     match result {
         Ok(()) => {

@@ -11,6 +11,7 @@ use crate::db::types::{ConversationId, CustomerId, IdentityId};
 use crate::domain::FieldErrors;
 use crate::domain::channel::Channel;
 use crate::domain::customer::Actor;
+use crate::domain::scope::Scope;
 use crate::error::AppError;
 
 /// The display name a channel reports fills an empty customer name. The one place this
@@ -358,13 +359,15 @@ pub fn check_identity(channel: &str, external_id: &str) -> Result<(Channel, Stri
     }
 }
 
-/// Adds an identity to a customer. One linked elsewhere is refused, naming its customer.
+/// Adds an identity to a customer. One linked elsewhere is refused, naming its customer
+/// when `scope` reaches them (an agent learns nothing of a customer outside their teams).
 pub fn add_identity(
     conn: &mut DbConnection,
     customer: CustomerId,
     channel: &str,
     external_id: &str,
     actor: &Actor,
+    scope: &Scope,
 ) -> Result<(), AppError> {
     let (channel, external) = check_identity(channel, external_id).map_err(AppError::Invalid)?;
     crate::db::transaction(conn, |conn| {
@@ -372,12 +375,14 @@ pub fn add_identity(
         match identity.customer_id {
             Some(owner) if owner == customer => return Ok(()),
             Some(owner) => {
-                let owner = customers::get_customer(conn, owner)?;
+                let message = if crate::services::teams::sees_customer(conn, scope, owner)? {
+                    let owner = customers::get_customer(conn, owner)?;
+                    format!("This identity belongs to customer {}.", owner.public_id)
+                } else {
+                    "This identity belongs to another customer.".to_owned()
+                };
                 let mut errors = FieldErrors::default();
-                errors.push(
-                    "external_id",
-                    format!("This identity belongs to customer {}.", owner.public_id),
-                );
+                errors.push("external_id", message);
                 return Err(AppError::Invalid(errors));
             }
             None => {}

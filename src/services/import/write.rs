@@ -82,7 +82,14 @@ pub(super) fn apply_one(
             {
                 continue;
             }
-            match conversations::add_identity(conn, customer, channel, external, &ctx.actor) {
+            match conversations::add_identity(
+                conn,
+                customer,
+                channel,
+                external,
+                &ctx.actor,
+                &crate::domain::scope::Scope::Everything,
+            ) {
                 Ok(()) => {
                     if outcome == Outcome::Unchanged {
                         outcome = Outcome::Updated;
