@@ -86,9 +86,22 @@ pub fn list_audit(
     query.order(audit_log::id.desc()).limit(limit).load(conn)
 }
 
-/// Forgets entries older than `before`; returns how many.
-pub fn delete_before(conn: &mut DbConnection, before: chrono::NaiveDateTime) -> QueryResult<usize> {
-    diesel::delete(audit_log::table.filter(audit_log::created_at.lt(before))).execute(conn)
+/// Forgets up to `batch` of the oldest entries older than `before`; returns how many.
+pub fn delete_before(
+    conn: &mut DbConnection,
+    before: chrono::NaiveDateTime,
+    batch: i64,
+) -> QueryResult<usize> {
+    let ids: Vec<i64> = audit_log::table
+        .filter(audit_log::created_at.lt(before))
+        .order(audit_log::id.asc())
+        .select(audit_log::id)
+        .limit(batch)
+        .load(conn)?;
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    diesel::delete(audit_log::table.filter(audit_log::id.eq_any(ids))).execute(conn)
 }
 
 /// Whether `action` on `subject` was recorded at or after `since`.

@@ -137,7 +137,8 @@ pub fn sweep(conn: &mut DbConnection) -> Result<Swept, AppError> {
     let cutoff = |days: i64| (days > 0).then(|| now() - TimeDelta::days(days));
     let mut swept = Swept::default();
     if let Some(before) = cutoff(retention.audit_days) {
-        swept.audit_entries = db::transaction(conn, |conn| db::audit::delete_before(conn, before))?;
+        swept.audit_entries =
+            in_batches(conn, |conn| db::audit::delete_before(conn, before, BATCH))?;
     }
     if let Some(before) = cutoff(retention.ended_links_days) {
         swept.links = db::transaction(conn, |conn| {
