@@ -191,30 +191,54 @@ pub fn restart(conn: &mut DbConnection, slice: &str, first_week: &str) -> QueryR
     set_phase(conn, slice, phase::CUSTOMERS, 0, first_week)
 }
 
-/// Adds figures to a slice's rows (created when absent).
+/// Adds figures to a slice's rows (created when absent): PostgreSQL takes them a few
+/// hundred per statement, SQLite one by one (each a prepared statement in one
+/// transaction, which costs it little).
 pub fn add_counts(
     conn: &mut DbConnection,
     slice: &str,
     rows: &[(String, String, String, i64)],
 ) -> QueryResult<()> {
-    for (week, metric, channel, value) in rows {
-        either_backend!(&mut *conn, c => diesel::insert_into(insight_counts::table)
-            .values((
+    let values: Vec<_> = rows
+        .iter()
+        .map(|(week, metric, channel, value)| {
+            (
                 insight_counts::slice.eq(slice),
                 insight_counts::week.eq(week),
                 insight_counts::metric.eq(metric),
                 insight_counts::channel.eq(channel),
                 insight_counts::value.eq(value),
-            ))
-            .on_conflict((
-                insight_counts::slice,
-                insight_counts::week,
-                insight_counts::metric,
-                insight_counts::channel,
-            ))
-            .do_update()
-            .set(insight_counts::value.eq(insight_counts::value + excluded(insight_counts::value)))
-            .execute(c)?);
+            )
+        })
+        .collect();
+    let key = (
+        insight_counts::slice,
+        insight_counts::week,
+        insight_counts::metric,
+        insight_counts::channel,
+    );
+    let added = insight_counts::value.eq(insight_counts::value + excluded(insight_counts::value));
+    match conn {
+        DbConnection::Postgresql(c) => {
+            for chunk in values.chunks(super::rows_per_insert(5)) {
+                diesel::insert_into(insight_counts::table)
+                    .values(chunk)
+                    .on_conflict(key)
+                    .do_update()
+                    .set(added)
+                    .execute(c)?;
+            }
+        }
+        DbConnection::Sqlite(c) => {
+            for row in values {
+                diesel::insert_into(insight_counts::table)
+                    .values(row)
+                    .on_conflict(key)
+                    .do_update()
+                    .set(added)
+                    .execute(c)?;
+            }
+        }
     }
     Ok(())
 }
