@@ -87,6 +87,11 @@ pub mod metric {
     /// Conversations started in the week.
     pub const CONVERSATIONS: &str = "conversations";
 
+    /// Conversations started in the week that staff answered.
+    pub const ANSWERED: &str = "answered";
+    /// Their seconds from the start to the first answer, summed.
+    pub const ANSWER_SECONDS: &str = "answer_seconds";
+
     /// Conversations started in the week rated `stars` (1–5).
     pub fn rating(stars: i32) -> String {
         format!("rating_{stars}")
@@ -179,6 +184,13 @@ impl Figures {
             count += n;
         }
         (count > 0).then(|| sum as f64 / count as f64)
+    }
+
+    /// The week's average time to a first answer, in minutes, when any was answered.
+    pub fn average_answer_minutes(&self, week: NaiveDate, channel: &str) -> Option<f64> {
+        let answered = self.get(week, metric::ANSWERED, channel);
+        let seconds = self.get(week, metric::ANSWER_SECONDS, channel);
+        (answered > 0).then(|| seconds as f64 / answered as f64 / 60.0)
     }
 
     /// Customers per stage in a week (in the order of [`Lifecycle::ALL`]).

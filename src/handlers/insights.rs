@@ -1,5 +1,5 @@
 //! `/insights` for supervisors: new and active customers per week, customers per stage
-//! over time, channel mix and satisfaction, filtered by period, channel, tag and segment.
+//! over time, channel mix, satisfaction and time to a first answer, filtered by period, channel, tag and segment.
 //! Each bar links to the Customers page with the matching filter, each chart downloads as
 //! CSV. Read from summary rows only (`services::insights`).
 
@@ -491,6 +491,44 @@ fn charts(figures: &Figures, asked: &Asked, segment_query: &str) -> Vec<Chart> {
         )
         .described("Week", "No ratings in this period.")
         .with_csv(csv("satisfaction")),
+    );
+    let columns = figures
+        .weeks
+        .iter()
+        .enumerate()
+        .map(|(i, week)| {
+            let (initial, label) = week_column(figures, i, *week);
+            let extra = format!("{}{channel_part}", week_period(*week, true));
+            Column {
+                initial,
+                name: label,
+                stack: vec![
+                    figures
+                        .average_answer_minutes(*week, channel)
+                        .unwrap_or(0.0),
+                ],
+                links: vec![Some(customers_link(asked, segment_query, &extra))],
+            }
+        })
+        .collect();
+    charts.push(
+        Chart::new(
+            "answers-chart",
+            "Average time to the first answer per week (minutes)",
+            vec!["Minutes".to_owned()],
+            columns,
+            |v| {
+                if v > 0.0 {
+                    format!("{v:.1}")
+                } else {
+                    "—".to_owned()
+                }
+            },
+            None,
+            wide,
+        )
+        .described("Week", "No conversation was answered in this period.")
+        .with_csv(csv("answers")),
     );
     charts
 }

@@ -1,7 +1,8 @@
 //! Insights for supervisors, served from summary rows the background worker keeps: a slice
 //! (everyone, a tag, a segment) is built in short steps — a walk over the customers for
 //! new customers per week and today's stages, then one step per week of conversations
-//! (conversations, active customers, ratings, per channel) — into rows swapped in whole;
+//! (conversations, active customers, ratings, first answers, per channel) — into rows
+//! swapped in whole;
 //! rebuilt daily, and its current week counted again every few minutes. A page only
 //! reads rows, so its cost does not grow with the customers.
 
@@ -141,6 +142,8 @@ pub fn work_step(conn: &mut DbConnection) -> Result<usize, AppError> {
                     metric::NEW.to_owned(),
                     metric::ACTIVE.to_owned(),
                     metric::CONVERSATIONS.to_owned(),
+                    metric::ANSWERED.to_owned(),
+                    metric::ANSWER_SECONDS.to_owned(),
                 ];
                 metrics.extend((1..=5).map(metric::rating));
                 rows::clear_week(conn, name, &week_key(current), &metrics, false)?;
@@ -288,23 +291,43 @@ fn count_week(
 ) -> Result<Counts, AppError> {
     let (from, until) = week_bounds(zone, week);
     let talks = rows::conversations_started(conn, from, until)?;
-    let mut ids: Vec<CustomerId> = talks.iter().map(|(id, _, _)| *id).collect();
+    let mut ids: Vec<CustomerId> = talks.iter().map(|t| t.customer).collect();
     ids.sort_unstable();
     ids.dedup();
     let members = members(conn, filter, &ids)?;
+    let talks: Vec<&rows::Started> = talks
+        .iter()
+        .filter(|t| members.contains(&t.customer))
+        .collect();
+    let conversation_ids: Vec<_> = talks.iter().map(|t| t.id).collect();
+    let answered: HashMap<_, _> = rows::first_replies(conn, &conversation_ids)?
+        .into_iter()
+        .collect();
     let key = week_key(week);
     let mut counts = Counts::new();
     let mut seen: HashSet<(CustomerId, &str)> = HashSet::new();
-    for (id, channel, rating) in talks.iter().filter(|(id, _, _)| members.contains(id)) {
+    for talk in talks {
+        let (id, channel) = (talk.customer, talk.channel.as_str());
         bump(&mut counts, &key, metric::CONVERSATIONS, Some(channel), 1);
-        if seen.insert((*id, "")) {
+        if seen.insert((id, "")) {
             bump(&mut counts, &key, metric::ACTIVE, None, 1);
         }
-        if seen.insert((*id, channel.as_str())) {
+        if seen.insert((id, channel)) {
             bump_channel(&mut counts, &key, metric::ACTIVE, channel);
         }
-        if let Some(stars) = rating.filter(|r| (1..=5).contains(r)) {
+        if let Some(stars) = talk.rating.filter(|r| (1..=5).contains(r)) {
             bump(&mut counts, &key, &metric::rating(stars), Some(channel), 1);
+        }
+        if let Some(first) = answered.get(&talk.id) {
+            let seconds = (*first - talk.started_at).num_seconds().max(0);
+            bump(&mut counts, &key, metric::ANSWERED, Some(channel), 1);
+            bump(
+                &mut counts,
+                &key,
+                metric::ANSWER_SECONDS,
+                Some(channel),
+                seconds,
+            );
         }
     }
     Ok(counts)

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use reqwest::StatusCode;
 use serde_json::json;
 
-use clientele::db::schema::{conversations, customers, insight_counts, insight_slices};
+use clientele::db::schema::{conversations, customers, insight_counts, insight_slices, messages};
 use clientele::db::types::ConversationId;
 use clientele::domain::insights::{SliceKey, metric, week_key, week_of};
 use clientele::services::insights;
@@ -99,6 +99,30 @@ fn check_week(app: &TestApp, week_offset: i64) {
             .get_result(conn)
             .expect("recount");
         assert_eq!(figures.get(week, &metric::rating(5), ""), fives);
+        // Answered: staff wrote in it; the time from its start to their first message.
+        let mut answered = 0;
+        let mut seconds = 0;
+        let talks: Vec<(ConversationId, chrono::NaiveDateTime)> = started
+            .select((conversations::id, conversations::started_at))
+            .load(conn)
+            .expect("recount");
+        for (id, started_at) in talks {
+            let first: Option<chrono::NaiveDateTime> = messages::table
+                .filter(messages::conversation_id.eq(Some(id)))
+                .filter(messages::author_kind.eq("agent"))
+                .select(diesel::dsl::min(messages::sent_at))
+                .first(conn)
+                .expect("recount");
+            if let Some(first) = first {
+                answered += 1;
+                seconds += (first - started_at).num_seconds().max(0);
+            }
+        }
+        assert_eq!(figures.get(week, metric::ANSWERED, ""), answered);
+        assert_eq!(figures.get(week, metric::ANSWER_SECONDS, ""), seconds);
+        if week_offset == 0 {
+            assert!(answered > 0, "an answered conversation this week");
+        }
     });
 }
 
@@ -152,6 +176,15 @@ async fn the_summary_rows_equal_a_recount_after_a_build_a_refresh_and_a_rebuild(
             .execute(conn)
             .expect("moved back");
     });
+    // Staff answer the first conversation.
+    let supervisor = app.supervisor().await;
+    let response = supervisor
+        .post_form(
+            &format!("/conversations/{}/reply", talks[0].0),
+            &[("text", "Hello, how can we help?")],
+        )
+        .await;
+    assert!(response.status().is_redirection(), "{}", response.status());
     settle(&app, "all", true).await;
     check_week(&app, 0);
     check_week(&app, 3);

@@ -18,8 +18,8 @@ CREATE TABLE insight_slices (
     steps BIGINT NOT NULL DEFAULT 0
 );
 
--- One figure of one week: metric is new, active, conversations, rating_1..rating_5 or
--- stage_<lifecycle>; channel '' is every channel.
+-- One figure of one week: metric is new, active, conversations, rating_1..rating_5,
+-- answered, answer_seconds or stage_<lifecycle>; channel '' is every channel.
 CREATE TABLE insight_counts (
     slice TEXT NOT NULL,
     week TEXT NOT NULL,
