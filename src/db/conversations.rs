@@ -36,6 +36,8 @@ pub struct Conversation {
     pub last_inbound_at: Option<NaiveDateTime>,
     /// Since when the customer has waited for an agent's reply.
     pub waiting_since: Option<NaiveDateTime>,
+    /// When staff first wrote in it.
+    pub first_answer_at: Option<NaiveDateTime>,
 }
 
 /// Web visitor metadata reported with a web chat message.
@@ -174,6 +176,18 @@ pub fn get_message(conn: &mut DbConnection, id: MessageId) -> QueryResult<Messag
 
 /// Stores a message.
 pub fn insert_message(conn: &mut DbConnection, new: &NewMessage<'_>) -> QueryResult<Message> {
+    if let (Some(conversation), Direction::Outbound, AuthorKind::Agent) =
+        (new.conversation, new.direction, new.author_kind)
+    {
+        // Staff's first word in the conversation (the insights' time to a first answer).
+        diesel::update(
+            conversations::table
+                .find(conversation)
+                .filter(conversations::first_answer_at.is_null()),
+        )
+        .set(conversations::first_answer_at.eq(new.sent_at))
+        .execute(conn)?;
+    }
     diesel::insert_into(messages::table)
         .values((
             messages::conversation_id.eq(new.conversation),

@@ -7,10 +7,8 @@ use diesel::prelude::*;
 use diesel::upsert::excluded;
 
 use super::DbConnection;
-use super::schema::{
-    channel_identities, conversations, customers, insight_counts, insight_slices, messages,
-};
-use super::types::{AuthorKind, ConversationId, CustomerId, Direction};
+use super::schema::{channel_identities, conversations, customers, insight_counts, insight_slices};
+use super::types::CustomerId;
 
 /// A slice as stored.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -390,11 +388,12 @@ pub fn channels_of(
 
 /// A conversation as a week's count sees it.
 pub struct Started {
-    pub id: ConversationId,
     pub customer: CustomerId,
     pub channel: String,
     pub rating: Option<i32>,
     pub started_at: NaiveDateTime,
+    /// When staff first wrote in it.
+    pub first_answer_at: Option<NaiveDateTime>,
 }
 
 /// The conversations started in `[from, until)` that belong to a customer.
@@ -404,57 +403,34 @@ pub fn conversations_started(
     until: NaiveDateTime,
 ) -> QueryResult<Vec<Started>> {
     type Row = (
-        ConversationId,
         Option<CustomerId>,
         String,
         Option<i32>,
         NaiveDateTime,
+        Option<NaiveDateTime>,
     );
     let rows: Vec<Row> = conversations::table
         .filter(conversations::started_at.ge(from))
         .filter(conversations::started_at.lt(until))
         .filter(conversations::customer_id.is_not_null())
         .select((
-            conversations::id,
             conversations::customer_id,
             conversations::channel,
             conversations::rating,
             conversations::started_at,
+            conversations::first_answer_at,
         ))
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .filter_map(|(id, customer, channel, rating, started_at)| {
+        .filter_map(|(customer, channel, rating, started_at, first_answer_at)| {
             Some(Started {
-                id,
                 customer: customer?,
                 channel,
                 rating,
                 started_at,
+                first_answer_at,
             })
         })
         .collect())
-}
-
-/// When staff first wrote in each of the conversations (those they wrote in), on the
-/// `(conversation_id, id)` index, a few thousand conversations per statement.
-pub fn first_replies(
-    conn: &mut DbConnection,
-    ids: &[ConversationId],
-) -> QueryResult<Vec<(ConversationId, NaiveDateTime)>> {
-    let mut found = Vec::new();
-    for chunk in ids.chunks(5_000) {
-        let rows: Vec<(Option<ConversationId>, Option<NaiveDateTime>)> = messages::table
-            .filter(messages::conversation_id.eq_any(chunk.iter().map(|id| Some(*id))))
-            .filter(messages::direction.eq(Direction::Outbound))
-            .filter(messages::author_kind.eq(AuthorKind::Agent))
-            .group_by(messages::conversation_id)
-            .select((
-                messages::conversation_id,
-                diesel::dsl::min(messages::sent_at),
-            ))
-            .load(conn)?;
-        found.extend(rows.into_iter().filter_map(|(id, at)| Some((id?, at?))));
-    }
-    Ok(found)
 }

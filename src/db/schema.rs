@@ -333,6 +333,7 @@ diesel::table! {
         last_inbound_id -> Nullable<BigInt>,
         last_inbound_at -> Nullable<Timestamp>,
         waiting_since -> Nullable<Timestamp>,
+        first_answer_at -> Nullable<Timestamp>,
     }
 }
 

@@ -299,10 +299,6 @@ fn count_week(
         .iter()
         .filter(|t| members.contains(&t.customer))
         .collect();
-    let conversation_ids: Vec<_> = talks.iter().map(|t| t.id).collect();
-    let answered: HashMap<_, _> = rows::first_replies(conn, &conversation_ids)?
-        .into_iter()
-        .collect();
     let key = week_key(week);
     let mut counts = Counts::new();
     let mut seen: HashSet<(CustomerId, &str)> = HashSet::new();
@@ -318,8 +314,8 @@ fn count_week(
         if let Some(stars) = talk.rating.filter(|r| (1..=5).contains(r)) {
             bump(&mut counts, &key, &metric::rating(stars), Some(channel), 1);
         }
-        if let Some(first) = answered.get(&talk.id) {
-            let seconds = (*first - talk.started_at).num_seconds().max(0);
+        if let Some(first) = talk.first_answer_at {
+            let seconds = (first - talk.started_at).num_seconds().max(0);
             bump(&mut counts, &key, metric::ANSWERED, Some(channel), 1);
             bump(
                 &mut counts,

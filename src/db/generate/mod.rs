@@ -308,6 +308,7 @@ pub fn generate_building_indexes_after(
                     last_message_at,
                     messages_count,
                     rating,
+                    first_answer_at,
                 )
             );
             let mut messages = rows!(
@@ -423,6 +424,8 @@ pub fn generate_building_indexes_after(
                         Lit::At(ended),
                         Lit::Int(count),
                         rating.map_or(Lit::Null, Lit::Int),
+                        // The second message is the agent's (see below).
+                        Lit::At(started_at + Duration::minutes(3)),
                     ]);
                     for m in 0..count {
                         let inbound = m % 2 == 0;
