@@ -165,8 +165,8 @@ pub fn work_step(conn: &mut DbConnection) -> Result<usize, AppError> {
                 let next = slice.cursor + 1;
                 rows::set_phase(conn, name, phase::WEEKS, next, &slice.first_week)?;
             }
-            Step::SwapIn => {
-                rows::swap_in(conn, name, &week_key(current))?;
+            Step::SwapIn(last) => {
+                rows::swap_in(conn, name, &week_key(last))?;
                 rows::set_phase(conn, name, phase::READY, 0, &slice.first_week)?;
                 rows::mark_done(conn, name, now, true)?;
             }
@@ -187,8 +187,8 @@ enum Step {
     Weeks,
     /// One week of conversations counted.
     Week(Counts),
-    /// The build is done: its rows replace the slice's.
-    SwapIn,
+    /// The build is done: its rows replace the slice's (its stages counted in this week).
+    SwapIn(NaiveDate),
 }
 
 /// Works out (reading only) what the next step on `slice` writes.
@@ -207,19 +207,23 @@ fn next_step(
             Step::Restart(current - TimeDelta::weeks(WEEKS_KEPT - 1))
         });
     }
-    let first = NaiveDate::parse_from_str(&slice.first_week, "%Y-%m-%d")
-        .unwrap_or(current - TimeDelta::weeks(WEEKS_KEPT - 1));
+    // A build keeps the weeks it began with, even when a new week starts meanwhile (the
+    // refresh counts the new one); one without them (a slice just registered) begins.
+    let Ok(first) = NaiveDate::parse_from_str(&slice.first_week, "%Y-%m-%d") else {
+        return Ok(Step::Restart(current - TimeDelta::weeks(WEEKS_KEPT - 1)));
+    };
+    let last = first + TimeDelta::weeks(WEEKS_KEPT - 1);
     if slice.phase == phase::CUSTOMERS {
         let walked = rows::customers_after(conn, CustomerId(slice.cursor), STEP)?;
-        let Some(last) = walked.last().map(|(id, _, _)| *id) else {
+        let Some(walked_to) = walked.last().map(|(id, _, _)| *id) else {
             return Ok(Step::Weeks);
         };
-        let counts = count_customers(conn, filter, &walked, zone, first, current)?;
-        return Ok(Step::Customers(counts, last));
+        let counts = count_customers(conn, filter, &walked, zone, first, last)?;
+        return Ok(Step::Customers(counts, walked_to));
     }
     let week = first + TimeDelta::weeks(slice.cursor);
-    if week > current {
-        return Ok(Step::SwapIn);
+    if week > last {
+        return Ok(Step::SwapIn(last));
     }
     Ok(Step::Week(count_week(conn, filter, zone, week)?))
 }
