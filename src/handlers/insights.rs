@@ -268,14 +268,46 @@ fn week_period(week: NaiveDate, on_last_contact: bool) -> String {
     format!("period=custom&from={week}&to={last}{on}")
 }
 
-fn week_column(figures: &Figures, index: usize, week: NaiveDate) -> (String, String) {
+/// One column per week of `figures`: each series' value and the customers it links to.
+fn week_columns(
+    figures: &Figures,
+    series: impl Fn(NaiveDate) -> Vec<(f64, String)>,
+) -> Vec<Column> {
     let every = (figures.weeks.len() / 6).max(1);
-    let initial = if (figures.weeks.len() - 1 - index).is_multiple_of(every) {
-        format!("{}/{}", week.day(), week.month())
-    } else {
-        String::new()
-    };
-    (initial, format!("Week of {}", week.format("%-d %b %Y")))
+    figures
+        .weeks
+        .iter()
+        .enumerate()
+        .map(|(i, week)| {
+            // A label under every few columns, the newest always.
+            let initial = if (figures.weeks.len() - 1 - i).is_multiple_of(every) {
+                format!("{}/{}", week.day(), week.month())
+            } else {
+                String::new()
+            };
+            let (stack, links) = series(*week)
+                .into_iter()
+                .map(|(value, link)| (value, Some(link)))
+                .unzip();
+            Column {
+                initial,
+                name: format!("Week of {}", week.format("%-d %b %Y")),
+                stack,
+                links,
+            }
+        })
+        .collect()
+}
+
+/// An average as the charts write it ("—" for none).
+fn average(places: usize) -> impl Fn(f64) -> String {
+    move |value| {
+        if value > 0.0 {
+            format!("{value:.places$}")
+        } else {
+            "—".to_owned()
+        }
+    }
 }
 
 /// Every chart of the page.
@@ -287,139 +319,87 @@ fn charts(figures: &Figures, asked: &Asked, segment_query: &str) -> Vec<Chart> {
     } else {
         format!("&channel={channel}")
     };
+    let link = |extra: String| customers_link(asked, segment_query, &extra);
     let csv = |id: &str| format!("/insights/{id}.csv?{}", asked.query());
-    let weekly = |id: &'static str,
-                  title: &'static str,
-                  name: &str,
-                  value: &dyn Fn(NaiveDate) -> i64,
-                  on_last_contact: bool| {
-        let columns = figures
-            .weeks
-            .iter()
-            .enumerate()
-            .map(|(i, week)| {
-                let (initial, label) = week_column(figures, i, *week);
-                let period = week_period(*week, on_last_contact);
-                Column {
-                    initial,
-                    name: label,
-                    stack: vec![value(*week) as f64],
-                    links: vec![Some(customers_link(
-                        asked,
-                        segment_query,
-                        &format!("{period}{channel_part}"),
-                    ))],
-                }
-            })
-            .collect();
-        Chart::new(id, title, vec![name.to_owned()], columns, whole, None, wide)
-            .described("Week", "Nothing in this period.")
+    let weekly = |id: &'static str, title: &'static str, series: Vec<String>, columns| {
+        Chart::new(id, title, series, columns, whole, None, wide)
             .with_csv(csv(id.trim_end_matches("-chart")))
     };
     let mut charts = vec![
         weekly(
             "new-customers-chart",
             "New customers per week",
-            "New customers",
-            &|week| figures.get(week, metric::NEW, channel),
-            false,
-        ),
+            vec!["New customers".to_owned()],
+            week_columns(figures, |week| {
+                let value = figures.get(week, metric::NEW, channel) as f64;
+                vec![(
+                    value,
+                    link(format!("{}{channel_part}", week_period(week, false))),
+                )]
+            }),
+        )
+        .described("Week", "Nothing in this period."),
         weekly(
             "active-customers-chart",
             "Active customers per week (with a conversation)",
-            "Active customers",
-            &|week| figures.get(week, metric::ACTIVE, channel),
-            true,
-        ),
-    ];
-    // Stages over time: each week as last counted in it.
-    let stages: Vec<String> = Lifecycle::ALL
-        .iter()
-        .map(|s| s.label().to_owned())
-        .collect();
-    let columns = figures
-        .weeks
-        .iter()
-        .enumerate()
-        .map(|(i, week)| {
-            let (initial, label) = week_column(figures, i, *week);
-            Column {
-                initial,
-                name: label,
-                stack: figures
-                    .stages(*week, channel)
-                    .into_iter()
-                    .map(|n| n as f64)
-                    .collect(),
-                links: Lifecycle::ALL
-                    .iter()
-                    .map(|stage| {
-                        let extra =
-                            format!("period=all&lifecycle={}{channel_part}", stage.as_str());
-                        Some(customers_link(asked, segment_query, &extra))
-                    })
-                    .collect(),
-            }
-        })
-        .collect();
-    charts.push(
-        Chart::new(
+            vec!["Active customers".to_owned()],
+            week_columns(figures, |week| {
+                let value = figures.get(week, metric::ACTIVE, channel) as f64;
+                vec![(
+                    value,
+                    link(format!("{}{channel_part}", week_period(week, true))),
+                )]
+            }),
+        )
+        .described("Week", "Nothing in this period."),
+        // Stages over time: each week as last counted in it.
+        weekly(
             "stages-chart",
             "Customers per lifecycle stage (as counted each week)",
-            stages,
-            columns,
-            whole,
-            None,
-            wide,
+            Lifecycle::ALL
+                .iter()
+                .map(|s| s.label().to_owned())
+                .collect(),
+            week_columns(figures, |week| {
+                let counts = figures.stages(week, channel);
+                Lifecycle::ALL
+                    .iter()
+                    .zip(counts)
+                    .map(|(stage, n)| {
+                        let extra =
+                            format!("period=all&lifecycle={}{channel_part}", stage.as_str());
+                        (n as f64, link(extra))
+                    })
+                    .collect()
+            }),
         )
         .described(
             "Week",
             "Stages are counted once the figures are built each day.",
-        )
-        .with_csv(csv("stages")),
-    );
+        ),
+    ];
     // Channel mix: conversations per week by channel.
     let mix: Vec<String> = if channel.is_empty() {
         figures.channels()
     } else {
         vec![channel.to_owned()]
     };
-    let columns = figures
-        .weeks
-        .iter()
-        .enumerate()
-        .map(|(i, week)| {
-            let (initial, label) = week_column(figures, i, *week);
-            let period = week_period(*week, true);
-            Column {
-                initial,
-                name: label,
-                stack: mix
-                    .iter()
-                    .map(|c| figures.get(*week, metric::CONVERSATIONS, c) as f64)
-                    .collect(),
-                links: mix
-                    .iter()
-                    .map(|c| {
-                        let extra = format!("{period}&channel={c}");
-                        Some(customers_link(asked, segment_query, &extra))
-                    })
-                    .collect(),
-            }
-        })
-        .collect();
     charts.push(
-        Chart::new(
+        weekly(
             "channels-chart",
             "Conversations per week, by channel",
             mix.iter().map(|c| channel_label(c).to_owned()).collect(),
-            columns,
-            whole,
-            None,
-            wide,
+            week_columns(figures, |week| {
+                let period = week_period(week, true);
+                mix.iter()
+                    .map(|c| {
+                        let value = figures.get(week, metric::CONVERSATIONS, c) as f64;
+                        (value, link(format!("{period}&channel={c}")))
+                    })
+                    .collect()
+            }),
         )
-        .described("Week", "No conversations in this period.")
-        .with_csv(csv("channels")),
+        .described("Week", "No conversations in this period."),
     );
     // Satisfaction: how the period's ratings spread, and the average per week.
     let spread = figures.rating_counts(channel);
@@ -438,7 +418,7 @@ fn charts(figures: &Figures, asked: &Asked, segment_query: &str) -> Vec<Chart> {
                 initial: stars.to_string(),
                 name: format!("{stars} of 5"),
                 stack: vec![spread[stars - 1] as f64],
-                links: vec![Some(customers_link(asked, segment_query, &extra))],
+                links: vec![Some(link(extra))],
             }
         })
         .collect();
@@ -455,75 +435,41 @@ fn charts(figures: &Figures, asked: &Asked, segment_query: &str) -> Vec<Chart> {
         .described("Rating", "No ratings in this period.")
         .with_csv(csv("ratings")),
     );
-    let columns = figures
-        .weeks
-        .iter()
-        .enumerate()
-        .map(|(i, week)| {
-            let (initial, label) = week_column(figures, i, *week);
-            let extra = format!(
-                "{}&f=csat_average%3Anot_empty{channel_part}",
-                week_period(*week, true)
-            );
-            Column {
-                initial,
-                name: label,
-                stack: vec![figures.average_rating(*week, channel).unwrap_or(0.0)],
-                links: vec![Some(customers_link(asked, segment_query, &extra))],
-            }
-        })
-        .collect();
+    let columns = week_columns(figures, |week| {
+        let value = figures.average_rating(week, channel).unwrap_or(0.0);
+        let extra = format!(
+            "{}&f=csat_average%3Anot_empty{channel_part}",
+            week_period(week, true)
+        );
+        vec![(value, link(extra))]
+    });
     charts.push(
         Chart::new(
             "satisfaction-chart",
             "Average satisfaction per week (1–5)",
             vec!["Average rating".to_owned()],
             columns,
-            |v| {
-                if v > 0.0 {
-                    format!("{v:.2}")
-                } else {
-                    "—".to_owned()
-                }
-            },
+            average(2),
             Some(5.0),
             wide,
         )
         .described("Week", "No ratings in this period.")
         .with_csv(csv("satisfaction")),
     );
-    let columns = figures
-        .weeks
-        .iter()
-        .enumerate()
-        .map(|(i, week)| {
-            let (initial, label) = week_column(figures, i, *week);
-            let extra = format!("{}{channel_part}", week_period(*week, true));
-            Column {
-                initial,
-                name: label,
-                stack: vec![
-                    figures
-                        .average_answer_minutes(*week, channel)
-                        .unwrap_or(0.0),
-                ],
-                links: vec![Some(customers_link(asked, segment_query, &extra))],
-            }
-        })
-        .collect();
+    let columns = week_columns(figures, |week| {
+        let value = figures.average_answer_minutes(week, channel).unwrap_or(0.0);
+        vec![(
+            value,
+            link(format!("{}{channel_part}", week_period(week, true))),
+        )]
+    });
     charts.push(
         Chart::new(
             "answers-chart",
             "Average time to the first answer per week (minutes)",
             vec!["Minutes".to_owned()],
             columns,
-            |v| {
-                if v > 0.0 {
-                    format!("{v:.1}")
-                } else {
-                    "—".to_owned()
-                }
-            },
+            average(1),
             None,
             wide,
         )
