@@ -7,8 +7,34 @@ use diesel::prelude::*;
 use diesel::upsert::excluded;
 
 use super::DbConnection;
-use super::schema::{channel_identities, conversations, customers, insight_counts, insight_slices};
+use super::schema::{channel_identities, conversations, customers};
 use super::types::CustomerId;
+
+// The summary tables are declared here, beside their only reader and writer: no query
+// joins them with another table.
+diesel::table! {
+    insight_slices (slice) {
+        slice -> Text,
+        filter -> Text,
+        phase -> Text,
+        cursor -> BigInt,
+        first_week -> Text,
+        built_at -> Nullable<Timestamp>,
+        refreshed_at -> Nullable<Timestamp>,
+        viewed_at -> Timestamp,
+        steps -> BigInt,
+    }
+}
+
+diesel::table! {
+    insight_counts (slice, week, metric, channel) {
+        slice -> Text,
+        week -> Text,
+        metric -> Text,
+        channel -> Text,
+        value -> BigInt,
+    }
+}
 
 /// A slice as stored.
 #[derive(Debug, Clone, Queryable, Selectable)]

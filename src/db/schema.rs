@@ -598,27 +598,3 @@ diesel::allow_tables_to_appear_in_same_query!(
     remembered_totals,
     name_words,
 );
-
-diesel::table! {
-    insight_slices (slice) {
-        slice -> Text,
-        filter -> Text,
-        phase -> Text,
-        cursor -> BigInt,
-        first_week -> Text,
-        built_at -> Nullable<Timestamp>,
-        refreshed_at -> Nullable<Timestamp>,
-        viewed_at -> Timestamp,
-        steps -> BigInt,
-    }
-}
-
-diesel::table! {
-    insight_counts (slice, week, metric, channel) {
-        slice -> Text,
-        week -> Text,
-        metric -> Text,
-        channel -> Text,
-        value -> BigInt,
-    }
-}

@@ -7,7 +7,8 @@ use diesel::prelude::*;
 use reqwest::StatusCode;
 use serde_json::json;
 
-use clientele::db::schema::{conversations, customers, insight_counts, insight_slices, messages};
+use clientele::db::insights::{insight_counts, insight_slices};
+use clientele::db::schema::{conversations, customers, messages};
 use clientele::db::types::ConversationId;
 use clientele::domain::insights::{SliceKey, metric, week_key, week_of};
 use clientele::services::insights;
