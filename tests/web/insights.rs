@@ -378,6 +378,19 @@ async fn filters_by_tag_segment_and_channel_link_to_customers_and_download_as_cs
         StatusCode::NOT_FOUND
     );
 
+    // What the page cannot read is left out, never refused: everyone's last 12 weeks.
+    let odd = ready_page(
+        &app,
+        &supervisor,
+        "weeks=7&channel=fax&tag=999999&segment=abc",
+    )
+    .await;
+    assert!(odd.contains("<option value=\"12\" selected>"));
+    assert!(
+        odd.contains(&format!("<title>{week_name}: 4</title>")),
+        "everyone's figures"
+    );
+
     let agent = app.agent().await;
     assert_eq!(agent.get("/insights").await.status(), StatusCode::FORBIDDEN);
     assert_eq!(
