@@ -333,3 +333,143 @@ async fn a_condition_read_as_a_list_a_set_or_row_by_row_gives_the_same_pages() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_bounded_filter_read_whole_gives_the_same_pages_tiers_and_total() {
+    use clientele::db::listing::{self, Bounds, Cursor, CustomerFilter, SortKey, Total};
+    use clientele::db::types::TagId;
+    use clientele::domain::scope::{Grant, Grants};
+    use clientele::domain::search::FuzzyQuery;
+    let app = spawn_app().await;
+    app.with_db(|conn| clientele::db::generate::generate(conn, 300, 9))
+        .expect("customers generated");
+    for name in [
+        "Maria Garcia",
+        "Maria Garcia",
+        "Marie Garcia",
+        "Mario Garcon",
+        "Annamaria Garcia",
+        "Garcia Maria",
+        "Jon Smyth",
+        "John Smith",
+    ] {
+        app.create_customer(&[("name", name)]);
+    }
+    app.create_customer(&[("name", "Maria Garc"), ("phone", "+385 91 555 0101")]);
+    let mobile = Grants(
+        [Grant {
+            channel: "sms".into(),
+            account: String::new(),
+        }]
+        .into_iter()
+        .collect(),
+    );
+    let name = |query: &str| CustomerFilter {
+        name: FuzzyQuery::parse(query),
+        ..CustomerFilter::default()
+    };
+    let filters = [
+        // An agent's search: the reach is tested on every match.
+        CustomerFilter {
+            reach: Some(mobile.clone()),
+            ..name("maria garc")
+        },
+        CustomerFilter {
+            reach: Some(mobile),
+            ..name("jonh smtih")
+        },
+        // A search with another filter: the plan's count no longer answers.
+        CustomerFilter {
+            blacklisted: Some(false),
+            ..name("maria garcia")
+        },
+        CustomerFilter {
+            channel: Some("sms".into()),
+            ..name("maria")
+        },
+        // A tag few hold, and selected rows.
+        CustomerFilter {
+            any_tags: vec![TagId(1)],
+            ..CustomerFilter::default()
+        },
+        CustomerFilter::only(
+            (1..60)
+                .step_by(3)
+                .map(clientele::db::types::CustomerId)
+                .collect(),
+        ),
+    ];
+    let keys = [
+        (SortKey::Created, false),
+        (SortKey::Created, true),
+        (SortKey::Updated, true),
+        (SortKey::LastContact, false),
+        (SortKey::Conversations, true),
+        (SortKey::Satisfaction, false),
+    ];
+    let bounds = Bounds {
+        collect: 1_000,
+        list: Some(1_000),
+        common: None,
+        pairs: true,
+    };
+    let mut read_whole = 0;
+    for filter in &filters {
+        for (key, ascending) in keys {
+            let (tier_by_tier, whole) = app.with_db(|conn| {
+                let plans = listing::plan_within(conn, filter, bounds).expect("plan");
+                let total = listing::total(conn, filter, &plans, None).expect("total");
+                // Pages of four, each after the last row of the one before.
+                let (mut pages, mut whole) = (Vec::new(), Vec::new());
+                let mut after: Option<Cursor> = None;
+                let mut whole_total = None;
+                loop {
+                    let page = listing::list_filtered(
+                        conn,
+                        filter,
+                        &plans,
+                        key,
+                        ascending,
+                        after.as_ref(),
+                        4,
+                    )
+                    .expect("list");
+                    let read = listing::page_with_total(
+                        conn,
+                        filter,
+                        &plans,
+                        key,
+                        ascending,
+                        after.as_ref(),
+                        4,
+                    )
+                    .expect("read whole");
+                    if let Some((rows, total)) = read {
+                        whole_total = Some(total);
+                        whole.extend(rows.iter().map(|(c, tier)| (c.public_id.clone(), *tier)));
+                    }
+                    pages.extend(page.iter().map(|(c, tier)| (c.public_id.clone(), *tier)));
+                    let Some((last, tier)) = page.last() else {
+                        break;
+                    };
+                    after = Some(Cursor::after(last, key, *tier));
+                }
+                (
+                    (pages, total),
+                    whole_total.map(|total| (whole, Total::Exact(total))),
+                )
+            });
+            let context = format!("{filter:?} {key:?} ascending {ascending}");
+            assert!(!tier_by_tier.0.is_empty(), "{context}");
+            if let Some(whole) = whole {
+                read_whole += 1;
+                assert_eq!(whole, tier_by_tier, "{context}");
+            }
+        }
+    }
+    assert_eq!(
+        read_whole,
+        filters.len() * keys.len(),
+        "every filter is bounded"
+    );
+}

@@ -1,10 +1,12 @@
 //! The Customers page's query: filters, fuzzy search tiers, sorts and keyset pages. Every
 //! filter and sort path has an index (see the migrations); a page is at most three small
-//! queries (one per search tier) whatever the table's size.
+//! queries (one per search tier) whatever the table's size, or one pass for a filter whose
+//! candidates are a bounded list (see `whole`).
 
 mod conditions;
 mod plans;
 mod totals;
+mod whole;
 
 pub use super::search::Bounds;
 use chrono::NaiveDateTime;
@@ -16,6 +18,7 @@ use plans::phone_digits;
 pub use plans::{Plans, plan, plan_within};
 use serde::{Deserialize, Serialize};
 pub use totals::{Total, total};
+pub use whole::page_with_total;
 
 use super::among::customer_among;
 use super::customers::{Backend, Customer};

@@ -151,7 +151,7 @@ fn counted_stage(filter: &CustomerFilter) -> Option<Option<&str>> {
 
 /// How many customers a fuzzy search matches when it is the whole filter and every word
 /// was collected: the plan counted them already.
-fn search_alone(filter: &CustomerFilter, plans: &Plans) -> Option<usize> {
+pub(super) fn search_alone(filter: &CustomerFilter, plans: &Plans) -> Option<usize> {
     let stripped = CustomerFilter {
         name: None,
         public_id: None,
@@ -168,7 +168,7 @@ fn search_alone(filter: &CustomerFilter, plans: &Plans) -> Option<usize> {
 
 /// Whether the filter's candidates are a bounded list, so counting them costs no more than
 /// reading the list.
-fn bounded(filter: &CustomerFilter, plans: &Plans) -> bool {
+pub(super) fn bounded(filter: &CustomerFilter, plans: &Plans) -> bool {
     let listed = |plan: &Option<search::Plan>| {
         plan.as_ref()
             .is_some_and(|p| (p.partial.is_some() && p.typo.is_some()) || p.candidates.is_some())

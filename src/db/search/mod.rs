@@ -6,7 +6,7 @@ mod pairs;
 mod plan;
 
 pub use plan::{
-    Bounds, COLLECT_AT_MOST, Plan, Tier, Word, list_at_most, plan, plan_within, restrict,
+    Bounds, COLLECT_AT_MOST, Plan, Ranked, Tier, Word, list_at_most, plan, plan_within, restrict,
 };
 
 use diesel::prelude::*;

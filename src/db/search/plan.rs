@@ -402,6 +402,53 @@ fn with(
     }
 }
 
+/// What [`Plan::tier_of`] reads of a customer that matched the plan.
+#[derive(Debug, Clone)]
+pub struct Ranked {
+    pub id: CustomerId,
+    pub sort_name: String,
+    /// Whether the customer has a name or a nickname (an exact match needs one).
+    pub named: bool,
+    pub search_text: String,
+    pub public_id: String,
+}
+
+impl Plan {
+    /// Whether the plan's tiers can be told from a matching row's columns: every match
+    /// is listed (tiers by list) or among listed candidates (tiers by the words as typed).
+    pub fn tiers_listed(&self) -> bool {
+        self.candidates.is_some() || (self.partial.is_some() && self.typo.is_some())
+    }
+
+    /// The tier [`restrict`] lists a customer in, for a customer the plan matches (the
+    /// query `restrict` builds without a tier), worked out from its columns; `None` for
+    /// a match no tier lists (its sort name equals the query, but it has no name). Only
+    /// for a plan whose [`tiers_listed`](Plan::tiers_listed).
+    pub fn tier_of(&self, row: &Ranked) -> Option<Tier> {
+        if self.id {
+            if row.public_id == self.exact.to_uppercase() {
+                return Some(Tier::Exact);
+            }
+        } else if row.sort_name == self.exact {
+            return row.named.then_some(Tier::Exact);
+        }
+        let typed = |word: &Word| {
+            if self.id {
+                row.public_id.contains(&word.typed.to_uppercase())
+            } else {
+                row.search_text.contains(word.typed.as_str())
+            }
+        };
+        let partial = match (&self.candidates, &self.partial) {
+            (Some(_), _) => self.words.iter().all(typed),
+            // Matches by list are listed with their uncollected words as typed.
+            (None, Some(partial)) => partial.binary_search(&row.id).is_ok(),
+            (None, None) => return None,
+        };
+        Some(if partial { Tier::Partial } else { Tier::Typo })
+    }
+}
+
 /// Restricts `query` to the customers matching a planned search; with a `tier`, to the
 /// ones matching that well and no better.
 pub fn restrict(

@@ -138,6 +138,18 @@ fn read_page(
 ) -> diesel::QueryResult<(Vec<(Customer, u8)>, Total)> {
     let key = chosen_sort(resolved, role);
     let plans = listing::plan(conn, filter)?;
+    let ascending = resolved.form.dir == "asc";
+    if let Some((found, total)) = listing::page_with_total(
+        conn,
+        filter,
+        &plans,
+        key,
+        ascending,
+        after,
+        resolved.form.size + 1,
+    )? {
+        return Ok((found, Total::Exact(total)));
+    }
     // With property conditions, the total comes first: when many customers hold the
     // values, the page tests rows along the sort's index instead of collecting every
     // holder and sorting them.
@@ -156,7 +168,7 @@ fn read_page(
         &page_filter,
         &plans,
         key,
-        resolved.form.dir == "asc",
+        ascending,
         after,
         resolved.form.size + 1,
     )?;

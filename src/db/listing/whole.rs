@@ -1,0 +1,140 @@
+//! A filter whose candidates are a bounded list, read whole in one pass: each match's
+//! sort key (and what tells its search tier) comes back, and the page and the exact
+//! total are worked out from them. Tier by tier and then counting would read every
+//! candidate's row twice or more (an agent's fuzzy search tested each one's team reach
+//! once for the page and again for the total).
+
+use diesel::prelude::*;
+
+use super::totals::{bounded, search_alone};
+use super::{Cursor, CustomerFilter, Plans, SortKey, SortValue, filtered};
+use crate::db::DbConnection;
+use crate::db::customers::Customer;
+use crate::db::schema::customers;
+use crate::db::search::Ranked;
+use crate::db::types::CustomerId;
+
+/// Customers of a page, each with its search tier (0 without a search).
+pub type Tiered = Vec<(Customer, u8)>;
+
+/// The most matches read whole; a filter holding more is read tier by tier.
+const WHOLE_AT_MOST: i64 = 30_000;
+
+/// A page after the cursor and the exact total, when the filter's candidates are a
+/// bounded list whose total is not already known (see `totals::total`) and the sort is
+/// by a number or a time; `None` otherwise, or when more than [`WHOLE_AT_MOST`] match.
+/// Sorted names are left to the database: its collation orders them.
+pub fn page_with_total(
+    conn: &mut DbConnection,
+    filter: &CustomerFilter,
+    plans: &Plans,
+    key: SortKey,
+    ascending: bool,
+    after: Option<&Cursor>,
+    limit: i64,
+) -> QueryResult<Option<(Tiered, i64)>> {
+    let ranking = match filter.ranking() {
+        Some((_, false)) => plans.name.as_ref(),
+        Some((_, true)) => plans.public_id.as_ref(),
+        None => None,
+    };
+    if key == SortKey::Name
+        || !bounded(filter, plans)
+        || search_alone(filter, plans).is_some()
+        || ranking.is_some_and(|plan| !plan.tiers_listed())
+    {
+        return Ok(None);
+    }
+    let Some(matches) = keyed(conn, filter, plans, key)? else {
+        return Ok(None);
+    };
+    let total = matches.len() as i64;
+    let mut listed: Vec<(u8, i64, CustomerId)> = matches
+        .into_iter()
+        .filter_map(|(row, value)| {
+            let tier = match ranking {
+                Some(plan) => plan.tier_of(&row)? as u8,
+                None => 0,
+            };
+            Some((tier, value, row.id))
+        })
+        .collect();
+    listed.sort_unstable_by(|a, b| {
+        let within = (a.1, a.2).cmp(&(b.1, b.2));
+        a.0.cmp(&b.0)
+            .then(if ascending { within } else { within.reverse() })
+    });
+    let start = after.map_or(0, |cursor| {
+        let value = match cursor.value {
+            SortValue::Int(value) => value,
+            SortValue::Text(_) => i64::MIN,
+        };
+        listed.partition_point(|(tier, v, id)| {
+            let within = (*v, *id).cmp(&(value, cursor.id));
+            tier.cmp(&cursor.tier)
+                .then(if ascending { within } else { within.reverse() })
+                .is_le()
+        })
+    });
+    let page: Vec<(u8, i64, CustomerId)> = listed
+        .into_iter()
+        .skip(start)
+        .take(usize::try_from(limit).unwrap_or(0))
+        .collect();
+    let ids: Vec<CustomerId> = page.iter().map(|(_, _, id)| *id).collect();
+    let mut rows = crate::db::customers::list_by_ids(conn, &ids)?;
+    rows.sort_by_key(|c| ids.iter().position(|id| *id == c.id));
+    let tiers = page.iter().map(|(tier, _, _)| *tier);
+    Ok(Some((rows.into_iter().zip(tiers).collect(), total)))
+}
+
+/// Each match's tier inputs and sort value (as the cursor holds it), or `None` when
+/// more than [`WHOLE_AT_MOST`] match.
+fn keyed(
+    conn: &mut DbConnection,
+    filter: &CustomerFilter,
+    plans: &Plans,
+    key: SortKey,
+) -> QueryResult<Option<Vec<(Ranked, i64)>>> {
+    type Row<K> = (CustomerId, String, bool, String, String, K);
+    macro_rules! load {
+        ($column:expr, $value:expr) => {{
+            let rows: Vec<Row<_>> = filtered(filter, plans, None)
+                .select((
+                    customers::id,
+                    customers::sort_name,
+                    customers::name
+                        .is_not_null()
+                        .or(customers::nickname.is_not_null()),
+                    customers::search_text,
+                    customers::public_id,
+                    $column,
+                ))
+                .limit(WHOLE_AT_MOST + 1)
+                .load(conn)?;
+            rows.into_iter()
+                .map(|(id, sort_name, named, search_text, public_id, k)| {
+                    let ranked = Ranked {
+                        id,
+                        sort_name,
+                        named,
+                        search_text,
+                        public_id,
+                    };
+                    (ranked, $value(k))
+                })
+                .collect::<Vec<_>>()
+        }};
+    }
+    let micros = |at: chrono::NaiveDateTime| at.and_utc().timestamp_micros();
+    let same = |v: i64| v;
+    let rows = match key {
+        SortKey::Created => load!(customers::created_at, micros),
+        SortKey::Updated => load!(customers::updated_at, micros),
+        SortKey::LastContact => load!(customers::contact_sort, same),
+        SortKey::Conversations => load!(customers::conversations_count, same),
+        SortKey::Satisfaction => load!(customers::csat_sort, same),
+        SortKey::Name => return Ok(None),
+    };
+    Ok((rows.len() as i64 <= WHOLE_AT_MOST).then_some(rows))
+}
