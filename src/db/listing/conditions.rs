@@ -139,25 +139,48 @@ pub(super) fn half_open_texts(
 pub(super) enum Reading {
     /// Collected, then each holder's row read (few holders).
     List,
-    /// Collected into a set the rows walked along the sort's index are tested against.
+    /// Collected into a set the rows walked along the sort's index are tested against
+    /// (SQLite builds it once for the statement).
     Set,
+    /// The same on PostgreSQL, which would turn a plain `IN` into a join probing each
+    /// walked row's values: inside `coalesce(…, false)` it stays a subplan PostgreSQL runs
+    /// once and hashes.
+    HashedSet,
     /// Tested on each row walked along the sort's index (many holders).
     Probe,
 }
 
 impl Reading {
-    /// As the filter asks. PostgreSQL turns a set into a join probing each walked row's
-    /// values (at best the probe, at worst every row against every holder), so there a
-    /// set is read as the probe.
+    /// As the filter asks. On PostgreSQL a set is hashed only for a condition that is the
+    /// whole filter: its holders are then the matches the set was chosen for, few enough
+    /// to hash. With other filters they may be many more, and a subplan too large to hash
+    /// is searched row by row, so there the probe serves.
     pub(super) fn of(filter: &super::CustomerFilter, sqlite: bool) -> Self {
-        if filter.probe_values || (filter.set_values && !sqlite) {
+        let alone = || {
+            let others = super::CustomerFilter {
+                conditions: Vec::new(),
+                ..filter.clone()
+            };
+            filter.conditions.len() == 1 && super::totals::counted_stage(&others) == Some(None)
+        };
+        if filter.probe_values {
             Reading::Probe
-        } else if filter.set_values {
+        } else if filter.set_values && sqlite {
             Reading::Set
+        } else if filter.set_values && alone() {
+            Reading::HashedSet
+        } else if filter.set_values {
+            Reading::Probe
         } else {
             Reading::List
         }
     }
+}
+
+diesel::define_sql_function! {
+    /// SQL `coalesce()` of a condition and a fallback.
+    #[sql_name = "coalesce"]
+    fn coalesce_bool(x: diesel::sql_types::Nullable<diesel::sql_types::Bool>, otherwise: diesel::sql_types::Bool) -> diesel::sql_types::Bool;
 }
 
 /// Customers holding a value of the subquery `$values` (rows of `customer_values`), read
@@ -170,6 +193,10 @@ macro_rules! holds {
                 $values.filter(customer_values::customer_id.eq(customers::id)),
             )),
             Reading::Set => $query.filter((customers::id + 0_i64).eq_any($values)),
+            Reading::HashedSet => $query.filter(coalesce_bool(
+                (customers::id + 0_i64).eq_any($values).nullable(),
+                false,
+            )),
             Reading::List => $query.filter(customers::id.eq_any($values)),
         }
     }};
@@ -179,9 +206,11 @@ macro_rules! holds {
 macro_rules! lacks {
     ($query:expr, $reading:expr, $values:expr) => {{
         match $reading {
-            Reading::Probe => $query.filter(diesel::dsl::not(diesel::dsl::exists(
-                $values.filter(customer_values::customer_id.eq(customers::id)),
-            ))),
+            // PostgreSQL keeps the probe: the customers lacking a value may be few where
+            // its holders are too many to hash.
+            Reading::Probe | Reading::HashedSet => $query.filter(diesel::dsl::not(
+                diesel::dsl::exists($values.filter(customer_values::customer_id.eq(customers::id))),
+            )),
             Reading::Set | Reading::List => $query.filter(customers::id.ne_all($values)),
         }
     }};

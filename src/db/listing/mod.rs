@@ -464,12 +464,13 @@ pub fn list_filtered(
     after: Option<&Cursor>,
     limit: i64,
 ) -> QueryResult<Vec<(Customer, u8)>> {
+    // Ids first, then their rows: a page walked along the sort's index is tested on the
+    // index and the tables its conditions probe (PostgreSQL scans an index only for ids,
+    // not for whole rows).
     if filter.ranking().is_none() {
         let query = sorted(filtered(filter, plans, None), key, ascending, after);
-        let found: Vec<Customer> = query
-            .select(Customer::as_select())
-            .limit(limit)
-            .load(conn)?;
+        let ids: Vec<CustomerId> = query.select(customers::id).limit(limit).load(conn)?;
+        let found = rows_in_order(conn, &ids)?;
         return Ok(found.into_iter().map(|c| (c, 0)).collect());
     }
     let mut page = Vec::new();
@@ -481,14 +482,21 @@ pub fn list_filtered(
         }
         let cursor = after.filter(|c| c.tier == tier as u8);
         let query = sorted(filtered(filter, plans, Some(tier)), key, ascending, cursor);
-        // Ids first, then their rows: a tier walked along the creation index is tested
-        // on the index alone (PostgreSQL scans it index-only for ids, not for rows).
         let ids: Vec<CustomerId> = query.select(customers::id).limit(wanted).load(conn)?;
-        let mut found = super::customers::list_by_ids(conn, &ids)?;
-        found.sort_by_key(|c| ids.iter().position(|id| *id == c.id));
+        let found = rows_in_order(conn, &ids)?;
         page.extend(found.into_iter().map(|c| (c, tier as u8)));
     }
     Ok(page)
+}
+
+/// The rows of `ids`, in that order.
+pub(super) fn rows_in_order(
+    conn: &mut DbConnection,
+    ids: &[CustomerId],
+) -> QueryResult<Vec<Customer>> {
+    let mut found = super::customers::list_by_ids(conn, ids)?;
+    found.sort_by_key(|c| ids.iter().position(|id| *id == c.id));
+    Ok(found)
 }
 
 /// The next ids matching the filter after `after`, in id order (bulk changes and exports

@@ -130,7 +130,7 @@ fn remember(conn: &mut DbConnection, key: &str, total: Total) -> QueryResult<()>
 
 /// `Some(None)` for a filter that is no filter (everyone), `Some(Some(stage))` for one
 /// lifecycle stage alone: both answered by the stage counters.
-fn counted_stage(filter: &CustomerFilter) -> Option<Option<&str>> {
+pub(super) fn counted_stage(filter: &CustomerFilter) -> Option<Option<&str>> {
     let unfiltered = filter.from.is_none()
         && filter.until.is_none()
         && filter.any_tags.is_empty()

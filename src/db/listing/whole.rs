@@ -82,8 +82,7 @@ pub fn page_with_total(
         .take(usize::try_from(limit).unwrap_or(0))
         .collect();
     let ids: Vec<CustomerId> = page.iter().map(|(_, _, id)| *id).collect();
-    let mut rows = crate::db::customers::list_by_ids(conn, &ids)?;
-    rows.sort_by_key(|c| ids.iter().position(|id| *id == c.id));
+    let rows = super::rows_in_order(conn, &ids)?;
     let tiers = page.iter().map(|(tier, _, _)| *tier);
     Ok(Some((rows.into_iter().zip(tiers).collect(), total)))
 }
