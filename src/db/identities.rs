@@ -122,14 +122,18 @@ pub fn upsert_identity(
 ) -> QueryResult<Identity> {
     if let Some(found) = find_identity(conn, channel, external_id)? {
         if display_name.is_some() && found.display_name.as_deref() != display_name {
-            diesel::update(channel_identities::table.find(found.id))
-                .set((
-                    channel_identities::display_name.eq(display_name),
-                    channel_identities::last_seen_at.eq(now()),
-                ))
-                .execute(conn)?;
+            let changes = (
+                channel_identities::display_name.eq(display_name),
+                channel_identities::last_seen_at.eq(now()),
+            );
+            return Ok(
+                either_backend!(conn, c => diesel::update(channel_identities::table.find(found.id))
+                    .set(changes)
+                    .returning(Identity::as_returning())
+                    .get_result(c)?),
+            );
         }
-        return get_identity(conn, found.id);
+        return Ok(found);
     }
     let at = now();
     let row = (
@@ -139,11 +143,17 @@ pub fn upsert_identity(
         channel_identities::created_at.eq(at),
         channel_identities::last_seen_at.eq(at),
     );
-    either_backend!(conn, c => diesel::insert_into(channel_identities::table)
-        .values(row)
-        .on_conflict_do_nothing()
-        .execute(c)?);
-    find_identity(conn, channel, external_id)?.ok_or(diesel::result::Error::NotFound)
+    let inserted: Option<Identity> = either_backend!(conn, c => diesel::insert_into(channel_identities::table)
+            .values(row)
+            .on_conflict_do_nothing()
+            .returning(Identity::as_returning())
+            .get_result(c)
+            .optional()?);
+    match inserted {
+        Some(identity) => Ok(identity),
+        // Another request inserted it first.
+        None => find_identity(conn, channel, external_id)?.ok_or(diesel::result::Error::NotFound),
+    }
 }
 
 /// Links (or with `None`, unlinks) an identity; the customer's duplicates are worked out

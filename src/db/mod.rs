@@ -93,6 +93,12 @@ diesel::define_sql_function! {
     fn coalesce(x: diesel::sql_types::Nullable<diesel::sql_types::Integer>, otherwise: diesel::sql_types::Integer) -> diesel::sql_types::Integer;
 }
 
+diesel::define_sql_function! {
+    /// SQL `coalesce()` of two nullable times, on both backends.
+    #[sql_name = "coalesce"]
+    fn coalesce_time(x: diesel::sql_types::Nullable<diesel::sql_types::Timestamp>, otherwise: diesel::sql_types::Nullable<diesel::sql_types::Timestamp>) -> diesel::sql_types::Nullable<diesel::sql_types::Timestamp>;
+}
+
 /// `text` with LIKE's wildcards and the backslash escaped, to match itself in a pattern
 /// read with `ESCAPE '\\'`.
 pub fn like_escaped(text: &str) -> String {

@@ -207,8 +207,9 @@ pub fn list_messages_by_ids(
         .load(conn)
 }
 
-/// The customer wrote: their message is the conversation's last one from them, and they
-/// wait for a reply from then on unless they already did.
+/// The customer wrote: their message is counted, it is the conversation's last one and
+/// its last from them, and they wait for a reply from then on unless they already did.
+/// One statement, as every inbound message runs it.
 pub fn note_customer_message(
     conn: &mut DbConnection,
     id: ConversationId,
@@ -217,17 +218,16 @@ pub fn note_customer_message(
 ) -> QueryResult<usize> {
     diesel::update(conversations::table.find(id))
         .set((
+            conversations::messages_count.eq(conversations::messages_count + 1),
+            conversations::last_message_at.eq(at),
             conversations::last_inbound_id.eq(message),
             conversations::last_inbound_at.eq(at),
+            conversations::waiting_since.eq(crate::db::coalesce_time(
+                conversations::waiting_since,
+                Some(at),
+            )),
         ))
-        .execute(conn)?;
-    diesel::update(
-        conversations::table
-            .find(id)
-            .filter(conversations::waiting_since.is_null()),
-    )
-    .set(conversations::waiting_since.eq(at))
-    .execute(conn)
+        .execute(conn)
 }
 
 /// An agent replied: the customer waits no more.

@@ -15,6 +15,19 @@ pub fn find_setting(conn: &mut DbConnection, key: Setting) -> QueryResult<Option
         .optional()
 }
 
+/// The values stored under `keys`, in one query; a key with none is left out.
+pub fn find_settings(
+    conn: &mut DbConnection,
+    keys: &[Setting],
+) -> QueryResult<std::collections::HashMap<String, String>> {
+    let keys: Vec<&str> = keys.iter().map(|k| k.as_str()).collect();
+    let found: Vec<(String, String)> = app_settings::table
+        .filter(app_settings::key.eq_any(keys))
+        .select((app_settings::key, app_settings::value))
+        .load(conn)?;
+    Ok(found.into_iter().collect())
+}
+
 /// Stores `value` under `key` unless a value is already there, and returns the value that
 /// won. Instances starting at once on one database all end up with the same value.
 pub fn insert_setting_if_absent(

@@ -229,7 +229,6 @@ pub fn receive(
             if keyword {
                 conversations::count_message(conn, conversation.id)?;
             } else {
-                conversations::touch_conversation(conn, conversation.id, valid.sent_at)?;
                 crate::db::queue::note_customer_message(
                     conn,
                     conversation.id,

@@ -44,20 +44,28 @@ pub struct Config {
     pub locked_edits: bool,
 }
 
-/// Reads the settings (defaults: on, `profile`, 24 h, "Clientele").
+/// Reads the settings in one query, as every inbound message does (defaults: on,
+/// `profile`, 24 h, "Clientele").
 pub fn config(conn: &mut DbConnection) -> Result<Config, AppError> {
+    let mut found = settings::find_settings(
+        conn,
+        &[
+            Setting::SelfServiceEnabled,
+            Setting::SelfServiceKeyword,
+            Setting::SelfServiceTtlHours,
+            Setting::OrgName,
+            Setting::LockedSelfServiceEdits,
+        ],
+    )?;
+    let mut take = |key: Setting| found.remove(key.as_str());
     Ok(Config {
-        enabled: settings::find_setting(conn, Setting::SelfServiceEnabled)?.as_deref()
-            != Some("off"),
-        keyword: settings::find_setting(conn, Setting::SelfServiceKeyword)?
-            .unwrap_or_else(|| "profile".to_owned()),
-        ttl_hours: settings::find_setting(conn, Setting::SelfServiceTtlHours)?
+        enabled: take(Setting::SelfServiceEnabled).as_deref() != Some("off"),
+        keyword: take(Setting::SelfServiceKeyword).unwrap_or_else(|| "profile".to_owned()),
+        ttl_hours: take(Setting::SelfServiceTtlHours)
             .and_then(|h| h.parse().ok())
             .unwrap_or(24),
-        org_name: settings::find_setting(conn, Setting::OrgName)?
-            .unwrap_or_else(|| "Clientele".to_owned()),
-        locked_edits: settings::find_setting(conn, Setting::LockedSelfServiceEdits)?.as_deref()
-            != Some("off"),
+        org_name: take(Setting::OrgName).unwrap_or_else(|| "Clientele".to_owned()),
+        locked_edits: take(Setting::LockedSelfServiceEdits).as_deref() != Some("off"),
     })
 }
 
