@@ -53,29 +53,38 @@ pub fn list_open(
     Ok(found)
 }
 
-/// How many open conversations a queue holds: one indexed count per channel with `within`.
+/// How many open conversations a queue holds, counted up to `at_most + 1` (a queue
+/// holding more reads as that): one bounded index walk per channel with `within`, so the
+/// count costs no more than a page however long the queue grows.
 pub fn count_open(
     conn: &mut DbConnection,
     queue: Queue,
     within: Option<&Grants>,
+    at_most: i64,
 ) -> QueryResult<i64> {
-    let count = |conn: &mut DbConnection, channel: Option<(&str, Option<Vec<String>>)>| {
-        narrowed(
-            conversations::table
-                .select(diesel::dsl::count_star())
-                .into_boxed(),
+    let count = |conn: &mut DbConnection,
+                 channel: Option<(&str, Option<Vec<String>>)>,
+                 limit: i64|
+     -> QueryResult<i64> {
+        let ids: Vec<ConversationId> = narrowed(
+            conversations::table.select(conversations::id).into_boxed(),
             queue,
             channel,
         )
-        .get_result::<i64>(conn)
+        .limit(limit)
+        .load(conn)?;
+        Ok(ids.len() as i64)
     };
     let Some(grants) = within else {
-        return count(conn, None);
+        return count(conn, None, at_most + 1);
     };
     let mut total = 0;
     for channel in grants.channels() {
+        if total > at_most {
+            break;
+        }
         let accounts = grants.accounts_of(&channel);
-        total += count(conn, Some((&channel, accounts)))?;
+        total += count(conn, Some((&channel, accounts)), at_most + 1 - total)?;
     }
     Ok(total)
 }

@@ -103,7 +103,7 @@ document.addEventListener("submit", (event) => {
       const response = await fetch(table.dataset.poll, { headers: { Accept: "application/json" }, credentials: "same-origin" });
       if (!response.ok) return;
       const data = await response.json();
-      if (total) total.textContent = String(data.total);
+      if (total) total.textContent = data.total_label;
       const signature = JSON.stringify(data.conversations.map((r) => [r.id, r.last_message_at, r.assignees, r.unread, r.waiting, r.age]));
       if (signature !== last) {
         if (last !== "") status.textContent = "Updated with new messages.";
@@ -154,7 +154,7 @@ document.addEventListener("submit", (event) => {
       if (!response.ok) return;
       const data = await response.json();
       const total = document.getElementById("queue-total");
-      if (total) total.textContent = String(data.total);
+      if (total) total.textContent = data.total_label;
       const signature = JSON.stringify(data.conversations.map((r) => [r.id, r.unread, r.waiting, r.preview, r.who]));
       if (signature === last) return;
       last = signature;

@@ -64,6 +64,16 @@ async fn the_self_service_keyword_neither_opens_nor_moves_a_conversation_in_the_
     text(&app, &token, "+385911111111", "I need to change my address").await;
     let both = queue(&agent).await;
     assert_eq!(both["total"], 2);
+    assert_eq!(both["total_label"], "2");
+    // The heading's count stops one past what it counts, however long the queue.
+    let counted = |at_most: i64| {
+        app.with_db(|conn| {
+            clientele::db::queue::count_open(conn, clientele::db::queue::Queue::All, None, at_most)
+        })
+        .expect("count")
+    };
+    assert_eq!((counted(1), counted(2), counted(50)), (2, 2, 2));
+    assert_eq!(counted(0), 1);
     assert_eq!(
         rows(&both),
         vec![

@@ -35,7 +35,7 @@ struct ConversationPage {
     ctx: PageContext,
     /// The open conversations beside this one (the queue, first page).
     queue: Vec<queue::QueueRow>,
-    queue_total: i64,
+    queue_total: String,
     conversation: ConversationView,
     earlier: Vec<ConversationView>,
     more_history: Option<String>,
@@ -229,8 +229,8 @@ async fn conversation_page(
         .unwrap_or_default();
     let page = ConversationPage {
         ctx,
+        queue_total: beside.total_label(),
         queue: beside.rows,
-        queue_total: beside.total,
         conversation: this,
         earlier: views,
         more_history,

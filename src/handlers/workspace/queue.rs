@@ -60,7 +60,19 @@ pub(super) fn excerpt(text: &str, chars: usize) -> String {
 pub(super) struct QueuePage {
     pub(super) rows: Vec<QueueRow>,
     next: Option<String>,
+    /// How many open conversations the view holds, counted up to [`QUEUE_COUNTED`] + 1.
     pub(super) total: i64,
+}
+
+impl QueuePage {
+    /// The count as shown: "999+" past what is counted.
+    pub(super) fn total_label(&self) -> String {
+        if self.total > QUEUE_COUNTED {
+            format!("{QUEUE_COUNTED}+")
+        } else {
+            self.total.to_string()
+        }
+    }
 }
 
 /// The open conversations of a queue with their names, previews, assignees and whether
@@ -87,7 +99,7 @@ pub(super) fn queue_rows(
         open.last()
             .map(|c| crate::handlers::page::time_cursor(c.last_message_at, c.id.0))
     });
-    let total = queue::count_open(conn, queue, within.as_ref())?;
+    let total = queue::count_open(conn, queue, within.as_ref(), QUEUE_COUNTED)?;
     let ids: Vec<ConversationId> = open.iter().map(|c| c.id).collect();
     let last_ids: Vec<_> = open.iter().filter_map(|c| c.last_inbound_id).collect();
     let last: HashMap<ConversationId, String> = queue::list_messages_by_ids(conn, &last_ids)?
@@ -140,6 +152,9 @@ pub(super) fn queue_rows(
 
 /// Conversations per page of the queue.
 const QUEUE_PAGE: i64 = 50;
+
+/// Open conversations counted for the queue's heading; more read as "999+".
+const QUEUE_COUNTED: i64 = 999;
 
 fn parse_after(raw: Option<&str>) -> Option<(chrono::NaiveDateTime, ConversationId)> {
     crate::handlers::page::parse_time_cursor(raw?).map(|(at, id)| (at, ConversationId(id)))
@@ -204,7 +219,7 @@ struct WorkspacePage {
     ctx: PageContext,
     rows: Vec<QueueRow>,
     /// How many open conversations this view holds.
-    total: i64,
+    total: String,
     view: &'static str,
     /// The teams to narrow to, and the one chosen (0 for all).
     teams: Vec<(i64, String)>,
@@ -243,8 +258,8 @@ pub async fn index(
     };
     render(&WorkspacePage {
         ctx: PageContext::new(&current, "home")?,
+        total: page.total_label(),
         rows: page.rows,
-        total: page.total,
         view,
         teams,
         team,
@@ -273,5 +288,26 @@ pub async fn poll(
         .await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
-        .json(serde_json::json!({"conversations": page.rows, "total": page.total})))
+        .json(serde_json::json!({
+            "total_label": page.total_label(),
+            "conversations": page.rows,
+            "total": page.total,
+        })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_queue_past_what_is_counted_reads_as_more() {
+        let page = |total| QueuePage {
+            rows: Vec::new(),
+            next: None,
+            total,
+        };
+        assert_eq!(page(0).total_label(), "0");
+        assert_eq!(page(QUEUE_COUNTED).total_label(), "999");
+        assert_eq!(page(QUEUE_COUNTED + 1).total_label(), "999+");
+    }
 }
