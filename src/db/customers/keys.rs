@@ -121,6 +121,25 @@ fn common(conn: &mut DbConnection, field: ContactField, piece: &str) -> QueryRes
     Ok(holders.n >= COMMON_AT)
 }
 
+/// The e-mail as PostgreSQL's trigram index holds it (migration 000038): pg_trgm reads
+/// only letters and digits, so the punctuation an address is told by becomes digits.
+const EMAIL_MARKS: &str = "translate(lower(customers.email), '@.-_+', '01234')";
+
+/// A piece of an e-mail turned as [`EMAIL_MARKS`] turns the address.
+fn email_marks(piece: &str) -> String {
+    piece
+        .chars()
+        .map(|c| match c {
+            '@' => '0',
+            '.' => '1',
+            '-' => '2',
+            '_' => '3',
+            '+' => '4',
+            c => c,
+        })
+        .collect()
+}
+
 /// Ids of the customers whose e-mail (lower-cased) or phone contains `piece`, read from
 /// the trigram index (`customer_contact_grams` on SQLite, pg_trgm on PostgreSQL), when at
 /// most `limit` do. `None` when more do, when the piece is common among the newest
@@ -164,7 +183,19 @@ pub fn ids_containing(
             let pattern = format!("%{}%", crate::db::like_escaped(piece));
             let query = customers::table.select(customers::id).limit(limit + 1);
             match field {
+                // Looked up as the index holds it (punctuation as digits, written as
+                // SQL so that it matches the index's expression), then rechecked as typed.
                 ContactField::Email => query
+                    .filter(
+                        diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::Text>>(
+                            EMAIL_MARKS,
+                        )
+                        .like(format!(
+                            "%{}%",
+                            crate::db::like_escaped(&email_marks(piece))
+                        ))
+                        .escape('\\'),
+                    )
                     .filter(
                         crate::db::lower(customers::email)
                             .like(pattern)
@@ -178,4 +209,19 @@ pub fn ids_containing(
         }
     };
     Ok((found.len() as i64 <= limit).then_some(found))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_email_piece_is_turned_as_the_index_turns_the_address() {
+        assert_eq!(
+            email_marks("maria.garcia@mail-box.example"),
+            "maria1garcia0mail2box1example"
+        );
+        assert_eq!(email_marks("bob_builder+news"), "bob3builder4news");
+        assert_eq!(email_marks("100%"), "100%");
+    }
 }
