@@ -202,31 +202,19 @@ pub fn set_pinned(
     pinned: bool,
     actor: &Actor,
 ) -> Result<(), AppError> {
-    db::transaction(conn, |conn| {
-        let current = customers::get_customer(conn, customer)?;
-        if !facts::set_pinned(conn, customer, pinned)? {
-            return Ok(());
-        }
-        let version = customers::bump_version(conn, customer, None)?.unwrap_or(current.version);
-        events::insert_event(
-            conn,
-            NewEvent {
-                customer,
-                actor,
-                action: if pinned {
-                    EventAction::LifecyclePinned
-                } else {
-                    EventAction::LifecycleUnpinned
-                },
-                property_key: None,
-                old_value: None,
-                new_value: Some(current.lifecycle),
-                reverts: None,
-                customer_version: version,
-            },
-        )?;
-        Ok(())
-    })
+    let action = if pinned {
+        EventAction::LifecyclePinned
+    } else {
+        EventAction::LifecycleUnpinned
+    };
+    crate::services::profiles::set_marker(
+        conn,
+        customer,
+        actor,
+        action,
+        |current| Some(current.lifecycle.clone()),
+        |conn| facts::set_pinned(conn, customer, pinned),
+    )
 }
 
 /// Moves each of `subjects` to the stage of the first rule that holds for them; returns

@@ -346,3 +346,38 @@ pub fn raw_of(value: &Value) -> RawValue {
         other => RawValue::One(other.form_text()),
     }
 }
+
+/// Sets something kept beside a customer's properties (a lock, a pinned stage) with
+/// `change`, which says whether anything changed. When it did, the profile's version moves
+/// on, so forms open on it see the change, and History records `action` with `shown` of
+/// the customer as its value; when it was already so, nothing is written.
+pub fn set_marker(
+    conn: &mut DbConnection,
+    customer: CustomerId,
+    actor: &Actor,
+    action: EventAction,
+    shown: fn(&Customer) -> Option<String>,
+    change: impl FnOnce(&mut DbConnection) -> diesel::QueryResult<bool>,
+) -> Result<(), AppError> {
+    crate::db::transaction(conn, |conn| {
+        let current = customers::get_customer(conn, customer)?;
+        if !change(conn)? {
+            return Ok(());
+        }
+        let version = customers::bump_version(conn, customer, None)?.unwrap_or(current.version);
+        events::insert_event(
+            conn,
+            NewEvent {
+                customer,
+                actor,
+                action,
+                property_key: None,
+                old_value: None,
+                new_value: shown(&current),
+                reverts: None,
+                customer_version: version,
+            },
+        )?;
+        Ok(())
+    })
+}
