@@ -465,6 +465,43 @@ async fn a_bounded_filter_read_whole_gives_the_same_pages_tiers_and_total() {
                 read_whole += 1;
                 assert_eq!(whole, tier_by_tier, "{context}");
             }
+            // A crafted cursor whose value is no number starts at its tier both ways.
+            let crafted = Cursor {
+                tier: 1,
+                value: listing::SortValue::Text("x".into()),
+                id: clientele::db::types::CustomerId(5),
+            };
+            let (by_tier, whole) = app.with_db(|conn| {
+                let plans = listing::plan_within(conn, filter, bounds).expect("plan");
+                let ids = |page: Vec<(clientele::db::customers::Customer, u8)>| {
+                    page.into_iter()
+                        .map(|(c, tier)| (c.public_id, tier))
+                        .collect::<Vec<_>>()
+                };
+                let by_tier = listing::list_filtered(
+                    conn,
+                    filter,
+                    &plans,
+                    key,
+                    ascending,
+                    Some(&crafted),
+                    100,
+                )
+                .expect("list");
+                let whole = listing::page_with_total(
+                    conn,
+                    filter,
+                    &plans,
+                    key,
+                    ascending,
+                    Some(&crafted),
+                    100,
+                )
+                .expect("read whole")
+                .map(|(rows, _)| ids(rows));
+                (ids(by_tier), whole)
+            });
+            assert_eq!(whole, Some(by_tier), "{context}, crafted cursor");
         }
     }
     assert_eq!(

@@ -59,22 +59,18 @@ pub fn page_with_total(
             Some((tier, value, row.id))
         })
         .collect();
-    listed.sort_unstable_by(|a, b| {
-        let within = (a.1, a.2).cmp(&(b.1, b.2));
-        a.0.cmp(&b.0)
-            .then(if ascending { within } else { within.reverse() })
-    });
+    listed.sort_unstable_by(|a, b| listing_order(*a, *b, ascending));
+    // Past the cursor's row, read as the database's keyset reads a cursor: its tier only
+    // with a search, and one whose value is not a number (never written for these sorts)
+    // from the start of its tier.
     let start = after.map_or(0, |cursor| {
-        let value = match cursor.value {
-            SortValue::Int(value) => value,
-            SortValue::Text(_) => i64::MIN,
-        };
-        listed.partition_point(|(tier, v, id)| {
-            let within = (*v, *id).cmp(&(value, cursor.id));
-            tier.cmp(&cursor.tier)
-                .then(if ascending { within } else { within.reverse() })
-                .is_le()
-        })
+        let tier = if ranking.is_some() { cursor.tier } else { 0 };
+        match cursor.value {
+            SortValue::Int(value) => listed.partition_point(|row| {
+                listing_order(*row, (tier, value, cursor.id), ascending).is_le()
+            }),
+            SortValue::Text(_) => listed.partition_point(|row| row.0 < tier),
+        }
     });
     let page: Vec<(u8, i64, CustomerId)> = listed
         .into_iter()
@@ -85,6 +81,18 @@ pub fn page_with_total(
     let rows = super::rows_in_order(conn, &ids)?;
     let tiers = page.iter().map(|(tier, _, _)| *tier);
     Ok(Some((rows.into_iter().zip(tiers).collect(), total)))
+}
+
+/// The order of a page: tier by tier, then by the sort value and the id in the sort's
+/// direction.
+fn listing_order(
+    (tier, value, id): (u8, i64, CustomerId),
+    (other_tier, other_value, other_id): (u8, i64, CustomerId),
+    ascending: bool,
+) -> std::cmp::Ordering {
+    let within = (value, id).cmp(&(other_value, other_id));
+    tier.cmp(&other_tier)
+        .then(if ascending { within } else { within.reverse() })
 }
 
 /// Each match's tier inputs and sort value (as the cursor holds it), or `None` when

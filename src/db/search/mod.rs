@@ -186,23 +186,25 @@ pub fn remove_terms(conn: &mut DbConnection, customer: &Customer) -> QueryResult
     forget_name_words(conn, name_words_of(&held))
 }
 
-/// `search_version` below the current rules', with the version written into the
-/// statement: bound as a parameter, PostgreSQL's generic plan for a prepared statement
-/// guesses a third of the rows match and scans the table (320 ms at a million customers,
-/// on every turn of the background worker) where the index answers at once.
-fn indexed_by_older_rules() -> diesel::dsl::Lt<
+/// `search_version` below `version`, with the version written into the statement: bound
+/// as a parameter, PostgreSQL's generic plan for a prepared statement guesses a third of
+/// the rows match and scans the table (320 ms at a million customers, on every turn of the
+/// background worker) where the index answers at once.
+pub(super) fn indexed_before(
+    version: i32,
+) -> diesel::dsl::Lt<
     customers::search_version,
     diesel::expression::SqlLiteral<diesel::sql_types::Integer>,
 > {
     customers::search_version.lt(diesel::dsl::sql::<diesel::sql_types::Integer>(
-        &SEARCH_VERSION.to_string(),
+        &version.to_string(),
     ))
 }
 
 /// Whether any customer waits to be indexed by the current rules.
 pub fn any_pending(conn: &mut DbConnection) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
-        customers::table.filter(indexed_by_older_rules()),
+        customers::table.filter(indexed_before(SEARCH_VERSION)),
     ))
     .get_result(conn)
 }
@@ -212,7 +214,7 @@ pub fn any_pending(conn: &mut DbConnection) -> QueryResult<bool> {
 pub fn index_pending(conn: &mut DbConnection, batch: i64) -> QueryResult<usize> {
     super::transaction(conn, |conn| {
         let pending: Vec<Customer> = customers::table
-            .filter(indexed_by_older_rules())
+            .filter(indexed_before(SEARCH_VERSION))
             .select(Customer::as_select())
             .limit(batch)
             .load(conn)?;

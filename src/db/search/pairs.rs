@@ -48,7 +48,7 @@ pub(super) fn pair_candidates(
         (first, second)
     };
     let unpaired = customers::table
-        .filter(customers::search_version.lt(PAIRS_VERSION))
+        .filter(super::indexed_before(PAIRS_VERSION))
         .select(customers::id)
         .first::<CustomerId>(conn)
         .optional()?;
