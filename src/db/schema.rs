@@ -83,6 +83,7 @@ diesel::table! {
         kind -> SmallInt,
         term -> Text,
         customer_id -> BigInt,
+        created_at -> Nullable<Timestamp>,
     }
 }
 

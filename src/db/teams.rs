@@ -260,13 +260,16 @@ pub fn reaches_customer(
     Ok(!list_unreached(conn, &[customer], grants)?.contains(&customer))
 }
 
-/// Which of these customers the grants do not reach (see [`customer_condition`]): one
-/// query for the whole list.
+/// Which of these customers the grants do not reach (see [`customer_condition`]), in
+/// ascending order: one query for the whole list.
 pub fn list_unreached(
     conn: &mut DbConnection,
     customers: &[CustomerId],
     grants: &Grants,
 ) -> QueryResult<Vec<CustomerId>> {
+    if customers.is_empty() {
+        return Ok(Vec::new());
+    }
     let held: Vec<(Option<CustomerId>, String)> = channel_identities::table
         .filter(
             channel_identities::customer_id
@@ -276,17 +279,16 @@ pub fn list_unreached(
         .distinct()
         .load(conn)?;
     let reachable = grants.channels();
-    let mut unreached: Vec<CustomerId> = Vec::new();
-    for (customer, _) in &held {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut reached = std::collections::BTreeSet::new();
+    for (customer, channel) in held {
         let Some(customer) = customer else { continue };
-        let reached = held
-            .iter()
-            .any(|(c, channel)| c.as_ref() == Some(customer) && reachable.contains(channel));
-        if !reached && !unreached.contains(customer) {
-            unreached.push(*customer);
+        if reachable.contains(&channel) {
+            reached.insert(customer);
         }
+        seen.insert(customer);
     }
-    Ok(unreached)
+    Ok(seen.difference(&reached).copied().collect())
 }
 
 /// The conversations of a customer the grants do not reach: left out of every list of

@@ -169,8 +169,6 @@ async fn pairs_wait_until_every_row_holds_them() {
 async fn a_changed_or_erased_name_leaves_no_word_behind() {
     use clientele::db::schema::name_words;
     use clientele::domain::customer::Actor;
-    use clientele::domain::property::RawValue;
-    use clientele::services::profiles::{self, Editor, ProfileEdit};
     use diesel::prelude::*;
     let app = spawn_app().await;
     app.create_customer(&[("name", "Zofia Wrzesniewska")]);
@@ -185,17 +183,31 @@ async fn a_changed_or_erased_name_leaves_no_word_behind() {
         })
     };
     assert_eq!(words(), ["brzeczyszczykiewicz", "wrzesniewska", "zofia"]);
+    rename(&app, renamed.id, "Zofia Nowak");
+    assert_eq!(words(), ["nowak", "wrzesniewska", "zofia"]);
+    app.with_db(|conn| {
+        clientele::services::erasure::anonymize(conn, renamed.id, &Actor::System)
+            .expect("anonymized")
+    });
+    assert_eq!(words(), ["wrzesniewska", "zofia"]);
+}
+
+/// Renames a customer as a supervisor's edit does.
+fn rename(app: &TestApp, customer: clientele::db::types::CustomerId, name: &str) {
+    use clientele::domain::customer::Actor;
+    use clientele::domain::property::RawValue;
+    use clientele::services::profiles::{self, Editor, ProfileEdit};
     app.with_db(|conn| {
         let properties = clientele::db::properties::list_properties(conn).expect("registry");
         let edit = ProfileEdit {
-            values: [("name".to_owned(), RawValue::One("Zofia Nowak".to_owned()))]
+            values: [("name".to_owned(), RawValue::One(name.to_owned()))]
                 .into_iter()
                 .collect(),
             lifecycle: None,
         };
         profiles::edit_customer(
             conn,
-            renamed.id,
+            customer,
             &properties,
             None,
             &Actor::System,
@@ -204,10 +216,111 @@ async fn a_changed_or_erased_name_leaves_no_word_behind() {
         )
         .expect("renamed")
     });
-    assert_eq!(words(), ["nowak", "wrzesniewska", "zofia"]);
+}
+
+#[tokio::test]
+async fn pairs_carry_the_creation_time_through_a_rename() {
+    let app = spawn_app().await;
+    let first = app.customer(&app.create_customer(&[("name", "Ines Okafor")]));
+    let renamed = app.customer(&app.create_customer(&[("name", "Ines Adeyemi")]));
+    rename(&app, renamed.id, "Okafor Ines");
+    let micros = |c: &clientele::db::customers::Customer| c.created_at.and_utc().timestamp_micros();
+    let plans = plans(&app, "ines okafor", BY_PAIRS);
+    let plan = plans.name().expect("a name plan");
+    assert!(plan.paired);
+    assert_eq!(
+        plan.created.as_deref(),
+        Some([(first.id, micros(&first)), (renamed.id, micros(&renamed))].as_slice()),
+        "both matches' times come with their pairs, the renamed one's too"
+    );
+}
+
+#[tokio::test]
+async fn an_agents_search_of_many_matches_tests_the_reach_a_page_at_a_time() {
+    use clientele::db::listing::{Cursor, REACH_TESTED_AT_MOST};
+    use clientele::domain::scope::{Grant, Grants};
+    let app = spawn_app().await;
+    let many = REACH_TESTED_AT_MOST + 60;
+    // Every third customer only on e-mail (out of an SMS team's reach), every third on
+    // SMS, the rest on no channel (reached: no team owns them).
+    let mut links = Vec::new();
+    for i in 0..many {
+        let name = if i % 2 == 0 {
+            "Quinn Rask"
+        } else {
+            "Quinn Raskin"
+        };
+        let customer = app.customer(&app.create_customer(&[("name", name)])).id;
+        match i % 3 {
+            0 => links.push(("email", format!("q{i}@example.com"), customer)),
+            1 => links.push(("sms", format!("+3859155{i:05}"), customer)),
+            _ => {}
+        }
+    }
     app.with_db(|conn| {
-        clientele::services::erasure::anonymize(conn, renamed.id, &Actor::System)
-            .expect("anonymized")
+        let links: Vec<_> = links
+            .iter()
+            .map(|(c, e, id)| (*c, e.as_str(), *id))
+            .collect();
+        clientele::db::identities::insert_linked(conn, &links).expect("identities")
     });
-    assert_eq!(words(), ["wrzesniewska", "zofia"]);
+    let sms = Grant {
+        channel: "sms".into(),
+        account: String::new(),
+    };
+    let filter = CustomerFilter {
+        reach: Some(Grants([sms].into_iter().collect())),
+        ..name_filter("quinn rask")
+    };
+    let reached = many - many.div_ceil(3);
+    for ascending in [false, true] {
+        let (by_tier, by_pages, totals) = app.with_db(|conn| {
+            let plans = listing::plan_within(conn, &filter, BY_PAIRS).expect("plan");
+            let ids = |page: &[(clientele::db::customers::Customer, u8)]| -> Vec<(String, u8)> {
+                page.iter()
+                    .map(|(c, t)| (c.public_id.clone(), *t))
+                    .collect()
+            };
+            let by_tier = listing::list_filtered(
+                conn,
+                &filter,
+                &plans,
+                SortKey::Created,
+                ascending,
+                None,
+                1_000,
+            )
+            .expect("list");
+            let (mut pages, mut totals, mut after) = (Vec::new(), Vec::new(), None::<Cursor>);
+            loop {
+                let (page, total) = listing::page_with_total(
+                    conn,
+                    &filter,
+                    &plans,
+                    SortKey::Created,
+                    ascending,
+                    after.as_ref(),
+                    25,
+                )
+                .expect("page")
+                .expect("ordered from the pairs");
+                totals.push(total);
+                pages.extend(ids(&page));
+                let Some((last, tier)) = page.last() else {
+                    break;
+                };
+                after = Some(Cursor::after(last, SortKey::Created, *tier));
+            }
+            (ids(&by_tier), pages, totals)
+        });
+        assert_eq!(by_tier.len(), reached);
+        assert_eq!(by_pages, by_tier, "the same pages, ascending {ascending}");
+        for total in totals {
+            let Total::About(about) = total else {
+                panic!("{total:?}: past {REACH_TESTED_AT_MOST} matches the total is estimated");
+            };
+            let off = about.abs_diff(reached as i64) as f64 / reached as f64;
+            assert!(off < 0.2, "about {about} for {reached}");
+        }
+    }
 }

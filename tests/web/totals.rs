@@ -336,7 +336,7 @@ async fn a_condition_read_as_a_list_a_set_or_row_by_row_gives_the_same_pages() {
 
 #[tokio::test]
 async fn a_bounded_filter_read_whole_gives_the_same_pages_tiers_and_total() {
-    use clientele::db::listing::{self, Bounds, Cursor, CustomerFilter, SortKey, Total};
+    use clientele::db::listing::{self, Bounds, Cursor, CustomerFilter, SortKey};
     use clientele::db::types::TagId;
     use clientele::domain::scope::{Grant, Grants};
     use clientele::domain::search::FuzzyQuery;
@@ -352,6 +352,11 @@ async fn a_bounded_filter_read_whole_gives_the_same_pages_tiers_and_total() {
         "Garcia Maria",
         "Jon Smyth",
         "John Smith",
+        "Xavi Quell",
+        "Xavi Quell",
+        "Xavi Quellberg",
+        "Xavo Quell",
+        "Quell Xavi",
     ] {
         app.create_customer(&[("name", name)]);
     }
@@ -398,7 +403,12 @@ async fn a_bounded_filter_read_whole_gives_the_same_pages_tiers_and_total() {
                 .map(clientele::db::types::CustomerId)
                 .collect(),
         ),
+        // A search of two words alone, found by its pairs alone (with an exact match, and
+        // with typos): newest first, ordered by the times its pairs carry.
+        name("xavi quell"),
+        name("jonh smtih"),
     ];
+    let searches_alone = 2;
     let keys = [
         (SortKey::Created, false),
         (SortKey::Created, true),
@@ -454,10 +464,7 @@ async fn a_bounded_filter_read_whole_gives_the_same_pages_tiers_and_total() {
                     };
                     after = Some(Cursor::after(last, key, *tier));
                 }
-                (
-                    (pages, total),
-                    whole_total.map(|total| (whole, Total::Exact(total))),
-                )
+                ((pages, total), whole_total.map(|total| (whole, total)))
             });
             let context = format!("{filter:?} {key:?} ascending {ascending}");
             assert!(!tier_by_tier.0.is_empty(), "{context}");
@@ -501,12 +508,15 @@ async fn a_bounded_filter_read_whole_gives_the_same_pages_tiers_and_total() {
                 .map(|(rows, _)| ids(rows));
                 (ids(by_tier), whole)
             });
-            assert_eq!(whole, Some(by_tier), "{context}, crafted cursor");
+            if let Some(whole) = whole {
+                assert_eq!(whole, by_tier, "{context}, crafted cursor");
+            }
         }
     }
+    let by_creation = keys.iter().filter(|(k, _)| *k == SortKey::Created).count();
     assert_eq!(
         read_whole,
-        filters.len() * keys.len(),
-        "every filter is bounded"
+        (filters.len() - searches_alone) * keys.len() + searches_alone * by_creation,
+        "every filter is bounded, and a search alone is ordered from its pairs by creation"
     );
 }

@@ -205,7 +205,8 @@ impl SetAside {
         if sqlite {
             diesel::sql_query(format!(
                 "CREATE TEMP TABLE {STAGED_TERMS} \
-                 (kind INTEGER NOT NULL, term TEXT NOT NULL, customer_id INTEGER NOT NULL)"
+                 (kind INTEGER NOT NULL, term TEXT NOT NULL, customer_id INTEGER NOT NULL, \
+                 created_at TEXT)"
             ))
             .execute(conn)?;
             let triggers: Vec<Index> = diesel::sql_query(
@@ -232,9 +233,12 @@ impl SetAside {
 
     /// Where the load writes search terms.
     pub(super) fn terms_rows(&self, postgres: bool) -> Rows {
-        let mut rows = rows!(postgres, customer_terms(kind, term, customer_id));
+        let mut rows = rows!(
+            postgres,
+            customer_terms(kind, term, customer_id, created_at)
+        );
         if self.terms_key {
-            rows.head = format!("INSERT INTO {STAGED_TERMS} (kind, term, customer_id)");
+            rows.head = format!("INSERT INTO {STAGED_TERMS} (kind, term, customer_id, created_at)");
         }
         rows
     }
@@ -247,8 +251,8 @@ impl SetAside {
         }
         if self.terms_key {
             diesel::sql_query(format!(
-                "INSERT INTO customer_terms (kind, term, customer_id) \
-                 SELECT kind, term, customer_id FROM {STAGED_TERMS} \
+                "INSERT INTO customer_terms (kind, term, customer_id, created_at) \
+                 SELECT kind, term, customer_id, created_at FROM {STAGED_TERMS} \
                  ORDER BY kind, term, customer_id"
             ))
             .execute(conn)?;

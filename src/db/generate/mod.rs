@@ -237,7 +237,7 @@ pub fn generate_building_indexes_after(
             );
             // The batch's search terms, written in key order: each index page is then
             // visited once per batch instead of once per customer.
-            let mut batch_terms: Vec<(i16, String, i64)> = Vec::new();
+            let mut batch_terms: Vec<(i16, String, i64, Option<NaiveDateTime>)> = Vec::new();
             for _ in 0..size {
                 let id = customer_id;
                 customer_id += 1;
@@ -375,7 +375,9 @@ pub fn generate_building_indexes_after(
                     if kind == TermKind::NameWord.code() && !name_words.contains(&term) {
                         name_words.insert(term.clone());
                     }
-                    batch_terms.push((kind, term, id));
+                    // Pair terms carry the creation time (see `search::time_held`).
+                    let time = (kind == TermKind::NamePair.code()).then_some(created);
+                    batch_terms.push((kind, term, id, time));
                 }
                 for (i, tag) in tag_ids.iter().enumerate() {
                     if rng.u8(..5) == 0 {
@@ -408,8 +410,13 @@ pub fn generate_building_indexes_after(
                 ]);
             }
             batch_terms.sort_unstable();
-            for (kind, term, id) in &batch_terms {
-                terms_rows.push(&[Lit::Int((*kind).into()), Lit::Text(term), Lit::Int(*id)]);
+            for (kind, term, id, time) in &batch_terms {
+                terms_rows.push(&[
+                    Lit::Int((*kind).into()),
+                    Lit::Text(term),
+                    Lit::Int(*id),
+                    time.map_or(Lit::Null, Lit::At),
+                ]);
             }
             let batch = [
                 customers,

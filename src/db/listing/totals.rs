@@ -166,6 +166,16 @@ pub(super) fn search_alone(filter: &CustomerFilter, plans: &Plans) -> Option<usi
     }
 }
 
+/// Whether the filter is a search by name and nothing else but an agent's reach.
+pub(super) fn search_within_reach(filter: &CustomerFilter) -> bool {
+    let stripped = CustomerFilter {
+        name: None,
+        reach: None,
+        ..filter.clone()
+    };
+    filter.name.is_some() && counted_stage(&stripped) == Some(None)
+}
+
 /// Whether the filter's candidates are a bounded list, so counting them costs no more than
 /// reading the list.
 pub(super) fn bounded(filter: &CustomerFilter, plans: &Plans) -> bool {
@@ -319,7 +329,7 @@ fn sample(
 }
 
 /// Rounds to two significant digits (12,345 → 12,000), as estimates are read.
-fn two_digits(n: i64) -> i64 {
+pub(super) fn two_digits(n: i64) -> i64 {
     let mut unit = 1;
     while n / unit >= 100 {
         unit *= 10;

@@ -6,12 +6,12 @@
 
 use diesel::prelude::*;
 
-use super::totals::{bounded, search_alone};
+use super::totals::{Total, bounded, search_alone, search_within_reach, two_digits};
 use super::{Cursor, CustomerFilter, Plans, SortKey, SortValue, filtered};
 use crate::db::DbConnection;
 use crate::db::customers::Customer;
 use crate::db::schema::customers;
-use crate::db::search::Ranked;
+use crate::db::search::{Ranked, Tier};
 use crate::db::types::CustomerId;
 
 /// Customers of a page, each with its search tier (0 without a search).
@@ -20,10 +20,11 @@ pub type Tiered = Vec<(Customer, u8)>;
 /// The most matches read whole; a filter holding more is read tier by tier.
 const WHOLE_AT_MOST: i64 = 30_000;
 
-/// A page after the cursor and the exact total, when the filter's candidates are a
-/// bounded list whose total is not already known (see `totals::total`) and the sort is
-/// by a number or a time; `None` otherwise, or when more than [`WHOLE_AT_MOST`] match.
-/// Sorted names are left to the database: its collation orders them.
+/// A page after the cursor and the total, when the filter's candidates are a bounded
+/// list whose total is not already known (see `totals::total`) and the sort is by a
+/// number or a time; `None` otherwise, or when more than [`WHOLE_AT_MOST`] match. Sorted
+/// names are left to the database: its collation orders them. The total is exact, but
+/// for an agent's search of many matches (see [`paired_by_time`]).
 pub fn page_with_total(
     conn: &mut DbConnection,
     filter: &CustomerFilter,
@@ -32,12 +33,15 @@ pub fn page_with_total(
     ascending: bool,
     after: Option<&Cursor>,
     limit: i64,
-) -> QueryResult<Option<(Tiered, i64)>> {
+) -> QueryResult<Option<(Tiered, Total)>> {
     let ranking = match filter.ranking() {
         Some((_, false)) => plans.name.as_ref(),
         Some((_, true)) => plans.public_id.as_ref(),
         None => None,
     };
+    if let Some(found) = paired_by_time(conn, filter, plans, key, ascending, after, limit)? {
+        return Ok(Some(found));
+    }
     if key == SortKey::Name
         || !bounded(filter, plans)
         || search_alone(filter, plans).is_some()
@@ -49,7 +53,7 @@ pub fn page_with_total(
         return Ok(None);
     };
     let total = matches.len() as i64;
-    let mut listed: Vec<(u8, i64, CustomerId)> = matches
+    let listed: Vec<(u8, i64, CustomerId)> = matches
         .into_iter()
         .filter_map(|(row, value)| {
             let tier = match ranking {
@@ -59,12 +63,27 @@ pub fn page_with_total(
             Some((tier, value, row.id))
         })
         .collect();
+    let (listed, start) = ordered(listed, ascending, after, ranking.is_some());
+    let page = read_page(conn, listed.into_iter().skip(start), limit)?;
+    Ok(Some((page, Total::Exact(total))))
+}
+
+/// A match's tier, sort value (as a cursor holds it) and id.
+type Listed = (u8, i64, CustomerId);
+
+/// Matches in the page's order, and where the page after the cursor starts among them.
+fn ordered(
+    mut listed: Vec<Listed>,
+    ascending: bool,
+    after: Option<&Cursor>,
+    searched: bool,
+) -> (Vec<Listed>, usize) {
     listed.sort_unstable_by(|a, b| listing_order(*a, *b, ascending));
     // Past the cursor's row, read as the database's keyset reads a cursor: its tier only
     // with a search, and one whose value is not a number (never written for these sorts)
     // from the start of its tier.
     let start = after.map_or(0, |cursor| {
-        let tier = if ranking.is_some() { cursor.tier } else { 0 };
+        let tier = if searched { cursor.tier } else { 0 };
         match cursor.value {
             SortValue::Int(value) => listed.partition_point(|row| {
                 listing_order(*row, (tier, value, cursor.id), ascending).is_le()
@@ -72,15 +91,142 @@ pub fn page_with_total(
             SortValue::Text(_) => listed.partition_point(|row| row.0 < tier),
         }
     });
-    let page: Vec<(u8, i64, CustomerId)> = listed
-        .into_iter()
-        .skip(start)
-        .take(usize::try_from(limit).unwrap_or(0))
-        .collect();
+    (listed, start)
+}
+
+/// The rows of the first `limit` matches, with their tiers.
+fn read_page(
+    conn: &mut DbConnection,
+    matches: impl Iterator<Item = Listed>,
+    limit: i64,
+) -> QueryResult<Tiered> {
+    let page: Vec<Listed> = matches.take(usize::try_from(limit).unwrap_or(0)).collect();
     let ids: Vec<CustomerId> = page.iter().map(|(_, _, id)| *id).collect();
     let rows = super::rows_in_order(conn, &ids)?;
     let tiers = page.iter().map(|(tier, _, _)| *tier);
-    Ok(Some((rows.into_iter().zip(tiers).collect(), total)))
+    Ok(rows.into_iter().zip(tiers).collect())
+}
+
+/// An agent's search of at most this many matches has every match's reach tested, and
+/// its total is exact. Past it, matches are tested a few pages' worth at a time from the
+/// cursor on until the page is full, and the total is estimated from the share reached
+/// (each test reads a match's identities: hundreds of index lookups on every page).
+pub const REACH_TESTED_AT_MOST: usize = 200;
+
+/// A page by creation time and the total of a search of two words whose pairs carried
+/// each match's creation time (`search::Plan::created`), when nothing else but an
+/// agent's reach filters: the matches are ordered from the pairs, and only the exact
+/// tier, the reach (see [`REACH_TESTED_AT_MOST`]) and the page's rows are read from the
+/// database, where the tiers read every match's row to sort them. `None` when that does
+/// not apply.
+fn paired_by_time(
+    conn: &mut DbConnection,
+    filter: &CustomerFilter,
+    plans: &Plans,
+    key: SortKey,
+    ascending: bool,
+    after: Option<&Cursor>,
+    limit: i64,
+) -> QueryResult<Option<(Tiered, Total)>> {
+    let Some(plan) = plans.name.as_ref() else {
+        return Ok(None);
+    };
+    let (Some(created), Some(partial)) = (&plan.created, &plan.partial) else {
+        return Ok(None);
+    };
+    if key != SortKey::Created || plans.public_id.is_some() || !search_within_reach(filter) {
+        return Ok(None);
+    }
+    // The exact tier: the rows whose sort name is the query, each with a name (a row
+    // named only by its e-mail or phone is in no tier).
+    let mut exact: Vec<(CustomerId, bool, chrono::NaiveDateTime)> = customers::table
+        .filter(customers::sort_name.eq(plan.exact.clone()))
+        .select((
+            customers::id,
+            customers::name
+                .is_not_null()
+                .or(customers::nickname.is_not_null()),
+            customers::created_at,
+        ))
+        .limit(WHOLE_AT_MOST + 1)
+        .load(conn)?;
+    if exact.len() as i64 > WHOLE_AT_MOST {
+        return Ok(None);
+    }
+    exact.sort_unstable_by_key(|(id, _, _)| *id);
+    let is_exact = |id: &CustomerId| exact.binary_search_by_key(id, |(e, _, _)| *e).is_ok();
+    let mut listed: Vec<(u8, i64, CustomerId)> = exact
+        .iter()
+        .filter(|(_, named, _)| *named)
+        .map(|(id, _, at)| (Tier::Exact as u8, micros(*at), *id))
+        .collect();
+    listed.extend(
+        created
+            .iter()
+            .filter(|(id, _)| !is_exact(id))
+            .map(|(id, at)| {
+                let tier = if partial.binary_search(id).is_ok() {
+                    Tier::Partial
+                } else {
+                    Tier::Typo
+                };
+                (tier as u8, *at, *id)
+            }),
+    );
+    let (listed, start) = ordered(listed, ascending, after, true);
+    let Some(grants) = &filter.reach else {
+        let total = Total::Exact(listed.len() as i64);
+        return Ok(Some((
+            read_page(conn, listed.into_iter().skip(start), limit)?,
+            total,
+        )));
+    };
+    let everyone = listed.len();
+    let (from, step) = if everyone <= REACH_TESTED_AT_MOST {
+        (0, everyone.max(1))
+    } else {
+        (start, usize::try_from(limit).unwrap_or(1).max(1) * 2)
+    };
+    // Reached matches from `from` on, a step at a time, until the page past the cursor
+    // is full; then how many were tested.
+    let (mut reached, mut tested) = (Vec::new(), 0);
+    for chunk in listed[from..].chunks(step) {
+        let ids: Vec<CustomerId> = chunk.iter().map(|(_, _, id)| *id).collect();
+        let unreached = crate::db::teams::list_unreached(conn, &ids, grants)?;
+        reached.extend(
+            chunk
+                .iter()
+                .enumerate()
+                .filter(|(_, (_, _, id))| unreached.binary_search(id).is_err())
+                .map(|(at, row)| (from + tested + at, *row)),
+        );
+        tested += chunk.len();
+        let past_cursor = reached.iter().filter(|(at, _)| *at >= start).count();
+        if everyone > REACH_TESTED_AT_MOST && past_cursor as i64 >= limit {
+            break;
+        }
+    }
+    let total = if from == 0 && tested == everyone {
+        Total::Exact(reached.len() as i64)
+    } else {
+        // Near the end of the list few are tested past the cursor: the step before
+        // `from` joins the estimate's sample.
+        let before = &listed[from.saturating_sub(step.saturating_sub(tested))..from];
+        let ids: Vec<CustomerId> = before.iter().map(|(_, _, id)| *id).collect();
+        let missed = crate::db::teams::list_unreached(conn, &ids, grants)?.len();
+        let (found, read) = (reached.len() + before.len() - missed, tested + before.len());
+        Total::About(two_digits((found * everyone / read.max(1)) as i64))
+    };
+    let page = reached
+        .into_iter()
+        .filter(|(at, _)| *at >= start)
+        .map(|(_, row)| row);
+    Ok(Some((read_page(conn, page, limit)?, total)))
+}
+
+/// Microseconds since the epoch, as a cursor holds a time.
+fn micros(at: chrono::NaiveDateTime) -> i64 {
+    at.and_utc().timestamp_micros()
 }
 
 /// The order of a page: tier by tier, then by the sort value and the id in the sort's
@@ -133,7 +279,6 @@ fn keyed(
                 .collect::<Vec<_>>()
         }};
     }
-    let micros = |at: chrono::NaiveDateTime| at.and_utc().timestamp_micros();
     let same = |v: i64| v;
     let rows = match key {
         SortKey::Created => load!(customers::created_at, micros),

@@ -49,6 +49,12 @@ fn name_words_of(terms: &Terms) -> impl Iterator<Item = &str> {
         .map(|(_, term)| term.as_str())
 }
 
+/// The creation time a term carries: a pair term's, so that a search by pairs orders its
+/// matches without reading their rows (see `pairs`); none for other terms.
+fn time_held(kind: i16, customer: &Customer) -> Option<chrono::NaiveDateTime> {
+    (kind == TermKind::NamePair.code()).then_some(customer.created_at)
+}
+
 /// Adds words to the words some customer's name holds (each once).
 pub fn add_name_words<'w>(
     conn: &mut DbConnection,
@@ -112,10 +118,11 @@ pub fn index_new(conn: &mut DbConnection, customers: &mut [Customer]) -> QueryRe
                 customer_terms::kind.eq(kind),
                 customer_terms::term.eq(term),
                 customer_terms::customer_id.eq(customer.id.0),
+                customer_terms::created_at.eq(time_held(kind, customer)),
             ));
         }
     }
-    for chunk in rows.chunks(super::rows_per_insert(3)) {
+    for chunk in rows.chunks(super::rows_per_insert(4)) {
         either_backend!(&mut *conn, c => diesel::insert_into(customer_terms::table)
             .values(chunk)
             .execute(c)?);
@@ -148,6 +155,7 @@ pub fn index_customer(
                 customer_terms::kind.eq(*kind),
                 customer_terms::term.eq(term.as_str()),
                 customer_terms::customer_id.eq(after.id.0),
+                customer_terms::created_at.eq(time_held(*kind, after)),
             )
         })
         .collect();

@@ -12,8 +12,9 @@ use crate::domain::search::{MANY_WORDS, PAIRS_VERSION, TermKind, prefix_end};
 
 /// What the pairs of two words found.
 pub(super) enum Paired {
-    /// The matches of a two-word search, as typed and any.
-    Lists(Vec<i64>, Vec<i64>),
+    /// The matches of a two-word search, as typed and any, and each match's creation
+    /// time (microseconds, by id) when every pair carried it.
+    Lists(Vec<i64>, Vec<i64>, Option<Vec<(i64, i64)>>),
     /// Ids among which the matches are, to be tested row by row.
     Candidates(Vec<i64>),
 }
@@ -62,33 +63,53 @@ pub(super) fn pair_candidates(
     {
         return Ok(None);
     }
+    // Each anchor's range read on its own, and the exact terms together: PostgreSQL reads
+    // one range from its pair index alone, where ranges joined by OR became a bitmap
+    // visiting a table page per match.
     let pair = TermKind::NamePair.code();
+    let terms = || {
+        customer_terms::table
+            .filter(customer_terms::kind.eq(pair))
+            .select((
+                customer_terms::term,
+                customer_terms::customer_id,
+                customer_terms::created_at,
+            ))
+            .into_boxed::<Backend>()
+    };
     let mut exact = vec![MANY_WORDS.to_owned()];
-    let mut pairs = customer_terms::table
-        .select((customer_terms::term, customer_terms::customer_id))
-        .into_boxed::<Backend>();
+    let mut reads = Vec::new();
     for anchor in &anchors {
-        exact.extend(b.near.iter().map(|n| format!("{anchor} {n}")));
+        // A near word starting with `b` is in the anchor's range already.
+        exact.extend(
+            b.near
+                .iter()
+                .filter(|n| !n.starts_with(b.typed.as_str()))
+                .map(|n| format!("{anchor} {n}")),
+        );
         let start = format!("{anchor} {}", b.typed);
-        pairs = pairs.or_filter(
-            customer_terms::kind
-                .eq(pair)
-                .and(customer_terms::term.ge(start.clone()))
-                .and(customer_terms::term.lt(prefix_end(&start))),
+        let end = prefix_end(&start);
+        reads.push(
+            terms()
+                .filter(customer_terms::term.ge(start))
+                .filter(customer_terms::term.lt(end)),
         );
     }
-    pairs = pairs.or_filter(
-        customer_terms::kind
-            .eq(pair)
-            .and(customer_terms::term.eq_any(exact)),
-    );
-    let found: Vec<(String, i64)> = pairs.limit(listed as i64 + 1).load(conn)?;
-    if found.len() > listed {
-        return Ok(None);
+    reads.push(terms().filter(customer_terms::term.eq_any(exact)));
+    type Found = (String, i64, Option<chrono::NaiveDateTime>);
+    let mut found: Vec<Found> = Vec::new();
+    for read in reads {
+        let room = (listed + 1 - found.len()) as i64;
+        found.extend(read.limit(room).load::<Found>(conn)?);
+        if found.len() > listed {
+            return Ok(None);
+        }
     }
     let both_typed = format!("{} {}", a.typed, b.typed);
     let (mut typed, mut any, mut candidates) = (Vec::new(), Vec::new(), Vec::new());
-    for (term, customer) in found {
+    // Pairs written before they carried times (by an older release) leave them unknown.
+    let mut times = Some(Vec::new());
+    for (term, customer, created) in found {
         if term == MANY_WORDS {
             candidates.push(customer);
         } else {
@@ -96,6 +117,10 @@ pub(super) fn pair_candidates(
                 typed.push(customer);
             }
             any.push(customer);
+            times = times.zip(created).map(|(mut times, at)| {
+                times.push((customer, at.and_utc().timestamp_micros()));
+                times
+            });
         }
     }
     let (whole, part) = (TermKind::NameWord.code(), TermKind::NamePart.code());
@@ -126,7 +151,12 @@ pub(super) fn pair_candidates(
         candidates.extend(found);
     }
     if candidates.is_empty() && words.len() == 2 {
-        return Ok(Some(Paired::Lists(ascending(typed), ascending(any))));
+        let times = times.map(|mut times| {
+            times.sort_unstable();
+            times.dedup_by_key(|(customer, _)| *customer);
+            times
+        });
+        return Ok(Some(Paired::Lists(ascending(typed), ascending(any), times)));
     }
     candidates.extend(any);
     let candidates = ascending(candidates);

@@ -72,6 +72,9 @@ pub struct Plan {
     pub candidates: Option<Vec<CustomerId>>,
     /// How many customers match, when every word was collected.
     pub matches: Option<usize>,
+    /// Each match's creation time in microseconds, by id, when the word pairs carried
+    /// them: the newest matches are then found without reading every match's row.
+    pub created: Option<Vec<(CustomerId, i64)>>,
     /// Whether the matches were found by word pairs.
     pub paired: bool,
     /// Whether the database is SQLite (how a list of ids is passed).
@@ -150,10 +153,16 @@ pub fn plan_within(
     plan.paired = paired.is_some();
     let mut lists = Vec::new();
     match paired {
-        Some(Paired::Lists(typed, any)) => {
+        Some(Paired::Lists(typed, any, times)) => {
             for word in plan.words.iter_mut() {
                 word.collected = true;
             }
+            plan.created = times.map(|times| {
+                times
+                    .into_iter()
+                    .map(|(customer, at)| (CustomerId(customer), at))
+                    .collect()
+            });
             lists.push((typed, any));
         }
         Some(Paired::Candidates(candidates)) => {

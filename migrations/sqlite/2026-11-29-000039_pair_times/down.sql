@@ -1,0 +1,1 @@
+ALTER TABLE customer_terms DROP COLUMN created_at;
