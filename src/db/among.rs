@@ -14,7 +14,7 @@ use diesel::sql_types::{Bool, HasSqlType, Text};
 
 use super::DbConnection;
 use super::customers::Backend;
-use super::schema::{customers, name_words};
+use super::schema::{customers, name_word_keys};
 use super::types::CustomerId;
 
 /// A condition on `customers`.
@@ -30,15 +30,15 @@ pub fn customer_among(ids: &[CustomerId], sqlite: bool) -> Condition {
     }
 }
 
-/// `name_words.word` among `words`, written for the connection's backend.
-pub fn word_among(
-    words: &[String],
+/// `name_word_keys.key` among `keys`, written for the connection's backend.
+pub fn key_among(
+    keys: &[String],
     sqlite: bool,
-) -> Box<dyn BoxableExpression<name_words::table, Backend, SqlType = Bool>> {
+) -> Box<dyn BoxableExpression<name_word_keys::table, Backend, SqlType = Bool>> {
     if sqlite {
-        Box::new(Among::new(name_words::word, words))
+        Box::new(Among::new(name_word_keys::key, keys))
     } else {
-        Box::new(name_words::word.eq_any(words.to_vec()))
+        Box::new(name_word_keys::key.eq_any(keys.to_vec()))
     }
 }
 

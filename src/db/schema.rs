@@ -540,6 +540,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    name_word_keys (key, word) {
+        key -> Text,
+        word -> Text,
+    }
+}
+
+diesel::table! {
     remembered_totals (filter_key) {
         filter_key -> Text,
         total -> BigInt,
@@ -598,4 +605,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     customer_counts,
     remembered_totals,
     name_words,
+    name_word_keys,
 );

@@ -200,6 +200,51 @@ pub fn one_edit_variants(word: &str) -> BTreeSet<String> {
     variants
 }
 
+/// The keys a name word is filed under for typos: itself and each way of dropping one of
+/// its characters. Two words one edit apart always share one (a dropped or added
+/// character: the shorter word itself; a changed one: both without it; two neighbours
+/// swapped: both without the one that moved), so a word's typos are among the words
+/// filed under its own keys.
+pub fn typo_keys(word: &str) -> BTreeSet<String> {
+    let chars: Vec<char> = word.chars().collect();
+    let mut keys = BTreeSet::from([word.to_owned()]);
+    if chars.len() > 1 {
+        for i in 0..chars.len() {
+            let mut dropped = chars.clone();
+            dropped.remove(i);
+            keys.insert(dropped.into_iter().collect());
+        }
+    }
+    keys
+}
+
+/// Whether two folded words are one edit apart, as [`one_edit_variants`] counts edits.
+pub fn one_edit_apart(a: &str, b: &str) -> bool {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let (short, long) = if a.len() <= b.len() {
+        (&a, &b)
+    } else {
+        (&b, &a)
+    };
+    match long.len() - short.len() {
+        0 => {
+            let differ: Vec<usize> = (0..a.len()).filter(|&i| a[i] != b[i]).collect();
+            match differ.as_slice() {
+                [_] => true,
+                [i, j] => *j == i + 1 && a[*i] == b[*j] && a[*j] == b[*i],
+                _ => false,
+            }
+        }
+        1 => {
+            let first = (0..short.len())
+                .find(|&i| short[i] != long[i])
+                .unwrap_or(short.len());
+            short[first..] == long[first + 1..]
+        }
+        _ => false,
+    }
+}
+
 /// A search as typed, folded into words.
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct FuzzyQuery {
@@ -217,9 +262,14 @@ impl FuzzyQuery {
         (!words.is_empty()).then_some(Self { folded, words })
     }
 
+    /// Whether a query word is long enough to match with a typo.
+    pub fn tolerates_typo(word: &str) -> bool {
+        word.len() >= MIN_TYPO_LEN
+    }
+
     /// The words a query word matches with one typo, if it is long enough to tolerate one.
     pub fn typo_variants(word: &str) -> Vec<String> {
-        if word.len() < MIN_TYPO_LEN {
+        if !Self::tolerates_typo(word) {
             return Vec::new();
         }
         one_edit_variants(word).into_iter().collect()
@@ -369,5 +419,52 @@ mod tests {
         assert_eq!(query.folded, "jonh smtih");
         assert_eq!(query.words, vec!["jonh", "smtih"]);
         assert!(FuzzyQuery::parse(" - ").is_none());
+    }
+
+    #[test]
+    fn words_one_edit_apart_share_a_typo_key_and_are_told_apart_from_others() {
+        let words = ["maria", "garcia", "jon", "ab", "smith", "anna"];
+        for word in words {
+            for variant in one_edit_variants(word) {
+                assert!(one_edit_apart(word, &variant), "{word} {variant}");
+                assert!(one_edit_apart(&variant, word), "{variant} {word}");
+                assert!(
+                    typo_keys(word)
+                        .intersection(&typo_keys(&variant))
+                        .next()
+                        .is_some(),
+                    "{word} {variant}"
+                );
+            }
+            for other in words {
+                let near = one_edit_variants(word).contains(other);
+                assert_eq!(one_edit_apart(word, other), near, "{word} {other}");
+            }
+        }
+        for (a, b) in [
+            ("maria", "mraai"),
+            ("maria", "marai"),
+            ("garcia", "gracia"),
+            ("abc", "bcd"),
+        ] {
+            assert_eq!(
+                one_edit_apart(a, b),
+                one_edit_variants(a).contains(b),
+                "{a} {b}"
+            );
+        }
+        // Every word two edits from "mara" is told apart from its one-edit words.
+        let near = one_edit_variants("mara");
+        for variant in &near {
+            for further in one_edit_variants(variant) {
+                assert_eq!(
+                    one_edit_apart("mara", &further),
+                    near.contains(&further),
+                    "{further}"
+                );
+            }
+        }
+        assert!(!one_edit_apart("maria", "maria"));
+        assert_eq!(typo_keys("abc").len(), 4);
     }
 }

@@ -167,19 +167,32 @@ async fn pairs_wait_until_every_row_holds_them() {
 
 #[tokio::test]
 async fn a_changed_or_erased_name_leaves_no_word_behind() {
-    use clientele::db::schema::name_words;
+    use clientele::db::schema::{name_word_keys, name_words};
     use clientele::domain::customer::Actor;
+    use clientele::domain::search::typo_keys;
     use diesel::prelude::*;
     let app = spawn_app().await;
     app.create_customer(&[("name", "Zofia Wrzesniewska")]);
     let renamed = app.customer(&app.create_customer(&[("name", "Zofia Brzeczyszczykiewicz")]));
+    // The words held, each filed under its typo keys and nothing else filed.
     let words = || -> Vec<String> {
         app.with_db(|conn| {
-            name_words::table
+            let held: Vec<String> = name_words::table
                 .select(name_words::word)
                 .order(name_words::word)
                 .load(conn)
-                .expect("words")
+                .expect("words");
+            let keys: Vec<(String, String)> = name_word_keys::table
+                .select((name_word_keys::word, name_word_keys::key))
+                .order((name_word_keys::word, name_word_keys::key))
+                .load(conn)
+                .expect("keys");
+            let filed: Vec<(String, String)> = held
+                .iter()
+                .flat_map(|w| typo_keys(w).into_iter().map(|k| (w.clone(), k)))
+                .collect();
+            assert_eq!(keys, filed);
+            held
         })
     };
     assert_eq!(words(), ["brzeczyszczykiewicz", "wrzesniewska", "zofia"]);

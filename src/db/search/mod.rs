@@ -13,10 +13,10 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::customers::Customer;
-use super::schema::{customer_terms, customers, name_words};
+use super::schema::{customer_terms, customers, name_word_keys, name_words};
 use super::types::CustomerId;
 use crate::domain::search::{
-    PAIRS_VERSION, SEARCH_VERSION, TERMS_VERSION, TermKind, fold, search_text, terms,
+    PAIRS_VERSION, SEARCH_VERSION, TERMS_VERSION, TermKind, fold, search_text, terms, typo_keys,
 };
 
 type Terms = std::collections::BTreeSet<(i16, String)>;
@@ -55,14 +55,35 @@ fn time_held(kind: i16, customer: &Customer) -> Option<chrono::NaiveDateTime> {
     (kind == TermKind::NamePair.code()).then_some(customer.created_at)
 }
 
-/// Adds words to the words some customer's name holds (each once).
+/// Adds words to the words some customer's name holds (each once), each new one filed
+/// under its typo keys.
 pub fn add_name_words<'w>(
     conn: &mut DbConnection,
     words: impl Iterator<Item = &'w str>,
 ) -> QueryResult<()> {
     let rows: Vec<_> = words.map(|w| name_words::word.eq(w)).collect();
+    let mut added: Vec<String> = Vec::new();
     for chunk in rows.chunks(super::rows_per_insert(1)) {
-        either_backend!(&mut *conn, c => diesel::insert_into(name_words::table)
+        let new: Vec<String> = either_backend!(&mut *conn, c => diesel::insert_into(name_words::table)
+            .values(chunk)
+            .on_conflict_do_nothing()
+            .returning(name_words::word)
+            .get_results(c)?);
+        added.extend(new);
+    }
+    let keys: Vec<_> = added
+        .iter()
+        .flat_map(|word| {
+            typo_keys(word).into_iter().map(move |key| {
+                (
+                    name_word_keys::key.eq(key),
+                    name_word_keys::word.eq(word.as_str()),
+                )
+            })
+        })
+        .collect();
+    for chunk in keys.chunks(super::rows_per_insert(2)) {
+        either_backend!(&mut *conn, c => diesel::insert_into(name_word_keys::table)
             .values(chunk)
             .on_conflict_do_nothing()
             .execute(c)?);
@@ -70,8 +91,8 @@ pub fn add_name_words<'w>(
     Ok(())
 }
 
-/// Removes the words no customer's name holds any more, among these (a search must not
-/// keep an erased name's words).
+/// Removes the words no customer's name holds any more, among these, and their typo keys
+/// (a search must not keep an erased name's words).
 fn forget_name_words<'w>(
     conn: &mut DbConnection,
     words: impl Iterator<Item = &'w str>,
@@ -80,12 +101,21 @@ fn forget_name_words<'w>(
         let held = customer_terms::table
             .filter(customer_terms::kind.eq(TermKind::NameWord.code()))
             .filter(customer_terms::term.eq(word));
-        diesel::delete(
+        let forgotten = diesel::delete(
             name_words::table
                 .filter(name_words::word.eq(word))
                 .filter(diesel::dsl::not(diesel::dsl::exists(held))),
         )
         .execute(conn)?;
+        if forgotten > 0 {
+            let keys: Vec<String> = typo_keys(word).into_iter().collect();
+            diesel::delete(
+                name_word_keys::table
+                    .filter(name_word_keys::key.eq_any(keys))
+                    .filter(name_word_keys::word.eq(word)),
+            )
+            .execute(conn)?;
+        }
     }
     Ok(())
 }
@@ -233,6 +263,7 @@ pub fn index_pending(conn: &mut DbConnection, batch: i64) -> QueryResult<usize> 
             // Older rules wrote terms this version cannot reproduce: start over.
             diesel::delete(customer_terms::table).execute(conn)?;
             diesel::delete(name_words::table).execute(conn)?;
+            diesel::delete(name_word_keys::table).execute(conn)?;
             diesel::update(customers::table)
                 .set(customers::search_version.eq(0))
                 .execute(conn)?;

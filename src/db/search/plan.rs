@@ -2,11 +2,11 @@ use diesel::prelude::*;
 
 use super::pairs::{Paired, pair_candidates};
 use crate::db::DbConnection;
-use crate::db::among::{Condition, customer_among, word_among};
+use crate::db::among::{Condition, customer_among, key_among};
 use crate::db::customers::Backend;
-use crate::db::schema::{customer_terms, customers, name_words};
+use crate::db::schema::{customer_terms, customers, name_word_keys};
 use crate::db::types::CustomerId;
-use crate::domain::search::{FuzzyQuery, TermKind, prefix_end};
+use crate::domain::search::{FuzzyQuery, TermKind, one_edit_apart, prefix_end, typo_keys};
 
 /// How well a customer matches a fuzzy query; results are listed tier by tier.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -201,8 +201,9 @@ fn known_words(
     id: bool,
     sqlite: bool,
 ) -> QueryResult<(bool, Vec<String>)> {
-    let variants = FuzzyQuery::typo_variants(typed);
+    let typos = FuzzyQuery::tolerates_typo(typed);
     if id {
+        let variants = FuzzyQuery::typo_variants(typed);
         if variants.is_empty() {
             return Ok((false, Vec::new()));
         }
@@ -214,15 +215,22 @@ fn known_words(
             .load(conn)?;
         return Ok((false, near));
     }
-    let mut variants = variants;
-    variants.push(typed.to_owned());
-    let mut known: Vec<String> = name_words::table
-        .filter(word_among(&variants, sqlite))
-        .select(name_words::word)
+    // A word's typos are among the words sharing one of its keys (`name_word_keys`).
+    let keys: Vec<String> = if typos {
+        typo_keys(typed).into_iter().collect()
+    } else {
+        vec![typed.to_owned()]
+    };
+    let found: Vec<String> = name_word_keys::table
+        .filter(key_among(&keys, sqlite))
+        .select(name_word_keys::word)
         .load(conn)?;
-    let whole = known.iter().any(|w| w == typed);
-    known.retain(|w| w != typed);
-    Ok((whole, known))
+    let whole = found.iter().any(|w| w == typed);
+    let near: std::collections::BTreeSet<String> = found
+        .into_iter()
+        .filter(|w| typos && one_edit_apart(typed, w))
+        .collect();
+    Ok((whole, near.into_iter().collect()))
 }
 
 /// Ids as sorted lists, typed and any: tens of thousands are sorted and merged faster
