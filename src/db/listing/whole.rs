@@ -12,7 +12,9 @@ use crate::db::DbConnection;
 use crate::db::customers::Customer;
 use crate::db::schema::customers;
 use crate::db::search::{Ranked, Tier};
+use crate::db::teams::list_unreached;
 use crate::db::types::CustomerId;
+use crate::domain::scope::Grants;
 
 /// Customers of a page, each with its search tier (0 without a search).
 pub type Tiered = Vec<(Customer, u8)>;
@@ -53,7 +55,7 @@ pub fn page_with_total(
         return Ok(None);
     };
     let total = matches.len() as i64;
-    let listed: Vec<(u8, i64, CustomerId)> = matches
+    let listed: Vec<Listed> = matches
         .into_iter()
         .filter_map(|(row, value)| {
             let tier = match ranking {
@@ -155,7 +157,7 @@ fn paired_by_time(
     }
     exact.sort_unstable_by_key(|(id, _, _)| *id);
     let is_exact = |id: &CustomerId| exact.binary_search_by_key(id, |(e, _, _)| *e).is_ok();
-    let mut listed: Vec<(u8, i64, CustomerId)> = exact
+    let mut listed: Vec<Listed> = exact
         .iter()
         .filter(|(_, named, _)| *named)
         .map(|(id, _, at)| (Tier::Exact as u8, micros(*at), *id))
@@ -174,30 +176,43 @@ fn paired_by_time(
             }),
     );
     let (listed, start) = ordered(listed, ascending, after, true);
-    let Some(grants) = &filter.reach else {
-        let total = Total::Exact(listed.len() as i64);
-        return Ok(Some((
-            read_page(conn, listed.into_iter().skip(start), limit)?,
-            total,
-        )));
+    let (page, total) = match &filter.reach {
+        None => (listed[start..].to_vec(), Total::Exact(listed.len() as i64)),
+        Some(grants) => reached_page(conn, &listed, start, grants, limit)?,
     };
+    Ok(Some((read_page(conn, page.into_iter(), limit)?, total)))
+}
+
+/// The matches an agent's teams reach among ordered matches, from `start` on (at least
+/// a page of them when there are), and the total: exact when every match was tested,
+/// otherwise estimated from the share of tested matches reached (see
+/// [`REACH_TESTED_AT_MOST`]).
+fn reached_page(
+    conn: &mut DbConnection,
+    listed: &[Listed],
+    start: usize,
+    grants: &Grants,
+    limit: i64,
+) -> QueryResult<(Vec<Listed>, Total)> {
     let everyone = listed.len();
     let (from, step) = if everyone <= REACH_TESTED_AT_MOST {
         (0, everyone.max(1))
     } else {
         (start, usize::try_from(limit).unwrap_or(1).max(1) * 2)
     };
-    // Reached matches from `from` on, a step at a time, until the page past the cursor
-    // is full; then how many were tested.
+    let unreached = |conn: &mut DbConnection, rows: &[Listed]| {
+        let ids: Vec<CustomerId> = rows.iter().map(|(_, _, id)| *id).collect();
+        list_unreached(conn, &ids, grants)
+    };
+    // Reached matches from `from` on, a step at a time, each with its place in the list.
     let (mut reached, mut tested) = (Vec::new(), 0);
     for chunk in listed[from..].chunks(step) {
-        let ids: Vec<CustomerId> = chunk.iter().map(|(_, _, id)| *id).collect();
-        let unreached = crate::db::teams::list_unreached(conn, &ids, grants)?;
+        let out = unreached(conn, chunk)?;
         reached.extend(
             chunk
                 .iter()
                 .enumerate()
-                .filter(|(_, (_, _, id))| unreached.binary_search(id).is_err())
+                .filter(|(_, (_, _, id))| out.binary_search(id).is_err())
                 .map(|(at, row)| (from + tested + at, *row)),
         );
         tested += chunk.len();
@@ -212,16 +227,16 @@ fn paired_by_time(
         // Near the end of the list few are tested past the cursor: the step before
         // `from` joins the estimate's sample.
         let before = &listed[from.saturating_sub(step.saturating_sub(tested))..from];
-        let ids: Vec<CustomerId> = before.iter().map(|(_, _, id)| *id).collect();
-        let missed = crate::db::teams::list_unreached(conn, &ids, grants)?.len();
+        let missed = unreached(conn, before)?.len();
         let (found, read) = (reached.len() + before.len() - missed, tested + before.len());
         Total::About(two_digits((found * everyone / read.max(1)) as i64))
     };
     let page = reached
         .into_iter()
         .filter(|(at, _)| *at >= start)
-        .map(|(_, row)| row);
-    Ok(Some((read_page(conn, page, limit)?, total)))
+        .map(|(_, row)| row)
+        .collect();
+    Ok((page, total))
 }
 
 /// Microseconds since the epoch, as a cursor holds a time.
@@ -232,8 +247,8 @@ fn micros(at: chrono::NaiveDateTime) -> i64 {
 /// The order of a page: tier by tier, then by the sort value and the id in the sort's
 /// direction.
 fn listing_order(
-    (tier, value, id): (u8, i64, CustomerId),
-    (other_tier, other_value, other_id): (u8, i64, CustomerId),
+    (tier, value, id): Listed,
+    (other_tier, other_value, other_id): Listed,
     ascending: bool,
 ) -> std::cmp::Ordering {
     let within = (value, id).cmp(&(other_value, other_id));
