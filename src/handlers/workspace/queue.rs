@@ -218,7 +218,8 @@ fn queue_of(query: &QueueQuery, current: &CurrentUser) -> (Queue, &'static str) 
 struct WorkspacePage {
     ctx: PageContext,
     rows: Vec<QueueRow>,
-    /// How many open conversations this view holds.
+    /// How many open conversations this view holds, as shown ("999+" past the count's
+    /// bound).
     total: String,
     view: &'static str,
     /// The teams to narrow to, and the one chosen (0 for all).
