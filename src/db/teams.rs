@@ -270,11 +270,9 @@ pub fn list_unreached(
     if customers.is_empty() {
         return Ok(Vec::new());
     }
+    let sqlite = super::among::is_sqlite(conn);
     let held: Vec<(Option<CustomerId>, String)> = channel_identities::table
-        .filter(
-            channel_identities::customer_id
-                .eq_any(customers.iter().map(|c| Some(*c)).collect::<Vec<_>>()),
-        )
+        .filter(super::among::owner_among(customers, sqlite))
         .select((channel_identities::customer_id, channel_identities::channel))
         .distinct()
         .load(conn)?;

@@ -136,7 +136,7 @@ fn paired_by_time(
     let (Some(created), Some(partial)) = (&plan.created, &plan.partial) else {
         return Ok(None);
     };
-    if key != SortKey::Created || plans.public_id.is_some() || !search_within_reach(filter) {
+    if key != SortKey::Created || !search_within_reach(filter) {
         return Ok(None);
     }
     // The exact tier: the rows whose sort name is the query, each with a name (a row
