@@ -296,6 +296,23 @@ pub fn run_migrations(conn: &mut DbConnection) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Reverts migrations, newest first, through the one of `version` (its folder's date and
+/// number without dashes, `20261129000039`): a test then runs a migration's fill on rows
+/// written before it.
+pub fn revert_migrations_through(conn: &mut DbConnection, version: &str) -> anyhow::Result<()> {
+    loop {
+        let reverted = match conn {
+            DbConnection::Sqlite(c) => c.revert_last_migration(SQLITE_MIGRATIONS),
+            DbConnection::Postgresql(c) => c.revert_last_migration(POSTGRES_MIGRATIONS),
+        }
+        .map_err(|e| anyhow::anyhow!("revert failed: {e}"))?
+        .to_string();
+        if reverted == version {
+            return Ok(());
+        }
+    }
+}
+
 /// The turn to write on SQLite, handed over in arrival order. Without it, writers that find
 /// the database locked sleep and retry (SQLite's busy handler backs off up to 100 ms a
 /// try), and a writer that commits and begins again at once — the import, an inbound

@@ -337,3 +337,56 @@ async fn an_agents_search_of_many_matches_tests_the_reach_a_page_at_a_time() {
         }
     }
 }
+
+#[tokio::test]
+async fn the_upgrade_fills_pair_times_and_typo_keys_for_rows_written_before_it() {
+    use clientele::db::schema::{customer_terms, customers, name_word_keys, name_words};
+    use clientele::domain::search::{TermKind, typo_keys};
+    use diesel::prelude::*;
+    let app = spawn_app().await;
+    for name in ["Ines Okafor", "Zofia Maria Nowak", "Al Bo"] {
+        app.create_customer(&[("name", name)]);
+    }
+    app.with_db(|conn| {
+        // Both migrations undone (the time column and the keys' table dropped), then
+        // run again over the rows already there.
+        clientele::db::revert_migrations_through(conn, "20261129000039").expect("reverted");
+        clientele::db::run_migrations(conn).expect("migrated again");
+        let created: std::collections::HashMap<i64, chrono::NaiveDateTime> = customers::table
+            .select((customers::id, customers::created_at))
+            .load::<(clientele::db::types::CustomerId, chrono::NaiveDateTime)>(conn)
+            .expect("customers")
+            .into_iter()
+            .map(|(id, at)| (id.0, at))
+            .collect();
+        let terms: Vec<(i16, i64, Option<chrono::NaiveDateTime>)> = customer_terms::table
+            .select((
+                customer_terms::kind,
+                customer_terms::customer_id,
+                customer_terms::created_at,
+            ))
+            .load(conn)
+            .expect("terms");
+        let pair = TermKind::NamePair.code();
+        assert!(terms.iter().filter(|(kind, _, _)| *kind == pair).count() >= 8);
+        for (kind, customer, at) in terms {
+            let expected = (kind == pair).then(|| created[&customer]);
+            assert_eq!(at, expected, "kind {kind}, customer {customer}");
+        }
+        let words: Vec<String> = name_words::table
+            .select(name_words::word)
+            .load(conn)
+            .expect("words");
+        let mut filed: Vec<(String, String)> = words
+            .iter()
+            .flat_map(|w| typo_keys(w).into_iter().map(|k| (k, w.clone())))
+            .collect();
+        filed.sort();
+        let mut keys: Vec<(String, String)> = name_word_keys::table
+            .select((name_word_keys::key, name_word_keys::word))
+            .load(conn)
+            .expect("keys");
+        keys.sort();
+        assert_eq!(keys, filed);
+    });
+}
