@@ -27,8 +27,8 @@ SELECT id FROM customers WHERE sort_name <> 'maria' AND search_text LIKE '%maria
 -- name: fuzzy search, the exact tier
 SELECT id FROM customers WHERE sort_name = 'maria garcia' AND (name IS NOT NULL OR nickname IS NOT NULL) ORDER BY created_at DESC, id DESC LIMIT 51;
 
--- name: a number property many hold, tested row by row on the covering index
-SELECT id FROM customers WHERE EXISTS (SELECT 1 FROM customer_values WHERE customer_values.customer_id = customers.id AND customer_values.property_id = (SELECT id FROM properties WHERE key = 'score') AND customer_values.value_number >= 99) ORDER BY created_at DESC, id DESC LIMIT 51;
+-- name: a number property many hold, its values walked newest first on their times' index
+SELECT customer_id FROM customer_values WHERE property_id = (SELECT id FROM properties WHERE key = 'score') AND value_number >= 99 ORDER BY created_at DESC, customer_id DESC LIMIT 51;
 
 -- name: channel = SMS, tested row by row on (customer_id, channel)
 SELECT id FROM customers WHERE EXISTS (SELECT 1 FROM channel_identities WHERE channel_identities.customer_id = customers.id AND channel_identities.channel = 'sms') ORDER BY created_at DESC, id DESC LIMIT 51;

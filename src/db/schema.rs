@@ -150,6 +150,7 @@ diesel::table! {
         value_text -> Nullable<Text>,
         value_number -> Nullable<Double>,
         value_number2 -> Nullable<Double>,
+        created_at -> Timestamp,
     }
 }
 

@@ -58,5 +58,6 @@ mod teams;
 mod totals;
 mod traffic;
 mod users;
+mod value_reading;
 mod webhooks;
 mod workspace;

@@ -339,19 +339,25 @@ async fn an_agents_search_of_many_matches_tests_the_reach_a_page_at_a_time() {
 }
 
 #[tokio::test]
-async fn the_upgrade_fills_pair_times_and_typo_keys_for_rows_written_before_it() {
+async fn the_upgrade_fills_pair_times_typo_keys_and_value_times_for_rows_written_before_it() {
     use clientele::db::schema::{customer_terms, customers, name_word_keys, name_words};
     use clientele::domain::search::{TermKind, typo_keys};
     use diesel::prelude::*;
     let app = spawn_app().await;
-    for name in ["Ines Okafor", "Zofia Maria Nowak", "Al Bo"] {
-        app.create_customer(&[("name", name)]);
+    app.create_property("score", "number", &[], "edit");
+    for (name, score) in [
+        ("Ines Okafor", "3"),
+        ("Zofia Maria Nowak", "99"),
+        ("Al Bo", "7"),
+    ] {
+        app.create_customer(&[("name", name), ("score", score)]);
     }
     app.with_db(|conn| {
-        // Both migrations undone (the time column and the keys' table dropped), then
-        // run again over the rows already there.
+        // The migrations from 000039 on undone (the time columns and the keys' table
+        // dropped), then run again over the rows already there.
         clientele::db::revert_migrations_through(conn, "20261129000039").expect("reverted");
         clientele::db::run_migrations(conn).expect("migrated again");
+        crate::value_reading::assert_values_carry_their_customers_times(conn);
         let created: std::collections::HashMap<i64, chrono::NaiveDateTime> = customers::table
             .select((customers::id, customers::created_at))
             .load::<(clientele::db::types::CustomerId, chrono::NaiveDateTime)>(conn)

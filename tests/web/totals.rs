@@ -80,7 +80,7 @@ async fn the_total_comes_from_counters_kept_by_every_write() {
 }
 
 /// The generated `score` property's id.
-fn score_property(conn: &mut clientele::db::DbConnection) -> i64 {
+pub(crate) fn score_property(conn: &mut clientele::db::DbConnection) -> i64 {
     properties::table
         .filter(properties::key.eq("score"))
         .select(properties::id)
@@ -287,51 +287,6 @@ async fn a_load_with_its_indexes_set_aside_ends_as_one_written_row_by_row() {
         .execute(conn);
         assert!(twice.is_err(), "the search index's key is back");
     });
-}
-
-#[tokio::test]
-async fn a_condition_read_as_a_list_a_set_or_row_by_row_gives_the_same_pages() {
-    use clientele::db::listing::{self, CustomerFilter, SortKey, Target};
-    use clientele::db::types::PropertyId;
-    use clientele::domain::condition::{Scalar, Test};
-    use clientele::domain::property::PropertyType;
-    let app = spawn_app().await;
-    app.with_db(|conn| clientele::db::generate::generate(conn, 400, 5))
-        .expect("customers generated");
-    let score = PropertyId(app.with_db(score_property));
-    for test in [
-        Test::Range {
-            low: Some((Scalar::Number(90.0), true)),
-            high: None,
-        },
-        Test::NotEquals(Scalar::Number(50.0)),
-        Test::Empty,
-    ] {
-        for (key, ascending) in [(SortKey::Created, false), (SortKey::Name, true)] {
-            let page = |probe_values: bool, set_values: bool| -> Vec<String> {
-                let filter = CustomerFilter {
-                    conditions: vec![(Target::Custom(score, PropertyType::Number), test.clone())],
-                    probe_values,
-                    set_values,
-                    ..CustomerFilter::default()
-                };
-                app.with_db(|conn| {
-                    let plans = listing::plan(conn, &filter).expect("plan");
-                    listing::list_filtered(conn, &filter, &plans, key, ascending, None, 30)
-                        .expect("list")
-                        .into_iter()
-                        .map(|(c, _)| c.public_id)
-                        .collect()
-                })
-            };
-            let listed = page(false, false);
-            assert_eq!(page(false, true), listed, "{test:?}");
-            assert_eq!(page(true, false), listed, "{test:?}");
-            if !matches!(test, Test::Empty) {
-                assert_eq!(listed.len(), 30, "{test:?}");
-            }
-        }
-    }
 }
 
 #[tokio::test]

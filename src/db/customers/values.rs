@@ -2,10 +2,12 @@
 //! for one customer or a page of them in one query.
 
 use crate::db::DbConnection;
+use crate::db::among::customer_among;
 use crate::db::properties::Property;
-use crate::db::schema::customer_values;
+use crate::db::schema::{customer_values, customers};
 use crate::db::types::{CustomerId, PropertyId};
 use crate::domain::property::{PropertyType, Value};
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use std::collections::HashMap;
 
@@ -135,19 +137,39 @@ pub fn replace_custom_value(
 }
 
 /// Writes custom values of customers that have none for those properties yet, a few
-/// thousand rows per statement.
+/// thousand rows per statement. Each row carries its customer's creation time (read here
+/// in one query), which a number condition's page walks the values by.
 pub fn insert_custom_values(
     conn: &mut DbConnection,
     values: &[(CustomerId, PropertyId, &Value)],
 ) -> QueryResult<()> {
+    if values.is_empty() {
+        return Ok(());
+    }
+    let mut ids: Vec<CustomerId> = values.iter().map(|(customer, _, _)| *customer).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let created: HashMap<CustomerId, NaiveDateTime> = customers::table
+        .filter(customer_among(
+            &ids,
+            matches!(conn, DbConnection::Sqlite(_)),
+        ))
+        .select((customers::id, customers::created_at))
+        .load(conn)?
+        .into_iter()
+        .collect();
     let rows: Vec<_> = values
         .iter()
-        .flat_map(|(customer, property, value)| {
+        .filter_map(|(customer, property, value)| {
+            Some((customer, property, value, *created.get(customer)?))
+        })
+        .flat_map(|(customer, property, value, at)| {
             value_rows(value)
                 .into_iter()
                 .map(move |(text, number, number2)| {
                     (
                         customer_values::customer_id.eq(*customer),
+                        customer_values::created_at.eq(at),
                         customer_values::property_id.eq(*property),
                         customer_values::value_text.eq(text),
                         customer_values::value_number.eq(number),

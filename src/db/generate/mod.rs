@@ -222,7 +222,13 @@ pub fn generate_building_indexes_after(
             let mut tags = rows!(postgres, customer_tags(customer_id, tag_id, created_at));
             let mut values = rows!(
                 postgres,
-                customer_values(customer_id, property_id, value_text, value_number)
+                customer_values(
+                    customer_id,
+                    property_id,
+                    value_text,
+                    value_number,
+                    created_at
+                )
             );
             let mut events = rows!(
                 postgres,
@@ -391,6 +397,7 @@ pub fn generate_building_indexes_after(
                     Lit::Int(plan_property),
                     Lit::Text(plan),
                     Lit::Null,
+                    Lit::At(created),
                 ]);
                 let score = rng.i64(0..100);
                 let score_text = score.to_string();
@@ -399,6 +406,7 @@ pub fn generate_building_indexes_after(
                     Lit::Int(score_property),
                     Lit::Text(&score_text),
                     Lit::Int(score),
+                    Lit::At(created),
                 ]);
                 events.push(&[
                     Lit::Int(id),

@@ -6,6 +6,7 @@
 mod conditions;
 mod plans;
 mod totals;
+mod valued;
 mod whole;
 
 pub use super::search::Bounds;
@@ -400,42 +401,57 @@ fn filtered(filter: &CustomerFilter, plans: &Plans, tier: Option<Tier>) -> Query
     query
 }
 
-/// Orders by `column` then id, and starts after the cursor value, both in one direction.
+/// Orders by `column` then id (`customers.id` unless another is named), and starts
+/// after the cursor value, both in one direction.
 macro_rules! keyset {
-    ($query:expr, $column:expr, $ascending:expr, $after:expr) => {{
+    ($query:expr, $column:expr, $ascending:expr, $after:expr) => {
+        keyset!($query, $column, customers::id, $ascending, $after)
+    };
+    ($query:expr, $column:expr, $id:expr, $ascending:expr, $after:expr) => {{
         let query = $query;
         let query = if $ascending {
-            query.order(($column.asc(), customers::id.asc()))
+            query.order(($column.asc(), $id.asc()))
         } else {
-            query.order(($column.desc(), customers::id.desc()))
+            query.order(($column.desc(), $id.desc()))
         };
         match $after {
             None => query,
             Some((value, id)) if $ascending => query.filter(
                 $column
                     .gt(value.clone())
-                    .or($column.eq(value).and(customers::id.gt(id))),
+                    .or($column.eq(value).and($id.gt(id))),
             ),
             Some((value, id)) => query.filter(
                 $column
                     .lt(value.clone())
-                    .or($column.eq(value).and(customers::id.lt(id))),
+                    .or($column.eq(value).and($id.lt(id))),
             ),
         }
     }};
 }
+use keyset;
 
-fn sorted(query: Query, key: SortKey, ascending: bool, after: Option<&Cursor>) -> Query {
-    let int = after.and_then(|c| match c.value {
+/// A cursor's number value and id.
+fn int_after(after: Option<&Cursor>) -> Option<(i64, CustomerId)> {
+    after.and_then(|c| match c.value {
         SortValue::Int(v) => Some((v, c.id)),
         SortValue::Text(_) => None,
-    });
-    let micros = int.map(|(v, id)| {
+    })
+}
+
+/// A cursor's time (microseconds since the epoch as a number) and id.
+fn moment_after(after: Option<&Cursor>) -> Option<(NaiveDateTime, CustomerId)> {
+    int_after(after).map(|(v, id)| {
         let at = chrono::DateTime::from_timestamp_micros(v)
             .map(|t| t.naive_utc())
             .unwrap_or_default();
         (at, id)
-    });
+    })
+}
+
+fn sorted(query: Query, key: SortKey, ascending: bool, after: Option<&Cursor>) -> Query {
+    let int = int_after(after);
+    let micros = moment_after(after);
     match key {
         SortKey::Created => keyset!(query, customers::created_at, ascending, micros),
         SortKey::Updated => keyset!(query, customers::updated_at, ascending, micros),
@@ -468,8 +484,13 @@ pub fn list_filtered(
     // index and the tables its conditions probe (PostgreSQL scans an index only for ids,
     // not for whole rows).
     if filter.ranking().is_none() {
-        let query = sorted(filtered(filter, plans, None), key, ascending, after);
-        let ids: Vec<CustomerId> = query.select(customers::id).limit(limit).load(conn)?;
+        let ids: Vec<CustomerId> = match valued::by_time(filter, key, ascending, after) {
+            Some(query) => query.limit(limit).load(conn)?,
+            None => sorted(filtered(filter, plans, None), key, ascending, after)
+                .select(customers::id)
+                .limit(limit)
+                .load(conn)?,
+        };
         let found = rows_in_order(conn, &ids)?;
         return Ok(found.into_iter().map(|c| (c, 0)).collect());
     }
