@@ -122,45 +122,61 @@ pub fn bump(counts: &mut Counts, week: &str, metric: &str, channel: Option<&str>
 #[derive(Debug, Default)]
 pub struct Figures {
     pub weeks: Vec<NaiveDate>,
-    rows: Counts,
+    /// metric → channel → week → value: a chart looks a figure up for each of its cells,
+    /// by borrowed names and a date.
+    rows: HashMap<String, HashMap<String, HashMap<NaiveDate, i64>>>,
 }
 
 impl Figures {
-    /// Figures from summary rows.
+    /// Figures from summary rows (those of other weeks are left out).
     pub fn new(weeks: Vec<NaiveDate>, rows: Vec<(String, String, String, i64)>) -> Figures {
-        Figures {
+        let asked: HashMap<String, NaiveDate> = weeks.iter().map(|w| (week_key(*w), *w)).collect();
+        let mut figures = Figures {
             weeks,
-            rows: rows
-                .into_iter()
-                .map(|(week, metric, channel, value)| ((week, metric, channel), value))
-                .collect(),
+            rows: HashMap::new(),
+        };
+        for (week, metric, channel, value) in rows {
+            let Some(week) = asked.get(&week).copied() else {
+                continue;
+            };
+            figures
+                .rows
+                .entry(metric)
+                .or_default()
+                .entry(channel)
+                .or_default()
+                .insert(week, value);
         }
+        figures
     }
 
     /// One figure of one week (0 when absent).
     pub fn get(&self, week: NaiveDate, metric: &str, channel: &str) -> i64 {
         self.rows
-            .get(&(week_key(week), metric.to_owned(), channel.to_owned()))
+            .get(metric)
+            .and_then(|channels| channels.get(channel))
+            .and_then(|weeks| weeks.get(&week))
             .copied()
             .unwrap_or(0)
     }
 
     /// The channels that had a conversation in the weeks, alphabetical.
     pub fn channels(&self) -> Vec<String> {
-        let first = self.weeks.first().map(|w| week_key(*w)).unwrap_or_default();
+        let first = self.weeks.first().copied().unwrap_or_default();
         let mut channels: Vec<String> = self
             .rows
-            .iter()
-            .filter(|((week, metric, channel), value)| {
-                *week >= first
-                    && metric == metric::CONVERSATIONS
-                    && !channel.is_empty()
-                    && **value > 0
+            .get(metric::CONVERSATIONS)
+            .into_iter()
+            .flatten()
+            .filter(|(channel, weeks)| {
+                !channel.is_empty()
+                    && weeks
+                        .iter()
+                        .any(|(week, value)| *week >= first && *value > 0)
             })
-            .map(|((_, _, channel), _)| channel.clone())
+            .map(|(channel, _)| channel.clone())
             .collect();
         channels.sort();
-        channels.dedup();
         channels
     }
 
