@@ -239,8 +239,11 @@ impl SignedIn {
         }
         let (user, customers_toggle, scope, ended) = state
             .run(move |conn| {
-                let ended = db::sessions::is_ended(conn, &session_id)?;
-                let user = db::users::find_user(conn, user_id)?;
+                let (user, ended) =
+                    match db::sessions::account_of_session(conn, user_id, &session_id)? {
+                        Some((user, ended)) => (Some(user), ended),
+                        None => (None, false),
+                    };
                 let toggle = match &user {
                     Some(u) if u.role() < Role::Supervisor => db::settings::is_enabled(
                         conn,

@@ -5,7 +5,9 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::ended_sessions;
+use super::schema::{ended_sessions, users};
+use super::types::UserId;
+use super::users::User;
 use super::{DbConnection, now};
 
 /// Records that session `id` ended; it would have expired at `expires_at`. Rows of sessions
@@ -27,10 +29,19 @@ pub fn end_session(
     Ok(())
 }
 
-/// Whether session `id` was signed out.
-pub fn is_ended(conn: &mut DbConnection, id: &str) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(
-        ended_sessions::table.filter(ended_sessions::id.eq(id)),
-    ))
-    .get_result(conn)
+/// The account `user` and whether session `id` was signed out, in one statement (every
+/// request asks both); `None` when the account is gone.
+pub fn account_of_session(
+    conn: &mut DbConnection,
+    user: UserId,
+    id: &str,
+) -> QueryResult<Option<(User, bool)>> {
+    users::table
+        .find(user)
+        .select((
+            User::as_select(),
+            diesel::dsl::exists(ended_sessions::table.filter(ended_sessions::id.eq(id.to_owned()))),
+        ))
+        .first(conn)
+        .optional()
 }
