@@ -2,9 +2,9 @@
 //! for one customer or a page of them in one query.
 
 use crate::db::DbConnection;
-use crate::db::among::customer_among;
+use crate::db::customers::Customer;
 use crate::db::properties::Property;
-use crate::db::schema::{customer_values, customers};
+use crate::db::schema::customer_values;
 use crate::db::types::{CustomerId, PropertyId};
 use crate::domain::property::{PropertyType, Value};
 use chrono::NaiveDateTime;
@@ -120,56 +120,40 @@ fn value_rows(value: &Value) -> Vec<(Option<String>, Option<f64>, Option<f64>)> 
 /// Replaces one custom property's value of a customer (`None` clears it).
 pub fn replace_custom_value(
     conn: &mut DbConnection,
-    id: CustomerId,
+    customer: &Customer,
     property: PropertyId,
     value: Option<&Value>,
 ) -> QueryResult<()> {
     diesel::delete(
         customer_values::table
-            .filter(customer_values::customer_id.eq(id))
+            .filter(customer_values::customer_id.eq(customer.id))
             .filter(customer_values::property_id.eq(property)),
     )
     .execute(conn)?;
     match value {
-        Some(value) => insert_custom_values(conn, &[(id, property, value)]),
+        Some(value) => {
+            insert_custom_values(conn, &[(customer.id, customer.created_at, property, value)])
+        }
         None => Ok(()),
     }
 }
 
 /// Writes custom values of customers that have none for those properties yet, a few
-/// thousand rows per statement. Each row carries its customer's creation time (read here
-/// in one query), which a number condition's page walks the values by.
+/// thousand rows per statement: whose, that customer's creation time (each row carries
+/// it: a number condition's page walks the values by it), which property, what.
 pub fn insert_custom_values(
     conn: &mut DbConnection,
-    values: &[(CustomerId, PropertyId, &Value)],
+    values: &[(CustomerId, NaiveDateTime, PropertyId, &Value)],
 ) -> QueryResult<()> {
-    if values.is_empty() {
-        return Ok(());
-    }
-    let mut ids: Vec<CustomerId> = values.iter().map(|(customer, _, _)| *customer).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let created: HashMap<CustomerId, NaiveDateTime> = customers::table
-        .filter(customer_among(
-            &ids,
-            matches!(conn, DbConnection::Sqlite(_)),
-        ))
-        .select((customers::id, customers::created_at))
-        .load(conn)?
-        .into_iter()
-        .collect();
     let rows: Vec<_> = values
         .iter()
-        .filter_map(|(customer, property, value)| {
-            Some((customer, property, value, *created.get(customer)?))
-        })
-        .flat_map(|(customer, property, value, at)| {
+        .flat_map(|(customer, at, property, value)| {
             value_rows(value)
                 .into_iter()
                 .map(move |(text, number, number2)| {
                     (
                         customer_values::customer_id.eq(*customer),
-                        customer_values::created_at.eq(at),
+                        customer_values::created_at.eq(*at),
                         customer_values::property_id.eq(*property),
                         customer_values::value_text.eq(text),
                         customer_values::value_number.eq(number),

@@ -316,7 +316,7 @@ pub(super) fn write_values(
         match property.kind {
             PropertyKind::Standard => texts.push((key, value.map(Value::form_text))),
             PropertyKind::Custom => {
-                customers::replace_custom_value(conn, survivor.id, property.id, *value)?
+                customers::replace_custom_value(conn, survivor, property.id, *value)?
             }
             PropertyKind::Computed => {}
         }

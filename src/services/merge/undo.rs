@@ -70,7 +70,7 @@ pub fn undo(
             .values
             .iter()
             .filter(|(property, _)| registry.iter().any(|p| p.id == *property))
-            .map(|(property, value)| (restored.id, *property, value))
+            .map(|(property, value)| (restored.id, restored.created_at, *property, value))
             .collect();
         customers::insert_custom_values(conn, &values)?;
         if let Some(by) = &snapshot.locked_by {

@@ -83,7 +83,7 @@ pub fn create_customers(
                 PropertyKind::Standard => {
                     row.set_standard_text(&property.key, Some(value.form_text()));
                 }
-                PropertyKind::Custom => custom.push((id, property.id, value)),
+                PropertyKind::Custom => custom.push((id, at, property.id, value)),
                 PropertyKind::Computed => return Err(AppError::Forbidden),
             }
             history.push(NewEvent {

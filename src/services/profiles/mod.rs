@@ -264,7 +264,7 @@ fn write_changes(
         match property.kind {
             PropertyKind::Standard => {}
             PropertyKind::Custom => {
-                customers::replace_custom_value(conn, customer.id, property.id, *new)?
+                customers::replace_custom_value(conn, customer, property.id, *new)?
             }
             PropertyKind::Computed => return Err(AppError::Forbidden),
         }

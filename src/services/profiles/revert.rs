@@ -70,7 +70,7 @@ pub fn revert_event(
                     PropertyKind::Custom => {
                         customers::replace_custom_value(
                             conn,
-                            customer_id,
+                            &customer,
                             property.id,
                             value.as_ref(),
                         )?;
