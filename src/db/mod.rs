@@ -52,6 +52,7 @@ pub mod orders;
 pub mod outbox;
 pub mod properties;
 pub mod queue;
+mod relations;
 pub mod retention;
 pub mod schema;
 pub mod search;
