@@ -86,10 +86,12 @@ pub fn find_customers(
                     conn,
                     &filter,
                     &plans,
-                    SortKey::Created,
-                    false,
-                    None,
-                    limit,
+                    listing::PageRequest {
+                        key: SortKey::Created,
+                        ascending: false,
+                        after: None,
+                        limit,
+                    },
                 )?
                 .into_iter()
                 .map(|(c, _)| c),

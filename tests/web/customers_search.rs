@@ -511,10 +511,12 @@ async fn searches_tested_row_by_row_give_the_same_pages_tiers_and_totals() {
                     conn,
                     &filter,
                     plans,
-                    SortKey::Created,
-                    false,
-                    None,
-                    100,
+                    listing::PageRequest {
+                        key: SortKey::Created,
+                        ascending: false,
+                        after: None,
+                        limit: 100,
+                    },
                 )
                 .expect("list")
                 .into_iter()
@@ -576,8 +578,18 @@ async fn searches_tested_row_by_row_give_the_same_pages_tiers_and_totals() {
         };
         let plans = app.with_db(|conn| listing::plan_within(conn, &filter, bounds).expect("plan"));
         let found = app.with_db(|conn| {
-            listing::list_filtered(conn, &filter, &plans, SortKey::Created, false, None, 10)
-                .expect("list")
+            listing::list_filtered(
+                conn,
+                &filter,
+                &plans,
+                listing::PageRequest {
+                    key: SortKey::Created,
+                    ascending: false,
+                    after: None,
+                    limit: 10,
+                },
+            )
+            .expect("list")
         });
         assert!(
             found.iter().any(|(c, _)| c.public_id == nicknamed),
@@ -627,10 +639,12 @@ async fn popular_tags_tested_row_by_row_give_the_same_results() {
                     conn,
                     &filter,
                     &plans,
-                    SortKey::Created,
-                    false,
-                    None,
-                    100,
+                    listing::PageRequest {
+                        key: SortKey::Created,
+                        ascending: false,
+                        after: None,
+                        limit: 100,
+                    },
                 )
                 .expect("list")
                 .into_iter()
@@ -675,8 +689,18 @@ async fn rows_indexed_by_older_rules_get_their_search_text_and_keep_their_terms(
         };
         let found = app.with_db(|conn| {
             let plans = listing::plan_within(conn, &filter, bounds).expect("plan");
-            listing::list_filtered(conn, &filter, &plans, SortKey::Created, false, None, 10)
-                .expect("list")
+            listing::list_filtered(
+                conn,
+                &filter,
+                &plans,
+                listing::PageRequest {
+                    key: SortKey::Created,
+                    ascending: false,
+                    after: None,
+                    limit: 10,
+                },
+            )
+            .expect("list")
         });
         let ids: Vec<_> = found.into_iter().map(|(c, _)| c.public_id).collect();
         assert_eq!(ids, vec![robert.clone()], "listed up to {list}");

@@ -490,6 +490,18 @@ impl TestApp {
                 .expect("customer")
         })
     }
+
+    /// The id of a merge into this customer that can still be undone.
+    pub fn undoable_merge(&self, survivor: &str) -> i64 {
+        let id = self.customer(survivor).id;
+        self.with_db(|conn| {
+            clientele::services::merge::undoable_into(conn, id)
+                .expect("merges")
+                .into_iter()
+                .next()
+                .expect("one undoable merge")
+        })
+    }
 }
 
 impl TestApp {

@@ -55,7 +55,7 @@ async fn pair(app: &TestApp, token: &str) -> (String, String) {
     (ada, twin)
 }
 
-async fn merge_form(
+pub(crate) async fn merge_form(
     browser: &Browser,
     ada: &str,
     twin: &str,
@@ -272,13 +272,7 @@ async fn undo_restores_the_duplicate_and_keeps_later_edits_of_the_survivor() {
         .await;
     assert_eq!(response.status(), StatusCode::OK);
 
-    let merge_id = app.with_db(|conn| {
-        clientele::services::merge::undoable_into(conn, app.customer(&ada).id)
-            .expect("merges")
-            .into_iter()
-            .next()
-            .expect("one undoable merge")
-    });
+    let merge_id = app.undoable_merge(&ada);
     let response = supervisor
         .post_form(&format!("/customers/{ada}/merges/{merge_id}/undo"), &[])
         .await;
@@ -589,13 +583,7 @@ async fn a_blacklisted_duplicate_keeps_the_survivor_on_the_blacklist_until_the_u
         .await;
     assert_eq!(answer["blocked"], json!(true), "{answer}");
 
-    let merge_id = app.with_db(|conn| {
-        clientele::services::merge::undoable_into(conn, survivor.id)
-            .expect("merges")
-            .into_iter()
-            .next()
-            .expect("undoable")
-    });
+    let merge_id = app.undoable_merge(&survivor.public_id);
     // A second merge of the same duplicate finds nothing to merge.
     let third = app.create_customer(&[("name", "Third")]);
     let response = supervisor

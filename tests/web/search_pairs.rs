@@ -36,11 +36,21 @@ fn plans(app: &TestApp, query: &str, bounds: Bounds) -> Plans {
 fn page(app: &TestApp, query: &str, plans: &Plans) -> (Vec<(String, u8)>, Total) {
     let filter = name_filter(query);
     app.with_db(|conn| {
-        let found = listing::list_filtered(conn, &filter, plans, SortKey::Name, true, None, 100)
-            .expect("list")
-            .into_iter()
-            .map(|(c, tier)| (c.public_id, tier))
-            .collect();
+        let found = listing::list_filtered(
+            conn,
+            &filter,
+            plans,
+            listing::PageRequest {
+                key: SortKey::Name,
+                ascending: true,
+                after: None,
+                limit: 100,
+            },
+        )
+        .expect("list")
+        .into_iter()
+        .map(|(c, tier)| (c.public_id, tier))
+        .collect();
         (
             found,
             listing::total(conn, &filter, plans, None).expect("total"),
@@ -298,10 +308,12 @@ async fn an_agents_search_of_many_matches_tests_the_reach_a_page_at_a_time() {
                 conn,
                 &filter,
                 &plans,
-                SortKey::Created,
-                ascending,
-                None,
-                1_000,
+                listing::PageRequest {
+                    key: SortKey::Created,
+                    ascending,
+                    after: None,
+                    limit: 1_000,
+                },
             )
             .expect("list");
             let (mut pages, mut totals, mut after) = (Vec::new(), Vec::new(), None::<Cursor>);
@@ -310,10 +322,12 @@ async fn an_agents_search_of_many_matches_tests_the_reach_a_page_at_a_time() {
                     conn,
                     &filter,
                     &plans,
-                    SortKey::Created,
-                    ascending,
-                    after.as_ref(),
-                    25,
+                    listing::PageRequest {
+                        key: SortKey::Created,
+                        ascending,
+                        after: after.as_ref(),
+                        limit: 25,
+                    },
                 )
                 .expect("page")
                 .expect("ordered from the pairs");

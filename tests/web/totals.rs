@@ -393,20 +393,24 @@ async fn a_bounded_filter_read_whole_gives_the_same_pages_tiers_and_total() {
                         conn,
                         filter,
                         &plans,
-                        key,
-                        ascending,
-                        after.as_ref(),
-                        4,
+                        listing::PageRequest {
+                            key,
+                            ascending,
+                            after: after.as_ref(),
+                            limit: 4,
+                        },
                     )
                     .expect("list");
                     let read = listing::page_with_total(
                         conn,
                         filter,
                         &plans,
-                        key,
-                        ascending,
-                        after.as_ref(),
-                        4,
+                        listing::PageRequest {
+                            key,
+                            ascending,
+                            after: after.as_ref(),
+                            limit: 4,
+                        },
                     )
                     .expect("read whole");
                     if let Some((rows, total)) = read {
@@ -444,20 +448,24 @@ async fn a_bounded_filter_read_whole_gives_the_same_pages_tiers_and_total() {
                     conn,
                     filter,
                     &plans,
-                    key,
-                    ascending,
-                    Some(&crafted),
-                    100,
+                    listing::PageRequest {
+                        key,
+                        ascending,
+                        after: Some(&crafted),
+                        limit: 100,
+                    },
                 )
                 .expect("list");
                 let whole = listing::page_with_total(
                     conn,
                     filter,
                     &plans,
-                    key,
-                    ascending,
-                    Some(&crafted),
-                    100,
+                    listing::PageRequest {
+                        key,
+                        ascending,
+                        after: Some(&crafted),
+                        limit: 100,
+                    },
                 )
                 .expect("read whole")
                 .map(|(rows, _)| ids(rows));

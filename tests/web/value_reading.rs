@@ -17,6 +17,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use crate::helpers::spawn_app;
+use crate::merge::merge_form;
 use crate::totals::score_property;
 
 #[tokio::test]
@@ -76,10 +77,12 @@ async fn a_condition_read_as_a_list_a_set_or_row_by_row_gives_the_same_pages() {
                                 conn,
                                 &filter,
                                 &plans,
-                                key,
-                                ascending,
-                                after.as_ref(),
-                                30,
+                                listing::PageRequest {
+                                    key,
+                                    ascending,
+                                    after: after.as_ref(),
+                                    limit: 30,
+                                },
                             )
                             .expect("list");
                             after = page.last().map(|(c, _)| Cursor::after(c, key, 0));
@@ -147,27 +150,18 @@ async fn values_carry_their_customers_creation_time_through_every_write() {
 
     // A merge gives the survivor the duplicate's score; its undo gives it back.
     let supervisor = app.supervisor().await;
-    let (sv, dv) = (app.version_of(&ada), app.version_of(&twin));
-    let response = supervisor
-        .post_form(
-            &format!("/customers/{ada}/merge/{twin}"),
-            &[
-                ("survivor_version", &sv),
-                ("duplicate_version", &dv),
-                ("keep.score", "duplicate"),
-            ],
-        )
-        .await;
+    let response = merge_form(
+        &supervisor,
+        &ada,
+        &twin,
+        &app,
+        &[("keep.score", "duplicate")],
+    )
+    .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(app.value_of(&ada, "score").as_deref(), Some("42"));
     app.with_db(assert_values_carry_their_customers_times);
-    let merge_id = app.with_db(|conn| {
-        clientele::services::merge::undoable_into(conn, app.customer(&ada).id)
-            .expect("merges")
-            .into_iter()
-            .next()
-            .expect("one undoable merge")
-    });
+    let merge_id = app.undoable_merge(&ada);
     let response = supervisor
         .post_form(&format!("/customers/{ada}/merges/{merge_id}/undo"), &[])
         .await;

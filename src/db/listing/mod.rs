@@ -401,6 +401,16 @@ fn filtered(filter: &CustomerFilter, plans: &Plans, tier: Option<Tier>) -> Query
     query
 }
 
+/// Which page of a list: the sort, its direction, the cursor of the last row shown (none
+/// for the first page) and how many rows.
+#[derive(Debug, Clone, Copy)]
+pub struct PageRequest<'a> {
+    pub key: SortKey,
+    pub ascending: bool,
+    pub after: Option<&'a Cursor>,
+    pub limit: i64,
+}
+
 /// Orders by `column` then id (`customers.id` unless another is named), and starts
 /// after the cursor value, both in one direction.
 macro_rules! keyset {
@@ -475,17 +485,20 @@ pub fn list_filtered(
     conn: &mut DbConnection,
     filter: &CustomerFilter,
     plans: &Plans,
-    key: SortKey,
-    ascending: bool,
-    after: Option<&Cursor>,
-    limit: i64,
+    page: PageRequest<'_>,
 ) -> QueryResult<Vec<(Customer, u8)>> {
+    let PageRequest {
+        key,
+        ascending,
+        after,
+        limit,
+    } = page;
     // Ids first, then their rows: a page walked along the sort's index is tested on the
     // index and the tables its conditions probe (PostgreSQL scans an index only for ids,
     // not for whole rows).
     if filter.ranking().is_none() {
-        let ids: Vec<CustomerId> = match valued::by_time(filter, key, ascending, after) {
-            Some(query) => query.limit(limit).load(conn)?,
+        let ids: Vec<CustomerId> = match valued::by_time(filter, page) {
+            Some(query) => query.load(conn)?,
             None => sorted(filtered(filter, plans, None), key, ascending, after)
                 .select(customers::id)
                 .limit(limit)

@@ -9,7 +9,7 @@ use diesel::prelude::*;
 
 use super::conditions::inclusive_numbers;
 use super::totals::counted_stage;
-use super::{Cursor, CustomerFilter, SortKey, Target, keyset, moment_after};
+use super::{CustomerFilter, PageRequest, SortKey, Target, keyset, moment_after};
 use crate::db::customers::Backend;
 use crate::db::schema::customer_values;
 use crate::db::types::CustomerId;
@@ -18,16 +18,17 @@ use crate::domain::property::PropertyType;
 
 type Values = customer_values::BoxedQuery<'static, Backend, diesel::sql_types::BigInt>;
 
-/// The ids of a page by creation time, when the filter is one number condition held by
+/// The query of a page's ids by creation time, when the filter is one number condition held by
 /// many customers (a set or a probe was chosen for it, see `value_reading`) and at most a
 /// period on creation: one row per holder (a number is one value), tested as it is read.
 /// `None` when that does not apply.
-pub(super) fn by_time(
-    filter: &CustomerFilter,
-    key: SortKey,
-    ascending: bool,
-    after: Option<&Cursor>,
-) -> Option<Values> {
+pub(super) fn by_time(filter: &CustomerFilter, page: PageRequest<'_>) -> Option<Values> {
+    let PageRequest {
+        key,
+        ascending,
+        after,
+        limit,
+    } = page;
     let many = filter.probe_values || filter.set_values;
     let [(Target::Custom(property, PropertyType::Number), test)] = filter.conditions.as_slice()
     else {
@@ -72,11 +73,14 @@ pub(super) fn by_time(
         query = query.filter(customer_values::created_at.lt(until));
     }
     let after: Option<(_, CustomerId)> = moment_after(after);
-    Some(keyset!(
-        query,
-        customer_values::created_at,
-        customer_values::customer_id,
-        ascending,
-        after
-    ))
+    Some(
+        keyset!(
+            query,
+            customer_values::created_at,
+            customer_values::customer_id,
+            ascending,
+            after
+        )
+        .limit(limit),
+    )
 }

@@ -7,7 +7,7 @@
 use diesel::prelude::*;
 
 use super::totals::{Total, bounded, search_alone, search_within_reach, two_digits};
-use super::{Cursor, CustomerFilter, Plans, SortKey, SortValue, filtered};
+use super::{Cursor, CustomerFilter, PageRequest, Plans, SortKey, SortValue, filtered};
 use crate::db::DbConnection;
 use crate::db::customers::Customer;
 use crate::db::schema::customers;
@@ -31,17 +31,20 @@ pub fn page_with_total(
     conn: &mut DbConnection,
     filter: &CustomerFilter,
     plans: &Plans,
-    key: SortKey,
-    ascending: bool,
-    after: Option<&Cursor>,
-    limit: i64,
+    page: PageRequest<'_>,
 ) -> QueryResult<Option<(Tiered, Total)>> {
+    let PageRequest {
+        key,
+        ascending,
+        after,
+        limit,
+    } = page;
     let ranking = match filter.ranking() {
         Some((_, false)) => plans.name.as_ref(),
         Some((_, true)) => plans.public_id.as_ref(),
         None => None,
     };
-    if let Some(found) = paired_by_time(conn, filter, plans, key, ascending, after, limit)? {
+    if let Some(found) = paired_by_time(conn, filter, plans, page)? {
         return Ok(Some(found));
     }
     if key == SortKey::Name
@@ -125,11 +128,14 @@ fn paired_by_time(
     conn: &mut DbConnection,
     filter: &CustomerFilter,
     plans: &Plans,
-    key: SortKey,
-    ascending: bool,
-    after: Option<&Cursor>,
-    limit: i64,
+    page: PageRequest<'_>,
 ) -> QueryResult<Option<(Tiered, Total)>> {
+    let PageRequest {
+        key,
+        ascending,
+        after,
+        limit,
+    } = page;
     let Some(plan) = plans.name.as_ref() else {
         return Ok(None);
     };

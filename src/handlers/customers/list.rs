@@ -136,18 +136,14 @@ fn read_page(
     role: crate::domain::Role,
     after: Option<&Cursor>,
 ) -> diesel::QueryResult<(Vec<(Customer, u8)>, Total)> {
-    let key = chosen_sort(resolved, role);
     let plans = listing::plan(conn, filter)?;
-    let ascending = resolved.form.dir == "asc";
-    if let Some((found, total)) = listing::page_with_total(
-        conn,
-        filter,
-        &plans,
-        key,
-        ascending,
+    let page = listing::PageRequest {
+        key: chosen_sort(resolved, role),
+        ascending: resolved.form.dir == "asc",
         after,
-        resolved.form.size + 1,
-    )? {
+        limit: resolved.form.size + 1,
+    };
+    if let Some((found, total)) = listing::page_with_total(conn, filter, &plans, page)? {
         return Ok((found, total));
     }
     // With property conditions, the total comes first: when many customers hold the
@@ -163,15 +159,7 @@ fn read_page(
         }
         Some(total)
     };
-    let found = listing::list_filtered(
-        conn,
-        &page_filter,
-        &plans,
-        key,
-        ascending,
-        after,
-        resolved.form.size + 1,
-    )?;
+    let found = listing::list_filtered(conn, &page_filter, &plans, page)?;
     let size = usize::try_from(resolved.form.size).unwrap_or(0);
     let complete = (after.is_none() && found.len() <= size).then_some(found.len());
     let total = match (complete, early) {
