@@ -94,10 +94,49 @@ impl PageContext {
 }
 
 /// A stored UTC time in an IANA time zone, as `YYYY-MM-DD HH:MM`.
+/// Written field by field: a page of rows shows a few hundred times, and a `strftime`
+/// pattern would be parsed again for each.
 pub fn local_time(at: chrono::NaiveDateTime, time_zone: &str) -> String {
+    use chrono::{Datelike, Timelike};
     let tz: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::UTC);
-    at.and_utc()
-        .with_timezone(&tz)
-        .format("%Y-%m-%d %H:%M")
-        .to_string()
+    let local = at.and_utc().with_timezone(&tz).naive_local();
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}",
+        local.year(),
+        local.month(),
+        local.day(),
+        local.hour(),
+        local.minute()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_time;
+
+    #[test]
+    fn local_times_read_as_the_zone_shows_them() {
+        let at =
+            |text: &str| chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S").unwrap();
+        for (utc, zone) in [
+            ("2026-03-29 00:59:59", "Europe/Madrid"),
+            ("2026-03-29 01:00:00", "Europe/Madrid"),
+            ("2026-11-30 23:30:00", "America/Sao_Paulo"),
+            ("2026-01-01 00:05:00", "Asia/Kolkata"),
+            ("0999-12-31 23:59:00", "UTC"),
+            ("2026-06-01 12:00:00", "no such zone"),
+        ] {
+            let tz: chrono_tz::Tz = zone.parse().unwrap_or(chrono_tz::UTC);
+            let expected = at(utc)
+                .and_utc()
+                .with_timezone(&tz)
+                .format("%Y-%m-%d %H:%M")
+                .to_string();
+            assert_eq!(local_time(at(utc), zone), expected, "{utc} in {zone}");
+        }
+        assert_eq!(
+            local_time(at("2026-03-29 01:00:00"), "Europe/Madrid"),
+            "2026-03-29 03:00"
+        );
+    }
 }

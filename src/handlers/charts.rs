@@ -88,6 +88,7 @@ impl Chart {
             .map(|(i, column)| {
                 let mut bars = Vec::new();
                 let mut below = 0.0;
+                let cells: Vec<String> = column.stack.iter().map(|v| describe(*v)).collect();
                 for (index, value) in column.stack.iter().enumerate() {
                     if *value <= 0.0 {
                         continue;
@@ -98,9 +99,9 @@ impl Chart {
                     let height = (to - from).max(1);
                     let title = match series.get(index) {
                         Some(name) if series.len() > 1 => {
-                            format!("{}: {} {}", column.name, name, describe(*value))
+                            format!("{}: {} {}", column.name, name, cells[index])
                         }
-                        _ => format!("{}: {}", column.name, describe(*value)),
+                        _ => format!("{}: {}", column.name, cells[index]),
                     };
                     bars.push(Bar {
                         y: TOP + PLOT - from.min(PLOT) - height.min(PLOT),
@@ -115,7 +116,7 @@ impl Chart {
                     initial: column.initial,
                     month: column.name,
                     bars,
-                    cells: column.stack.iter().map(|v| describe(*v)).collect(),
+                    cells,
                 }
             })
             .collect();
@@ -200,7 +201,26 @@ impl Chart {
     }
 }
 
-/// A whole number as the charts write it.
+/// A whole number as the charts write it. Counts are written as integers: `{:.0}` on a
+/// float takes the exact (slow) formatting path, and a year of charts writes thousands.
 pub fn whole(value: f64) -> String {
-    format!("{value:.0}")
+    if value.is_finite() && value.abs() < 1e15 {
+        (value.round_ties_even() as i64).to_string()
+    } else {
+        format!("{value:.0}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::whole;
+
+    #[test]
+    fn whole_numbers_read_as_the_exact_formatting_writes_them() {
+        for value in [
+            0.0, 1.0, 7.0, 0.5, 1.5, 2.5, 99.49, 12_345.0, 3.0e9, 1e16, 1e300,
+        ] {
+            assert_eq!(whole(value), format!("{value:.0}"), "{value}");
+        }
+    }
 }
