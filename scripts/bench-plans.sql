@@ -30,6 +30,12 @@ SELECT id FROM customers WHERE sort_name = 'maria garcia' AND (name IS NOT NULL 
 -- name: a number property many hold, its values walked newest first on their times' index
 SELECT customer_id FROM customer_values WHERE property_id = (SELECT id FROM properties WHERE key = 'score') AND value_number >= 99 ORDER BY created_at DESC, customer_id DESC LIMIT 51;
 
+-- name: e-mail contains a common piece: first tested on the newest 500 customers
+SELECT COUNT(*) AS n FROM (SELECT lower(email) AS v FROM customers ORDER BY created_at DESC, id DESC LIMIT 500) newest WHERE v LIKE '%maria.%' ESCAPE '\';
+
+-- name: e-mail contains a common piece: its page walked along the creation index
+SELECT id FROM customers WHERE lower(email) LIKE '%maria.%' ESCAPE '\' ORDER BY created_at DESC, id DESC LIMIT 51;
+
 -- name: channel = SMS, tested row by row on (customer_id, channel)
 SELECT id FROM customers WHERE EXISTS (SELECT 1 FROM channel_identities WHERE channel_identities.customer_id = customers.id AND channel_identities.channel = 'sms') ORDER BY created_at DESC, id DESC LIMIT 51;
 
