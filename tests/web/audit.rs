@@ -99,8 +99,26 @@ async fn sign_ins_accounts_tokens_and_imports_are_listed_and_filtered_for_superv
         .await;
     assert!(actions_on(&page).is_empty());
     assert!(page.contains("nothing matches"));
-    // A day given as both ends is the whole of that day.
-    let today = clientele::db::now().date().format("%Y-%m-%d").to_string();
+    // A day given as both ends is the whole of that day. The entries are moved to its
+    // first and last minute, so the test reads the same across midnight.
+    let day = clientele::db::now().date();
+    app.with_db(|conn| {
+        let created: Vec<i64> = audit_log::table
+            .filter(audit_log::action.eq("user.created"))
+            .order(audit_log::id.asc())
+            .select(audit_log::id)
+            .load(conn)
+            .expect("entries");
+        assert_eq!(created.len(), 2);
+        for (id, (hour, minute)) in created.into_iter().zip([(0, 0), (23, 59)]) {
+            let time = day.and_hms_opt(hour, minute, 30).expect("a time of day");
+            diesel::update(audit_log::table.find(id))
+                .set(audit_log::created_at.eq(time))
+                .execute(conn)
+                .expect("moved");
+        }
+    });
+    let today = day.format("%Y-%m-%d").to_string();
     let page = supervisor
         .page(&format!(
             "/settings/audit?what=user.created&from={today}&to={today}"
