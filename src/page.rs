@@ -94,6 +94,7 @@ impl PageContext {
 }
 
 /// A stored UTC time in an IANA time zone, as `YYYY-MM-DD HH:MM`.
+///
 /// Written field by field: a page of rows shows a few hundred times, and a `strftime`
 /// pattern would be parsed again for each.
 pub fn local_time(at: chrono::NaiveDateTime, time_zone: &str) -> String {

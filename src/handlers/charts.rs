@@ -204,7 +204,8 @@ impl Chart {
 /// A whole number as the charts write it. Counts are written as integers: `{:.0}` on a
 /// float takes the exact (slow) formatting path, and a year of charts writes thousands.
 pub fn whole(value: f64) -> String {
-    if value.is_finite() && value.abs() < 1e15 {
+    // Negative zero and negatives keep the exact path ("-0" is what it writes for -0.4).
+    if value.is_sign_positive() && value < 1e15 {
         (value.round_ties_even() as i64).to_string()
     } else {
         format!("{value:.0}")
@@ -218,7 +219,23 @@ mod tests {
     #[test]
     fn whole_numbers_read_as_the_exact_formatting_writes_them() {
         for value in [
-            0.0, 1.0, 7.0, 0.5, 1.5, 2.5, 99.49, 12_345.0, 3.0e9, 1e16, 1e300,
+            0.0,
+            -0.0,
+            -0.4,
+            -3.0,
+            0.4,
+            1.0,
+            7.0,
+            0.5,
+            1.5,
+            2.5,
+            99.49,
+            12_345.0,
+            3.0e9,
+            1e16,
+            1e300,
+            f64::NAN,
+            f64::INFINITY,
         ] {
             assert_eq!(whole(value), format!("{value:.0}"), "{value}");
         }
