@@ -7,7 +7,7 @@
 use crate::db::DbConnection;
 use crate::db::customers::{self, Customer};
 use crate::db::identities;
-use crate::db::listing::{self, CustomerFilter, SortKey};
+use crate::db::listing::{self, CustomerFilter};
 use crate::db::types::CustomerId;
 use crate::domain::customer::{MatchKey, typed_public_id};
 use crate::domain::property::{Value, parse_phone};
@@ -82,19 +82,9 @@ pub fn find_customers(
             }
             let plans = listing::plan(conn, &filter)?;
             found.extend(
-                listing::list_filtered(
-                    conn,
-                    &filter,
-                    &plans,
-                    listing::PageRequest {
-                        key: SortKey::Created,
-                        ascending: false,
-                        after: None,
-                        limit,
-                    },
-                )?
-                .into_iter()
-                .map(|(c, _)| c),
+                listing::list_filtered(conn, &filter, &plans, listing::PageRequest::newest(limit))?
+                    .into_iter()
+                    .map(|(c, _)| c),
             );
             if !found.is_empty() {
                 break;

@@ -474,7 +474,7 @@ async fn an_interrupted_bulk_change_resumes_after_its_last_batch() {
 
 #[tokio::test]
 async fn searches_tested_row_by_row_give_the_same_pages_tiers_and_totals() {
-    use clientele::db::listing::{self, Bounds, CustomerFilter, SortKey, Total};
+    use clientele::db::listing::{self, Bounds, CustomerFilter, Total};
     use clientele::domain::search::FuzzyQuery;
     let app = spawn_app().await;
     for name in [
@@ -507,21 +507,12 @@ async fn searches_tested_row_by_row_give_the_same_pages_tiers_and_totals() {
         }
         let page = |plans: &listing::Plans| -> (Vec<(String, u8)>, Total) {
             app.with_db(|conn| {
-                let found = listing::list_filtered(
-                    conn,
-                    &filter,
-                    plans,
-                    listing::PageRequest {
-                        key: SortKey::Created,
-                        ascending: false,
-                        after: None,
-                        limit: 100,
-                    },
-                )
-                .expect("list")
-                .into_iter()
-                .map(|(c, tier)| (c.public_id, tier))
-                .collect();
+                let found =
+                    listing::list_filtered(conn, &filter, plans, listing::PageRequest::newest(100))
+                        .expect("list")
+                        .into_iter()
+                        .map(|(c, tier)| (c.public_id, tier))
+                        .collect();
                 let total = listing::total(conn, &filter, plans, None).expect("total");
                 (found, total)
             })
@@ -578,18 +569,8 @@ async fn searches_tested_row_by_row_give_the_same_pages_tiers_and_totals() {
         };
         let plans = app.with_db(|conn| listing::plan_within(conn, &filter, bounds).expect("plan"));
         let found = app.with_db(|conn| {
-            listing::list_filtered(
-                conn,
-                &filter,
-                &plans,
-                listing::PageRequest {
-                    key: SortKey::Created,
-                    ascending: false,
-                    after: None,
-                    limit: 10,
-                },
-            )
-            .expect("list")
+            listing::list_filtered(conn, &filter, &plans, listing::PageRequest::newest(10))
+                .expect("list")
         });
         assert!(
             found.iter().any(|(c, _)| c.public_id == nicknamed),
@@ -600,7 +581,7 @@ async fn searches_tested_row_by_row_give_the_same_pages_tiers_and_totals() {
 
 #[tokio::test]
 async fn popular_tags_tested_row_by_row_give_the_same_results() {
-    use clientele::db::listing::{self, CustomerFilter, SortKey};
+    use clientele::db::listing::{self, CustomerFilter};
     let app = spawn_app().await;
     app.with_db(|conn| {
         clientele::db::tags::insert_tag(conn, "VIP", "#c0352b").unwrap();
@@ -639,12 +620,7 @@ async fn popular_tags_tested_row_by_row_give_the_same_results() {
                     conn,
                     &filter,
                     &plans,
-                    listing::PageRequest {
-                        key: SortKey::Created,
-                        ascending: false,
-                        after: None,
-                        limit: 100,
-                    },
+                    listing::PageRequest::newest(100),
                 )
                 .expect("list")
                 .into_iter()
@@ -662,7 +638,7 @@ async fn popular_tags_tested_row_by_row_give_the_same_results() {
 #[tokio::test]
 async fn rows_indexed_by_older_rules_get_their_search_text_and_keep_their_terms() {
     use clientele::db::DbConnection;
-    use clientele::db::listing::{self, CustomerFilter, SortKey};
+    use clientele::db::listing::{self, CustomerFilter};
     use clientele::domain::search::FuzzyQuery;
     use diesel::RunQueryDsl;
     let app = spawn_app().await;
@@ -689,18 +665,8 @@ async fn rows_indexed_by_older_rules_get_their_search_text_and_keep_their_terms(
         };
         let found = app.with_db(|conn| {
             let plans = listing::plan_within(conn, &filter, bounds).expect("plan");
-            listing::list_filtered(
-                conn,
-                &filter,
-                &plans,
-                listing::PageRequest {
-                    key: SortKey::Created,
-                    ascending: false,
-                    after: None,
-                    limit: 10,
-                },
-            )
-            .expect("list")
+            listing::list_filtered(conn, &filter, &plans, listing::PageRequest::newest(10))
+                .expect("list")
         });
         let ids: Vec<_> = found.into_iter().map(|(c, _)| c.public_id).collect();
         assert_eq!(ids, vec![robert.clone()], "listed up to {list}");

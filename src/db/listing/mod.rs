@@ -411,6 +411,18 @@ pub struct PageRequest<'a> {
     pub limit: i64,
 }
 
+impl PageRequest<'_> {
+    /// The first `limit` rows, newest first (the Customers page's default order).
+    pub fn newest(limit: i64) -> Self {
+        PageRequest {
+            key: SortKey::Created,
+            ascending: false,
+            after: None,
+            limit,
+        }
+    }
+}
+
 /// Orders by `column` then id (`customers.id` unless another is named), and starts
 /// after the cursor value, both in one direction.
 macro_rules! keyset {
