@@ -24,6 +24,7 @@ pub struct Application {
     port: u16,
     server: Server,
     pool: DbPool,
+    background: DbPool,
     pacing: delivery::Pacing,
     shutdown_timeout: std::time::Duration,
 }
@@ -39,6 +40,12 @@ pub async fn pause(stop: &mut Stop, idle: std::time::Duration) {
 /// The name of the staff session cookie.
 pub const SESSION_COOKIE: &str = "clientele_session";
 
+/// Connections kept for background work apart from the requests' pool: the job worker
+/// (imports, exports, insights, lifecycle runs, sweeps) and each delivery sender, which
+/// holds its connection while the receiver answers. A slow receiver or an import's part
+/// then never leaves the pages waiting for a connection.
+const BACKGROUND_CONNECTIONS: u32 = 1 + crate::db::outbox::IN_FLIGHT_AT_MOST.unsigned_abs() as u32;
+
 /// The largest form body accepted (a profile with many long text values fits easily).
 const FORM_LIMIT: usize = 1024 * 1024;
 
@@ -50,6 +57,7 @@ impl Application {
             let mut conn = pool.get()?;
             db::run_migrations(&mut conn)?;
         }
+        let background = db::connect(&settings.database_url, BACKGROUND_CONNECTIONS)?;
         let key = session_key(&pool, &settings)?;
         let listener = TcpListener::bind(&settings.bind)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind))?;
@@ -138,6 +146,7 @@ impl Application {
             port,
             server: server.run(),
             pool,
+            background,
             pacing,
             shutdown_timeout,
         })
@@ -159,9 +168,13 @@ impl Application {
     /// delivery under way; each within the shutdown timeout.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let (stopping, stop) = tokio::sync::watch::channel(false);
-        let worker = tokio::spawn(delivery::run(self.pool.clone(), self.pacing, stop.clone()));
+        let worker = tokio::spawn(delivery::run(
+            self.background.clone(),
+            self.pacing,
+            stop.clone(),
+        ));
         let background = tokio::spawn(crate::services::jobs::run(
-            self.pool.clone(),
+            self.background,
             self.pacing.poll,
             stop,
         ));

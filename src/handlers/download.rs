@@ -7,7 +7,7 @@ use std::task::{Context, Poll};
 use actix_web::HttpResponse;
 use actix_web::web::Bytes;
 
-use crate::db::{DbConnection, DbPool};
+use crate::db::DbPool;
 
 /// The download body: chunks as the writing task produces them.
 struct Chunks(tokio::sync::mpsc::Receiver<Result<Bytes, std::io::Error>>);
@@ -20,24 +20,18 @@ impl futures_core::Stream for Chunks {
     }
 }
 
-/// A download of `content_type` named `file_name`, written by `write` on a pooled
-/// connection in a blocking task. `write` hands each chunk to the function it is given,
-/// which answers `false` once the client went away.
+/// A download of `content_type` named `file_name`, written by `write` in a blocking task.
+/// `write` checks connections out of the pool as it reads, never across a chunk it hands
+/// on (a client reading slowly would hold it), and hands each chunk to the function it is
+/// given, which answers `false` once the client went away.
 pub fn stream<W>(pool: DbPool, content_type: &str, file_name: &str, write: W) -> HttpResponse
 where
-    W: FnOnce(&mut DbConnection, &mut dyn FnMut(Vec<u8>) -> bool) + Send + 'static,
+    W: FnOnce(&DbPool, &mut dyn FnMut(Vec<u8>) -> bool) + Send + 'static,
 {
     let (sender, receiver) = tokio::sync::mpsc::channel(4);
     actix_web::rt::task::spawn_blocking(move || {
-        let mut conn = match pool.get() {
-            Ok(conn) => conn,
-            Err(error) => {
-                tracing::warn!(%error, "download: no database connection");
-                return;
-            }
-        };
         let mut send = |chunk: Vec<u8>| sender.blocking_send(Ok(Bytes::from(chunk))).is_ok();
-        write(&mut conn, &mut send);
+        write(&pool, &mut send);
     });
     HttpResponse::Ok()
         .content_type(content_type.to_owned())

@@ -9,9 +9,12 @@ use serde::Serialize;
 use serde_json::{Map, Value as Json, json};
 
 use crate::db::conversations::{self, Conversation, Message};
+use crate::db::customers::Customer;
 use crate::db::events::{self, Event};
 use crate::db::types::{AuditAction, ConversationId, CustomerId, EventId, MessageId};
-use crate::db::{self, DbConnection, customers, identities, notes, orders, properties, tags};
+use crate::db::{
+    self, DbConnection, DbPool, customers, identities, notes, orders, properties, tags,
+};
 use crate::domain::customer::Actor;
 use crate::error::AppError;
 use crate::services::{audit, profiles};
@@ -123,11 +126,44 @@ impl<F: FnMut(Vec<u8>) -> bool> Out<F> {
 /// when the reader went away), then records it in the audit log. Staff and integrations
 /// export everything the customer is: every property, whatever its access level.
 pub fn write_customer(
-    conn: &mut DbConnection,
+    pool: &DbPool,
     customer: CustomerId,
     actor: &Actor,
     send: &mut dyn FnMut(Vec<u8>) -> bool,
 ) -> Result<(), AppError> {
+    // The head is read on one connection, each long list page by page on its own, so a
+    // reader that takes its time never holds a connection while it reads.
+    let (found, head) = head(&mut *pool.get()?, customer)?;
+    let mut out = Out {
+        buffer: Vec::with_capacity(CHUNK + 4096),
+        send,
+        open: true,
+    };
+    // The head's fields, then the long lists written page by page.
+    let head_text = head.to_string();
+    out.raw(head_text.strip_suffix('}').unwrap_or(&head_text));
+    write_notes(pool, customer, &mut out)?;
+    write_conversations(pool, customer, &mut out)?;
+    write_unthreaded(pool, customer, &mut out)?;
+    write_history(pool, customer, &mut out)?;
+    out.raw("}");
+    if !out.finish() {
+        tracing::info!(customer = %found.public_id, "customer export cancelled by the reader");
+        return Ok(());
+    }
+    db::transaction(&mut *pool.get()?, |conn| {
+        audit::record(
+            conn,
+            actor,
+            AuditAction::CustomerExported,
+            &found.public_id,
+            "",
+        )
+    })
+}
+
+/// The customer with the document's head: the profile, tags, identities and orders.
+fn head(conn: &mut DbConnection, customer: CustomerId) -> Result<(Customer, Json), AppError> {
     let found = customers::get_customer(conn, customer)?;
     let registry = properties::list_properties(conn)?;
     let values = profiles::current_values(conn, &found, &registry)?;
@@ -180,43 +216,18 @@ pub fn write_customer(
             }))
             .collect::<Vec<_>>(),
     });
-    let mut out = Out {
-        buffer: Vec::with_capacity(CHUNK + 4096),
-        send,
-        open: true,
-    };
-    // The head's fields, then the long lists written page by page.
-    let head_text = head.to_string();
-    out.raw(head_text.strip_suffix('}').unwrap_or(&head_text));
-    write_notes(conn, customer, &mut out)?;
-    write_conversations(conn, customer, &mut out)?;
-    write_unthreaded(conn, customer, &mut out)?;
-    write_history(conn, customer, &mut out)?;
-    out.raw("}");
-    if !out.finish() {
-        tracing::info!(customer = %found.public_id, "customer export cancelled by the reader");
-        return Ok(());
-    }
-    db::transaction(conn, |conn| {
-        audit::record(
-            conn,
-            actor,
-            AuditAction::CustomerExported,
-            &found.public_id,
-            "",
-        )
-    })
+    Ok((found, head))
 }
 
 fn write_notes<F: FnMut(Vec<u8>) -> bool>(
-    conn: &mut DbConnection,
+    pool: &DbPool,
     customer: CustomerId,
     out: &mut Out<F>,
 ) -> Result<(), AppError> {
     out.raw(",\"notes\":[");
     let (mut after, mut first) = (0, true);
     loop {
-        let page = notes::list_notes_after(conn, customer, after, PAGE)?;
+        let page = notes::list_notes_after(&mut *pool.get()?, customer, after, PAGE)?;
         for note in &page {
             if !first {
                 out.raw(",");
@@ -253,14 +264,15 @@ fn write_messages<F: FnMut(Vec<u8>) -> bool>(
 }
 
 fn write_conversations<F: FnMut(Vec<u8>) -> bool>(
-    conn: &mut DbConnection,
+    pool: &DbPool,
     customer: CustomerId,
     out: &mut Out<F>,
 ) -> Result<(), AppError> {
     out.raw(",\"conversations\":[");
     let (mut after, mut first) = (ConversationId(0), true);
     loop {
-        let page = conversations::list_conversations_after(conn, customer, after, PAGE)?;
+        let page =
+            conversations::list_conversations_after(&mut *pool.get()?, customer, after, PAGE)?;
         for conversation in &page {
             if !first {
                 out.raw(",");
@@ -271,24 +283,29 @@ fn write_conversations<F: FnMut(Vec<u8>) -> bool>(
             out.raw(",\"messages\":[");
             let (mut after_message, mut first_message) = (MessageId(0), true);
             loop {
-                let messages =
-                    conversations::list_messages_after(conn, conversation.id, after_message, PAGE)?;
+                let messages = conversations::list_messages_after(
+                    &mut *pool.get()?,
+                    conversation.id,
+                    after_message,
+                    PAGE,
+                )?;
                 match write_messages(out, &messages, &mut first_message) {
                     Some(last) => after_message = last,
                     None => break,
                 }
             }
             // Staff comments on the conversation (a few per conversation).
-            let comments: Vec<Json> = crate::db::comments::list_for(conn, &[conversation.id])?
-                .iter()
-                .map(|c| {
-                    serde_json::json!({
-                        "author": c.author_name,
-                        "at": time(c.created_at),
-                        "text": c.body,
+            let comments: Vec<Json> =
+                crate::db::comments::list_for(&mut *pool.get()?, &[conversation.id])?
+                    .iter()
+                    .map(|c| {
+                        serde_json::json!({
+                            "author": c.author_name,
+                            "at": time(c.created_at),
+                            "text": c.body,
+                        })
                     })
-                })
-                .collect();
+                    .collect();
             out.raw("],\"comments\":");
             out.value(&comments);
             out.raw("}");
@@ -303,14 +320,14 @@ fn write_conversations<F: FnMut(Vec<u8>) -> bool>(
 }
 
 fn write_unthreaded<F: FnMut(Vec<u8>) -> bool>(
-    conn: &mut DbConnection,
+    pool: &DbPool,
     customer: CustomerId,
     out: &mut Out<F>,
 ) -> Result<(), AppError> {
     out.raw(",\"messages_received_while_blacklisted\":[");
     let (mut after, mut first) = (MessageId(0), true);
     loop {
-        let page = conversations::list_unthreaded_after(conn, customer, after, PAGE)?;
+        let page = conversations::list_unthreaded_after(&mut *pool.get()?, customer, after, PAGE)?;
         match write_messages(out, &page, &mut first) {
             Some(last) => after = last,
             None => break,
@@ -321,14 +338,14 @@ fn write_unthreaded<F: FnMut(Vec<u8>) -> bool>(
 }
 
 fn write_history<F: FnMut(Vec<u8>) -> bool>(
-    conn: &mut DbConnection,
+    pool: &DbPool,
     customer: CustomerId,
     out: &mut Out<F>,
 ) -> Result<(), AppError> {
     out.raw(",\"history\":[");
     let (mut after, mut first) = (EventId(0), true);
     loop {
-        let page = events::list_events_after(conn, customer, after, PAGE)?;
+        let page = events::list_events_after(&mut *pool.get()?, customer, after, PAGE)?;
         for event in &page {
             if !first {
                 out.raw(",");

@@ -7,15 +7,16 @@ use std::collections::HashMap;
 
 use diesel::QueryResult;
 
-use crate::db::DbConnection;
 use crate::db::customers;
 use crate::db::identities;
 use crate::db::listing::{self, CustomerFilter};
 use crate::db::properties::Property;
 use crate::db::tags;
 use crate::db::types::{AuditAction, CustomerId};
+use crate::db::{DbConnection, DbPool};
 use crate::domain::Role;
 use crate::domain::customer::Actor;
+use crate::error::AppError;
 use crate::services::audit;
 use crate::services::profiles::value_of;
 
@@ -125,7 +126,7 @@ pub fn write_batch<W: std::io::Write>(
 /// spreadsheet programs read UTF-8), handing each to `send` until it returns `false` (the
 /// client went away); then records the export with what it covered and its row count.
 pub fn write_all(
-    conn: &mut DbConnection,
+    pool: &DbPool,
     plan: &ExportPlan,
     actor: &Actor,
     described: &str,
@@ -138,7 +139,13 @@ pub fn write_all(
     }
     let (mut after, mut rows) = (CustomerId(0), 0_usize);
     loop {
-        let done = match write_batch(conn, plan, after, &mut out) {
+        // Each batch on a connection of its own, given back before the chunk is handed on:
+        // a reader that takes its time never holds one.
+        let batch = pool
+            .get()
+            .map_err(AppError::from)
+            .and_then(|mut conn| Ok(write_batch(&mut conn, plan, after, &mut out)?));
+        let done = match batch {
             Ok(Some((count, last))) => {
                 rows += count;
                 after = last;
@@ -168,14 +175,16 @@ pub fn write_all(
     }
     let detail = format!("{described} ({rows} rows)");
     // In a transaction, to take the writer's turn (see `db::transaction`).
-    let recorded = crate::db::transaction(conn, |conn| {
-        audit::record(
-            conn,
-            actor,
-            AuditAction::CustomersExported,
-            "customers",
-            &detail,
-        )
+    let recorded = pool.get().map_err(AppError::from).and_then(|mut conn| {
+        crate::db::transaction(&mut conn, |conn| {
+            audit::record(
+                conn,
+                actor,
+                AuditAction::CustomersExported,
+                "customers",
+                &detail,
+            )
+        })
     });
     if let Err(error) = recorded {
         tracing::warn!(%error, "export not recorded");

@@ -243,3 +243,57 @@ async fn a_long_history_is_exported_whole_across_pages_and_chunks() {
             .is_some_and(|t| t.starts_with("message 1199 "))
     );
 }
+
+/// Connections of the server's pool checked out now.
+fn in_use(app: &TestApp) -> u32 {
+    let state = app.pool.state();
+    state.connections - state.idle_connections
+}
+
+#[tokio::test]
+async fn a_download_read_slowly_holds_no_connection_while_the_reader_takes_its_time() {
+    // Each chunk waits for the reader in `send`: a connection held across it would stay
+    // out of the pool for as long as a slow client takes.
+    let app = spawn_app().await;
+    let token = app.api_token("gateway");
+    let customer = busy_customer(&app, &token).await;
+    let id = app.customer(&customer).id;
+    let actor = clientele::domain::customer::Actor::System;
+    let mut document = Vec::new();
+    clientele::services::customer_export::write_customer(&app.pool, id, &actor, &mut |chunk| {
+        assert_eq!(
+            in_use(&app),
+            0,
+            "a connection held while a chunk is handed on"
+        );
+        document.extend(chunk);
+        true
+    })
+    .expect("the export is written");
+    let parsed: Value = serde_json::from_slice(&document).expect("JSON");
+    assert_eq!(
+        parsed["conversations"][0]["messages"]
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
+
+    let registry =
+        app.with_db(|conn| clientele::db::properties::list_properties(conn).expect("the registry"));
+    let plan = clientele::services::export::ExportPlan::new(
+        &registry,
+        clientele::domain::Role::Supervisor,
+        clientele::db::listing::CustomerFilter::default(),
+    );
+    let mut csv = Vec::new();
+    clientele::services::export::write_all(&app.pool, &plan, &actor, "all", &mut |chunk| {
+        assert_eq!(
+            in_use(&app),
+            0,
+            "a connection held while a chunk is handed on"
+        );
+        csv.extend(chunk);
+        true
+    });
+    assert!(String::from_utf8_lossy(&csv).contains("Ada Lovelace"));
+}

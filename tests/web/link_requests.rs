@@ -6,6 +6,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::helpers::{Browser, TestApp, location, spawn_app};
+use crate::receiver::silent_receiver;
 
 /// Outbound messages carrying a link, as stored.
 /// The messages that carried a link (each keeps a mark where the link was).
@@ -32,17 +33,6 @@ fn set_webhook(app: &TestApp, url: &str) {
         )
     })
     .expect("webhook set");
-}
-
-/// A receiver that takes the connection and never answers: a delivery to it stays under
-/// way (no attempt recorded) for as long as the test runs. Keep the listener alive.
-fn silent_receiver() -> (std::net::TcpListener, String) {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-    let url = format!(
-        "http://{}/never-answers",
-        listener.local_addr().expect("its address")
-    );
-    (listener, url)
 }
 
 /// Every limit event so far happened two minutes ago.

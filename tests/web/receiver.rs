@@ -62,6 +62,17 @@ pub async fn wait_until_for(limit: Duration, mut done: impl FnMut() -> bool) {
     }
 }
 
+/// A receiver that takes the connection and never answers: a delivery to it stays under
+/// way (no attempt recorded) for as long as the test runs. Keep the listener alive.
+pub fn silent_receiver() -> (std::net::TcpListener, String) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let url = format!(
+        "http://{}/never-answers",
+        listener.local_addr().expect("its address")
+    );
+    (listener, url)
+}
+
 /// A receiver that takes `delay` to answer each delivery, counting how many it held at
 /// once at most, and how many it took.
 pub struct SlowReceiver {

@@ -258,6 +258,45 @@ async fn two_deliveries_at_most_are_in_flight_and_the_log_says_how_long_each_too
 }
 
 #[tokio::test]
+async fn a_receiver_that_never_answers_leaves_the_pages_their_connections() {
+    // Each sender holds a database connection while the receiver keeps it waiting; with
+    // as many senders as request connections, pages would wait for one and fail.
+    let app = spawn_app_with(|settings| settings.pool_size = 2).await;
+    let (_receiver, url) = crate::receiver::silent_receiver();
+    let supervisor = app.supervisor().await;
+    supervisor
+        .post_form("/settings/integrations/webhook", &[("url", &url)])
+        .await;
+    let token = app.api_token("gw");
+    for i in 0..3 {
+        let phone = format!("+38591234570{i}");
+        app.create_customer(&[("name", &format!("Waiting {i}")), ("phone", &phone)]);
+        app.inbound(
+            &token,
+            json!({"channel": "whatsapp", "external_id": phone, "text": "profile"}),
+        )
+        .await;
+    }
+    let in_flight = || {
+        app.with_db(|conn| {
+            use clientele::db::schema::outbox;
+            use diesel::prelude::*;
+            outbox::table
+                .filter(outbox::sending_until.gt(clientele::db::now()))
+                .count()
+                .get_result::<i64>(conn)
+                .expect("a count")
+        })
+    };
+    wait_until(|| in_flight() == 2).await;
+    for path in ["/customers", "/settings/integrations", "/insights"] {
+        let response = supervisor.get(path).await;
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+    }
+    assert_eq!(in_flight(), 2, "the senders still wait for the receiver");
+}
+
+#[tokio::test]
 async fn a_receiver_in_a_private_network_is_refused_unless_the_operator_allows_it() {
     let app = spawn_app_with(|settings| settings.allow_private_webhooks = false).await;
     let supervisor = app.supervisor().await;

@@ -311,9 +311,9 @@ pub async fn export(
         state.pool.clone(),
         "application/json",
         &format!("{public_id}.json"),
-        move |conn, send| {
+        move |pool, send| {
             let written =
-                crate::services::customer_export::write_customer(conn, customer.id, &actor, send);
+                crate::services::customer_export::write_customer(pool, customer.id, &actor, send);
             if let Err(error) = written {
                 tracing::warn!(%error, "customer export stopped");
             }

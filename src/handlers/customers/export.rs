@@ -82,7 +82,7 @@ async fn stream(
         state.pool.clone(),
         "text/csv; charset=utf-8",
         &name,
-        move |conn, send| write_all(conn, &plan, &actor, &described, send),
+        move |pool, send| write_all(pool, &plan, &actor, &described, send),
     ))
 }
 
@@ -105,8 +105,8 @@ pub async fn export_customer(
         state.pool.clone(),
         "application/json",
         &format!("{public_id}.json"),
-        move |conn, send| {
-            if let Err(error) = customer_export::write_customer(conn, customer.id, &actor, send) {
+        move |pool, send| {
+            if let Err(error) = customer_export::write_customer(pool, customer.id, &actor, send) {
                 tracing::warn!(%error, "customer export stopped");
             }
         },
