@@ -134,6 +134,33 @@ async fn an_estimated_total_is_near_the_truth_and_bulk_changes_count_exactly() {
             .execute(conn)
     })
     .expect("made old");
+    // Found old by two requests at once: the first takes its remaking, the other reads the
+    // old estimate meanwhile instead of sampling too.
+    let (key, seen_at) = app.with_db(|conn| {
+        remembered()
+            .select((
+                clientele::db::schema::remembered_totals::filter_key,
+                clientele::db::schema::remembered_totals::computed_at,
+            ))
+            .first::<(String, chrono::NaiveDateTime)>(conn)
+            .expect("the estimate")
+    });
+    let taken = app.with_db(|conn| {
+        [0, 1].map(|_| clientele::db::listing::take_remaking(conn, &key, seen_at).expect("a claim"))
+    });
+    assert_eq!(taken, [true, false], "one request remakes it");
+    let page = supervisor.page(&format!("/customers?{query}")).await;
+    assert_eq!(said_total(&page), (true, 4_321), "the old one, meanwhile");
+    // A remaking that never finished is taken over once its time is up.
+    app.with_db(|conn| {
+        diesel::update(remembered())
+            .set(
+                clientele::db::schema::remembered_totals::computed_at
+                    .eq(clientele::db::now() - chrono::TimeDelta::seconds(61)),
+            )
+            .execute(conn)
+    })
+    .expect("made old");
     let page = supervisor.page(&format!("/customers?{query}")).await;
     assert_eq!(
         said_total(&page),

@@ -18,7 +18,7 @@ use diesel::prelude::*;
 use plans::phone_digits;
 pub use plans::{Plans, plan, plan_within};
 use serde::{Deserialize, Serialize};
-pub use totals::{Total, total};
+pub use totals::{Total, take_remaking, total};
 pub use whole::{REACH_TESTED_AT_MOST, page_with_total};
 
 use super::among::customer_among;

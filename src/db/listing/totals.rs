@@ -1,6 +1,7 @@
 //! The Customers page's total, worked out at no more cost than the page itself: exact
 //! when that is cheap, otherwise estimated from a uniform sample.
 
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::{CustomerFilter, Plans, filtered};
@@ -74,6 +75,14 @@ pub fn total(
 /// How long an estimate is remembered.
 const REMEMBER_FOR: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
 
+/// How long the requests arriving while an estimate past [`REMEMBER_FOR`] is made again
+/// read the old one: the first request to find it old makes it, instead of every request
+/// in flight sampling at once (10–30 ms each at a million customers).
+const REMAKING_FOR: chrono::TimeDelta = chrono::TimeDelta::seconds(10);
+
+/// Estimates older than this are forgotten.
+const FORGET_AFTER: chrono::TimeDelta = chrono::TimeDelta::hours(1);
+
 /// A filter's key among remembered totals: a digest of all it says, its reach included.
 fn filter_key(filter: &CustomerFilter) -> String {
     use sha2::Digest;
@@ -81,21 +90,49 @@ fn filter_key(filter: &CustomerFilter) -> String {
     hex::encode(sha2::Sha256::digest(text.as_bytes()))
 }
 
-/// The filter's estimate, if one was made within [`REMEMBER_FOR`].
+/// The filter's estimate, if one was made within [`REMEMBER_FOR`], or is older and being
+/// made again by another request. `None`: this request makes it.
 fn recall(conn: &mut DbConnection, key: &str) -> QueryResult<Option<Total>> {
-    let found: Option<(i64, bool)> = remembered_totals::table
+    let found: Option<(i64, bool, NaiveDateTime)> = remembered_totals::table
         .find(key)
-        .filter(remembered_totals::computed_at.gt(crate::db::now() - REMEMBER_FOR))
-        .select((remembered_totals::total, remembered_totals::more_than))
+        .filter(remembered_totals::computed_at.gt(crate::db::now() - FORGET_AFTER))
+        .select((
+            remembered_totals::total,
+            remembered_totals::more_than,
+            remembered_totals::computed_at,
+        ))
         .first(conn)
         .optional()?;
-    Ok(found.map(|(n, more_than)| {
-        if more_than {
-            Total::MoreThan(n)
-        } else {
-            Total::About(n)
-        }
+    let Some((n, more_than, computed_at)) = found else {
+        return Ok(None);
+    };
+    if computed_at <= crate::db::now() - REMEMBER_FOR && take_remaking(conn, key, computed_at)? {
+        return Ok(None);
+    }
+    Ok(Some(if more_than {
+        Total::MoreThan(n)
+    } else {
+        Total::About(n)
     }))
+}
+
+/// Takes the remaking of an estimate found made at `seen_at`: it then reads as fresh for
+/// [`REMAKING_FOR`] more, to every request and instance. True for the one request that
+/// took it; a request that fails to remake it leaves it to the first one after that.
+pub fn take_remaking(
+    conn: &mut DbConnection,
+    key: &str,
+    seen_at: NaiveDateTime,
+) -> QueryResult<bool> {
+    let until = crate::db::now() - REMEMBER_FOR + REMAKING_FOR;
+    let taken = diesel::update(
+        remembered_totals::table
+            .find(key)
+            .filter(remembered_totals::computed_at.eq(seen_at)),
+    )
+    .set(remembered_totals::computed_at.eq(until))
+    .execute(conn)?;
+    Ok(taken == 1)
 }
 
 /// Remembers an estimate, and forgets the ones too old to be read back.
@@ -106,7 +143,7 @@ fn remember(conn: &mut DbConnection, key: &str, total: Total) -> QueryResult<()>
     };
     let at = crate::db::now();
     diesel::delete(
-        remembered_totals::table.filter(remembered_totals::computed_at.lt(at - REMEMBER_FOR)),
+        remembered_totals::table.filter(remembered_totals::computed_at.lt(at - FORGET_AFTER)),
     )
     .execute(conn)?;
     let row = (
