@@ -522,6 +522,8 @@ diesel::table! {
 diesel::table! {
     name_words (word) {
         word -> Text,
+        common_above -> Nullable<BigInt>,
+        common_seen_at -> Nullable<Timestamp>,
     }
 }
 

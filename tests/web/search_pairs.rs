@@ -410,3 +410,69 @@ async fn the_upgrade_fills_pair_times_typo_keys_and_value_times_for_rows_written
         assert_eq!(keys, filed);
     });
 }
+
+#[tokio::test]
+async fn a_word_found_common_is_remembered_for_a_day_and_only_chooses_the_walk() {
+    use clientele::db::schema::name_words;
+    use diesel::prelude::*;
+    let app = spawn_app().await;
+    for name in ["Ada Garcia", "Ben Garcia", "Cleo Garcia", "Dora Quill"] {
+        app.create_customer(&[("name", name)]);
+    }
+    let bounds = |common| Bounds {
+        collect: 1_000,
+        list: Some(1_000),
+        common: Some(common),
+        pairs: false,
+    };
+    let collected = |query: &str, common| {
+        let search = FuzzyQuery::parse(query).expect("words");
+        app.with_db(|conn| {
+            clientele::db::search::plan_within(conn, &search, false, bounds(common))
+                .expect("plan")
+                .words[0]
+                .collected
+        })
+    };
+    let remembered = |word: &str| {
+        app.with_db(|conn| {
+            name_words::table
+                .find(word)
+                .select((name_words::common_above, name_words::common_seen_at))
+                .first::<(Option<i64>, Option<chrono::NaiveDateTime>)>(conn)
+                .expect("the word")
+        })
+    };
+    // Three hold "garcia": common above two, and remembered so.
+    assert!(!collected("garcia", 2));
+    assert_eq!(remembered("garcia").0, Some(2));
+    assert!(remembered("garcia").1.is_some());
+    assert!(collected("garcia", 3), "not above three: collected");
+    // A remembered verdict decides without walking: "quill" (one holder) taken as common.
+    let listed = page(&app, "quill", &plans(&app, "quill", bounds(5)));
+    assert!(collected("quill", 5));
+    app.with_db(|conn| {
+        diesel::update(name_words::table.find("quill"))
+            .set((
+                name_words::common_above.eq(Some(10_i64)),
+                name_words::common_seen_at.eq(Some(clientele::db::now())),
+            ))
+            .execute(conn)
+            .expect("remembered")
+    });
+    assert!(!collected("quill", 5), "walked, as remembered");
+    let walked = page(&app, "quill", &plans(&app, "quill", bounds(5)));
+    assert_eq!(walked, listed, "the same rows and total either way");
+    assert_eq!(listed.0.len(), 1);
+    // A day later the verdict is walked again.
+    app.with_db(|conn| {
+        diesel::update(name_words::table.find("quill"))
+            .set(
+                name_words::common_seen_at
+                    .eq(Some(clientele::db::now() - chrono::TimeDelta::hours(25))),
+            )
+            .execute(conn)
+            .expect("made old")
+    });
+    assert!(collected("quill", 5), "stale: walked again, and not common");
+}

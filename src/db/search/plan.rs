@@ -4,7 +4,7 @@ use super::pairs::{Paired, pair_candidates};
 use crate::db::DbConnection;
 use crate::db::among::{Condition, customer_among, key_among};
 use crate::db::customers::Backend;
-use crate::db::schema::{customer_terms, customers, name_word_keys};
+use crate::db::schema::{customer_terms, customers, name_word_keys, name_words};
 use crate::db::types::CustomerId;
 use crate::domain::search::{FuzzyQuery, TermKind, one_edit_apart, prefix_end, typo_keys};
 
@@ -269,6 +269,40 @@ fn more_than(conn: &mut DbConnection, query: IdQueryOf, at_most: usize) -> Query
     Ok(past.is_some())
 }
 
+/// How long a whole name word found common is taken as common without walking its terms
+/// again (`name_words.common_above`).
+const COMMON_FOR: chrono::TimeDelta = chrono::TimeDelta::days(1);
+
+/// Whether more than `at_most` names contain a word. A whole name word found so is
+/// remembered with the bound it passed, and taken as common for a day by any search with
+/// that bound or a lower one; other words are walked each time. A verdict gone stale only
+/// chooses a walk over a list: the rows are the same.
+fn is_common(conn: &mut DbConnection, word: &Word, id: bool, at_most: usize) -> QueryResult<bool> {
+    let remembered = word.whole && !id;
+    let bound = i64::try_from(at_most).unwrap_or(i64::MAX);
+    if remembered {
+        let above: Option<Option<i64>> = name_words::table
+            .find(&word.typed)
+            .filter(name_words::common_seen_at.gt(crate::db::now() - COMMON_FOR))
+            .select(name_words::common_above)
+            .first(conn)
+            .optional()?;
+        if above.flatten().is_some_and(|above| above >= bound) {
+            return Ok(true);
+        }
+    }
+    let common = more_than(conn, containing(&word.typed, id), at_most)?;
+    if common && remembered {
+        diesel::update(name_words::table.find(&word.typed))
+            .set((
+                name_words::common_above.eq(bound),
+                name_words::common_seen_at.eq(crate::db::now()),
+            ))
+            .execute(conn)?;
+    }
+    Ok(common)
+}
+
 /// Each word's matches (as typed, and as typed or one typo away), for the words with at
 /// most `at_most`; marks those words collected.
 fn collect(conn: &mut DbConnection, plan: &mut Plan, at_most: usize) -> QueryResult<Vec<Lists>> {
@@ -276,7 +310,7 @@ fn collect(conn: &mut DbConnection, plan: &mut Plan, at_most: usize) -> QueryRes
     let mut lists = Vec::new();
     for word in plan.words.iter_mut() {
         word.collected = false;
-        if more_than(conn, containing(&word.typed, id), at_most)? {
+        if is_common(conn, word, id, at_most)? {
             continue;
         }
         let partial: Vec<i64> = containing(&word.typed, id).load(conn)?;
