@@ -180,6 +180,9 @@ pub fn list_tags_for_customers(
     conn: &mut DbConnection,
     customers: &[CustomerId],
 ) -> QueryResult<std::collections::HashMap<CustomerId, Vec<Tag>>> {
+    if customers.is_empty() {
+        return Ok(std::collections::HashMap::new());
+    }
     let rows: Vec<(CustomerId, Tag)> = customer_tags::table
         .inner_join(tags::table)
         .filter(customer_tags::customer_id.eq_any(customers))

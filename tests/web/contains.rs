@@ -135,3 +135,72 @@ async fn contains_reads_the_trigram_index_which_follows_every_change() {
         .await;
     assert!(html.contains("12 customers"));
 }
+
+#[tokio::test]
+async fn a_search_that_found_nobody_is_known_empty_before_the_page_is_read() {
+    use clientele::db::listing::{self, CustomerFilter, Total};
+    use clientele::domain::search::FuzzyQuery;
+    let app = spawn_app().await;
+    app.create_customer(&[
+        ("name", "Ada Lovelace"),
+        ("email", "ada@example.com"),
+        ("phone", "+385912345678"),
+    ]);
+    let filters = [
+        (
+            CustomerFilter {
+                email: Some("nobody@".to_owned()),
+                ..CustomerFilter::default()
+            },
+            true,
+        ),
+        (
+            CustomerFilter {
+                phone: Some("5550199".to_owned()),
+                ..CustomerFilter::default()
+            },
+            true,
+        ),
+        (
+            CustomerFilter {
+                contact: Some("+1999".to_owned()),
+                ..CustomerFilter::default()
+            },
+            true,
+        ),
+        (
+            CustomerFilter {
+                name: FuzzyQuery::parse("zebulon"),
+                ..CustomerFilter::default()
+            },
+            true,
+        ),
+        (
+            CustomerFilter {
+                email: Some("ada@".to_owned()),
+                ..CustomerFilter::default()
+            },
+            false,
+        ),
+        (
+            CustomerFilter {
+                name: FuzzyQuery::parse("lovelace"),
+                ..CustomerFilter::default()
+            },
+            false,
+        ),
+    ];
+    for (filter, nobody) in filters {
+        let (plans, page, total) = app.with_db(|conn| {
+            let plans = listing::plan(conn, &filter).expect("plan");
+            let page =
+                listing::list_filtered(conn, &filter, &plans, listing::PageRequest::newest(10))
+                    .expect("page");
+            let total = listing::total(conn, &filter, &plans, None).expect("total");
+            (plans, page, total)
+        });
+        assert_eq!(plans.match_nobody(), nobody, "{filter:?}");
+        assert_eq!(page.is_empty(), nobody, "{filter:?}");
+        assert_eq!(total == Total::Exact(0), nobody, "{filter:?}");
+    }
+}

@@ -432,8 +432,11 @@ pub fn list_customers_updated(
     query.load(conn)
 }
 
-/// Several customers by id (one query).
+/// Several customers by id (one query; none for no ids).
 pub fn list_by_ids(conn: &mut DbConnection, ids: &[CustomerId]) -> QueryResult<Vec<Customer>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
     customers::table
         .filter(customers::id.eq_any(ids))
         .select(Customer::as_select())

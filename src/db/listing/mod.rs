@@ -505,6 +505,9 @@ pub fn list_filtered(
         after,
         limit,
     } = page;
+    if plans.match_nobody() {
+        return Ok(Vec::new());
+    }
     // Ids first, then their rows: a page walked along the sort's index is tested on the
     // index and the tables its conditions probe (PostgreSQL scans an index only for ids,
     // not for whole rows).

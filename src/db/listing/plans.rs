@@ -31,6 +31,19 @@ impl Plans {
     pub fn name(&self) -> Option<&search::Plan> {
         self.name.as_ref()
     }
+
+    /// Whether a search of the filter already found nobody: a listed piece of a contact no
+    /// one holds, or words no name holds. A page is then empty without asking the
+    /// database (the search box tries each reading in turn, most of them in vain).
+    pub fn match_nobody(&self) -> bool {
+        let listed_none = [&self.contact, &self.email, &self.phone]
+            .into_iter()
+            .any(|list| list.as_ref().is_some_and(Vec::is_empty));
+        let words_none = [&self.name, &self.public_id]
+            .into_iter()
+            .any(|plan| plan.as_ref().is_some_and(|plan| plan.matches == Some(0)));
+        listed_none || words_none
+    }
 }
 
 /// The most holders of a channel id prefix, or of a piece of an e-mail or phone, passed as

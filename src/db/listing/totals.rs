@@ -43,6 +43,9 @@ pub fn total(
     if let Some(rows) = first_page_complete {
         return Ok(Total::Exact(rows as i64));
     }
+    if plans.match_nobody() {
+        return Ok(Total::Exact(0));
+    }
     if let Some(stage) = counted_stage(filter) {
         let mut query = customer_counts::table
             .select(customer_counts::customers)

@@ -39,6 +39,9 @@ pub fn page_with_total(
         after,
         limit,
     } = page;
+    if plans.match_nobody() {
+        return Ok(Some((Vec::new(), Total::Exact(0))));
+    }
     let ranking = match filter.ranking() {
         Some((_, false)) => plans.name.as_ref(),
         Some((_, true)) => plans.public_id.as_ref(),
