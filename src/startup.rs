@@ -41,7 +41,8 @@ pub async fn pause(stop: &mut Stop, idle: std::time::Duration) {
 pub const SESSION_COOKIE: &str = "clientele_session";
 
 /// Connections kept for background work apart from the requests' pool: the job worker
-/// (imports, exports, insights, lifecycle runs, sweeps) and each delivery sender, which
+/// (bulk changes, imports, lifecycle runs, re-indexing, duplicate checks, insights, the
+/// hourly sweep, one at a time) and each delivery sender, which
 /// holds its connection while the receiver answers. A slow receiver or an import's part
 /// then never leaves the pages waiting for a connection.
 const BACKGROUND_CONNECTIONS: u32 = 1 + crate::db::outbox::IN_FLIGHT_AT_MOST.unsigned_abs() as u32;
