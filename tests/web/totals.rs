@@ -125,15 +125,19 @@ async fn an_estimated_total_is_near_the_truth_and_bulk_changes_count_exactly() {
     .expect("one estimate remembered");
     let page = supervisor.page(&format!("/customers?{query}")).await;
     assert_eq!(said_total(&page), (true, 4_321));
-    app.with_db(|conn| {
-        diesel::update(remembered())
-            .set(
-                clientele::db::schema::remembered_totals::computed_at
-                    .eq(clientele::db::now() - chrono::TimeDelta::seconds(61)),
-            )
-            .execute(conn)
-    })
-    .expect("made old");
+    // Past its minute.
+    let make_old = || {
+        app.with_db(|conn| {
+            diesel::update(remembered())
+                .set(
+                    clientele::db::schema::remembered_totals::computed_at
+                        .eq(clientele::db::now() - chrono::TimeDelta::seconds(61)),
+                )
+                .execute(conn)
+        })
+        .expect("made old")
+    };
+    make_old();
     // Found old by two requests at once: the first takes its remaking, the other reads the
     // old estimate meanwhile instead of sampling too.
     let (key, seen_at) = app.with_db(|conn| {
@@ -152,15 +156,7 @@ async fn an_estimated_total_is_near_the_truth_and_bulk_changes_count_exactly() {
     let page = supervisor.page(&format!("/customers?{query}")).await;
     assert_eq!(said_total(&page), (true, 4_321), "the old one, meanwhile");
     // A remaking that never finished is taken over once its time is up.
-    app.with_db(|conn| {
-        diesel::update(remembered())
-            .set(
-                clientele::db::schema::remembered_totals::computed_at
-                    .eq(clientele::db::now() - chrono::TimeDelta::seconds(61)),
-            )
-            .execute(conn)
-    })
-    .expect("made old");
+    make_old();
     let page = supervisor.page(&format!("/customers?{query}")).await;
     assert_eq!(
         said_total(&page),

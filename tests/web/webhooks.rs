@@ -16,22 +16,28 @@ async fn giving_up_soon() -> TestApp {
     .await
 }
 
+/// Points the webhook at `url` and has `count` customers ask for their link, which queues
+/// one delivery each.
+async fn queue_links(app: &TestApp, supervisor: &Browser, url: &str, count: usize) {
+    supervisor
+        .post_form("/settings/integrations/webhook", &[("url", url)])
+        .await;
+    let token = app.api_token("gw");
+    for i in 0..count {
+        let phone = format!("+38591234560{i}");
+        app.create_customer(&[("name", &format!("Waiting {i}")), ("phone", &phone)]);
+        app.inbound(
+            &token,
+            json!({"channel": "whatsapp", "external_id": phone, "text": "profile"}),
+        )
+        .await;
+    }
+}
+
 /// Points the webhook at a port nothing listens on (every attempt fails) and has a customer
 /// ask for their link, which queues one delivery.
 async fn queue_a_delivery_that_fails(app: &TestApp, supervisor: &Browser) {
-    supervisor
-        .post_form(
-            "/settings/integrations/webhook",
-            &[("url", "http://127.0.0.1:9/hook")],
-        )
-        .await;
-    app.create_customer(&[("name", "Ada"), ("phone", "+385912345678")]);
-    let token = app.api_token("gw");
-    app.inbound(
-        &token,
-        json!({"channel": "whatsapp", "external_id": "+385912345678", "text": "profile"}),
-    )
-    .await;
+    queue_links(app, supervisor, "http://127.0.0.1:9/hook", 1).await;
 }
 
 /// How many deliveries are failed for good.
@@ -233,19 +239,7 @@ async fn two_deliveries_at_most_are_in_flight_and_the_log_says_how_long_each_too
     let receiver =
         crate::receiver::start_slow_receiver(std::time::Duration::from_millis(300)).await;
     let supervisor = app.supervisor().await;
-    supervisor
-        .post_form("/settings/integrations/webhook", &[("url", &receiver.url)])
-        .await;
-    let token = app.api_token("gw");
-    for i in 0..6 {
-        let phone = format!("+38591234560{i}");
-        app.create_customer(&[("name", &format!("Slow {i}")), ("phone", &phone)]);
-        app.inbound(
-            &token,
-            json!({"channel": "whatsapp", "external_id": phone, "text": "profile"}),
-        )
-        .await;
-    }
+    queue_links(&app, &supervisor, &receiver.url, 6).await;
     wait_until(|| receiver.taken.load(Ordering::SeqCst) >= 6).await;
     assert_eq!(
         receiver.most_at_once.load(Ordering::SeqCst),
@@ -264,19 +258,7 @@ async fn a_receiver_that_never_answers_leaves_the_pages_their_connections() {
     let app = spawn_app_with(|settings| settings.pool_size = 2).await;
     let (_receiver, url) = crate::receiver::silent_receiver();
     let supervisor = app.supervisor().await;
-    supervisor
-        .post_form("/settings/integrations/webhook", &[("url", &url)])
-        .await;
-    let token = app.api_token("gw");
-    for i in 0..3 {
-        let phone = format!("+38591234570{i}");
-        app.create_customer(&[("name", &format!("Waiting {i}")), ("phone", &phone)]);
-        app.inbound(
-            &token,
-            json!({"channel": "whatsapp", "external_id": phone, "text": "profile"}),
-        )
-        .await;
-    }
+    queue_links(&app, &supervisor, &url, 3).await;
     let in_flight = || {
         app.with_db(|conn| {
             use clientele::db::schema::outbox;

@@ -277,7 +277,12 @@ const COMMON_FOR: chrono::TimeDelta = chrono::TimeDelta::days(1);
 /// remembered with the bound it passed, and taken as common for a day by any search with
 /// that bound or a lower one; other words are walked each time. A verdict gone stale only
 /// chooses a walk over a list: the rows are the same.
-fn is_common(conn: &mut DbConnection, word: &Word, id: bool, at_most: usize) -> QueryResult<bool> {
+fn word_is_common(
+    conn: &mut DbConnection,
+    word: &Word,
+    id: bool,
+    at_most: usize,
+) -> QueryResult<bool> {
     let remembered = word.whole && !id;
     let bound = i64::try_from(at_most).unwrap_or(i64::MAX);
     if remembered {
@@ -310,7 +315,7 @@ fn collect(conn: &mut DbConnection, plan: &mut Plan, at_most: usize) -> QueryRes
     let mut lists = Vec::new();
     for word in plan.words.iter_mut() {
         word.collected = false;
-        if is_common(conn, word, id, at_most)? {
+        if word_is_common(conn, word, id, at_most)? {
             continue;
         }
         let partial: Vec<i64> = containing(&word.typed, id).load(conn)?;
