@@ -83,6 +83,7 @@ impl Application {
             settings,
             public_url,
             cookie_key: key.clone(),
+            figures: Default::default(),
         });
         let mut server = HttpServer::new(move || {
             let cookie_secure = state.settings.cookie_secure;

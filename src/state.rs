@@ -6,6 +6,7 @@ use diesel::r2d2::PooledConnection;
 
 use crate::config::Settings;
 use crate::db::{DbConnection, DbManager, DbPool};
+use crate::domain::insights::FiguresKept;
 use crate::error::AppError;
 
 /// Shared by every request handler.
@@ -18,6 +19,8 @@ pub struct AppState {
     pub public_url: String,
     /// Signs the self-service cookie (the staff session's key).
     pub cookie_key: Key,
+    /// Insights figures read lately (kept while their slice is not refreshed).
+    pub figures: FiguresKept,
 }
 
 impl AppState {

@@ -2,6 +2,7 @@
 //! the slices a supervisor filters by, and the figures read back from summary rows.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime, TimeDelta, TimeZone};
 use chrono_tz::Tz;
@@ -92,6 +93,9 @@ pub mod metric {
     /// Their seconds from the start to the first answer, summed.
     pub const ANSWER_SECONDS: &str = "answer_seconds";
 
+    /// Conversations started in the week rated 1, 2, 3, 4 and 5: [`rating`] of each.
+    pub const RATINGS: [&str; 5] = ["rating_1", "rating_2", "rating_3", "rating_4", "rating_5"];
+
     /// Conversations started in the week rated `stars` (1–5).
     pub fn rating(stars: i32) -> String {
         format!("rating_{stars}")
@@ -122,58 +126,73 @@ pub fn bump(counts: &mut Counts, week: &str, metric: &str, channel: Option<&str>
 #[derive(Debug, Default)]
 pub struct Figures {
     pub weeks: Vec<NaiveDate>,
-    /// metric → channel → week → value: a chart looks a figure up for each of its cells,
-    /// by borrowed names and a date.
-    rows: HashMap<String, HashMap<String, HashMap<NaiveDate, i64>>>,
+    /// metric → channel → a value per week of `weeks` (0 when absent): a chart looks a
+    /// figure up for each of its cells, by borrowed names and the week's place.
+    rows: HashMap<String, HashMap<String, Vec<i64>>>,
 }
 
 impl Figures {
     /// Figures from summary rows (those of other weeks are left out).
     pub fn new(weeks: Vec<NaiveDate>, rows: Vec<(String, String, String, i64)>) -> Figures {
-        let asked: HashMap<String, NaiveDate> = weeks.iter().map(|w| (week_key(*w), *w)).collect();
+        let asked: HashMap<String, usize> = weeks
+            .iter()
+            .enumerate()
+            .map(|(at, w)| (week_key(*w), at))
+            .collect();
         let mut figures = Figures {
-            weeks,
             rows: HashMap::new(),
+            weeks,
         };
+        let count = figures.weeks.len();
         for (week, metric, channel, value) in rows {
-            let Some(week) = asked.get(&week).copied() else {
+            let Some(at) = asked.get(&week).copied() else {
                 continue;
             };
-            figures
+            let series = figures
                 .rows
                 .entry(metric)
                 .or_default()
                 .entry(channel)
-                .or_default()
-                .insert(week, value);
+                .or_insert_with(|| vec![0; count]);
+            series[at] = value;
         }
         figures
     }
 
-    /// One figure of one week (0 when absent).
-    pub fn get(&self, week: NaiveDate, metric: &str, channel: &str) -> i64 {
+    /// A metric's values on a channel, one per week (empty when it has none).
+    fn series(&self, metric: &str, channel: &str) -> &[i64] {
         self.rows
             .get(metric)
             .and_then(|channels| channels.get(channel))
-            .and_then(|weeks| weeks.get(&week))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// The place of `week` among the weeks asked (they are consecutive Mondays).
+    fn place(&self, week: NaiveDate) -> Option<usize> {
+        let first = *self.weeks.first()?;
+        let days = (week - first).num_days();
+        (days >= 0 && days % 7 == 0)
+            .then(|| usize::try_from(days / 7).ok())
+            .flatten()
+            .filter(|at| self.weeks.get(*at) == Some(&week))
+    }
+
+    /// One figure of one week (0 when absent).
+    pub fn get(&self, week: NaiveDate, metric: &str, channel: &str) -> i64 {
+        self.place(week)
+            .and_then(|at| self.series(metric, channel).get(at))
             .copied()
             .unwrap_or(0)
     }
 
     /// The channels that had a conversation in the weeks, alphabetical.
     pub fn channels(&self) -> Vec<String> {
-        let first = self.weeks.first().copied().unwrap_or_default();
         let mut channels: Vec<String> = self
             .rows
             .get(metric::CONVERSATIONS)
             .into_iter()
             .flatten()
-            .filter(|(channel, weeks)| {
-                !channel.is_empty()
-                    && weeks
-                        .iter()
-                        .any(|(week, value)| *week >= first && *value > 0)
-            })
+            .filter(|(channel, values)| !channel.is_empty() && values.iter().any(|v| *v > 0))
             .map(|(channel, _)| channel.clone())
             .collect();
         channels.sort();
@@ -182,21 +201,15 @@ impl Figures {
 
     /// Ratings 1–5 over the weeks: count of each.
     pub fn rating_counts(&self, channel: &str) -> [i64; 5] {
-        let mut counts = [0; 5];
-        for week in &self.weeks {
-            for (i, stars) in (1..=5).enumerate() {
-                counts[i] += self.get(*week, &metric::rating(stars), channel);
-            }
-        }
-        counts
+        metric::RATINGS.map(|rating| self.series(rating, channel).iter().sum())
     }
 
     /// The week's average rating, when any.
     pub fn average_rating(&self, week: NaiveDate, channel: &str) -> Option<f64> {
         let (mut sum, mut count) = (0, 0);
-        for stars in 1..=5 {
-            let n = self.get(week, &metric::rating(stars), channel);
-            sum += i64::from(stars) * n;
+        for (stars, rating) in (1..).zip(metric::RATINGS) {
+            let n = self.get(week, rating, channel);
+            sum += stars * n;
             count += n;
         }
         (count > 0).then(|| sum as f64 / count as f64)
@@ -215,6 +228,47 @@ impl Figures {
             .iter()
             .map(|stage| self.get(week, &metric::stage(stage.as_str()), channel))
             .collect()
+    }
+}
+
+/// What a slice's figures were read for: the slice as it was refreshed, and the weeks and
+/// channel asked.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct FiguresAsked {
+    pub slice: String,
+    pub built_at: NaiveDateTime,
+    pub refreshed_at: NaiveDateTime,
+    pub first_week: NaiveDate,
+    pub weeks: usize,
+    pub channel: String,
+}
+
+/// The most figures an instance keeps (a year of one slice is about 30 kB).
+const KEPT_AT_MOST: usize = 64;
+
+/// Figures read lately, kept by what they were read for. A slice's rows change only in
+/// the transaction that also moves its refresh time, so figures read at one refresh time
+/// hold until the next, and the page asking again reads the refresh time alone. Each
+/// instance keeps its own: the refresh time read from the database decides, so instances
+/// agree.
+#[derive(Debug, Clone, Default)]
+pub struct FiguresKept(Arc<Mutex<HashMap<FiguresAsked, Arc<Figures>>>>);
+
+impl FiguresKept {
+    /// The figures kept for `asked`, if any.
+    pub fn get(&self, asked: &FiguresAsked) -> Option<Arc<Figures>> {
+        self.0.lock().ok()?.get(asked).cloned()
+    }
+
+    /// Keeps `figures` for `asked`; when full, the ones kept before are let go (figures
+    /// of an older refresh are never asked for again).
+    pub fn keep(&self, asked: FiguresAsked, figures: Arc<Figures>) {
+        if let Ok(mut kept) = self.0.lock() {
+            if kept.len() >= KEPT_AT_MOST {
+                kept.clear();
+            }
+            kept.insert(asked, figures);
+        }
     }
 }
 
@@ -241,6 +295,60 @@ mod tests {
             weeks,
             vec![day("2026-11-16"), day("2026-11-23"), day("2026-11-30")]
         );
+    }
+
+    #[test]
+    fn kept_figures_are_found_by_all_they_were_read_for_and_bounded() {
+        let kept = FiguresKept::default();
+        let at = day("2026-11-23").and_hms_opt(8, 0, 0).unwrap_or_default();
+        let asked = |n: usize| FiguresAsked {
+            slice: "all".to_owned(),
+            built_at: at,
+            refreshed_at: at + TimeDelta::minutes(n as i64),
+            first_week: day("2026-11-02"),
+            weeks: 4,
+            channel: String::new(),
+        };
+        kept.keep(asked(0), Arc::new(Figures::default()));
+        assert!(kept.get(&asked(0)).is_some());
+        assert!(kept.get(&asked(1)).is_none(), "another refresh");
+        let other_channel = FiguresAsked {
+            channel: "sms".to_owned(),
+            ..asked(0)
+        };
+        assert!(kept.get(&other_channel).is_none());
+        for n in 1..=KEPT_AT_MOST {
+            kept.keep(asked(n), Arc::new(Figures::default()));
+        }
+        assert!(kept.get(&asked(KEPT_AT_MOST)).is_some());
+        assert!(kept.get(&asked(0)).is_none(), "let go when full");
+        assert!(kept.0.lock().map(|k| k.len()).unwrap_or(0) <= KEPT_AT_MOST);
+    }
+
+    #[test]
+    fn figures_find_each_week_by_its_place() {
+        let weeks = weeks_ending(day("2026-11-30"), 3);
+        let row = |week: &str, value| {
+            (
+                week.to_owned(),
+                metric::NEW.to_owned(),
+                String::new(),
+                value,
+            )
+        };
+        let rows = vec![
+            row("2026-11-23", 7),
+            row("2026-11-30", 2),
+            row("2026-11-09", 9),
+        ];
+        let figures = Figures::new(weeks, rows);
+        assert_eq!(figures.get(day("2026-11-16"), metric::NEW, ""), 0);
+        assert_eq!(figures.get(day("2026-11-23"), metric::NEW, ""), 7);
+        assert_eq!(figures.get(day("2026-11-30"), metric::NEW, ""), 2);
+        // Weeks before, after or between the ones asked read nothing.
+        assert_eq!(figures.get(day("2026-11-09"), metric::NEW, ""), 0);
+        assert_eq!(figures.get(day("2026-12-07"), metric::NEW, ""), 0);
+        assert_eq!(figures.get(day("2026-11-24"), metric::NEW, ""), 0);
     }
 
     #[test]
@@ -279,6 +387,15 @@ mod tests {
         assert_eq!(figures.average_rating(week, ""), Some(4.0));
         assert_eq!(figures.stages(week, "")[5], 4);
         assert_eq!(figures.channels(), vec!["sms".to_owned()]);
+        // A week not asked reads 0; the names of ratings are those stored.
+        assert_eq!(
+            figures.get(day("2026-11-30"), metric::CONVERSATIONS, "sms"),
+            0
+        );
+        assert_eq!(figures.get(week, metric::CONVERSATIONS, "sms"), 3);
+        for (stars, name) in (1..).zip(metric::RATINGS) {
+            assert_eq!(metric::rating(stars), name);
+        }
         assert_eq!(
             SliceKey {
                 tag: Some(3),

@@ -3,6 +3,8 @@
 //! Each bar links to the Customers page with the matching filter, each chart downloads as
 //! CSV. Read from summary rows only (`services::insights`).
 
+use std::sync::Arc;
+
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
@@ -16,7 +18,7 @@ use crate::db::types::TagId;
 use crate::domain::Role;
 use crate::domain::channel::Channel;
 use crate::domain::customer::Lifecycle;
-use crate::domain::insights::{Figures, PERIODS, SliceKey, metric};
+use crate::domain::insights::{Figures, FiguresKept, PERIODS, SliceKey, metric};
 use crate::error::AppError;
 use crate::handlers::charts::{Chart, Column, whole};
 use crate::handlers::customers::filter;
@@ -98,13 +100,14 @@ struct Read {
     /// The segment's filter as the Customers page's query, period and sort left out.
     segment_query: String,
     state: State,
-    figures: Option<Figures>,
+    figures: Option<Arc<Figures>>,
 }
 
 /// Reads the page's figures for `asked`, registering its slice when new; a tag or segment
 /// that no longer exists is dropped from the filter.
 fn read(
     conn: &mut crate::db::DbConnection,
+    kept: &FiguresKept,
     mut asked: Asked,
     user: (Role, i64, &crate::domain::scope::Scope),
 ) -> Result<Read, AppError> {
@@ -139,10 +142,7 @@ fn read(
         segment: asked.segment,
     };
     let state = insights::open(conn, key, &slice_filter)?;
-    let figures = match state {
-        State::Ready { .. } => Some(insights::figures(conn, key, asked.weeks, &asked.channel)?),
-        State::Building(_) => None,
-    };
+    let figures = insights::figures(conn, kept, key, &state, asked.weeks, &asked.channel)?;
     Ok(Read {
         tags,
         segments,
@@ -163,8 +163,9 @@ async fn load(
 ) -> Result<Read, AppError> {
     let asked = Asked::parse(&pairs);
     let (role, me, scope) = (current.role(), current.user.id.0, current.scope.clone());
+    let kept = state.figures.clone();
     state
-        .run(move |conn| read(conn, asked, (role, me, &scope)))
+        .run(move |conn| read(conn, &kept, asked, (role, me, &scope)))
         .await
 }
 
@@ -179,7 +180,7 @@ pub async fn show(
     let charts = read
         .figures
         .as_ref()
-        .map(|f| charts(f, &read.asked, &read.segment_query))
+        .map(|f| charts(f, &read.asked, &read.segment_query, None))
         .unwrap_or_default();
     let updated = match &read.state {
         State::Ready { refreshed_at, .. } => ctx.time(*refreshed_at),
@@ -217,9 +218,10 @@ pub async fn csv(
     let figures = read.figures.as_ref().ok_or_else(|| {
         AppError::Conflict("These figures are still being prepared; try again shortly.".into())
     })?;
-    let chart = charts(figures, &read.asked, &read.segment_query)
+    let only = wanted.trim_end_matches(".csv");
+    let chart = charts(figures, &read.asked, &read.segment_query, Some(only))
         .into_iter()
-        .find(|c| c.id.trim_end_matches("-chart") == wanted.trim_end_matches(".csv"))
+        .next()
         .ok_or(AppError::NotFound)?;
     let mut out = csv::Writer::from_writer(Vec::new());
     let unexpected = |e: csv::Error| AppError::Unexpected(e.into());
@@ -321,8 +323,10 @@ fn average(places: usize) -> impl Fn(f64) -> String {
     }
 }
 
-/// Every chart of the page.
-fn charts(figures: &Figures, asked: &Asked, segment_query: &str) -> Vec<Chart> {
+/// Every chart of the page, or only the one whose id (without "-chart") is `only`: a CSV
+/// download builds the cells and links of its own chart alone.
+fn charts(figures: &Figures, asked: &Asked, segment_query: &str, only: Option<&str>) -> Vec<Chart> {
+    let wanted = |id: &str| only.is_none_or(|only| only == id.trim_end_matches("-chart"));
     let channel = asked.channel.as_str();
     let wide = figures.weeks.len() <= 12;
     let channel_part = if channel.is_empty() {
@@ -337,156 +341,180 @@ fn charts(figures: &Figures, asked: &Asked, segment_query: &str) -> Vec<Chart> {
         Chart::new(id, title, series, columns, whole, None, wide)
             .with_csv(csv(id.trim_end_matches("-chart")))
     };
-    let mut charts = vec![
-        weekly(
-            "new-customers-chart",
-            "New customers per week",
-            vec!["New customers".to_owned()],
-            week_columns(figures, |week| {
-                let value = figures.get(week, metric::NEW, channel) as f64;
-                vec![(
-                    value,
-                    link(format!("{}{channel_part}", week_period(week, false))),
-                )]
-            }),
-        )
-        .described("Week", "Nothing in this period."),
-        weekly(
-            "active-customers-chart",
-            "Active customers per week (with a conversation)",
-            vec!["Active customers".to_owned()],
-            week_columns(figures, |week| {
-                let value = figures.get(week, metric::ACTIVE, channel) as f64;
-                vec![(
-                    value,
-                    link(format!("{}{channel_part}", week_period(week, true))),
-                )]
-            }),
-        )
-        .described("Week", "Nothing in this period."),
-        // Stages over time: each week as last counted in it.
-        weekly(
-            "stages-chart",
-            "Customers per lifecycle stage (as counted each week)",
-            Lifecycle::ALL
-                .iter()
-                .map(|s| s.label().to_owned())
-                .collect(),
-            week_columns(figures, |week| {
-                let counts = figures.stages(week, channel);
+    let mut charts = Vec::new();
+    if wanted("new-customers-chart") {
+        charts.push(
+            weekly(
+                "new-customers-chart",
+                "New customers per week",
+                vec!["New customers".to_owned()],
+                week_columns(figures, |week| {
+                    let value = figures.get(week, metric::NEW, channel) as f64;
+                    vec![(
+                        value,
+                        link(format!("{}{channel_part}", week_period(week, false))),
+                    )]
+                }),
+            )
+            .described("Week", "Nothing in this period."),
+        );
+    }
+    if wanted("active-customers-chart") {
+        charts.push(
+            weekly(
+                "active-customers-chart",
+                "Active customers per week (with a conversation)",
+                vec!["Active customers".to_owned()],
+                week_columns(figures, |week| {
+                    let value = figures.get(week, metric::ACTIVE, channel) as f64;
+                    vec![(
+                        value,
+                        link(format!("{}{channel_part}", week_period(week, true))),
+                    )]
+                }),
+            )
+            .described("Week", "Nothing in this period."),
+        );
+    }
+    // Stages over time: each week as last counted in it.
+    if wanted("stages-chart") {
+        charts.push(
+            weekly(
+                "stages-chart",
+                "Customers per lifecycle stage (as counted each week)",
                 Lifecycle::ALL
                     .iter()
-                    .zip(counts)
-                    .map(|(stage, n)| {
-                        let extra =
-                            format!("period=all&lifecycle={}{channel_part}", stage.as_str());
-                        (n as f64, link(extra))
-                    })
-                    .collect()
-            }),
-        )
-        .described(
-            "Week",
-            "Stages are counted once the figures are built each day.",
-        ),
-    ];
-    // Channel mix: conversations per week by channel.
-    let mix: Vec<String> = if channel.is_empty() {
-        figures.channels()
-    } else {
-        vec![channel.to_owned()]
-    };
-    charts.push(
-        weekly(
-            "channels-chart",
-            "Conversations per week, by channel",
-            mix.iter().map(|c| channel_label(c).to_owned()).collect(),
-            week_columns(figures, |week| {
-                let period = week_period(week, true);
-                mix.iter()
-                    .map(|c| {
-                        let value = figures.get(week, metric::CONVERSATIONS, c) as f64;
-                        (value, link(format!("{period}&channel={c}")))
-                    })
-                    .collect()
-            }),
-        )
-        .described("Week", "No conversations in this period."),
-    );
-    // Satisfaction: how the period's ratings spread, and the average per week.
-    let spread = figures.rating_counts(channel);
-    let (first, last) = (
-        figures.weeks.first().copied().unwrap_or_default(),
-        figures.weeks.last().copied().unwrap_or_default() + TimeDelta::days(6),
-    );
-    let columns = (1..=5)
-        .map(|stars: usize| {
-            // The customers in touch in the period whose average is about this rating.
-            let upper = if stars == 5 { "5".to_owned() } else { format!("{stars}.99") };
-            let extra = format!(
-                "period=custom&from={first}&to={last}&on=last_contact&f=csat_average%3Abetween%3A{stars}%7C{upper}{channel_part}"
-            );
-            Column {
-                initial: stars.to_string(),
-                name: format!("{stars} of 5"),
-                stack: vec![spread[stars - 1] as f64],
-                links: vec![Some(link(extra))],
-            }
-        })
-        .collect();
-    charts.push(
-        Chart::new(
-            "ratings-chart",
-            "Ratings in the period",
-            vec!["Conversations rated".to_owned()],
-            columns,
-            whole,
-            None,
-            true,
-        )
-        .described("Rating", "No ratings in this period.")
-        .with_csv(csv("ratings")),
-    );
-    let columns = week_columns(figures, |week| {
-        let value = figures.average_rating(week, channel).unwrap_or(0.0);
-        let extra = format!(
-            "{}&f=csat_average%3Anot_empty{channel_part}",
-            week_period(week, true)
+                    .map(|s| s.label().to_owned())
+                    .collect(),
+                week_columns(figures, |week| {
+                    let counts = figures.stages(week, channel);
+                    Lifecycle::ALL
+                        .iter()
+                        .zip(counts)
+                        .map(|(stage, n)| {
+                            let extra =
+                                format!("period=all&lifecycle={}{channel_part}", stage.as_str());
+                            (n as f64, link(extra))
+                        })
+                        .collect()
+                }),
+            )
+            .described(
+                "Week",
+                "Stages are counted once the figures are built each day.",
+            ),
         );
-        vec![(value, link(extra))]
-    });
-    charts.push(
-        Chart::new(
-            "satisfaction-chart",
-            "Average satisfaction per week (1–5)",
-            vec!["Average rating".to_owned()],
-            columns,
-            average(2),
-            Some(5.0),
-            wide,
-        )
-        .described("Week", "No ratings in this period.")
-        .with_csv(csv("satisfaction")),
-    );
-    let columns = week_columns(figures, |week| {
-        let value = figures.average_answer_minutes(week, channel).unwrap_or(0.0);
-        vec![(
-            value,
-            link(format!("{}{channel_part}", week_period(week, true))),
-        )]
-    });
-    charts.push(
-        Chart::new(
-            "answers-chart",
-            "Average time to the first answer per week (minutes)",
-            vec!["Minutes".to_owned()],
-            columns,
-            average(1),
-            None,
-            wide,
-        )
-        .described("Week", "No conversation was answered in this period.")
-        .with_csv(csv("answers")),
-    );
+    }
+    // Channel mix: conversations per week by channel.
+    if wanted("channels-chart") {
+        let mix: Vec<String> = if channel.is_empty() {
+            figures.channels()
+        } else {
+            vec![channel.to_owned()]
+        };
+        charts.push(
+            weekly(
+                "channels-chart",
+                "Conversations per week, by channel",
+                mix.iter().map(|c| channel_label(c).to_owned()).collect(),
+                week_columns(figures, |week| {
+                    let period = week_period(week, true);
+                    mix.iter()
+                        .map(|c| {
+                            let value = figures.get(week, metric::CONVERSATIONS, c) as f64;
+                            (value, link(format!("{period}&channel={c}")))
+                        })
+                        .collect()
+                }),
+            )
+            .described("Week", "No conversations in this period."),
+        );
+    }
+    // Satisfaction: how the period's ratings spread, and the average per week.
+    if wanted("ratings-chart") {
+        let spread = figures.rating_counts(channel);
+        let (first, last) = (
+            figures.weeks.first().copied().unwrap_or_default(),
+            figures.weeks.last().copied().unwrap_or_default() + TimeDelta::days(6),
+        );
+        let columns = (1..=5)
+            .map(|stars: usize| {
+                // The customers in touch in the period whose average is about this rating.
+                let upper = if stars == 5 {
+                    "5".to_owned()
+                } else {
+                    format!("{stars}.99")
+                };
+                let extra = format!(
+                    "period=custom&from={first}&to={last}&on=last_contact\
+                     &f=csat_average%3Abetween%3A{stars}%7C{upper}{channel_part}"
+                );
+                Column {
+                    initial: stars.to_string(),
+                    name: format!("{stars} of 5"),
+                    stack: vec![spread[stars - 1] as f64],
+                    links: vec![Some(link(extra))],
+                }
+            })
+            .collect();
+        charts.push(
+            Chart::new(
+                "ratings-chart",
+                "Ratings in the period",
+                vec!["Conversations rated".to_owned()],
+                columns,
+                whole,
+                None,
+                true,
+            )
+            .described("Rating", "No ratings in this period.")
+            .with_csv(csv("ratings")),
+        );
+    }
+    if wanted("satisfaction-chart") {
+        let columns = week_columns(figures, |week| {
+            let value = figures.average_rating(week, channel).unwrap_or(0.0);
+            let extra = format!(
+                "{}&f=csat_average%3Anot_empty{channel_part}",
+                week_period(week, true)
+            );
+            vec![(value, link(extra))]
+        });
+        charts.push(
+            Chart::new(
+                "satisfaction-chart",
+                "Average satisfaction per week (1–5)",
+                vec!["Average rating".to_owned()],
+                columns,
+                average(2),
+                Some(5.0),
+                wide,
+            )
+            .described("Week", "No ratings in this period.")
+            .with_csv(csv("satisfaction")),
+        );
+    }
+    if wanted("answers-chart") {
+        let columns = week_columns(figures, |week| {
+            let value = figures.average_answer_minutes(week, channel).unwrap_or(0.0);
+            vec![(
+                value,
+                link(format!("{}{channel_part}", week_period(week, true))),
+            )]
+        });
+        charts.push(
+            Chart::new(
+                "answers-chart",
+                "Average time to the first answer per week (minutes)",
+                vec!["Minutes".to_owned()],
+                columns,
+                average(1),
+                None,
+                wide,
+            )
+            .described("Week", "No conversation was answered in this period.")
+            .with_csv(csv("answers")),
+        );
+    }
     charts
 }

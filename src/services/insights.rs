@@ -7,6 +7,7 @@
 //! reads rows, so its cost does not grow with the customers.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use chrono::{NaiveDate, NaiveDateTime, TimeDelta};
 
@@ -15,8 +16,8 @@ use crate::db::listing::{self, CustomerFilter};
 use crate::db::types::CustomerId;
 use crate::db::{self, DbConnection};
 use crate::domain::insights::{
-    Counts, Figures, SliceKey, WEEKS_KEPT, bump, metric, week_bounds, week_key, week_of,
-    weeks_ending,
+    Counts, Figures, FiguresAsked, FiguresKept, SliceKey, WEEKS_KEPT, bump, metric, week_bounds,
+    week_key, week_of, weeks_ending,
 };
 use crate::error::AppError;
 
@@ -87,19 +88,41 @@ fn state_of(conn: &mut DbConnection, slice: &Slice) -> Result<State, AppError> {
 }
 
 /// The figures of a slice for the last `weeks` weeks (the current one included), with
-/// the channel's own figures beside everyone's when `channel` is given.
+/// the channel's own figures beside everyone's when `channel` is given; `None` while the
+/// slice is first built. Figures kept from the slice's current refresh are not read again.
 pub fn figures(
     conn: &mut DbConnection,
+    kept: &FiguresKept,
     key: SliceKey,
+    state: &State,
     weeks: i64,
     channel: &str,
-) -> Result<Figures, AppError> {
+) -> Result<Option<Arc<Figures>>, AppError> {
+    let State::Ready {
+        built_at,
+        refreshed_at,
+    } = *state
+    else {
+        return Ok(None);
+    };
     let zone = crate::services::settings::org_zone(conn)?;
     let current = week_of(zone, db::now());
     let weeks = weeks_ending(current, weeks.clamp(1, WEEKS_KEPT));
-    let first = weeks.first().map(|w| week_key(*w)).unwrap_or_default();
-    let found = rows::read_counts(conn, &key.name(), &first, channel)?;
-    Ok(Figures::new(weeks, found))
+    let asked = FiguresAsked {
+        slice: key.name(),
+        built_at,
+        refreshed_at,
+        first_week: weeks.first().copied().unwrap_or(current),
+        weeks: weeks.len(),
+        channel: channel.to_owned(),
+    };
+    if let Some(figures) = kept.get(&asked) {
+        return Ok(Some(figures));
+    }
+    let found = rows::read_counts(conn, &asked.slice, &week_key(asked.first_week), channel)?;
+    let figures = Arc::new(Figures::new(weeks, found));
+    kept.keep(asked, figures.clone());
+    Ok(Some(figures))
 }
 
 /// Whether a slice needs work now.

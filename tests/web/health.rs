@@ -33,6 +33,7 @@ async fn healthz_answers_503_when_the_database_does_not() {
         settings: Settings::for_tests(url),
         public_url: "http://127.0.0.1:1".to_owned(),
         cookie_key: actix_web::cookie::Key::generate(),
+        figures: Default::default(),
     });
     let service = test::init_service(App::new().app_data(state).route(
         "/healthz",

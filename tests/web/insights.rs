@@ -8,9 +8,10 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use clientele::db::insights::{insight_counts, insight_slices};
+use clientele::db::listing::CustomerFilter;
 use clientele::db::schema::{conversations, customers, messages};
 use clientele::db::types::ConversationId;
-use clientele::domain::insights::{SliceKey, metric, week_key, week_of};
+use clientele::domain::insights::{Figures, FiguresKept, SliceKey, metric, week_key, week_of};
 use clientele::services::insights;
 
 use crate::helpers::TestApp;
@@ -50,15 +51,28 @@ pub async fn wait_ready(app: &TestApp, slice: &str, since: Option<chrono::NaiveD
     panic!("the slice {slice} was not brought up to date");
 }
 
+/// Everyone's figures of the last `weeks` weeks, as the page reads them (through `kept`).
+fn read_figures(
+    conn: &mut clientele::db::DbConnection,
+    kept: &FiguresKept,
+    weeks: i64,
+    channel: &str,
+) -> std::sync::Arc<Figures> {
+    let everyone = SliceKey::default();
+    let state = insights::open(conn, everyone, &CustomerFilter::default()).expect("state");
+    insights::figures(conn, kept, everyone, &state, weeks, channel)
+        .expect("figures")
+        .expect("built")
+}
+
 /// What the figures say for one week, against a recount from the tables themselves.
-fn check_week(app: &TestApp, week_offset: i64) {
+fn check_week(app: &TestApp, kept: &FiguresKept, week_offset: i64) {
     app.with_db(|conn| {
         let zone = clientele::services::settings::org_zone(conn).expect("zone");
         let now = chrono::Utc::now().naive_utc();
         let week = week_of(zone, now) - TimeDelta::weeks(week_offset);
         let (from, until) = clientele::domain::insights::week_bounds(zone, week);
-        let figures =
-            insights::figures(conn, SliceKey::default(), 12, "whatsapp").expect("figures");
+        let figures = read_figures(conn, kept, 12, "whatsapp");
         let new: i64 = customers::table
             .filter(customers::created_at.ge(from))
             .filter(customers::created_at.lt(until))
@@ -127,11 +141,11 @@ fn check_week(app: &TestApp, week_offset: i64) {
     });
 }
 
-fn stages_now(app: &TestApp) -> (i64, i64) {
+fn stages_now(app: &TestApp, kept: &FiguresKept) -> (i64, i64) {
     app.with_db(|conn| {
         let zone = clientele::services::settings::org_zone(conn).expect("zone");
         let week = week_of(zone, chrono::Utc::now().naive_utc());
-        let figures = insights::figures(conn, SliceKey::default(), 4, "").expect("figures");
+        let figures = read_figures(conn, kept, 4, "");
         let vip: i64 = customers::table
             .filter(customers::lifecycle.eq("vip"))
             .count()
@@ -186,9 +200,12 @@ async fn the_summary_rows_equal_a_recount_after_a_build_a_refresh_and_a_rebuild(
         )
         .await;
     assert!(response.status().is_redirection(), "{}", response.status());
+    // The figures are read as the page reads them, kept between reads: a refresh or a
+    // rebuild must show through.
+    let kept = FiguresKept::default();
     settle(&app, "all", true).await;
-    check_week(&app, 0);
-    check_week(&app, 3);
+    check_week(&app, &kept, 0);
+    check_week(&app, &kept, 3);
 
     // New customers and conversations this week: the refresh counts the week again.
     app.create_customer(&[("name", "Late"), ("phone", "+385919999999")]);
@@ -207,8 +224,8 @@ async fn the_summary_rows_equal_a_recount_after_a_build_a_refresh_and_a_rebuild(
             .expect("stages");
     });
     settle(&app, "all", false).await;
-    check_week(&app, 0);
-    let (counted, recounted) = stages_now(&app);
+    check_week(&app, &kept, 0);
+    let (counted, recounted) = stages_now(&app, &kept);
     assert_ne!(counted, recounted, "stages wait for the daily count");
 
     // A past week's stages survive the rebuild, which counts this week's again.
@@ -229,11 +246,11 @@ async fn the_summary_rows_equal_a_recount_after_a_build_a_refresh_and_a_rebuild(
             .expect("an old count");
     });
     settle(&app, "all", true).await;
-    check_week(&app, 0);
-    check_week(&app, 3);
-    let (counted, recounted) = stages_now(&app);
+    check_week(&app, &kept, 0);
+    check_week(&app, &kept, 3);
+    let (counted, recounted) = stages_now(&app, &kept);
     assert_eq!(counted, recounted);
-    let kept: i64 = app.with_db(|conn| {
+    let old_stage: i64 = app.with_db(|conn| {
         insight_counts::table
             .filter(insight_counts::slice.eq("all"))
             .filter(insight_counts::week.eq(&past))
@@ -242,7 +259,29 @@ async fn the_summary_rows_equal_a_recount_after_a_build_a_refresh_and_a_rebuild(
             .first(conn)
             .expect("kept")
     });
-    assert_eq!(kept, 7);
+    assert_eq!(old_stage, 7);
+
+    // Kept figures are read again only when their slice is refreshed: a row changed
+    // behind the worker's back shows after the next refresh, not before.
+    let week = week_of(zone, three_weeks);
+    let before = app.with_db(|conn| read_figures(conn, &kept, 4, "").get(week, metric::NEW, ""));
+    app.with_db(|conn| {
+        diesel::update(
+            insight_counts::table
+                .filter(insight_counts::slice.eq("all"))
+                .filter(insight_counts::week.eq(&past))
+                .filter(insight_counts::metric.eq(metric::NEW))
+                .filter(insight_counts::channel.eq("")),
+        )
+        .set(insight_counts::value.eq(before + 40))
+        .execute(conn)
+        .expect("changed behind the worker's back")
+    });
+    let again = app.with_db(|conn| read_figures(conn, &kept, 4, "").get(week, metric::NEW, ""));
+    assert_eq!(again, before, "kept until the next refresh");
+    settle(&app, "all", false).await;
+    let refreshed = app.with_db(|conn| read_figures(conn, &kept, 4, "").get(week, metric::NEW, ""));
+    assert_eq!(refreshed, before + 40, "read again after the refresh");
 }
 
 /// Opens `/insights?{query}` until its figures are there; returns the page.
@@ -370,6 +409,27 @@ async fn filters_by_tag_segment_and_channel_link_to_customers_and_download_as_cs
             || csv.contains(&format!("{week_name},1,1,1\n")),
         "{csv}"
     );
+    // Each chart's download gives that chart's own table.
+    let downloads: Vec<String> = everyone
+        .split("class=\"csv-link\"")
+        .filter_map(|before| before.rsplit("<a href=\"").next())
+        .filter_map(|link| link.split('"').next())
+        .filter(|link| link.starts_with("/insights/"))
+        .map(|link| link.replace("&amp;", "&"))
+        .collect();
+    assert_eq!(downloads.len(), 7, "{downloads:?}");
+    for link in &downloads {
+        let response = supervisor.get(link).await;
+        assert_eq!(response.status(), StatusCode::OK, "{link}");
+        let csv = response.text().await.expect("csv");
+        let axis = if link.starts_with("/insights/ratings.csv") {
+            "Rating,"
+        } else {
+            "Week,"
+        };
+        assert!(csv.starts_with(axis), "{link}: {csv}");
+        assert!(csv.lines().count() > 4, "{link}: {csv}");
+    }
     assert_eq!(
         supervisor
             .get("/insights/nothing.csv?weeks=4")
