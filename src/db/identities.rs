@@ -213,6 +213,28 @@ pub fn list_by_ids(conn: &mut DbConnection, ids: &[IdentityId]) -> QueryResult<V
         .load(conn)
 }
 
+/// How each of several contacts is shown: its display name, else its external id.
+pub fn list_labels(
+    conn: &mut DbConnection,
+    ids: &[IdentityId],
+) -> QueryResult<Vec<(IdentityId, String)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let found: Vec<(IdentityId, Option<String>, String)> = channel_identities::table
+        .filter(channel_identities::id.eq_any(ids))
+        .select((
+            channel_identities::id,
+            channel_identities::display_name,
+            channel_identities::external_id,
+        ))
+        .load(conn)?;
+    Ok(found
+        .into_iter()
+        .map(|(id, name, external_id)| (id, name.unwrap_or(external_id)))
+        .collect())
+}
+
 /// Puts a contact on the blacklist (with a reason and who did it) or takes it off.
 pub fn update_blacklist(
     conn: &mut DbConnection,

@@ -6,7 +6,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::DbConnection;
-use super::conversations::{Conversation, Message};
+use super::conversations::Conversation;
 use super::customers::Backend;
 use super::schema::{conversations, messages};
 use super::types::{ConversationId, ConversationStatus, MessageId};
@@ -205,14 +205,15 @@ pub fn list_reads(
         .load(conn)
 }
 
-/// Messages by id (the queue's previews).
-pub fn list_messages_by_ids(
+/// The text of each of these messages, by conversation: the queue's previews, without
+/// the messages' other columns.
+pub fn list_previews(
     conn: &mut DbConnection,
     ids: &[MessageId],
-) -> QueryResult<Vec<Message>> {
+) -> QueryResult<Vec<(Option<ConversationId>, String)>> {
     messages::table
         .filter(messages::id.eq_any(ids))
-        .select(Message::as_select())
+        .select((messages::conversation_id, messages::body))
         .load(conn)
 }
 

@@ -162,3 +162,22 @@ async fn a_conversation_shows_the_queue_beside_it_with_itself_marked() {
     );
     assert!(page.contains("<h1"), "one heading for the page");
 }
+
+#[tokio::test]
+async fn a_row_names_the_customer_else_the_contact_as_it_introduced_itself() {
+    let app = spawn_app().await;
+    let token = app.api_token("gw");
+    app.create_customer(&[("nickname", "Cleo"), ("phone", "+385944444444")]);
+    text(&app, &token, "+385944444444", "Where is my order?").await;
+    text(&app, &token, "+385955555555", "Hi, new here").await;
+    app.inbound(
+        &token,
+        json!({"channel": "telegram", "external_id": "4242", "display_name": "Dora T.", "text": "Hello"}),
+    )
+    .await;
+    let agent = app.agent().await;
+    let shown = queue(&agent).await;
+    assert_eq!(row(&shown, "Cleo")["preview"], "Where is my order?");
+    assert_eq!(row(&shown, "+385955555555")["preview"], "Hi, new here");
+    assert_eq!(row(&shown, "Dora T.")["preview"], "Hello");
+}

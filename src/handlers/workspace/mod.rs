@@ -169,11 +169,10 @@ async fn conversation_page(
                 } else {
                     Vec::new()
                 };
-                let customer = data.customer.as_ref().map(|c| c.id);
                 let panel_view = panel::load(
                     conn,
                     section,
-                    customer,
+                    data.customer.as_ref(),
                     &scope,
                     &zone,
                     before,

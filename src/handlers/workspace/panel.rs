@@ -164,7 +164,7 @@ fn time(zone: &str, at: chrono::NaiveDateTime) -> String {
 pub fn load(
     conn: &mut DbConnection,
     section: Section,
-    customer: Option<CustomerId>,
+    customer: Option<&crate::db::customers::Customer>,
     scope: &Scope,
     zone: &str,
     before: Option<(chrono::NaiveDateTime, usize)>,
@@ -174,10 +174,11 @@ pub fn load(
         section: section.name(),
         ..PanelView::default()
     };
-    let Some(customer) = customer else {
+    let Some(row) = customer else {
         view.section = Section::Card.name();
         return Ok(view);
     };
+    let customer = row.id;
     // The customer's conversations on channels the reader's teams do not work.
     let hidden = teams::hidden_conversations(conn, scope, customer)?;
     match section {
@@ -187,9 +188,8 @@ pub fn load(
             use crate::db::activity;
             view.cursor = before;
             if before.is_none() {
-                let row = crate::db::customers::get_customer(conn, customer)?;
                 let figures = crate::services::engagement::figures(conn, customer, scope)?;
-                view.figures = Some((row, figures));
+                view.figures = Some((row.clone(), figures));
             }
             let before = before.map_or_else(
                 || crate::db::now() + chrono::TimeDelta::seconds(1),

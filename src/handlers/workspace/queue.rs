@@ -102,9 +102,9 @@ pub(super) fn queue_rows(
     let total = queue::count_open(conn, queue, within.as_ref(), QUEUE_COUNTED)?;
     let ids: Vec<ConversationId> = open.iter().map(|c| c.id).collect();
     let last_ids: Vec<_> = open.iter().filter_map(|c| c.last_inbound_id).collect();
-    let last: HashMap<ConversationId, String> = queue::list_messages_by_ids(conn, &last_ids)?
+    let last: HashMap<ConversationId, String> = queue::list_previews(conn, &last_ids)?
         .into_iter()
-        .filter_map(|m| m.conversation_id.map(|c| (c, m.body)))
+        .filter_map(|(conversation, body)| conversation.map(|c| (c, body)))
         .collect();
     let read: HashMap<ConversationId, chrono::NaiveDateTime> =
         queue::list_reads(conn, &ids, reader)?.into_iter().collect();
@@ -113,14 +113,17 @@ pub(super) fn queue_rows(
         assignees.entry(conversation).or_default().push(name);
     }
     let customer_ids: Vec<CustomerId> = open.iter().filter_map(|c| c.customer_id).collect();
-    let names: HashMap<CustomerId, String> = customers::list_by_ids(conn, &customer_ids)?
+    let names: HashMap<CustomerId, String> = customers::list_display_names(conn, &customer_ids)?
         .into_iter()
-        .map(|c| (c.id, c.display_name()))
         .collect();
-    let identity_ids: Vec<_> = open.iter().map(|c| c.identity_id).collect();
-    let contacts: HashMap<_, _> = identities::list_by_ids(conn, &identity_ids)?
+    // A contact's own name shows only where no customer's does.
+    let identity_ids: Vec<_> = open
+        .iter()
+        .filter(|c| c.customer_id.is_none_or(|id| !names.contains_key(&id)))
+        .map(|c| c.identity_id)
+        .collect();
+    let contacts: HashMap<_, _> = identities::list_labels(conn, &identity_ids)?
         .into_iter()
-        .map(|i| (i.id, i.display_name.clone().unwrap_or(i.external_id)))
         .collect();
     let rows = open
         .into_iter()
