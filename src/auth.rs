@@ -239,23 +239,14 @@ impl SignedIn {
         }
         let (user, customers_toggle, scope, ended) = state
             .run(move |conn| {
-                let (user, ended) =
-                    match db::sessions::account_of_session(conn, user_id, &session_id)? {
-                        Some((user, ended)) => (Some(user), ended),
-                        None => (None, false),
-                    };
-                let toggle = match &user {
-                    Some(u) if u.role() < Role::Supervisor => db::settings::is_enabled(
-                        conn,
-                        crate::db::types::Setting::CustomersPageForAgents,
-                    )?,
-                    _ => false,
+                let Some(reader) = db::sessions::reader_of_session(conn, user_id, &session_id)?
+                else {
+                    return Ok((None, false, Scope::Everything, false));
                 };
-                let scope = match &user {
-                    Some(u) => db::teams::scope_of(conn, u.id, u.role())?,
-                    None => Scope::Everything,
-                };
-                Ok((user, toggle, scope, ended))
+                let role = reader.user.role();
+                let scope = db::teams::scope_of(conn, reader.user.id, role, reader.teams_exist)?;
+                let toggle = role < Role::Supervisor && reader.customers_page_for_agents;
+                Ok((Some(reader.user), toggle, scope, reader.ended))
             })
             .await?;
         let epoch = session.0.get::<i64>(EPOCH).ok().flatten();

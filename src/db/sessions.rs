@@ -6,7 +6,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::{ended_sessions, users};
-use super::types::UserId;
+use super::types::{Setting, UserId};
 use super::users::User;
 use super::{DbConnection, now};
 
@@ -29,19 +29,44 @@ pub fn end_session(
     Ok(())
 }
 
-/// The account `user` and whether session `id` was signed out, in one statement (every
-/// request asks both); `None` when the account is gone.
-pub fn account_of_session(
+/// What every signed-in request reads about its reader.
+pub struct Reader {
+    pub user: User,
+    /// Whether the session was signed out.
+    pub ended: bool,
+    /// Whether supervisors let agents open the Customers page.
+    pub customers_page_for_agents: bool,
+    /// Whether any team exists (an agent's reach then comes from their teams).
+    pub teams_exist: bool,
+}
+
+/// The account `user`, whether session `id` was signed out, and the two installation facts
+/// every agent's request needs, in one statement; `None` when the account is gone.
+pub fn reader_of_session(
     conn: &mut DbConnection,
     user: UserId,
     id: &str,
-) -> QueryResult<Option<(User, bool)>> {
-    users::table
+) -> QueryResult<Option<Reader>> {
+    use super::schema::{app_settings, teams};
+    use diesel::dsl::exists;
+    let toggle = app_settings::table
+        .filter(app_settings::key.eq(Setting::CustomersPageForAgents.as_str()))
+        .select(app_settings::value)
+        .single_value();
+    let found: Option<(User, bool, bool, Option<String>)> = users::table
         .find(user)
         .select((
             User::as_select(),
-            diesel::dsl::exists(ended_sessions::table.filter(ended_sessions::id.eq(id.to_owned()))),
+            exists(ended_sessions::table.filter(ended_sessions::id.eq(id.to_owned()))),
+            exists(teams::table.select(teams::id)),
+            toggle,
         ))
         .first(conn)
-        .optional()
+        .optional()?;
+    Ok(found.map(|(user, ended, teams_exist, toggle)| Reader {
+        user,
+        ended,
+        customers_page_for_agents: super::settings::is_on(toggle.as_deref()),
+        teams_exist,
+    }))
 }

@@ -72,5 +72,10 @@ pub fn upsert_setting(conn: &mut DbConnection, key: Setting, value: &str) -> Que
 
 /// Whether a boolean setting is on.
 pub fn is_enabled(conn: &mut DbConnection, key: Setting) -> QueryResult<bool> {
-    Ok(find_setting(conn, key)?.as_deref() == Some("on"))
+    Ok(is_on(find_setting(conn, key)?.as_deref()))
+}
+
+/// Whether a boolean setting's stored value (if any) is on.
+pub fn is_on(value: Option<&str>) -> bool {
+    value == Some("on")
 }

@@ -164,13 +164,18 @@ pub fn grants_of_user(conn: &mut DbConnection, user: UserId) -> QueryResult<Gran
     ))
 }
 
-/// What a staff member sees (see [`Scope::of`]): one query for an agent, none for a
-/// supervisor.
-pub fn scope_of(conn: &mut DbConnection, user: UserId, role: Role) -> QueryResult<Scope> {
+/// What a staff member sees (see [`Scope::of`]), given whether any team exists (read with
+/// the session, [`super::sessions::reader_of_session`]): one query for an agent in a
+/// team, none for a supervisor.
+pub fn scope_of(
+    conn: &mut DbConnection,
+    user: UserId,
+    role: Role,
+    teams_exist: bool,
+) -> QueryResult<Scope> {
     if role >= Role::Supervisor {
         return Ok(Scope::Everything);
     }
-    let teams_exist = any_team(conn)?;
     let grants = if teams_exist {
         grants_of_user(conn, user)?
     } else {
