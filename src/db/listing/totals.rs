@@ -65,14 +65,46 @@ pub fn total(
         ));
     }
     let key = filter_key(filter);
-    if let Some(total) = recall(conn, &key)? {
-        return Ok(total);
+    match recall(conn, &key)? {
+        Some(Recalled::Estimate(total)) => return Ok(total),
+        Some(Recalled::Count) => return count_collected(conn, filter, plans),
+        None => {}
     }
-    let total = sampled(conn, filter, plans)?;
-    if !matches!(total, Total::Exact(_)) {
-        remember(conn, &key, total)?;
+    let (total, counted) = sampled(conn, filter, plans)?;
+    if counted {
+        remember(conn, &counted_key(&key), 0, false)?;
+    } else if let Total::About(n) | Total::MoreThan(n) = total {
+        remember(conn, &key, n, matches!(total, Total::MoreThan(_)))?;
     }
     Ok(total)
+}
+
+/// What a filter's remembered total says.
+enum Recalled {
+    /// This estimate.
+    Estimate(Total),
+    /// Count exactly: the sample found too few to trust, on a table small enough to count
+    /// (see [`sampled`]), so the next requests skip the sample.
+    Count,
+}
+
+/// The exact count, each condition's holders read from its index.
+fn count_collected(
+    conn: &mut DbConnection,
+    filter: &CustomerFilter,
+    plans: &Plans,
+) -> QueryResult<Total> {
+    let collecting = CustomerFilter {
+        probe_tags: false,
+        probe_values: false,
+        set_values: false,
+        ..filter.clone()
+    };
+    Ok(Total::Exact(
+        filtered(&collecting, plans, None)
+            .count()
+            .get_result(conn)?,
+    ))
 }
 
 /// How long an estimate is remembered.
@@ -93,30 +125,44 @@ fn filter_key(filter: &CustomerFilter) -> String {
     hex::encode(sha2::Sha256::digest(text.as_bytes()))
 }
 
-/// The filter's estimate, if one was made within [`REMEMBER_FOR`], or is older and being
-/// made again by another request. `None`: this request makes it.
-fn recall(conn: &mut DbConnection, key: &str) -> QueryResult<Option<Total>> {
-    let found: Option<(i64, bool, NaiveDateTime)> = remembered_totals::table
-        .find(key)
+/// The filter's estimate (or that it is counted), if made within [`REMEMBER_FOR`], or
+/// older and being made again by another request. `None`: this request makes it.
+fn recall(conn: &mut DbConnection, key: &str) -> QueryResult<Option<Recalled>> {
+    let counted = counted_key(key);
+    let found: Option<(String, i64, bool, NaiveDateTime)> = remembered_totals::table
+        .filter(remembered_totals::filter_key.eq_any([key, counted.as_str()]))
         .filter(remembered_totals::computed_at.gt(crate::db::now() - FORGET_AFTER))
         .select((
+            remembered_totals::filter_key,
             remembered_totals::total,
             remembered_totals::more_than,
             remembered_totals::computed_at,
         ))
+        .order(remembered_totals::computed_at.desc())
         .first(conn)
         .optional()?;
-    let Some((n, more_than, computed_at)) = found else {
+    let Some((found_key, n, more_than, computed_at)) = found else {
         return Ok(None);
     };
-    if computed_at <= crate::db::now() - REMEMBER_FOR && take_remaking(conn, key, computed_at)? {
+    if computed_at <= crate::db::now() - REMEMBER_FOR
+        && take_remaking(conn, &found_key, computed_at)?
+    {
         return Ok(None);
     }
-    Ok(Some(if more_than {
-        Total::MoreThan(n)
+    Ok(Some(if found_key == counted {
+        Recalled::Count
+    } else if more_than {
+        Recalled::Estimate(Total::MoreThan(n))
     } else {
-        Total::About(n)
+        Recalled::Estimate(Total::About(n))
     }))
+}
+
+/// Where [`Recalled::Count`] is remembered for a filter: beside its estimates, under a key
+/// of its own, so an instance of an earlier version (which reads the filter's key only)
+/// never takes it for an estimate.
+fn counted_key(key: &str) -> String {
+    format!("count:{key}")
 }
 
 /// Takes the remaking of an estimate found made at `seen_at`: it then reads as fresh for
@@ -138,12 +184,9 @@ pub fn take_remaking(
     Ok(taken == 1)
 }
 
-/// Remembers an estimate, and forgets the ones too old to be read back.
-fn remember(conn: &mut DbConnection, key: &str, total: Total) -> QueryResult<()> {
-    let (n, more_than) = match total {
-        Total::About(n) | Total::Exact(n) => (n, false),
-        Total::MoreThan(n) => (n, true),
-    };
+/// Remembers an estimate ("more than" `n` when `more_than`), or under [`counted_key`]
+/// that a total is counted, and forgets the ones too old to be read back.
+fn remember(conn: &mut DbConnection, key: &str, n: i64, more_than: bool) -> QueryResult<()> {
     let at = crate::db::now();
     diesel::delete(
         remembered_totals::table.filter(remembered_totals::computed_at.lt(at - FORGET_AFTER)),
@@ -253,21 +296,21 @@ fn is_period_alone(filter: &CustomerFilter) -> bool {
 /// uniform sample whatever the order customers came in), each window a primary-key range
 /// with every condition tested row by row; the share that matches times everyone (the
 /// stage counters). Exact instead when the whole table, or a period on creation, is
-/// small enough to read.
-fn sampled(conn: &mut DbConnection, filter: &CustomerFilter, plans: &Plans) -> QueryResult<Total> {
+/// small enough to read; `true` beside an exact count made because the sample found too
+/// few to trust (the next requests count at once, see [`Recalled::Count`]).
+fn sampled(
+    conn: &mut DbConnection,
+    filter: &CustomerFilter,
+    plans: &Plans,
+) -> QueryResult<(Total, bool)> {
     let probing = CustomerFilter {
         probe_tags: true,
         probe_values: true,
         ..filter.clone()
     };
     // Counting a small period, each condition is tested on its rows; counting a small
-    // table, each condition's holders are read from its index instead.
-    let collecting = CustomerFilter {
-        probe_tags: false,
-        probe_values: false,
-        set_values: false,
-        ..filter.clone()
-    };
+    // table, each condition's holders are read from its index instead
+    // ([`count_collected`]).
     let count = |conn: &mut DbConnection, filter: &CustomerFilter| -> QueryResult<Total> {
         Ok(Total::Exact(
             filtered(filter, plans, None).count().get_result(conn)?,
@@ -296,7 +339,7 @@ fn sampled(conn: &mut DbConnection, filter: &CustomerFilter, plans: &Plans) -> Q
             .first(conn)
             .optional()?;
         if beyond.is_none() {
-            return count(conn, &probing);
+            return Ok((count(conn, &probing)?, false));
         }
     }
     // Two queries: SQLite answers a lone MIN or MAX from the index, but scans the table
@@ -308,11 +351,11 @@ fn sampled(conn: &mut DbConnection, filter: &CustomerFilter, plans: &Plans) -> Q
         .select(diesel::dsl::max(customers::id))
         .first(conn)?;
     let (Some(low), Some(high)) = (low, high) else {
-        return Ok(Total::Exact(0));
+        return Ok((Total::Exact(0), false));
     };
     let span = high.0 - low.0 + 1;
     if span <= SAMPLE_IDS {
-        return count(conn, &collecting);
+        return Ok((count_collected(conn, filter, plans)?, false));
     }
     let everyone = crate::db::customers::count_everyone(conn)?;
     let mut size = SAMPLE_IDS;
@@ -320,15 +363,15 @@ fn sampled(conn: &mut DbConnection, filter: &CustomerFilter, plans: &Plans) -> Q
         let (found, read) = sample(conn, &probing, plans, (low, span), size)?;
         if found >= FEW_HITS || size > SAMPLE_IDS {
             if found == 0 || read == 0 {
-                return Ok(Total::MoreThan(0));
+                return Ok((Total::MoreThan(0), false));
             }
-            return Ok(Total::About(two_digits(found * everyone / read)));
+            return Ok((Total::About(two_digits(found * everyone / read)), false));
         }
         // Few hits make a rough estimate (8 hits: ± a third), and a rough one can choose
         // the wrong way to fetch the page: a sample eight times larger, once, or the exact
         // count when that would read the whole table anyway.
         if span <= size * 8 {
-            return count(conn, &collecting);
+            return Ok((count_collected(conn, filter, plans)?, true));
         }
         size *= 8;
     }
