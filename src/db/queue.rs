@@ -211,6 +211,9 @@ pub fn list_previews(
     conn: &mut DbConnection,
     ids: &[MessageId],
 ) -> QueryResult<Vec<(Option<ConversationId>, String)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
     messages::table
         .filter(messages::id.eq_any(ids))
         .select((messages::conversation_id, messages::body))

@@ -39,11 +39,6 @@ pub fn get_team(conn: &mut DbConnection, id: TeamId) -> QueryResult<Team> {
     teams::table.find(id).select(Team::as_select()).first(conn)
 }
 
-/// Whether any team is defined (until one is, everyone sees everything).
-pub fn any_team(conn: &mut DbConnection) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(teams::table.select(teams::id))).get_result(conn)
-}
-
 /// Whether another team already has this name (in any case).
 pub fn name_taken(
     conn: &mut DbConnection,

@@ -342,39 +342,40 @@ fn charts(figures: &Figures, asked: &Asked, segment_query: &str, only: Option<&s
             .with_csv(csv(id.trim_end_matches("-chart")))
     };
     let mut charts = Vec::new();
-    if wanted("new-customers-chart") {
-        charts.push(
-            weekly(
-                "new-customers-chart",
-                "New customers per week",
-                vec!["New customers".to_owned()],
-                week_columns(figures, |week| {
-                    let value = figures.get(week, metric::NEW, channel) as f64;
-                    vec![(
-                        value,
-                        link(format!("{}{channel_part}", week_period(week, false))),
-                    )]
-                }),
-            )
-            .described("Week", "Nothing in this period."),
-        );
-    }
-    if wanted("active-customers-chart") {
-        charts.push(
-            weekly(
-                "active-customers-chart",
-                "Active customers per week (with a conversation)",
-                vec!["Active customers".to_owned()],
-                week_columns(figures, |week| {
-                    let value = figures.get(week, metric::ACTIVE, channel) as f64;
-                    vec![(
-                        value,
-                        link(format!("{}{channel_part}", week_period(week, true))),
-                    )]
-                }),
-            )
-            .described("Week", "Nothing in this period."),
-        );
+    // New and active customers: a bar a week, to that week's customers (created, or last
+    // in touch).
+    let per_week = |id, title, label: &str, metric, on_contact| {
+        weekly(
+            id,
+            title,
+            vec![label.to_owned()],
+            week_columns(figures, |week| {
+                let value = figures.get(week, metric, channel) as f64;
+                let period = week_period(week, on_contact);
+                vec![(value, link(format!("{period}{channel_part}")))]
+            }),
+        )
+        .described("Week", "Nothing in this period.")
+    };
+    for (id, title, label, metric, on_contact) in [
+        (
+            "new-customers-chart",
+            "New customers per week",
+            "New customers",
+            metric::NEW,
+            false,
+        ),
+        (
+            "active-customers-chart",
+            "Active customers per week (with a conversation)",
+            "Active customers",
+            metric::ACTIVE,
+            true,
+        ),
+    ] {
+        if wanted(id) {
+            charts.push(per_week(id, title, label, metric, on_contact));
+        }
     }
     // Stages over time: each week as last counted in it.
     if wanted("stages-chart") {
