@@ -28,6 +28,7 @@ pub mod audit;
 pub mod card;
 pub mod comments;
 pub mod conversations;
+pub mod counted;
 #[macro_use]
 pub mod customers;
 pub mod duplicate_checks;

@@ -458,6 +458,10 @@ async fn a_team_may_work_single_accounts_of_a_channel() {
     let queue = agent.page("/").await;
     assert!(queue.contains(&format!("/conversations/{sales}")));
     assert!(!queue.contains(&format!("/conversations/{support}")));
+    // The count is the team's account's alone; a supervisor's holds both.
+    assert!(queue.contains("id=\"queue-total\">1<"), "{queue}");
+    let everything = app.supervisor().await.page("/").await;
+    assert!(everything.contains("id=\"queue-total\">2<"));
     assert_eq!(
         agent
             .get(&format!("/conversations/{support}"))
@@ -491,8 +495,10 @@ async fn the_queue_narrows_to_one_team_and_an_agent_in_no_team_sees_no_conversat
     let supervisor = app.supervisor().await;
     let all = supervisor.page("/").await;
     assert!(all.contains("All teams") && all.contains("Bea Email"));
+    assert!(all.contains("id=\"queue-total\">4<"));
     let narrowed = supervisor.page(&format!("/?team={whatsapp}")).await;
     assert!(narrowed.contains("Ada Whatsapp") && !narrowed.contains("Bea Email"));
+    assert!(narrowed.contains("id=\"queue-total\">2<"), "{narrowed}");
     let narrowed = supervisor
         .page(&format!("/?view=unassigned&team={whatsapp}"))
         .await;
@@ -500,6 +506,7 @@ async fn the_queue_narrows_to_one_team_and_an_agent_in_no_team_sees_no_conversat
 
     let queue = loner.page("/").await;
     assert!(queue.contains("No open conversations"), "{queue}");
+    assert!(queue.contains("id=\"queue-total\">0<"));
     assert_eq!(
         loner
             .get(&format!("/conversations/{}", w.ada_chat))
