@@ -66,6 +66,7 @@ pub mod teams;
 pub mod tokens;
 pub mod types;
 pub mod users;
+pub mod written;
 
 use std::fmt;
 use std::path::PathBuf;

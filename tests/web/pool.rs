@@ -119,6 +119,33 @@ async fn postgres_only_queries_planned_for_their_values_are_never_kept_as_prepar
 
 #[tokio::test]
 #[ignore = "PostgreSQL only: scripts/test runs it with --ignored postgres_only"]
+async fn postgres_only_statements_with_written_values_stay_prepared() {
+    // A fuzzy search asks whether any customer waits to be indexed, and "E-mail contains"
+    // samples the newest customers, on every request: each was parsed and planned again
+    // when its fixed value was literal SQL.
+    require_backend(true);
+    let app = spawn_app().await;
+    app.with_db(|conn| {
+        for _ in 0..2 {
+            clientele::db::search::any_pending(conn).expect("the check runs");
+            clientele::db::customers::ids_containing(
+                conn,
+                clientele::db::customers::ContactField::Email,
+                "maria.",
+                10,
+            )
+            .expect("the sample runs");
+        }
+        assert_eq!(prepared_like(conn, "%\"search_version\" < %").len(), 1);
+        assert_eq!(
+            prepared_like(conn, "%LIMIT 500) newest WHERE v LIKE $1%").len(),
+            1
+        );
+    });
+}
+
+#[tokio::test]
+#[ignore = "PostgreSQL only: scripts/test runs it with --ignored postgres_only"]
 async fn postgres_only_pooled_connections_plan_without_parallel_workers() {
     // On a few cores shared by every request, a parallel plan's workers wait for cores.
     require_backend(true);

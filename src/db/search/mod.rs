@@ -227,16 +227,12 @@ pub fn remove_terms(conn: &mut DbConnection, customer: &Customer) -> QueryResult
 /// `search_version` below `version`, with the version written into the statement: bound
 /// as a parameter, PostgreSQL's generic plan for a prepared statement guesses a third of
 /// the rows match and scans the table (320 ms at a million customers, on every turn of the
-/// background worker) where the index answers at once.
+/// background worker) where the index answers at once. The statement stays prepared (a
+/// fuzzy search asks it on every request).
 pub(super) fn indexed_before(
     version: i32,
-) -> diesel::dsl::Lt<
-    customers::search_version,
-    diesel::expression::SqlLiteral<diesel::sql_types::Integer>,
-> {
-    customers::search_version.lt(diesel::dsl::sql::<diesel::sql_types::Integer>(
-        &version.to_string(),
-    ))
+) -> diesel::dsl::Lt<customers::search_version, crate::db::written::WrittenInteger> {
+    customers::search_version.lt(crate::db::written::WrittenInteger(version))
 }
 
 /// Whether any customer waits to be indexed by the current rules.
