@@ -93,19 +93,6 @@ impl PageContext {
     }
 }
 
-/// A count as people read it: 1,234,567.
-pub fn thousands(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if n < 0 { format!("-{out}") } else { out }
-}
-
 /// A stored UTC time in an IANA time zone, as `YYYY-MM-DD HH:MM`.
 ///
 /// Written field by field: a page of rows shows a few hundred times, and a `strftime`

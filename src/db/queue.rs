@@ -53,29 +53,16 @@ pub fn list_open(
     Ok(found)
 }
 
-/// How many open conversations a queue holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OpenCount {
-    /// Exactly this many: the whole queue, or a team's channels, read from the counts
-    /// kept per channel and account (`open_conversations`, kept by triggers).
-    Exact(i64),
-    /// Counted up to a bound plus one: a queue holding more reads as that.
-    UpTo(i64),
-}
-
-/// How many open conversations a queue holds. Every open conversation, or those on some
-/// channels and accounts, is a sum of a few kept counts. Someone's own and the unassigned
-/// are counted up to `at_most + 1`, one bounded index walk per channel with `within`, so
-/// the count costs no more than a page however long the queue grows.
+/// How many open conversations a queue holds, counted up to `at_most + 1` (a queue
+/// holding more reads as that): one bounded index walk per channel with `within`, so the
+/// count costs no more than a page however long the queue grows. The database counts;
+/// the ids it walks stay there.
 pub fn count_open(
     conn: &mut DbConnection,
     queue: Queue,
     within: Option<&Grants>,
     at_most: i64,
-) -> QueryResult<OpenCount> {
-    if queue == Queue::All {
-        return kept_open(conn, within).map(OpenCount::Exact);
-    }
+) -> QueryResult<i64> {
     let count = |conn: &mut DbConnection,
                  channel: Option<(&str, Option<Vec<String>>)>,
                  limit: i64|
@@ -91,7 +78,7 @@ pub fn count_open(
         )
     };
     let Some(grants) = within else {
-        return count(conn, None, at_most + 1).map(OpenCount::UpTo);
+        return count(conn, None, at_most + 1);
     };
     let mut total = 0;
     for channel in grants.channels() {
@@ -101,25 +88,7 @@ pub fn count_open(
         let accounts = grants.accounts_of(&channel);
         total += count(conn, Some((&channel, accounts)), at_most + 1 - total)?;
     }
-    Ok(OpenCount::UpTo(total))
-}
-
-/// The open conversations on every channel, or on those `within` reaches, from the
-/// counts kept per channel and account: one statement of a few rows.
-fn kept_open(conn: &mut DbConnection, within: Option<&Grants>) -> QueryResult<i64> {
-    use super::schema::open_conversations;
-    let kept: Vec<(String, String, i64)> = open_conversations::table
-        .select((
-            open_conversations::channel,
-            open_conversations::account,
-            open_conversations::conversations,
-        ))
-        .load(conn)?;
-    Ok(kept
-        .into_iter()
-        .filter(|(channel, account, _)| within.is_none_or(|g| g.covers(channel, account)))
-        .map(|(_, _, n)| n)
-        .sum())
+    Ok(total)
 }
 
 /// One walk of [`list_open`]: every channel, or one (with some of its accounts).

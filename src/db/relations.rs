@@ -65,7 +65,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     team_members,
     team_channels,
     customer_counts,
-    open_conversations,
     remembered_totals,
     name_words,
     name_word_keys,

@@ -520,14 +520,6 @@ diesel::table! {
 }
 
 diesel::table! {
-    open_conversations (channel, account) {
-        channel -> Text,
-        account -> Text,
-        conversations -> BigInt,
-    }
-}
-
-diesel::table! {
     name_words (word) {
         word -> Text,
         common_above -> Nullable<BigInt>,

@@ -1,7 +1,6 @@
 //! The workspace queue: what it shows of each conversation (the customer's last message,
 //! unread, waiting), its count, and that the self-service keyword moves nothing in it.
 
-use clientele::db::queue::{OpenCount, Queue, count_open};
 use clientele::domain::Role;
 use serde_json::{Value, json};
 
@@ -66,16 +65,15 @@ async fn the_self_service_keyword_neither_opens_nor_moves_a_conversation_in_the_
     let both = queue(&agent).await;
     assert_eq!(both["total"], 2);
     assert_eq!(both["total_label"], "2");
-    // The whole queue's count is kept, exact however long the queue; the unassigned one
-    // is counted and stops one past its bound.
-    let counted = |queue: Queue, at_most: i64| {
-        app.with_db(|conn| count_open(conn, queue, None, at_most))
-            .expect("count")
+    // The heading's count stops one past what it counts, however long the queue.
+    let counted = |at_most: i64| {
+        app.with_db(|conn| {
+            clientele::db::queue::count_open(conn, clientele::db::queue::Queue::All, None, at_most)
+        })
+        .expect("count")
     };
-    assert_eq!(counted(Queue::All, 0), OpenCount::Exact(2));
-    assert_eq!(counted(Queue::Unassigned, 1), OpenCount::UpTo(2));
-    assert_eq!(counted(Queue::Unassigned, 50), OpenCount::UpTo(2));
-    assert_eq!(counted(Queue::Unassigned, 0), OpenCount::UpTo(1));
+    assert_eq!((counted(1), counted(2), counted(50)), (2, 2, 2));
+    assert_eq!(counted(0), 1);
     assert_eq!(
         rows(&both),
         vec![
@@ -182,49 +180,4 @@ async fn a_row_names_the_customer_else_the_contact_as_it_introduced_itself() {
     assert_eq!(row(&shown, "Cleo")["preview"], "Where is my order?");
     assert_eq!(row(&shown, "+385955555555")["preview"], "Hi, new here");
     assert_eq!(row(&shown, "Dora T.")["preview"], "Hello");
-}
-
-#[tokio::test]
-async fn the_kept_open_count_follows_conversations_opened_closed_and_written_again() {
-    let app = spawn_app().await;
-    let token = app.api_token("gw");
-    app.create_customer(&[("name", "Ada"), ("phone", "+385911111111")]);
-    let agent = app.agent().await;
-    // What the kept counts say against the conversations counted one by one.
-    let kept_and_live = || {
-        app.with_db(|conn| {
-            use clientele::db::schema::conversations;
-            use diesel::prelude::*;
-            let live: i64 = conversations::table
-                .filter(conversations::status.eq("open"))
-                .count()
-                .get_result(conn)?;
-            let kept = count_open(conn, Queue::All, None, 0)?;
-            Ok::<_, diesel::result::Error>((kept, live))
-        })
-        .expect("counts")
-    };
-    assert_eq!(kept_and_live(), (OpenCount::Exact(0), 0));
-
-    let ada = text(&app, &token, "+385911111111", "Hello").await["conversation_id"]
-        .as_i64()
-        .expect("a conversation");
-    text(&app, &token, "+385933333333", "Who is this?").await;
-    assert_eq!(kept_and_live(), (OpenCount::Exact(2), 2));
-    // A message into an open conversation moves no count.
-    text(&app, &token, "+385911111111", "Still there?").await;
-    assert_eq!(kept_and_live(), (OpenCount::Exact(2), 2));
-
-    let closed = agent
-        .post_form(&format!("/conversations/{ada}/close"), &[])
-        .await;
-    assert_eq!(closed.status(), reqwest::StatusCode::SEE_OTHER);
-    assert_eq!(kept_and_live(), (OpenCount::Exact(1), 1));
-    assert_eq!(queue(&agent).await["total_label"], "1");
-
-    // Ada writes again: open again, counted again.
-    text(&app, &token, "+385911111111", "One more thing").await;
-    assert_eq!(kept_and_live(), (OpenCount::Exact(2), 2));
-    let page = agent.page("/").await;
-    assert!(page.contains("id=\"queue-total\">2<"), "the count");
 }

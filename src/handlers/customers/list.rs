@@ -23,9 +23,22 @@ use crate::domain::condition::{Operator, operators_for};
 use crate::domain::customer::Lifecycle;
 use crate::error::{AppError, see_other};
 use crate::handlers::page::{PageContext, render, render_status};
-use crate::page::{FlashKind, thousands};
+use crate::page::FlashKind;
 use crate::services::profiles;
 use crate::state::AppState;
+
+/// A count as people read it: 1,234,567.
+fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
 
 /// One row of the list.
 pub struct Row {
