@@ -18,6 +18,7 @@ mod browser_insights;
 mod browser_pages;
 mod browser_self;
 mod browser_workspace;
+mod bulk_changes;
 mod chrome;
 mod cli;
 mod contains;

@@ -1,13 +1,10 @@
 //! Channel traffic: inbound messages, known and unknown senders, automatic links, the
-//! blacklist, idempotent retries, link/unlink, ratings, callbacks and webhook delivery.
-
-use std::time::Duration;
+//! blacklist, idempotent retries, link/unlink and ratings (callbacks: `webhooks.rs`).
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use crate::helpers::{location, spawn_app};
-use crate::receiver::{start_receiver, wait_until};
 
 #[tokio::test]
 async fn an_unknown_sender_opens_a_conversation_that_belongs_to_the_identity() {
@@ -466,105 +463,6 @@ async fn web_visitor_metadata_shows_on_interactions() {
     ] {
         assert!(page.contains(text), "{text}");
     }
-}
-
-#[tokio::test]
-async fn a_callback_is_delivered_to_a_receiver_that_fails_twice_exactly_once() {
-    let app = spawn_app().await;
-    let receiver = start_receiver(2).await;
-    let supervisor = app.supervisor().await;
-    supervisor
-        .post_form("/settings/integrations/webhook", &[("url", &receiver.url)])
-        .await;
-    let customer = app.create_customer(&[("name", "Ada")]);
-    let row = app.customer(&customer);
-    app.with_db(|conn| {
-        clientele::services::conversations::add_identity(
-            conn,
-            row.id,
-            "whatsapp",
-            "+385912345678",
-            &clientele::domain::customer::Actor::System,
-            &clientele::domain::scope::Scope::Everything,
-        )
-        .unwrap()
-    });
-    let identity = app.with_db(|conn| {
-        clientele::db::identities::list_customer_identities(conn, row.id).unwrap()[0].id
-    });
-    let response = supervisor
-        .post_form(
-            &format!("/customers/{customer}/contact"),
-            &[
-                ("identity_id", &identity.to_string()),
-                ("text", "Your order has shipped"),
-            ],
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    assert_eq!(app.customer(&customer).conversations_count, 1);
-
-    wait_until(|| !receiver.seen.lock().unwrap().is_empty()).await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let seen = receiver.seen.lock().unwrap().clone();
-    assert_eq!(seen.len(), 1, "delivered once, nothing duplicated");
-    let (signature, body) = &seen[0];
-    assert!(signature.starts_with("sha256="));
-    let payload: serde_json::Value = serde_json::from_str(body).unwrap();
-    assert_eq!(payload["text"], "Your order has shipped");
-    assert_eq!(payload["external_id"], "+385912345678");
-    let messages = supervisor
-        .page(&format!("/customers/{customer}/messages"))
-        .await;
-    assert!(messages.contains("Delivered"));
-    let deliveries = app.with_db(|conn| {
-        use diesel::prelude::*;
-        clientele::db::schema::outbox::table
-            .select(clientele::db::schema::outbox::attempts)
-            .load::<i32>(conn)
-            .unwrap()
-    });
-    assert_eq!(deliveries, vec![3]);
-}
-
-#[tokio::test]
-async fn messages_wait_in_the_outbox_until_a_webhook_exists() {
-    let app = spawn_app().await;
-    let customer = app.create_customer(&[("name", "Ada")]);
-    let row = app.customer(&customer);
-    app.with_db(|conn| {
-        clientele::services::conversations::add_identity(
-            conn,
-            row.id,
-            "telegram",
-            "42",
-            &clientele::domain::customer::Actor::System,
-            &clientele::domain::scope::Scope::Everything,
-        )
-        .unwrap()
-    });
-    let identity = app.with_db(|conn| {
-        clientele::db::identities::list_customer_identities(conn, row.id).unwrap()[0].id
-    });
-    let supervisor = app.supervisor().await;
-    supervisor
-        .post_form(
-            &format!("/customers/{customer}/contact"),
-            &[("identity_id", &identity.to_string()), ("text", "Hello")],
-        )
-        .await;
-    tokio::time::sleep(Duration::from_millis(400)).await;
-    assert!(
-        supervisor
-            .page(&format!("/customers/{customer}/messages"))
-            .await
-            .contains("Waiting for delivery")
-    );
-    let receiver = start_receiver(0).await;
-    supervisor
-        .post_form("/settings/integrations/webhook", &[("url", &receiver.url)])
-        .await;
-    wait_until(|| receiver.seen.lock().unwrap().len() == 1).await;
 }
 
 #[tokio::test]

@@ -1,5 +1,8 @@
-//! The outbound webhook's settings: the signing secret shown once, and deliveries that
-//! give up after the horizon until retried.
+//! The outbound webhook: callbacks delivered exactly once, messages waiting until a
+//! webhook exists, its settings (the signing secret shown once), and deliveries that give
+//! up after the horizon until retried.
+
+use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::json;
@@ -320,4 +323,103 @@ async fn a_receiver_in_a_private_network_is_refused_unless_the_operator_allows_i
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let page = supervisor.page("/settings/integrations").await;
     assert!(page.contains("--allow-private-webhooks"), "{page}");
+}
+
+#[tokio::test]
+async fn a_callback_is_delivered_to_a_receiver_that_fails_twice_exactly_once() {
+    let app = spawn_app().await;
+    let receiver = start_receiver(2).await;
+    let supervisor = app.supervisor().await;
+    supervisor
+        .post_form("/settings/integrations/webhook", &[("url", &receiver.url)])
+        .await;
+    let customer = app.create_customer(&[("name", "Ada")]);
+    let row = app.customer(&customer);
+    app.with_db(|conn| {
+        clientele::services::conversations::add_identity(
+            conn,
+            row.id,
+            "whatsapp",
+            "+385912345678",
+            &clientele::domain::customer::Actor::System,
+            &clientele::domain::scope::Scope::Everything,
+        )
+        .unwrap()
+    });
+    let identity = app.with_db(|conn| {
+        clientele::db::identities::list_customer_identities(conn, row.id).unwrap()[0].id
+    });
+    let response = supervisor
+        .post_form(
+            &format!("/customers/{customer}/contact"),
+            &[
+                ("identity_id", &identity.to_string()),
+                ("text", "Your order has shipped"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.customer(&customer).conversations_count, 1);
+
+    wait_until(|| !receiver.seen.lock().unwrap().is_empty()).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let seen = receiver.seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 1, "delivered once, nothing duplicated");
+    let (signature, body) = &seen[0];
+    assert!(signature.starts_with("sha256="));
+    let payload: serde_json::Value = serde_json::from_str(body).unwrap();
+    assert_eq!(payload["text"], "Your order has shipped");
+    assert_eq!(payload["external_id"], "+385912345678");
+    let messages = supervisor
+        .page(&format!("/customers/{customer}/messages"))
+        .await;
+    assert!(messages.contains("Delivered"));
+    let deliveries = app.with_db(|conn| {
+        use diesel::prelude::*;
+        clientele::db::schema::outbox::table
+            .select(clientele::db::schema::outbox::attempts)
+            .load::<i32>(conn)
+            .unwrap()
+    });
+    assert_eq!(deliveries, vec![3]);
+}
+
+#[tokio::test]
+async fn messages_wait_in_the_outbox_until_a_webhook_exists() {
+    let app = spawn_app().await;
+    let customer = app.create_customer(&[("name", "Ada")]);
+    let row = app.customer(&customer);
+    app.with_db(|conn| {
+        clientele::services::conversations::add_identity(
+            conn,
+            row.id,
+            "telegram",
+            "42",
+            &clientele::domain::customer::Actor::System,
+            &clientele::domain::scope::Scope::Everything,
+        )
+        .unwrap()
+    });
+    let identity = app.with_db(|conn| {
+        clientele::db::identities::list_customer_identities(conn, row.id).unwrap()[0].id
+    });
+    let supervisor = app.supervisor().await;
+    supervisor
+        .post_form(
+            &format!("/customers/{customer}/contact"),
+            &[("identity_id", &identity.to_string()), ("text", "Hello")],
+        )
+        .await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert!(
+        supervisor
+            .page(&format!("/customers/{customer}/messages"))
+            .await
+            .contains("Waiting for delivery")
+    );
+    let receiver = start_receiver(0).await;
+    supervisor
+        .post_form("/settings/integrations/webhook", &[("url", &receiver.url)])
+        .await;
+    wait_until(|| receiver.seen.lock().unwrap().len() == 1).await;
 }
