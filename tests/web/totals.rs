@@ -214,15 +214,22 @@ async fn an_estimated_total_is_near_the_truth_and_bulk_changes_count_exactly() {
     assert_eq!(said_total(&page), (false, rare));
     // So the next requests count at once (the sample is not read again for a minute), and
     // their count is the live one.
-    let marked: i64 = app.with_db(|conn| {
-        use clientele::db::schema::remembered_totals;
-        remembered_totals::table
-            .filter(remembered_totals::filter_key.like("count:%"))
-            .count()
-            .get_result(conn)
-            .expect("remembered")
-    });
-    assert_eq!(marked, 1, "counting remembered as the way to this total");
+    let marks = || {
+        app.with_db(|conn| {
+            use clientele::db::schema::remembered_totals;
+            remembered_totals::table
+                .filter(remembered_totals::filter_key.like("count:%"))
+                .select(remembered_totals::computed_at)
+                .load::<chrono::NaiveDateTime>(conn)
+                .expect("remembered")
+        })
+    };
+    let marked = marks();
+    assert_eq!(
+        marked.len(),
+        1,
+        "counting remembered as the way to this total"
+    );
     app.with_db(|conn| {
         let score = score_property(conn);
         let below: i64 = customer_values::table
@@ -244,6 +251,8 @@ async fn an_estimated_total_is_near_the_truth_and_bulk_changes_count_exactly() {
         .page("/customers?period=all&size=25&f=score:at_least:99")
         .await;
     assert_eq!(said_total(&page), (false, rare + 1));
+    // Read, not made again: a request that sampled would have remembered it anew.
+    assert_eq!(marks(), marked, "the mark is read, the sample skipped");
     // Everyone: exact, from the counters.
     let all = supervisor.page("/customers?period=all&size=25").await;
     assert_eq!(said_total(&all), (false, 6_000));
