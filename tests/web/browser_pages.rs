@@ -61,18 +61,7 @@ async fn furnished() -> (TestApp, String, i64, String) {
         .await;
     let conversation = first["conversation_id"].as_i64().expect("a conversation");
     // A web chat with a long visitor string, for the Interactions tab.
-    let id = app.customer(&ada).id;
-    app.with_db(|conn| {
-        clientele::services::conversations::add_identity(
-            conn,
-            id,
-            "web",
-            "visitor-ada",
-            &clientele::domain::customer::Actor::System,
-            &clientele::domain::scope::Scope::Everything,
-        )
-    })
-    .expect("a web identity");
+    app.add_identity(&ada, "web", "visitor-ada");
     app.inbound(
         &token,
         serde_json::json!({"channel": "web", "external_id": "visitor-ada", "text": "Hi from the site",

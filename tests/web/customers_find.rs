@@ -50,18 +50,7 @@ async fn one_search_box_finds_an_older_customer_by_whatever_staff_know() {
     ]);
     created_weeks_ago(&app, &maria, 3);
     let other = app.create_customer(&[("name", "Ivan Horvat"), ("email", "ivan@example.org")]);
-    let id = app.customer(&maria).id;
-    app.with_db(|conn| {
-        clientele::services::conversations::add_identity(
-            conn,
-            id,
-            "wechat",
-            "oMgarciaW3x9",
-            &clientele::domain::customer::Actor::System,
-            &clientele::domain::scope::Scope::Everything,
-        )
-    })
-    .expect("identity added");
+    app.add_identity(&maria, "wechat", "oMgarciaW3x9");
     let supervisor = app.supervisor().await;
     for (typed, found_by) in [
         ("garcia@example", "e-mail"),

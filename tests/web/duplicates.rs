@@ -224,18 +224,7 @@ async fn staff_find_any_customer_to_merge_by_name_id_email_phone_or_channel_id()
         ("phone", "+385913334444"),
     ]);
     let wechat = app.create_customer(&[("name", "Wei")]);
-    let wechat_id = app.customer(&wechat).id;
-    app.with_db(|conn| {
-        clientele::services::conversations::add_identity(
-            conn,
-            wechat_id,
-            "wechat",
-            "wx-openid-77",
-            &clientele::domain::customer::Actor::System,
-            &clientele::domain::scope::Scope::Everything,
-        )
-        .expect("identity added")
-    });
+    app.add_identity(&wechat, "wechat", "wx-openid-77");
     let supervisor = app.supervisor().await;
     for (typed, wanted) in [
         ("augsta king", &other),

@@ -5,34 +5,19 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{TestApp, location, spawn_app};
-
-fn add_identity(app: &TestApp, customer: &str, channel: &str, external_id: &str) {
-    let id = app.customer(customer).id;
-    app.with_db(|conn| {
-        clientele::services::conversations::add_identity(
-            conn,
-            id,
-            channel,
-            external_id,
-            &clientele::domain::customer::Actor::System,
-            &clientele::domain::scope::Scope::Everything,
-        )
-    })
-    .expect("identity added");
-}
+use crate::helpers::{location, spawn_app};
 
 #[tokio::test]
 async fn the_customers_page_finds_a_customer_by_the_start_of_any_channel_id_in_any_case() {
     let app = spawn_app().await;
     let wei = app.create_customer(&[("name", "Wei")]);
-    add_identity(&app, &wei, "wechat", "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o");
+    app.add_identity(&wei, "wechat", "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o");
     let john = app.create_customer(&[("name", "John")]);
-    add_identity(&app, &john, "instagram", "@John.Doe");
+    app.add_identity(&john, "instagram", "@John.Doe");
     let li = app.create_customer(&[("name", "Li")]);
-    add_identity(&app, &li, "qq", "123456789");
+    app.add_identity(&li, "qq", "123456789");
     let ada = app.create_customer(&[("name", "Ada")]);
-    add_identity(&app, &ada, "sms", "+385912345678");
+    app.add_identity(&ada, "sms", "+385912345678");
     let supervisor = app.supervisor().await;
     for (typed, wanted) in [
         ("OUPF8UMU", &wei),
@@ -66,7 +51,7 @@ async fn the_card_links_an_unknown_contact_to_a_customer_found_by_a_channel_id()
     let app = spawn_app().await;
     let token = app.api_token("gw");
     let wei = app.create_customer(&[("name", "Wei")]);
-    add_identity(&app, &wei, "weibo", "123e4567-e89b-12d3-a456-426614174000");
+    app.add_identity(&wei, "weibo", "123e4567-e89b-12d3-a456-426614174000");
     let answer = app
         .inbound(
             &token,
@@ -93,7 +78,7 @@ async fn a_callback_goes_on_in_the_open_conversation_of_the_identity() {
     let app = spawn_app().await;
     app.create_user("sam", clientele::domain::Role::Supervisor);
     let ada = app.create_customer(&[("name", "Ada")]);
-    add_identity(&app, &ada, "whatsapp", "+385912345678");
+    app.add_identity(&ada, "whatsapp", "+385912345678");
     let supervisor = app.supervisor().await;
     let list = supervisor.page("/customers?period=all").await;
     assert!(list.contains(&format!("href=\"/customers/{ada}/profile#contact\"")));

@@ -491,6 +491,22 @@ impl TestApp {
         })
     }
 
+    /// Adds a channel identity to a customer, as a supervisor on the profile would.
+    pub fn add_identity(&self, public_id: &str, channel: &str, external_id: &str) {
+        let id = self.customer(public_id).id;
+        self.with_db(|conn| {
+            clientele::services::conversations::add_identity(
+                conn,
+                id,
+                channel,
+                external_id,
+                &clientele::domain::customer::Actor::System,
+                &clientele::domain::scope::Scope::Everything,
+            )
+        })
+        .expect("identity added");
+    }
+
     /// The id of a merge into this customer that can still be undone.
     pub fn undoable_merge(&self, survivor: &str) -> i64 {
         let id = self.customer(survivor).id;

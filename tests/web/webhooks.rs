@@ -335,17 +335,7 @@ async fn a_callback_is_delivered_to_a_receiver_that_fails_twice_exactly_once() {
         .await;
     let customer = app.create_customer(&[("name", "Ada")]);
     let row = app.customer(&customer);
-    app.with_db(|conn| {
-        clientele::services::conversations::add_identity(
-            conn,
-            row.id,
-            "whatsapp",
-            "+385912345678",
-            &clientele::domain::customer::Actor::System,
-            &clientele::domain::scope::Scope::Everything,
-        )
-        .unwrap()
-    });
+    app.add_identity(&customer, "whatsapp", "+385912345678");
     let identity = app.with_db(|conn| {
         clientele::db::identities::list_customer_identities(conn, row.id).unwrap()[0].id
     });
@@ -389,17 +379,7 @@ async fn messages_wait_in_the_outbox_until_a_webhook_exists() {
     let app = spawn_app().await;
     let customer = app.create_customer(&[("name", "Ada")]);
     let row = app.customer(&customer);
-    app.with_db(|conn| {
-        clientele::services::conversations::add_identity(
-            conn,
-            row.id,
-            "telegram",
-            "42",
-            &clientele::domain::customer::Actor::System,
-            &clientele::domain::scope::Scope::Everything,
-        )
-        .unwrap()
-    });
+    app.add_identity(&customer, "telegram", "42");
     let identity = app.with_db(|conn| {
         clientele::db::identities::list_customer_identities(conn, row.id).unwrap()[0].id
     });
