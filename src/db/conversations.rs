@@ -3,11 +3,11 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{conversations, customers, messages};
+use super::schema::{conversations, messages};
 use super::types::{
     AuthorKind, ConversationId, ConversationStatus, CustomerId, Direction, IdentityId, MessageId,
 };
-use super::{DbConnection, now};
+use super::{DbConnection, kept, now};
 
 /// A conversation as stored.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -180,12 +180,12 @@ pub fn insert_message(conn: &mut DbConnection, new: &NewMessage<'_>) -> QueryRes
         (new.conversation, new.direction, new.author_kind)
     {
         // Staff's first word in the conversation (the insights' time to a first answer).
-        diesel::update(
+        kept::update(
             conversations::table
                 .find(conversation)
                 .filter(conversations::first_answer_at.is_null()),
+            conversations::first_answer_at.eq(new.sent_at),
         )
-        .set(conversations::first_answer_at.eq(new.sent_at))
         .execute(conn)?;
     }
     diesel::insert_into(messages::table)
@@ -226,60 +226,36 @@ pub fn touch_conversation(
     id: ConversationId,
     at: NaiveDateTime,
 ) -> QueryResult<usize> {
-    diesel::update(conversations::table.find(id))
-        .set((
+    kept::update(
+        conversations::table.find(id),
+        (
             conversations::messages_count.eq(conversations::messages_count + 1),
             conversations::last_message_at.eq(at),
-        ))
-        .execute(conn)
+        ),
+    )
+    .execute(conn)
 }
 
 /// Counts a message without moving the conversation in the queue (automatic traffic).
 pub fn count_message(conn: &mut DbConnection, id: ConversationId) -> QueryResult<usize> {
-    diesel::update(conversations::table.find(id))
-        .set(conversations::messages_count.eq(conversations::messages_count + 1))
-        .execute(conn)
-}
-
-/// Counts a new message (and, if `new_conversation`, a new conversation) on the customer.
-pub fn count_on_customer(
-    conn: &mut DbConnection,
-    customer: CustomerId,
-    new_conversation: bool,
-    at: NaiveDateTime,
-) -> QueryResult<usize> {
-    let current: Option<NaiveDateTime> = customers::table
-        .find(customer)
-        .select(customers::last_contact_at)
-        .first(conn)?;
-    let latest = current.map_or(at, |c| c.max(at));
-    diesel::update(customers::table.find(customer))
-        .set((
-            customers::messages_count.eq(customers::messages_count + 1),
-            customers::conversations_count
-                .eq(customers::conversations_count + i64::from(new_conversation)),
-            customers::last_contact_at.eq(latest),
-            customers::contact_sort.eq(contact_sort(Some(latest))),
-        ))
-        .execute(conn)
-}
-
-/// The last-contact sort key: microseconds, 0 for never.
-fn contact_sort(at: Option<NaiveDateTime>) -> i64 {
-    at.map_or(0, |t| t.and_utc().timestamp_micros())
+    kept::update(
+        conversations::table.find(id),
+        conversations::messages_count.eq(conversations::messages_count + 1),
+    )
+    .execute(conn)
 }
 
 /// Closes a conversation.
 pub fn close_conversation(conn: &mut DbConnection, id: ConversationId) -> QueryResult<usize> {
-    diesel::update(
+    kept::update(
         conversations::table
             .find(id)
             .filter(conversations::status.eq(ConversationStatus::Open)),
+        (
+            conversations::status.eq(ConversationStatus::Closed),
+            conversations::ended_at.eq(now()),
+        ),
     )
-    .set((
-        conversations::status.eq(ConversationStatus::Closed),
-        conversations::ended_at.eq(now()),
-    ))
     .execute(conn)
 }
 
@@ -289,12 +265,14 @@ pub fn update_rating(
     id: ConversationId,
     rating: i32,
 ) -> QueryResult<usize> {
-    diesel::update(conversations::table.find(id))
-        .set((
+    kept::update(
+        conversations::table.find(id),
+        (
             conversations::rating.eq(rating),
             conversations::rated_at.eq(now()),
-        ))
-        .execute(conn)
+        ),
+    )
+    .execute(conn)
 }
 
 /// Moves every conversation and message of an identity to a customer (or to none).
@@ -303,13 +281,15 @@ pub fn reassign_identity(
     identity: IdentityId,
     customer: Option<CustomerId>,
 ) -> QueryResult<()> {
-    diesel::update(conversations::table.filter(conversations::identity_id.eq(identity)))
-        .set(conversations::customer_id.eq(customer))
-        .execute(conn)?;
+    kept::update(
+        conversations::table.filter(conversations::identity_id.eq(identity)),
+        conversations::customer_id.eq(customer),
+    )
+    .execute(conn)?;
     // Through the identity's conversations: messages are indexed by conversation, not by
     // identity (a scan of every message per identity made an import of 100,000 rows
     // with identities crawl on PostgreSQL).
-    diesel::update(
+    kept::update(
         messages::table.filter(
             messages::conversation_id.eq_any(
                 conversations::table
@@ -317,8 +297,8 @@ pub fn reassign_identity(
                     .select(conversations::id.nullable()),
             ),
         ),
+        messages::customer_id.eq(customer),
     )
-    .set(messages::customer_id.eq(customer))
     .execute(conn)?;
     Ok(())
 }
@@ -329,46 +309,16 @@ pub fn reassign_conversation(
     id: ConversationId,
     customer: Option<CustomerId>,
 ) -> QueryResult<()> {
-    diesel::update(conversations::table.find(id))
-        .set(conversations::customer_id.eq(customer))
-        .execute(conn)?;
-    diesel::update(messages::table.filter(messages::conversation_id.eq(id)))
-        .set(messages::customer_id.eq(customer))
-        .execute(conn)?;
-    Ok(())
-}
-
-/// Recomputes a customer's conversation counters from their conversations. Used after
-/// link, unlink and rating, where a whole set of conversations changes hands.
-pub fn recount_customer(conn: &mut DbConnection, customer: CustomerId) -> QueryResult<()> {
-    let rows: Vec<(i64, NaiveDateTime, Option<i32>)> = conversations::table
-        .filter(conversations::customer_id.eq(customer))
-        .select((
-            conversations::messages_count,
-            conversations::last_message_at,
-            conversations::rating,
-        ))
-        .load(conn)?;
-    let conversations_count = rows.len() as i64;
-    let messages_count: i64 = rows.iter().map(|r| r.0).sum();
-    let last_contact = rows.iter().map(|r| r.1).max();
-    let ratings: Vec<i64> = rows.iter().filter_map(|r| r.2.map(i64::from)).collect();
-    let csat_sum: i64 = ratings.iter().sum();
-    let csat_count = ratings.len() as i64;
-    let average = (csat_count > 0).then(|| csat_sum as f64 / csat_count as f64);
-    diesel::update(customers::table.find(customer))
-        .set((
-            customers::conversations_count.eq(conversations_count),
-            customers::messages_count.eq(messages_count),
-            customers::last_contact_at.eq(last_contact),
-            customers::csat_sum.eq(csat_sum),
-            customers::csat_count.eq(csat_count),
-            customers::csat_average.eq(average),
-            customers::contact_sort.eq(contact_sort(last_contact)),
-            // Thousandths, -1 when unrated.
-            customers::csat_sort.eq(average.map_or(-1, |a| (a * 1000.0).round() as i64)),
-        ))
-        .execute(conn)?;
+    kept::update(
+        conversations::table.find(id),
+        conversations::customer_id.eq(customer),
+    )
+    .execute(conn)?;
+    kept::update(
+        messages::table.filter(messages::conversation_id.eq(id)),
+        messages::customer_id.eq(customer),
+    )
+    .execute(conn)?;
     Ok(())
 }
 

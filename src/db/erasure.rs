@@ -3,6 +3,7 @@
 
 use diesel::prelude::*;
 
+use super::kept;
 use super::schema::{
     channel_identities, conversation_comments, conversations, customer_erasures, customer_events,
     customer_locks, customer_notes, customer_values, customers, import_keys, messages, orders,
@@ -37,8 +38,9 @@ pub fn erase_customer(
     by: &str,
 ) -> QueryResult<()> {
     let customer = found.id;
-    diesel::update(customers::table.find(customer))
-        .set((
+    kept::update(
+        customers::table.find(customer),
+        (
             customers::name.eq(Some(name)),
             customers::email.eq(None::<String>),
             customers::phone.eq(None::<String>),
@@ -52,8 +54,9 @@ pub fn erase_customer(
             customers::sort_name.eq(sort_name),
             customers::search_text.eq(""),
             customers::updated_at.eq(now()),
-        ))
-        .execute(conn)?;
+        ),
+    )
+    .execute(conn)?;
     diesel::delete(customer_values::table.filter(customer_values::customer_id.eq(customer)))
         .execute(conn)?;
     // A merge into this customer can no longer be undone: its snapshot held the other
@@ -65,10 +68,12 @@ pub fn erase_customer(
         .execute(conn)?;
     diesel::delete(customer_locks::table.filter(customer_locks::customer_id.eq(customer)))
         .execute(conn)?;
-    diesel::update(customer_notes::table.filter(customer_notes::customer_id.eq(customer)))
-        .set(customer_notes::body.eq("[erased]"))
-        .execute(conn)?;
-    diesel::update(
+    kept::update(
+        customer_notes::table.filter(customer_notes::customer_id.eq(customer)),
+        customer_notes::body.eq("[erased]"),
+    )
+    .execute(conn)?;
+    kept::update(
         conversation_comments::table.filter(
             conversation_comments::conversation_id.eq_any(
                 conversations::table
@@ -76,18 +81,22 @@ pub fn erase_customer(
                     .select(conversations::id),
             ),
         ),
+        conversation_comments::body.eq("[erased]"),
     )
-    .set(conversation_comments::body.eq("[erased]"))
     .execute(conn)?;
-    diesel::update(customer_events::table.filter(customer_events::customer_id.eq(customer)))
-        .set((
+    kept::update(
+        customer_events::table.filter(customer_events::customer_id.eq(customer)),
+        (
             customer_events::old_value.eq(None::<String>),
             customer_events::new_value.eq(None::<String>),
-        ))
-        .execute(conn)?;
-    diesel::update(orders::table.filter(orders::customer_id.eq(customer)))
-        .set(orders::items_summary.eq(""))
-        .execute(conn)?;
+        ),
+    )
+    .execute(conn)?;
+    kept::update(
+        orders::table.filter(orders::customer_id.eq(customer)),
+        orders::items_summary.eq(""),
+    )
+    .execute(conn)?;
     // Each identity keeps its row (the conversations hang on it) under an opaque id that
     // no channel will ever send, so the next message from the real id is a new contact.
     let identities: Vec<i64> = channel_identities::table
@@ -95,25 +104,29 @@ pub fn erase_customer(
         .select(channel_identities::id)
         .load(conn)?;
     for id in identities {
-        diesel::update(channel_identities::table.find(id))
-            .set((
+        kept::update(
+            channel_identities::table.find(id),
+            (
                 channel_identities::external_id.eq(format!("erased-{}", random_hex(16))),
                 channel_identities::display_name.eq(None::<String>),
                 channel_identities::blacklist_reason.eq(None::<String>),
-            ))
-            .execute(conn)?;
+            ),
+        )
+        .execute(conn)?;
     }
     let their_conversations = conversations::table
         .filter(conversations::customer_id.eq(customer))
         .select(conversations::id);
-    diesel::update(conversations::table.filter(conversations::customer_id.eq(customer)))
-        .set((
+    kept::update(
+        conversations::table.filter(conversations::customer_id.eq(customer)),
+        (
             conversations::web_ip.eq(None::<String>),
             conversations::web_region.eq(None::<String>),
             conversations::web_user_agent.eq(None::<String>),
             conversations::web_source.eq(None::<String>),
-        ))
-        .execute(conn)?;
+        ),
+    )
+    .execute(conn)?;
     let erased_messages = messages::table.filter(
         messages::customer_id
             .eq(customer)
@@ -122,13 +135,15 @@ pub fn erase_customer(
     // Replies not delivered yet would go out with an empty text: they are dropped.
     let undelivered = erased_messages.select(messages::id);
     diesel::delete(outbox::table.filter(outbox::message_id.eq_any(undelivered))).execute(conn)?;
-    diesel::update(erased_messages)
-        .set((
+    kept::update(
+        erased_messages,
+        (
             messages::body.eq(""),
             messages::author_name.eq(None::<String>),
             messages::client_message_id.eq(None::<String>),
-        ))
-        .execute(conn)?;
+        ),
+    )
+    .execute(conn)?;
     if !keys.is_empty() {
         diesel::delete(import_keys::table.filter(import_keys::key.eq_any(keys))).execute(conn)?;
     }

@@ -3,6 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::kept;
 use super::schema::channel_identities;
 use super::types::{CustomerId, IdentityId};
 use super::{DbConnection, now};
@@ -126,12 +127,9 @@ pub fn upsert_identity(
                 channel_identities::display_name.eq(display_name),
                 channel_identities::last_seen_at.eq(now()),
             );
-            return Ok(
-                either_backend!(conn, c => diesel::update(channel_identities::table.find(found.id))
-                    .set(changes)
-                    .returning(Identity::as_returning())
-                    .get_result(c)?),
-            );
+            return kept::update(channel_identities::table.find(found.id), changes)
+                .returning(Identity::as_returning())
+                .get_result(conn);
         }
         return Ok(found);
     }
@@ -163,9 +161,11 @@ pub fn update_identity_customer(
     id: IdentityId,
     customer: Option<CustomerId>,
 ) -> QueryResult<usize> {
-    let changed = diesel::update(channel_identities::table.find(id))
-        .set(channel_identities::customer_id.eq(customer))
-        .execute(conn)?;
+    let changed = kept::update(
+        channel_identities::table.find(id),
+        channel_identities::customer_id.eq(customer),
+    )
+    .execute(conn)?;
     if let Some(customer) = customer {
         super::duplicate_checks::queue_checks(conn, &[customer])?;
     }
@@ -243,13 +243,15 @@ pub fn update_blacklist(
     by: Option<String>,
 ) -> QueryResult<usize> {
     let on = reason.is_some();
-    diesel::update(channel_identities::table.find(id))
-        .set((
+    kept::update(
+        channel_identities::table.find(id),
+        (
             channel_identities::blacklist_reason.eq(reason),
             channel_identities::blacklisted_by.eq(by),
             channel_identities::blacklisted_at.eq(on.then(now)),
-        ))
-        .execute(conn)
+        ),
+    )
+    .execute(conn)
 }
 
 /// The identities on these channels with this external id that belong to a customer.

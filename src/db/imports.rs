@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::kept;
 use super::schema::{import_keys, import_parts, import_refusals, imports, jobs};
 use super::types::{ImportId, JobId};
 use super::{DbConnection, now};
@@ -111,26 +112,24 @@ pub fn update_mapping(
     match_keys: &str,
     create_tags: bool,
 ) -> QueryResult<usize> {
-    diesel::update(imports::table.find(id))
-        .set((
+    kept::update(
+        imports::table.find(id),
+        (
             imports::mapping.eq(mapping),
             imports::match_keys.eq(match_keys),
             imports::create_tags.eq(create_tags),
-        ))
-        .execute(conn)
+        ),
+    )
+    .execute(conn)
 }
 
 /// Links the dry-run or the real job.
 pub fn set_job(conn: &mut DbConnection, id: ImportId, job: JobId, dry: bool) -> QueryResult<usize> {
     let target = imports::table.find(id);
     if dry {
-        diesel::update(target)
-            .set(imports::dry_job_id.eq(job))
-            .execute(conn)
+        kept::update(target, imports::dry_job_id.eq(job)).execute(conn)
     } else {
-        diesel::update(target)
-            .set(imports::run_job_id.eq(job))
-            .execute(conn)
+        kept::update(target, imports::run_job_id.eq(job)).execute(conn)
     }
 }
 
@@ -193,9 +192,11 @@ pub fn list_refusals(
 /// Locks an import's row until the transaction ends, so that two requests starting jobs
 /// on it take turns (on SQLite the write transaction already does).
 pub fn lock_import(conn: &mut DbConnection, id: ImportId) -> QueryResult<usize> {
-    diesel::update(imports::table.find(id))
-        .set(imports::created_at.eq(imports::created_at))
-        .execute(conn)
+    kept::update(
+        imports::table.find(id),
+        imports::created_at.eq(imports::created_at),
+    )
+    .execute(conn)
 }
 
 /// The stored files of imports uploaded before `before` that no queued or running job

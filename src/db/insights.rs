@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use diesel::upsert::excluded;
 
 use super::DbConnection;
+use super::kept;
 use super::schema::{channel_identities, conversations, customers};
 use super::types::CustomerId;
 
@@ -91,9 +92,11 @@ pub fn insert_slice(
 
 /// Notes that a slice was looked at (slices nobody looks at are dropped).
 pub fn mark_viewed(conn: &mut DbConnection, slice: &str, at: NaiveDateTime) -> QueryResult<usize> {
-    diesel::update(insight_slices::table.find(slice))
-        .set(insight_slices::viewed_at.eq(at))
-        .execute(conn)
+    kept::update(
+        insight_slices::table.find(slice),
+        insight_slices::viewed_at.eq(at),
+    )
+    .execute(conn)
 }
 
 /// The slice most in need of work at `now`: one being built, else one never refreshed or
@@ -135,12 +138,12 @@ pub fn next_due(
 /// Claims a step on a slice as it was read (`steps`); `false` when another step or a
 /// restart came first.
 pub fn claim_step(conn: &mut DbConnection, slice: &Slice) -> QueryResult<bool> {
-    let claimed = diesel::update(
+    let claimed = kept::update(
         insight_slices::table
             .find(&slice.slice)
             .filter(insight_slices::steps.eq(slice.steps)),
+        insight_slices::steps.eq(insight_slices::steps + 1),
     )
-    .set(insight_slices::steps.eq(insight_slices::steps + 1))
     .execute(conn)?;
     Ok(claimed == 1)
 }
@@ -148,14 +151,16 @@ pub fn claim_step(conn: &mut DbConnection, slice: &Slice) -> QueryResult<bool> {
 /// Has a slice built again from the start at the worker's next step (what a step under
 /// way has done is not kept).
 pub fn ask_rebuild(conn: &mut DbConnection, slice: &str) -> QueryResult<usize> {
-    diesel::update(insight_slices::table.find(slice))
-        .set((
+    kept::update(
+        insight_slices::table.find(slice),
+        (
             insight_slices::phase.eq(phase::READY),
             insight_slices::built_at.eq(None::<NaiveDateTime>),
             insight_slices::refreshed_at.eq(None::<NaiveDateTime>),
             insight_slices::steps.eq(insight_slices::steps + 1),
-        ))
-        .execute(conn)
+        ),
+    )
+    .execute(conn)
 }
 
 /// Has a slice's current week counted again at the worker's next step.
@@ -164,12 +169,14 @@ pub fn ask_refresh(
     slice: &str,
     before: NaiveDateTime,
 ) -> QueryResult<usize> {
-    diesel::update(insight_slices::table.find(slice))
-        .set((
+    kept::update(
+        insight_slices::table.find(slice),
+        (
             insight_slices::refreshed_at.eq(Some(before)),
             insight_slices::steps.eq(insight_slices::steps + 1),
-        ))
-        .execute(conn)
+        ),
+    )
+    .execute(conn)
 }
 
 /// Moves a slice's build on.
@@ -180,13 +187,15 @@ pub fn set_phase(
     cursor: i64,
     first_week: &str,
 ) -> QueryResult<usize> {
-    diesel::update(insight_slices::table.find(slice))
-        .set((
+    kept::update(
+        insight_slices::table.find(slice),
+        (
             insight_slices::phase.eq(to),
             insight_slices::cursor.eq(cursor),
             insight_slices::first_week.eq(first_week),
-        ))
-        .execute(conn)
+        ),
+    )
+    .execute(conn)
 }
 
 /// Notes a finished build (`built`) or refresh.
@@ -197,16 +206,20 @@ pub fn mark_done(
     built: bool,
 ) -> QueryResult<usize> {
     if built {
-        diesel::update(insight_slices::table.find(slice))
-            .set((
+        kept::update(
+            insight_slices::table.find(slice),
+            (
                 insight_slices::built_at.eq(at),
                 insight_slices::refreshed_at.eq(at),
-            ))
-            .execute(conn)
+            ),
+        )
+        .execute(conn)
     } else {
-        diesel::update(insight_slices::table.find(slice))
-            .set(insight_slices::refreshed_at.eq(at))
-            .execute(conn)
+        kept::update(
+            insight_slices::table.find(slice),
+            insight_slices::refreshed_at.eq(at),
+        )
+        .execute(conn)
     }
 }
 
@@ -311,9 +324,11 @@ pub fn swap_in(conn: &mut DbConnection, slice: &str, current_week: &str) -> Quer
             ),
     )
     .execute(conn)?;
-    diesel::update(insight_counts::table.filter(insight_counts::slice.eq(building(slice))))
-        .set(insight_counts::slice.eq(slice))
-        .execute(conn)?;
+    kept::update(
+        insight_counts::table.filter(insight_counts::slice.eq(building(slice))),
+        insight_counts::slice.eq(slice),
+    )
+    .execute(conn)?;
     Ok(())
 }
 

@@ -4,6 +4,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::kept;
 use super::schema::jobs;
 use super::types::{JobId, JobKind, JobStatus};
 use super::{DbConnection, now};
@@ -125,13 +126,13 @@ pub fn claim_next(conn: &mut DbConnection) -> QueryResult<Option<Job>> {
         .load(conn)?;
     for id in candidates {
         // Two instances may pick the same job: the update lets one of them have it.
-        let claimed = diesel::update(
+        let claimed = kept::update(
             jobs::table
                 .find(id)
                 .filter(jobs::status.eq_any(UNFINISHED))
                 .filter(free),
+            jobs::claimed_until.eq(at + CLAIM),
         )
-        .set(jobs::claimed_until.eq(at + CLAIM))
         .execute(conn)?;
         if claimed == 1 {
             return get_job(conn, id);
@@ -142,9 +143,11 @@ pub fn claim_next(conn: &mut DbConnection) -> QueryResult<Option<Job>> {
 
 /// Ends this instance's claim on a job, so the next batch may be done by any instance.
 pub fn release(conn: &mut DbConnection, id: JobId) -> QueryResult<usize> {
-    diesel::update(jobs::table.find(id))
-        .set(jobs::claimed_until.eq(None::<NaiveDateTime>))
-        .execute(conn)
+    kept::update(
+        jobs::table.find(id),
+        jobs::claimed_until.eq(None::<NaiveDateTime>),
+    )
+    .execute(conn)
 }
 
 /// Whether the job still stands where `seen` left it (same cursor, not finished): a batch
@@ -158,16 +161,16 @@ pub fn unmoved(conn: &mut DbConnection, seen: &Job) -> QueryResult<bool> {
 /// Marks a job as started.
 pub fn start_job(conn: &mut DbConnection, id: JobId) -> QueryResult<usize> {
     let at = now();
-    diesel::update(
+    kept::update(
         jobs::table
             .find(id)
             .filter(jobs::status.eq(JobStatus::Queued)),
+        (
+            jobs::status.eq(JobStatus::Running),
+            jobs::started_at.eq(at),
+            jobs::updated_at.eq(at),
+        ),
     )
-    .set((
-        jobs::status.eq(JobStatus::Running),
-        jobs::started_at.eq(at),
-        jobs::updated_at.eq(at),
-    ))
     .execute(conn)
 }
 
@@ -185,20 +188,20 @@ pub struct Progress {
 /// claimed. When another instance has moved the job on meanwhile, nothing is recorded and
 /// the transaction is rolled back, batch and all.
 pub fn record_progress(conn: &mut DbConnection, job: &Job, batch: Progress) -> QueryResult<()> {
-    let moved = diesel::update(
+    let moved = kept::update(
         jobs::table
             .find(job.id)
             .filter(jobs::cursor.eq(job.cursor))
             .filter(jobs::processed.eq(job.processed)),
+        (
+            jobs::processed.eq(jobs::processed + batch.processed),
+            jobs::changed.eq(jobs::changed + batch.changed),
+            jobs::created_count.eq(jobs::created_count + batch.created),
+            jobs::refused_count.eq(jobs::refused_count + batch.refused),
+            jobs::cursor.eq(batch.cursor),
+            jobs::updated_at.eq(now()),
+        ),
     )
-    .set((
-        jobs::processed.eq(jobs::processed + batch.processed),
-        jobs::changed.eq(jobs::changed + batch.changed),
-        jobs::created_count.eq(jobs::created_count + batch.created),
-        jobs::refused_count.eq(jobs::refused_count + batch.refused),
-        jobs::cursor.eq(batch.cursor),
-        jobs::updated_at.eq(now()),
-    ))
     .execute(conn)?;
     if moved == 1 {
         Ok(())
@@ -210,8 +213,9 @@ pub fn record_progress(conn: &mut DbConnection, job: &Job, batch: Progress) -> Q
 /// Marks a job finished, with an error message when it failed.
 pub fn finish_job(conn: &mut DbConnection, id: JobId, error: Option<&str>) -> QueryResult<usize> {
     let at = now();
-    diesel::update(jobs::table.find(id))
-        .set((
+    kept::update(
+        jobs::table.find(id),
+        (
             jobs::status.eq(if error.is_some() {
                 JobStatus::Failed
             } else {
@@ -220,8 +224,9 @@ pub fn finish_job(conn: &mut DbConnection, id: JobId, error: Option<&str>) -> Qu
             jobs::error.eq(error),
             jobs::finished_at.eq(at),
             jobs::updated_at.eq(at),
-        ))
-        .execute(conn)
+        ),
+    )
+    .execute(conn)
 }
 
 /// How many jobs are unfinished, and how old the oldest is, in seconds (0 without one).

@@ -8,6 +8,7 @@ use diesel::prelude::*;
 use diesel::query_dsl::methods::FilterDsl;
 use diesel::upsert::excluded;
 
+use super::kept;
 use super::schema::work_leases;
 use super::{DbConnection, now};
 
@@ -33,7 +34,9 @@ pub fn take(conn: &mut DbConnection, name: &str, hold: TimeDelta) -> QueryResult
 
 /// Gives the lease back before it ends, so the next taker need not wait.
 pub fn give_back(conn: &mut DbConnection, name: &str) -> QueryResult<usize> {
-    diesel::update(work_leases::table.find(name))
-        .set(work_leases::held_until.eq(now() - TimeDelta::seconds(1)))
-        .execute(conn)
+    kept::update(
+        work_leases::table.find(name),
+        work_leases::held_until.eq(now() - TimeDelta::seconds(1)),
+    )
+    .execute(conn)
 }

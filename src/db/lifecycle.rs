@@ -9,6 +9,7 @@ use diesel::dsl::{count_star, max};
 use diesel::prelude::*;
 
 use super::DbConnection;
+use super::kept;
 use super::schema::{conversations, customer_tags, customers, orders};
 use super::types::{CustomerId, TagId};
 
@@ -76,13 +77,13 @@ pub fn move_stage(
     from: &str,
     to: &str,
 ) -> QueryResult<bool> {
-    let moved = diesel::update(
+    let moved = kept::update(
         customers::table
             .find(id)
             .filter(customers::lifecycle.eq(from))
             .filter(customers::lifecycle_pinned.eq(false)),
+        customers::lifecycle.eq(to),
     )
-    .set(customers::lifecycle.eq(to))
     .execute(conn)?;
     Ok(moved == 1)
 }
@@ -174,12 +175,12 @@ pub fn tagged(
 
 /// Pins (`true`) or unpins a customer's stage; whether it changed.
 pub fn set_pinned(conn: &mut DbConnection, id: CustomerId, pinned: bool) -> QueryResult<bool> {
-    let changed = diesel::update(
+    let changed = kept::update(
         customers::table
             .find(id)
             .filter(customers::lifecycle_pinned.ne(pinned)),
+        customers::lifecycle_pinned.eq(pinned),
     )
-    .set(customers::lifecycle_pinned.eq(pinned))
     .execute(conn)?;
     Ok(changed == 1)
 }

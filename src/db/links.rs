@@ -3,6 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::kept;
 use super::schema::{link_requests, self_service_links};
 use super::types::{CustomerId, MessageId};
 use super::{DbConnection, now};
@@ -57,24 +58,24 @@ pub fn find_link(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Link>> 
 
 /// Marks a link opened, if it was not yet; false when someone opened it first.
 pub fn mark_opened(conn: &mut DbConnection, id: i64) -> QueryResult<bool> {
-    let changed = diesel::update(
+    let changed = kept::update(
         self_service_links::table
             .find(id)
             .filter(self_service_links::opened_at.is_null()),
+        self_service_links::opened_at.eq(now()),
     )
-    .set(self_service_links::opened_at.eq(now()))
     .execute(conn)?;
     Ok(changed == 1)
 }
 
 /// Revokes every link (and so every self-service session) of a customer.
 pub fn revoke_all(conn: &mut DbConnection, customer: CustomerId) -> QueryResult<usize> {
-    diesel::update(
+    kept::update(
         self_service_links::table
             .filter(self_service_links::customer_id.eq(customer))
             .filter(self_service_links::revoked_at.is_null()),
+        self_service_links::revoked_at.eq(now()),
     )
-    .set(self_service_links::revoked_at.eq(now()))
     .execute(conn)
 }
 

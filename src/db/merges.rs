@@ -6,6 +6,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::kept;
 use super::orders::Order;
 use super::schema::{
     channel_identities, conversations, customer_events, customer_locks, customer_merges,
@@ -70,21 +71,31 @@ pub fn move_everything(
             .load(conn)?,
         ..Moved::default()
     };
-    diesel::update(channel_identities::table.filter(channel_identities::customer_id.eq(duplicate)))
-        .set(channel_identities::customer_id.eq(survivor))
-        .execute(conn)?;
-    diesel::update(conversations::table.filter(conversations::customer_id.eq(duplicate)))
-        .set(conversations::customer_id.eq(survivor))
-        .execute(conn)?;
-    diesel::update(messages::table.filter(messages::customer_id.eq(duplicate)))
-        .set(messages::customer_id.eq(survivor))
-        .execute(conn)?;
-    diesel::update(customer_notes::table.filter(customer_notes::customer_id.eq(duplicate)))
-        .set(customer_notes::customer_id.eq(survivor))
-        .execute(conn)?;
-    diesel::update(customer_events::table.filter(customer_events::customer_id.eq(duplicate)))
-        .set(customer_events::customer_id.eq(survivor))
-        .execute(conn)?;
+    kept::update(
+        channel_identities::table.filter(channel_identities::customer_id.eq(duplicate)),
+        channel_identities::customer_id.eq(survivor),
+    )
+    .execute(conn)?;
+    kept::update(
+        conversations::table.filter(conversations::customer_id.eq(duplicate)),
+        conversations::customer_id.eq(survivor),
+    )
+    .execute(conn)?;
+    kept::update(
+        messages::table.filter(messages::customer_id.eq(duplicate)),
+        messages::customer_id.eq(survivor),
+    )
+    .execute(conn)?;
+    kept::update(
+        customer_notes::table.filter(customer_notes::customer_id.eq(duplicate)),
+        customer_notes::customer_id.eq(survivor),
+    )
+    .execute(conn)?;
+    kept::update(
+        customer_events::table.filter(customer_events::customer_id.eq(duplicate)),
+        customer_events::customer_id.eq(survivor),
+    )
+    .execute(conn)?;
 
     // Orders: one reference is one order, so the survivor's copy wins.
     let held: Vec<String> = orders::table
@@ -100,9 +111,11 @@ pub fn move_everything(
             diesel::delete(orders::table.find(order.id)).execute(conn)?;
             moved.dropped_orders.push(order);
         } else {
-            diesel::update(orders::table.find(order.id))
-                .set(orders::customer_id.eq(survivor))
-                .execute(conn)?;
+            kept::update(
+                orders::table.find(order.id),
+                orders::customer_id.eq(survivor),
+            )
+            .execute(conn)?;
             moved.orders.push(order.id);
         }
     }
@@ -120,9 +133,11 @@ pub fn move_everything(
         .collect();
     diesel::delete(customer_tags::table.filter(customer_tags::customer_id.eq(duplicate)))
         .execute(conn)?;
-    diesel::update(tags::table.filter(tags::id.eq_any(&moved.tags)))
-        .set(tags::customers_count.eq(tags::customers_count - 1))
-        .execute(conn)?;
+    kept::update(
+        tags::table.filter(tags::id.eq_any(&moved.tags)),
+        tags::customers_count.eq(tags::customers_count - 1),
+    )
+    .execute(conn)?;
     let added: Vec<(CustomerId, TagId)> = moved.tags_added.iter().map(|t| (survivor, *t)).collect();
     super::tags::insert_customer_tags(conn, &added)?;
 
@@ -151,12 +166,12 @@ pub fn move_back(
     survivor: CustomerId,
     since: NaiveDateTime,
 ) -> QueryResult<()> {
-    diesel::update(
+    kept::update(
         channel_identities::table
             .filter(channel_identities::id.eq_any(&moved.identities))
             .filter(channel_identities::customer_id.eq(survivor)),
+        channel_identities::customer_id.eq(duplicate),
     )
-    .set(channel_identities::customer_id.eq(duplicate))
     .execute(conn)?;
     let later: Vec<ConversationId> = conversations::table
         .filter(conversations::identity_id.eq_any(&moved.identities))
@@ -166,48 +181,48 @@ pub fn move_back(
         .load(conn)?;
     let back: Vec<ConversationId> = moved.conversations.iter().chain(&later).copied().collect();
     for chunk in back.chunks(5_000) {
-        diesel::update(
+        kept::update(
             conversations::table
                 .filter(conversations::id.eq_any(chunk))
                 .filter(conversations::customer_id.eq(survivor)),
+            conversations::customer_id.eq(duplicate),
         )
-        .set(conversations::customer_id.eq(duplicate))
         .execute(conn)?;
-        diesel::update(
+        kept::update(
             messages::table
                 .filter(messages::conversation_id.eq_any(chunk.iter().map(|c| Some(*c))))
                 .filter(messages::customer_id.eq(survivor)),
+            messages::customer_id.eq(duplicate),
         )
-        .set(messages::customer_id.eq(duplicate))
         .execute(conn)?;
     }
-    diesel::update(
+    kept::update(
         messages::table
             .filter(messages::id.eq_any(&moved.unthreaded))
             .filter(messages::customer_id.eq(survivor)),
+        messages::customer_id.eq(duplicate),
     )
-    .set(messages::customer_id.eq(duplicate))
     .execute(conn)?;
-    diesel::update(
+    kept::update(
         customer_notes::table
             .filter(customer_notes::id.eq_any(&moved.notes))
             .filter(customer_notes::customer_id.eq(survivor)),
+        customer_notes::customer_id.eq(duplicate),
     )
-    .set(customer_notes::customer_id.eq(duplicate))
     .execute(conn)?;
-    diesel::update(
+    kept::update(
         customer_events::table
             .filter(customer_events::id.eq_any(&moved.events))
             .filter(customer_events::customer_id.eq(survivor)),
+        customer_events::customer_id.eq(duplicate),
     )
-    .set(customer_events::customer_id.eq(duplicate))
     .execute(conn)?;
-    diesel::update(
+    kept::update(
         orders::table
             .filter(orders::id.eq_any(&moved.orders))
             .filter(orders::customer_id.eq(survivor)),
+        orders::customer_id.eq(duplicate),
     )
-    .set(orders::customer_id.eq(duplicate))
     .execute(conn)?;
     for order in &moved.dropped_orders {
         diesel::insert_into(orders::table)
@@ -260,9 +275,11 @@ pub fn recount_orders(conn: &mut DbConnection, customer: CustomerId) -> QueryRes
         .filter(orders::customer_id.eq(customer))
         .count()
         .get_result(conn)?;
-    diesel::update(customers::table.find(customer))
-        .set(customers::orders_count.eq(count))
-        .execute(conn)?;
+    kept::update(
+        customers::table.find(customer),
+        customers::orders_count.eq(count),
+    )
+    .execute(conn)?;
     Ok(())
 }
 
@@ -359,37 +376,37 @@ pub fn list_undoable_into(
 
 /// Marks a merge undone (once: 0 when it was already) and drops its snapshot.
 pub fn mark_undone(conn: &mut DbConnection, id: i64, by: &str) -> QueryResult<usize> {
-    diesel::update(
+    kept::update(
         customer_merges::table
             .find(id)
             .filter(customer_merges::undone_at.is_null()),
+        (
+            customer_merges::undone_at.eq(Some(now())),
+            customer_merges::undone_by.eq(Some(by)),
+            customer_merges::snapshot.eq(None::<String>),
+        ),
     )
-    .set((
-        customer_merges::undone_at.eq(Some(now())),
-        customer_merges::undone_by.eq(Some(by)),
-        customer_merges::snapshot.eq(None::<String>),
-    ))
     .execute(conn)
 }
 
 /// Drops the snapshots of merges made before `before` (they can no longer be undone).
 pub fn drop_snapshots_before(conn: &mut DbConnection, before: NaiveDateTime) -> QueryResult<usize> {
-    diesel::update(
+    kept::update(
         customer_merges::table
             .filter(customer_merges::snapshot.is_not_null())
             .filter(customer_merges::merged_at.lt(before)),
+        customer_merges::snapshot.eq(None::<String>),
     )
-    .set(customer_merges::snapshot.eq(None::<String>))
     .execute(conn)
 }
 
 /// Drops the snapshots of merges into `survivor` (its data was erased).
 pub fn drop_snapshots_into(conn: &mut DbConnection, survivor: CustomerId) -> QueryResult<usize> {
-    diesel::update(
+    kept::update(
         customer_merges::table
             .filter(customer_merges::survivor_id.eq(survivor))
             .filter(customer_merges::snapshot.is_not_null()),
+        customer_merges::snapshot.eq(None::<String>),
     )
-    .set(customer_merges::snapshot.eq(None::<String>))
     .execute(conn)
 }

@@ -41,6 +41,7 @@ pub mod identities;
 pub mod imports;
 pub mod insights;
 pub mod jobs;
+pub mod kept;
 pub mod leases;
 pub mod lifecycle;
 pub mod limits;

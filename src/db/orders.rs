@@ -3,6 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::kept;
 use super::schema::{customers, orders};
 use super::types::CustomerId;
 use super::{DbConnection, now};
@@ -57,9 +58,7 @@ pub fn upsert_order(
     );
     match existing {
         Some(id) => {
-            diesel::update(orders::table.find(id))
-                .set(changes)
-                .execute(conn)?;
+            kept::update(orders::table.find(id), changes).execute(conn)?;
             Ok(false)
         }
         None => {
@@ -71,9 +70,11 @@ pub fn upsert_order(
                     changes,
                 ))
                 .execute(conn)?;
-            diesel::update(customers::table.find(customer))
-                .set(customers::orders_count.eq(customers::orders_count + 1))
-                .execute(conn)?;
+            kept::update(
+                customers::table.find(customer),
+                customers::orders_count.eq(customers::orders_count + 1),
+            )
+            .execute(conn)?;
             Ok(true)
         }
     }

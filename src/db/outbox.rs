@@ -4,6 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 
+use super::kept;
 use super::schema::outbox;
 use super::types::{DeliveryStatus, MessageId};
 use super::{DbConnection, now};
@@ -84,16 +85,16 @@ pub fn claim(
         if in_flight >= IN_FLIGHT_AT_MOST {
             return Ok(false);
         }
-        let claimed = diesel::update(
+        let claimed = kept::update(
             outbox::table
                 .find(delivery.id)
                 .filter(outbox::status.eq(DeliveryStatus::Pending))
                 .filter(outbox::next_attempt_at.eq(delivery.next_attempt_at)),
+            (
+                outbox::next_attempt_at.eq(lease_until),
+                outbox::sending_until.eq(lease_until),
+            ),
         )
-        .set((
-            outbox::next_attempt_at.eq(lease_until),
-            outbox::sending_until.eq(lease_until),
-        ))
         .execute(conn)?;
         Ok(claimed == 1)
     })
@@ -101,8 +102,9 @@ pub fn claim(
 
 /// Records a successful delivery and how long the receiver took.
 pub fn mark_delivered(conn: &mut DbConnection, id: i64, response_ms: i32) -> QueryResult<usize> {
-    diesel::update(outbox::table.find(id))
-        .set((
+    kept::update(
+        outbox::table.find(id),
+        (
             outbox::sending_until.eq(None::<NaiveDateTime>),
             outbox::response_ms.eq(response_ms),
             outbox::status.eq(DeliveryStatus::Delivered),
@@ -110,8 +112,9 @@ pub fn mark_delivered(conn: &mut DbConnection, id: i64, response_ms: i32) -> Que
             outbox::delivered_at.eq(now()),
             outbox::last_error.eq(None::<String>),
             outbox::text.eq(None::<String>),
-        ))
-        .execute(conn)
+        ),
+    )
+    .execute(conn)
 }
 
 /// Records a failed attempt and when to try again (or that it gave up).
@@ -127,16 +130,18 @@ pub fn mark_failed(
     } else {
         DeliveryStatus::Failed
     };
-    diesel::update(outbox::table.find(id))
-        .set((
+    kept::update(
+        outbox::table.find(id),
+        (
             outbox::status.eq(status),
             outbox::attempts.eq(outbox::attempts + 1),
             outbox::last_error.eq(error),
             outbox::sending_until.eq(None::<NaiveDateTime>),
             outbox::response_ms.eq(response_ms),
             outbox::next_attempt_at.eq(retry_at.unwrap_or_else(now)),
-        ))
-        .execute(conn)
+        ),
+    )
+    .execute(conn)
 }
 
 /// The delivery state of several messages (one query for a whole thread).
@@ -152,24 +157,28 @@ pub fn list_for_messages(
 
 /// Puts failed deliveries back in the queue (after the receiver was fixed).
 pub fn retry_failed(conn: &mut DbConnection) -> QueryResult<usize> {
-    diesel::update(outbox::table.filter(outbox::status.eq(DeliveryStatus::Failed)))
-        .set((
+    kept::update(
+        outbox::table.filter(outbox::status.eq(DeliveryStatus::Failed)),
+        (
             outbox::status.eq(DeliveryStatus::Pending),
             outbox::next_attempt_at.eq(now()),
-        ))
-        .execute(conn)
+        ),
+    )
+    .execute(conn)
 }
 
 /// Marks every pending delivery as delivered (demo data has no real channel behind it).
 pub fn mark_all_pending_delivered(conn: &mut DbConnection) -> QueryResult<usize> {
-    diesel::update(outbox::table.filter(outbox::status.eq(DeliveryStatus::Pending)))
-        .set((
+    kept::update(
+        outbox::table.filter(outbox::status.eq(DeliveryStatus::Pending)),
+        (
             outbox::status.eq(DeliveryStatus::Delivered),
             outbox::attempts.eq(1),
             outbox::delivered_at.eq(now()),
             outbox::text.eq(None::<String>),
-        ))
-        .execute(conn)
+        ),
+    )
+    .execute(conn)
 }
 
 /// The latest deliveries, newest first (the delivery log).

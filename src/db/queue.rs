@@ -8,6 +8,7 @@ use diesel::prelude::*;
 use super::DbConnection;
 use super::conversations::Conversation;
 use super::customers::Backend;
+use super::kept;
 use super::schema::{conversations, messages};
 use super::types::{ConversationId, ConversationStatus, MessageId};
 use crate::domain::scope::Grants;
@@ -231,8 +232,9 @@ pub fn note_customer_message(
     message: MessageId,
     at: NaiveDateTime,
 ) -> QueryResult<usize> {
-    diesel::update(conversations::table.find(id))
-        .set((
+    kept::update(
+        conversations::table.find(id),
+        (
             conversations::messages_count.eq(conversations::messages_count + 1),
             conversations::last_message_at.eq(at),
             conversations::last_inbound_id.eq(message),
@@ -241,13 +243,16 @@ pub fn note_customer_message(
                 conversations::waiting_since,
                 Some(at),
             )),
-        ))
-        .execute(conn)
+        ),
+    )
+    .execute(conn)
 }
 
 /// An agent replied: the customer waits no more.
 pub fn note_agent_reply(conn: &mut DbConnection, id: ConversationId) -> QueryResult<usize> {
-    diesel::update(conversations::table.find(id))
-        .set(conversations::waiting_since.eq(None::<NaiveDateTime>))
-        .execute(conn)
+    kept::update(
+        conversations::table.find(id),
+        conversations::waiting_since.eq(None::<NaiveDateTime>),
+    )
+    .execute(conn)
 }

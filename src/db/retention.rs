@@ -6,6 +6,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::DbConnection;
+use super::kept;
 use super::schema::{channel_identities, conversations, imports, jobs, self_service_links};
 use super::types::{IdentityId, JobId, JobStatus};
 
@@ -65,11 +66,15 @@ pub fn delete_finished_jobs_before(
         return Ok(0);
     }
     let raw: Vec<i64> = ids.iter().map(|id| id.0).collect();
-    diesel::update(imports::table.filter(imports::dry_job_id.eq_any(&raw)))
-        .set(imports::dry_job_id.eq(None::<i64>))
-        .execute(conn)?;
-    diesel::update(imports::table.filter(imports::run_job_id.eq_any(&raw)))
-        .set(imports::run_job_id.eq(None::<i64>))
-        .execute(conn)?;
+    kept::update(
+        imports::table.filter(imports::dry_job_id.eq_any(&raw)),
+        imports::dry_job_id.eq(None::<i64>),
+    )
+    .execute(conn)?;
+    kept::update(
+        imports::table.filter(imports::run_job_id.eq_any(&raw)),
+        imports::run_job_id.eq(None::<i64>),
+    )
+    .execute(conn)?;
     diesel::delete(jobs::table.filter(jobs::id.eq_any(ids))).execute(conn)
 }

@@ -3,6 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::kept;
 use super::schema::segments;
 use super::types::SegmentId;
 use super::{DbConnection, now};
@@ -62,12 +63,14 @@ pub fn insert_segment(
 
 /// Renames a segment.
 pub fn rename_segment(conn: &mut DbConnection, id: SegmentId, name: &str) -> QueryResult<usize> {
-    diesel::update(segments::table.find(id))
-        .set((
+    kept::update(
+        segments::table.find(id),
+        (
             segments::name.eq(name),
             segments::name_key.eq(name.to_lowercase()),
-        ))
-        .execute(conn)
+        ),
+    )
+    .execute(conn)
 }
 
 /// Deletes a segment.

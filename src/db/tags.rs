@@ -3,6 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::kept;
 use super::schema::{customer_tags, tags};
 use super::types::{CustomerId, TagId};
 use super::{DbConnection, now};
@@ -69,13 +70,15 @@ pub fn update_tag(
     name: &str,
     color: &str,
 ) -> QueryResult<usize> {
-    diesel::update(tags::table.find(id))
-        .set((
+    kept::update(
+        tags::table.find(id),
+        (
             tags::name.eq(name),
             tags::name_key.eq(name.to_lowercase()),
             tags::color.eq(color),
-        ))
-        .execute(conn)
+        ),
+    )
+    .execute(conn)
 }
 
 /// Deletes a tag (and, by cascade, its assignments).
@@ -120,9 +123,11 @@ pub fn insert_customer_tags(
         *added.entry(*tag).or_default() += 1;
     }
     for (tag, count) in added {
-        diesel::update(tags::table.find(tag))
-            .set(tags::customers_count.eq(tags::customers_count + count))
-            .execute(conn)?;
+        kept::update(
+            tags::table.find(tag),
+            tags::customers_count.eq(tags::customers_count + count),
+        )
+        .execute(conn)?;
     }
     Ok(())
 }
@@ -148,9 +153,11 @@ pub fn add_customer_tag(
             customer_tags::created_at.eq(now()),
         ))
         .execute(conn)?;
-    diesel::update(tags::table.find(tag))
-        .set(tags::customers_count.eq(tags::customers_count + 1))
-        .execute(conn)?;
+    kept::update(
+        tags::table.find(tag),
+        tags::customers_count.eq(tags::customers_count + 1),
+    )
+    .execute(conn)?;
     Ok(true)
 }
 
@@ -169,9 +176,11 @@ pub fn remove_customer_tag(
     if removed == 0 {
         return Ok(false);
     }
-    diesel::update(tags::table.find(tag))
-        .set(tags::customers_count.eq(tags::customers_count - 1))
-        .execute(conn)?;
+    kept::update(
+        tags::table.find(tag),
+        tags::customers_count.eq(tags::customers_count - 1),
+    )
+    .execute(conn)?;
     Ok(true)
 }
 

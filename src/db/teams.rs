@@ -8,6 +8,7 @@ use diesel::prelude::*;
 use diesel::sql_types::Bool;
 
 use super::customers::Backend;
+use super::kept;
 use super::schema::{
     channel_identities, conversations, customers, team_channels, team_members, teams,
 };
@@ -67,12 +68,14 @@ pub fn insert_team(conn: &mut DbConnection, name: &str) -> QueryResult<Team> {
 
 /// Renames a team.
 pub fn update_team_name(conn: &mut DbConnection, id: TeamId, name: &str) -> QueryResult<usize> {
-    diesel::update(teams::table.find(id))
-        .set((
+    kept::update(
+        teams::table.find(id),
+        (
             teams::name.eq(name),
             teams::name_key.eq(name.to_lowercase()),
-        ))
-        .execute(conn)
+        ),
+    )
+    .execute(conn)
 }
 
 /// Deletes a team with its members and channels.

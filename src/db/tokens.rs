@@ -3,6 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::kept;
 use super::schema::api_tokens;
 use super::types::TokenId;
 use super::{DbConnection, now};
@@ -68,29 +69,31 @@ pub fn find_active(conn: &mut DbConnection, hash: &str) -> QueryResult<Option<Ap
 
 /// Notes that a token was used now.
 pub fn touch(conn: &mut DbConnection, id: TokenId) -> QueryResult<usize> {
-    diesel::update(api_tokens::table.find(id))
-        .set(api_tokens::last_used_at.eq(now()))
-        .execute(conn)
+    kept::update(
+        api_tokens::table.find(id),
+        api_tokens::last_used_at.eq(now()),
+    )
+    .execute(conn)
 }
 
 /// Revokes a token by id or name; returns how many were revoked.
 pub fn revoke_by_name(conn: &mut DbConnection, name: &str) -> QueryResult<usize> {
-    diesel::update(
+    kept::update(
         api_tokens::table
             .filter(api_tokens::name.eq(name))
             .filter(api_tokens::revoked_at.is_null()),
+        api_tokens::revoked_at.eq(now()),
     )
-    .set(api_tokens::revoked_at.eq(now()))
     .execute(conn)
 }
 
 /// Revokes a token by id.
 pub fn revoke(conn: &mut DbConnection, id: TokenId) -> QueryResult<usize> {
-    diesel::update(
+    kept::update(
         api_tokens::table
             .find(id)
             .filter(api_tokens::revoked_at.is_null()),
+        api_tokens::revoked_at.eq(now()),
     )
-    .set(api_tokens::revoked_at.eq(now()))
     .execute(conn)
 }

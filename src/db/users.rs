@@ -3,6 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::kept;
 use super::schema::users;
 use super::types::UserId;
 use super::{DbConnection, now};
@@ -129,8 +130,7 @@ pub fn set_customer_columns(
     id: UserId,
     columns: Option<&str>,
 ) -> QueryResult<()> {
-    diesel::update(users::table.find(id))
-        .set(users::customer_columns.eq(columns))
+    kept::update(users::table.find(id), users::customer_columns.eq(columns))
         .execute(conn)
         .map(|_| ())
 }
@@ -138,10 +138,12 @@ pub fn set_customer_columns(
 /// Ends every session of the account, on every instance (sessions carry the epoch they
 /// started in).
 pub fn end_all_sessions(conn: &mut DbConnection, id: UserId) -> QueryResult<()> {
-    diesel::update(users::table.find(id))
-        .set(users::session_epoch.eq(users::session_epoch + 1))
-        .execute(conn)
-        .map(|_| ())
+    kept::update(
+        users::table.find(id),
+        users::session_epoch.eq(users::session_epoch + 1),
+    )
+    .execute(conn)
+    .map(|_| ())
 }
 
 /// Applies profile changes.
@@ -165,24 +167,30 @@ pub fn update_password(
     end_sessions: bool,
 ) -> QueryResult<User> {
     let bump = i64::from(end_sessions);
-    diesel::update(users::table.find(id))
-        .set((
+    kept::update(
+        users::table.find(id),
+        (
             users::password_hash.eq(password_hash),
             users::must_change_password.eq(must_change),
             users::session_epoch.eq(users::session_epoch + bump),
             users::updated_at.eq(now()),
-        ))
-        .get_result(conn)
+        ),
+    )
+    .returning(users::all_columns)
+    .get_result(conn)
 }
 
 /// Activates or deactivates an account; deactivation ends its sessions.
 pub fn update_active(conn: &mut DbConnection, id: UserId, active: bool) -> QueryResult<User> {
     let bump = i64::from(!active);
-    diesel::update(users::table.find(id))
-        .set((
+    kept::update(
+        users::table.find(id),
+        (
             users::active.eq(active),
             users::session_epoch.eq(users::session_epoch + bump),
             users::updated_at.eq(now()),
-        ))
-        .get_result(conn)
+        ),
+    )
+    .returning(users::all_columns)
+    .get_result(conn)
 }

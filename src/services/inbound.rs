@@ -237,7 +237,7 @@ pub fn receive(
                 )?;
             }
             if let Some(customer) = customer_id {
-                conversations::count_on_customer(conn, customer, false, valid.sent_at)?;
+                customers::count_on_customer(conn, customer, false, valid.sent_at)?;
                 if *opened {
                     crate::services::lifecycle::on_activity(conn, customer)?;
                 }

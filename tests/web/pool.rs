@@ -162,3 +162,35 @@ async fn postgres_only_pooled_connections_plan_without_parallel_workers() {
     });
     assert_eq!(setting.max_parallel_workers_per_gather, "0");
 }
+
+#[tokio::test]
+#[ignore = "PostgreSQL only: scripts/test runs it with --ignored postgres_only"]
+async fn postgres_only_updates_stay_prepared() {
+    // Diesel parses every UPDATE it builds again on each run; counting each inbound
+    // message on its conversation and claiming a customer's next version are kept.
+    require_backend(true);
+    let app = spawn_app().await;
+    let customer = app.create_customer(&[("name", "Prepared Update")]);
+    let id = app.customer(&customer).id;
+    app.with_db(|conn| {
+        for text in ["hello", "again"] {
+            let inbound = clientele::services::inbound::Inbound {
+                channel: "web".into(),
+                external_id: "prepared-update".into(),
+                text: text.into(),
+                ..Default::default()
+            };
+            clientele::services::inbound::receive(conn, &inbound, "http://127.0.0.1")
+                .expect("received");
+            clientele::db::customers::bump_version(conn, id, None).expect("bumped");
+        }
+        assert_eq!(
+            prepared_like(conn, "UPDATE \"conversations\" SET \"messages_count\"%").len(),
+            1
+        );
+        assert_eq!(
+            prepared_like(conn, "UPDATE \"customers\" SET \"version\"%RETURNING%").len(),
+            1
+        );
+    });
+}

@@ -1,8 +1,10 @@
 //! Customers, their standard columns, and their custom property values.
 
+mod counters;
 mod keys;
 mod values;
 
+pub use counters::{count_new_conversation, count_on_customer, recount_customer};
 pub use keys::{ContactField, find_by_key, ids_by_key, ids_containing, list_by_key};
 pub use values::{
     insert_custom_values, list_custom_values, list_custom_values_for, replace_custom_value,
@@ -14,6 +16,7 @@ use diesel::prelude::*;
 use super::schema::customers;
 use super::types::CustomerId;
 use super::{DbConnection, now};
+use crate::db::kept;
 use crate::domain::customer::public_id_for;
 
 /// A customer as stored. Field order is the table's column order.
@@ -307,13 +310,11 @@ pub fn bump_version(
     );
     let target = customers::table.find(id);
     match expected {
-        Some(version) => diesel::update(target.filter(customers::version.eq(version)))
-            .set(changes)
+        Some(version) => kept::update(target.filter(customers::version.eq(version)), changes)
             .returning(customers::version)
             .get_result(conn)
             .optional(),
-        None => diesel::update(target)
-            .set(changes)
+        None => kept::update(target, changes)
             .returning(customers::version)
             .get_result(conn)
             .optional(),
@@ -362,8 +363,9 @@ pub fn update_standard(
     if texts.is_empty() {
         return Ok(());
     }
-    let after: Customer = diesel::update(customers::table.find(before.id))
-        .set(&changes)
+    // Kept by its text: one statement per set of columns a form saves.
+    let after: Customer = kept::update(customers::table.find(before.id), &changes)
+        .returning(customers::all_columns)
         .get_result(conn)?;
     if texts
         .iter()
@@ -397,9 +399,11 @@ pub fn update_lifecycle(
     id: CustomerId,
     lifecycle: &str,
 ) -> QueryResult<usize> {
-    diesel::update(customers::table.find(id))
-        .set(customers::lifecycle.eq(lifecycle))
-        .execute(conn)
+    kept::update(
+        customers::table.find(id),
+        customers::lifecycle.eq(lifecycle),
+    )
+    .execute(conn)
 }
 
 /// A page of customers changed at or after `since`, oldest change first, after the keyset
@@ -497,13 +501,6 @@ pub fn ids_for_public_ids(
         .load(conn)
 }
 
-/// Counts a new conversation (one without a message yet) on the customer.
-pub fn count_new_conversation(conn: &mut DbConnection, id: CustomerId) -> QueryResult<usize> {
-    diesel::update(customers::table.find(id))
-        .set(customers::conversations_count.eq(customers::conversations_count + 1))
-        .execute(conn)
-}
-
 /// The backend type of the connection enum, for boxed queries built in pieces.
 pub type Backend = <DbConnection as diesel::Connection>::Backend;
 
@@ -515,12 +512,14 @@ pub fn update_blacklist(
     by: Option<String>,
 ) -> QueryResult<usize> {
     let on = reason.is_some();
-    diesel::update(customers::table.find(id))
-        .set((
+    kept::update(
+        customers::table.find(id),
+        (
             customers::blacklisted.eq(on),
             customers::blacklist_reason.eq(reason),
             customers::blacklisted_by.eq(by),
             customers::blacklisted_at.eq(on.then(now)),
-        ))
-        .execute(conn)
+        ),
+    )
+    .execute(conn)
 }

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 
 use super::{CustomerFilter, Plans, filtered};
 use crate::db::DbConnection;
+use crate::db::kept;
 use crate::db::schema::{customer_counts, customers, remembered_totals};
 use crate::db::search;
 use crate::db::types::CustomerId;
@@ -174,12 +175,12 @@ pub fn take_remaking(
     seen_at: NaiveDateTime,
 ) -> QueryResult<bool> {
     let until = crate::db::now() - REMEMBER_FOR + REMAKING_FOR;
-    let taken = diesel::update(
+    let taken = kept::update(
         remembered_totals::table
             .find(key)
             .filter(remembered_totals::computed_at.eq(seen_at)),
+        remembered_totals::computed_at.eq(until),
     )
-    .set(remembered_totals::computed_at.eq(until))
     .execute(conn)?;
     Ok(taken == 1)
 }

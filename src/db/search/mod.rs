@@ -4,6 +4,7 @@
 
 mod pairs;
 mod plan;
+mod sorted;
 
 pub use plan::{
     Bounds, COLLECT_AT_MOST, Plan, Ranked, Tier, Word, list_at_most, plan, plan_within, restrict,
@@ -15,6 +16,7 @@ use super::DbConnection;
 use super::customers::Customer;
 use super::schema::{customer_terms, customers, name_word_keys, name_words};
 use super::types::CustomerId;
+use crate::db::kept;
 use crate::domain::search::{
     PAIRS_VERSION, SEARCH_VERSION, TERMS_VERSION, TermKind, fold, search_text, terms, typo_keys,
 };
@@ -195,16 +197,18 @@ pub fn index_customer(
             .on_conflict_do_nothing()
             .execute(c)?);
     }
-    diesel::update(customers::table.find(after.id))
-        .set((
+    kept::update(
+        customers::table.find(after.id),
+        (
             customers::sort_name.eq(sort_name(after)),
             customers::search_text.eq(search_text(
                 after.name.as_deref(),
                 after.nickname.as_deref(),
             )),
             customers::search_version.eq(SEARCH_VERSION),
-        ))
-        .execute(conn)?;
+        ),
+    )
+    .execute(conn)?;
     Ok(())
 }
 
@@ -260,9 +264,7 @@ pub fn index_pending(conn: &mut DbConnection, batch: i64) -> QueryResult<usize> 
             diesel::delete(customer_terms::table).execute(conn)?;
             diesel::delete(name_words::table).execute(conn)?;
             diesel::delete(name_word_keys::table).execute(conn)?;
-            diesel::update(customers::table)
-                .set(customers::search_version.eq(0))
-                .execute(conn)?;
+            kept::update(customers::table, customers::search_version.eq(0)).execute(conn)?;
         }
         for customer in &pending {
             // Rows indexed since the terms last changed keep them.

@@ -3,7 +3,8 @@
 
 use diesel::prelude::*;
 
-use super::plan::{IdQueryOf, Word, ascending};
+use super::plan::{IdQueryOf, Word};
+use super::sorted::ascending;
 use crate::db::DbConnection;
 use crate::db::customers::Backend;
 use crate::db::schema::{customer_terms, customers};

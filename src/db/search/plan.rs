@@ -1,9 +1,11 @@
 use diesel::prelude::*;
 
 use super::pairs::{Paired, pair_candidates};
+use super::sorted::{ascending, both, only_first};
 use crate::db::DbConnection;
 use crate::db::among::{Condition, customer_among, key_among};
 use crate::db::customers::Backend;
+use crate::db::kept;
 use crate::db::schema::{customer_terms, customers, name_word_keys, name_words};
 use crate::db::types::CustomerId;
 use crate::domain::search::{FuzzyQuery, TermKind, one_edit_apart, prefix_end, typo_keys};
@@ -298,12 +300,14 @@ fn word_is_common(
     }
     let common = more_than(conn, containing(&word.typed, id), at_most)?;
     if common && remembered {
-        diesel::update(name_words::table.find(&word.typed))
-            .set((
+        kept::update(
+            name_words::table.find(&word.typed),
+            (
                 name_words::common_above.eq(bound),
                 name_words::common_seen_at.eq(crate::db::now()),
-            ))
-            .execute(conn)?;
+            ),
+        )
+        .execute(conn)?;
     }
     Ok(common)
 }
@@ -332,44 +336,6 @@ fn collect(conn: &mut DbConnection, plan: &mut Plan, at_most: usize) -> QueryRes
         lists.push((ascending(partial), any));
     }
     Ok(lists)
-}
-
-/// Ids in ascending order, each once.
-pub(super) fn ascending(mut ids: Vec<i64>) -> Vec<i64> {
-    ids.sort_unstable();
-    ids.dedup();
-    ids
-}
-
-/// The ids in both ascending lists.
-fn both(a: &[i64], b: &[i64]) -> Vec<i64> {
-    let (mut i, mut j, mut out) = (0, 0, Vec::new());
-    while i < a.len() && j < b.len() {
-        match a[i].cmp(&b[j]) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                out.push(a[i]);
-                i += 1;
-                j += 1;
-            }
-        }
-    }
-    out
-}
-
-/// The ids of ascending list `a` that ascending list `b` lacks.
-fn only_first(a: &[i64], b: &[i64]) -> Vec<i64> {
-    let mut j = 0;
-    a.iter()
-        .copied()
-        .filter(|id| {
-            while j < b.len() && b[j] < *id {
-                j += 1;
-            }
-            j == b.len() || b[j] != *id
-        })
-        .collect()
 }
 
 /// The most candidates worth listing, for a table of `everyone` customers; above it, a
@@ -583,21 +549,5 @@ pub fn restrict(
                 _ => query.filter(customers::id.lt(CustomerId(0))),
             },
         },
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sorted_id_lists_intersect_and_subtract_as_sets_do() {
-        let a = ascending(vec![9, 1, 4, 4, 7, 2]);
-        let b = ascending(vec![4, 10, 2, 8, 9]);
-        assert_eq!(a, vec![1, 2, 4, 7, 9]);
-        assert_eq!(both(&a, &b), vec![2, 4, 9]);
-        assert_eq!(only_first(&a, &b), vec![1, 7]);
-        assert_eq!(only_first(&a, &[]), a);
-        assert!(both(&a, &[]).is_empty());
     }
 }

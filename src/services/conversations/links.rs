@@ -169,7 +169,7 @@ fn attach(
 ) -> Result<(), AppError> {
     identities::update_identity_customer(conn, identity.id, Some(customer))?;
     conversations::reassign_identity(conn, identity.id, Some(customer))?;
-    conversations::recount_customer(conn, customer)?;
+    customers::recount_customer(conn, customer)?;
     link_event(conn, customer, actor, EventAction::IdentityLinked, identity)
 }
 
@@ -183,7 +183,7 @@ fn detach(
 ) -> Result<(), AppError> {
     identities::update_identity_customer(conn, identity.id, None)?;
     conversations::reassign_identity(conn, identity.id, None)?;
-    conversations::recount_customer(conn, customer)?;
+    customers::recount_customer(conn, customer)?;
     link_event(
         conn,
         customer,
@@ -285,7 +285,7 @@ pub fn move_conversation(
         }
         conversations::close_conversation(conn, conversation)?;
         conversations::reassign_conversation(conn, conversation, to.as_ref().map(|t| t.id))?;
-        conversations::recount_customer(conn, from)?;
+        customers::recount_customer(conn, from)?;
         let from_row = customers::get_customer(conn, from)?;
         let what = format!("{} conversation {}", found.channel, conversation.0);
         let record = |conn: &mut DbConnection,
@@ -318,7 +318,7 @@ pub fn move_conversation(
             Some(format!("moved to {destination}")),
         )?;
         if let Some(target) = &to {
-            conversations::recount_customer(conn, target.id)?;
+            customers::recount_customer(conn, target.id)?;
             let target = customers::get_customer(conn, target.id)?;
             record(
                 conn,

@@ -128,7 +128,7 @@ pub fn send_unshown(
         crate::db::queue::note_agent_reply(conn, conversation.id)?;
     }
     if let Some(customer) = conversation.customer_id {
-        conversations::count_on_customer(conn, customer, false, at)?;
+        customers::count_on_customer(conn, customer, false, at)?;
     }
     outbox::insert_delivery(conn, message.id, delivered)?;
     Ok(message.id)
@@ -200,7 +200,7 @@ pub fn rate(
         let conversation = conversations::get_conversation(conn, conversation)?;
         conversations::update_rating(conn, conversation.id, i32::try_from(rating).unwrap_or(5))?;
         if let Some(customer) = conversation.customer_id {
-            conversations::recount_customer(conn, customer)?;
+            customers::recount_customer(conn, customer)?;
         }
         Ok(())
     })

@@ -11,7 +11,7 @@ use crate::db::events::{self, Event, NewEvent};
 use crate::db::properties::{self, Property};
 use crate::db::settings;
 use crate::db::types::{AuditAction, CustomerId, EventAction, PropertyId, Setting};
-use crate::db::{self, DbConnection, conversations, erasure, locks, merges};
+use crate::db::{self, DbConnection, erasure, locks, merges};
 use crate::domain::customer::{Actor, Lifecycle};
 use crate::domain::property::{PropertyKind, PropertyType, Value};
 use crate::domain::{FieldErrors, Role};
@@ -418,7 +418,7 @@ pub fn merge(
                 duplicate.blacklisted_by.clone(),
             )?;
         }
-        conversations::recount_customer(conn, survivor.id)?;
+        customers::recount_customer(conn, survivor.id)?;
         merges::recount_orders(conn, survivor.id)?;
 
         let snapshot = Snapshot {

@@ -8,7 +8,7 @@ use crate::db::customers::{self, Customer};
 use crate::db::events::{self, NewEvent};
 use crate::db::properties;
 use crate::db::types::{AuditAction, CustomerId, EventAction};
-use crate::db::{self, DbConnection, conversations, locks, merges, now, search};
+use crate::db::{self, DbConnection, locks, merges, now, search};
 use crate::domain::customer::Actor;
 use crate::error::AppError;
 use crate::services::audit;
@@ -103,7 +103,7 @@ pub fn undo(
         }
 
         for customer in [survivor.id, restored.id] {
-            conversations::recount_customer(conn, customer)?;
+            customers::recount_customer(conn, customer)?;
             merges::recount_orders(conn, customer)?;
         }
         let version = customers::bump_version(conn, survivor.id, None)?.unwrap_or(survivor.version);
