@@ -124,21 +124,21 @@ pub fn write_batch<W: std::io::Write>(
 
 /// Writes the whole export as CSV chunks of about one batch each (a BOM first, so
 /// spreadsheet programs read UTF-8), handing each to `send` until it returns `false` (the
-/// client went away); then records the export with what it covered and its row count.
+/// client went away); then records the export with what it covered and its row count. A
+/// batch that fails ends the export with its error, recorded with the rows sent before it.
 pub fn write_all(
     pool: &DbPool,
     plan: &ExportPlan,
     actor: &Actor,
     described: &str,
     send: &mut dyn FnMut(Vec<u8>) -> bool,
-) {
+) -> Result<(), AppError> {
+    let fail = |error: csv::Error| AppError::Unexpected(error.into());
     let mut out = csv::Writer::from_writer(Vec::with_capacity(64 * 1024));
     let mut first = b"\xEF\xBB\xBF".to_vec();
-    if out.write_record(plan.header()).is_err() {
-        return;
-    }
+    out.write_record(plan.header()).map_err(fail)?;
     let (mut after, mut rows) = (CustomerId(0), 0_usize);
-    loop {
+    let ended = loop {
         // Each batch on a connection of its own, given back before the chunk is handed on:
         // a reader that takes its time never holds one.
         let batch = pool
@@ -152,28 +152,30 @@ pub fn write_all(
                 false
             }
             Ok(None) => true,
-            Err(error) => {
-                tracing::warn!(%error, "export stopped");
-                true
-            }
+            Err(error) => break Err(error),
         };
         let mut chunk = std::mem::take(&mut first);
-        match out.into_inner() {
-            Ok(buffer) => chunk.extend_from_slice(&buffer),
-            Err(_) => return,
-        }
+        let written = out
+            .into_inner()
+            .map_err(|e| AppError::Unexpected(e.into_error().into()))?;
+        chunk.extend_from_slice(&written);
         out = csv::WriterBuilder::new()
             .has_headers(false)
             .from_writer(Vec::with_capacity(64 * 1024));
         if !send(chunk) {
             tracing::info!(rows, "export cancelled by the client");
-            break;
+            break Ok(());
         }
         if done {
-            break;
+            break Ok(());
         }
-    }
-    let detail = format!("{described} ({rows} rows)");
+    };
+    let stopped = if ended.is_err() {
+        ", stopped by an error"
+    } else {
+        ""
+    };
+    let detail = format!("{described} ({rows} rows{stopped})");
     // In a transaction, to take the writer's turn (see `db::transaction`).
     let recorded = pool.get().map_err(AppError::from).and_then(|mut conn| {
         crate::db::transaction(&mut conn, |conn| {
@@ -189,6 +191,7 @@ pub fn write_all(
     if let Err(error) = recorded {
         tracing::warn!(%error, "export not recorded");
     }
+    ended
 }
 
 #[cfg(test)]

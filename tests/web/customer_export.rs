@@ -294,6 +294,7 @@ async fn a_download_read_slowly_holds_no_connection_while_the_reader_takes_its_t
         );
         csv.extend(chunk);
         true
-    });
+    })
+    .expect("the export is written");
     assert!(String::from_utf8_lossy(&csv).contains("Ada Lovelace"));
 }

@@ -27,6 +27,7 @@ mod customers;
 mod customers_find;
 mod customers_page;
 mod customers_search;
+mod download;
 mod duplicates;
 mod engagement;
 mod export;

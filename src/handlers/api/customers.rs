@@ -312,13 +312,10 @@ pub async fn export(
         "application/json",
         &format!("{public_id}.json"),
         move |pool, send| {
-            let written =
-                crate::services::customer_export::write_customer(pool, customer.id, &actor, send);
-            if let Err(error) = written {
-                tracing::warn!(%error, "customer export stopped");
-            }
+            crate::services::customer_export::write_customer(pool, customer.id, &actor, send)
         },
-    ))
+    )
+    .await?)
 }
 
 #[utoipa::path(

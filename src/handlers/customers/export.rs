@@ -78,12 +78,13 @@ async fn stream(
         .await?;
     let actor = user.0.actor();
     let name = format!("customers-{}.csv", db::now().format("%Y%m%d-%H%M"));
-    Ok(download::stream(
+    download::stream(
         state.pool.clone(),
         "text/csv; charset=utf-8",
         &name,
         move |pool, send| write_all(pool, &plan, &actor, &described, send),
-    ))
+    )
+    .await
 }
 
 /// `GET /customers/{id}/export.json` (supervisors): everything about one customer, for an
@@ -101,14 +102,11 @@ pub async fn export_customer(
         })
         .await?;
     let actor = user.actor();
-    Ok(download::stream(
+    download::stream(
         state.pool.clone(),
         "application/json",
         &format!("{public_id}.json"),
-        move |pool, send| {
-            if let Err(error) = customer_export::write_customer(pool, customer.id, &actor, send) {
-                tracing::warn!(%error, "customer export stopped");
-            }
-        },
-    ))
+        move |pool, send| customer_export::write_customer(pool, customer.id, &actor, send),
+    )
+    .await
 }
