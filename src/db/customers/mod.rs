@@ -15,8 +15,7 @@ use diesel::prelude::*;
 
 use super::schema::customers;
 use super::types::CustomerId;
-use super::{DbConnection, now};
-use crate::db::kept;
+use super::{DbConnection, kept, now};
 use crate::domain::customer::public_id_for;
 
 /// A customer as stored. Field order is the table's column order.
