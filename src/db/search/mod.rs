@@ -14,9 +14,9 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::customers::Customer;
+use super::kept;
 use super::schema::{customer_terms, customers, name_word_keys, name_words};
 use super::types::CustomerId;
-use crate::db::kept;
 use crate::domain::search::{
     PAIRS_VERSION, SEARCH_VERSION, TERMS_VERSION, TermKind, fold, search_text, terms, typo_keys,
 };
