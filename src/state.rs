@@ -46,7 +46,13 @@ where
         let waiting = crate::metrics::Waiting::start();
         let mut conn: PooledConnection<DbManager> = pool.get()?;
         drop(waiting);
-        work(&mut conn)
+        let done = work(&mut conn);
+        // Work that ended well vouches for the connection for a moment (see `db::pool`).
+        match done {
+            Ok(_) => conn.proven(),
+            Err(_) => conn.doubted(),
+        }
+        done
     })
     .await?
 }

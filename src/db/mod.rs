@@ -52,6 +52,7 @@ pub mod merges;
 pub mod notes;
 pub mod orders;
 pub mod outbox;
+mod pool;
 pub mod properties;
 pub mod queue;
 mod relations;
@@ -71,12 +72,12 @@ pub mod written;
 
 use std::fmt;
 use std::path::PathBuf;
-use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use diesel::r2d2::{self, ManageConnection, Pool};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+pub use pool::{Checked, DbManager, DbPool, connect};
 
 /// One connection type for both backends; queries written once run on either.
 #[derive(diesel::MultiConnection)]
@@ -110,9 +111,6 @@ pub fn like_escaped(text: &str) -> String {
         .replace('%', "\\%")
         .replace('_', "\\_")
 }
-
-/// The connection pool every handler draws from.
-pub type DbPool = Pool<DbManager>;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -195,87 +193,6 @@ fn redact_password(url: &str) -> String {
         },
         None => url.to_owned(),
     }
-}
-
-/// An r2d2 manager that opens the backend named by the URL scheme, and sets what every
-/// connection needs (SQLite's pragmas, PostgreSQL's plans without parallel workers).
-#[derive(Debug, Clone)]
-pub struct DbManager {
-    url: DatabaseUrl,
-}
-
-impl DbManager {
-    /// A manager for `url`; [`connect`] is the usual way to get a pool.
-    pub fn new(url: DatabaseUrl) -> Self {
-        Self { url }
-    }
-}
-
-impl ManageConnection for DbManager {
-    type Connection = DbConnection;
-    type Error = r2d2::Error;
-
-    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
-        match &self.url {
-            DatabaseUrl::Sqlite(path) => {
-                let mut conn = diesel::SqliteConnection::establish(&path.to_string_lossy())
-                    .map_err(r2d2::Error::ConnectionError)?;
-                conn.batch_execute(
-                    "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;",
-                )
-                .map_err(r2d2::Error::QueryError)?;
-                Ok(DbConnection::Sqlite(conn))
-            }
-            DatabaseUrl::Postgres(url) => {
-                let mut conn =
-                    diesel::PgConnection::establish(url).map_err(r2d2::Error::ConnectionError)?;
-                // Each request is one statement at a time on one core: workers started
-                // for a parallel plan wait for cores the other requests hold (a page
-                // walking an index for 3,000 rows took 42 ms with two workers, 9 ms
-                // without).
-                conn.batch_execute("SET max_parallel_workers_per_gather = 0")
-                    .map_err(r2d2::Error::QueryError)?;
-                Ok(DbConnection::Postgresql(conn))
-            }
-        }
-    }
-
-    /// Run on every checkout. A PostgreSQL connection the server dropped is found here
-    /// rather than by the request that gets it; an embedded database cannot drop one, and
-    /// the statement would only cost each request its time (two checkouts a request).
-    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
-        match conn {
-            DbConnection::Sqlite(_) => Ok(()),
-            DbConnection::Postgresql(_) => conn
-                .batch_execute("SELECT 1")
-                .map_err(r2d2::Error::QueryError),
-        }
-    }
-
-    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
-        false
-    }
-}
-
-/// Builds the pool and checks one connection out, so a wrong URL or a database that is
-/// down fails at start with the backend's own message.
-pub fn connect(url: &DatabaseUrl, max_size: u32) -> anyhow::Result<DbPool> {
-    if let DatabaseUrl::Sqlite(path) = url
-        && let Some(parent) = path.parent()
-        && !parent.as_os_str().is_empty()
-    {
-        std::fs::create_dir_all(parent)?;
-    }
-    let manager = DbManager { url: url.clone() };
-    // Fail fast with the real error instead of r2d2's generic time-out.
-    manager
-        .connect()
-        .map_err(|e| anyhow::anyhow!("cannot open the database {url}: {e}"))?;
-    let pool = Pool::builder()
-        .max_size(max_size)
-        .connection_timeout(Duration::from_secs(5))
-        .build(manager)?;
-    Ok(pool)
 }
 
 /// Applies pending migrations for whichever backend the connection is. On PostgreSQL an

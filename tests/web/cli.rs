@@ -148,11 +148,12 @@ fn demo_data_has_customers_traffic_unknown_contacts_and_one_blacklisted_customer
     let dir = tempfile::tempdir().unwrap();
     let database = fresh_database(&dir);
     let pool = crate::helpers::connect(&database.url);
-    let mut conn = pool.get().unwrap();
-    clientele::db::run_migrations(&mut conn).unwrap();
-    assert_eq!(clientele::cli::demo::seed(&mut conn, 20).unwrap(), 20);
+    let mut pooled = pool.get().unwrap();
+    let conn: &mut clientele::db::DbConnection = &mut pooled;
+    clientele::db::run_migrations(conn).unwrap();
+    assert_eq!(clientele::cli::demo::seed(conn, 20).unwrap(), 20);
     assert_eq!(
-        clientele::cli::demo::seed(&mut conn, 20).unwrap(),
+        clientele::cli::demo::seed(conn, 20).unwrap(),
         0,
         "seeding twice adds nothing"
     );
@@ -161,25 +162,25 @@ fn demo_data_has_customers_traffic_unknown_contacts_and_one_blacklisted_customer
     let blacklisted: i64 = customers::table
         .filter(customers::blacklisted.eq(true))
         .count()
-        .get_result(&mut conn)
+        .get_result(conn)
         .unwrap();
     assert_eq!(blacklisted, 1);
     let unknown: i64 = channel_identities::table
         .filter(channel_identities::customer_id.is_null())
         .count()
-        .get_result(&mut conn)
+        .get_result(conn)
         .unwrap();
     assert!(unknown >= 3);
     let rated: i64 = conversations::table
         .filter(conversations::rating.is_not_null())
         .count()
-        .get_result(&mut conn)
+        .get_result(conn)
         .unwrap();
     assert!(rated > 0);
     let with_traffic: i64 = customers::table
         .filter(customers::messages_count.gt(0))
         .count()
-        .get_result(&mut conn)
+        .get_result(conn)
         .unwrap();
     assert!(with_traffic >= 18);
 }

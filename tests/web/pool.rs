@@ -194,3 +194,95 @@ async fn postgres_only_updates_stay_prepared() {
         );
     });
 }
+
+/// A pool of one connection to the test app's database, so each checkout gets the same
+/// connection unless the pool replaced it.
+fn pool_of_one(app: &crate::helpers::TestApp) -> clientele::db::DbPool {
+    let url = app.database_url().parse().expect("the test URL parses");
+    clientele::db::connect(&url, 1).expect("the database opens")
+}
+
+/// The PostgreSQL backend serving this connection, as a request's work would ask it:
+/// a connection that is gone is an error, not a panic.
+fn backend_pid(conn: &mut DbConnection) -> Result<String, clientele::error::AppError> {
+    let DbConnection::Postgresql(c) = conn else {
+        panic!("a PostgreSQL connection");
+    };
+    let row: Row =
+        diesel::sql_query("SELECT CAST(pg_backend_pid() AS TEXT) AS value").get_result(c)?;
+    Ok(row.value)
+}
+
+#[tokio::test]
+async fn a_connection_given_back_inside_a_transaction_is_not_lent_again() {
+    use diesel::connection::{Connection, TransactionManager};
+    type Manager = <DbConnection as Connection>::TransactionManager;
+    let app = spawn_app().await;
+    let pool = pool_of_one(&app);
+    {
+        // Work that began a transaction and never ended it (a panic mid-way would).
+        let mut conn = pool.get().expect("a connection");
+        Manager::begin_transaction(&mut conn).expect("the transaction begins");
+    }
+    let mut conn = pool.get().expect("a connection");
+    let depth = Manager::transaction_manager_status_mut(&mut conn)
+        .transaction_depth()
+        .expect("a usable connection");
+    assert_eq!(
+        depth, None,
+        "the next checkout starts outside any transaction"
+    );
+}
+
+#[tokio::test]
+#[ignore = "PostgreSQL only: scripts/test runs it with --ignored postgres_only"]
+async fn postgres_only_a_connection_that_failed_is_checked_before_it_is_lent_again() {
+    // A connection that just served a request is lent without a check for a second;
+    // one whose work failed is checked on its very next checkout, so a dropped
+    // connection costs at most the one request that found it dropped.
+    require_backend(true);
+    let app = spawn_app().await;
+    let pool = pool_of_one(&app);
+    let first = clientele::state::run(&pool, backend_pid)
+        .await
+        .expect("the first request is served");
+    app.with_db(|conn| {
+        read(
+            conn,
+            &format!("SELECT CAST(pg_terminate_backend({first}, 5000) AS TEXT) AS value"),
+        )
+    });
+    let found_dropped = clientele::state::run(&pool, backend_pid).await;
+    assert!(
+        found_dropped.is_err(),
+        "the dropped connection fails its request"
+    );
+    let next = clientele::state::run(&pool, backend_pid)
+        .await
+        .expect("the request after it gets a working connection");
+    assert_ne!(next, first, "a new connection replaced the dropped one");
+}
+
+#[tokio::test]
+#[ignore = "PostgreSQL only: scripts/test runs it with --ignored postgres_only"]
+async fn postgres_only_a_connection_dropped_while_idle_never_reaches_a_request() {
+    // A database restart takes longer than the moment a connection is trusted: every
+    // connection it dropped is checked, and replaced, before a request gets it.
+    require_backend(true);
+    let app = spawn_app().await;
+    let pool = pool_of_one(&app);
+    let first = clientele::state::run(&pool, backend_pid)
+        .await
+        .expect("the first request is served");
+    app.with_db(|conn| {
+        read(
+            conn,
+            &format!("SELECT CAST(pg_terminate_backend({first}, 5000) AS TEXT) AS value"),
+        )
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let next = clientele::state::run(&pool, backend_pid)
+        .await
+        .expect("the request after the drop is served");
+    assert_ne!(next, first, "a new connection replaced the dropped one");
+}
