@@ -133,8 +133,9 @@ impl ManageConnection for DbManager {
         }
     }
 
-    /// A connection given back inside a transaction (work that panicked or whose
-    /// rollback failed) is closed rather than lent to the next request.
+    /// A connection given back inside a transaction (work that panicked, a rollback that
+    /// failed) or one the server dropped (Diesel marks both) is closed rather than lent to
+    /// the next request.
     fn has_broken(&self, checked: &mut Checked) -> bool {
         checked.conn.is_broken()
     }
