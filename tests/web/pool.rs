@@ -1,4 +1,5 @@
-//! Every pooled connection carries the settings the queries rely on.
+//! Every pooled connection carries the settings the queries rely on, and one that may have
+//! gone bad (dropped by the server, left inside a transaction) never reaches a request.
 
 use chrono::{Duration, Utc};
 use clientele::db::DbConnection;
