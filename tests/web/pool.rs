@@ -1,5 +1,6 @@
-//! Every pooled connection carries the settings the queries rely on, and one that may have
-//! gone bad (dropped by the server, left inside a transaction) never reaches a request.
+//! Every pooled connection carries the settings the queries rely on; one left inside a
+//! transaction is never lent again, and one the server dropped fails at most the request
+//! that found it.
 
 use chrono::{Duration, Utc};
 use clientele::db::DbConnection;
