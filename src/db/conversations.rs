@@ -518,22 +518,53 @@ pub fn assign(
         .execute(conn)
 }
 
-/// The conversations of the same relationship (the customer's, or for an unknown contact
-/// the identity's), oldest first: what "More message history" steps through.
-pub fn list_relationship(
+/// Which way [`list_beside`] walks from a conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Beside {
+    /// Started before it, newest first.
+    Earlier,
+    /// Started after it, oldest first.
+    Later,
+}
+
+/// Up to `limit` conversations of `conversation`'s relationship (the customer's, or for an
+/// unknown contact the identity's) on one side of the keyset position `from` (start, id):
+/// one bounded walk of the relationship's start index, however long its history.
+pub fn list_beside(
     conn: &mut DbConnection,
     conversation: &Conversation,
+    from: (NaiveDateTime, ConversationId),
+    way: Beside,
+    limit: i64,
 ) -> QueryResult<Vec<Conversation>> {
-    let query = conversations::table
-        .order((conversations::started_at.asc(), conversations::id.asc()))
+    let (at, id) = from;
+    let mut query = conversations::table
         .select(Conversation::as_select())
+        .limit(limit)
         .into_boxed();
-    match conversation.customer_id {
-        Some(customer) => query
-            .filter(conversations::customer_id.eq(customer))
-            .load(conn),
-        None => query
-            .filter(conversations::identity_id.eq(conversation.identity_id))
-            .load(conn),
-    }
+    query = match conversation.customer_id {
+        Some(customer) => query.filter(conversations::customer_id.eq(customer)),
+        None => query.filter(conversations::identity_id.eq(conversation.identity_id)),
+    };
+    query = match way {
+        Beside::Earlier => query
+            .filter(
+                conversations::started_at
+                    .lt(at)
+                    .or(conversations::started_at
+                        .eq(at)
+                        .and(conversations::id.lt(id))),
+            )
+            .order((conversations::started_at.desc(), conversations::id.desc())),
+        Beside::Later => query
+            .filter(
+                conversations::started_at
+                    .gt(at)
+                    .or(conversations::started_at
+                        .eq(at)
+                        .and(conversations::id.gt(id))),
+            )
+            .order((conversations::started_at.asc(), conversations::id.asc())),
+    };
+    query.load(conn)
 }

@@ -49,6 +49,7 @@ mod pool;
 mod properties;
 mod queue;
 mod receiver;
+mod relationship;
 mod search_pairs;
 mod security;
 mod selfservice;

@@ -449,55 +449,6 @@ async fn the_workspace_lists_queues_and_agents_take_reply_and_close() {
 }
 
 #[tokio::test]
-async fn earlier_and_later_conversations_are_read_in_place() {
-    let app = spawn_app().await;
-    let token = app.api_token("gw");
-    app.create_customer(&[("name", "Ada"), ("phone", "+385912345678")]);
-    let agent = app.agent().await;
-    let mut ids = Vec::new();
-    for text in ["First visit", "Second visit", "Third visit"] {
-        let answer = app
-            .inbound(
-                &token,
-                json!({"channel": "whatsapp", "external_id": "+385912345678", "text": text}),
-            )
-            .await;
-        let id = answer["conversation_id"].as_i64().unwrap();
-        agent
-            .post_form(&format!("/conversations/{id}/close"), &[])
-            .await;
-        ids.push(id);
-    }
-    let latest = agent.page(&format!("/conversations/{}", ids[2])).await;
-    assert!(latest.contains("Third visit") && !latest.contains("Second visit"));
-    assert!(latest.contains(&format!(
-        "href=\"/conversations/{}?earlier=1\" id=\"more-history\"",
-        ids[2]
-    )));
-    let more = agent
-        .page(&format!("/conversations/{}?earlier=1", ids[2]))
-        .await;
-    assert!(
-        more.contains("Second visit")
-            && more.contains("Third visit")
-            && !more.contains("First visit")
-    );
-    assert!(
-        more.find("Second visit") < more.find("Third visit"),
-        "oldest first"
-    );
-    let all = agent
-        .page(&format!("/conversations/{}?earlier=2", ids[2]))
-        .await;
-    assert!(all.contains("First visit") && !all.contains("id=\"more-history\""));
-    let first = agent.page(&format!("/conversations/{}", ids[0])).await;
-    assert!(first.contains(&format!(
-        "href=\"/conversations/{}\" id=\"next-conversation\"",
-        ids[1]
-    )));
-}
-
-#[tokio::test]
 async fn the_conversation_page_polls_its_thread_as_json() {
     let app = spawn_app().await;
     let token = app.api_token("gw");

@@ -13,7 +13,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::auth::CurrentUser;
-use crate::db::conversations::{self, Conversation};
+use crate::db::conversations;
 use crate::db::types::{ConversationId, ConversationStatus};
 use crate::domain::FieldErrors;
 use crate::error::{AppError, see_other};
@@ -135,65 +135,60 @@ async fn conversation_page(
     let threads_before = panel::parse_cursor(&query.threads);
     let zone = current.user.time_zone.clone();
     let scope = current.scope.clone();
-    let (conversation, views, relationship, assignees, data, results, mut panel_view, beside) =
-        state
-            .run(move |conn| {
-                let conversation = conversations::get_conversation(conn, id)?;
-                if !teams::sees_conversation(&scope, &conversation) {
-                    return Err(AppError::NotFound);
-                }
-                workspace::mark_read(conn, &conversation, me)?;
-                let beside = queue::queue_rows(
-                    conn,
-                    crate::db::queue::Queue::All,
-                    &queue::Reach::everything(scope.clone()),
-                    me,
-                    None,
-                )?;
-                // Earlier and later conversations of the customer, on the reader's channels.
-                let mut relationship = conversations::list_relationship(conn, &conversation)?;
-                relationship.retain(|c| teams::sees_conversation(&scope, c));
-                let position = relationship.iter().position(|c| c.id == id).unwrap_or(0);
-                let start = position.saturating_sub(earlier_count);
-                let shown: Vec<Conversation> = relationship
-                    [start..=position.min(relationship.len().saturating_sub(1))]
-                    .to_vec();
-                let views = conversation_views(conn, &time_zone, shown, Shown::All)?;
-                let assignees = conversations::list_assignees(conn, &[id])?;
-                let data = card::load(conn, &conversation)?;
-                let results = if data.customer.is_none() && !search.trim().is_empty() {
-                    crate::services::lookup::find_customers(conn, &search, &scope, 10)?
-                        .into_iter()
-                        .map(|c| (c.public_id.clone(), c.display_name()))
-                        .collect()
-                } else {
-                    Vec::new()
-                };
-                let panel_view = panel::load(
-                    conn,
-                    section,
-                    data.customer.as_ref(),
-                    &scope,
-                    &zone,
-                    before,
-                    threads_before,
-                )?;
-                Ok((
-                    conversation,
-                    views,
-                    relationship,
-                    assignees,
-                    data,
-                    results,
-                    panel_view,
-                    beside,
-                ))
-            })
-            .await?;
-    let position = relationship.iter().position(|c| c.id == id).unwrap_or(0);
-    let more_history = (position > earlier_count)
+    let (conversation, views, around, assignees, data, results, mut panel_view, beside) = state
+        .run(move |conn| {
+            let conversation = conversations::get_conversation(conn, id)?;
+            if !teams::sees_conversation(&scope, &conversation) {
+                return Err(AppError::NotFound);
+            }
+            workspace::mark_read(conn, &conversation, me)?;
+            let beside = queue::queue_rows(
+                conn,
+                crate::db::queue::Queue::All,
+                &queue::Reach::everything(scope.clone()),
+                me,
+                None,
+            )?;
+            // Earlier and later conversations of the customer, on the reader's channels.
+            let around = workspace::around(conn, &conversation, &scope, earlier_count)?;
+            let mut shown = around.earlier.clone();
+            shown.push(conversation.clone());
+            let views = conversation_views(conn, &time_zone, shown, Shown::All)?;
+            let assignees = conversations::list_assignees(conn, &[id])?;
+            let data = card::load(conn, &conversation)?;
+            let results = if data.customer.is_none() && !search.trim().is_empty() {
+                crate::services::lookup::find_customers(conn, &search, &scope, 10)?
+                    .into_iter()
+                    .map(|c| (c.public_id.clone(), c.display_name()))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let panel_view = panel::load(
+                conn,
+                section,
+                data.customer.as_ref(),
+                &scope,
+                &zone,
+                before,
+                threads_before,
+            )?;
+            Ok((
+                conversation,
+                views,
+                around,
+                assignees,
+                data,
+                results,
+                panel_view,
+                beside,
+            ))
+        })
+        .await?;
+    let more_history = around
+        .more_earlier
         .then(|| format!("/conversations/{}?earlier={}", id.0, earlier_count + 1));
-    let next_conversation = relationship.get(position + 1).map(|c| c.id.0);
+    let next_conversation = around.next.map(|c| c.0);
     let mut views = views;
     let this = views.pop().ok_or(AppError::NotFound)?;
     let card = card::view(

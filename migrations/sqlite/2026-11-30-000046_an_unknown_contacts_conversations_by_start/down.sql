@@ -1,0 +1,1 @@
+DROP INDEX conversations_identity_started_idx;
