@@ -546,8 +546,10 @@ pub fn list_beside(
         Some(customer) => query.filter(conversations::customer_id.eq(customer)),
         None => query.filter(conversations::identity_id.eq(conversation.identity_id)),
     };
+    // The plain bound on the start is what the index walks from; the pair decides ties.
     query = match way {
         Beside::Earlier => query
+            .filter(conversations::started_at.le(at))
             .filter(
                 conversations::started_at
                     .lt(at)
@@ -557,6 +559,7 @@ pub fn list_beside(
             )
             .order((conversations::started_at.desc(), conversations::id.desc())),
         Beside::Later => query
+            .filter(conversations::started_at.ge(at))
             .filter(
                 conversations::started_at
                     .gt(at)
