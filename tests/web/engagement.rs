@@ -7,11 +7,7 @@ use serde_json::json;
 
 use clientele::db::types::ConversationId;
 
-use clientele::domain::Role;
-use clientele::domain::customer::Actor;
-use clientele::services::teams::{TeamInput, save_team};
-
-use crate::helpers::{PASSWORD, spawn_app};
+use crate::helpers::spawn_app;
 
 #[tokio::test]
 async fn the_summary_shows_engagement_figures_and_charts_with_their_tables() {
@@ -109,18 +105,7 @@ async fn the_summary_shows_engagement_figures_and_charts_with_their_tables() {
     });
     // The agent works SMS only (a team): the WhatsApp conversation is neither counted
     // nor charted.
-    let agent_id = app.create_user("ana.agent", Role::Agent);
-    let input = TeamInput {
-        name: "Texts".to_owned(),
-        members: vec![agent_id],
-        channels: vec!["sms".to_owned()],
-        accounts: String::new(),
-    };
-    app.with_db(|conn| save_team(conn, &Actor::System, None, &input))
-        .expect("team saved");
-    let agent = app.browser();
-    let response = agent.sign_in("ana.agent", PASSWORD).await;
-    assert_eq!(response.status(), reqwest::StatusCode::SEE_OTHER);
+    let agent = app.agent_in_team("ana.agent", &["sms"]).await;
     let html = agent
         .page(&format!(
             "/conversations/{}?panel=summary",

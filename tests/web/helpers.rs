@@ -195,6 +195,31 @@ impl TestApp {
         browser
     }
 
+    /// A browser signed in as a new agent `username`, the only member of a new team that
+    /// works whole `channels`.
+    pub async fn agent_in_team(&self, username: &str, channels: &[&str]) -> Browser {
+        let id = self.create_user(username, Role::Agent);
+        let input = clientele::services::teams::TeamInput {
+            name: format!("{username}'s team"),
+            members: vec![id],
+            channels: channels.iter().map(|c| (*c).to_owned()).collect(),
+            accounts: String::new(),
+        };
+        self.with_db(|conn| {
+            clientele::services::teams::save_team(
+                conn,
+                &clientele::domain::customer::Actor::System,
+                None,
+                &input,
+            )
+        })
+        .expect("team saved");
+        let browser = self.browser();
+        let response = browser.sign_in(username, PASSWORD).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        browser
+    }
+
     /// A browser signed in as a new agent.
     pub async fn agent(&self) -> Browser {
         self.create_user("ana.agent", Role::Agent);

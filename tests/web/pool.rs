@@ -236,6 +236,24 @@ async fn a_connection_given_back_inside_a_transaction_is_not_lent_again() {
     );
 }
 
+/// Serves one request on the pool's connection, then has the server drop that
+/// connection (waiting until its backend is gone); returns the backend it was.
+async fn served_then_dropped(
+    app: &crate::helpers::TestApp,
+    pool: &clientele::db::DbPool,
+) -> String {
+    let first = clientele::state::run(pool, backend_pid)
+        .await
+        .expect("the first request is served");
+    app.with_db(|conn| {
+        read(
+            conn,
+            &format!("SELECT CAST(pg_terminate_backend({first}, 5000) AS TEXT) AS value"),
+        )
+    });
+    first
+}
+
 #[tokio::test]
 #[ignore = "PostgreSQL only: scripts/test runs it with --ignored postgres_only"]
 async fn postgres_only_a_connection_that_failed_is_checked_before_it_is_lent_again() {
@@ -245,15 +263,7 @@ async fn postgres_only_a_connection_that_failed_is_checked_before_it_is_lent_aga
     require_backend(true);
     let app = spawn_app().await;
     let pool = pool_of_one(&app);
-    let first = clientele::state::run(&pool, backend_pid)
-        .await
-        .expect("the first request is served");
-    app.with_db(|conn| {
-        read(
-            conn,
-            &format!("SELECT CAST(pg_terminate_backend({first}, 5000) AS TEXT) AS value"),
-        )
-    });
+    let first = served_then_dropped(&app, &pool).await;
     let found_dropped = clientele::state::run(&pool, backend_pid).await;
     assert!(
         found_dropped.is_err(),
@@ -273,15 +283,7 @@ async fn postgres_only_a_connection_dropped_while_idle_never_reaches_a_request()
     require_backend(true);
     let app = spawn_app().await;
     let pool = pool_of_one(&app);
-    let first = clientele::state::run(&pool, backend_pid)
-        .await
-        .expect("the first request is served");
-    app.with_db(|conn| {
-        read(
-            conn,
-            &format!("SELECT CAST(pg_terminate_backend({first}, 5000) AS TEXT) AS value"),
-        )
-    });
+    let first = served_then_dropped(&app, &pool).await;
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let next = clientele::state::run(&pool, backend_pid)
         .await

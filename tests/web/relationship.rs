@@ -2,13 +2,9 @@
 //! customer's, or an unknown contact's): read in place, stepped through one at a time,
 //! and only those the reader's teams may see, however long the history.
 
-use clientele::domain::Role;
-use clientele::domain::customer::Actor;
-use clientele::services::teams::{TeamInput, save_team};
-use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{Browser, PASSWORD, TestApp, spawn_app};
+use crate::helpers::{Browser, TestApp, spawn_app};
 
 #[tokio::test]
 async fn earlier_and_later_conversations_are_read_in_place() {
@@ -82,23 +78,6 @@ async fn closed_conversation(
     id
 }
 
-/// An agent in a team that works WhatsApp only.
-async fn whatsapp_agent(app: &TestApp) -> Browser {
-    let id = app.create_user("wanda.agent", Role::Agent);
-    let input = TeamInput {
-        name: "WhatsApp".to_owned(),
-        members: vec![id],
-        channels: vec!["whatsapp".to_owned()],
-        accounts: String::new(),
-    };
-    app.with_db(|conn| save_team(conn, &Actor::System, None, &input))
-        .expect("team saved");
-    let browser = app.browser();
-    let response = browser.sign_in("wanda.agent", PASSWORD).await;
-    assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    browser
-}
-
 fn next_link(to: i64) -> String {
     format!("href=\"/conversations/{to}\" id=\"next-conversation\"")
 }
@@ -129,7 +108,7 @@ async fn earlier_and_later_conversations_skip_those_the_readers_teams_do_not_see
         };
         ids.push(closed_conversation(&app, &token, &supervisor, channel, from, text).await);
     }
-    let agent = whatsapp_agent(&app).await;
+    let agent = app.agent_in_team("wanda.agent", &["whatsapp"]).await;
 
     let last = agent
         .page(&format!("/conversations/{}?earlier=1", ids[4]))
@@ -204,7 +183,7 @@ async fn a_long_history_the_reader_cannot_see_is_walked_past() {
         "WhatsApp after",
     )
     .await;
-    let agent = whatsapp_agent(&app).await;
+    let agent = app.agent_in_team("wanda.agent", &["whatsapp"]).await;
     let page = agent
         .page(&format!("/conversations/{last}?earlier=1"))
         .await;
