@@ -547,3 +547,52 @@ async fn a_bounded_filter_read_whole_gives_the_same_pages_tiers_and_total() {
         "every filter is bounded, and a search alone is ordered from its pairs by creation"
     );
 }
+
+#[tokio::test]
+async fn a_period_on_creation_is_counted_exactly_alone_and_with_a_condition() {
+    let app = spawn_app().await;
+    let supervisor = app.supervisor().await;
+    let token = app.api_token("crm");
+    let at = |day: &str| {
+        chrono::NaiveDateTime::parse_from_str(&format!("{day} 00:00:00"), "%Y-%m-%d %H:%M:%S")
+            .expect("a time")
+    };
+    // 30 in October (27 of them VIPs), 4 around it: the last day of September, and the
+    // first moment of November, which the period leaves out.
+    for i in 0..34 {
+        let id = app.create_customer(&[("name", &format!("Period {i}"))]);
+        if i < 27 {
+            let response = app
+                .api(
+                    reqwest::Method::PATCH,
+                    &format!("/api/v1/customers/{id}"),
+                    &token,
+                    Some(json!({"lifecycle": "vip"})),
+                )
+                .await;
+            assert_eq!(response.status(), StatusCode::OK);
+        }
+        let created = match i {
+            30 | 31 => at("2026-09-30"),
+            32 | 33 => at("2026-11-01"),
+            i => at(&format!("2026-10-{:02}", i + 1)),
+        };
+        app.with_db(|conn| {
+            diesel::update(customers::table.filter(customers::public_id.eq(&id)))
+                .set(customers::created_at.eq(created))
+                .execute(conn)
+        })
+        .expect("created moved");
+    }
+    let october = "/customers?period=custom&from=2026-10-01&to=2026-10-31&size=25";
+    let page = supervisor.page(october).await;
+    assert!(page.contains("id=\"next-page\""), "{page}");
+    assert_eq!(said_total(&page), (false, 30));
+    let vip = supervisor.page(&format!("{october}&lifecycle=vip")).await;
+    assert!(vip.contains("id=\"next-page\""), "{vip}");
+    assert_eq!(said_total(&vip), (false, 27));
+    let from = supervisor
+        .page("/customers?period=custom&from=2026-10-01&size=25")
+        .await;
+    assert_eq!(said_total(&from), (false, 32));
+}

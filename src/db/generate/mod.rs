@@ -94,6 +94,23 @@ fn next_id(conn: &mut DbConnection, table: &str) -> diesel::QueryResult<i64> {
     Ok(diesel::sql_query(sql).get_result::<Max>(conn)?.next)
 }
 
+/// How far back the generated customers' creation times reach (two years, in seconds).
+const CREATED_SPAN: i64 = 2 * 365 * 86_400;
+
+/// When the `index`-th of `count` generated customers was created. Customers are
+/// numbered in the order they arrive (imports and the API alike), so creation times rise
+/// with the id over [`CREATED_SPAN`], each a random moment of its own step.
+fn created_at(
+    now: NaiveDateTime,
+    index: u64,
+    count: u64,
+    rng: &mut fastrand::Rng,
+) -> NaiveDateTime {
+    let step = (CREATED_SPAN as u64 / count.max(1)).max(1);
+    let offset = (index as u128 * CREATED_SPAN as u128 / count.max(1) as u128) as i64;
+    now - Duration::seconds(CREATED_SPAN) + Duration::seconds(offset + rng.i64(0..step as i64))
+}
+
 /// Writes `count` customers; prints progress; returns how long it took.
 pub fn generate(
     conn: &mut DbConnection,
@@ -122,6 +139,7 @@ pub fn generate_building_indexes_after(
     let mut rng = fastrand::Rng::with_seed(seed);
     let now = db::now();
     let mut customer_id = next_id(conn, "customers")?;
+    let first_id = customer_id;
     let mut identity_id = next_id(conn, "channel_identities")?;
     let mut conversation_id = next_id(conn, "conversations")?;
     let mut tag_counts = vec![0_i64; tag_ids.len()];
@@ -267,7 +285,7 @@ pub fn generate_building_indexes_after(
                 previous_email = email.clone();
                 let phone = format!("+3859{:08}", id % 100_000_000);
                 let (city, country) = CITIES[rng.usize(..CITIES.len())];
-                let created = now - Duration::seconds(rng.i64(0..2 * 365 * 86_400));
+                let created = created_at(now, (id - first_id) as u64, count, &mut rng);
                 // Conversations: 0 to 4, about two; each 2 to 8 messages, about five.
                 let mut channels: Vec<&str> = Vec::new();
                 for _ in 0..rng.usize(1..=3) {
@@ -511,6 +529,22 @@ pub fn generate_building_indexes_after(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn generated_customers_are_created_in_the_order_of_their_ids() {
+        let now = crate::db::now();
+        let mut rng = fastrand::Rng::with_seed(1);
+        for count in [1_u64, 7, 1_000, 1_000_000] {
+            let head = count.min(2_000);
+            let times: Vec<NaiveDateTime> = (0..head)
+                .chain(count.saturating_sub(2_000).max(head)..count)
+                .map(|index| created_at(now, index, count, &mut rng))
+                .collect();
+            assert!(times.windows(2).all(|w| w[0] <= w[1]), "{count}");
+            assert!(times[0] >= now - Duration::seconds(CREATED_SPAN), "{count}");
+            assert!(*times.last().expect("one") <= now, "{count}");
+        }
+    }
 
     #[test]
     fn generated_channels_and_stages_are_ones_the_product_knows() {

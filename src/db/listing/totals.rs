@@ -318,29 +318,23 @@ fn sampled(
         ))
     };
     if !filter.on_last_contact && (filter.from.is_some() || filter.until.is_some()) {
-        let period = || {
-            let mut query = customers::table
-                .select(customers::id)
-                .filter(crate::db::planned_per_run())
-                .into_boxed();
-            if let Some(from) = filter.from {
-                query = query.filter(customers::created_at.ge(from));
-            }
-            if let Some(until) = filter.until {
-                query = query.filter(customers::created_at.lt(until));
-            }
-            query
-        };
-        // How far the period goes, read on the creation index without counting it all.
+        // How far the period goes, counted on the creation index up to the bound: for a
+        // period alone that one walk is the total.
         let alone = is_period_alone(filter);
         let bound = if alone { LONE_PERIOD } else { SMALL_PERIOD };
-        let beyond: Option<CustomerId> = period()
-            .order(customers::created_at.asc())
-            .offset(bound)
-            .first(conn)
-            .optional()?;
-        if beyond.is_none() {
-            return Ok((count(conn, &probing)?, false));
+        let within: i64 = CreatedWithin {
+            from: filter.from,
+            until: filter.until,
+            at_most: bound + 1,
+        }
+        .get_result(conn)?;
+        if within <= bound {
+            let total = if alone {
+                Total::Exact(within)
+            } else {
+                count(conn, &probing)?
+            };
+            return Ok((total, false));
         }
     }
     // Two queries: SQLite answers a lone MIN or MAX from the index, but scans the table
@@ -375,6 +369,55 @@ fn sampled(
             return Ok((count_collected(conn, filter, plans)?, true));
         }
         size *= 8;
+    }
+}
+
+/// How many customers were created in a period, counted up to `at_most`: one walk of the
+/// creation index that stops there. Planned for each run's period, as the Customers page's
+/// other period statements are.
+struct CreatedWithin {
+    from: Option<NaiveDateTime>,
+    until: Option<NaiveDateTime>,
+    at_most: i64,
+}
+
+impl diesel::query_builder::QueryId for CreatedWithin {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl diesel::query_builder::Query for CreatedWithin {
+    type SqlType = diesel::sql_types::BigInt;
+}
+
+impl<Conn> RunQueryDsl<Conn> for CreatedWithin {}
+
+impl<DB> diesel::query_builder::QueryFragment<DB> for CreatedWithin
+where
+    DB: diesel::backend::Backend
+        + diesel::sql_types::HasSqlType<diesel::sql_types::Timestamp>
+        + diesel::sql_types::HasSqlType<diesel::sql_types::BigInt>,
+    NaiveDateTime: diesel::serialize::ToSql<diesel::sql_types::Timestamp, DB>,
+    i64: diesel::serialize::ToSql<diesel::sql_types::BigInt, DB>,
+{
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
+    ) -> QueryResult<()> {
+        out.unsafe_to_cache_prepared();
+        out.push_sql("SELECT COUNT(*) FROM (SELECT 1 FROM customers WHERE TRUE");
+        if let Some(from) = &self.from {
+            out.push_sql(" AND created_at >= ");
+            out.push_bind_param::<diesel::sql_types::Timestamp, _>(from)?;
+        }
+        if let Some(until) = &self.until {
+            out.push_sql(" AND created_at < ");
+            out.push_bind_param::<diesel::sql_types::Timestamp, _>(until)?;
+        }
+        out.push_sql(" LIMIT ");
+        out.push_bind_param::<diesel::sql_types::BigInt, _>(&self.at_most)?;
+        out.push_sql(") within_period");
+        Ok(())
     }
 }
 
