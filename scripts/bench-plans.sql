@@ -48,8 +48,11 @@ SELECT id FROM customers WHERE public_id = 'C0500000';
 -- name: profile, the customer's conversations, newest first
 SELECT id FROM conversations WHERE customer_id = 500000 ORDER BY started_at DESC LIMIT 20;
 
--- name: conversation page, the customer's conversations before the one shown (read a step at a time)
-SELECT id FROM conversations WHERE customer_id = 500000 AND started_at <= '2026-11-01 00:00:00' AND (started_at < '2026-11-01 00:00:00' OR (started_at = '2026-11-01 00:00:00' AND id < 1000000)) ORDER BY started_at DESC, id DESC LIMIT 20;
+-- name: conversation page, the customer's conversations before the one shown
+SELECT id FROM conversations WHERE customer_id = 500000 AND started_at <= '2026-11-01 00:00:00' AND (started_at < '2026-11-01 00:00:00' OR (started_at = '2026-11-01 00:00:00' AND id < 1000000)) ORDER BY started_at DESC, id DESC LIMIT 21;
+
+-- name: conversation page, an agent's: the one after the shown one that their teams' channels reach
+SELECT id FROM conversations WHERE customer_id = 500000 AND channel IN ('whatsapp', 'sms') AND started_at >= '2025-01-01 00:00:00' AND (started_at > '2025-01-01 00:00:00' OR (started_at = '2025-01-01 00:00:00' AND id > 1)) ORDER BY started_at, id LIMIT 1;
 
 -- name: conversation page, an unknown contact's conversations after the one shown
 SELECT id FROM conversations WHERE identity_id = 1000 AND started_at >= '2026-01-01 00:00:00' AND (started_at > '2026-01-01 00:00:00' OR (started_at = '2026-01-01 00:00:00' AND id > 1)) ORDER BY started_at, id LIMIT 20;

@@ -8,6 +8,7 @@ use super::types::{
     AuthorKind, ConversationId, ConversationStatus, CustomerId, Direction, IdentityId, MessageId,
 };
 use super::{DbConnection, kept, now};
+use crate::domain::scope::Grants;
 
 /// A conversation as stored.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -528,14 +529,16 @@ pub enum Beside {
 }
 
 /// Up to `limit` conversations of `conversation`'s relationship (the customer's, or for an
-/// unknown contact the identity's) on one side of the keyset position `from` (start, id):
-/// one bounded walk of the relationship's start index, however long its history.
+/// unknown contact the identity's) on one side of the keyset position `from` (start, id),
+/// only those `reach` covers when given: one walk of the relationship's start index,
+/// however long its history.
 pub fn list_beside(
     conn: &mut DbConnection,
     conversation: &Conversation,
     from: (NaiveDateTime, ConversationId),
     way: Beside,
     limit: i64,
+    reach: Option<&Grants>,
 ) -> QueryResult<Vec<Conversation>> {
     let (at, id) = from;
     let mut query = conversations::table
@@ -546,6 +549,9 @@ pub fn list_beside(
         Some(customer) => query.filter(conversations::customer_id.eq(customer)),
         None => query.filter(conversations::identity_id.eq(conversation.identity_id)),
     };
+    if let Some(grants) = reach {
+        query = query.filter(super::teams::conversation_condition(grants));
+    }
     // The plain bound on the start is what the index walks from; the pair decides ties.
     query = match way {
         Beside::Earlier => query

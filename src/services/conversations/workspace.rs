@@ -8,9 +8,6 @@ use crate::db::{self, DbConnection};
 use crate::domain::scope::Scope;
 use crate::error::AppError;
 
-/// Conversations read per step when walking beside one for those a reader may see.
-const BESIDE_STEP: usize = 20;
-
 /// What the conversation page shows around a conversation of its relationship, of what
 /// the reader may see: the earlier ones asked for (oldest first), whether more lie
 /// before them, and the next one.
@@ -23,20 +20,25 @@ pub struct Around {
     pub next: Option<ConversationId>,
 }
 
-/// The reader's view around `conversation`, `earlier` conversations back. Bounded reads
-/// of the relationship's start index, so a contact with years of daily conversations
-/// costs the page what one with three does.
+/// The reader's view around `conversation`, `earlier` conversations back. Two bounded
+/// reads of the relationship's start index, the reader's teams' reach tested in the same
+/// statement, so a contact with years of daily conversations costs the page what one
+/// with three does.
 pub fn around(
     conn: &mut DbConnection,
     conversation: &Conversation,
     scope: &Scope,
     earlier: usize,
 ) -> Result<Around, AppError> {
-    let mut before = visible_beside(conn, conversation, scope, Beside::Earlier, earlier + 1)?;
+    let from = (conversation.started_at, conversation.id);
+    let reach = scope.limited();
+    let wanted = i64::try_from(earlier).unwrap_or(i64::MAX - 1) + 1;
+    let mut before =
+        conversations::list_beside(conn, conversation, from, Beside::Earlier, wanted, reach)?;
     let more_earlier = before.len() > earlier;
     before.truncate(earlier);
     before.reverse();
-    let next = visible_beside(conn, conversation, scope, Beside::Later, 1)?
+    let next = conversations::list_beside(conn, conversation, from, Beside::Later, 1, reach)?
         .first()
         .map(|c| c.id);
     Ok(Around {
@@ -44,36 +46,6 @@ pub fn around(
         more_earlier,
         next,
     })
-}
-
-/// Up to `wanted` conversations the scope sees on one side of `conversation`, nearest
-/// first: read a step at a time until found or the relationship ends.
-fn visible_beside(
-    conn: &mut DbConnection,
-    conversation: &Conversation,
-    scope: &Scope,
-    way: Beside,
-    wanted: usize,
-) -> Result<Vec<Conversation>, AppError> {
-    let step = wanted.max(BESIDE_STEP);
-    let limit = i64::try_from(step).unwrap_or(i64::MAX);
-    let mut from = (conversation.started_at, conversation.id);
-    let mut found = Vec::new();
-    loop {
-        let read = conversations::list_beside(conn, conversation, from, way, limit)?;
-        let ended = read.len() < step;
-        if let Some(last) = read.last() {
-            from = (last.started_at, last.id);
-        }
-        found.extend(
-            read.into_iter()
-                .filter(|c| scope.sees_conversation(&c.channel, &c.account)),
-        );
-        if found.len() >= wanted || ended {
-            found.truncate(wanted);
-            return Ok(found);
-        }
-    }
 }
 
 /// The agent assigns the conversation to themselves.
