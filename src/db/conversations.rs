@@ -530,8 +530,9 @@ pub enum Beside {
 
 /// Up to `limit` conversations of `conversation`'s relationship (the customer's, or for an
 /// unknown contact the identity's) on one side of the keyset position `from` (start, id),
-/// only those `reach` covers when given: one walk of the relationship's start index,
-/// however long its history.
+/// only those `reach` covers when given: one walk of the relationship's start index from
+/// that position, which stops at `limit` whatever lies beyond (stepping over what `reach`
+/// leaves out).
 pub fn list_beside(
     conn: &mut DbConnection,
     conversation: &Conversation,

@@ -20,10 +20,11 @@ pub struct Around {
     pub next: Option<ConversationId>,
 }
 
-/// The reader's view around `conversation`, `earlier` conversations back. Two bounded
-/// reads of the relationship's start index, the reader's teams' reach tested in the same
-/// statement, so a contact with years of daily conversations costs the page what one
-/// with three does.
+/// The reader's view around `conversation`, `earlier` conversations back: two reads of
+/// the relationship's start index that stop once they have what the page shows, so a
+/// contact with years of daily conversations costs the page what one with three does.
+/// The reader's teams' reach is tested in the same statements (the database steps over
+/// the conversations they cannot see).
 pub fn around(
     conn: &mut DbConnection,
     conversation: &Conversation,
