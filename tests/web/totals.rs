@@ -32,15 +32,7 @@ async fn the_total_comes_from_counters_kept_by_every_write() {
     assert_eq!(said_total(&page), (false, 30));
 
     for id in &ids[..27] {
-        let response = app
-            .api(
-                reqwest::Method::PATCH,
-                &format!("/api/v1/customers/{id}"),
-                &token,
-                Some(json!({"lifecycle": "vip"})),
-            )
-            .await;
-        assert_eq!(response.status(), StatusCode::OK);
+        make_vip(&app, &token, id).await;
     }
     let vip = supervisor
         .page("/customers?period=all&size=25&lifecycle=vip")
@@ -77,6 +69,19 @@ async fn the_total_comes_from_counters_kept_by_every_write() {
         vec![("prospect".to_owned(), 3), ("vip".to_owned(), 26)],
         "kept by every write"
     );
+}
+
+/// Moves a customer to the VIP stage through the API.
+async fn make_vip(app: &crate::helpers::TestApp, token: &str, id: &str) {
+    let response = app
+        .api(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/customers/{id}"),
+            token,
+            Some(json!({"lifecycle": "vip"})),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
 }
 
 /// The generated `score` property's id.
@@ -562,15 +567,7 @@ async fn a_period_on_creation_is_counted_exactly_alone_and_with_a_condition() {
     for i in 0..34 {
         let id = app.create_customer(&[("name", &format!("Period {i}"))]);
         if i < 27 {
-            let response = app
-                .api(
-                    reqwest::Method::PATCH,
-                    &format!("/api/v1/customers/{id}"),
-                    &token,
-                    Some(json!({"lifecycle": "vip"})),
-                )
-                .await;
-            assert_eq!(response.status(), StatusCode::OK);
+            make_vip(&app, &token, &id).await;
         }
         let created = match i {
             30 | 31 => at("2026-09-30"),

@@ -135,7 +135,16 @@ async fn conversation_page(
     let threads_before = panel::parse_cursor(&query.threads);
     let zone = current.user.time_zone.clone();
     let scope = current.scope.clone();
-    let (conversation, views, around, assignees, data, results, mut panel_view, beside) = state
+    let (
+        conversation,
+        views,
+        (more_earlier, next),
+        assignees,
+        data,
+        results,
+        mut panel_view,
+        beside,
+    ) = state
         .run(move |conn| {
             let conversation = conversations::get_conversation(conn, id)?;
             if !teams::sees_conversation(&scope, &conversation) {
@@ -150,8 +159,11 @@ async fn conversation_page(
                 None,
             )?;
             // Earlier and later conversations of the customer, on the reader's channels.
-            let around = workspace::around(conn, &conversation, &scope, earlier_count)?;
-            let mut shown = around.earlier.clone();
+            let workspace::Around {
+                earlier: mut shown,
+                more_earlier,
+                next,
+            } = workspace::around(conn, &conversation, &scope, earlier_count)?;
             shown.push(conversation.clone());
             let views = conversation_views(conn, &time_zone, shown, Shown::All)?;
             let assignees = conversations::list_assignees(conn, &[id])?;
@@ -176,7 +188,7 @@ async fn conversation_page(
             Ok((
                 conversation,
                 views,
-                around,
+                (more_earlier, next),
                 assignees,
                 data,
                 results,
@@ -185,10 +197,9 @@ async fn conversation_page(
             ))
         })
         .await?;
-    let more_history = around
-        .more_earlier
-        .then(|| format!("/conversations/{}?earlier={}", id.0, earlier_count + 1));
-    let next_conversation = around.next.map(|c| c.0);
+    let more_history =
+        more_earlier.then(|| format!("/conversations/{}?earlier={}", id.0, earlier_count + 1));
+    let next_conversation = next.map(|c| c.0);
     let mut views = views;
     let this = views.pop().ok_or(AppError::NotFound)?;
     let card = card::view(
