@@ -50,7 +50,9 @@ pub async fn stream<W>(
 where
     W: FnOnce(&DbPool, &mut dyn FnMut(Vec<u8>) -> bool) -> Result<(), AppError> + Send + 'static,
 {
-    let (sender, mut receiver) = tokio::sync::mpsc::channel::<Chunk>(4);
+    // One chunk ahead of the client at most: a client that hangs up stops the writing
+    // within a chunk or two, and reading the next one still overlaps sending this one.
+    let (sender, mut receiver) = tokio::sync::mpsc::channel::<Chunk>(1);
     actix_web::rt::task::spawn_blocking(move || {
         let mut send = |chunk: Vec<u8>| sender.blocking_send(Ok(Bytes::from(chunk))).is_ok();
         if let Err(error) = write(&pool, &mut send) {

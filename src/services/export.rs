@@ -20,7 +20,12 @@ use crate::error::AppError;
 use crate::services::audit;
 use crate::services::profiles::value_of;
 
-/// Customers read per query while exporting.
+/// Customers an export's first query reads: a page's worth, so the download starts as
+/// soon as the Customers page would show them. Each later query reads twice as many as
+/// the one before, up to [`BATCH`].
+pub const FIRST_BATCH: i64 = 50;
+
+/// The most customers one query reads while exporting.
 pub const BATCH: i64 = 2_000;
 
 /// Separates several tags or identities in one cell.
@@ -65,15 +70,16 @@ pub fn neutralise(cell: &str) -> Cow<'_, str> {
     }
 }
 
-/// Writes the rows of the customers after `after` (at most one batch); returns how many
-/// rows and the last id, `None` when there are no more.
+/// Writes the rows of at most `limit` customers after `after`; returns how many rows and
+/// the last id, `None` when there are no more.
 pub fn write_batch<W: std::io::Write>(
     conn: &mut DbConnection,
     plan: &ExportPlan,
     after: CustomerId,
+    limit: i64,
     out: &mut csv::Writer<W>,
 ) -> QueryResult<Option<(usize, CustomerId)>> {
-    let ids = listing::ids_after(conn, &plan.filter, after, BATCH)?;
+    let ids = listing::ids_after(conn, &plan.filter, after, limit)?;
     let Some(last) = ids.last().copied() else {
         return Ok(None);
     };
@@ -122,10 +128,11 @@ pub fn write_batch<W: std::io::Write>(
     Ok(Some((rows.len(), last)))
 }
 
-/// Writes the whole export as CSV chunks of about one batch each (a BOM first, so
-/// spreadsheet programs read UTF-8), handing each to `send` until it returns `false` (the
-/// client went away); then records the export with what it covered and its row count. A
-/// batch that fails ends the export with its error, recorded with the rows sent before it.
+/// Writes the whole export as CSV chunks of one batch each (a BOM and the header first,
+/// so spreadsheet programs read UTF-8), from [`FIRST_BATCH`] rows growing to [`BATCH`],
+/// handing each to `send` until it returns `false` (the client went away); then records
+/// the export with what it covered and its row count. A batch that fails ends the export
+/// with its error, recorded with the rows sent before it.
 pub fn write_all(
     pool: &DbPool,
     plan: &ExportPlan,
@@ -137,18 +144,19 @@ pub fn write_all(
     let mut out = csv::Writer::from_writer(Vec::with_capacity(64 * 1024));
     let mut first = b"\xEF\xBB\xBF".to_vec();
     out.write_record(plan.header()).map_err(fail)?;
-    let (mut after, mut rows) = (CustomerId(0), 0_usize);
+    let (mut after, mut rows, mut size) = (CustomerId(0), 0_usize, FIRST_BATCH);
     let ended = loop {
         // Each batch on a connection of its own, given back before the chunk is handed on:
         // a reader that takes its time never holds one.
         let batch = pool
             .get()
             .map_err(AppError::from)
-            .and_then(|mut conn| Ok(write_batch(&mut conn, plan, after, &mut out)?));
+            .and_then(|mut conn| Ok(write_batch(&mut conn, plan, after, size, &mut out)?));
         let done = match batch {
             Ok(Some((count, last))) => {
                 rows += count;
                 after = last;
+                size = (size * 2).min(BATCH);
                 false
             }
             Ok(None) => true,

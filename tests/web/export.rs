@@ -110,3 +110,75 @@ async fn the_export_follows_the_filter_the_reader_and_neutralises_formulas() {
     );
     assert!(details.iter().any(|d| d.contains("(2 rows)")));
 }
+
+/// The first chunk holds a page's worth of rows, so a large export starts at once; later
+/// chunks grow to the full batch, every customer is written once, in id order; a reader
+/// that leaves early is recorded with the rows it was sent.
+#[tokio::test]
+async fn an_export_starts_with_a_page_of_rows_and_grows_its_batches() {
+    use clientele::db::listing::CustomerFilter;
+    use clientele::domain::Role;
+    use clientele::domain::customer::Actor;
+    use clientele::services::export::{BATCH, ExportPlan, FIRST_BATCH, write_all};
+
+    let app = spawn_app().await;
+    app.with_db(|conn| clientele::db::generate::generate(conn, 400, 3))
+        .expect("customers generated");
+    let registry = app.with_db(|conn| clientele::db::properties::list_properties(conn).unwrap());
+    let plan = ExportPlan::new(&registry, Role::Supervisor, CustomerFilter::default());
+    let mut chunks: Vec<Vec<Vec<String>>> = Vec::new();
+    write_all(
+        &app.pool,
+        &plan,
+        &Actor::System,
+        "filter: everyone",
+        &mut |chunk| {
+            chunks.push(parse(&String::from_utf8(chunk).expect("UTF-8")));
+            true
+        },
+    )
+    .expect("exported");
+    let header = chunks[0].remove(0);
+    assert_eq!(header[0], "customer_id");
+    let sizes: Vec<usize> = chunks.iter().map(Vec::len).filter(|n| *n > 0).collect();
+    let (mut expected, mut left, mut size) = (Vec::new(), 400_i64, FIRST_BATCH);
+    while left > 0 {
+        expected.push(size.min(left) as usize);
+        left -= size;
+        size = (size * 2).min(BATCH);
+    }
+    assert_eq!(expected, [50, 100, 200, 50], "a page first, then doubling");
+    assert_eq!(sizes, expected);
+    let ids: Vec<i64> = chunks
+        .iter()
+        .flatten()
+        .map(|row| app.customer(&row[0]).id.0)
+        .collect();
+    assert_eq!(ids.len(), 400);
+    assert!(
+        ids.windows(2).all(|w| w[0] < w[1]),
+        "each once, in id order"
+    );
+
+    let mut sent = 0;
+    write_all(
+        &app.pool,
+        &plan,
+        &Actor::System,
+        "filter: left early",
+        &mut |_| {
+            sent += 1;
+            false
+        },
+    )
+    .expect("a reader leaving is no error");
+    assert_eq!(sent, 1, "nothing written after the reader left");
+    let detail: String = app.with_db(|conn| {
+        audit_log::table
+            .filter(audit_log::detail.like("filter: left early%"))
+            .select(audit_log::detail)
+            .first(conn)
+            .unwrap()
+    });
+    assert_eq!(detail, "filter: left early (50 rows)");
+}
