@@ -30,6 +30,12 @@ SELECT id FROM customers WHERE sort_name = 'maria garcia' AND (name IS NOT NULL 
 -- name: a number property many hold, its values walked newest first on their times' index
 SELECT customer_id FROM customer_values WHERE property_id = (SELECT id FROM properties WHERE key = 'score') AND value_number >= 99 ORDER BY created_at DESC, customer_id DESC LIMIT 51;
 
+-- name: a number property between two bounds, walked on the times' index (the number tested as read)
+SELECT customer_id FROM customer_values WHERE property_id = (SELECT id FROM properties WHERE key = 'score') AND value_number + 0.0 >= 40 AND value_number + 0.0 <= 60 ORDER BY created_at DESC, customer_id DESC LIMIT 51;
+
+-- name: a property nobody lacks ("is empty"), each walked customer probed for a value
+SELECT id FROM customers WHERE NOT EXISTS (SELECT customer_id FROM customer_values WHERE customer_values.property_id = (SELECT id FROM properties WHERE key = 'score') AND customer_values.customer_id = customers.id) ORDER BY created_at DESC, id DESC LIMIT 51;
+
 -- name: e-mail contains a common piece: first tested on the newest 500 customers
 SELECT COUNT(*) AS n FROM (SELECT lower(email) AS v FROM customers ORDER BY created_at DESC, id DESC LIMIT 500) newest WHERE v LIKE '%maria.%' ESCAPE '\';
 

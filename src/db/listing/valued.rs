@@ -46,7 +46,10 @@ pub(super) fn by_time(filter: &CustomerFilter, page: PageRequest<'_>) -> Option<
     {
         return None;
     }
-    let number = customer_values::value_number;
+    // Tested on the times index as each row is read: with both bounds on the number
+    // index, SQLite took that index for the range and sorted every holder by time
+    // (210,000 rows for a fifth of a million, 0.2 s); the arithmetic keeps it off it.
+    let number = customer_values::value_number + 0.0;
     let mut query = customer_values::table
         .filter(customer_values::property_id.eq(*property))
         .select(customer_values::customer_id)
