@@ -203,12 +203,11 @@ macro_rules! holds {
 }
 
 /// Customers holding no value of the subquery `$values`, tested on each row walked along
-/// the sort's index, however the filter reads holders ([`holds`]): the reading is chosen for the
-/// customers that match, and those lacking a value are matched when its holders are many.
-/// Collected, the holders were the most customers the database could be asked to collect
-/// (every customer but the few lacking one), and PostgreSQL, unable to hash that many for
-/// `id <> ALL (…)`, scanned them again for each row walked: "score is empty" at a million
-/// customers ran for over ten minutes.
+/// the sort's index, however the filter reads holders ([`holds`]). The reading is chosen
+/// for the customers that match, and few lack a value exactly when its holders are many:
+/// collected, they were every customer but those few, and PostgreSQL, unable to hash
+/// that many for `id <> ALL (…)`, scanned them again for each row walked ("score is
+/// empty" at a million customers ran for over ten minutes).
 macro_rules! lacks {
     ($query:expr, $values:expr) => {{
         $query.filter(diesel::dsl::not(diesel::dsl::exists(
