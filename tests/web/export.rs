@@ -182,3 +182,43 @@ async fn an_export_starts_with_a_page_of_rows_and_grows_its_batches() {
     });
     assert_eq!(detail, "filter: left early (50 rows)");
 }
+
+/// An export whose database fails after its first chunk ends with that error, and the
+/// audit log says how many rows were sent before it stopped.
+#[tokio::test]
+async fn an_export_stopped_by_an_error_is_recorded_as_such() {
+    use clientele::db::listing::CustomerFilter;
+    use clientele::domain::Role;
+    use clientele::domain::customer::Actor;
+    use clientele::services::export::{ExportPlan, write_all};
+
+    let app = spawn_app().await;
+    app.with_db(|conn| clientele::db::generate::generate(conn, 120, 4))
+        .expect("customers generated");
+    let registry = app.with_db(|conn| clientele::db::properties::list_properties(conn).unwrap());
+    let plan = ExportPlan::new(&registry, Role::Supervisor, CustomerFilter::default());
+    let mut chunks = 0;
+    let written = write_all(&app.pool, &plan, &Actor::System, "filter: cut", &mut |_| {
+        chunks += 1;
+        // The tags' table goes away under the export: its next batch fails.
+        app.with_db(|conn| {
+            diesel::sql_query("ALTER TABLE customer_tags RENAME TO customer_tags_gone")
+                .execute(conn)
+                .expect("renamed")
+        });
+        true
+    });
+    assert!(
+        written.is_err(),
+        "the export ends with the error: {written:?}"
+    );
+    assert_eq!(chunks, 1, "nothing sent after the error");
+    let detail: String = app.with_db(|conn| {
+        audit_log::table
+            .filter(audit_log::detail.like("filter: cut%"))
+            .select(audit_log::detail)
+            .first(conn)
+            .unwrap()
+    });
+    assert_eq!(detail, "filter: cut (50 rows, stopped by an error)");
+}
