@@ -62,5 +62,6 @@ mod totals;
 mod traffic;
 mod users;
 mod value_reading;
+mod walks;
 mod webhooks;
 mod workspace;

@@ -2,13 +2,15 @@
 //! (standard columns, custom values, computed counters), with bounds made inclusive or
 //! half-open as the type needs.
 
-use crate::db::lower;
+use crate::db::customers::Backend;
 use crate::db::schema::{customer_values, customers};
 use crate::db::types::PropertyId;
+use crate::db::{coalesce_time, lower};
 use crate::domain::condition::{Scalar, Test};
 use crate::domain::property::PropertyType;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use diesel::sql_types::{Nullable, Timestamp};
 
 use super::Query;
 
@@ -320,8 +322,28 @@ macro_rules! count_condition {
     }};
 }
 
-pub(super) fn computed_condition(query: Query, key: &str, test: &Test) -> Query {
+/// The last contact, as a condition reads it: on each walked row when `walk` (wrapped, a
+/// column no index serves), otherwise on its index where that serves.
+pub(super) fn last_contact(
+    walk: bool,
+) -> Box<dyn BoxableExpression<customers::table, Backend, SqlType = Nullable<Timestamp>>> {
+    if walk {
+        Box::new(coalesce_time(
+            customers::last_contact_at,
+            customers::last_contact_at,
+        ))
+    } else {
+        Box::new(customers::last_contact_at)
+    }
+}
+
+/// `walk`: test the indexed counters and times on each walked row (see
+/// `CustomerFilter::walk_sort`).
+pub(super) fn computed_condition(query: Query, key: &str, test: &Test, walk: bool) -> Query {
     match key {
+        "conversations_count" if walk => {
+            count_condition!(query, customers::conversations_count + 0_i64, test)
+        }
         "conversations_count" => count_condition!(query, customers::conversations_count, test),
         "messages_count" => count_condition!(query, customers::messages_count, test),
         "orders_count" => count_condition!(query, customers::orders_count, test),
@@ -356,15 +378,10 @@ pub(super) fn computed_condition(query: Query, key: &str, test: &Test) -> Query 
             _ => query,
         },
         "last_contact_at" => match test {
-            Test::Empty => query.filter(customers::last_contact_at.is_null()),
-            Test::NotEmpty => query.filter(customers::last_contact_at.is_not_null()),
+            Test::Empty => query.filter(last_contact(walk).is_null()),
+            Test::NotEmpty => query.filter(last_contact(walk).is_not_null()),
             Test::Range { low, high } => {
-                bounded!(
-                    query,
-                    customers::last_contact_at,
-                    moment_of(low),
-                    moment_of(high)
-                )
+                bounded!(query, last_contact(walk), moment_of(low), moment_of(high))
             }
             _ => query,
         },

@@ -4,9 +4,11 @@
 //! candidates are a bounded list (see `whole`).
 
 mod conditions;
+mod order;
 mod plans;
 mod totals;
 mod valued;
+mod walk;
 mod whole;
 
 pub use super::search::Bounds;
@@ -15,10 +17,13 @@ use conditions::{
     Reading, computed_condition, contains_pattern, custom_condition, standard_condition,
 };
 use diesel::prelude::*;
+pub use order::{Cursor, PageRequest, SortKey, SortValue};
+use order::{int_after, keyset, moment_after, sorted};
 use plans::phone_digits;
 pub use plans::{Plans, plan, plan_within};
 use serde::{Deserialize, Serialize};
 pub use totals::{Total, take_remaking, total};
+pub use walk::{FURTHEST, WALK_FIRST, WALK_FIRST_ELSEWHERE, Walk};
 pub use whole::{REACH_TESTED_AT_MOST, page_with_total};
 
 use super::among::customer_among;
@@ -98,6 +103,13 @@ pub struct CustomerFilter {
     /// index against it, instead of reading each holder's row (see [`value_reading`]).
     #[serde(default)]
     pub set_values: bool,
+    /// Test the conversation count and the last contact on each row walked along the
+    /// sort's index, never through their own indexes: a page's walk stops at a window of
+    /// the sort's index (see `walk`), and both databases otherwise read every holder
+    /// through those indexes ("never contacted": 200,000 at a million customers; SQLite
+    /// sorted them, PostgreSQL intersected them with the window, 13 ms).
+    #[serde(default)]
+    pub walk_sort: bool,
 }
 
 /// Whether conditions that `held` customers match are better tested row by row along the
@@ -152,100 +164,6 @@ impl CustomerFilter {
     }
 }
 
-/// How the Customers page sorts. Every key is a column that is never NULL, so keyset
-/// pages work, with an index `(column, id)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SortKey {
-    Created,
-    Updated,
-    Name,
-    LastContact,
-    Conversations,
-    Satisfaction,
-}
-
-impl SortKey {
-    /// Every key with its URL name and label.
-    pub const ALL: [(SortKey, &'static str, &'static str); 6] = [
-        (SortKey::Created, "created", "Created"),
-        (SortKey::Updated, "updated", "Updated"),
-        (SortKey::Name, "name", "Name"),
-        (SortKey::LastContact, "last_contact", "Last contact"),
-        (SortKey::Conversations, "conversations", "Conversations"),
-        (
-            SortKey::Satisfaction,
-            "satisfaction",
-            "Average satisfaction",
-        ),
-    ];
-
-    /// From the URL name; creation time by default.
-    pub fn parse(raw: &str) -> SortKey {
-        SortKey::ALL
-            .iter()
-            .find(|(_, name, _)| *name == raw)
-            .map_or(SortKey::Created, |(key, _, _)| *key)
-    }
-}
-
-/// A sort value in a cursor.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SortValue {
-    Int(i64),
-    Text(String),
-}
-
-/// A keyset cursor: the search tier, the sort value and the id of the last row shown.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Cursor {
-    pub tier: u8,
-    pub value: SortValue,
-    pub id: CustomerId,
-}
-
-impl Cursor {
-    /// The cursor after `customer`, listed in `tier`.
-    pub fn after(customer: &Customer, key: SortKey, tier: u8) -> Cursor {
-        let value = match key {
-            SortKey::Created => SortValue::Int(customer.created_at.and_utc().timestamp_micros()),
-            SortKey::Updated => SortValue::Int(customer.updated_at.and_utc().timestamp_micros()),
-            SortKey::Name => SortValue::Text(customer.sort_name.clone()),
-            SortKey::LastContact => SortValue::Int(customer.contact_sort),
-            SortKey::Conversations => SortValue::Int(customer.conversations_count),
-            SortKey::Satisfaction => SortValue::Int(customer.csat_sort),
-        };
-        Cursor {
-            tier,
-            value,
-            id: customer.id,
-        }
-    }
-
-    /// The URL form: `tier.value.id` (text values are folded names: letters, digits, spaces).
-    pub fn to_param(&self) -> String {
-        let value = match &self.value {
-            SortValue::Int(v) => v.to_string(),
-            SortValue::Text(t) => format!("t{t}"),
-        };
-        format!("{}.{value}.{}", self.tier, self.id)
-    }
-
-    /// Parses the URL form.
-    pub fn parse(raw: &str) -> Option<Cursor> {
-        let (tier, rest) = raw.split_once('.')?;
-        let (value, id) = rest.rsplit_once('.')?;
-        let value = match value.strip_prefix('t') {
-            Some(text) => SortValue::Text(text.to_owned()),
-            None => SortValue::Int(value.parse().ok()?),
-        };
-        Some(Cursor {
-            tier: tier.parse().ok()?,
-            value,
-            id: CustomerId(id.parse().ok()?),
-        })
-    }
-}
-
 pub(super) type Query = customers::BoxedQuery<'static, Backend>;
 
 /// The filtered query, before sorting and paging; with a `tier`, only the customers
@@ -258,11 +176,12 @@ fn filtered(filter: &CustomerFilter, plans: &Plans, tier: Option<Tier>) -> Query
         .filter(crate::db::planned_per_run());
     let (from, until) = (filter.from, filter.until);
     if filter.on_last_contact {
+        let contact = || conditions::last_contact(filter.walk_sort);
         if let Some(from) = from {
-            query = query.filter(customers::last_contact_at.ge(from));
+            query = query.filter(contact().ge(from));
         }
         if let Some(until) = until {
-            query = query.filter(customers::last_contact_at.lt(until));
+            query = query.filter(contact().lt(until));
         }
     } else {
         if let Some(from) = from {
@@ -395,99 +314,10 @@ fn filtered(filter: &CustomerFilter, plans: &Plans, tier: Option<Tier>) -> Query
                 test,
                 Reading::of(filter, plans.sqlite),
             ),
-            Target::Computed(key) => computed_condition(query, key, test),
+            Target::Computed(key) => computed_condition(query, key, test, filter.walk_sort),
         };
     }
     query
-}
-
-/// Which page of a list: the sort, its direction, the cursor of the last row shown (none
-/// for the first page) and how many rows.
-#[derive(Debug, Clone, Copy)]
-pub struct PageRequest<'a> {
-    pub key: SortKey,
-    pub ascending: bool,
-    pub after: Option<&'a Cursor>,
-    pub limit: i64,
-}
-
-impl PageRequest<'_> {
-    /// The first `limit` rows, newest first (the Customers page's default order).
-    pub fn newest(limit: i64) -> Self {
-        PageRequest {
-            key: SortKey::Created,
-            ascending: false,
-            after: None,
-            limit,
-        }
-    }
-}
-
-/// Orders by `column` then id (`customers.id` unless another is named), and starts
-/// after the cursor value, both in one direction.
-macro_rules! keyset {
-    ($query:expr, $column:expr, $ascending:expr, $after:expr) => {
-        keyset!($query, $column, customers::id, $ascending, $after)
-    };
-    ($query:expr, $column:expr, $id:expr, $ascending:expr, $after:expr) => {{
-        let query = $query;
-        let query = if $ascending {
-            query.order(($column.asc(), $id.asc()))
-        } else {
-            query.order(($column.desc(), $id.desc()))
-        };
-        match $after {
-            None => query,
-            Some((value, id)) if $ascending => query.filter(
-                $column
-                    .gt(value.clone())
-                    .or($column.eq(value).and($id.gt(id))),
-            ),
-            Some((value, id)) => query.filter(
-                $column
-                    .lt(value.clone())
-                    .or($column.eq(value).and($id.lt(id))),
-            ),
-        }
-    }};
-}
-use keyset;
-
-/// A cursor's number value and id.
-fn int_after(after: Option<&Cursor>) -> Option<(i64, CustomerId)> {
-    after.and_then(|c| match c.value {
-        SortValue::Int(v) => Some((v, c.id)),
-        SortValue::Text(_) => None,
-    })
-}
-
-/// A cursor's time (microseconds since the epoch as a number) and id.
-fn moment_after(after: Option<&Cursor>) -> Option<(NaiveDateTime, CustomerId)> {
-    int_after(after).map(|(v, id)| {
-        let at = chrono::DateTime::from_timestamp_micros(v)
-            .map(|t| t.naive_utc())
-            .unwrap_or_default();
-        (at, id)
-    })
-}
-
-fn sorted(query: Query, key: SortKey, ascending: bool, after: Option<&Cursor>) -> Query {
-    let int = int_after(after);
-    let micros = moment_after(after);
-    match key {
-        SortKey::Created => keyset!(query, customers::created_at, ascending, micros),
-        SortKey::Updated => keyset!(query, customers::updated_at, ascending, micros),
-        SortKey::Name => {
-            let text = after.and_then(|c| match &c.value {
-                SortValue::Text(t) => Some((t.clone(), c.id)),
-                SortValue::Int(_) => None,
-            });
-            keyset!(query, customers::sort_name, ascending, text)
-        }
-        SortKey::LastContact => keyset!(query, customers::contact_sort, ascending, int),
-        SortKey::Conversations => keyset!(query, customers::conversations_count, ascending, int),
-        SortKey::Satisfaction => keyset!(query, customers::csat_sort, ascending, int),
-    }
 }
 
 /// A page of filtered customers after the cursor, each with its search tier (0 without a
@@ -499,6 +329,35 @@ pub fn list_filtered(
     plans: &Plans,
     page: PageRequest<'_>,
 ) -> QueryResult<Vec<(Customer, u8)>> {
+    Ok(list_within(conn, filter, plans, page, None)?.rows)
+}
+
+/// A page of customers, and where its walk stopped when it stopped short of a full page.
+#[derive(Debug, Default)]
+pub struct Found {
+    pub rows: Vec<(Customer, u8)>,
+    pub stopped: Option<Stopped>,
+}
+
+/// Where a page's walk stopped: it read `searched` customers along the sort's index
+/// before the page was full. The page holds the matches up to `at`; the next one searches
+/// on after it, `next` customers (`None`: all the rest).
+#[derive(Debug, Clone)]
+pub struct Stopped {
+    pub at: Cursor,
+    pub searched: i64,
+    pub next: Option<i64>,
+}
+
+/// [`list_filtered`], reading along the sort's index only as far as `walk` says when the
+/// filter tests customers one by one; with `None`, as far as it takes.
+pub fn list_within(
+    conn: &mut DbConnection,
+    filter: &CustomerFilter,
+    plans: &Plans,
+    page: PageRequest<'_>,
+    walk: Option<Walk>,
+) -> QueryResult<Found> {
     let PageRequest {
         key,
         ascending,
@@ -506,21 +365,47 @@ pub fn list_filtered(
         limit,
     } = page;
     if plans.match_nobody() {
-        return Ok(Vec::new());
+        return Ok(Found::default());
     }
     // Ids first, then their rows: a page walked along the sort's index is tested on the
     // index and the tables its conditions probe (PostgreSQL scans an index only for ids,
     // not for whole rows).
     if filter.ranking().is_none() {
+        let mut stopped = None;
         let ids: Vec<CustomerId> = match valued::by_time(filter, page) {
             Some(query) => query.load(conn)?,
-            None => sorted(filtered(filter, plans, None), key, ascending, after)
-                .select(customers::id)
-                .limit(limit)
-                .load(conn)?,
+            None => {
+                let walk = walk
+                    .filter(|_| walk::tests_each_row(filter, plans, key))
+                    .and_then(|walk| Some((walk, walk.window(plans.sqlite, key)?)));
+                let edge = match walk {
+                    Some((_, walk)) => walk::edge(conn, filter, page, walk)?,
+                    None => None,
+                };
+                let walked = CustomerFilter {
+                    walk_sort: edge.is_some(),
+                    ..filter.clone()
+                };
+                let mut query = sorted(filtered(&walked, plans, None), key, ascending, after);
+                if let Some(edge) = &edge {
+                    query = walk::up_to(query, key, ascending, edge);
+                }
+                let ids: Vec<CustomerId> = query.select(customers::id).limit(limit).load(conn)?;
+                if let (Some(at), Some((walk, searched))) = (edge, walk) {
+                    stopped = ((ids.len() as i64) < limit).then(|| Stopped {
+                        at,
+                        searched,
+                        next: walk.onward().window(plans.sqlite, key),
+                    });
+                }
+                ids
+            }
         };
         let found = rows_in_order(conn, &ids)?;
-        return Ok(found.into_iter().map(|c| (c, 0)).collect());
+        return Ok(Found {
+            rows: found.into_iter().map(|c| (c, 0)).collect(),
+            stopped,
+        });
     }
     let mut page = Vec::new();
     let first_tier = after.map_or(0, |c| c.tier);
@@ -535,7 +420,10 @@ pub fn list_filtered(
         let found = rows_in_order(conn, &ids)?;
         page.extend(found.into_iter().map(|c| (c, tier as u8)));
     }
-    Ok(page)
+    Ok(Found {
+        rows: page,
+        stopped: None,
+    })
 }
 
 /// The rows of `ids`, in that order.
@@ -582,28 +470,4 @@ pub fn list_newest_names(
         .select((customers::public_id, customers::name))
         .limit(limit)
         .load(conn)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cursors_round_trip() {
-        for cursor in [
-            Cursor {
-                tier: 2,
-                value: SortValue::Text("maria garcia".into()),
-                id: CustomerId(7),
-            },
-            Cursor {
-                tier: 0,
-                value: SortValue::Int(-1),
-                id: CustomerId(12),
-            },
-        ] {
-            assert_eq!(Cursor::parse(&cursor.to_param()), Some(cursor));
-        }
-        assert_eq!(Cursor::parse("x"), None);
-    }
 }

@@ -10,9 +10,9 @@ use askama::Template;
 use super::columns::{self, Column};
 use super::fields::{FieldGroups, Submitted, field_groups};
 use super::filter::{self, Chip, FilterForm, NEW_CONDITION_KEYS, SearchKind, query_of};
+use super::pager::{Further, PLACING, Pager, Position, pager, thousands};
 use super::{editor_of, lifecycle_label};
 use crate::auth::CustomersUser;
-use crate::db::customers::Customer;
 use crate::db::listing::{self, Cursor, SortKey, Total};
 use crate::db::properties::{self, Property};
 use crate::db::tags::{self, Tag};
@@ -26,19 +26,6 @@ use crate::handlers::page::{PageContext, render, render_status};
 use crate::page::FlashKind;
 use crate::services::profiles;
 use crate::state::AppState;
-
-/// A count as people read it: 1,234,567.
-fn thousands(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if n < 0 { format!("-{out}") } else { out }
-}
 
 /// One row of the list.
 pub struct Row {
@@ -78,6 +65,8 @@ struct ListPage {
     choices: Vec<columns::Choice>,
     next: Option<String>,
     previous: Option<String>,
+    /// "Search further", when the page's walk stopped before the page was full.
+    further: Option<Further>,
     /// "51–100", when the page shows anyone.
     range: Option<String>,
     /// How the search box was read ("e-mail"), when searching.
@@ -128,14 +117,15 @@ fn chosen_sort(resolved: &filter::Resolved, role: crate::domain::Role) -> SortKe
         .unwrap_or(SortKey::Created)
 }
 
-/// A page of the list and its total, read with `filter`.
+/// A page of the list and its total, read with `filter`, searched `further` times (see
+/// `listing::Walk`).
 fn read_page(
     conn: &mut crate::db::DbConnection,
     resolved: &filter::Resolved,
     filter: &crate::db::listing::CustomerFilter,
     role: crate::domain::Role,
-    after: Option<&Cursor>,
-) -> diesel::QueryResult<(Vec<(Customer, u8)>, Total)> {
+    (after, further): (Option<&Cursor>, u32),
+) -> diesel::QueryResult<(listing::Found, Total)> {
     let plans = listing::plan(conn, filter)?;
     let page = listing::PageRequest {
         key: chosen_sort(resolved, role),
@@ -143,7 +133,11 @@ fn read_page(
         after,
         limit: resolved.form.size + 1,
     };
-    if let Some((found, total)) = listing::page_with_total(conn, filter, &plans, page)? {
+    if let Some((rows, total)) = listing::page_with_total(conn, filter, &plans, page)? {
+        let found = listing::Found {
+            rows,
+            stopped: None,
+        };
         return Ok((found, total));
     }
     // With property conditions, the total comes first: when many customers hold the
@@ -159,14 +153,25 @@ fn read_page(
         }
         Some(total)
     };
-    let found = listing::list_filtered(conn, &page_filter, &plans, page)?;
+    let mut found = listing::list_within(
+        conn,
+        &page_filter,
+        &plans,
+        page,
+        Some(listing::Walk::further(further)),
+    )?;
     let size = usize::try_from(resolved.form.size).unwrap_or(0);
-    let complete = (after.is_none() && found.len() <= size).then_some(found.len());
+    let shown = found.rows.len();
+    let complete = (after.is_none() && found.stopped.is_none() && shown <= size).then_some(shown);
     let total = match (complete, early) {
         (Some(rows), _) => Total::Exact(rows as i64),
         (None, Some(total)) => total,
         (None, None) => listing::total(conn, filter, &plans, None)?,
     };
+    // A first page that already shows every match the total counted searched far enough.
+    if after.is_none() && total == Total::Exact(shown as i64) {
+        found.stopped = None;
+    }
     Ok((found, total))
 }
 
@@ -175,7 +180,7 @@ fn read_page(
 struct Read {
     resolved: filter::Resolved,
     searched: Option<SearchKind>,
-    found: Vec<(Customer, u8)>,
+    found: listing::Found,
     total: Total,
     tags: HashMap<CustomerId, Vec<Tag>>,
     all_tags: Vec<Tag>,
@@ -188,13 +193,13 @@ fn read(
     conn: &mut crate::db::DbConnection,
     pairs: &[(String, String)],
     user: (crate::domain::Role, i64, &crate::domain::scope::Scope),
-    after: Option<&Cursor>,
+    at: (Option<&Cursor>, u32),
 ) -> diesel::QueryResult<Read> {
     let (role, me, scope) = user;
     let resolved = filter::resolve(conn, pairs, role, me, scope)?;
     let mut read = Read {
         searched: resolved.kinds.first().copied(),
-        found: Vec::new(),
+        found: listing::Found::default(),
         total: Total::Exact(0),
         tags: HashMap::new(),
         all_tags: Vec::new(),
@@ -204,9 +209,9 @@ fn read(
     if read.resolved.added.is_some() {
         return Ok(read);
     }
-    let (found, total) = read_page(conn, &read.resolved, &read.resolved.filter, role, after)?;
+    let (found, total) = read_page(conn, &read.resolved, &read.resolved.filter, role, at)?;
     (read.found, read.total) = (found, total);
-    if read.found.is_empty() && after.is_none() {
+    if read.found.rows.is_empty() && at.0.is_none() {
         let text = read.resolved.form.q.clone();
         for kind in read
             .resolved
@@ -217,49 +222,19 @@ fn read(
             .filter(|k| k.tried_unasked(&text))
         {
             let filter = read.resolved.searched_as(kind);
-            let (found, total) = read_page(conn, &read.resolved, &filter, role, None)?;
-            if !found.is_empty() {
+            let (found, total) = read_page(conn, &read.resolved, &filter, role, (None, at.1))?;
+            if !found.rows.is_empty() {
                 (read.searched, read.found, read.total) = (Some(kind), found, total);
                 read.resolved.filter = filter;
                 break;
             }
         }
     }
-    let ids: Vec<CustomerId> = read.found.iter().map(|(c, _)| c.id).collect();
+    let ids: Vec<CustomerId> = read.found.rows.iter().map(|(c, _)| c.id).collect();
     read.tags = tags::list_tags_for_customers(conn, &ids)?;
     read.all_tags = tags::list_tags(conn)?;
     read.segments = crate::db::segments::list_segments(conn)?;
     Ok(read)
-}
-
-/// The earlier pages' cursors a page's URL carries (`trail`), oldest first.
-fn trail_of(pairs: &[(String, String)]) -> Vec<String> {
-    pairs
-        .iter()
-        .find(|(k, _)| k == "trail")
-        .map(|(_, v)| {
-            v.split(',')
-                .filter(|c| Cursor::parse(c).is_some())
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// `base` with a cursor and trail appended.
-fn paged(base: &str, after: Option<&str>, trail: &[String]) -> String {
-    let extra = query_of(
-        &[
-            ("after".to_owned(), after.unwrap_or_default().to_owned()),
-            ("trail".to_owned(), trail.join(",")),
-        ],
-        &[],
-    );
-    [base, extra.as_str()]
-        .into_iter()
-        .filter(|part| !part.is_empty())
-        .collect::<Vec<_>>()
-        .join("&")
 }
 
 /// "About 1,300 customers", "1 customer".
@@ -268,6 +243,7 @@ fn total_text(total: &Total, shown: usize) -> String {
         Total::Exact(1) => "1 customer".to_owned(),
         Total::Exact(n) => format!("{} customers", thousands(*n)),
         Total::About(n) => format!("about {} customers", thousands((*n).max(shown as i64))),
+        Total::MoreThan(0) if shown == 0 => "none found yet".to_owned(),
         Total::MoreThan(n) => format!("more than {} customers", thousands((*n).max(shown as i64))),
     }
 }
@@ -282,13 +258,8 @@ pub async fn list(
     let mut pairs = query.into_inner();
     let role = user.role();
     let me = user.0.user.id.0;
-    let after_raw = pairs
-        .iter()
-        .find(|(k, _)| k == "after")
-        .map(|(_, v)| v.clone())
-        .filter(|v| Cursor::parse(v).is_some());
-    let after = after_raw.as_deref().and_then(Cursor::parse);
-    let trail = trail_of(&pairs);
+    let position = Position::of(&pairs);
+    let at = (position.after.clone(), position.further);
     let lookup = pairs.clone();
     let scope = user.0.scope.clone();
     let Read {
@@ -300,14 +271,21 @@ pub async fn list(
         all_tags,
         segments,
     } = state
-        .run(move |conn| Ok(read(conn, &lookup, (role, me, &scope), after.as_ref())?))
+        .run(move |conn| {
+            Ok(read(
+                conn,
+                &lookup,
+                (role, me, &scope),
+                (at.0.as_ref(), at.1),
+            )?)
+        })
         .await?;
     // A condition that reads well joins the URL, so the view stays bookmarkable.
     if let Some(added) = &resolved.added {
         let mut kept: Vec<(String, String)> = pairs.clone();
         kept.push(("f".to_owned(), added.clone()));
         let mut skip = NEW_CONDITION_KEYS.to_vec();
-        skip.extend(["after", "trail"]);
+        skip.extend(PLACING);
         return Ok(see_other(&format!("/customers?{}", query_of(&kept, &skip))));
     }
     // The way the search box was read joins every link from this page (the next page,
@@ -323,34 +301,14 @@ pub async fn list(
             .any(|p| p.key == key && p.visible_to(role))
     };
     let key = chosen_sort(&resolved, role);
-    let size = resolved.form.size;
-    let base = query_of(&pairs, &["after", "trail"]);
+    let base = query_of(&pairs, &PLACING);
     let mut found = found;
-    let next = (found.len() as i64 > size).then(|| {
-        found.truncate(usize::try_from(size).unwrap_or(50));
-        found.last().map(|(c, tier)| {
-            let cursor = Cursor::after(c, key, *tier).to_param();
-            let mut earlier = trail.clone();
-            earlier.extend(after_raw.clone());
-            paged(&base, Some(&cursor), &earlier)
-        })
-    });
-    let previous = after_raw.as_ref().map(|_| match trail.split_last() {
-        Some((last, rest)) => paged(&base, Some(last), rest),
-        None => base.clone(),
-    });
-    let first_row = if after_raw.is_some() {
-        (trail.len() as i64 + 1) * size + 1
-    } else {
-        1
-    };
-    let range = (!found.is_empty()).then(|| {
-        format!(
-            "{}–{}",
-            thousands(first_row),
-            thousands(first_row + found.len() as i64 - 1)
-        )
-    });
+    let Pager {
+        next,
+        previous,
+        further,
+        range,
+    } = pager(&position, &base, &mut found, key, resolved.form.size);
     let shown_columns: Vec<Column> = columns::chosen(user.0.user.customer_columns.as_deref())
         .into_iter()
         .filter(|c| c.property().is_none_or(visible))
@@ -362,6 +320,7 @@ pub async fn list(
     let mut tags: HashMap<CustomerId, Vec<Tag>> = tags;
     let ranked = resolved.filter.name.is_some() || resolved.filter.public_id.is_some();
     let rows: Vec<Row> = found
+        .rows
         .into_iter()
         .map(|(c, tier)| Row {
             name: if show_name {
@@ -417,7 +376,7 @@ pub async fn list(
             let mut with: Vec<(String, String)> = pairs.clone();
             with.retain(|(name, _)| name != "qk");
             with.push(("qk".to_owned(), k.as_str().to_owned()));
-            (k.label(), query_of(&with, &["after", "trail"]))
+            (k.label(), query_of(&with, &PLACING))
         })
         .collect();
     let filters_open =
@@ -436,7 +395,8 @@ pub async fn list(
             show_phone: visible("phone"),
             columns: shown_columns,
             choices,
-            next: next.flatten(),
+            next,
+            further,
             previous,
             range,
             searched: searched.map(SearchKind::label),
@@ -466,7 +426,9 @@ pub async fn list(
 /// Whether the URL sets a filter beyond the search box, the sort and the page size (the
 /// filter panel then opens).
 fn filters_in_use(pairs: &[(String, String)]) -> bool {
-    const NOT_FILTERS: [&str; 8] = ["q", "qk", "sort", "dir", "size", "after", "trail", "whose"];
+    const NOT_FILTERS: [&str; 9] = [
+        "q", "qk", "sort", "dir", "size", "after", "trail", "further", "whose",
+    ];
     pairs
         .iter()
         .any(|(k, v)| !v.is_empty() && !NOT_FILTERS.contains(&k.as_str()))

@@ -13,6 +13,7 @@ pub mod import;
 pub mod list;
 pub mod merge;
 pub mod orders;
+pub mod pager;
 pub mod profile;
 pub mod segments;
 pub mod traffic;

@@ -1,0 +1,246 @@
+//! A page whose filter tests customers one by one reads a window of them along the sort's
+//! index and stops there; searching further picks up where it stopped, so page after page
+//! lists every match once, in order, as one unbounded walk would.
+
+use clientele::db::listing::{self, Cursor, CustomerFilter, SortKey, Target, Walk};
+use clientele::db::schema::customers;
+use clientele::db::types::CustomerId;
+use clientele::domain::condition::{Scalar, Test};
+use clientele::domain::property::PropertyType;
+use diesel::prelude::*;
+
+use crate::helpers::{TestApp, spawn_app};
+
+/// Gives a nickname to every `nth` customer in creation order, and to no one else.
+fn nickname_every(app: &TestApp, nth: usize) {
+    app.with_db(|conn| {
+        let ids: Vec<CustomerId> = customers::table
+            .order((customers::created_at.asc(), customers::id.asc()))
+            .select(customers::id)
+            .load(conn)
+            .expect("customers");
+        diesel::update(customers::table)
+            .set(customers::nickname.eq(None::<String>))
+            .execute(conn)
+            .expect("nicknames cleared");
+        let chosen: Vec<CustomerId> = ids.into_iter().step_by(nth).collect();
+        diesel::update(customers::table.filter(customers::id.eq_any(chosen)))
+            .set(customers::nickname.eq("Nick"))
+            .execute(conn)
+            .expect("nicknames set");
+    });
+}
+
+fn request(
+    key: SortKey,
+    ascending: bool,
+    after: Option<&Cursor>,
+    limit: i64,
+) -> listing::PageRequest<'_> {
+    listing::PageRequest {
+        key,
+        ascending,
+        after,
+        limit,
+    }
+}
+
+/// A walk of `first` customers.
+fn tiny(first: i64) -> Walk {
+    Walk {
+        further: 0,
+        first: Some(first),
+    }
+}
+
+fn nicknamed() -> CustomerFilter {
+    CustomerFilter {
+        conditions: vec![(
+            Target::Standard("nickname".into(), PropertyType::Text),
+            Test::NotEmpty,
+        )],
+        ..CustomerFilter::default()
+    }
+}
+
+#[tokio::test]
+async fn walks_that_stop_at_their_window_list_every_match_once_in_order() {
+    let app = spawn_app().await;
+    app.with_db(|conn| clientele::db::generate::generate(conn, 200, 11))
+        .expect("customers generated");
+    nickname_every(&app, 37);
+    let computed = |key: &str, test: Test| CustomerFilter {
+        conditions: vec![(Target::Computed(key.into()), test)],
+        ..CustomerFilter::default()
+    };
+    let no_conversations = Test::Range {
+        low: Some((Scalar::Number(0.0), true)),
+        high: Some((Scalar::Number(0.0), true)),
+    };
+    // A stage and a period on the last contact, read on each walked row.
+    let recent_vips = CustomerFilter {
+        lifecycle: Some("vip".into()),
+        from: Some(chrono::Utc::now().naive_utc() - chrono::TimeDelta::days(200)),
+        on_last_contact: true,
+        ..CustomerFilter::default()
+    };
+    let cases = [
+        (nicknamed(), SortKey::Created, false),
+        (nicknamed(), SortKey::Created, true),
+        (nicknamed(), SortKey::Name, true),
+        (nicknamed(), SortKey::LastContact, false),
+        (nicknamed(), SortKey::Conversations, true),
+        // The counters and the last contact are then tested on each walked row, not
+        // through their own indexes.
+        (
+            computed("last_contact_at", Test::Empty),
+            SortKey::Created,
+            false,
+        ),
+        (
+            computed("conversations_count", no_conversations),
+            SortKey::Satisfaction,
+            true,
+        ),
+        (recent_vips, SortKey::Updated, false),
+    ];
+    for (filter, key, ascending) in cases {
+        app.with_db(|conn| {
+            let plans = listing::plan(conn, &filter).expect("plan");
+            let whole: Vec<CustomerId> =
+                listing::list_filtered(conn, &filter, &plans, request(key, ascending, None, 1_000))
+                    .expect("the whole list")
+                    .into_iter()
+                    .map(|(c, _)| c.id)
+                    .collect();
+            assert!(!whole.is_empty(), "{filter:?}");
+            // Pages of 8 reading 25 customers at most: some stop short, some are full.
+            let (mut walked, mut after, mut stops) = (Vec::new(), None::<Cursor>, 0);
+            for _ in 0..200 {
+                let page = request(key, ascending, after.as_ref(), 8);
+                let found = listing::list_within(conn, &filter, &plans, page, Some(tiny(25)))
+                    .expect("a page");
+                assert!(found.rows.len() <= 8);
+                walked.extend(found.rows.iter().map(|(c, _)| c.id));
+                after = match (&found.stopped, found.rows.last()) {
+                    (Some(stopped), _) => {
+                        assert!(found.rows.len() < 8, "a full page goes on as usual");
+                        stops += 1;
+                        Some(stopped.at.clone())
+                    }
+                    (None, Some((last, _))) if found.rows.len() == 8 => {
+                        Some(Cursor::after(last, key, 0))
+                    }
+                    _ => None,
+                };
+                if after.is_none() {
+                    break;
+                }
+            }
+            assert_eq!(walked, whole, "{filter:?} {key:?} ascending {ascending}");
+            assert!(stops >= 1, "{filter:?} {key:?}: the walks never stopped");
+        });
+    }
+}
+
+#[tokio::test]
+async fn a_walk_stops_only_where_customers_are_tested_one_by_one() {
+    let app = spawn_app().await;
+    app.with_db(|conn| clientele::db::generate::generate(conn, 120, 12))
+        .expect("customers generated");
+    nickname_every(&app, 50);
+    let newest = listing::PageRequest::newest(10);
+    let stops = |filter: CustomerFilter, key: SortKey| {
+        app.with_db(|conn| {
+            let plans = listing::plan(conn, &filter).expect("plan");
+            let page = listing::PageRequest { key, ..newest };
+            let found =
+                listing::list_within(conn, &filter, &plans, page, Some(tiny(5))).expect("a page");
+            found.stopped.is_some()
+        })
+    };
+    let stage = CustomerFilter {
+        lifecycle: Some("vip".into()),
+        ..CustomerFilter::default()
+    };
+    // A stage and a period are read from their indexes in creation order: never cut.
+    assert!(!stops(stage.clone(), SortKey::Created));
+    let a_year = CustomerFilter {
+        from: Some(chrono::Utc::now().naive_utc() - chrono::TimeDelta::days(365)),
+        ..CustomerFilter::default()
+    };
+    assert!(!stops(a_year.clone(), SortKey::Created));
+    // In another order they are tested one by one.
+    assert!(stops(stage, SortKey::Name));
+    assert!(stops(a_year, SortKey::Name));
+    assert!(stops(nicknamed(), SortKey::Created));
+    // Selected rows are a list: read whole, whatever the window.
+    let ids: Vec<CustomerId> = app.with_db(|conn| {
+        customers::table
+            .select(customers::id)
+            .limit(30)
+            .load(conn)
+            .expect("ids")
+    });
+    assert!(!stops(
+        CustomerFilter { ids, ..nicknamed() },
+        SortKey::Created
+    ));
+}
+
+#[tokio::test]
+async fn the_customers_page_offers_to_search_further_and_finds_the_rest() {
+    let app = spawn_app().await;
+    let first = listing::WALK_FIRST as u64;
+    app.with_db(|conn| clientele::db::generate::generate(conn, first + 60, 13))
+        .expect("customers generated");
+    let supervisor = app.supervisor().await;
+    // The one nicknamed customer is the oldest: past the first page's window.
+    nickname_every(&app, 100_000);
+    let oldest: String = app.with_db(|conn| {
+        customers::table
+            .order((customers::created_at.asc(), customers::id.asc()))
+            .select(customers::public_id)
+            .first(conn)
+            .expect("the oldest")
+    });
+    // The window fits the database: a walk costs more on PostgreSQL.
+    let sqlite = app.with_db(|conn| clientele::db::among::is_sqlite(conn));
+    let (searched, next) = if sqlite {
+        ("2,000", "20,000")
+    } else {
+        ("500", "5,000")
+    };
+    let page = supervisor
+        .page("/customers?period=all&f=nickname:not_empty")
+        .await;
+    assert!(!page.contains(&oldest), "{page}");
+    assert!(
+        page.contains("None of the customers searched for this page match."),
+        "{page}"
+    );
+    assert!(
+        page.contains(&format!(
+            "This page searched {searched} customers in this order"
+        )),
+        "{page}"
+    );
+    let start = page.find("id=\"search-further\"").expect("search further");
+    let link = &page[page[..start].rfind("href=\"").expect("its link") + 6..start];
+    let link = link[..link.find('"').expect("end of link")].replace("&#38;", "&");
+    assert!(link.contains("further=1"), "{link}");
+    assert!(
+        page[start..].starts_with(&format!("id=\"search-further\">Search the next {next}")),
+        "{page}"
+    );
+
+    let further = supervisor.page(&link).await;
+    assert!(further.contains(&oldest), "{further}");
+    assert!(!further.contains("id=\"search-further\""), "{further}");
+    assert!(!further.contains("id=\"searched\""), "{further}");
+    // Paging back keeps the deeper search: the first page now finds the customer too.
+    let start = further.find("id=\"previous-page\"").expect("previous");
+    let back = &further[further[..start].rfind("href=\"").expect("its link") + 6..start];
+    let back = back[..back.find('"').expect("end of link")].replace("&#38;", "&");
+    assert!(supervisor.page(&back).await.contains(&oldest));
+}
