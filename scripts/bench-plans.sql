@@ -33,8 +33,14 @@ SELECT customer_id FROM customer_values WHERE property_id = (SELECT id FROM prop
 -- name: a number property between two bounds, walked on the times' index (the number tested as read)
 SELECT customer_id FROM customer_values WHERE property_id = (SELECT id FROM properties WHERE key = 'score') AND value_number + 0.0 >= 40 AND value_number + 0.0 <= 60 ORDER BY created_at DESC, customer_id DESC LIMIT 51;
 
--- name: a property nobody lacks ("is empty"), each walked customer probed for a value
-SELECT id FROM customers WHERE NOT EXISTS (SELECT customer_id FROM customer_values WHERE customer_values.property_id = (SELECT id FROM properties WHERE key = 'score') AND customer_values.customer_id = customers.id) ORDER BY created_at DESC, id DESC LIMIT 51;
+-- name: a page's window: its last customer, the 500th along the creation index, read from the index alone
+SELECT id FROM customers ORDER BY created_at DESC, id DESC LIMIT 1 OFFSET 499;
+
+-- name: a property nobody lacks ("is empty"), each customer of the window probed for a value
+SELECT id FROM customers WHERE NOT EXISTS (SELECT customer_id FROM customer_values WHERE customer_values.property_id = (SELECT id FROM properties WHERE key = 'score') AND customer_values.customer_id = customers.id) AND created_at >= (SELECT created_at FROM customers ORDER BY created_at DESC, id DESC LIMIT 1 OFFSET 499) ORDER BY created_at DESC, id DESC LIMIT 51;
+
+-- name: never contacted, within the window: the last contact tested on each walked row, not through its index
+SELECT id FROM customers WHERE coalesce(last_contact_at, last_contact_at) IS NULL AND created_at >= (SELECT created_at FROM customers ORDER BY created_at DESC, id DESC LIMIT 1 OFFSET 499) ORDER BY created_at DESC, id DESC LIMIT 51;
 
 -- name: e-mail contains a common piece: first tested on the newest 500 customers
 SELECT COUNT(*) AS n FROM (SELECT lower(email) AS v FROM customers ORDER BY created_at DESC, id DESC LIMIT 500) newest WHERE v LIKE '%maria.%' ESCAPE '\';

@@ -174,6 +174,23 @@ async fn a_walk_stops_only_where_customers_are_tested_one_by_one() {
     assert!(stops(stage, SortKey::Name));
     assert!(stops(a_year, SortKey::Name));
     assert!(stops(nicknamed(), SortKey::Created));
+    // An e-mail address is looked up on its index.
+    let email: String = app.with_db(|conn| {
+        customers::table
+            .filter(customers::email.is_not_null())
+            .order(customers::created_at.asc())
+            .select(customers::email.assume_not_null())
+            .first(conn)
+            .expect("an e-mail address")
+    });
+    let addressed = CustomerFilter {
+        conditions: vec![(
+            Target::Standard("email".into(), PropertyType::Email),
+            Test::Equals(vec![email]),
+        )],
+        ..nicknamed()
+    };
+    assert!(!stops(addressed, SortKey::Created));
     // Selected rows are a list: read whole, whatever the window.
     let ids: Vec<CustomerId> = app.with_db(|conn| {
         customers::table

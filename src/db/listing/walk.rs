@@ -75,21 +75,26 @@ impl Walk {
 
 /// Whether the page's query finds its rows by testing each customer along the sort's
 /// index, with nothing to narrow them first: no list of candidates (a search's matches, a
-/// tag few hold, a property's few holders, selected rows) and at least one test no index
-/// serves in that order. A period on creation, a lifecycle stage and the blacklist are
-/// read from their indexes in creation order.
+/// tag few hold, a property's few holders, an e-mail address or phone number, selected
+/// rows) and at least one test no index serves in that order. A period on creation, a
+/// lifecycle stage and the blacklist are read from their indexes in creation order.
 pub(super) fn tests_each_row(filter: &CustomerFilter, plans: &Plans, key: SortKey) -> bool {
     if bounded(filter, plans) {
         return false;
     }
-    let listed = |test: &Test| !matches!(test, Test::Empty | Test::NotEquals(_));
-    let holders_listed = !filter.probe_values
-        && !filter.set_values
-        && filter
-            .conditions
-            .iter()
-            .any(|(target, test)| matches!(target, Target::Custom(..)) && listed(test));
-    if holders_listed {
+    let holds = |test: &Test| !matches!(test, Test::Empty | Test::NotEquals(_));
+    let listed = |target: &Target, test: &Test| match target {
+        Target::Custom(..) => !filter.probe_values && !filter.set_values && holds(test),
+        Target::Standard(key, _) => {
+            matches!(key.as_str(), "email" | "phone") && matches!(test, Test::Equals(_))
+        }
+        Target::Computed(_) => false,
+    };
+    if filter
+        .conditions
+        .iter()
+        .any(|(target, test)| listed(target, test))
+    {
         return false;
     }
     let by_creation = key == SortKey::Created;
