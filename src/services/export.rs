@@ -20,10 +20,15 @@ use crate::error::AppError;
 use crate::services::audit;
 use crate::services::profiles::value_of;
 
-/// Customers an export's first query reads: a page's worth, so the download starts as
-/// soon as the Customers page would show them. Each later query reads twice as many as
-/// the one before, up to [`BATCH`].
+/// Customers an export's first queries read: a page's worth, so the download starts as
+/// soon as the Customers page would show them. After [`SMALL_BATCHES`] of them each query
+/// reads twice as many as the one before, up to [`BATCH`].
 pub const FIRST_BATCH: i64 = 50;
+
+/// How many batches of [`FIRST_BATCH`] an export writes before its batches grow: a
+/// reader that hangs up after the first rows (a preview, a link opened by mistake) is
+/// noticed only after a few more chunks, and those few cost little.
+pub const SMALL_BATCHES: usize = 4;
 
 /// The most customers one query reads while exporting.
 pub const BATCH: i64 = 2_000;
@@ -145,6 +150,7 @@ pub fn write_all(
     let mut first = b"\xEF\xBB\xBF".to_vec();
     out.write_record(plan.header()).map_err(fail)?;
     let (mut after, mut rows, mut size) = (CustomerId(0), 0_usize, FIRST_BATCH);
+    let mut batches = 0_usize;
     let ended = loop {
         // Each batch on a connection of its own, given back before the chunk is handed on:
         // a reader that takes its time never holds one.
@@ -156,7 +162,10 @@ pub fn write_all(
             Ok(Some((count, last))) => {
                 rows += count;
                 after = last;
-                size = (size * 2).min(BATCH);
+                batches += 1;
+                if batches >= SMALL_BATCHES {
+                    size = (size * 2).min(BATCH);
+                }
                 false
             }
             Ok(None) => true,
