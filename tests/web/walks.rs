@@ -11,6 +11,15 @@ use diesel::prelude::*;
 
 use crate::helpers::{TestApp, spawn_app};
 
+/// An app with `count` generated customers, every `nth` of them nicknamed.
+async fn app_with_nicknames(count: u64, seed: u64, nth: usize) -> TestApp {
+    let app = spawn_app().await;
+    app.with_db(|conn| clientele::db::generate::generate(conn, count, seed))
+        .expect("customers generated");
+    nickname_every(&app, nth);
+    app
+}
+
 /// Gives a nickname to every `nth` customer in creation order, and to no one else.
 fn nickname_every(app: &TestApp, nth: usize) {
     app.with_db(|conn| {
@@ -65,10 +74,7 @@ fn nicknamed() -> CustomerFilter {
 
 #[tokio::test]
 async fn walks_that_stop_at_their_window_list_every_match_once_in_order() {
-    let app = spawn_app().await;
-    app.with_db(|conn| clientele::db::generate::generate(conn, 200, 11))
-        .expect("customers generated");
-    nickname_every(&app, 37);
+    let app = app_with_nicknames(200, 11, 37).await;
     let computed = |key: &str, test: Test| CustomerFilter {
         conditions: vec![(Target::Computed(key.into()), test)],
         ..CustomerFilter::default()
@@ -145,10 +151,7 @@ async fn walks_that_stop_at_their_window_list_every_match_once_in_order() {
 
 #[tokio::test]
 async fn a_walk_stops_only_where_customers_are_tested_one_by_one() {
-    let app = spawn_app().await;
-    app.with_db(|conn| clientele::db::generate::generate(conn, 120, 12))
-        .expect("customers generated");
-    nickname_every(&app, 50);
+    let app = app_with_nicknames(120, 12, 50).await;
     let newest = listing::PageRequest::newest(10);
     let stops = |filter: CustomerFilter, key: SortKey| {
         app.with_db(|conn| {
@@ -207,13 +210,9 @@ async fn a_walk_stops_only_where_customers_are_tested_one_by_one() {
 
 #[tokio::test]
 async fn the_customers_page_offers_to_search_further_and_finds_the_rest() {
-    let app = spawn_app().await;
-    let first = listing::WALK_FIRST as u64;
-    app.with_db(|conn| clientele::db::generate::generate(conn, first + 60, 13))
-        .expect("customers generated");
-    let supervisor = app.supervisor().await;
     // The one nicknamed customer is the oldest: past the first page's window.
-    nickname_every(&app, 100_000);
+    let app = app_with_nicknames(listing::WALK_FIRST as u64 + 60, 13, 100_000).await;
+    let supervisor = app.supervisor().await;
     let oldest: String = app.with_db(|conn| {
         customers::table
             .order((customers::created_at.asc(), customers::id.asc()))
@@ -242,12 +241,10 @@ async fn the_customers_page_offers_to_search_further_and_finds_the_rest() {
         )),
         "{page}"
     );
-    let start = page.find("id=\"search-further\"").expect("search further");
-    let link = &page[page[..start].rfind("href=\"").expect("its link") + 6..start];
-    let link = link[..link.find('"').expect("end of link")].replace("&#38;", "&");
+    let link = link_of(&page, "search-further");
     assert!(link.contains("further=1"), "{link}");
     assert!(
-        page[start..].starts_with(&format!("id=\"search-further\">Search the next {next}")),
+        page.contains(&format!("id=\"search-further\">Search the next {next}")),
         "{page}"
     );
 
@@ -256,8 +253,26 @@ async fn the_customers_page_offers_to_search_further_and_finds_the_rest() {
     assert!(!further.contains("id=\"search-further\""), "{further}");
     assert!(!further.contains("id=\"searched\""), "{further}");
     // Paging back keeps the deeper search: the first page now finds the customer too.
-    let start = further.find("id=\"previous-page\"").expect("previous");
-    let back = &further[further[..start].rfind("href=\"").expect("its link") + 6..start];
-    let back = back[..back.find('"').expect("end of link")].replace("&#38;", "&");
+    let back = link_of(&further, "previous-page");
     assert!(supervisor.page(&back).await.contains(&oldest));
+
+    // A crafted depth: unreadable is the first page's; past the last (even the largest
+    // number) is all the rest.
+    let query = "/customers?period=all&f=nickname:not_empty&further=";
+    let junk = supervisor.page(&format!("{query}lots")).await;
+    assert!(!junk.contains(&oldest));
+    assert!(junk.contains("id=\"search-further\""), "{junk}");
+    let deepest = supervisor.page(&format!("{query}{}", u32::MAX)).await;
+    assert!(deepest.contains(&oldest), "{deepest}");
+    assert!(!deepest.contains("id=\"search-further\""), "{deepest}");
+}
+
+/// The URL of the link with this id, as a test client asks for it.
+fn link_of(page: &str, id: &str) -> String {
+    let at = page
+        .find(&format!("id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no {id} in {page}"));
+    let start = page[..at].rfind("href=\"").expect("its link") + "href=\"".len();
+    let link = &page[start..at];
+    link[..link.find('"').expect("end of link")].replace("&#38;", "&")
 }

@@ -18,7 +18,7 @@ use conditions::{
 };
 use diesel::prelude::*;
 pub use order::{Cursor, PageRequest, SortKey, SortValue};
-use order::{int_after, keyset, moment_after, sorted};
+use order::{keyset, moment_after, sorted};
 use plans::phone_digits;
 pub use plans::{Plans, plan, plan_within};
 use serde::{Deserialize, Serialize};

@@ -173,23 +173,41 @@ pub(super) fn moment_after(after: Option<&Cursor>) -> Option<(NaiveDateTime, Cus
     })
 }
 
-pub(super) fn sorted(query: Query, key: SortKey, ascending: bool, after: Option<&Cursor>) -> Query {
-    let int = int_after(after);
-    let micros = moment_after(after);
-    match key {
-        SortKey::Created => keyset!(query, customers::created_at, ascending, micros),
-        SortKey::Updated => keyset!(query, customers::updated_at, ascending, micros),
-        SortKey::Name => {
-            let text = after.and_then(|c| match &c.value {
-                SortValue::Text(t) => Some((t.clone(), c.id)),
-                SortValue::Int(_) => None,
-            });
-            keyset!(query, customers::sort_name, ascending, text)
+/// A cursor's text value (a folded name) and id.
+pub(super) fn text_after(after: Option<&Cursor>) -> Option<(String, CustomerId)> {
+    after.and_then(|c| match &c.value {
+        SortValue::Text(t) => Some((t.clone(), c.id)),
+        SortValue::Int(_) => None,
+    })
+}
+
+/// `$apply!(query, column, ascending, value and id)` on the sort's column, the cursor's
+/// value read as that column holds it: a bound on a page (`keyset`) or on a walk's window
+/// (`walk::up_to`), both in the sort's direction.
+macro_rules! on_sort_column {
+    ($apply:ident, $query:expr, $key:expr, $ascending:expr, $cursor:expr) => {{
+        use $crate::db::listing::order::{int_after, moment_after, text_after};
+        let (query, ascending, cursor) = ($query, $ascending, $cursor);
+        let (int, micros) = (int_after(cursor), moment_after(cursor));
+        match $key {
+            SortKey::Created => $apply!(query, customers::created_at, ascending, micros),
+            SortKey::Updated => $apply!(query, customers::updated_at, ascending, micros),
+            SortKey::Name => {
+                $apply!(query, customers::sort_name, ascending, text_after(cursor))
+            }
+            SortKey::LastContact => $apply!(query, customers::contact_sort, ascending, int),
+            SortKey::Conversations => {
+                $apply!(query, customers::conversations_count, ascending, int)
+            }
+            SortKey::Satisfaction => $apply!(query, customers::csat_sort, ascending, int),
         }
-        SortKey::LastContact => keyset!(query, customers::contact_sort, ascending, int),
-        SortKey::Conversations => keyset!(query, customers::conversations_count, ascending, int),
-        SortKey::Satisfaction => keyset!(query, customers::csat_sort, ascending, int),
-    }
+    }};
+}
+pub(super) use on_sort_column;
+
+/// Ordered by the sort's column, starting after the cursor.
+pub(super) fn sorted(query: Query, key: SortKey, ascending: bool, after: Option<&Cursor>) -> Query {
+    on_sort_column!(keyset, query, key, ascending, after)
 }
 
 #[cfg(test)]

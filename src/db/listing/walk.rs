@@ -9,11 +9,9 @@
 use diesel::prelude::*;
 
 use super::conditions::computed_condition;
+use super::order::on_sort_column;
 use super::totals::bounded;
-use super::{
-    Cursor, CustomerFilter, PageRequest, Plans, Query, SortKey, Target, int_after, moment_after,
-    sorted,
-};
+use super::{Cursor, CustomerFilter, PageRequest, Plans, Query, SortKey, Target, sorted};
 use crate::db::DbConnection;
 use crate::db::schema::customers;
 use crate::db::types::CustomerId;
@@ -98,7 +96,7 @@ pub(super) fn tests_each_row(filter: &CustomerFilter, plans: &Plans, key: SortKe
         return false;
     }
     let by_creation = key == SortKey::Created;
-    let served = |target: &Target| by_creation && *target == Target::Computed("created_at".into());
+    let served = |target: &Target| by_creation && is_created(target);
     let period = filter.from.is_some() || filter.until.is_some();
     filter.conditions.iter().any(|(target, _)| !served(target))
         || filter.channel.is_some()
@@ -109,6 +107,11 @@ pub(super) fn tests_each_row(filter: &CustomerFilter, plans: &Plans, key: SortKe
         || filter.contact.is_some()
         || (period && (filter.on_last_contact || !by_creation))
         || (!by_creation && (filter.lifecycle.is_some() || filter.blacklisted.is_some()))
+}
+
+/// Whether a condition is on the creation time.
+fn is_created(target: &Target) -> bool {
+    matches!(target, Target::Computed(key) if key == "created_at")
 }
 
 /// The last customer a page's walk of `walk` customers reads: the `walk`th after the
@@ -131,7 +134,7 @@ pub(super) fn edge(
     }
     if page.key == SortKey::Created {
         for (target, test) in &filter.conditions {
-            if *target == Target::Computed("created_at".into()) {
+            if is_created(target) {
                 everyone = computed_condition(everyone, "created_at", test, false);
             }
         }
@@ -172,23 +175,7 @@ macro_rules! up_to {
 
 /// Narrows a page's query to the customers its walk reads: up to `edge`, included.
 pub(super) fn up_to(query: Query, key: SortKey, ascending: bool, edge: &Cursor) -> Query {
-    let edge = Some(edge);
-    let int = int_after(edge);
-    let micros = moment_after(edge);
-    match key {
-        SortKey::Created => up_to!(query, customers::created_at, ascending, micros),
-        SortKey::Updated => up_to!(query, customers::updated_at, ascending, micros),
-        SortKey::Name => {
-            let text = edge.and_then(|c| match &c.value {
-                super::SortValue::Text(t) => Some((t.clone(), c.id)),
-                super::SortValue::Int(_) => None,
-            });
-            up_to!(query, customers::sort_name, ascending, text)
-        }
-        SortKey::LastContact => up_to!(query, customers::contact_sort, ascending, int),
-        SortKey::Conversations => up_to!(query, customers::conversations_count, ascending, int),
-        SortKey::Satisfaction => up_to!(query, customers::csat_sort, ascending, int),
-    }
+    on_sort_column!(up_to, query, key, ascending, Some(edge))
 }
 
 #[cfg(test)]

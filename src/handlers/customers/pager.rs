@@ -64,34 +64,34 @@ impl Position {
         }
     }
 
-    /// `base` placed after a cursor, with a trail, searched further `further` times.
-    fn link(&self, base: &str, after: Option<&str>, trail: &[String], further: u32) -> String {
-        let further = if further == 0 {
-            String::new()
-        } else {
-            further.to_string()
-        };
-        let extra = query_of(
-            &[
-                ("after".to_owned(), after.unwrap_or_default().to_owned()),
-                ("trail".to_owned(), trail.join(",")),
-                ("further".to_owned(), further),
-            ],
-            &[],
-        );
-        [base, extra.as_str()]
-            .into_iter()
-            .filter(|part| !part.is_empty())
-            .collect::<Vec<_>>()
-            .join("&")
-    }
-
     /// The trail of the page after this one.
     fn onward(&self) -> Vec<String> {
         let mut earlier = self.trail.clone();
         earlier.extend(self.after_raw.clone());
         earlier
     }
+}
+
+/// `base` placed after a cursor, with a trail, searched further `further` times.
+fn link(base: &str, after: Option<&str>, trail: &[String], further: u32) -> String {
+    let further = if further == 0 {
+        String::new()
+    } else {
+        further.to_string()
+    };
+    let extra = query_of(
+        &[
+            ("after".to_owned(), after.unwrap_or_default().to_owned()),
+            ("trail".to_owned(), trail.join(",")),
+            ("further".to_owned(), further),
+        ],
+        &[],
+    );
+    [base, extra.as_str()]
+        .into_iter()
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 /// "Search further": how far this page's walk read, and the link that reads on.
@@ -122,13 +122,13 @@ pub fn pager(position: &Position, base: &str, found: &mut Found, key: SortKey, s
             rows.truncate(usize::try_from(size).unwrap_or(50));
             rows.last().map(|(c, tier)| {
                 let cursor = Cursor::after(c, key, *tier).to_param();
-                position.link(base, Some(&cursor), &position.onward(), now)
+                link(base, Some(&cursor), &position.onward(), now)
             })
         })
         .flatten();
     let further = match (&next, &found.stopped) {
         (None, Some(stopped)) => Some(Further {
-            href: position.link(
+            href: link(
                 base,
                 Some(&stopped.at.to_param()),
                 &position.onward(),
@@ -143,8 +143,8 @@ pub fn pager(position: &Position, base: &str, found: &mut Found, key: SortKey, s
         .after_raw
         .as_ref()
         .map(|_| match position.trail.split_last() {
-            Some((last, rest)) => position.link(base, Some(last), rest, now),
-            None => position.link(base, None, &[], now),
+            Some((last, rest)) => link(base, Some(last), rest, now),
+            None => link(base, None, &[], now),
         });
     // Past a page that stopped short, pages no longer hold `size` rows each.
     let first_row = (position.trail.len() as i64 + i64::from(position.after.is_some())) * size + 1;
