@@ -242,8 +242,8 @@ fn total_text(total: &Total, shown: usize) -> String {
     match total {
         Total::Exact(1) => "1 customer".to_owned(),
         Total::Exact(n) => format!("{} customers", thousands(*n)),
+        Total::About(0) | Total::MoreThan(0) if shown == 0 => "none found yet".to_owned(),
         Total::About(n) => format!("about {} customers", thousands((*n).max(shown as i64))),
-        Total::MoreThan(0) if shown == 0 => "none found yet".to_owned(),
         Total::MoreThan(n) => format!("more than {} customers", thousands((*n).max(shown as i64))),
     }
 }
@@ -530,5 +530,30 @@ pub async fn create(
             render_status(&page, StatusCode::UNPROCESSABLE_ENTITY)
         }
         Err(other) => Err(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_total_reads_as_sure_as_it_is() {
+        assert_eq!(total_text(&Total::Exact(1), 1), "1 customer");
+        assert_eq!(total_text(&Total::Exact(1_300), 25), "1,300 customers");
+        assert_eq!(
+            total_text(&Total::About(1_300), 25),
+            "about 1,300 customers"
+        );
+        // An estimate below what the page shows says what the page shows.
+        assert_eq!(total_text(&Total::About(3), 5), "about 5 customers");
+        assert_eq!(
+            total_text(&Total::MoreThan(40), 25),
+            "more than 40 customers"
+        );
+        // A page cut short that found nobody yet, after a sample or a count a minute old.
+        assert_eq!(total_text(&Total::MoreThan(0), 0), "none found yet");
+        assert_eq!(total_text(&Total::About(0), 0), "none found yet");
+        assert_eq!(total_text(&Total::About(0), 2), "about 2 customers");
     }
 }
