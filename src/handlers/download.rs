@@ -50,11 +50,16 @@ pub async fn stream<W>(
 where
     W: FnOnce(&DbPool, &mut dyn FnMut(Vec<u8>) -> bool) -> Result<(), AppError> + Send + 'static,
 {
-    // One chunk ahead of the client at most: a client that hangs up stops the writing
-    // within a chunk or two, and reading the next one still overlaps sending this one.
+    // A chunk is read only once the one before it was taken to be sent: reading it still
+    // overlaps sending the one before, and a client that hangs up leaves no chunk read
+    // for nobody waiting in the channel.
     let (sender, mut receiver) = tokio::sync::mpsc::channel::<Chunk>(1);
+    let runtime = tokio::runtime::Handle::current();
     actix_web::rt::task::spawn_blocking(move || {
-        let mut send = |chunk: Vec<u8>| sender.blocking_send(Ok(Bytes::from(chunk))).is_ok();
+        let mut send = |chunk: Vec<u8>| {
+            sender.blocking_send(Ok(Bytes::from(chunk))).is_ok()
+                && runtime.block_on(sender.reserve()).is_ok()
+        };
         if let Err(error) = write(&pool, &mut send) {
             tracing::warn!(%error, "download stopped");
             // The reader may be gone already: nothing left to tell then.

@@ -7,7 +7,7 @@ use clientele::db::listing::CustomerFilter;
 use clientele::db::schema::{audit_log, customers};
 use clientele::domain::Role;
 use clientele::domain::customer::Actor;
-use clientele::services::export::{ExportPlan, write_all};
+use clientele::services::export::{ExportPlan, FIRST_BATCH, write_all};
 
 use crate::helpers::{TestApp, spawn_app};
 
@@ -137,7 +137,7 @@ async fn the_export_follows_the_filter_the_reader_and_neutralises_formulas() {
     assert!(details.iter().any(|d| d.contains("(2 rows)")));
 }
 
-/// The first chunk holds a page's worth of rows, so a large export starts at once; later
+/// The first chunk holds half a page of rows, so a large export starts at once; later
 /// chunks grow to the full batch, every customer is written once, in id order; a reader
 /// that leaves early is recorded with the rows it was sent.
 #[tokio::test]
@@ -160,8 +160,8 @@ async fn an_export_starts_with_a_page_of_rows_and_grows_its_batches() {
     let sizes: Vec<usize> = chunks.iter().map(Vec::len).filter(|n| *n > 0).collect();
     assert_eq!(
         sizes,
-        [50, 50, 50, 50, 100, 100],
-        "a page at a time at first, then doubling"
+        [25, 25, 25, 25, 50, 100, 150],
+        "half a page at a time at first, then doubling"
     );
     let exported: Vec<&str> = chunks.iter().flatten().map(|row| row[0].as_str()).collect();
     let everyone: Vec<String> = app.with_db(|conn| {
@@ -189,7 +189,7 @@ async fn an_export_starts_with_a_page_of_rows_and_grows_its_batches() {
     assert_eq!(sent, 1, "nothing written after the reader left");
     assert_eq!(
         recorded(&app, "filter: left early"),
-        "filter: left early (50 rows)"
+        format!("filter: left early ({FIRST_BATCH} rows)")
     );
 }
 
@@ -216,6 +216,58 @@ async fn an_export_stopped_by_an_error_is_recorded_as_such() {
     assert_eq!(chunks, 1, "nothing sent after the error");
     assert_eq!(
         recorded(&app, "filter: cut"),
-        "filter: cut (50 rows, stopped by an error)"
+        format!("filter: cut ({FIRST_BATCH} rows, stopped by an error)")
+    );
+}
+
+/// A download reads its next chunk only once the one before was taken to be sent: a
+/// client that leaves after the first chunk cost one more read, not a chunk read ahead
+/// and left waiting for nobody besides.
+#[tokio::test]
+async fn a_download_reads_no_chunk_ahead_of_the_one_being_sent() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let app = spawn_app().await;
+    let read = Arc::new(AtomicUsize::new(0));
+    let ended = Arc::new(AtomicUsize::new(0));
+    let (reading, ending) = (read.clone(), ended.clone());
+    let response = clientele::handlers::download::stream(
+        app.pool.clone(),
+        "text/plain",
+        "chunks.txt",
+        move |_pool, send| {
+            for _ in 0..10 {
+                reading.fetch_add(1, Ordering::SeqCst);
+                if !send(b"chunk\n".to_vec()) {
+                    break;
+                }
+            }
+            ending.store(1, Ordering::SeqCst);
+            Ok(())
+        },
+    )
+    .await
+    .expect("the first chunk");
+    // The client leaves without taking any chunk but the first, once the writing had time
+    // to read ahead as far as it would.
+    for _ in 0..200 {
+        if read.load(Ordering::SeqCst) >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    drop(response);
+    for _ in 0..200 {
+        if ended.load(Ordering::SeqCst) == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(ended.load(Ordering::SeqCst), 1, "the writing stopped");
+    assert_eq!(
+        read.load(Ordering::SeqCst),
+        2,
+        "the first chunk, and the one read while it was sent"
     );
 }

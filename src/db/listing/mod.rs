@@ -453,6 +453,23 @@ pub fn ids_after(
         .load(conn)
 }
 
+/// The next rows matching the filter after `after`, in id order, read with the filter in
+/// one statement (exports write them batch by batch).
+pub fn rows_after(
+    conn: &mut DbConnection,
+    filter: &CustomerFilter,
+    after: CustomerId,
+    limit: i64,
+) -> QueryResult<Vec<Customer>> {
+    let plans = plan(conn, filter)?;
+    filtered(filter, &plans, None)
+        .filter(customers::id.gt(after))
+        .order(customers::id.asc())
+        .select(Customer::as_select())
+        .limit(limit)
+        .load(conn)
+}
+
 /// How many customers match, exactly (for confirmations of bulk changes).
 pub fn count_all(conn: &mut DbConnection, filter: &CustomerFilter) -> QueryResult<i64> {
     let plans = plan(conn, filter)?;
