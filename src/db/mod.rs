@@ -273,6 +273,21 @@ where
     })
 }
 
+/// Runs one lone write statement: on SQLite in a [`transaction`], to take the writer's
+/// turn; on PostgreSQL as it is, committed by itself, without the two round trips of a
+/// BEGIN and a COMMIT around it.
+pub fn lone_write<T, E, F>(conn: &mut DbConnection, work: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    if has_one_writer(conn) {
+        transaction(conn, work)
+    } else {
+        work(conn)
+    }
+}
+
 /// Whether every writer waits for the one before it (SQLite), so that write batches are
 /// best kept short; PostgreSQL writers do not wait on each other.
 pub fn has_one_writer(conn: &DbConnection) -> bool {

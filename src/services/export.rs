@@ -194,9 +194,8 @@ pub fn write_all(
         ""
     };
     let detail = format!("{described} ({rows} rows{stopped})");
-    // In a transaction, to take the writer's turn (see `db::transaction`).
     let recorded = pool.get().map_err(AppError::from).and_then(|mut conn| {
-        crate::db::transaction(&mut conn, |conn| {
+        crate::db::lone_write(&mut conn, |conn| {
             audit::record(
                 conn,
                 actor,
