@@ -436,20 +436,16 @@ pub(super) fn rows_in_order(
     Ok(found)
 }
 
-/// The next ids matching the filter after `after`, in id order (bulk changes and exports
-/// walk the whole result this way, batch by batch).
+/// The next ids matching the filter after `after`, in id order (bulk changes walk the
+/// whole result this way, batch by batch).
 pub fn ids_after(
     conn: &mut DbConnection,
     filter: &CustomerFilter,
     after: CustomerId,
     limit: i64,
 ) -> QueryResult<Vec<CustomerId>> {
-    let plans = plan(conn, filter)?;
-    filtered(filter, &plans, None)
-        .filter(customers::id.gt(after))
-        .order(customers::id.asc())
+    in_id_order(conn, filter, after, limit)?
         .select(customers::id)
-        .limit(limit)
         .load(conn)
 }
 
@@ -461,13 +457,23 @@ pub fn rows_after(
     after: CustomerId,
     limit: i64,
 ) -> QueryResult<Vec<Customer>> {
+    in_id_order(conn, filter, after, limit)?
+        .select(Customer::as_select())
+        .load(conn)
+}
+
+/// At most `limit` customers matching the filter after `after`, in id order.
+fn in_id_order(
+    conn: &mut DbConnection,
+    filter: &CustomerFilter,
+    after: CustomerId,
+    limit: i64,
+) -> QueryResult<Query> {
     let plans = plan(conn, filter)?;
-    filtered(filter, &plans, None)
+    Ok(filtered(filter, &plans, None)
         .filter(customers::id.gt(after))
         .order(customers::id.asc())
-        .select(Customer::as_select())
-        .limit(limit)
-        .load(conn)
+        .limit(limit))
 }
 
 /// How many customers match, exactly (for confirmations of bulk changes).
