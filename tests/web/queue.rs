@@ -181,3 +181,90 @@ async fn a_row_names_the_customer_else_the_contact_as_it_introduced_itself() {
     assert_eq!(row(&shown, "+385955555555")["preview"], "Hi, new here");
     assert_eq!(row(&shown, "Dora T.")["preview"], "Hello");
 }
+
+#[derive(diesel::QueryableByName)]
+struct Line {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    value: String,
+}
+
+#[derive(diesel::QueryableByName)]
+struct PlanLine {
+    #[diesel(sql_type = diesel::sql_types::Text, column_name = "QUERY PLAN")]
+    line: String,
+}
+
+fn pg(conn: &mut clientele::db::DbConnection) -> &mut diesel::PgConnection {
+    let clientele::db::DbConnection::Postgresql(c) = conn else {
+        panic!("a PostgreSQL connection");
+    };
+    c
+}
+
+fn lines(conn: &mut clientele::db::DbConnection, sql: &str) -> Vec<String> {
+    use diesel::RunQueryDsl;
+    let lines: Vec<Line> = diesel::sql_query(sql)
+        .load(pg(conn))
+        .expect("the query runs");
+    lines.into_iter().map(|line| line.value).collect()
+}
+
+#[tokio::test]
+#[ignore = "PostgreSQL only: scripts/test runs it with --ignored postgres_only"]
+async fn postgres_only_a_senders_open_conversation_is_found_by_the_sender_whatever_the_statistics()
+{
+    // Statistics taken while every conversation was closed (a fresh import) cost "open"
+    // as rare: the lookup must still go by the sender, not walk every open conversation.
+    use diesel::RunQueryDsl;
+    use diesel::connection::SimpleConnection;
+    crate::helpers::require_backend(true);
+    let app = spawn_app().await;
+    app.with_db(|conn| {
+        pg(conn)
+            .batch_execute(
+                "INSERT INTO channel_identities (channel, external_id, created_at, last_seen_at)
+                 SELECT 'sms', '+38591' || n, now(), now() FROM generate_series(1, 3000) n;
+                 INSERT INTO conversations (identity_id, channel, status, direction, started_at,
+                 last_message_at) SELECT id, 'sms', 'closed', 'inbound', now(), now()
+                 FROM channel_identities;
+                 ANALYZE channel_identities, conversations;
+                 UPDATE conversations SET status = 'open' WHERE id % 10 = 0;",
+            )
+            .expect("conversations written");
+        for text in ["hello", "again"] {
+            let inbound = clientele::services::inbound::Inbound {
+                channel: "web".into(),
+                external_id: "plan-sender".into(),
+                text: text.into(),
+                ..Default::default()
+            };
+            clientele::services::inbound::receive(conn, &inbound, "http://127.0.0.1")
+                .expect("received");
+        }
+        let lookup = lines(
+            conn,
+            "SELECT name AS value FROM pg_prepared_statements WHERE statement LIKE \
+             'SELECT \"conversations\".\"id\"%\"status\" = $2)) AND (\"conversations\".\"account\" = $3)) ORDER BY \"conversations\".\"id\" DESC LIMIT $4'",
+        );
+        let [name] = lookup.as_slice() else {
+            panic!("one prepared lookup of a sender's open conversation: {lookup:?}");
+        };
+        let identity = lines(
+            conn,
+            "SELECT CAST(id AS TEXT) AS value FROM channel_identities \
+             WHERE external_id = 'plan-sender'",
+        );
+        let plan: Vec<PlanLine> = diesel::sql_query(format!(
+            "EXPLAIN EXECUTE {name}({}, 'open', '', 1)",
+            identity[0]
+        ))
+        .load(pg(conn))
+        .expect("explained");
+        let plan: Vec<String> = plan.into_iter().map(|p| p.line).collect();
+        let plan = plan.join("\n");
+        assert!(
+            plan.contains("conversations_identity_open_idx") && !plan.contains("Sort"),
+            "{plan}"
+        );
+    });
+}
