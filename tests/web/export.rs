@@ -7,7 +7,7 @@ use clientele::db::listing::CustomerFilter;
 use clientele::db::schema::{audit_log, customers};
 use clientele::domain::Role;
 use clientele::domain::customer::Actor;
-use clientele::services::export::{ExportPlan, FIRST_BATCH, write_all};
+use clientele::services::export::{ExportPlan, FIRST_BATCH, neutralise, write_all};
 
 use crate::helpers::{TestApp, spawn_app};
 
@@ -190,6 +190,94 @@ async fn an_export_starts_with_a_page_of_rows_and_grows_its_batches() {
     assert_eq!(
         recorded(&app, "filter: left early"),
         format!("filter: left early ({FIRST_BATCH} rows)")
+    );
+}
+
+/// Each row holds the custom values, tags and identities its customer's own readings
+/// give, in their order, though a batch reads them for all its customers together.
+#[tokio::test]
+async fn each_row_holds_what_its_customer_holds() {
+    let (app, plan) = app_with_everyone(160, 5).await;
+    let mut body = Vec::new();
+    write_all(
+        &app.pool,
+        &plan,
+        &Actor::System,
+        "filter: compared",
+        &mut |chunk| {
+            body.extend(chunk);
+            true
+        },
+    )
+    .expect("exported");
+    let rows = parse(&String::from_utf8(body).expect("UTF-8"));
+    let header = &rows[0];
+    let column = |key: &str| header.iter().position(|h| h == key).expect(key);
+    let (mut tagged, mut several, mut filled) = (0, 0, 0);
+    for row in &rows[1..] {
+        let (tags, identities, values) = app.with_db(|conn| {
+            let id = clientele::db::customers::find_customer_by_public_id(conn, &row[0])
+                .expect("read")
+                .expect("exported customers exist")
+                .id;
+            let tags: Vec<String> = clientele::db::tags::list_tags_for_customers(conn, &[id])
+                .expect("tags")
+                .remove(&id)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|t| t.name)
+                .collect();
+            let identities: Vec<String> =
+                clientele::db::identities::list_identities_for(conn, &[id])
+                    .expect("identities")
+                    .into_iter()
+                    .map(|i| format!("{}:{}", i.channel, i.external_id))
+                    .collect();
+            let values = clientele::db::customers::list_custom_values(conn, id, &plan.properties)
+                .expect("values");
+            (tags, identities, values)
+        });
+        tagged += usize::from(!tags.is_empty());
+        several += usize::from(identities.len() > 1);
+        assert_eq!(
+            row[column("tags")],
+            neutralise(&tags.join("; ")),
+            "{}",
+            row[0]
+        );
+        assert_eq!(
+            row[column("identities")],
+            neutralise(&identities.join("; ")),
+            "{}",
+            row[0]
+        );
+        let custom = plan
+            .properties
+            .iter()
+            .filter(|p| p.kind == clientele::domain::property::PropertyKind::Custom);
+        for property in custom {
+            let text = values
+                .get(&property.id)
+                .map(|v| v.form_text())
+                .unwrap_or_default();
+            let expected = if property.ty.formula_free() {
+                text
+            } else {
+                neutralise(&text).into_owned()
+            };
+            assert_eq!(
+                row[column(&property.key)],
+                expected,
+                "{} {}",
+                row[0],
+                property.key
+            );
+            filled += usize::from(!expected.is_empty());
+        }
+    }
+    assert!(
+        tagged > 10 && several > 10 && filled > 10,
+        "the data has tags, several identities and custom values"
     );
 }
 
