@@ -562,3 +562,34 @@ impl TestApp {
         });
     }
 }
+
+/// One row of raw SQL whose single column is named `value`.
+#[derive(diesel::QueryableByName)]
+pub struct TextRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub value: String,
+}
+
+/// The `value` column of raw SQL's rows, on either backend: for the database's own views
+/// (its settings, its prepared statements) that Diesel's query builder does not reach.
+pub fn text_rows(conn: &mut DbConnection, sql: &str) -> Vec<String> {
+    use diesel::RunQueryDsl;
+    let rows: Vec<TextRow> = match conn {
+        DbConnection::Sqlite(c) => diesel::sql_query(sql).load(c),
+        DbConnection::Postgresql(c) => diesel::sql_query(sql).load(c),
+    }
+    .expect("the query runs");
+    rows.into_iter().map(|row| row.value).collect()
+}
+
+/// Receives a web message from `sender` straight through the inbound service, as the API
+/// would.
+pub fn receive_web(conn: &mut DbConnection, sender: &str, text: &str) {
+    let inbound = clientele::services::inbound::Inbound {
+        channel: "web".into(),
+        external_id: sender.into(),
+        text: text.into(),
+        ..Default::default()
+    };
+    clientele::services::inbound::receive(conn, &inbound, "http://127.0.0.1").expect("received");
+}

@@ -7,26 +7,10 @@ use clientele::db::DbConnection;
 use clientele::db::listing::{self, CustomerFilter};
 use clientele::db::schema::{channel_identities, customers, import_keys};
 use clientele::db::{identities, imports};
+use diesel::RunQueryDsl;
 use diesel::prelude::*;
-use diesel::sql_types::Text;
-use diesel::{QueryableByName, RunQueryDsl};
 
-use crate::helpers::{require_backend, spawn_app};
-
-#[derive(QueryableByName)]
-struct Row {
-    #[diesel(sql_type = Text)]
-    value: String,
-}
-
-fn read(conn: &mut DbConnection, sql: &str) -> Vec<String> {
-    let rows: Vec<Row> = match conn {
-        DbConnection::Sqlite(c) => diesel::sql_query(sql).load(c),
-        DbConnection::Postgresql(c) => diesel::sql_query(sql).load(c),
-    }
-    .expect("the query runs");
-    rows.into_iter().map(|row| row.value).collect()
-}
+use crate::helpers::{TextRow, receive_web, require_backend, spawn_app, text_rows};
 
 #[tokio::test]
 #[ignore = "SQLite only: scripts/test runs it with --ignored sqlite_only"]
@@ -35,9 +19,9 @@ async fn sqlite_only_connections_enforce_foreign_keys_and_wait_for_the_writer() 
     let app = spawn_app().await;
     app.with_db(|conn| {
         let keys = "SELECT CAST(foreign_keys AS TEXT) AS value FROM pragma_foreign_keys()";
-        assert_eq!(read(conn, keys), ["1"]);
+        assert_eq!(text_rows(conn, keys), ["1"]);
         let wait = "SELECT CAST(timeout AS TEXT) AS value FROM pragma_busy_timeout()";
-        assert_eq!(read(conn, wait), ["10000"]);
+        assert_eq!(text_rows(conn, wait), ["10000"]);
     });
 }
 
@@ -47,7 +31,7 @@ fn prepared_like(conn: &mut DbConnection, pattern: &str) -> Vec<String> {
     let sql = format!(
         "SELECT statement AS value FROM pg_prepared_statements WHERE statement LIKE '{pattern}'"
     );
-    read(conn, &sql)
+    text_rows(conn, &sql)
 }
 
 /// What the value-planned queries look like once prepared: a comparison of the creation
@@ -176,14 +160,7 @@ async fn postgres_only_updates_stay_prepared() {
     let id = app.customer(&customer).id;
     app.with_db(|conn| {
         for text in ["hello", "again"] {
-            let inbound = clientele::services::inbound::Inbound {
-                channel: "web".into(),
-                external_id: "prepared-update".into(),
-                text: text.into(),
-                ..Default::default()
-            };
-            clientele::services::inbound::receive(conn, &inbound, "http://127.0.0.1")
-                .expect("received");
+            receive_web(conn, "prepared-update", text);
             clientele::db::customers::bump_version(conn, id, None).expect("bumped");
         }
         assert_eq!(
@@ -210,7 +187,7 @@ fn backend_pid(conn: &mut DbConnection) -> Result<String, clientele::error::AppE
     let DbConnection::Postgresql(c) = conn else {
         panic!("a PostgreSQL connection");
     };
-    let row: Row =
+    let row: TextRow =
         diesel::sql_query("SELECT CAST(pg_backend_pid() AS TEXT) AS value").get_result(c)?;
     Ok(row.value)
 }
@@ -246,7 +223,7 @@ async fn served_then_dropped(
         .await
         .expect("the first request is served");
     app.with_db(|conn| {
-        read(
+        text_rows(
             conn,
             &format!("SELECT CAST(pg_terminate_backend({first}, 5000) AS TEXT) AS value"),
         )

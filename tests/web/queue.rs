@@ -183,12 +183,6 @@ async fn a_row_names_the_customer_else_the_contact_as_it_introduced_itself() {
 }
 
 #[derive(diesel::QueryableByName)]
-struct Line {
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    value: String,
-}
-
-#[derive(diesel::QueryableByName)]
 struct PlanLine {
     #[diesel(sql_type = diesel::sql_types::Text, column_name = "QUERY PLAN")]
     line: String,
@@ -199,14 +193,6 @@ fn pg(conn: &mut clientele::db::DbConnection) -> &mut diesel::PgConnection {
         panic!("a PostgreSQL connection");
     };
     c
-}
-
-fn lines(conn: &mut clientele::db::DbConnection, sql: &str) -> Vec<String> {
-    use diesel::RunQueryDsl;
-    let lines: Vec<Line> = diesel::sql_query(sql)
-        .load(pg(conn))
-        .expect("the query runs");
-    lines.into_iter().map(|line| line.value).collect()
 }
 
 #[tokio::test]
@@ -232,16 +218,9 @@ async fn postgres_only_a_senders_open_conversation_is_found_by_the_sender_whatev
             )
             .expect("conversations written");
         for text in ["hello", "again"] {
-            let inbound = clientele::services::inbound::Inbound {
-                channel: "web".into(),
-                external_id: "plan-sender".into(),
-                text: text.into(),
-                ..Default::default()
-            };
-            clientele::services::inbound::receive(conn, &inbound, "http://127.0.0.1")
-                .expect("received");
+            crate::helpers::receive_web(conn, "plan-sender", text);
         }
-        let lookup = lines(
+        let lookup = crate::helpers::text_rows(
             conn,
             "SELECT name AS value FROM pg_prepared_statements WHERE statement LIKE \
              'SELECT \"conversations\".\"id\"%\"status\" = $2)) AND (\"conversations\".\"account\" = $3)) ORDER BY \"conversations\".\"id\" DESC LIMIT $4'",
@@ -249,7 +228,7 @@ async fn postgres_only_a_senders_open_conversation_is_found_by_the_sender_whatev
         let [name] = lookup.as_slice() else {
             panic!("one prepared lookup of a sender's open conversation: {lookup:?}");
         };
-        let identity = lines(
+        let identity = crate::helpers::text_rows(
             conn,
             "SELECT CAST(id AS TEXT) AS value FROM channel_identities \
              WHERE external_id = 'plan-sender'",
