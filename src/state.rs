@@ -42,17 +42,23 @@ where
     T: Send + 'static,
 {
     let pool = pool.clone();
-    actix_web::web::block(move || {
-        let waiting = crate::metrics::Waiting::start();
-        let mut conn: PooledConnection<DbManager> = pool.get()?;
-        drop(waiting);
-        let done = work(&mut conn);
-        // Work that ended well vouches for the connection for a moment (see `db::pool`).
-        match done {
-            Ok(_) => conn.proven(),
-            Err(_) => conn.doubted(),
-        }
-        done
-    })
-    .await?
+    actix_web::web::block(move || on_connection(&pool, work)).await?
+}
+
+/// Runs `work`, already on a blocking thread, on a connection checked out of `pool` for it
+/// alone. Work that ended well vouches for the connection for a moment (see `db::pool`);
+/// work that failed has it checked on its next checkout.
+pub fn on_connection<F, T>(pool: &DbPool, work: F) -> Result<T, AppError>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, AppError>,
+{
+    let waiting = crate::metrics::Waiting::start();
+    let mut conn: PooledConnection<DbManager> = pool.get()?;
+    drop(waiting);
+    let done = work(&mut conn);
+    match done {
+        Ok(_) => conn.proven(),
+        Err(_) => conn.doubted(),
+    }
+    done
 }

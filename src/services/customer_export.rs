@@ -18,6 +18,7 @@ use crate::db::{
 use crate::domain::customer::Actor;
 use crate::error::AppError;
 use crate::services::{audit, profiles};
+use crate::state::on_connection;
 
 /// Rows read per query.
 const PAGE: i64 = 500;
@@ -133,7 +134,7 @@ pub fn write_customer(
 ) -> Result<(), AppError> {
     // The head is read on one connection, each long list page by page on its own, so a
     // reader that takes its time never holds a connection while it reads.
-    let (found, head) = head(&mut *pool.get()?, customer)?;
+    let (found, head) = on_connection(pool, |conn| head(conn, customer))?;
     let mut out = Out {
         buffer: Vec::with_capacity(CHUNK + 4096),
         send,
@@ -151,14 +152,16 @@ pub fn write_customer(
         tracing::info!(customer = %found.public_id, "customer export cancelled by the reader");
         return Ok(());
     }
-    db::transaction(&mut *pool.get()?, |conn| {
-        audit::record(
-            conn,
-            actor,
-            AuditAction::CustomerExported,
-            &found.public_id,
-            "",
-        )
+    on_connection(pool, |conn| {
+        db::transaction(conn, |conn| {
+            audit::record(
+                conn,
+                actor,
+                AuditAction::CustomerExported,
+                &found.public_id,
+                "",
+            )
+        })
     })
 }
 
@@ -227,7 +230,9 @@ fn write_notes<F: FnMut(Vec<u8>) -> bool>(
     out.raw(",\"notes\":[");
     let (mut after, mut first) = (0, true);
     loop {
-        let page = notes::list_notes_after(&mut *pool.get()?, customer, after, PAGE)?;
+        let page = on_connection(pool, |conn| {
+            Ok(notes::list_notes_after(conn, customer, after, PAGE)?)
+        })?;
         for note in &page {
             if !first {
                 out.raw(",");
@@ -271,8 +276,11 @@ fn write_conversations<F: FnMut(Vec<u8>) -> bool>(
     out.raw(",\"conversations\":[");
     let (mut after, mut first) = (ConversationId(0), true);
     loop {
-        let page =
-            conversations::list_conversations_after(&mut *pool.get()?, customer, after, PAGE)?;
+        let page = on_connection(pool, |conn| {
+            Ok(conversations::list_conversations_after(
+                conn, customer, after, PAGE,
+            )?)
+        })?;
         for conversation in &page {
             if !first {
                 out.raw(",");
@@ -283,29 +291,32 @@ fn write_conversations<F: FnMut(Vec<u8>) -> bool>(
             out.raw(",\"messages\":[");
             let (mut after_message, mut first_message) = (MessageId(0), true);
             loop {
-                let messages = conversations::list_messages_after(
-                    &mut *pool.get()?,
-                    conversation.id,
-                    after_message,
-                    PAGE,
-                )?;
+                let messages = on_connection(pool, |conn| {
+                    Ok(conversations::list_messages_after(
+                        conn,
+                        conversation.id,
+                        after_message,
+                        PAGE,
+                    )?)
+                })?;
                 match write_messages(out, &messages, &mut first_message) {
                     Some(last) => after_message = last,
                     None => break,
                 }
             }
             // Staff comments on the conversation (a few per conversation).
-            let comments: Vec<Json> =
-                crate::db::comments::list_for(&mut *pool.get()?, &[conversation.id])?
-                    .iter()
-                    .map(|c| {
-                        serde_json::json!({
-                            "author": c.author_name,
-                            "at": time(c.created_at),
-                            "text": c.body,
-                        })
-                    })
-                    .collect();
+            let comments: Vec<Json> = on_connection(pool, |conn| {
+                Ok(crate::db::comments::list_for(conn, &[conversation.id])?)
+            })?
+            .iter()
+            .map(|c| {
+                serde_json::json!({
+                    "author": c.author_name,
+                    "at": time(c.created_at),
+                    "text": c.body,
+                })
+            })
+            .collect();
             out.raw("],\"comments\":");
             out.value(&comments);
             out.raw("}");
@@ -327,7 +338,11 @@ fn write_unthreaded<F: FnMut(Vec<u8>) -> bool>(
     out.raw(",\"messages_received_while_blacklisted\":[");
     let (mut after, mut first) = (MessageId(0), true);
     loop {
-        let page = conversations::list_unthreaded_after(&mut *pool.get()?, customer, after, PAGE)?;
+        let page = on_connection(pool, |conn| {
+            Ok(conversations::list_unthreaded_after(
+                conn, customer, after, PAGE,
+            )?)
+        })?;
         match write_messages(out, &page, &mut first) {
             Some(last) => after = last,
             None => break,
@@ -345,7 +360,9 @@ fn write_history<F: FnMut(Vec<u8>) -> bool>(
     out.raw(",\"history\":[");
     let (mut after, mut first) = (EventId(0), true);
     loop {
-        let page = events::list_events_after(&mut *pool.get()?, customer, after, PAGE)?;
+        let page = on_connection(pool, |conn| {
+            Ok(events::list_events_after(conn, customer, after, PAGE)?)
+        })?;
         for event in &page {
             if !first {
                 out.raw(",");

@@ -19,6 +19,7 @@ use crate::domain::customer::Actor;
 use crate::error::AppError;
 use crate::services::audit;
 use crate::services::profiles::value_of;
+use crate::state::on_connection;
 
 /// Customers an export's first queries read: half a page, so the download starts as soon
 /// as the Customers page would show them, and a reader who hangs up at once (sixteen
@@ -155,10 +156,9 @@ pub fn write_all(
     let ended = loop {
         // Each batch on a connection of its own, given back before the chunk is handed on:
         // a reader that takes its time never holds one.
-        let batch = pool
-            .get()
-            .map_err(AppError::from)
-            .and_then(|mut conn| Ok(write_batch(&mut conn, plan, after, size, &mut out)?));
+        let batch = on_connection(pool, |conn| {
+            Ok(write_batch(conn, plan, after, size, &mut out)?)
+        });
         let done = match batch {
             Ok(Some((count, last))) => {
                 rows += count;
@@ -194,8 +194,8 @@ pub fn write_all(
         ""
     };
     let detail = format!("{described} ({rows} rows{stopped})");
-    let recorded = pool.get().map_err(AppError::from).and_then(|mut conn| {
-        crate::db::lone_write(&mut conn, |conn| {
+    let recorded = on_connection(pool, |conn| {
+        crate::db::lone_write(conn, |conn| {
             audit::record(
                 conn,
                 actor,
