@@ -267,6 +267,49 @@ async fn the_customers_page_offers_to_search_further_and_finds_the_rest() {
     assert!(!deepest.contains("id=\"search-further\""), "{deepest}");
 }
 
+#[tokio::test]
+async fn a_total_that_can_only_be_estimated_claims_nothing_before_a_match_is_found() {
+    // Ids spread far apart, so the total is estimated from a sample of them; the one
+    // nicknamed customer is the oldest, at the far end of the ids: past the first page's
+    // window and outside the sample.
+    let app = app_with_nicknames(listing::WALK_FIRST as u64 + 60, 17, 100_000).await;
+    app.with_db(|conn| {
+        diesel::update(customers::table)
+            .set(customers::nickname.eq(None::<String>))
+            .execute(conn)
+            .expect("nicknames cleared");
+        let mut far = clientele::db::customers::blank(
+            CustomerId(60_000),
+            "prospect",
+            chrono::NaiveDate::from_ymd_opt(2000, 1, 1)
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .expect("a date"),
+        );
+        far.nickname = Some("Nick".to_owned());
+        clientele::db::customers::insert_customers(conn, &[far]).expect("a far id")
+    });
+    let supervisor = app.supervisor().await;
+    let page = supervisor
+        .page("/customers?period=all&f=nickname:not_empty")
+        .await;
+    assert!(
+        page.contains("None of the customers searched for this page match."),
+        "{page}"
+    );
+    assert!(
+        page.contains("<span id=\"total\">none found yet</span>"),
+        "{page}"
+    );
+    // Once one is found, the total is at least that one, in the singular.
+    let further = supervisor.page(&link_of(&page, "search-further")).await;
+    let total = further
+        .split("<span id=\"total\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</span>").next())
+        .expect("a total");
+    assert!(total.ends_with("1 customer"), "{total}");
+}
+
 /// The URL of the link with this id, as a test client asks for it.
 fn link_of(page: &str, id: &str) -> String {
     let at = page

@@ -239,12 +239,15 @@ fn read(
 
 /// "About 1,300 customers", "1 customer".
 fn total_text(total: &Total, shown: usize) -> String {
+    let customers = |n: i64| match n {
+        1 => "1 customer".to_owned(),
+        n => format!("{} customers", thousands(n)),
+    };
     match total {
-        Total::Exact(1) => "1 customer".to_owned(),
-        Total::Exact(n) => format!("{} customers", thousands(*n)),
+        Total::Exact(n) => customers(*n),
         Total::About(0) | Total::MoreThan(0) if shown == 0 => "none found yet".to_owned(),
-        Total::About(n) => format!("about {} customers", thousands((*n).max(shown as i64))),
-        Total::MoreThan(n) => format!("more than {} customers", thousands((*n).max(shown as i64))),
+        Total::About(n) => format!("about {}", customers((*n).max(shown as i64))),
+        Total::MoreThan(n) => format!("more than {}", customers((*n).max(shown as i64))),
     }
 }
 
@@ -555,5 +558,7 @@ mod tests {
         assert_eq!(total_text(&Total::MoreThan(0), 0), "none found yet");
         assert_eq!(total_text(&Total::About(0), 0), "none found yet");
         assert_eq!(total_text(&Total::About(0), 2), "about 2 customers");
+        assert_eq!(total_text(&Total::About(0), 1), "about 1 customer");
+        assert_eq!(total_text(&Total::MoreThan(0), 1), "more than 1 customer");
     }
 }
