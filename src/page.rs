@@ -93,6 +93,28 @@ impl PageContext {
     }
 }
 
+/// A count as people read it: 1,234,567.
+pub fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
+
+/// A count with its noun, singular for one: "1 identity", "1,300 identities".
+/// Takes the count by value or, as templates pass it, by reference.
+pub fn count_of(n: impl std::borrow::Borrow<i64>, one: &str, many: &str) -> String {
+    match *n.borrow() {
+        1 => format!("1 {one}"),
+        n => format!("{} {many}", thousands(n)),
+    }
+}
+
 /// A stored UTC time in an IANA time zone, as `YYYY-MM-DD HH:MM`.
 ///
 /// Written field by field: a page of rows shows a few hundred times, and a `strftime`
@@ -113,7 +135,14 @@ pub fn local_time(at: chrono::NaiveDateTime, time_zone: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::local_time;
+    use super::{count_of, local_time};
+
+    #[test]
+    fn counts_read_in_the_singular_for_one() {
+        assert_eq!(count_of(1, "identity", "identities"), "1 identity");
+        assert_eq!(count_of(0, "identity", "identities"), "0 identities");
+        assert_eq!(count_of(1_300, "customer", "customers"), "1,300 customers");
+    }
 
     #[test]
     fn local_times_read_as_the_zone_shows_them() {

@@ -142,7 +142,10 @@ pub fn delete_property(
             actor,
             AuditAction::PropertyDeleted,
             &property.key,
-            &format!("{holders} customers held values"),
+            &format!(
+                "{} held values",
+                crate::page::count_of(holders, "customer", "customers")
+            ),
         )?;
         Ok(Some(property))
     })

@@ -45,7 +45,7 @@ pub fn delete_tag(conn: &mut DbConnection, actor: &Actor, id: TagId) -> Result<T
             actor,
             AuditAction::TagDeleted,
             &tag.name,
-            &format!("{} customers", tag.customers_count),
+            &crate::page::count_of(tag.customers_count, "customer", "customers"),
         )?;
         Ok(tag)
     })

@@ -91,7 +91,7 @@ async fn a_merge_moves_everything_keeps_the_chosen_values_and_the_old_id_leads_t
         "phone only on the duplicate"
     );
     assert!(
-        review.contains("1 identities, 1 conversations, 2 messages"),
+        review.contains("1 identity, 1 conversation, 2 messages"),
         "{review}"
     );
 

@@ -115,8 +115,8 @@ pub async fn apply(
         }
         let (action, verb) = action;
         let description = format!(
-            "{verb} for {count} customer{}",
-            if count == 1 { "" } else { "s" }
+            "{verb} for {}",
+            crate::page::count_of(count, "customer", "customers")
         );
         if all && !confirmed {
             return Ok(Ok(Err((description, count))));

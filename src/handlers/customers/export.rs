@@ -14,7 +14,7 @@ use crate::handlers::download;
 use crate::page::FlashKind;
 use crate::services::customer_export;
 use crate::services::export::{ExportPlan, write_all};
-use crate::state::{AppState, on_connection};
+use crate::state::AppState;
 
 /// `GET`: the filter in the query string.
 pub async fn export_filter(
@@ -65,27 +65,24 @@ async fn stream(
         format!("selected: {}", selected.join(", "))
     };
     let scope = user.0.scope.clone();
+    let plan = state
+        .run(move |conn| {
+            let resolved = filter::resolve(conn, &pairs, role, me, &scope)?;
+            let filter = if selected.is_empty() {
+                resolved.filter
+            } else {
+                CustomerFilter::only(customers::ids_for_public_ids(conn, &selected)?).within(&scope)
+            };
+            Ok(ExportPlan::new(&resolved.registry, role, filter))
+        })
+        .await?;
     let actor = user.0.actor();
     let name = format!("customers-{}.csv", db::now().format("%Y%m%d-%H%M"));
-    // The filter is resolved in the writing task itself: one hand-off to a blocking
-    // thread per download, and a filter that cannot be read is still this request's error.
     download::stream(
         state.pool.clone(),
         "text/csv; charset=utf-8",
         &name,
-        move |pool, send| {
-            let plan = on_connection(pool, |conn| {
-                let resolved = filter::resolve(conn, &pairs, role, me, &scope)?;
-                let filter = if selected.is_empty() {
-                    resolved.filter
-                } else {
-                    CustomerFilter::only(customers::ids_for_public_ids(conn, &selected)?)
-                        .within(&scope)
-                };
-                Ok(ExportPlan::new(&resolved.registry, role, filter))
-            })?;
-            write_all(pool, &plan, &actor, &described, send)
-        },
+        move |pool, send| write_all(pool, &plan, &actor, &described, send),
     )
     .await
 }

@@ -10,7 +10,7 @@ use askama::Template;
 use super::columns::{self, Column};
 use super::fields::{FieldGroups, Submitted, field_groups};
 use super::filter::{self, Chip, FilterForm, NEW_CONDITION_KEYS, SearchKind, query_of};
-use super::pager::{Further, PLACING, Pager, Position, pager, thousands};
+use super::pager::{Further, PLACING, Pager, Position, pager};
 use super::{editor_of, lifecycle_label};
 use crate::auth::CustomersUser;
 use crate::db::listing::{self, Cursor, SortKey, Total};
@@ -23,7 +23,7 @@ use crate::domain::condition::{Operator, operators_for};
 use crate::domain::customer::Lifecycle;
 use crate::error::{AppError, see_other};
 use crate::handlers::page::{PageContext, render, render_status};
-use crate::page::FlashKind;
+use crate::page::{FlashKind, count_of};
 use crate::services::profiles;
 use crate::state::AppState;
 
@@ -239,10 +239,7 @@ fn read(
 
 /// "About 1,300 customers", "1 customer".
 fn total_text(total: &Total, shown: usize) -> String {
-    let customers = |n: i64| match n {
-        1 => "1 customer".to_owned(),
-        n => format!("{} customers", thousands(n)),
-    };
+    let customers = |n: i64| count_of(n, "customer", "customers");
     match total {
         Total::Exact(n) => customers(*n),
         Total::About(0) | Total::MoreThan(0) if shown == 0 => "none found yet".to_owned(),

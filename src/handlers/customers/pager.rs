@@ -6,19 +6,7 @@
 use crate::db::listing::{self, Cursor, Found, SortKey};
 
 use super::filter::query_of;
-
-/// A count as people read it: 1,234,567.
-pub fn thousands(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if n < 0 { format!("-{out}") } else { out }
-}
+pub use crate::page::thousands;
 
 /// The URL keys that place a page rather than say what is listed.
 pub const PLACING: [&str; 3] = ["after", "trail", "further"];

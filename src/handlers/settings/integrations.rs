@@ -235,7 +235,10 @@ pub async fn retry_failed(
     let count = state.run(crate::services::delivery::retry_failed).await?;
     current.session.flash(
         FlashKind::Success,
-        format!("{count} deliveries queued again."),
+        format!(
+            "{} queued again.",
+            crate::page::count_of(count as i64, "delivery", "deliveries")
+        ),
     );
     Ok(see_other("/settings/integrations"))
 }

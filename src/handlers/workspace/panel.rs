@@ -19,7 +19,7 @@ use crate::domain::FieldErrors;
 use crate::domain::scope::Scope;
 use crate::error::{AppError, see_other};
 use crate::handlers::customers::identities::{IdentityView, identity_views};
-use crate::page::FlashKind;
+use crate::page::{FlashKind, count_of};
 use crate::services::conversations::{self as traffic, Author, workspace};
 use crate::services::profiles;
 use crate::services::teams;
@@ -215,7 +215,10 @@ pub fn load(
                 log.push(line(
                     c.started_at,
                     format!("Conversation on {channel}"),
-                    format!("{state} · {} messages", c.messages_count),
+                    format!(
+                        "{state} · {}",
+                        count_of(c.messages_count, "message", "messages")
+                    ),
                 ));
             }
             for c in counted(

@@ -284,7 +284,7 @@ pub fn start(
             &actor,
             crate::db::types::AuditAction::ImportStarted,
             &import.file_name,
-            &format!("{what} of {rows} rows"),
+            &format!("{what} of {}", crate::page::count_of(rows, "row", "rows")),
         )?;
         let params = ImportParams {
             import_id: id,
