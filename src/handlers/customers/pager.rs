@@ -6,7 +6,7 @@
 use crate::db::listing::{self, Cursor, Found, SortKey};
 
 use super::filter::query_of;
-pub use crate::page::thousands;
+use crate::page::thousands;
 
 /// The URL keys that place a page rather than say what is listed.
 pub const PLACING: [&str; 3] = ["after", "trail", "further"];
