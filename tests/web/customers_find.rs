@@ -5,6 +5,7 @@
 use diesel::prelude::*;
 
 use crate::helpers::{TestApp, location, spawn_app};
+use crate::html::{link, text_of};
 
 /// The customer IDs a list page shows, in order.
 fn listed(html: &str) -> Vec<String> {
@@ -12,21 +13,6 @@ fn listed(html: &str) -> Vec<String> {
         .skip(1)
         .map(|part| part[..part.find('<').expect("end of cell")].to_owned())
         .collect()
-}
-
-/// The link with this id on a page, as a path.
-fn link(html: &str, id: &str) -> Option<String> {
-    let anchor = html.find(&format!("id=\"{id}\""))?;
-    let start = html[..anchor].rfind("href=\"")? + 6;
-    let end = start + html[start..].find('"')?;
-    Some(html[start..end].replace("&#38;", "&").replace("&amp;", "&"))
-}
-
-/// The text of the element with this id.
-fn text_of(html: &str, id: &str) -> String {
-    let marker = format!("id=\"{id}\">");
-    let start = html.find(&marker).expect("the element") + marker.len();
-    html[start..start + html[start..].find('<').expect("its end")].to_owned()
 }
 
 fn created_weeks_ago(app: &TestApp, public_id: &str, weeks: i64) {

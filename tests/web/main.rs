@@ -35,6 +35,7 @@ mod find_by_id;
 mod health;
 mod helpers;
 mod history;
+mod html;
 mod import;
 mod import_encodings;
 mod insights;

@@ -10,6 +10,7 @@ use clientele::domain::property::PropertyType;
 use diesel::prelude::*;
 
 use crate::helpers::{TestApp, spawn_app};
+use crate::html::{link, text_of};
 
 /// An app with `count` generated customers, every `nth` of them nicknamed.
 async fn app_with_nicknames(count: u64, seed: u64, nth: usize) -> TestApp {
@@ -302,20 +303,11 @@ async fn a_total_that_can_only_be_estimated_claims_nothing_before_a_match_is_fou
     );
     // Once one is found, the total is at least that one, in the singular.
     let further = supervisor.page(&link_of(&page, "search-further")).await;
-    let total = further
-        .split("<span id=\"total\">")
-        .nth(1)
-        .and_then(|rest| rest.split("</span>").next())
-        .expect("a total");
+    let total = text_of(&further, "total");
     assert!(total.ends_with("1 customer"), "{total}");
 }
 
 /// The URL of the link with this id, as a test client asks for it.
 fn link_of(page: &str, id: &str) -> String {
-    let at = page
-        .find(&format!("id=\"{id}\""))
-        .unwrap_or_else(|| panic!("no {id} in {page}"));
-    let start = page[..at].rfind("href=\"").expect("its link") + "href=\"".len();
-    let link = &page[start..at];
-    link[..link.find('"').expect("end of link")].replace("&#38;", "&")
+    link(page, id).unwrap_or_else(|| panic!("no {id} in {page}"))
 }
