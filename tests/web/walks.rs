@@ -224,9 +224,9 @@ async fn the_customers_page_offers_to_search_further_and_finds_the_rest() {
     // The window fits the database: a walk costs more on PostgreSQL.
     let sqlite = app.with_db(|conn| clientele::db::among::is_sqlite(conn));
     let (searched, next) = if sqlite {
-        ("2,000", "20,000")
+        ("2,000", "10,000")
     } else {
-        ("500", "5,000")
+        ("500", "2,500")
     };
     let page = supervisor
         .page("/customers?period=all&f=nickname:not_empty")

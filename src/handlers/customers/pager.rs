@@ -87,7 +87,7 @@ pub struct Further {
     pub href: String,
     /// How many customers the page searched, "2,000".
     pub searched: String,
-    /// How many the link searches, "20,000"; `None`: all the rest.
+    /// How many the link searches, "10,000"; `None`: all the rest.
     pub next: Option<String>,
 }
 
