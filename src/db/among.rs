@@ -66,13 +66,14 @@ pub fn is_sqlite(conn: &DbConnection) -> bool {
 
 /// `column IN (SELECT value FROM json_each(?))`: SQLite only.
 #[derive(Debug, Clone, QueryId)]
-struct Among<C> {
+pub struct Among<C> {
     column: C,
     json: String,
 }
 
 impl<C> Among<C> {
-    fn new<V: serde::Serialize>(column: C, values: &[V]) -> Self {
+    /// `column` among `values`.
+    pub fn new<V: serde::Serialize>(column: C, values: &[V]) -> Self {
         Among {
             column,
             json: serde_json::to_string(values).unwrap_or_else(|_| "[]".into()),

@@ -192,17 +192,19 @@ pub fn list_identities_for(
     conn: &mut DbConnection,
     customers: &[CustomerId],
 ) -> QueryResult<Vec<Identity>> {
-    channel_identities::table
-        .filter(
-            channel_identities::customer_id
-                .eq_any(customers.iter().map(|c| Some(*c)).collect::<Vec<_>>()),
-        )
-        .order((
-            channel_identities::channel.asc(),
-            channel_identities::id.asc(),
-        ))
-        .select(Identity::as_select())
-        .load(conn)
+    among_backend!(
+        conn,
+        channel_identities::customer_id.assume_not_null(),
+        customers,
+        |c, among| channel_identities::table
+            .filter(among)
+            .order((
+                channel_identities::channel.asc(),
+                channel_identities::id.asc(),
+            ))
+            .select(Identity::as_select())
+            .load(c)
+    )
 }
 
 /// Several identities by id (one query).

@@ -12,11 +12,11 @@ pub fn find_lock(
     conn: &mut DbConnection,
     customer: CustomerId,
 ) -> QueryResult<Option<(String, NaiveDateTime)>> {
-    customer_locks::table
+    either_backend!(conn, c => customer_locks::table
         .find(customer)
         .select((customer_locks::locked_by, customer_locks::locked_at))
-        .first(conn)
-        .optional()
+        .first(c)
+        .optional())
 }
 
 /// Locks a profile; `false` when it was locked already.

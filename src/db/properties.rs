@@ -22,7 +22,9 @@ pub struct PropertyRow {
     pub agent_access: String,
     pub customer_access: String,
     pub position: i32,
+    #[diesel(deserialize_as = super::stamp::Stamp)]
     pub created_at: NaiveDateTime,
+    #[diesel(deserialize_as = super::stamp::Stamp)]
     pub updated_at: NaiveDateTime,
 }
 
@@ -110,9 +112,8 @@ pub struct PropertyChanges<'a> {
 
 /// Every property, standard first, then custom, then computed, each by position.
 pub fn list_properties(conn: &mut DbConnection) -> QueryResult<Vec<Property>> {
-    let rows: Vec<PropertyRow> = properties::table
-        .select(PropertyRow::as_select())
-        .load(conn)?;
+    let rows: Vec<PropertyRow> =
+        either_backend!(conn, c => properties::table.select(PropertyRow::as_select()).load(c))?;
     let mut all: Vec<Property> = rows.into_iter().map(Property::from).collect();
     all.sort_by_key(|p| {
         let group = match p.kind {

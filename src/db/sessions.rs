@@ -53,7 +53,9 @@ pub fn reader_of_session(
         .filter(app_settings::key.eq(Setting::CustomersPageForAgents.as_str()))
         .select(app_settings::value)
         .single_value();
-    let found: Option<(User, bool, bool, Option<String>)> = users::table
+    // On the backend's own connection: every request runs this, and the two-backend
+    // connection writes a statement's SQL out again on each run to pass it on.
+    let found: Option<(User, bool, bool, Option<String>)> = either_backend!(conn, c => users::table
         .find(user)
         .select((
             User::as_select(),
@@ -61,8 +63,8 @@ pub fn reader_of_session(
             exists(teams::table.select(teams::id)),
             toggle,
         ))
-        .first(conn)
-        .optional()?;
+        .first(c)
+        .optional())?;
     Ok(found.map(|(user, ended, teams_exist, toggle)| Reader {
         user,
         ended,

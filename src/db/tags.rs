@@ -17,6 +17,7 @@ pub struct Tag {
     pub name_key: String,
     pub color: String,
     pub customers_count: i64,
+    #[diesel(deserialize_as = super::stamp::Stamp)]
     pub created_at: NaiveDateTime,
 }
 
@@ -88,12 +89,12 @@ pub fn delete_tag(conn: &mut DbConnection, id: TagId) -> QueryResult<usize> {
 
 /// The tags of one customer, by name.
 pub fn list_customer_tags(conn: &mut DbConnection, customer: CustomerId) -> QueryResult<Vec<Tag>> {
-    customer_tags::table
+    either_backend!(conn, c => customer_tags::table
         .inner_join(tags::table)
         .filter(customer_tags::customer_id.eq(customer))
         .order(tags::name_key.asc())
         .select(Tag::as_select())
-        .load(conn)
+        .load(c))
 }
 
 /// Tags customers who do not hold these tags yet (new ones), a few thousand pairs per
@@ -192,12 +193,15 @@ pub fn list_tags_for_customers(
     if customers.is_empty() {
         return Ok(std::collections::HashMap::new());
     }
-    let rows: Vec<(CustomerId, Tag)> = customer_tags::table
-        .inner_join(tags::table)
-        .filter(customer_tags::customer_id.eq_any(customers))
-        .order(tags::name_key.asc())
-        .select((customer_tags::customer_id, Tag::as_select()))
-        .load(conn)?;
+    let rows: Vec<(CustomerId, Tag)> =
+        among_backend!(conn, customer_tags::customer_id, customers, |c, among| {
+            customer_tags::table
+                .inner_join(tags::table)
+                .filter(among)
+                .order(tags::name_key.asc())
+                .select((customer_tags::customer_id, Tag::as_select()))
+                .load(c)
+        })?;
     let mut by_customer: std::collections::HashMap<CustomerId, Vec<Tag>> =
         std::collections::HashMap::new();
     for (customer, tag) in rows {

@@ -24,7 +24,9 @@ pub struct User {
     pub must_change_password: bool,
     pub time_zone: String,
     pub session_epoch: i64,
+    #[diesel(deserialize_as = super::stamp::Stamp)]
     pub created_at: NaiveDateTime,
+    #[diesel(deserialize_as = super::stamp::Stamp)]
     pub updated_at: NaiveDateTime,
     /// The Customers page's columns they chose (comma-separated), if they chose.
     pub customer_columns: Option<String>,

@@ -45,17 +45,21 @@ pub struct Customer {
     pub lifecycle: String,
     pub conversations_count: i64,
     pub messages_count: i64,
+    #[diesel(deserialize_as = super::stamp::MaybeStamp)]
     pub last_contact_at: Option<NaiveDateTime>,
     pub csat_sum: i64,
     pub csat_count: i64,
     pub csat_average: Option<f64>,
     pub orders_count: i64,
     pub version: i64,
+    #[diesel(deserialize_as = super::stamp::Stamp)]
     pub created_at: NaiveDateTime,
+    #[diesel(deserialize_as = super::stamp::Stamp)]
     pub updated_at: NaiveDateTime,
     pub blacklisted: bool,
     pub blacklist_reason: Option<String>,
     pub blacklisted_by: Option<String>,
+    #[diesel(deserialize_as = super::stamp::MaybeStamp)]
     pub blacklisted_at: Option<NaiveDateTime>,
     /// The folded display name (the name sort's key).
     pub sort_name: String,
@@ -260,11 +264,11 @@ pub fn find_customer_by_public_id(
     conn: &mut DbConnection,
     public_id: &str,
 ) -> QueryResult<Option<Customer>> {
-    customers::table
+    either_backend!(conn, c => customers::table
         .filter(customers::public_id.eq(public_id))
         .select(Customer::as_select())
-        .first(conn)
-        .optional()
+        .first(c)
+        .optional())
 }
 
 /// The customer with this id, or NotFound.
@@ -483,10 +487,10 @@ pub fn list_by_ids(conn: &mut DbConnection, ids: &[CustomerId]) -> QueryResult<V
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    customers::table
-        .filter(customers::id.eq_any(ids))
+    among_backend!(conn, customers::id, ids, |c, among| customers::table
+        .filter(among)
         .select(Customer::as_select())
-        .load(conn)
+        .load(c))
 }
 
 /// The ids of the customers with these public IDs (unknown ones are left out), in one query.

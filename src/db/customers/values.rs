@@ -36,19 +36,22 @@ pub fn list_custom_values_for(
     ids: &[CustomerId],
     properties: &[Property],
 ) -> QueryResult<HashMap<CustomerId, HashMap<PropertyId, Value>>> {
-    let rows: Vec<(CustomerId, ValueRow)> = customer_values::table
-        .filter(customer_values::customer_id.eq_any(ids))
-        .order(customer_values::id.asc())
-        .select((
-            customer_values::customer_id,
-            (
-                customer_values::property_id,
-                customer_values::value_text,
-                customer_values::value_number,
-                customer_values::value_number2,
-            ),
-        ))
-        .load(conn)?;
+    let rows: Vec<(CustomerId, ValueRow)> =
+        among_backend!(conn, customer_values::customer_id, ids, |c, among| {
+            customer_values::table
+                .filter(among)
+                .order(customer_values::id.asc())
+                .select((
+                    customer_values::customer_id,
+                    (
+                        customer_values::property_id,
+                        customer_values::value_text,
+                        customer_values::value_number,
+                        customer_values::value_number2,
+                    ),
+                ))
+                .load(c)
+        })?;
     let mut grouped: HashMap<CustomerId, Vec<ValueRow>> = HashMap::new();
     for (customer, row) in rows {
         grouped.entry(customer).or_default().push(row);
