@@ -14,7 +14,7 @@ use diesel::sql_types::{Bool, HasSqlType, Text};
 
 use super::DbConnection;
 use super::customers::Backend;
-use super::schema::{channel_identities, customers, name_word_keys};
+use super::schema::{customers, name_word_keys};
 use super::types::CustomerId;
 
 /// A condition on `customers`.
@@ -27,23 +27,6 @@ pub fn customer_among(ids: &[CustomerId], sqlite: bool) -> Condition {
         Box::new(Among::new(customers::id, &list))
     } else {
         Box::new(customers::id.eq_any(ids.to_vec()))
-    }
-}
-
-/// `channel_identities.customer_id` among `ids`, written for the connection's backend.
-pub fn owner_among(
-    ids: &[CustomerId],
-    sqlite: bool,
-) -> Box<dyn BoxableExpression<channel_identities::table, Backend, SqlType = Bool>> {
-    if sqlite {
-        let list: Vec<i64> = ids.iter().map(|id| id.0).collect();
-        Box::new(Among::new(channel_identities::customer_id, &list))
-    } else {
-        Box::new(
-            channel_identities::customer_id
-                .assume_not_null()
-                .eq_any(ids.to_vec()),
-        )
     }
 }
 

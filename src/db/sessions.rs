@@ -53,8 +53,6 @@ pub fn reader_of_session(
         .filter(app_settings::key.eq(Setting::CustomersPageForAgents.as_str()))
         .select(app_settings::value)
         .single_value();
-    // On the backend's own connection: every request runs this, and the two-backend
-    // connection writes a statement's SQL out again on each run to pass it on.
     let found: Option<(User, bool, bool, Option<String>)> = either_backend!(conn, c => users::table
         .find(user)
         .select((

@@ -273,12 +273,16 @@ pub fn list_unreached(
     if customers.is_empty() {
         return Ok(Vec::new());
     }
-    let sqlite = super::among::is_sqlite(conn);
-    let held: Vec<(Option<CustomerId>, String)> = channel_identities::table
-        .filter(super::among::owner_among(customers, sqlite))
-        .select((channel_identities::customer_id, channel_identities::channel))
-        .distinct()
-        .load(conn)?;
+    let held: Vec<(Option<CustomerId>, String)> = among_backend!(
+        conn,
+        channel_identities::customer_id.assume_not_null(),
+        customers,
+        |c, among| channel_identities::table
+            .filter(among)
+            .select((channel_identities::customer_id, channel_identities::channel))
+            .distinct()
+            .load(c)
+    )?;
     let reachable = grants.channels();
     let mut seen = std::collections::BTreeSet::new();
     let mut reached = std::collections::BTreeSet::new();
