@@ -258,9 +258,99 @@ async fn pairs_carry_the_creation_time_through_a_rename() {
     );
 }
 
+type Listed = Vec<(String, u8)>;
+
+/// A search's matches by creation time: listed tier by tier, and paged 25 at a time from
+/// its word pairs, with each page's total.
+fn both_ways(
+    conn: &mut clientele::db::DbConnection,
+    filter: &CustomerFilter,
+    ascending: bool,
+) -> (Listed, Listed, Vec<Total>) {
+    use clientele::db::listing::Cursor;
+    let plans = listing::plan_within(conn, filter, BY_PAIRS).expect("plan");
+    let ids = |page: &[(clientele::db::customers::Customer, u8)]| -> Listed {
+        page.iter()
+            .map(|(c, t)| (c.public_id.clone(), *t))
+            .collect()
+    };
+    let request = |after| listing::PageRequest {
+        key: SortKey::Created,
+        ascending,
+        after,
+        limit: 25,
+    };
+    let by_tier = listing::list_filtered(
+        conn,
+        filter,
+        &plans,
+        listing::PageRequest {
+            limit: 1_000,
+            ..request(None)
+        },
+    )
+    .expect("list");
+    let (mut pages, mut totals, mut after) = (Vec::new(), Vec::new(), None::<Cursor>);
+    loop {
+        let (page, total) = listing::page_with_total(
+            conn,
+            filter,
+            &plans,
+            listing::PageRequest {
+                after: after.as_ref(),
+                ..request(None)
+            },
+        )
+        .expect("page")
+        .expect("ordered from the pairs");
+        totals.push(total);
+        pages.extend(ids(&page));
+        let Some((last, tier)) = page.last() else {
+            break;
+        };
+        after = Some(Cursor::after(last, SortKey::Created, *tier));
+    }
+    (ids(&by_tier), pages, totals)
+}
+
+#[tokio::test]
+async fn pages_ordered_from_the_pairs_keep_each_tier_whole_name_first() {
+    use clientele::db::search::Tier;
+    let app = spawn_app().await;
+    // Thirty of the whole name, each tier's matches spread over creation times; a
+    // nickname holding the whole name (its sort name is the name); longer names; typos.
+    for i in 0..90 {
+        let name = match i % 3 {
+            0 => "Maria Garcia",
+            1 => "Maria Garcia Lopez",
+            _ => "Marie Garcia",
+        };
+        app.create_customer(&[("name", name)]);
+    }
+    app.create_customer(&[("name", "Robert Jones"), ("nickname", "Maria Garcia")]);
+    app.create_customer(&[("email", "maria.garcia@example.com")]);
+    for ascending in [false, true] {
+        let (by_tier, by_pages, totals) =
+            app.with_db(|conn| both_ways(conn, &name_filter("maria garcia"), ascending));
+        assert_eq!(by_pages, by_tier, "the same pages, ascending {ascending}");
+        let tiers: Vec<u8> = by_pages.iter().map(|(_, tier)| *tier).collect();
+        let count = |tier: Tier| tiers.iter().filter(|t| **t == tier as u8).count();
+        assert_eq!(
+            (count(Tier::Exact), count(Tier::Partial), count(Tier::Typo)),
+            (30, 31, 30),
+            "{tiers:?}"
+        );
+        assert!(tiers.is_sorted(), "{tiers:?}");
+        assert!(
+            totals.iter().all(|total| *total == Total::Exact(91)),
+            "{totals:?}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn an_agents_search_of_many_matches_tests_the_reach_a_page_at_a_time() {
-    use clientele::db::listing::{Cursor, REACH_TESTED_AT_MOST};
+    use clientele::db::listing::REACH_TESTED_AT_MOST;
     use clientele::domain::scope::{Grant, Grants};
     let app = spawn_app().await;
     let many = REACH_TESTED_AT_MOST + 60;
@@ -297,49 +387,7 @@ async fn an_agents_search_of_many_matches_tests_the_reach_a_page_at_a_time() {
     };
     let reached = many - many.div_ceil(3);
     for ascending in [false, true] {
-        let (by_tier, by_pages, totals) = app.with_db(|conn| {
-            let plans = listing::plan_within(conn, &filter, BY_PAIRS).expect("plan");
-            let ids = |page: &[(clientele::db::customers::Customer, u8)]| -> Vec<(String, u8)> {
-                page.iter()
-                    .map(|(c, t)| (c.public_id.clone(), *t))
-                    .collect()
-            };
-            let by_tier = listing::list_filtered(
-                conn,
-                &filter,
-                &plans,
-                listing::PageRequest {
-                    key: SortKey::Created,
-                    ascending,
-                    after: None,
-                    limit: 1_000,
-                },
-            )
-            .expect("list");
-            let (mut pages, mut totals, mut after) = (Vec::new(), Vec::new(), None::<Cursor>);
-            loop {
-                let (page, total) = listing::page_with_total(
-                    conn,
-                    &filter,
-                    &plans,
-                    listing::PageRequest {
-                        key: SortKey::Created,
-                        ascending,
-                        after: after.as_ref(),
-                        limit: 25,
-                    },
-                )
-                .expect("page")
-                .expect("ordered from the pairs");
-                totals.push(total);
-                pages.extend(ids(&page));
-                let Some((last, tier)) = page.last() else {
-                    break;
-                };
-                after = Some(Cursor::after(last, SortKey::Created, *tier));
-            }
-            (ids(&by_tier), pages, totals)
-        });
+        let (by_tier, by_pages, totals) = app.with_db(|conn| both_ways(conn, &filter, ascending));
         assert_eq!(by_tier.len(), reached);
         assert_eq!(by_pages, by_tier, "the same pages, ascending {ascending}");
         for total in totals {

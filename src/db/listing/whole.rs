@@ -148,42 +148,34 @@ fn paired_by_time(
     if key != SortKey::Created || !search_within_reach(filter) {
         return Ok(None);
     }
-    // The exact tier: the rows whose sort name is the query, each with a name (a row
-    // named only by its e-mail or phone is in no tier).
-    let mut exact: Vec<(CustomerId, bool, chrono::NaiveDateTime)> = customers::table
+    // The exact tier: the matches whose sort name is the query. Their ids come from the
+    // sort-name index alone and their times from the pairs: a row whose sort name is the
+    // query but has no pairs is named by no words (its sort name is its e-mail or phone)
+    // and is in no tier. Reading each one's row for its time and name cost a table
+    // lookup per match: "maria garcia", 632 customers at a million, 430 requests/s
+    // against 1,390 for "maria garc" (2026-12-02).
+    let mut exact: Vec<CustomerId> = customers::table
         .filter(customers::sort_name.eq(plan.exact.clone()))
-        .select((
-            customers::id,
-            customers::name
-                .is_not_null()
-                .or(customers::nickname.is_not_null()),
-            customers::created_at,
-        ))
+        .select(customers::id)
         .limit(WHOLE_AT_MOST + 1)
         .load(conn)?;
     if exact.len() as i64 > WHOLE_AT_MOST {
         return Ok(None);
     }
-    exact.sort_unstable_by_key(|(id, _, _)| *id);
-    let is_exact = |id: &CustomerId| exact.binary_search_by_key(id, |(e, _, _)| *e).is_ok();
-    let mut listed: Vec<Listed> = exact
+    exact.sort_unstable();
+    let listed: Vec<Listed> = created
         .iter()
-        .filter(|(_, named, _)| *named)
-        .map(|(id, _, at)| (Tier::Exact as u8, micros(*at), *id))
+        .map(|(id, at)| {
+            let tier = if exact.binary_search(id).is_ok() {
+                Tier::Exact
+            } else if partial.binary_search(id).is_ok() {
+                Tier::Partial
+            } else {
+                Tier::Typo
+            };
+            (tier as u8, *at, *id)
+        })
         .collect();
-    listed.extend(
-        created
-            .iter()
-            .filter(|(id, _)| !is_exact(id))
-            .map(|(id, at)| {
-                let tier = if partial.binary_search(id).is_ok() {
-                    Tier::Partial
-                } else {
-                    Tier::Typo
-                };
-                (tier as u8, *at, *id)
-            }),
-    );
     let (listed, start) = ordered(listed, ascending, after, true);
     let (page, total) = match &filter.reach {
         None => (listed[start..].to_vec(), Total::Exact(listed.len() as i64)),

@@ -6,8 +6,8 @@ use diesel::prelude::*;
 use super::plan::{IdQueryOf, Word};
 use super::sorted::ascending;
 use crate::db::DbConnection;
-use crate::db::customers::Backend;
 use crate::db::schema::{customer_terms, customers};
+use crate::db::stamp::MaybeStamp;
 use crate::db::types::CustomerId;
 use crate::domain::search::{MANY_WORDS, PAIRS_VERSION, TermKind, prefix_end};
 
@@ -66,20 +66,13 @@ pub(super) fn pair_candidates(
     }
     // Each anchor's range read on its own, and the exact terms together: PostgreSQL reads
     // one range from its pair index alone, where ranges joined by OR became a bitmap
-    // visiting a table page per match.
+    // visiting a table page per match. A range holds hundreds of rows for a common name
+    // at a million customers ("maria garc" 632): each is read as an id and a time on the
+    // backend's own connection, the time by `Stamp`, and the term left in the index (the
+    // first anchor's range is exactly the matches as typed).
     let pair = TermKind::NamePair.code();
-    let terms = || {
-        customer_terms::table
-            .filter(customer_terms::kind.eq(pair))
-            .select((
-                customer_terms::term,
-                customer_terms::customer_id,
-                customer_terms::created_at,
-            ))
-            .into_boxed::<Backend>()
-    };
     let mut exact = vec![MANY_WORDS.to_owned()];
-    let mut reads = Vec::new();
+    let mut ranges = Vec::new();
     for anchor in &anchors {
         // A near word starting with `b` is in the anchor's range already.
         exact.extend(
@@ -90,38 +83,58 @@ pub(super) fn pair_candidates(
         );
         let start = format!("{anchor} {}", b.typed);
         let end = prefix_end(&start);
-        reads.push(
-            terms()
-                .filter(customer_terms::term.ge(start))
-                .filter(customer_terms::term.lt(end)),
-        );
+        ranges.push((start, end));
     }
-    reads.push(terms().filter(customer_terms::term.eq_any(exact)));
-    type Found = (String, i64, Option<chrono::NaiveDateTime>);
-    let mut found: Vec<Found> = Vec::new();
-    for read in reads {
-        let room = (listed + 1 - found.len()) as i64;
-        found.extend(read.limit(room).load::<Found>(conn)?);
-        if found.len() > listed {
-            return Ok(None);
-        }
-    }
-    let both_typed = format!("{} {}", a.typed, b.typed);
     let (mut typed, mut any, mut candidates) = (Vec::new(), Vec::new(), Vec::new());
     // Pairs written before they carried times (by an older release) leave them unknown.
     let mut times = Some(Vec::new());
+    let mut add = |customer: i64, created: MaybeStamp| {
+        any.push(customer);
+        times = times.take().zip(created.0).map(|(mut times, at)| {
+            times.push((customer, at.and_utc().timestamp_micros()));
+            times
+        });
+    };
+    let mut read = 0;
+    for (i, (start, end)) in ranges.into_iter().enumerate() {
+        let room = (listed + 1 - read) as i64;
+        let found: Vec<(i64, MaybeStamp)> = either_backend!(&mut *conn, c => customer_terms::table
+            .filter(customer_terms::kind.eq(pair))
+            .filter(customer_terms::term.ge(start))
+            .filter(customer_terms::term.lt(end))
+            .select((customer_terms::customer_id, customer_terms::created_at))
+            .limit(room)
+            .load(c))?;
+        read += found.len();
+        if read > listed {
+            return Ok(None);
+        }
+        if i == 0 {
+            typed.extend(found.iter().map(|(customer, _)| *customer));
+        }
+        for (customer, created) in found {
+            add(customer, created);
+        }
+    }
+    let room = (listed + 1 - read) as i64;
+    let found: Vec<(String, i64, MaybeStamp)> = customer_terms::table
+        .filter(customer_terms::kind.eq(pair))
+        .filter(customer_terms::term.eq_any(exact))
+        .select((
+            customer_terms::term,
+            customer_terms::customer_id,
+            customer_terms::created_at,
+        ))
+        .limit(room)
+        .load(conn)?;
+    if read + found.len() > listed {
+        return Ok(None);
+    }
     for (term, customer, created) in found {
         if term == MANY_WORDS {
             candidates.push(customer);
         } else {
-            if term.starts_with(&both_typed) {
-                typed.push(customer);
-            }
-            any.push(customer);
-            times = times.zip(created).map(|(mut times, at)| {
-                times.push((customer, at.and_utc().timestamp_micros()));
-                times
-            });
+            add(customer, created);
         }
     }
     let (whole, part) = (TermKind::NameWord.code(), TermKind::NamePart.code());
