@@ -27,6 +27,12 @@ SELECT id FROM customers WHERE sort_name <> 'maria' AND search_text LIKE '%maria
 -- name: fuzzy search, the exact tier
 SELECT id FROM customers WHERE sort_name = 'maria garcia' AND (name IS NOT NULL OR nickname IS NOT NULL) ORDER BY created_at DESC, id DESC LIMIT 51;
 
+-- name: fuzzy search by pairs, the matches of two words with each one's creation time
+SELECT customer_id, created_at FROM customer_terms WHERE kind = 4 AND term >= 'maria garc' AND term < 'maria gard' LIMIT 5001;
+
+-- name: fuzzy search by pairs, the exact tier's ids (the times come with the pairs)
+SELECT id FROM customers WHERE sort_name = 'maria garcia' LIMIT 30001;
+
 -- name: a number property many hold, its values walked newest first on their times' index
 SELECT customer_id FROM customer_values WHERE property_id = (SELECT id FROM properties WHERE key = 'score') AND value_number >= 99 ORDER BY created_at DESC, customer_id DESC LIMIT 51;
 
