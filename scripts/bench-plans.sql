@@ -28,7 +28,7 @@ SELECT id FROM customers WHERE sort_name <> 'maria' AND search_text LIKE '%maria
 SELECT id FROM customers WHERE sort_name = 'maria garcia' AND (name IS NOT NULL OR nickname IS NOT NULL) ORDER BY created_at DESC, id DESC LIMIT 51;
 
 -- name: fuzzy search by pairs, the matches of two words with each one's creation time
-SELECT customer_id, created_at FROM customer_terms WHERE kind = 4 AND term >= 'maria garc' AND term < 'maria gard' LIMIT 5001;
+SELECT customer_id, created_at FROM customer_terms WHERE kind = 4 AND term >= 'maria garc' AND term < 'maria gard' LIMIT 5100;
 
 -- name: fuzzy search by pairs, the exact tier's ids (the times come with the pairs)
 SELECT id FROM customers WHERE sort_name = 'maria garcia' LIMIT 30001;

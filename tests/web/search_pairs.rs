@@ -317,8 +317,10 @@ fn both_ways(
 async fn pages_ordered_from_the_pairs_keep_each_tier_whole_name_first() {
     use clientele::db::search::Tier;
     let app = spawn_app().await;
-    // Thirty of the whole name, each tier's matches spread over creation times; a
-    // nickname holding the whole name (its sort name is the name); longer names; typos.
+    // Thirty of each tier, spread over creation times: the whole name, a longer one, a
+    // typo. Then a nickname holding the whole name (its sort name is its name, Robert
+    // Jones: a partial match), and a customer known by an e-mail alone, whose folded
+    // sort name holds both words ("maria garcia example com") but who is in no tier.
     for i in 0..90 {
         let name = match i % 3 {
             0 => "Maria Garcia",
