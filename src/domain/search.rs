@@ -262,6 +262,14 @@ impl FuzzyQuery {
         (!words.is_empty()).then_some(Self { folded, words })
     }
 
+    /// Whether a query word of the name is an initial: a single letter or digit, found only
+    /// at the start of a name's word (`maria g` finds Maria García, not Maria Rodríguez,
+    /// whose "g" stands inside a word). A letter inside a word tells nothing about a name:
+    /// nearly every name holds one.
+    pub fn is_initial(word: &str) -> bool {
+        word.len() == 1
+    }
+
     /// Whether a query word is long enough to match with a typo.
     pub fn tolerates_typo(word: &str) -> bool {
         word.len() >= MIN_TYPO_LEN

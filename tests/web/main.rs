@@ -51,6 +51,7 @@ mod properties;
 mod queue;
 mod receiver;
 mod relationship;
+mod search_initials;
 mod search_pairs;
 mod security;
 mod selfservice;

@@ -7,7 +7,7 @@ use clientele::domain::search::FuzzyQuery;
 use crate::helpers::{TestApp, spawn_app};
 
 /// Pairs looked up for every multi-word search (every word counts as common).
-const BY_PAIRS: Bounds = Bounds {
+pub(crate) const BY_PAIRS: Bounds = Bounds {
     collect: 1_000,
     list: Some(1_000),
     common: Some(0),
@@ -15,25 +15,25 @@ const BY_PAIRS: Bounds = Bounds {
 };
 
 /// Each word's customers collected and intersected.
-const BY_LISTS: Bounds = Bounds {
+pub(crate) const BY_LISTS: Bounds = Bounds {
     collect: 1_000,
     list: Some(1_000),
     common: None,
     pairs: false,
 };
 
-fn name_filter(query: &str) -> CustomerFilter {
+pub(crate) fn name_filter(query: &str) -> CustomerFilter {
     CustomerFilter {
         name: FuzzyQuery::parse(query),
         ..CustomerFilter::default()
     }
 }
 
-fn plans(app: &TestApp, query: &str, bounds: Bounds) -> Plans {
+pub(crate) fn plans(app: &TestApp, query: &str, bounds: Bounds) -> Plans {
     app.with_db(|conn| listing::plan_within(conn, &name_filter(query), bounds).expect("plan"))
 }
 
-fn page(app: &TestApp, query: &str, plans: &Plans) -> (Vec<(String, u8)>, Total) {
+pub(crate) fn page(app: &TestApp, query: &str, plans: &Plans) -> (Vec<(String, u8)>, Total) {
     let filter = name_filter(query);
     app.with_db(|conn| {
         let found = listing::list_filtered(
@@ -58,7 +58,7 @@ fn page(app: &TestApp, query: &str, plans: &Plans) -> (Vec<(String, u8)>, Total)
     })
 }
 
-fn by_pairs(plans: &Plans) -> bool {
+pub(crate) fn by_pairs(plans: &Plans) -> bool {
     plans.name().is_some_and(|plan| plan.paired)
 }
 
@@ -258,11 +258,11 @@ async fn pairs_carry_the_creation_time_through_a_rename() {
     );
 }
 
-type Listed = Vec<(String, u8)>;
+pub(crate) type Listed = Vec<(String, u8)>;
 
 /// A search's matches by creation time: listed tier by tier, and paged 25 at a time from
 /// its word pairs, with each page's total.
-fn both_ways(
+pub(crate) fn both_ways(
     conn: &mut clientele::db::DbConnection,
     filter: &CustomerFilter,
     ascending: bool,

@@ -29,12 +29,14 @@ pub(super) enum Paired {
 ///   terms of the anchors followed by `b` find it;
 /// - or its word holding `a` is another word (`a` within it, or a longer word): read from
 ///   the few terms of those;
-/// - or its word holding `b` holds it within (an ending): read likewise.
+/// - or its word holding `b` holds it within (an ending): read likewise; never for an
+///   initial, which starts its word.
 ///
 /// A name of more words than are paired is a candidate too. A search of two words found by
 /// its pairs alone is answered from them: a pair term starting with both words as typed
 /// is a match as typed, any other a match with a typo. Not used while rows indexed before
-/// pairs are left, nor when one word could hold both (`maria mari`).
+/// pairs are left, nor when one word could hold both (`maria mari`, `maria m`), nor for
+/// two initials.
 pub(super) fn pair_candidates(
     conn: &mut DbConnection,
     words: &[Word],
@@ -43,11 +45,20 @@ pub(super) fn pair_candidates(
     let [first, second, ..] = words else {
         return Ok(None);
     };
-    // The anchor is best a whole word: the other may be the start of a common one.
-    let (a, b) = if !first.whole && second.whole {
+    // The anchor is best a word, not an initial (a letter starts a great many words),
+    // and a whole word: the other may be the start of a common one.
+    let rank = |word: &Word| (!word.initial, word.whole);
+    let (a, b) = if rank(second) > rank(first) {
         (second, first)
     } else {
         (first, second)
+    };
+    let holds_b = |word: &str| {
+        if b.initial {
+            word.starts_with(b.typed.as_str())
+        } else {
+            word.contains(b.typed.as_str())
+        }
     };
     let unpaired = customers::table
         .filter(super::indexed_before(PAIRS_VERSION))
@@ -58,9 +69,10 @@ pub(super) fn pair_candidates(
         .chain(a.near.iter().map(String::as_str))
         .collect();
     if unpaired.is_some()
+        || a.initial
         || anchors
             .iter()
-            .any(|x| x.contains(b.typed.as_str()) || b.near.iter().any(|n| n == x))
+            .any(|x| holds_b(x) || b.near.iter().any(|n| n == x))
     {
         return Ok(None);
     }
@@ -153,11 +165,16 @@ pub(super) fn pair_candidates(
         )
         .select(customer_terms::customer_id)
         .into_boxed();
-    let within_b: IdQueryOf = customer_terms::table
-        .filter(within(&b.typed))
-        .select(customer_terms::customer_id)
-        .into_boxed();
-    for query in [longer_a, within_b] {
+    let mut others = vec![longer_a];
+    if !b.initial {
+        others.push(
+            customer_terms::table
+                .filter(within(&b.typed))
+                .select(customer_terms::customer_id)
+                .into_boxed(),
+        );
+    }
+    for query in others {
         let found: Vec<i64> = query.limit(listed as i64 + 1).load(conn)?;
         if found.len() > listed {
             return Ok(None);

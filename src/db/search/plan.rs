@@ -50,6 +50,30 @@ pub struct Word {
     /// Whether its matches were collected into the plan's lists; a word too common to
     /// collect is tested on each listed row, as typed.
     pub collected: bool,
+    /// Whether it is a name's initial, found only at the start of a word (see
+    /// [`FuzzyQuery::is_initial`]).
+    pub initial: bool,
+}
+
+impl Word {
+    /// The `LIKE` pattern of a search text holding the word as typed.
+    fn typed_pattern(&self) -> String {
+        // Folded words are letters and digits only: nothing to escape.
+        if self.initial {
+            format!("% {}%", self.typed)
+        } else {
+            format!("%{}%", self.typed)
+        }
+    }
+
+    /// Whether a search text holds the word as typed.
+    fn typed_in(&self, search_text: &str) -> bool {
+        if self.initial {
+            search_text.contains(&format!(" {}", self.typed))
+        } else {
+            search_text.contains(self.typed.as_str())
+        }
+    }
 }
 
 /// A fuzzy search resolved against the index once per request. Each tier is either a
@@ -143,6 +167,7 @@ pub fn plan_within(
             near,
             whole,
             collected: false,
+            initial: !id && FuzzyQuery::is_initial(typed),
         });
     }
     // Two words or more: their pairs first. They answer exactly whenever they can tell,
@@ -239,13 +264,18 @@ fn known_words(
 /// than they are hashed.
 type Lists = (Vec<i64>, Vec<i64>);
 
-/// The ids of the terms a word is contained in.
-fn containing(word: &str, id: bool) -> IdQueryOf {
+/// The ids of the terms a word is contained in (an initial: the whole words it starts).
+fn containing(word: &Word, id: bool) -> IdQueryOf {
     let (whole, part) = TermKind::for_field(id);
+    let kinds = if word.initial {
+        vec![whole.code()]
+    } else {
+        vec![whole.code(), part.code()]
+    };
     customer_terms::table
-        .filter(customer_terms::kind.eq_any([whole.code(), part.code()]))
-        .filter(customer_terms::term.ge(word.to_owned()))
-        .filter(customer_terms::term.lt(prefix_end(word)))
+        .filter(customer_terms::kind.eq_any(kinds))
+        .filter(customer_terms::term.ge(word.typed.clone()))
+        .filter(customer_terms::term.lt(prefix_end(&word.typed)))
         .select(customer_terms::customer_id)
         .into_boxed()
 }
@@ -298,7 +328,7 @@ fn word_is_common(
             return Ok(true);
         }
     }
-    let common = more_than(conn, containing(&word.typed, id), at_most)?;
+    let common = more_than(conn, containing(word, id), at_most)?;
     if common && remembered {
         kept::update(
             name_words::table.find(&word.typed),
@@ -322,7 +352,7 @@ fn collect(conn: &mut DbConnection, plan: &mut Plan, at_most: usize) -> QueryRes
         if word_is_common(conn, word, id, at_most)? {
             continue;
         }
-        let partial: Vec<i64> = containing(&word.typed, id).load(conn)?;
+        let partial: Vec<i64> = containing(word, id).load(conn)?;
         let room = at_most - partial.len();
         let near: Vec<i64> = if word.near.is_empty() {
             Vec::new()
@@ -352,11 +382,10 @@ pub fn list_at_most(everyone: i64) -> usize {
 impl Plan {
     /// The word contained, as typed, in the name (or the ID).
     fn typed(&self, word: &Word) -> Condition {
-        // Folded words are letters and digits only: nothing to escape.
         if self.id {
             Box::new(customers::public_id.like(format!("%{}%", word.typed.to_uppercase())))
         } else {
-            Box::new(customers::search_text.like(format!("%{}%", word.typed)))
+            Box::new(customers::search_text.like(word.typed_pattern()))
         }
     }
 
@@ -458,7 +487,7 @@ impl Plan {
             if self.id {
                 row.public_id.contains(&word.typed.to_uppercase())
             } else {
-                row.search_text.contains(word.typed.as_str())
+                word.typed_in(&row.search_text)
             }
         };
         let partial = match (&self.candidates, &self.partial) {

@@ -1,0 +1,79 @@
+//! A one-letter word of a name search is an initial: it matches the start of a name's word,
+//! never a letter inside one, whichever way the search is answered.
+
+use std::collections::BTreeSet;
+
+use clientele::db::listing::{Bounds, Total};
+
+use crate::helpers::spawn_app;
+use crate::search_pairs::{BY_LISTS, BY_PAIRS, both_ways, by_pairs, name_filter, page, plans};
+
+/// Every word too common to collect and no pairs: each row tested as it is listed.
+const ROW_BY_ROW: Bounds = Bounds {
+    collect: 1,
+    list: Some(0),
+    common: Some(1),
+    pairs: false,
+};
+
+#[tokio::test]
+async fn a_single_letter_matches_the_start_of_a_word_only() {
+    let app = spawn_app().await;
+    let names = [
+        "Maria Garcia",
+        "Garcia Maria",
+        "Maria Lopez Garcia",
+        // A "g" and an "m" inside words only.
+        "Maria Rodriguez",
+        "Mariag Smith",
+        "Omar Garcia",
+        "Ann Garcia",
+    ];
+    let mut named = std::collections::HashMap::new();
+    for name in names {
+        named.insert(app.create_customer(&[("name", name)]), name);
+    }
+    let expected =
+        |matches: &[&'static str]| -> BTreeSet<&'static str> { matches.iter().copied().collect() };
+    let garcias = ["Maria Garcia", "Garcia Maria", "Maria Lopez Garcia"];
+    for (query, paired, matches) in [
+        ("maria g", true, expected(&garcias)),
+        ("g maria", true, expected(&garcias)),
+        ("m garcia", true, expected(&garcias)),
+        ("g", false, {
+            let mut all = expected(&garcias);
+            all.extend(["Omar Garcia", "Ann Garcia"]);
+            all
+        }),
+        ("maria r", true, expected(&["Maria Rodriguez"])),
+        ("mariag s", true, expected(&["Mariag Smith"])),
+        // Two initials: every word's start, in any order.
+        ("m g", false, expected(&garcias)),
+    ] {
+        for (bounds, way) in [
+            (BY_LISTS, "lists"),
+            (BY_PAIRS, "pairs"),
+            (ROW_BY_ROW, "row by row"),
+        ] {
+            let plans = plans(&app, query, bounds);
+            if way == "pairs" {
+                assert_eq!(by_pairs(&plans), paired, "{query}");
+            }
+            let (found, total) = page(&app, query, &plans);
+            let found: BTreeSet<&str> = found.iter().map(|(id, _)| named[id.as_str()]).collect();
+            assert_eq!(found, matches, "{query} by {way}");
+            assert_eq!(
+                total,
+                Total::Exact(matches.len() as i64),
+                "{query} by {way}"
+            );
+        }
+        if paired {
+            // Paged in creation order from the pairs: the same matches.
+            let (by_tier, pages, _) =
+                app.with_db(|conn| both_ways(conn, &name_filter(query), false));
+            assert_eq!(pages.len(), matches.len(), "{query}: {pages:?}");
+            assert_eq!(by_tier.len(), matches.len(), "{query}");
+        }
+    }
+}
