@@ -270,6 +270,14 @@ impl FuzzyQuery {
         word.len() == 1
     }
 
+    /// For an initial, how many of a name's words must start with it: one for each word of
+    /// the search starting with it, the initial included. `maria m` needs two — Maria
+    /// Mora, not every Maria: the word holding "maria" does not stand for the initial too —
+    /// and `m garcia` one.
+    pub fn initial_needs(&self, initial: &str) -> usize {
+        self.words.iter().filter(|w| w.starts_with(initial)).count()
+    }
+
     /// Whether a query word is long enough to match with a typo.
     pub fn tolerates_typo(word: &str) -> bool {
         word.len() >= MIN_TYPO_LEN
@@ -320,6 +328,20 @@ pub fn prefix_end(prefix: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_initial_needs_a_word_for_each_search_word_starting_with_it() {
+        let needs = |query: &str, initial: &str| {
+            FuzzyQuery::parse(query)
+                .expect("words")
+                .initial_needs(initial)
+        };
+        assert!(FuzzyQuery::is_initial("m") && !FuzzyQuery::is_initial("ma"));
+        assert_eq!(needs("maria m", "m"), 2);
+        assert_eq!(needs("m garcia", "m"), 1);
+        assert_eq!(needs("M. María Mora", "m"), 3);
+        assert_eq!(needs("aria m", "m"), 1, "within a word is not at its start");
+    }
 
     #[test]
     fn a_piece_has_a_trigram_when_three_characters_stand_between_wildcards() {

@@ -1,5 +1,6 @@
 //! A one-letter word of a name search is an initial: it matches the start of a name's word,
-//! never a letter inside one, whichever way the search is answered.
+//! never a letter inside one, and a word of its own when another word of the search starts
+//! with it — whichever way the search is answered.
 
 use std::collections::BTreeSet;
 
@@ -28,6 +29,12 @@ async fn a_single_letter_matches_the_start_of_a_word_only() {
         "Mariag Smith",
         "Omar Garcia",
         "Ann Garcia",
+        // Two words starting with "m", one, and one a typo from "maria".
+        "Maria Mora",
+        "Mora Maria",
+        "Annamaria Mora",
+        "Omar Maria",
+        "Marie Mora",
     ];
     let mut named = std::collections::HashMap::new();
     for name in names {
@@ -36,6 +43,7 @@ async fn a_single_letter_matches_the_start_of_a_word_only() {
     let expected =
         |matches: &[&'static str]| -> BTreeSet<&'static str> { matches.iter().copied().collect() };
     let garcias = ["Maria Garcia", "Garcia Maria", "Maria Lopez Garcia"];
+    let two_m = ["Maria Mora", "Mora Maria", "Marie Mora"];
     for (query, paired, matches) in [
         ("maria g", true, expected(&garcias)),
         ("g maria", true, expected(&garcias)),
@@ -49,6 +57,22 @@ async fn a_single_letter_matches_the_start_of_a_word_only() {
         ("mariag s", true, expected(&["Mariag Smith"])),
         // Two initials: every word's start, in any order.
         ("m g", false, expected(&garcias)),
+        // An initial starting another word of the search needs a word of its own.
+        ("maria m", true, expected(&two_m)),
+        ("m m", false, expected(&two_m)),
+        // Within a word is not at its start: the word holding it may start with it.
+        ("aria m", false, {
+            let mut all = expected(&garcias);
+            all.extend([
+                "Maria Rodriguez",
+                "Mariag Smith",
+                "Maria Mora",
+                "Mora Maria",
+                "Annamaria Mora",
+                "Omar Maria",
+            ]);
+            all
+        }),
     ] {
         for (bounds, way) in [
             (BY_LISTS, "lists"),

@@ -32,11 +32,12 @@ pub(super) enum Paired {
 /// - or its word holding `b` holds it within (an ending): read likewise; never for an
 ///   initial, which starts its word.
 ///
-/// A name of more words than are paired is a candidate too. A search of two words found by
-/// its pairs alone is answered from them: a pair term starting with both words as typed
-/// is a match as typed, any other a match with a typo. Not used while rows indexed before
-/// pairs are left, nor when one word could hold both (`maria mari`, `maria m`), nor for
-/// two initials.
+/// An initial `b` starting the anchors (`maria m`) needs a second word starting with it,
+/// which the pair is. A name of more words than are paired is a candidate too. A search
+/// of two words found by its pairs alone is answered from them: a pair term starting with
+/// both words as typed is a match as typed, any other a match with a typo. Not used while
+/// rows indexed before pairs are left, nor when one word could hold both (`maria mari`),
+/// nor for two initials.
 pub(super) fn pair_candidates(
     conn: &mut DbConnection,
     words: &[Word],
@@ -47,18 +48,22 @@ pub(super) fn pair_candidates(
     };
     // The anchor is best a word, not an initial (a letter starts a great many words),
     // and a whole word: the other may be the start of a common one.
-    let rank = |word: &Word| (!word.initial, word.whole);
+    let rank = |word: &Word| (word.initial.is_none(), word.whole);
     let (a, b) = if rank(second) > rank(first) {
         (second, first)
     } else {
         (first, second)
     };
-    let holds_b = |word: &str| {
-        if b.initial {
-            word.starts_with(b.typed.as_str())
-        } else {
-            word.contains(b.typed.as_str())
+    // One anchor word could hold both. An initial stands for a word of its own when the
+    // typed anchor starts with it (`maria m`: a second word starting with "m"), and may
+    // start the anchor's word otherwise (`aria m`, Maria): a pair tells either only when
+    // every anchor starts with the initial as the typed one does.
+    let holds_b = |word: &str| match b.initial {
+        Some(_) => {
+            let initial = b.typed.as_str();
+            word.starts_with(initial) != a.typed.starts_with(initial)
         }
+        None => word.contains(b.typed.as_str()),
     };
     let unpaired = customers::table
         .filter(super::indexed_before(PAIRS_VERSION))
@@ -69,7 +74,7 @@ pub(super) fn pair_candidates(
         .chain(a.near.iter().map(String::as_str))
         .collect();
     if unpaired.is_some()
-        || a.initial
+        || a.initial.is_some()
         || anchors
             .iter()
             .any(|x| holds_b(x) || b.near.iter().any(|n| n == x))
@@ -166,7 +171,7 @@ pub(super) fn pair_candidates(
         .select(customer_terms::customer_id)
         .into_boxed();
     let mut others = vec![longer_a];
-    if !b.initial {
+    if b.initial.is_none() {
         others.push(
             customer_terms::table
                 .filter(within(&b.typed))

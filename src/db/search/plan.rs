@@ -50,28 +50,27 @@ pub struct Word {
     /// Whether its matches were collected into the plan's lists; a word too common to
     /// collect is tested on each listed row, as typed.
     pub collected: bool,
-    /// Whether it is a name's initial, found only at the start of a word (see
-    /// [`FuzzyQuery::is_initial`]).
-    pub initial: bool,
+    /// For a name's initial, how many of the name's words must start with it (see
+    /// [`FuzzyQuery::is_initial`] and [`FuzzyQuery::initial_needs`]).
+    pub initial: Option<usize>,
 }
 
 impl Word {
     /// The `LIKE` pattern of a search text holding the word as typed.
     fn typed_pattern(&self) -> String {
-        // Folded words are letters and digits only: nothing to escape.
-        if self.initial {
-            format!("% {}%", self.typed)
-        } else {
-            format!("%{}%", self.typed)
+        // Folded words are letters and digits only: nothing to escape. Each word of the
+        // search text follows a space.
+        match self.initial {
+            Some(needs) => format!("%{}", format!(" {}%", self.typed).repeat(needs)),
+            None => format!("%{}%", self.typed),
         }
     }
 
     /// Whether a search text holds the word as typed.
     fn typed_in(&self, search_text: &str) -> bool {
-        if self.initial {
-            search_text.contains(&format!(" {}", self.typed))
-        } else {
-            search_text.contains(self.typed.as_str())
+        match self.initial {
+            Some(needs) => search_text.matches(&format!(" {}", self.typed)).count() >= needs,
+            None => search_text.contains(self.typed.as_str()),
         }
     }
 }
@@ -167,7 +166,7 @@ pub fn plan_within(
             near,
             whole,
             collected: false,
-            initial: !id && FuzzyQuery::is_initial(typed),
+            initial: (!id && FuzzyQuery::is_initial(typed)).then(|| search.initial_needs(typed)),
         });
     }
     // Two words or more: their pairs first. They answer exactly whenever they can tell,
@@ -267,7 +266,7 @@ type Lists = (Vec<i64>, Vec<i64>);
 /// The ids of the terms a word is contained in (an initial: the whole words it starts).
 fn containing(word: &Word, id: bool) -> IdQueryOf {
     let (whole, part) = TermKind::for_field(id);
-    let kinds = if word.initial {
+    let kinds = if word.initial.is_some() {
         vec![whole.code()]
     } else {
         vec![whole.code(), part.code()]
@@ -349,7 +348,9 @@ fn collect(conn: &mut DbConnection, plan: &mut Plan, at_most: usize) -> QueryRes
     let mut lists = Vec::new();
     for word in plan.words.iter_mut() {
         word.collected = false;
-        if word_is_common(conn, word, id, at_most)? {
+        // The customers with one word starting with an initial that needs two are more
+        // than its matches: it is tested on each listed row.
+        if word.initial.is_some_and(|needs| needs > 1) || word_is_common(conn, word, id, at_most)? {
             continue;
         }
         let partial: Vec<i64> = containing(word, id).load(conn)?;
