@@ -155,29 +155,26 @@ pub(super) fn pair_candidates(
         }
     }
     let (whole, part) = (TermKind::NameWord.code(), TermKind::NamePart.code());
-    let within = |word: &str| {
-        customer_terms::kind
-            .eq(part)
-            .and(customer_terms::term.ge(word.to_owned()))
-            .and(customer_terms::term.lt(prefix_end(word)))
+    // Each range read on its own. Joined by OR, PostgreSQL estimated them together as a
+    // large share of the table and read it whole for the `LIMIT` ("m garcia" at a million
+    // customers: 17.5 million rows, 1.2 s, for none found); apart, each is a range of the
+    // primary key.
+    let range = |kind: i16, word: &str, from_word: bool| -> IdQueryOf {
+        let query = customer_terms::table
+            .filter(customer_terms::kind.eq(kind))
+            .filter(customer_terms::term.lt(prefix_end(word)))
+            .select(customer_terms::customer_id)
+            .into_boxed();
+        if from_word {
+            query.filter(customer_terms::term.ge(word.to_owned()))
+        } else {
+            query.filter(customer_terms::term.gt(word.to_owned()))
+        }
     };
-    let longer_a: IdQueryOf = customer_terms::table
-        .filter(
-            within(&a.typed).or(customer_terms::kind
-                .eq(whole)
-                .and(customer_terms::term.gt(a.typed.clone()))
-                .and(customer_terms::term.lt(prefix_end(&a.typed)))),
-        )
-        .select(customer_terms::customer_id)
-        .into_boxed();
-    let mut others = vec![longer_a];
+    // `a` within a word, a longer word starting with `a`, and `b` within a word.
+    let mut others = vec![range(part, &a.typed, true), range(whole, &a.typed, false)];
     if b.initial.is_none() {
-        others.push(
-            customer_terms::table
-                .filter(within(&b.typed))
-                .select(customer_terms::customer_id)
-                .into_boxed(),
-        );
+        others.push(range(part, &b.typed, true));
     }
     for query in others {
         let found: Vec<i64> = query.limit(listed as i64 + 1).load(conn)?;
