@@ -160,6 +160,12 @@ pub fn plan_within(
         ..Plan::default()
     };
     for typed in &search.words {
+        // A word typed twice is one condition (an initial typed twice needs two words:
+        // its count says so). Twice, PostgreSQL took the two as independent and
+        // estimated their matches at one row, then sorted them all instead of walking.
+        if plan.words.iter().any(|w| &w.typed == typed) {
+            continue;
+        }
         let (whole, near) = known_words(conn, typed, id, plan.sqlite)?;
         plan.words.push(Word {
             typed: typed.clone(),
