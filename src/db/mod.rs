@@ -122,6 +122,12 @@ diesel::define_sql_function! {
 }
 
 diesel::define_sql_function! {
+    /// SQL `coalesce()` of a condition and a fallback, on both backends.
+    #[sql_name = "coalesce"]
+    fn coalesce_bool(x: diesel::sql_types::Nullable<diesel::sql_types::Bool>, otherwise: diesel::sql_types::Bool) -> diesel::sql_types::Bool;
+}
+
+diesel::define_sql_function! {
     /// SQL `coalesce()` of two nullable times, on both backends.
     #[sql_name = "coalesce"]
     fn coalesce_time(x: diesel::sql_types::Nullable<diesel::sql_types::Timestamp>, otherwise: diesel::sql_types::Nullable<diesel::sql_types::Timestamp>) -> diesel::sql_types::Nullable<diesel::sql_types::Timestamp>;

@@ -179,12 +179,6 @@ impl Reading {
     }
 }
 
-diesel::define_sql_function! {
-    /// SQL `coalesce()` of a condition and a fallback.
-    #[sql_name = "coalesce"]
-    fn coalesce_bool(x: diesel::sql_types::Nullable<diesel::sql_types::Bool>, otherwise: diesel::sql_types::Bool) -> diesel::sql_types::Bool;
-}
-
 /// Customers holding a value of the subquery `$values` (rows of `customer_values`), read
 /// as `$reading` says. As a set, the id is compared as `id + 0`: the database can then no
 /// longer look the holders' rows up by id, and walks the sort's index instead.
@@ -195,7 +189,7 @@ macro_rules! holds {
                 $values.filter(customer_values::customer_id.eq(customers::id)),
             )),
             Reading::Set => $query.filter((customers::id + 0_i64).eq_any($values)),
-            Reading::HashedSet => $query.filter(coalesce_bool(
+            Reading::HashedSet => $query.filter($crate::db::coalesce_bool(
                 (customers::id + 0_i64).eq_any($values).nullable(),
                 false,
             )),
