@@ -58,8 +58,7 @@ pub struct Word {
 impl Word {
     /// The `LIKE` pattern of a search text holding the word as typed.
     fn typed_pattern(&self) -> String {
-        // Folded words are letters and digits only: nothing to escape. Each word of the
-        // search text follows a space.
+        // Each word of the search text follows a space.
         match self.initial {
             Some(needs) => format!("%{}", format!(" {}%", self.typed).repeat(needs)),
             None => format!("%{}%", self.typed),
@@ -69,7 +68,12 @@ impl Word {
     /// Whether a search text holds the word as typed.
     fn typed_in(&self, search_text: &str) -> bool {
         match self.initial {
-            Some(needs) => search_text.matches(&format!(" {}", self.typed)).count() >= needs,
+            Some(needs) => {
+                let starting = search_text
+                    .split(' ')
+                    .filter(|w| w.starts_with(&self.typed));
+                starting.count() >= needs
+            }
             None => search_text.contains(self.typed.as_str()),
         }
     }
@@ -389,6 +393,7 @@ pub fn list_at_most(everyone: i64) -> usize {
 impl Plan {
     /// The word contained, as typed, in the name (or the ID).
     fn typed(&self, word: &Word) -> Condition {
+        // Folded words are letters and digits only: nothing to escape.
         if self.id {
             return Box::new(customers::public_id.like(format!("%{}%", word.typed.to_uppercase())));
         }
