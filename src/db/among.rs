@@ -14,7 +14,7 @@ use diesel::sql_types::{Bool, HasSqlType, Text};
 
 use super::DbConnection;
 use super::customers::Backend;
-use super::schema::{customers, name_word_keys};
+use super::schema::customers;
 use super::types::CustomerId;
 
 /// A condition on `customers`.
@@ -27,18 +27,6 @@ pub fn customer_among(ids: &[CustomerId], sqlite: bool) -> Condition {
         Box::new(Among::new(customers::id, &list))
     } else {
         Box::new(customers::id.eq_any(ids.to_vec()))
-    }
-}
-
-/// `name_word_keys.key` among `keys`, written for the connection's backend.
-pub fn key_among(
-    keys: &[String],
-    sqlite: bool,
-) -> Box<dyn BoxableExpression<name_word_keys::table, Backend, SqlType = Bool>> {
-    if sqlite {
-        Box::new(Among::new(name_word_keys::key, keys))
-    } else {
-        Box::new(name_word_keys::key.eq_any(keys.to_vec()))
     }
 }
 

@@ -253,9 +253,9 @@ pub fn blank(id: CustomerId, lifecycle: &str, at: NaiveDateTime) -> Customer {
 /// How many customers there are, from the counters kept per lifecycle stage.
 pub fn count_everyone(conn: &mut DbConnection) -> QueryResult<i64> {
     use super::schema::customer_counts;
-    let counts: Vec<i64> = customer_counts::table
+    let counts: Vec<i64> = either_backend!(conn, c => customer_counts::table
         .select(customer_counts::customers)
-        .load(conn)?;
+        .load(c))?;
     Ok(counts.iter().sum::<i64>().max(0))
 }
 

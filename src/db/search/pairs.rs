@@ -3,7 +3,7 @@
 
 use diesel::prelude::*;
 
-use super::plan::{IdQueryOf, Word};
+use super::plan::Word;
 use super::sorted::ascending;
 use crate::db::DbConnection;
 use crate::db::schema::{customer_terms, customers};
@@ -65,11 +65,11 @@ pub(super) fn pair_candidates(
         }
         None => word.contains(b.typed.as_str()),
     };
-    let unpaired = customers::table
+    let unpaired: Option<CustomerId> = either_backend!(&mut *conn, c => customers::table
         .filter(super::indexed_before(PAIRS_VERSION))
         .select(customers::id)
-        .first::<CustomerId>(conn)
-        .optional()?;
+        .first(c)
+        .optional())?;
     let anchors: Vec<&str> = std::iter::once(a.typed.as_str())
         .chain(a.near.iter().map(String::as_str))
         .collect();
@@ -134,16 +134,19 @@ pub(super) fn pair_candidates(
         }
     }
     let room = (listed + 1 - read) as i64;
-    let found: Vec<(String, i64, MaybeStamp)> = customer_terms::table
-        .filter(customer_terms::kind.eq(pair))
-        .filter(customer_terms::term.eq_any(exact))
-        .select((
-            customer_terms::term,
-            customer_terms::customer_id,
-            customer_terms::created_at,
-        ))
-        .limit(room)
-        .load(conn)?;
+    let found: Vec<(String, i64, MaybeStamp)> =
+        among_backend!(&mut *conn, customer_terms::term, &exact, |c, among| {
+            customer_terms::table
+                .filter(customer_terms::kind.eq(pair))
+                .filter(among)
+                .select((
+                    customer_terms::term,
+                    customer_terms::customer_id,
+                    customer_terms::created_at,
+                ))
+                .limit(room)
+                .load(c)
+        })?;
     if read + found.len() > listed {
         return Ok(None);
     }
@@ -155,29 +158,16 @@ pub(super) fn pair_candidates(
         }
     }
     let (whole, part) = (TermKind::NameWord.code(), TermKind::NamePart.code());
-    // Each range read on its own. Joined by OR, PostgreSQL estimated them together as a
-    // large share of the table and read it whole for the `LIMIT` ("m garcia" at a million
-    // customers: 17.5 million rows, 1.2 s, for none found); apart, each is a range of the
-    // primary key.
-    let range = |kind: i16, word: &str, from_word: bool| -> IdQueryOf {
-        let query = customer_terms::table
-            .filter(customer_terms::kind.eq(kind))
-            .filter(customer_terms::term.lt(prefix_end(word)))
-            .select(customer_terms::customer_id)
-            .into_boxed();
-        if from_word {
-            query.filter(customer_terms::term.ge(word.to_owned()))
-        } else {
-            query.filter(customer_terms::term.gt(word.to_owned()))
-        }
-    };
     // `a` within a word, a longer word starting with `a`, and `b` within a word.
-    let mut others = vec![range(part, &a.typed, true), range(whole, &a.typed, false)];
+    let mut others = vec![
+        (part, &a.typed, Start::From),
+        (whole, &a.typed, Start::After),
+    ];
     if b.initial.is_none() {
-        others.push(range(part, &b.typed, true));
+        others.push((part, &b.typed, Start::From));
     }
-    for query in others {
-        let found: Vec<i64> = query.limit(listed as i64 + 1).load(conn)?;
+    for (kind, word, start) in others {
+        let found = terms_starting(conn, kind, word, start, listed as i64 + 1)?;
         if found.len() > listed {
             return Ok(None);
         }
@@ -194,4 +184,39 @@ pub(super) fn pair_candidates(
     candidates.extend(any);
     let candidates = ascending(candidates);
     Ok((candidates.len() <= listed).then_some(Paired::Candidates(candidates)))
+}
+
+/// Where a range of terms starting with a word begins.
+#[derive(Clone, Copy)]
+enum Start {
+    /// At the word itself.
+    From,
+    /// Past it: longer terms only.
+    After,
+}
+
+/// The customers of up to `limit` terms of a kind that start with `word`. Each range is
+/// read on its own: joined by OR, PostgreSQL estimated them together as a large share of
+/// the table and read it whole for the `LIMIT` ("m garcia" at a million customers: 17.5
+/// million rows, 1.2 s, for none found); apart, each is a range of the primary key. On
+/// each backend's own connection, so that both statements stay prepared.
+fn terms_starting(
+    conn: &mut DbConnection,
+    kind: i16,
+    word: &str,
+    start: Start,
+    limit: i64,
+) -> QueryResult<Vec<i64>> {
+    let end = prefix_end(word);
+    either_backend!(conn, c => {
+        let range = customer_terms::table
+            .filter(customer_terms::kind.eq(kind))
+            .filter(customer_terms::term.lt(end))
+            .select(customer_terms::customer_id)
+            .limit(limit);
+        match start {
+            Start::From => range.filter(customer_terms::term.ge(word)).load(c),
+            Start::After => range.filter(customer_terms::term.gt(word)).load(c),
+        }
+    })
 }

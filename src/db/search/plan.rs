@@ -3,7 +3,7 @@ use diesel::prelude::*;
 use super::pairs::{Paired, pair_candidates};
 use super::sorted::{ascending, both, only_first};
 use crate::db::DbConnection;
-use crate::db::among::{Condition, customer_among, key_among};
+use crate::db::among::{Condition, customer_among};
 use crate::db::customers::Backend;
 use crate::db::kept;
 use crate::db::schema::{customer_terms, customers, name_word_keys, name_words};
@@ -110,7 +110,7 @@ pub struct Plan {
     pub sqlite: bool,
 }
 
-pub(super) type IdQueryOf = customer_terms::BoxedQuery<'static, Backend, diesel::sql_types::BigInt>;
+type IdQueryOf = customer_terms::BoxedQuery<'static, Backend, diesel::sql_types::BigInt>;
 
 /// How much a plan collects and lists.
 #[derive(Debug, Clone, Copy)]
@@ -170,7 +170,7 @@ pub fn plan_within(
         if plan.words.iter().any(|w| &w.typed == typed) {
             continue;
         }
-        let (whole, near) = known_words(conn, typed, id, plan.sqlite)?;
+        let (whole, near) = known_words(conn, typed, id)?;
         plan.words.push(Word {
             typed: typed.clone(),
             near,
@@ -231,24 +231,21 @@ pub fn plan_within(
 
 /// Whether a query word is a whole word of some name (always false for the ID), and the
 /// whole words of the index one typo away from it.
-fn known_words(
-    conn: &mut DbConnection,
-    typed: &str,
-    id: bool,
-    sqlite: bool,
-) -> QueryResult<(bool, Vec<String>)> {
+fn known_words(conn: &mut DbConnection, typed: &str, id: bool) -> QueryResult<(bool, Vec<String>)> {
     let typos = FuzzyQuery::tolerates_typo(typed);
     if id {
         let variants = FuzzyQuery::typo_variants(typed);
         if variants.is_empty() {
             return Ok((false, Vec::new()));
         }
-        let near = customer_terms::table
-            .filter(customer_terms::kind.eq(TermKind::IdWord.code()))
-            .filter(customer_terms::term.eq_any(variants))
-            .select(customer_terms::term)
-            .distinct()
-            .load(conn)?;
+        let near = among_backend!(conn, customer_terms::term, &variants, |c, among| {
+            customer_terms::table
+                .filter(customer_terms::kind.eq(TermKind::IdWord.code()))
+                .filter(among)
+                .select(customer_terms::term)
+                .distinct()
+                .load(c)
+        })?;
         return Ok((false, near));
     }
     // A word's typos are among the words sharing one of its keys (`name_word_keys`).
@@ -257,10 +254,14 @@ fn known_words(
     } else {
         vec![typed.to_owned()]
     };
-    let found: Vec<String> = name_word_keys::table
-        .filter(key_among(&keys, sqlite))
-        .select(name_word_keys::word)
-        .load(conn)?;
+    // On each backend's own connection, with the keys as one value: the statement stays
+    // prepared whatever their number.
+    let found: Vec<String> = among_backend!(conn, name_word_keys::key, &keys, |c, among| {
+        name_word_keys::table
+            .filter(among)
+            .select(name_word_keys::word)
+            .load(c)
+    })?;
     let whole = found.iter().any(|w| w == typed);
     let near: std::collections::BTreeSet<String> = found
         .into_iter()
