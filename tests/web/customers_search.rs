@@ -480,3 +480,85 @@ async fn rows_indexed_by_older_rules_get_their_search_text_and_keep_their_terms(
         assert_eq!(ids, vec![robert.clone()], "listed up to {list}");
     }
 }
+
+#[tokio::test]
+async fn a_round_past_the_listing_bound_collects_two_words_or_none() {
+    use clientele::db::listing::{self, Bounds, CustomerFilter};
+    use clientele::domain::search::FuzzyQuery;
+    let app = spawn_app().await;
+    for name in [
+        "Ana Lopez",
+        "Ana Perez",
+        "Anabel Ruiz",
+        "Anastasia Gil",
+        "Juana Diaz",
+        "Dana Lopez",
+        "Bea Lopez",
+        "Carla Lopez",
+        "Bea Ruiz",
+    ] {
+        app.create_customer(&[("name", name)]);
+    }
+    // More than one match is common; the second round collects up to four, and a tier
+    // lists one.
+    let small = Bounds {
+        collect: 4,
+        list: Some(1),
+        common: Some(1),
+        pairs: false,
+    };
+    let plan = |query: &str| {
+        let search = FuzzyQuery::parse(query).expect("words");
+        app.with_db(|conn| {
+            clientele::db::search::plan_within(conn, &search, false, small).expect("plan")
+        })
+    };
+    // "ana" is in six names, "lopez" in four: "lopez" alone would be a list longer than a
+    // tier lists, so nothing is collected.
+    let alone = plan("ana lopez");
+    assert!(
+        alone.words.iter().all(|w| !w.collected),
+        "{:?}",
+        alone.words
+    );
+    assert!(alone.partial.is_none() && alone.typo.is_none());
+    // Two words of two names each are collected, and their intersection listed.
+    let both = plan("bea ruiz");
+    assert!(both.words.iter().all(|w| w.collected), "{:?}", both.words);
+    assert_eq!(both.partial.as_ref().map(Vec::len), Some(1));
+    // Either way, the same page and total as lists under roomy bounds.
+    let roomy = Bounds {
+        collect: 1_000,
+        list: Some(1_000),
+        common: None,
+        pairs: false,
+    };
+    for query in ["ana lopez", "bea ruiz"] {
+        let filter = CustomerFilter {
+            name: FuzzyQuery::parse(query),
+            ..CustomerFilter::default()
+        };
+        let found = |bounds| {
+            app.with_db(|conn| {
+                let plans = listing::plan_within(conn, &filter, bounds).expect("plan");
+                let rows: Vec<(String, u8)> =
+                    listing::list_filtered(conn, &filter, &plans, listing::PageRequest::newest(10))
+                        .expect("list")
+                        .into_iter()
+                        .map(|(c, tier)| (c.public_id, tier))
+                        .collect();
+                (
+                    rows,
+                    listing::total(conn, &filter, &plans, None).expect("total"),
+                )
+            })
+        };
+        let listed = found(roomy);
+        assert_eq!(found(small), listed, "{query}");
+        assert_eq!(
+            listed.0.len(),
+            if query == "bea ruiz" { 1 } else { 2 },
+            "{query}"
+        );
+    }
+}

@@ -81,6 +81,25 @@ pub(super) fn pair_candidates(
     {
         return Ok(None);
     }
+    let (whole, part) = (TermKind::NameWord.code(), TermKind::NamePart.code());
+    // `a` within a word, a longer word starting with `a`, and `b` within a word: read
+    // first, since too many of them leave the pairs unable to tell ("john s" at a million
+    // customers: Johnson, past the bound after the pairs of "john s…" had been read).
+    let mut candidates = Vec::new();
+    let mut others = vec![
+        (part, &a.typed, Start::From),
+        (whole, &a.typed, Start::After),
+    ];
+    if b.initial.is_none() {
+        others.push((part, &b.typed, Start::From));
+    }
+    for (kind, word, start) in others {
+        let found = terms_starting(conn, kind, word, start, listed as i64 + 1)?;
+        if found.len() > listed {
+            return Ok(None);
+        }
+        candidates.extend(found);
+    }
     // Each anchor's range read on its own, and the exact terms together: PostgreSQL reads
     // one range from its pair index alone, where ranges joined by OR became a bitmap
     // visiting a table page per match. A range holds hundreds of rows for a common name
@@ -102,7 +121,7 @@ pub(super) fn pair_candidates(
         let end = prefix_end(&start);
         ranges.push((start, end));
     }
-    let (mut typed, mut any, mut candidates) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut typed, mut any) = (Vec::new(), Vec::new());
     // Pairs written before they carried times (by an older release) leave them unknown.
     let mut times = Some(Vec::new());
     let mut add = |customer: i64, created: MaybeStamp| {
@@ -156,22 +175,6 @@ pub(super) fn pair_candidates(
         } else {
             add(customer, created);
         }
-    }
-    let (whole, part) = (TermKind::NameWord.code(), TermKind::NamePart.code());
-    // `a` within a word, a longer word starting with `a`, and `b` within a word.
-    let mut others = vec![
-        (part, &a.typed, Start::From),
-        (whole, &a.typed, Start::After),
-    ];
-    if b.initial.is_none() {
-        others.push((part, &b.typed, Start::From));
-    }
-    for (kind, word, start) in others {
-        let found = terms_starting(conn, kind, word, start, listed as i64 + 1)?;
-        if found.len() > listed {
-            return Ok(None);
-        }
-        candidates.extend(found);
     }
     if candidates.is_empty() && words.len() == 2 {
         let times = times.map(|mut times| {
