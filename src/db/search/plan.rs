@@ -206,9 +206,9 @@ pub fn plan_within(
             return Ok(plan);
         }
         None => {
-            lists = collect(conn, &mut plan, common, 1)?;
+            lists = collect(conn, &mut plan, Round::Listed(common))?;
             if lists.is_empty() && plan.words.len() >= 2 && bounds.collect > common {
-                lists = collect(conn, &mut plan, bounds.collect, 2)?;
+                lists = collect(conn, &mut plan, Round::Past(bounds.collect))?;
             }
         }
     }
@@ -352,35 +352,45 @@ fn word_is_common(
     Ok(common)
 }
 
-/// Each word's matches (as typed, and as typed or one typo away), for the words with at
-/// most `at_most`, when at least `at_least` words have; marks those words collected.
-///
-/// A round past the listing bound needs two words: one word's list is then longer than
-/// a tier lists, and only an intersection can be shorter. "john s" at a million
-/// customers loaded 49,700 ids for "john" (within Johnson too) to discard them. Initials
-/// are tried first, a letter starting the most words, and the round stops as soon as too
-/// few words are left to collect.
-fn collect(
-    conn: &mut DbConnection,
-    plan: &mut Plan,
-    at_most: usize,
-    at_least: usize,
-) -> QueryResult<Vec<Lists>> {
+/// A round of collecting each word's matches.
+#[derive(Clone, Copy)]
+enum Round {
+    /// Words with at most this many matches, a tier's list or less: one is enough.
+    Listed(usize),
+    /// Words with at most this many, when every word has more than a tier lists: only
+    /// an intersection of two lists can be short enough, and initials are left out (a
+    /// letter starts a large share of all names: at a million customers, testing whether
+    /// "s" starts more than 60,000 of them cost 6 ms on PostgreSQL, more than the walk).
+    Past(usize),
+}
+
+/// Each word's matches (as typed, and as typed or one typo away), for the words a round
+/// collects; marks those words collected. Nothing is loaded unless enough words qualify:
+/// "john s" at a million customers loaded 49,700 ids for "john" (within Johnson too) to
+/// throw them away.
+fn collect(conn: &mut DbConnection, plan: &mut Plan, round: Round) -> QueryResult<Vec<Lists>> {
     let id = plan.id;
-    let mut order: Vec<usize> = (0..plan.words.len()).collect();
-    order.sort_by_key(|&i| plan.words[i].initial.is_none());
+    let (at_most, at_least) = match round {
+        Round::Listed(at_most) => (at_most, 1),
+        Round::Past(at_most) => (at_most, 2),
+    };
+    // An initial that needs two words is tested on each listed row (the customers with
+    // one word starting with the letter are more than its matches), and none is tried
+    // past the listing bound (see `Round::Past`).
+    let tried: Vec<usize> = (0..plan.words.len())
+        .filter(|&i| match plan.words[i].initial {
+            Some(needs) => needs == 1 && matches!(round, Round::Listed(_)),
+            None => true,
+        })
+        .collect();
     let mut few = Vec::new();
-    for (tried, &i) in order.iter().enumerate() {
-        if few.len() + (order.len() - tried) < at_least {
+    for (n, &i) in tried.iter().enumerate() {
+        if few.len() + (tried.len() - n) < at_least {
             break;
         }
-        let word = &plan.words[i];
-        // The customers with one word starting with an initial that needs two are more
-        // than its matches: it is tested on each listed row.
-        if word.initial.is_some_and(|needs| needs > 1) || word_is_common(conn, word, id, at_most)? {
-            continue;
+        if !word_is_common(conn, &plan.words[i], id, at_most)? {
+            few.push(i);
         }
-        few.push(i);
     }
     for word in plan.words.iter_mut() {
         word.collected = false;
