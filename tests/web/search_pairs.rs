@@ -92,6 +92,14 @@ async fn common_words_found_by_pairs_give_the_same_pages_tiers_and_totals() {
     assert_eq!(listed_by_pairs("jonh smtih"), (true, false));
     assert_eq!(listed_by_pairs("maria garc"), (false, true), "Annamaria");
     assert_eq!(listed_by_pairs("garcia maria lopez"), (false, true));
+    // Three words: the first paired with each other word, the candidates intersected.
+    // Left to test: Maria Garcia Lopez, and Maria McGarcia ("garcia" within a word);
+    // every other Maria Garcia lacks "lopez".
+    let candidates = plans(&app, "garcia maria lopez", BY_PAIRS)
+        .name()
+        .and_then(|plan| plan.candidates.clone())
+        .expect("candidates");
+    assert_eq!(candidates.len(), 2, "{candidates:?}");
     // A name of more words than are paired is a candidate of every search by pairs.
     app.create_customer(&[("name", "A B C D E F G H Maria Garcia")]);
     assert_eq!(listed_by_pairs("jonh smtih"), (false, true));
@@ -99,6 +107,7 @@ async fn common_words_found_by_pairs_give_the_same_pages_tiers_and_totals() {
         ("maria garc", true),
         ("garc maria", true),
         ("garcia maria lopez", true),
+        ("m garcia lopez", true),
         ("maria garcai", true),
         ("jonh smtih", true),
         ("john smith", true),

@@ -4,7 +4,7 @@
 use diesel::prelude::*;
 
 use super::plan::Word;
-use super::sorted::ascending;
+use super::sorted::{ascending, both};
 use crate::db::DbConnection;
 use crate::db::schema::{customer_terms, customers};
 use crate::db::stamp::MaybeStamp;
@@ -18,6 +18,60 @@ pub(super) enum Paired {
     Lists(Vec<i64>, Vec<i64>, Option<Vec<(i64, i64)>>),
     /// Ids among which the matches are, to be tested row by row.
     Candidates(Vec<i64>),
+}
+
+/// The most other words a search of three or more pairs with its pivot.
+const PAIRED_OTHERS: usize = 3;
+
+/// How well a word anchors pairs: a word rather than an initial (a letter follows a
+/// word in a great many pairs), and a whole word (the other may start a common one).
+fn anchor_rank(word: &Word) -> (bool, bool) {
+    (word.initial.is_none(), word.whole)
+}
+
+/// What the pairs tell of a search of two words or more. Two words: see
+/// [`pair_candidates`]. More: the best anchoring word is paired with each other word
+/// (up to [`PAIRED_OTHERS`]; initials only when no other word is left), and a match is
+/// among the customers of every pairing, so their candidates are intersected. "maria
+/// garcia lopez" at a million customers tested the 632 rows of "maria garcia" for
+/// "lopez"; with "garcia lopez" it tests the few names holding all three.
+pub(super) fn read_pairs(
+    conn: &mut DbConnection,
+    words: &[Word],
+    listed: usize,
+) -> QueryResult<Option<Paired>> {
+    if words.len() < 3 {
+        return pair_candidates(conn, words, listed);
+    }
+    let pivot = (0..words.len())
+        .rev()
+        .max_by_key(|&i| anchor_rank(&words[i]))
+        .unwrap_or(0);
+    let others: Vec<&Word> = words
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != pivot)
+        .map(|(_, word)| word)
+        .collect();
+    let named = others.iter().any(|word| word.initial.is_none());
+    let mut among: Option<Vec<i64>> = None;
+    for other in others
+        .into_iter()
+        .filter(|word| !named || word.initial.is_none())
+        .take(PAIRED_OTHERS)
+    {
+        let two = [words[pivot].clone(), other.clone()];
+        let found = match pair_candidates(conn, &two, listed)? {
+            Some(Paired::Lists(_, any, _)) => any,
+            Some(Paired::Candidates(candidates)) => candidates,
+            None => continue,
+        };
+        among = Some(match among {
+            Some(among) => both(&among, &found),
+            None => found,
+        });
+    }
+    Ok(among.map(Paired::Candidates))
 }
 
 /// Every customer matching the first two words, and a few that may not, found without
@@ -38,7 +92,7 @@ pub(super) enum Paired {
 /// both words as typed is a match as typed, any other a match with a typo. Not used while
 /// rows indexed before pairs are left, nor when one word could hold both (`maria mari`),
 /// nor for two initials.
-pub(super) fn pair_candidates(
+fn pair_candidates(
     conn: &mut DbConnection,
     words: &[Word],
     listed: usize,
@@ -46,10 +100,7 @@ pub(super) fn pair_candidates(
     let [first, second, ..] = words else {
         return Ok(None);
     };
-    // The anchor is best a word, not an initial (a letter starts a great many words),
-    // and a whole word: the other may be the start of a common one.
-    let rank = |word: &Word| (word.initial.is_none(), word.whole);
-    let (a, b) = if rank(second) > rank(first) {
+    let (a, b) = if anchor_rank(second) > anchor_rank(first) {
         (second, first)
     } else {
         (first, second)

@@ -1,6 +1,6 @@
 use diesel::prelude::*;
 
-use super::pairs::{Paired, pair_candidates};
+use super::pairs::{Paired, read_pairs};
 use super::sorted::{ascending, both, only_first};
 use crate::db::DbConnection;
 use crate::db::among::{Condition, customer_among};
@@ -182,7 +182,7 @@ pub fn plan_within(
     // Two words or more: their pairs first. They answer exactly whenever they can tell,
     // rare words or common, without testing how common each word is.
     let paired = if !id && bounds.pairs && plan.words.len() >= 2 {
-        pair_candidates(conn, &plan.words, listed)?
+        read_pairs(conn, &plan.words, listed)?
     } else {
         None
     };
