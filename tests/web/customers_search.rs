@@ -483,7 +483,8 @@ async fn rows_indexed_by_older_rules_get_their_search_text_and_keep_their_terms(
 
 #[tokio::test]
 async fn a_round_past_the_listing_bound_collects_two_words_or_none() {
-    use clientele::db::listing::{self, Bounds, CustomerFilter};
+    use crate::search_pairs::{BY_LISTS, page, plans};
+    use clientele::db::listing::Bounds;
     use clientele::domain::search::FuzzyQuery;
     let app = spawn_app().await;
     for name in [
@@ -534,35 +535,14 @@ async fn a_round_past_the_listing_bound_collects_two_words_or_none() {
     let both = plan("bea ruiz");
     assert!(both.words.iter().all(|w| w.collected), "{:?}", both.words);
     assert_eq!(both.partial.as_ref().map(Vec::len), Some(1));
-    // Either way, the same page and total as lists under roomy bounds.
-    let roomy = Bounds {
-        collect: 1_000,
-        list: Some(1_000),
-        common: None,
-        pairs: false,
-    };
+    // Either way, the same page and total as collecting under roomy bounds.
     for query in ["ana lopez", "bea ruiz", "b ruiz"] {
-        let filter = CustomerFilter {
-            name: FuzzyQuery::parse(query),
-            ..CustomerFilter::default()
-        };
-        let found = |bounds| {
-            app.with_db(|conn| {
-                let plans = listing::plan_within(conn, &filter, bounds).expect("plan");
-                let rows: Vec<(String, u8)> =
-                    listing::list_filtered(conn, &filter, &plans, listing::PageRequest::newest(10))
-                        .expect("list")
-                        .into_iter()
-                        .map(|(c, tier)| (c.public_id, tier))
-                        .collect();
-                (
-                    rows,
-                    listing::total(conn, &filter, &plans, None).expect("total"),
-                )
-            })
-        };
-        let listed = found(roomy);
-        assert_eq!(found(small), listed, "{query}");
+        let listed = page(&app, query, &plans(&app, query, BY_LISTS));
+        assert_eq!(
+            page(&app, query, &plans(&app, query, small)),
+            listed,
+            "{query}"
+        );
         assert_eq!(
             listed.0.len(),
             if query == "ana lopez" { 2 } else { 1 },

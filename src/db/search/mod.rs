@@ -2,6 +2,7 @@
 //! `name_words`) and the sort keys kept on each row, written whenever what they come from
 //! changes. See `domain::search` for the rules, and `plan` for how a search reads them.
 
+mod collect;
 mod pairs;
 mod plan;
 mod sorted;
