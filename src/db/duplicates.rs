@@ -188,20 +188,45 @@ pub fn update_pairs(
     unlike: &[CustomerId],
 ) -> QueryResult<()> {
     let at = now();
-    for other in unlike.iter().chain(found.iter().map(|(other, _, _)| other)) {
-        diesel::delete(duplicate_pairs::table.find(ordered(customer, *other))).execute(conn)?;
+    // Two deletes and a few multi-row inserts, whatever the number of pairs: a check
+    // finding fifty pairs was a hundred statements, each a round trip to PostgreSQL.
+    let (below, above): (Vec<CustomerId>, Vec<CustomerId>) = unlike
+        .iter()
+        .chain(found.iter().map(|(other, _, _)| other))
+        .partition(|other| **other < customer);
+    if !above.is_empty() {
+        diesel::delete(
+            duplicate_pairs::table
+                .filter(duplicate_pairs::customer_a.eq(customer))
+                .filter(duplicate_pairs::customer_b.eq_any(&above)),
+        )
+        .execute(conn)?;
     }
-    for (other, score, reasons) in found {
-        let (a, b) = ordered(customer, *other);
-        diesel::insert_into(duplicate_pairs::table)
-            .values((
+    if !below.is_empty() {
+        diesel::delete(
+            duplicate_pairs::table
+                .filter(duplicate_pairs::customer_b.eq(customer))
+                .filter(duplicate_pairs::customer_a.eq_any(&below)),
+        )
+        .execute(conn)?;
+    }
+    let rows: Vec<_> = found
+        .iter()
+        .map(|(other, score, reasons)| {
+            let (a, b) = ordered(customer, *other);
+            (
                 duplicate_pairs::customer_a.eq(a),
                 duplicate_pairs::customer_b.eq(b),
-                duplicate_pairs::score.eq(score),
-                duplicate_pairs::reasons.eq(reasons),
+                duplicate_pairs::score.eq(*score),
+                duplicate_pairs::reasons.eq(reasons.as_str()),
                 duplicate_pairs::found_at.eq(at),
-            ))
-            .execute(conn)?;
+            )
+        })
+        .collect();
+    for chunk in rows.chunks(super::rows_per_insert(5)) {
+        either_backend!(&mut *conn, c => diesel::insert_into(duplicate_pairs::table)
+            .values(chunk)
+            .execute(c)?);
     }
     Ok(())
 }

@@ -298,10 +298,7 @@ pub fn check_pending(conn: &mut DbConnection, batch: i64) -> Result<usize, AppEr
             // Customers merged away meanwhile are left out (their rows are gone).
             let mut involved: Vec<CustomerId> = pairs.iter().map(|(other, _, _)| *other).collect();
             involved.push(*customer);
-            let alive: Vec<CustomerId> = customers::list_by_ids(conn, &involved)?
-                .into_iter()
-                .map(|c| c.id)
-                .collect();
+            let alive = customers::list_present(conn, &involved)?;
             if !alive.contains(customer) {
                 return Ok(());
             }

@@ -313,8 +313,12 @@ async fn a_load_with_its_indexes_set_aside_ends_as_one_written_row_by_row() {
         let aside = SetAside::take(conn).expect("set aside");
         let indexes = aside.indexes().to_vec();
         assert!(indexes.len() > 20, "the secondary indexes: {indexes:?}");
+        let keys = aside.foreign_keys().to_vec();
+        if matches!(conn, clientele::db::DbConnection::Postgresql(_)) {
+            assert!(keys.len() >= 10, "the foreign keys: {keys:?}");
+        }
         aside.restore(conn).expect("restored");
-        indexes
+        (indexes, keys)
     });
     staged
         .with_db(|conn| generate_building_indexes_after(conn, 300, 3, 1))
@@ -349,12 +353,13 @@ async fn a_load_with_its_indexes_set_aside_ends_as_one_written_row_by_row() {
     assert_eq!(containing(&staged, "after.the.load"), Some(1));
     staged.with_db(|conn| {
         let after = SetAside::take(conn).expect("set aside again");
-        let mut again = after.indexes().to_vec();
+        let mut again = (after.indexes().to_vec(), after.foreign_keys().to_vec());
         after.restore(conn).expect("restored again");
         let mut before = before.clone();
-        before.sort();
-        again.sort();
-        assert_eq!(before, again, "every index is back as it was");
+        for set in [&mut before.0, &mut before.1, &mut again.0, &mut again.1] {
+            set.sort();
+        }
+        assert_eq!(before, again, "every index and foreign key is back as it was");
         use diesel::RunQueryDsl;
         let (kind, term, customer) = written[0].clone();
         let twice = diesel::sql_query(format!(
@@ -362,6 +367,13 @@ async fn a_load_with_its_indexes_set_aside_ends_as_one_written_row_by_row() {
         ))
         .execute(conn);
         assert!(twice.is_err(), "the search index's key is back");
+        let orphan = diesel::sql_query(
+            "INSERT INTO customer_events (customer_id, actor_kind, actor_name, action, \
+             customer_version, created_at) \
+             VALUES (999999, 'system', 'Test', 'created', 1, '2026-01-01 00:00:00')",
+        )
+        .execute(conn);
+        assert!(orphan.is_err(), "an event of no customer is refused");
     });
 }
 

@@ -493,6 +493,17 @@ pub fn list_by_ids(conn: &mut DbConnection, ids: &[CustomerId]) -> QueryResult<V
         .load(c))
 }
 
+/// Which of these customers still exist (one index-only query; none for no ids).
+pub fn list_present(conn: &mut DbConnection, ids: &[CustomerId]) -> QueryResult<Vec<CustomerId>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    among_backend!(conn, customers::id, ids, |c, among| customers::table
+        .filter(among)
+        .select(customers::id)
+        .load(c))
+}
+
 /// The ids of the customers with these public IDs (unknown ones are left out), in one query.
 pub fn ids_for_public_ids(
     conn: &mut DbConnection,

@@ -4,7 +4,8 @@
 //! few thousand customers per transaction: on SQLite as multi-row INSERTs of generated
 //! literals (numbers and text from fixed lists, quotes doubled), on PostgreSQL as COPY. The
 //! search index and every counter are written as the application would write them. A
-//! large load into an empty database builds the secondary indexes at the end. The rows
+//! large load into an empty database builds the secondary indexes at the end (and on
+//! PostgreSQL adds its foreign keys back). The rows
 //! are made on a thread of their own while the database writes the previous batch.
 
 use std::time::Instant;
