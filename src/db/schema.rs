@@ -522,8 +522,15 @@ diesel::table! {
 diesel::table! {
     name_words (word) {
         word -> Text,
-        common_above -> Nullable<BigInt>,
-        common_seen_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    common_ranges (span, word) {
+        span -> SmallInt,
+        word -> Text,
+        above -> BigInt,
+        seen_at -> Timestamp,
     }
 }
 

@@ -472,8 +472,6 @@ async fn the_upgrade_fills_pair_times_typo_keys_and_value_times_for_rows_written
 
 #[tokio::test]
 async fn a_word_found_common_is_remembered_for_a_day_and_only_chooses_the_walk() {
-    use clientele::db::schema::name_words;
-    use diesel::prelude::*;
     let app = spawn_app().await;
     for name in ["Ada Garcia", "Ben Garcia", "Cleo Garcia", "Dora Quill"] {
         app.create_customer(&[("name", name)]);
@@ -493,45 +491,105 @@ async fn a_word_found_common_is_remembered_for_a_day_and_only_chooses_the_walk()
                 .collected
         })
     };
-    let remembered = |word: &str| {
-        app.with_db(|conn| {
-            name_words::table
-                .find(word)
-                .select((name_words::common_above, name_words::common_seen_at))
-                .first::<(Option<i64>, Option<chrono::NaiveDateTime>)>(conn)
-                .expect("the word")
-        })
-    };
     // Three hold "garcia": common above two, and remembered so.
     assert!(!collected("garcia", 2));
-    assert_eq!(remembered("garcia").0, Some(2));
-    assert!(remembered("garcia").1.is_some());
+    let [(span, above, _)] = remembered(&app, "garcia")[..] else {
+        panic!("one range remembered");
+    };
+    assert_eq!(above, 2);
     assert!(collected("garcia", 3), "not above three: collected");
+    // Found common at a lower bound later, the higher verdict stands.
+    assert!(!collected("garcia", 1));
+    assert_eq!(remembered(&app, "garcia")[0].1, 2);
     // A remembered verdict decides without walking: "quill" (one holder) taken as common.
     let listed = page(&app, "quill", &plans(&app, "quill", bounds(5)));
     assert!(collected("quill", 5));
-    app.with_db(|conn| {
-        diesel::update(name_words::table.find("quill"))
-            .set((
-                name_words::common_above.eq(Some(10_i64)),
-                name_words::common_seen_at.eq(Some(clientele::db::now())),
-            ))
-            .execute(conn)
-            .expect("remembered")
-    });
+    remember(&app, span, "quill", 10, clientele::db::now());
     assert!(!collected("quill", 5), "walked, as remembered");
     let walked = page(&app, "quill", &plans(&app, "quill", bounds(5)));
     assert_eq!(walked, listed, "the same rows and total either way");
     assert_eq!(listed.0.len(), 1);
     // A day later the verdict is walked again.
-    app.with_db(|conn| {
-        diesel::update(name_words::table.find("quill"))
-            .set(
-                name_words::common_seen_at
-                    .eq(Some(clientele::db::now() - chrono::TimeDelta::hours(25))),
-            )
-            .execute(conn)
-            .expect("made old")
-    });
+    let old = clientele::db::now() - chrono::TimeDelta::hours(25);
+    remember(&app, span, "quill", 10, old);
     assert!(collected("quill", 5), "stale: walked again, and not common");
+}
+
+/// The ranges a search remembered as common for `word`: their spans, bounds and times.
+fn remembered(app: &TestApp, word: &str) -> Vec<(i16, i64, chrono::NaiveDateTime)> {
+    use clientele::db::schema::common_ranges;
+    use diesel::prelude::*;
+    app.with_db(|conn| {
+        common_ranges::table
+            .filter(common_ranges::word.eq(word))
+            .select((
+                common_ranges::span,
+                common_ranges::above,
+                common_ranges::seen_at,
+            ))
+            .load(conn)
+            .expect("read")
+    })
+}
+
+/// Sets what is remembered of a range.
+fn remember(app: &TestApp, code: i16, word: &str, bound: i64, at: chrono::NaiveDateTime) {
+    use clientele::db::schema::common_ranges;
+    use diesel::prelude::*;
+    app.with_db(|conn| {
+        diesel::delete(common_ranges::table.find((code, word)))
+            .execute(conn)
+            .expect("forgotten");
+        diesel::insert_into(common_ranges::table)
+            .values((
+                common_ranges::span.eq(code),
+                common_ranges::word.eq(word),
+                common_ranges::above.eq(bound),
+                common_ranges::seen_at.eq(at),
+            ))
+            .execute(conn)
+            .expect("remembered")
+    });
+}
+
+#[tokio::test]
+async fn a_range_too_long_for_the_pairs_is_remembered_and_only_chooses_another_way() {
+    let app = spawn_app().await;
+    for name in [
+        "John Smith",
+        "Johnson Smith",
+        "Johnson Stone",
+        "Johnny Sam",
+        "Mary Stone",
+    ] {
+        app.create_customer(&[("name", name)]);
+    }
+    let bounds = |list| Bounds {
+        collect: 1_000,
+        list: Some(list),
+        common: Some(0),
+        pairs: true,
+    };
+    // Three longer words start with "john": past a bound of two, the pairs cannot tell,
+    // and the range is remembered so.
+    assert!(!by_pairs(&plans(&app, "john s", bounds(2))));
+    let past_two: Vec<i16> = remembered(&app, "john")
+        .into_iter()
+        .filter(|(_, above, _)| *above == 2)
+        .map(|(span, _, _)| span)
+        .collect();
+    let [span] = past_two[..] else {
+        panic!("one range of john past two: {past_two:?}");
+    };
+    assert!(
+        by_pairs(&plans(&app, "john s", bounds(4))),
+        "four candidates in all"
+    );
+    let paired = page(&app, "john s", &plans(&app, "john s", bounds(1_000)));
+    assert_eq!(paired.0.len(), 4, "{paired:?}");
+    // A verdict for a higher bound decides without reading: the same rows another way.
+    remember(&app, span, "john", 1_000, clientele::db::now());
+    let unpaired = plans(&app, "john s", bounds(1_000));
+    assert!(!by_pairs(&unpaired));
+    assert_eq!(page(&app, "john s", &unpaired), paired);
 }

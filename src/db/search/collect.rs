@@ -5,26 +5,30 @@
 use diesel::prelude::*;
 
 use super::plan::{IdQueryOf, Plan, Word};
+use super::ranges::{Span, Start, remember_common, remembered_common};
 use super::sorted::ascending;
 use crate::db::DbConnection;
-use crate::db::kept;
-use crate::db::schema::{customer_terms, name_words};
+use crate::db::schema::customer_terms;
 use crate::domain::search::{TermKind, prefix_end};
 
 /// Ids as sorted lists, typed and any: tens of thousands are sorted and merged faster
 /// than they are hashed.
 pub(super) type Lists = (Vec<i64>, Vec<i64>);
 
-/// The ids of the terms a word is contained in (an initial: the whole words it starts).
-fn containing(word: &Word, id: bool) -> IdQueryOf {
+/// The kinds of terms a word is contained in (an initial: the whole words it starts).
+fn containing_kinds(word: &Word, id: bool) -> Vec<i16> {
     let (whole, part) = TermKind::for_field(id);
-    let kinds = if word.initial.is_some() {
+    if word.initial.is_some() {
         vec![whole.code()]
     } else {
         vec![whole.code(), part.code()]
-    };
+    }
+}
+
+/// The ids of the terms a word is contained in.
+fn containing(word: &Word, id: bool) -> IdQueryOf {
     customer_terms::table
-        .filter(customer_terms::kind.eq_any(kinds))
+        .filter(customer_terms::kind.eq_any(containing_kinds(word, id)))
         .filter(customer_terms::term.ge(word.typed.clone()))
         .filter(customer_terms::term.lt(prefix_end(&word.typed)))
         .select(customer_terms::customer_id)
@@ -52,43 +56,26 @@ fn more_than(conn: &mut DbConnection, query: IdQueryOf, at_most: usize) -> Query
     Ok(past.is_some())
 }
 
-/// How long a whole name word found common is taken as common without walking its terms
-/// again (`name_words.common_above`).
-const COMMON_FOR: chrono::TimeDelta = chrono::TimeDelta::days(1);
-
-/// Whether more than `at_most` names contain a word. A whole name word found so is
-/// remembered with the bound it passed, and taken as common for a day by any search with
-/// that bound or a lower one; other words are walked each time. A verdict gone stale only
-/// chooses a walk over a list: the rows are the same.
+/// Whether more than `at_most` names contain a word. A word found so is remembered with
+/// the bound it passed (see `ranges`), and taken as common for a day by any search with
+/// that bound or a lower one.
 fn word_is_common(
     conn: &mut DbConnection,
     word: &Word,
     id: bool,
     at_most: usize,
 ) -> QueryResult<bool> {
-    let remembered = word.whole && !id;
-    let bound = i64::try_from(at_most).unwrap_or(i64::MAX);
-    if remembered {
-        let above: Option<Option<i64>> = name_words::table
-            .find(&word.typed)
-            .filter(name_words::common_seen_at.gt(crate::db::now() - COMMON_FOR))
-            .select(name_words::common_above)
-            .first(conn)
-            .optional()?;
-        if above.flatten().is_some_and(|above| above >= bound) {
-            return Ok(true);
-        }
+    let kinds = containing_kinds(word, id);
+    let span = Span {
+        kinds: &kinds,
+        start: Start::From,
+    };
+    if remembered_common(conn, &[(span, &word.typed)], at_most)? {
+        return Ok(true);
     }
     let common = more_than(conn, containing(word, id), at_most)?;
-    if common && remembered {
-        kept::update(
-            name_words::table.find(&word.typed),
-            (
-                name_words::common_above.eq(bound),
-                name_words::common_seen_at.eq(crate::db::now()),
-            ),
-        )
-        .execute(conn)?;
+    if common {
+        remember_common(conn, span, &word.typed, at_most)?;
     }
     Ok(common)
 }

@@ -5,6 +5,7 @@
 mod collect;
 mod pairs;
 mod plan;
+mod ranges;
 mod sorted;
 
 pub use plan::{

@@ -4,6 +4,7 @@
 use diesel::prelude::*;
 
 use super::plan::Word;
+use super::ranges::{Span, Start, remember_common, remembered_common, terms_starting};
 use super::sorted::{ascending, both};
 use crate::db::DbConnection;
 use crate::db::schema::{customer_terms, customers};
@@ -136,17 +137,41 @@ fn pair_candidates(
     // `a` within a word, a longer word starting with `a`, and `b` within a word: read
     // first, since too many of them leave the pairs unable to tell ("john s" at a million
     // customers: Johnson, past the bound after the pairs of "john s…" had been read).
+    // A range found too long by an earlier search is not read again (see `ranges`).
     let mut candidates = Vec::new();
+    let (wholes, parts) = ([whole], [part]);
     let mut others = vec![
-        (part, &a.typed, Start::From),
-        (whole, &a.typed, Start::After),
+        (
+            Span {
+                kinds: &parts,
+                start: Start::From,
+            },
+            a.typed.as_str(),
+        ),
+        (
+            Span {
+                kinds: &wholes,
+                start: Start::After,
+            },
+            a.typed.as_str(),
+        ),
     ];
     if b.initial.is_none() {
-        others.push((part, &b.typed, Start::From));
+        others.push((
+            Span {
+                kinds: &parts,
+                start: Start::From,
+            },
+            b.typed.as_str(),
+        ));
     }
-    for (kind, word, start) in others {
-        let found = terms_starting(conn, kind, word, start, listed as i64 + 1)?;
+    if remembered_common(conn, &others, listed)? {
+        return Ok(None);
+    }
+    for (span, word) in others {
+        let found = terms_starting(conn, span.kinds[0], word, span.start, listed as i64 + 1)?;
         if found.len() > listed {
+            remember_common(conn, span, word, listed)?;
             return Ok(None);
         }
         candidates.extend(found);
@@ -238,39 +263,4 @@ fn pair_candidates(
     candidates.extend(any);
     let candidates = ascending(candidates);
     Ok((candidates.len() <= listed).then_some(Paired::Candidates(candidates)))
-}
-
-/// Where a range of terms starting with a word begins.
-#[derive(Clone, Copy)]
-enum Start {
-    /// At the word itself.
-    From,
-    /// Past it: longer terms only.
-    After,
-}
-
-/// The customers of up to `limit` terms of a kind that start with `word`. Each range is
-/// read on its own: joined by OR, PostgreSQL estimated them together as a large share of
-/// the table and read it whole for the `LIMIT` ("m garcia" at a million customers: 17.5
-/// million rows, 1.2 s, for none found); apart, each is a range of the primary key. On
-/// each backend's own connection, so that both statements stay prepared.
-fn terms_starting(
-    conn: &mut DbConnection,
-    kind: i16,
-    word: &str,
-    start: Start,
-    limit: i64,
-) -> QueryResult<Vec<i64>> {
-    let end = prefix_end(word);
-    either_backend!(conn, c => {
-        let range = customer_terms::table
-            .filter(customer_terms::kind.eq(kind))
-            .filter(customer_terms::term.lt(end))
-            .select(customer_terms::customer_id)
-            .limit(limit);
-        match start {
-            Start::From => range.filter(customer_terms::term.ge(word)).load(c),
-            Start::After => range.filter(customer_terms::term.gt(word)).load(c),
-        }
-    })
 }
